@@ -1,0 +1,2 @@
+// AttnBlockSparse: placeholder until its issue lands.
+enum AttnBlockSparseModule {}

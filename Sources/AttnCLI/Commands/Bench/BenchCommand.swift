@@ -1,0 +1,29 @@
+import ArgumentParser
+
+/// `attnbound bench …`: speed figures as ratios against a yardstick measured
+/// in the same run (medians of several runs).
+struct BenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench",
+        abstract: "Benchmarks, reported as ratios against a yardstick measured in the same run.",
+        subcommands: [
+            BenchExactCommand.self,
+            BenchCertifiedCommand.self,
+            BenchPolyCommand.self,
+            BenchPagedCommand.self,
+            BenchSparseCommand.self,
+        ])
+}
+
+/// Options every benchmark shares.
+struct BenchOptions: ParsableArguments {
+    @Option(help: "Timed runs per figure; the median is reported.")
+    var runs: Int = 5
+
+    @Flag(help: "Print one JSON object instead of a table.")
+    var json = false
+
+    func validate() throws {
+        guard (1...1000).contains(runs) else { throw ValidationError("--runs must be in 1...1000") }
+    }
+}

@@ -1,0 +1,60 @@
+import ArgumentParser
+import AttnCore
+import AttnKernels
+import Foundation
+
+/// `attnbound bench exact`: the fast kernel's GFLOP/s beside sgemm's.
+struct BenchExactCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "exact",
+        abstract: "Fast exact kernel (Float32, one head, d = 64) vs OpenBLAS sgemm 2048³ in the same process.")
+
+    @OptionGroup var options: BenchOptions
+
+    @Option(parsing: .upToNextOption, help: "Sequence lengths n (n_q = n_k = n).")
+    var n: [Int] = [1024, 4096]
+
+    @Option(help: "Head dimension d.")
+    var d: Int = 64
+
+    @Option(help: "Worker threads for the kernel and for sgemm (default: all cores).")
+    var threads: Int = ProcessInfo.processInfo.activeProcessorCount
+
+    func validate() throws {
+        guard n.allSatisfy({ (1...65536).contains($0) }) else { throw ValidationError("--n must be in 1...65536") }
+        guard (1...1024).contains(d) else { throw ValidationError("--d must be in 1...1024") }
+        guard (1...256).contains(threads) else { throw ValidationError("--threads must be in 1...256") }
+    }
+
+    func run() throws {
+        let sgemm = GemmBenchmark.sgemmRate(runs: options.runs, threads: threads)
+        var rows: [JSONValue] = []
+        if !options.json {
+            print("sgemm 2048³ (OpenBLAS, \(threads) threads): \(fmt(sgemm)) GFLOP/s, median of \(options.runs)")
+            print("     n    d   kernel GFLOP/s   ratio to sgemm   median s")
+        }
+        for size in n {
+            var rng = Xoshiro256StarStar(seed: 42)
+            let q: Tensor<Float> = InputDistribution.uniform.sample(rows: size, cols: d, bound: 1, using: &rng)
+            let k: Tensor<Float> = InputDistribution.uniform.sample(rows: size, cols: d, bound: 1, using: &rng)
+            let v: Tensor<Float> = InputDistribution.uniform.sample(rows: size, cols: d, bound: 1, using: &rng)
+            let t = try Timing.median(runs: options.runs) {
+                _ = try FastAttention.compute(q: q, k: k, v: v, scale: .standard, threads: threads)
+            }
+            let rate = 4 * Double(size) * Double(size) * Double(d) / t / 1e9
+            if options.json {
+                rows.append(.object([("n", .int(size)), ("d", .int(d)), ("gflops", .double(rate)),
+                                     ("ratio_to_sgemm", .double(rate / sgemm)), ("seconds", .double(t))]))
+            } else {
+                print(String(format: "%6d %4d %16@ %16@ %10.5f", size, d, fmt(rate), fmt(rate / sgemm, 3), t))
+            }
+        }
+        if options.json {
+            print(JSONValue.object([("benchmark", "exact"), ("threads", .int(threads)), ("runs", .int(options.runs)),
+                                    ("sgemm_gflops", .double(sgemm)), ("results", .array(rows))]).serialized())
+        }
+    }
+}
+
+/// Fixed-width number for tables.
+func fmt(_ x: Double, _ digits: Int = 1) -> String { String(format: "%.\(digits)f", x) }

@@ -1,0 +1,2 @@
+// AttnCertified: placeholder until its issue lands.
+enum AttnCertifiedModule {}

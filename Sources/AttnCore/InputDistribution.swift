@@ -1,0 +1,33 @@
+/// Distributions of random attention inputs with entries in [−B, B].
+public enum InputDistribution: String, Sendable, CaseIterable, Codable {
+    /// Uniform in [−B, B].
+    case uniform
+    /// ±B with equal probability (the extreme points of the box).
+    case signs
+    /// N(0, (B/2)²) clipped to [−B, B].
+    case gaussian
+
+    /// A `heads × rows × cols` tensor whose entries lie in [−B, B].
+    ///
+    /// Postcondition: every entry `x` satisfies `|x| ≤ B` exactly, also after
+    /// rounding to `T` (values are clamped after conversion).
+    public func sample<T: AttnScalar>(heads: Int = 1, rows: Int, cols: Int, bound B: Double,
+                                      using rng: inout Xoshiro256StarStar, as: T.Type = T.self) -> Tensor<T> {
+        precondition(B >= 0 && B.isFinite)
+        let count = heads * rows * cols
+        var out = [T](repeating: 0, count: count)
+        let bT = T(B)
+        // Round B down if the conversion rounded up, so |x| ≤ B holds in T.
+        let bound = Double(bT) > B ? bT.nextDown : bT
+        for i in 0..<count {
+            let x: Double
+            switch self {
+            case .uniform: x = rng.uniform(-B, B)
+            case .signs: x = (rng.next() >> 63) == 0 ? B : -B
+            case .gaussian: x = Swift.min(B, Swift.max(-B, 0.5 * B * rng.gaussian()))
+            }
+            out[i] = Swift.min(bound, Swift.max(-bound, T(x)))
+        }
+        return Tensor(heads: heads, rows: rows, cols: cols, storage: out)
+    }
+}

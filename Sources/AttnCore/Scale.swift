@@ -1,0 +1,82 @@
+import Foundation
+
+/// The softmax scale `s` in `A = exp(s·QKᵀ)`. Always explicit: there is no default.
+///
+/// - `paper`: s = 1/d (Alman–Song's convention).
+/// - `standard`: s = 1/√d.
+/// - `decimal(text)`: a positive decimal number, kept as written so that the
+///   certified reference can read it as an exact rational ("0.37" is 37/100).
+///   Floating-point kernels use the nearest double.
+public enum Scale: Sendable, Hashable, CustomStringConvertible {
+    case paper
+    case standard
+    case decimal(String)
+
+    /// Parses `paper`, `standard` or a positive finite decimal.
+    ///
+    /// - Throws: `AttnError.usage` for zero, negative, NaN, infinite or
+    ///   unparseable values (CONVENTIONS.md).
+    public init(parsing text: String) throws {
+        let t = text.trimmingCharacters(in: .whitespaces)
+        switch t.lowercased() {
+        case "paper": self = .paper
+        case "standard": self = .standard
+        default:
+            guard Scale.isPlainDecimal(t), let x = Double(t) else {
+                throw AttnError.usage("--scale: '\(text)' is not paper, standard or a positive decimal number")
+            }
+            guard x.isFinite, x > 0 else {
+                throw AttnError.usage("--scale: \(text) must be positive and finite")
+            }
+            self = .decimal(t)
+        }
+    }
+
+    /// A positive value given as a double (for programmatic use). The decimal
+    /// kept is the shortest round-trip form, so `Scale(0.37)` means 37/100.
+    public init(_ value: Double) {
+        precondition(value.isFinite && value > 0, "scale must be positive and finite")
+        self = .decimal("\(value)")
+    }
+
+    /// The scale as the nearest double, for head dimension `d`.
+    ///
+    /// Postcondition: `value(d:) > 0` and finite for every `d ≥ 1`.
+    public func value(d: Int) -> Double {
+        precondition(d >= 1, "head dimension must be at least 1")
+        switch self {
+        case .paper: return 1.0 / Double(d)
+        case .standard: return 1.0 / Double(d).squareRoot()
+        case .decimal(let t): return Double(t)!
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .paper: "paper"
+        case .standard: "standard"
+        case .decimal(let t): t
+        }
+    }
+
+    /// Digits, one optional point, an optional exponent: no hex, no "nan", no "inf".
+    static func isPlainDecimal(_ s: String) -> Bool {
+        var sawDigit = false, sawPoint = false, sawExp = false, prevE = false
+        for (i, c) in s.enumerated() {
+            if c.isASCII, c.isNumber { sawDigit = true; prevE = false; continue }
+            switch c {
+            case "+", "-":
+                guard i == 0 || prevE else { return false }
+            case ".":
+                guard !sawPoint, !sawExp else { return false }
+                sawPoint = true
+            case "e", "E":
+                guard sawDigit, !sawExp else { return false }
+                sawExp = true; prevE = true; continue
+            default: return false
+            }
+            prevE = false
+        }
+        return sawDigit && !prevE
+    }
+}

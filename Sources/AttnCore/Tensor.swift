@@ -1,0 +1,107 @@
+/// Floating-point element types that attnbound computes in.
+public protocol AttnScalar: BinaryFloatingPoint, Sendable, Codable
+where Self.RawSignificand: FixedWidthInteger {
+    /// Unit roundoff u = 2⁻ᵖ (p = significand bits incl. the hidden bit).
+    static var unitRoundoff: Double { get }
+    /// Name as NumPy spells it ("float32", "float64").
+    static var dtypeName: String { get }
+}
+
+extension Float: AttnScalar {
+    public static var unitRoundoff: Double { 0x1p-24 }
+    public static var dtypeName: String { "float32" }
+}
+
+extension Double: AttnScalar {
+    public static var unitRoundoff: Double { 0x1p-53 }
+    public static var dtypeName: String { "float64" }
+}
+
+/// A batch of row-major matrices: `heads × rows × cols`.
+///
+/// One head is the 2-D case ([n, d] in a .npy file); `logicalRank` remembers
+/// which so that a round trip writes the same shape back.
+public struct Tensor<Scalar: AttnScalar>: Sendable, Equatable {
+    public let heads: Int
+    public let rows: Int
+    public let cols: Int
+    /// 1 for a vector `[d]` (one row), 2 for `[n, d]`, 3 for `[heads, n, d]`.
+    public let logicalRank: Int
+    /// Row-major storage, `heads·rows·cols` elements.
+    public var storage: [Scalar]
+
+    /// - Precondition: `storage.count == heads·rows·cols`, all dimensions ≥ 0.
+    public init(heads: Int = 1, rows: Int, cols: Int, storage: [Scalar], logicalRank: Int? = nil) {
+        precondition(heads >= 0 && rows >= 0 && cols >= 0, "negative dimension")
+        precondition(storage.count == heads * rows * cols, "storage does not match shape")
+        self.heads = heads
+        self.rows = rows
+        self.cols = cols
+        self.storage = storage
+        self.logicalRank = logicalRank ?? (heads == 1 ? 2 : 3)
+    }
+
+    /// A zero-filled tensor.
+    public init(heads: Int = 1, rows: Int, cols: Int, logicalRank: Int? = nil) {
+        self.init(heads: heads, rows: rows, cols: cols,
+                  storage: [Scalar](repeating: 0, count: heads * rows * cols), logicalRank: logicalRank)
+    }
+
+    /// Shape as NumPy would print it (rank 1 is a single row `[cols]`).
+    public var shape: [Int] {
+        switch logicalRank {
+        case 1: [cols]
+        case 2: [rows, cols]
+        default: [heads, rows, cols]
+        }
+    }
+
+    public var count: Int { storage.count }
+
+    @inlinable public subscript(h: Int, i: Int, j: Int) -> Scalar {
+        get { storage[(h * rows + i) * cols + j] }
+        set { storage[(h * rows + i) * cols + j] = newValue }
+    }
+
+    /// Offset of row `i` of head `h` in `storage`.
+    @inlinable public func offset(head h: Int, row i: Int) -> Int { (h * rows + i) * cols }
+
+    /// The matrix of head `h` as its own one-head tensor.
+    public func head(_ h: Int) -> Tensor {
+        let start = h * rows * cols
+        return Tensor(heads: 1, rows: rows, cols: cols,
+                      storage: Array(storage[start..<start + rows * cols]), logicalRank: 2)
+    }
+
+    /// Converts every element (exactly when widening Float → Double).
+    public func converted<T: AttnScalar>(to: T.Type = T.self) -> Tensor<T> {
+        Tensor<T>(heads: heads, rows: rows, cols: cols, storage: storage.map { T($0) }, logicalRank: logicalRank)
+    }
+
+    /// True when no element is NaN or ±∞.
+    public var isFinite: Bool { storage.allSatisfy { $0.isFinite } }
+
+    /// max |x| over all elements (0 for an empty tensor).
+    public var maxAbs: Scalar { storage.reduce(0) { Swift.max($0, abs($1)) } }
+}
+
+/// Checks the shapes of an attention problem (CONVENTIONS.md, "Tensors").
+///
+/// Q and K share d and the head count; V has as many rows as K.
+/// - Throws: `AttnError.usage` naming the mismatch, or NaN/Inf.
+public func validateAttentionShapes<T: AttnScalar>(q: Tensor<T>, k: Tensor<T>, v: Tensor<T>) throws {
+    guard q.heads == k.heads, k.heads == v.heads else {
+        throw AttnError.usage("shape mismatch: Q, K, V have \(q.heads), \(k.heads), \(v.heads) heads")
+    }
+    guard q.cols == k.cols else {
+        throw AttnError.usage("shape mismatch: Q has d = \(q.cols) but K has d = \(k.cols)")
+    }
+    guard v.rows == k.rows else {
+        throw AttnError.usage("shape mismatch: V has \(v.rows) rows but K has \(k.rows)")
+    }
+    guard q.cols >= 1 else { throw AttnError.usage("shape: head dimension d must be at least 1") }
+    guard k.rows >= 1 else { throw AttnError.usage("shape: K must have at least one row") }
+    for (name, t) in [("Q", q), ("K", k), ("V", v)] where !t.isFinite {
+        throw AttnError.usage("\(name) contains NaN or Inf")
+    }
+}

@@ -1,0 +1,2 @@
+// AttnExperiments: placeholder until its issue lands.
+enum AttnExperimentsModule {}

@@ -1,0 +1,67 @@
+import AttnCore
+import Foundation
+
+/// The yardstick: exact attention in Float64, plain O(n_q·n_k) memory per head.
+///
+/// Computes `D⁻¹AV` with `A = exp(s·QKᵀ − rowmax)`; subtracting the row max
+/// changes nothing mathematically (it cancels in D⁻¹A) and keeps every exp
+/// argument ≤ 0, so no score magnitude overflows. Inputs are widened to
+/// Float64 exactly; every sum runs left to right.
+///
+/// Error bound: `ForwardErrorBound.reference` (Proofs/online-softmax-error.md).
+public enum ReferenceAttention {
+    /// - Returns: `heads × n_q × d_v`, in Float64.
+    /// - Throws: `AttnError.usage` on shape mismatch, NaN/Inf, or causal with n_q > n_k.
+    public static func compute<T: AttnScalar>(q: Tensor<T>, k: Tensor<T>, v: Tensor<T>,
+                                              scale: Scale, causal: Bool = false) throws -> Tensor<Double> {
+        let w = try weights(q: q, k: k, scale: scale, causal: causal, v: v)
+        let vs = v.storage.map(Double.init)
+        let (nq, nk, dv) = (q.rows, k.rows, v.cols)
+        var out = [Double](repeating: 0, count: q.heads * nq * dv)
+        for h in 0..<q.heads {
+            for i in 0..<nq {
+                let o = (h * nq + i) * dv
+                for j in 0..<nk {
+                    let a = w.storage[(h * nq + i) * nk + j]
+                    if a == 0 { continue }
+                    let vr = (h * nk + j) * dv
+                    for c in 0..<dv { out[o + c] += a * vs[vr + c] }
+                }
+            }
+        }
+        return Tensor(heads: q.heads, rows: nq, cols: dv, storage: out, logicalRank: q.logicalRank)
+    }
+
+    /// The attention weights `D⁻¹A` (heads × n_q × n_k); each row sums to 1
+    /// up to rounding, and masked entries are exactly 0.
+    public static func weights<T: AttnScalar>(q: Tensor<T>, k: Tensor<T>, scale: Scale, causal: Bool = false,
+                                              v: Tensor<T>? = nil) throws -> Tensor<Double> {
+        try validateAttentionShapes(q: q, k: k, v: v ?? Tensor<T>(heads: k.heads, rows: k.rows, cols: 1))
+        if causal { try CausalMask.validate(queries: q.rows, keys: k.rows) }
+        return weights(q: q.storage.map(Double.init), k: k.storage.map(Double.init), heads: q.heads,
+                       nq: q.rows, nk: k.rows, d: q.cols, s: scale.value(d: q.cols), causal: causal)
+    }
+
+    static func weights(q: [Double], k: [Double], heads: Int, nq: Int, nk: Int, d: Int, s: Double,
+                        causal: Bool) -> Tensor<Double> {
+        var w = [Double](repeating: 0, count: heads * nq * nk)
+        for h in 0..<heads {
+            for i in 0..<nq {
+                let last = causal ? CausalMask.lastVisibleKey(row: i, queries: nq, keys: nk) : nk - 1
+                let row = (h * nq + i) * nk, qi = (h * nq + i) * d
+                var m = -Double.infinity
+                for j in 0...last {
+                    let kj = (h * nk + j) * d
+                    var dot = 0.0
+                    for c in 0..<d { dot += q[qi + c] * k[kj + c] }
+                    w[row + j] = s * dot
+                    m = max(m, w[row + j])
+                }
+                var l = 0.0
+                for j in 0...last { w[row + j] = exp(w[row + j] - m); l += w[row + j] }
+                for j in 0...last { w[row + j] /= l }
+            }
+        }
+        return Tensor(heads: heads, rows: nq, cols: nk, storage: w)
+    }
+}

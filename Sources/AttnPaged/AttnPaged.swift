@@ -1,0 +1,2 @@
+// AttnPaged: placeholder until its issue lands.
+enum AttnPagedModule {}

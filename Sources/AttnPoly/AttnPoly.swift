@@ -1,0 +1,2 @@
+// AttnPoly: placeholder until its issue lands.
+enum AttnPolyModule {}

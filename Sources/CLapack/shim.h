@@ -1,0 +1,3 @@
+// CBLAS + LAPACKE from Debian's OpenBLAS (libopenblas-dev, liblapacke-dev).
+#include <cblas.h>
+#include <lapacke.h>

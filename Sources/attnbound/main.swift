@@ -1,0 +1,4 @@
+import AttnCLI
+import Foundation
+
+exit(Attnbound.run(arguments: Array(CommandLine.arguments.dropFirst())))

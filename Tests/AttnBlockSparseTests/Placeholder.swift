@@ -1,0 +1,2 @@
+// Tests arrive with the module (see its issue).
+import Testing
