@@ -112,6 +112,11 @@ public final class MPFRFloat {
     public func mul(_ a: MPFRFloat, _ b: MPFRFloat, rounding: Rounding) -> Int32 {
         mpfr_mul(raw, a.raw, b.raw, rounding.mpfr)
     }
+    /// a + n for a machine integer n.
+    @discardableResult @inlinable
+    public func add(_ a: MPFRFloat, _ n: Int, rounding: Rounding) -> Int32 {
+        mpfr_add_si(raw, a.raw, n, rounding.mpfr)
+    }
     /// a / b; division by zero gives ±∞ or NaN, as IEEE 754.
     @discardableResult @inlinable
     public func div(_ a: MPFRFloat, _ b: MPFRFloat, rounding: Rounding) -> Int32 {
