@@ -16,6 +16,15 @@ public struct CertifiedAttentionOutput: Sendable {
     public let precision: Int
 }
 
+/// How the certified reference evaluates exp. Both are certified (Proofs/certified-enclosure.md);
+/// they differ in speed and by at most a unit or two of 2^-(p+8) per weight.
+public enum CertifiedExpMethod: String, Sendable, CaseIterable {
+    /// Tabulated exp of 8-bit argument chunks, multiplied in fixed point with GMP's mpn (fast).
+    case tables
+    /// One MPFR exp per score, directed rounding (the plain way; the cross-check).
+    case mpfr
+}
+
 /// The certified reference: exact inputs, exact integer scores, MPFR exp in
 /// directed rounding, integer accumulation and outward division.
 ///
@@ -40,13 +49,15 @@ public enum CertifiedAttention {
 
     /// - Parameters:
     ///   - precision: p, bits of the output enclosures (≥ 16).
+    ///   - expMethod: `.tables` (default, fast) or `.mpfr` (one MPFR exp per score); both certified.
     ///   - threads: workers (default: active processors; 1 if MPFR is not thread-safe).
     ///     The result does not depend on it.
     /// - Throws: `AttnError.usage` (shape mismatch, NaN/Inf, bad precision,
     ///   causal with n_q > n_k), `AttnError.infeasible` (more than `maxScores` scores).
     public static func compute<T: AttnScalar>(q: Tensor<T>, k: Tensor<T>, v: Tensor<T>, scale: Scale,
                                               causal: Bool = false, precision: Int = 256,
-                                              threads: Int? = nil) throws -> CertifiedAttentionOutput {
+                                              threads: Int? = nil,
+                                              expMethod: CertifiedExpMethod = .tables) throws -> CertifiedAttentionOutput {
         try validateAttentionShapes(q: q, k: k, v: v)
         guard precisionRange.contains(precision) else {
             throw AttnError.usage("--precision: \(precision) bits is outside \(precisionRange.lowerBound)...\(precisionRange.upperBound)")
@@ -59,7 +70,9 @@ public enum CertifiedAttention {
         guard !o1, !o2, scores <= maxScores else {
             throw AttnError.infeasible("certified attention: heads·n_q·n_k = \(q.heads)·\(q.rows)·\(k.rows) exceeds the limit \(maxScores)")
         }
-        let plan = EnclosurePlan(precision: precision)
+        var planned = EnclosurePlan(precision: precision)
+        planned.method = expMethod
+        let plan = planned
         let scaleEnclosure = try ScaleEnclosure(scale, d: q.cols, precision: plan.workingPrecision)
         let (heads, nq, nk, dv) = (q.heads, q.rows, k.rows, v.cols)
         let prepared: [PreparedHead] = (0..<heads).map { h in
@@ -77,7 +90,8 @@ public enum CertifiedAttention {
         let next = Atomic<Int>(0)
         let results = Mutex<[(job: Int, lo: [Double], hi: [Double], width: Double)]>([])
         DispatchQueue.concurrentPerform(iterations: max(workers, 1)) { _ in
-            let worker = RowWorker(plan: plan, scale: scaleEnclosure, keys: nk)
+            let worker = RowWorker(plan: plan, scale: scaleEnclosure, keys: nk,
+                                   needsBigDots: prepared.contains { !$0.dotsFitInt128 })
             var mine: [(job: Int, lo: [Double], hi: [Double], width: Double)] = []
             var rowLo = [Double](repeating: 0, count: dv), rowHi = rowLo
             while true {

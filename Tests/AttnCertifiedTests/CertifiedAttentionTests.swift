@@ -76,6 +76,20 @@ import Testing
         }
     }
 
+    /// exp by tables and exp by MPFR are two certified routes to the same
+    /// numbers: entrywise overlap, both widths within 2^-(p−8)·max|V|.
+    @Test func tableExpAndMPFRExpAgree() async throws {
+        await propertyCheck(count: 25, input: zip(Problem.small, anyScale, Gen.element(of: [64, 200, 256, 700]).map { $0! })) { p, scale, bits in
+            let a = try! CertifiedAttention.compute(q: p.q, k: p.k, v: p.v, scale: scale, precision: bits, expMethod: .tables)
+            let b = try! CertifiedAttention.compute(q: p.q, k: p.k, v: p.v, scale: scale, precision: bits, expMethod: .mpfr)
+            for e in 0..<a.lower.count {
+                #expect(a.lower.storage[e] <= b.upper.storage[e] && b.lower.storage[e] <= a.upper.storage[e])
+            }
+            let limit = Double(sign: .plus, exponent: 8 - bits, significand: 1) * max(Double(p.v.maxAbs), 0x1p-1000)
+            #expect(a.maxWidth <= limit && b.maxWidth <= limit, "\(p)")
+        }
+    }
+
     /// On ordinary inputs 256 bits give enclosures no wider than 2⁻²⁴⁰·max|V|.
     @Test func widthAt256BitsIsBelow2ToMinus240() async throws {
         await propertyCheck(count: 10, input: zip(Gen.int(in: 0...Int.max), anyScale,
