@@ -34,10 +34,10 @@ public enum CertifiedExpMethod: String, Sendable, CaseIterable {
 /// inputs are dyadic rationals) with the exact scale (`paper` = 1/d, a
 /// decimal = its exact rational, `standard` = the real 1/√d).
 ///
-/// **Width**: each p-bit enclosure is at most about 2·n_k·2^-(p+8)·max|V|
-/// + 2 ulp(O) wide, so it shrinks as p grows (≤ 2⁻²⁴⁰·max|V| at 256 bits
-/// for n_k ≤ 2¹⁴). Any score magnitude works: scores enter exp only after
-/// the exact row max is subtracted.
+/// **Width**: each p-bit enclosure is at most (4·n_k·2⁻⁸ + 8)·2^-p·max|V|
+/// wide, so it shrinks as p grows (< 2⁻²⁴⁷·max|V| at 256 bits for
+/// n_k ≤ 2¹⁴). Any score magnitude works: scores enter exp only after the
+/// exact row max is subtracted.
 ///
 /// **Causal**: bottom-right aligned as everywhere in attnbound: row i of n_q
 /// sees key j of n_k iff j ≤ i + n_k − n_q.
