@@ -62,7 +62,10 @@ let package = Package(
                     dependencies: ["AttnCore", "AttnKernels", "AttnCertified", "AttnBlockSparse", pbt]),
         .testTarget(name: "AttnExperimentsTests",
                     dependencies: ["AttnCore", "AttnExperiments", "AttnPoly", pbt]),
-        .testTarget(name: "AttnCLITests", dependencies: ["AttnCLI", "attnbound", "AttnCore", pbt]),
+        .testTarget(name: "AttnCLITests", dependencies: [
+            "AttnCLI", "attnbound", "AttnCore", "AttnKernels", "AttnCertified", "AttnPoly", "AttnPaged",
+            "AttnBlockSparse", "AttnExperiments", pbt,
+        ]),
     ],
     swiftLanguageModes: [.v6]
 )
