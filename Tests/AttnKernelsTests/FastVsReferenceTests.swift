@@ -99,6 +99,18 @@ struct FastVsReferenceTests {
         #expect(one == two)
     }
 
+    @Test("a reference problem beyond memory is infeasible (exit 3), not a crash")
+    func referenceTooLarge() {
+        let n = 300_000  // 300k × 300k Float64 weights = 720 GB
+        let q = Tensor<Float>(rows: n, cols: 1), v = Tensor<Float>(rows: n, cols: 1)
+        do {
+            _ = try ReferenceAttention.compute(q: q, k: q, v: v, scale: .paper)
+            Issue.record("accepted")
+        } catch let e as AttnError {
+            #expect(e.exitCode == 3 && e.message.contains("memory"))
+        } catch { Issue.record("\(error)") }
+    }
+
     @Test("bad inputs are usage errors, not crashes")
     func badInputs() {
         let q = Tensor<Float>(rows: 3, cols: 4), k = Tensor<Float>(rows: 5, cols: 4), v = Tensor<Float>(rows: 5, cols: 2)
