@@ -2,7 +2,7 @@ import CGMP
 import Synchronization
 
 /// Tables of exp(−c·2^(8i)) (i = 0, 1: the integer part of the argument)
-/// and exp(−c·2^(−8k)) (k = 1…4L: its fraction), c = 1…255, each rounded
+/// and exp(−c·2^(−8k)) (k = 1…2L: its top 16L fraction bits), c = 1…255, each rounded
 /// down to an L-limb binary fraction (value = integer / 2^(64L)).
 ///
 /// Guarantee: every entry ẽ satisfies e − 2^(1−64L) < ẽ ≤ e for the exact
@@ -11,15 +11,15 @@ import Synchronization
 final class ExpTables: @unchecked Sendable {
     let limbs: Int
     static let integerChunks = 2
-    /// K = 4L fraction chunks leave a residual r < 2^(−32L), and r²/2 < 2^(−64L−1).
-    var fractionChunks: Int { 4 * limbs }
+    /// K = 2L fraction chunks leave a residual r < 2^(−16L), and r⁴/24 < 2^(−64L)/24.
+    var fractionChunks: Int { 2 * limbs }
     /// Entry for (chunk, c) at `((chunk·256) + c)·limbs`; chunk < 2 is integer
     /// chunk i = chunk, chunk ≥ 2 is fraction chunk k = chunk − 1.
     let entries: [UInt]
 
     private init(limbs: Int) {
         self.limbs = limbs
-        let chunks = Self.integerChunks + 4 * limbs
+        let chunks = Self.integerChunks + 2 * limbs
         var e = [UInt](repeating: 0, count: chunks * 256 * limbs)
         let arg = MPFRFloat(precision: 64), y = MPFRFloat(precision: 64 * limbs + 16), z = GMPInteger()
         e.withUnsafeMutableBufferPointer { buf in
@@ -53,32 +53,41 @@ final class ExpTables: @unchecked Sendable {
 }
 
 /// exp(−T·2^(−64L)) for an integer T < 2^(64L+16), as a lower bound R with
-/// a certified error: R ≤ exp(−T·2^(−64L)) < R + 3m·2^(−64L), where m is the
+/// a certified error: R ≤ exp(−T·2^(−64L)) < R + 4m·2^(−64L), where m is the
 /// number of factors multiplied (Proofs/certified-enclosure.md, Lemma 4).
 ///
-/// Method: split T into 8-bit chunks (2 integer, 4L fraction) and a residual
-/// r < 2^(−32L); multiply the tabulated exp(−chunk) lower bounds and 1 − r
-/// (exp(−r) − r²/2 ≤ 1 − r ≤ exp(−r)) with floor-rounded L-limb products
-/// (GMP's mpn_mul_n). A worker's scratch: not thread-safe.
+/// Method: split T into 8-bit chunks (2 integer, 2L fraction) and a residual
+/// r < 2^(−16L); multiply the tabulated exp(−chunk) lower bounds and a lower
+/// bound of 1 − r + r²/2 − r³/6 (≤ exp(−r) < it + r⁴/24) with floor-rounded
+/// L-limb products (GMP's mpn). A worker's scratch: not thread-safe.
 final class TableExp {
     let tables: ExpTables
     let limbs: Int
     private let t: UnsafeMutablePointer<UInt>      // T, L + 1 limbs
     private let acc: UnsafeMutablePointer<UInt>    // R, L limbs
     private let prod: UnsafeMutablePointer<UInt>   // 2L limbs
-    private let resid: UnsafeMutablePointer<UInt>  // 1 − r, L limbs
+    private let resid: UnsafeMutablePointer<UInt>  // r, L limbs
+    private let b: UnsafeMutablePointer<UInt>      // ⌊r²·2^A⌋ + 1, L + 1 limbs
+    private let q: UnsafeMutablePointer<UInt>      // ⌈c/6⌉, 2L limbs
+    private let factor: UnsafeMutablePointer<UInt> // the residual factor, L + 1 limbs
+    private let half: UnsafeMutablePointer<UInt>   // ⌊b/2⌋ (before the +1), L + 1 limbs
 
     init(limbs: Int) {
         self.limbs = limbs
         tables = ExpTables.shared(limbs: limbs)
         t = .allocate(capacity: limbs + 1)
         acc = .allocate(capacity: limbs)
-        prod = .allocate(capacity: 2 * limbs)
+        prod = .allocate(capacity: 2 * limbs + 2)
         resid = .allocate(capacity: limbs)
+        b = .allocate(capacity: limbs + 1)
+        q = .allocate(capacity: 2 * limbs + 2)
+        factor = .allocate(capacity: limbs + 1)
+        half = .allocate(capacity: limbs + 1)
     }
 
     deinit {
         t.deallocate(); acc.deallocate(); prod.deallocate(); resid.deallocate()
+        b.deallocate(); q.deallocate(); factor.deallocate(); half.deallocate()
     }
 
     enum Result {
@@ -118,26 +127,92 @@ final class TableExp {
                 if c != 0 { multiply(by: base + ((ExpTables.integerChunks + k - 1) * 256 + c) * L) }
             }
         }
-        // Residual r = T mod 2^(32L), as an L-limb fraction; factor 1 − r = 2^(64L) − r.
-        let residBits = 32 * L
-        var nonzero = false
+        // Residual r = T mod 2^(48L) (as a fraction of 2^A: r < 2^(−16L)).
+        let residBits = 48 * L
+        var ra = 0
         for i in 0..<L {
             let lowBits = residBits - 64 * i
             let word: UInt = lowBits >= 64 ? t[i] : (lowBits <= 0 ? 0 : t[i] & ((1 << UInt(lowBits)) - 1))
             resid[i] = word
-            if word != 0 { nonzero = true }
+            if word != 0 { ra = i + 1 }
         }
-        if nonzero {
-            // Two's complement over L limbs: 2^(64L) − r.
-            var carry: UInt = 1
-            for i in 0..<L {
-                let (v, o) = (~resid[i]).addingReportingOverflow(carry)
-                resid[i] = v
-                carry = o ? 1 : 0
-            }
-            multiply(by: resid)
+        if ra > 0 {
+            residualFactor(ra)
+            multiply(by: factor)
         }
         return factors == 0 ? .one : .bounded(factors: factors)
+    }
+
+    /// factor = 2^A − a + ⌊b/2⌋ − ⌈c/6⌉ with a = r·2^A, b = ⌊a²/2^A⌋, c = ⌈(b+1)·a/2^A⌉:
+    /// a lower bound of (1 − r + r²/2 − r³/6)·2^A within 3 units of exp(−r)·2^A (Lemma 4).
+    private func residualFactor(_ ra: Int) {
+        let L = limbs
+        // b = ⌊a²/2^A⌋ + 1 ≥ a²/2^A (the +1 makes it an upper bound of r²·2^A).
+        __gmpn_sqr(prod, resid, ra)
+        var nb = max(0, 2 * ra - L)
+        for i in 0..<nb { b[i] = prod[L + i] }
+        for i in 0..<nb { half[i] = (b[i] >> 1) | (i + 1 < nb ? b[i + 1] << 63 : 0) }
+        let nHalf = nb
+        b[nb] = 0
+        var carry: UInt = 1
+        for i in 0...nb where carry != 0 {
+            let (v, o) = b[i].addingReportingOverflow(carry)
+            b[i] = v
+            carry = o ? 1 : 0
+        }
+        nb += 1
+        while nb > 1 && b[nb - 1] == 0 { nb -= 1 }
+        // c = ⌈b·a/2^A⌉ ≥ r³·2^A.
+        if ra >= nb { __gmpn_mul(prod, resid, ra, b, nb) } else { __gmpn_mul(prod, b, nb, resid, ra) }
+        let np = ra + nb
+        var nc = max(0, np - L)
+        for i in 0..<nc { q[i] = prod[L + i] }
+        var lowNonzero = false
+        for i in 0..<min(L, np) where prod[i] != 0 { lowNonzero = true; break }
+        if lowNonzero {
+            if nc == 0 { q[0] = 0; nc = 1 }
+            q[nc] = 0
+            var cy: UInt = 1
+            for i in 0...nc where cy != 0 { let (v, o) = q[i].addingReportingOverflow(cy); q[i] = v; cy = o ? 1 : 0 }
+            nc += 1
+        }
+        // ⌈c/6⌉.
+        if nc > 0 {
+            let rem = __gmpn_divrem_1(q, 0, q, nc, 6)
+            if rem != 0 {
+                q[nc] = 0
+                var cy: UInt = 1
+                for i in 0...nc where cy != 0 { let (v, o) = q[i].addingReportingOverflow(cy); q[i] = v; cy = o ? 1 : 0 }
+                nc += 1
+            }
+        }
+        // factor = 2^A − a + ⌊b/2⌋ − ⌈c/6⌉ over L + 1 limbs (two's complement arithmetic, result in [0, 2^A)).
+        for i in 0..<L { factor[i] = 0 }
+        factor[L] = 1
+        func sub(_ y: UnsafePointer<UInt>, _ n: Int) {
+            var borrow: UInt = 0
+            for i in 0...L {
+                let yi: UInt = i < n ? y[i] : 0
+                let (d1, o1) = factor[i].subtractingReportingOverflow(yi)
+                let (d2, o2) = d1.subtractingReportingOverflow(borrow)
+                factor[i] = d2
+                borrow = (o1 || o2) ? 1 : 0
+            }
+        }
+        func add(_ y: UnsafePointer<UInt>, _ n: Int) {
+            var cy: UInt = 0
+            for i in 0...L {
+                let yi: UInt = i < n ? y[i] : 0
+                let (s1, o1) = factor[i].addingReportingOverflow(yi)
+                let (s2, o2) = s1.addingReportingOverflow(cy)
+                factor[i] = s2
+                cy = (o1 || o2) ? 1 : 0
+            }
+        }
+        sub(resid, ra)
+        add(half, nHalf)
+        sub(q, nc)
+        precondition(factor[L] == 0, "residual factor out of range")
     }
 
     /// ⌊R·2^F⌋ = R_int >> (64L − F) into `out[0..<count]`.
