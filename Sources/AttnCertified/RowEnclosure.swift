@@ -74,6 +74,8 @@ final class RowWorker {
     private let xLo: MPFRFloat, xHi: MPFRFloat, yLo: MPFRFloat, yHi: MPFRFloat, t: MPFRFloat
     private let outLo: MPFRFloat, outHi: MPFRFloat, width: MPFRFloat
     private let tableExp: TableExp?
+    /// a when s = a/2^k with a < 2⁶³ (the MPFR-free route), else nil.
+    private let directNumerator: UInt?
 
     init(plan: EnclosurePlan, scale: ScaleEnclosure, keys: Int, needsBigDots: Bool) {
         self.plan = plan
@@ -93,6 +95,9 @@ final class RowWorker {
         (outLo, outHi) = (MPFRFloat(precision: plan.precision), MPFRFloat(precision: plan.precision))
         width = MPFRFloat(precision: plan.precision + 2)
         tableExp = plan.method == .tables ? TableExp(limbs: plan.tableLimbs) : nil
+        if scale.denominatorLog2 != nil, let a = scale.numerator?.intValue, a > 0 { directNumerator = UInt(a) } else {
+            directNumerator = nil
+        }
     }
 
     deinit {
@@ -111,9 +116,12 @@ final class RowWorker {
         let wl = weightLimbs
         for k in 0..<(wl + 2) { sumLimbs[k] = 0 }
         var spreadSum = 0
+        let direct = directNumerator != nil && head.dotsFitInt128 && tableExp != nil
         for j in 0..<n {
-            encloseScore(j, head)
-            encloseWeight(j)
+            if !(direct && encloseDyadicWeight(j, head)) {
+                encloseScore(j, head)
+                encloseWeight(j)
+            }
             let carry = __gmpn_add_n(sumLimbs, sumLimbs, weights + j * wl, wl)
             addCarry(carry, to: sumLimbs + wl)
             spreadSum += spread[j]
@@ -162,6 +170,34 @@ final class RowWorker {
             z2.set(dotsBig[best])
             for j in 0..<n { dotsBig[j].sub(dotsBig[j], z2) }
         }
+    }
+
+    /// Steps 2–3 without MPFR when s = a/2^k (a machine integer): x_j = −|Δ_j|·a·2^(E−k) is an
+    /// exact dyadic, so T = ⌈−x_j·2^A⌉ is formed directly (Lemma 4 with xLo = xHi = x_j).
+    /// Returns false to take the general route.
+    private func encloseDyadicWeight(_ j: Int, _ head: PreparedHead) -> Bool {
+        guard let a = directNumerator, let k = scale.denominatorLog2, let te = tableExp else { return false }
+        let (m, overflow) = dots128[j].magnitude.multipliedReportingOverflow(by: UInt128(a))
+        if overflow { return false }
+        let w = weights + j * weightLimbs, f = plan.weightBits
+        let shift = head.scoreExponent - k + 64 * te.limbs
+        guard let result = te.evaluate(magnitude: m, shift: shift, integerBound: plan.cutoff + 1) else {
+            for i in 0..<weightLimbs { w[i] = 0 }  // −x > cutoff (Lemma 2)
+            spread[j] = 1
+            return true
+        }
+        switch result {
+        case .one:
+            for i in 0..<weightLimbs { w[i] = 0 }
+            w[f / 64] = 1 << UInt(f % 64)
+            spread[j] = 0
+        case .bounded:
+            te.lowerBound(weightBits: f, into: w, count: weightLimbs)
+            spread[j] = 2
+        case .outOfRange:
+            return false
+        }
+        return true
     }
 
     /// Step 2: xLo ≤ s·Δ_j·2^E ≤ xHi (both ≤ 0).
@@ -288,6 +324,8 @@ final class RowWorker {
                          hi: inout [Double]) -> Double {
         let v = head.v, dv = v.cols, wl = weightLimbs, al = wl + 2
         reserveColumns(dv)
+        let (positive, negative, plus, minus, weights, spread) = (self.positive, self.negative, self.plus, self.minus,
+                                                                  self.weights, self.spread)
         for k in 0..<(dv * al) { positive[k] = 0; negative[k] = 0 }
         for c in 0..<dv { plus[c] = 0; minus[c] = 0 }
         if let vs = v.small {

@@ -101,8 +101,45 @@ final class TableExp {
 
     /// Evaluates the lower bound for T (a non-negative GMP integer).
     func evaluate(_ T: GMPInteger) -> Result {
+        guard T.sign >= 0, T.copyMagnitudeLimbs(into: t, count: limbs + 1), t[limbs] >> 16 == 0 else { return .outOfRange }
+        return evaluateLoaded()
+    }
+
+    /// T = ⌈m·2^shift⌉ for an exact dyadic argument (no MPFR involved).
+    /// Returns nil when T ≥ bound·2^A (the caller's cut-off), else evaluates.
+    func evaluate(magnitude m: UInt128, shift: Int, integerBound bound: Int) -> Result? {
         let L = limbs
-        guard T.sign >= 0, T.copyMagnitudeLimbs(into: t, count: L + 1), t[L] >> 16 == 0 else { return .outOfRange }
+        for i in 0...L { t[i] = 0 }
+        if m == 0 { return .one }
+        let bits = 128 - m.leadingZeroBitCount
+        // T < 2^(bits + shift); T ≥ 2^(bits − 1 + shift). Cut-off when T ≥ bound·2^A surely.
+        if bits - 1 + shift >= 64 * L + (Int.bitWidth - bound.leadingZeroBitCount) { return nil }
+        if shift >= 0 {
+            // m << shift fits in L + 1 limbs: bits + shift < 64L + 64.
+            let limbShift = shift / 64, bitShift = UInt128(shift % 64)
+            let low = m << bitShift, high = bitShift == 0 ? 0 : m >> (128 - bitShift)
+            let words = [UInt(truncatingIfNeeded: low), UInt(truncatingIfNeeded: low >> 64),
+                         UInt(truncatingIfNeeded: high)]
+            for (k, w) in words.enumerated() where limbShift + k <= L { t[limbShift + k] = w }
+        } else {
+            let r = -shift
+            guard r < 128 else {
+                t[0] = 1  // 0 < m·2^shift < 1 ⇒ T = 1
+                return t[L] >= UInt(bound) ? nil : evaluateLoaded()
+            }
+            var q = m >> UInt128(r)
+            if q << UInt128(r) != m { q += 1 }  // ceiling
+            t[0] = UInt(truncatingIfNeeded: q)
+            if L >= 1 { t[1] = UInt(truncatingIfNeeded: q >> 64) }
+        }
+        if t[L] >= UInt(bound) { return nil }
+        return evaluateLoaded()
+    }
+
+    /// Evaluates the lower bound for the T already in `t` (L + 1 limbs).
+    private func evaluateLoaded() -> Result {
+        let L = limbs
+        guard t[L] >> 16 == 0 else { return .outOfRange }
         var factors = 0
         @inline(__always) func multiply(by f: UnsafePointer<UInt>) {
             if factors == 0 {
