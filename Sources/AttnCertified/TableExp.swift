@@ -14,15 +14,16 @@ final class ExpTables: @unchecked Sendable {
     /// K = 2L fraction chunks leave a residual r < 2^(−16L), and r⁴/24 < 2^(−64L)/24.
     var fractionChunks: Int { 2 * limbs }
     /// Entry for (chunk, c) at `((chunk·256) + c)·limbs`; chunk < 2 is integer
-    /// chunk i = chunk, chunk ≥ 2 is fraction chunk k = chunk − 1.
-    let entries: [UInt]
+    /// chunk i = chunk, chunk ≥ 2 is fraction chunk k = chunk − 1. Written once in init.
+    let entries: UnsafeMutablePointer<UInt>
 
     private init(limbs: Int) {
         self.limbs = limbs
         let chunks = Self.integerChunks + 2 * limbs
-        var e = [UInt](repeating: 0, count: chunks * 256 * limbs)
+        let e = UnsafeMutablePointer<UInt>.allocate(capacity: chunks * 256 * limbs)
+        e.initialize(repeating: 0, count: chunks * 256 * limbs)
         let arg = MPFRFloat(precision: 64), y = MPFRFloat(precision: 64 * limbs + 16), z = GMPInteger()
-        e.withUnsafeMutableBufferPointer { buf in
+        do {
             for chunk in 0..<chunks {
                 let weight = chunk < Self.integerChunks ? 8 * chunk : -8 * (chunk - 1)  // c·2^weight
                 for c in 1..<256 {
@@ -30,13 +31,15 @@ final class ExpTables: @unchecked Sendable {
                     y.exp(arg, rounding: .down)
                     y.mulPowerOfTwo(y, 64 * limbs, rounding: .down)  // exact
                     y.integer(into: z, rounding: .down)
-                    let ok = z.copyMagnitudeLimbs(into: buf.baseAddress! + (chunk * 256 + c) * limbs, count: limbs)
+                    let ok = z.copyMagnitudeLimbs(into: e + (chunk * 256 + c) * limbs, count: limbs)
                     precondition(ok, "exp table entry ≥ 1")
                 }
             }
         }
         entries = e
     }
+
+    deinit { entries.deallocate() }
 
     private static let cache = Mutex<[Int: ExpTables]>([:])
 
@@ -141,27 +144,19 @@ final class TableExp {
         let L = limbs
         guard t[L] >> 16 == 0 else { return .outOfRange }
         var factors = 0
-        @inline(__always) func multiply(by f: UnsafePointer<UInt>) {
-            if factors == 0 {
-                for i in 0..<L { acc[i] = f[i] }
-            } else {
-                __gmpn_mul_n(prod, acc, f, L)
-                for i in 0..<L { acc[i] = prod[L + i] }  // ⌊acc·f / 2^(64L)⌋
-            }
-            factors += 1
+        let base = tables.entries
+        // Integer chunks: bits [64L + 8i, 64L + 8i + 8) are in limb L.
+        for i in 0..<ExpTables.integerChunks {
+            let c = Int((t[L] >> UInt(8 * i)) & 0xFF)
+            if c != 0 { multiply(by: base + (i * 256 + c) * L, first: factors == 0); factors += 1 }
         }
-        tables.entries.withUnsafeBufferPointer { e in
-            let base = e.baseAddress!
-            // Integer chunks: bits [64L + 8i, 64L + 8i + 8) are in limb L.
-            for i in 0..<ExpTables.integerChunks {
-                let c = Int((t[L] >> UInt(8 * i)) & 0xFF)
-                if c != 0 { multiply(by: base + (i * 256 + c) * L) }
-            }
-            // Fraction chunk k: bits [64L − 8k, 64L − 8k + 8).
-            for k in 1...tables.fractionChunks {
-                let pos = 64 * L - 8 * k
-                let c = Int((t[pos / 64] >> UInt(pos % 64)) & 0xFF)
-                if c != 0 { multiply(by: base + ((ExpTables.integerChunks + k - 1) * 256 + c) * L) }
+        // Fraction chunk k: bits [64L − 8k, 64L − 8k + 8).
+        for k in 1...tables.fractionChunks {
+            let pos = 64 * L - 8 * k
+            let c = Int((t[pos / 64] >> UInt(pos % 64)) & 0xFF)
+            if c != 0 {
+                multiply(by: base + ((ExpTables.integerChunks + k - 1) * 256 + c) * L, first: factors == 0)
+                factors += 1
             }
         }
         // Residual r = T mod 2^(48L) (as a fraction of 2^A: r < 2^(−16L)).
@@ -175,9 +170,21 @@ final class TableExp {
         }
         if ra > 0 {
             residualFactor(ra)
-            multiply(by: factor)
+            multiply(by: factor, first: factors == 0)
+            factors += 1
         }
         return factors == 0 ? .one : .bounded(factors: factors)
+    }
+
+    /// acc = f (first factor) or ⌊acc·f / 2^(64L)⌋.
+    @inline(__always) private func multiply(by f: UnsafePointer<UInt>, first: Bool) {
+        let L = limbs
+        if first {
+            for i in 0..<L { acc[i] = f[i] }
+        } else {
+            __gmpn_mul_n(prod, acc, f, L)
+            for i in 0..<L { acc[i] = prod[L + i] }
+        }
     }
 
     /// factor = 2^A − a + ⌊b/2⌋ − ⌈c/6⌉ with a = r·2^A, b = ⌊a²/2^A⌋, c = ⌈(b+1)·a/2^A⌉:
