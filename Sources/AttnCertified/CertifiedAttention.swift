@@ -50,6 +50,7 @@ public enum CertifiedAttention {
     /// - Parameters:
     ///   - precision: p, bits of the output enclosures (≥ 16).
     ///   - expMethod: `.tables` (default, fast) or `.mpfr` (one MPFR exp per score); both certified.
+    ///   - progress: called now and then (from worker threads, serialised) with rows done / total.
     ///   - threads: workers (default: active processors; 1 if MPFR is not thread-safe).
     ///     The result does not depend on it.
     /// - Throws: `AttnError.usage` (shape mismatch, NaN/Inf, bad precision,
@@ -57,7 +58,9 @@ public enum CertifiedAttention {
     public static func compute<T: AttnScalar>(q: Tensor<T>, k: Tensor<T>, v: Tensor<T>, scale: Scale,
                                               causal: Bool = false, precision: Int = 256,
                                               threads: Int? = nil,
-                                              expMethod: CertifiedExpMethod = .tables) throws -> CertifiedAttentionOutput {
+                                              expMethod: CertifiedExpMethod = .tables,
+                                              progress: (@Sendable (_ rowsDone: Int, _ rowsTotal: Int) -> Void)? = nil)
+        throws -> CertifiedAttentionOutput {
         try validateAttentionShapes(q: q, k: k, v: v)
         guard precisionRange.contains(precision) else {
             throw AttnError.usage("--precision: \(precision) bits is outside \(precisionRange.lowerBound)...\(precisionRange.upperBound)")
@@ -88,6 +91,8 @@ public enum CertifiedAttention {
         let wanted = threads ?? ProcessInfo.processInfo.activeProcessorCount
         let workers = MPFRLibrary.isThreadSafe ? max(1, min(wanted, jobs)) : 1
         let next = Atomic<Int>(0)
+        let rowsDone = Mutex<Int>(0)
+        let totalRows = heads * nq
         let results = Mutex<[(job: Int, lo: [Double], hi: [Double], width: Double)]>([])
         DispatchQueue.concurrentPerform(iterations: max(workers, 1)) { _ in
             let worker = RowWorker(plan: plan, scale: scaleEnclosure, keys: nk,
@@ -106,6 +111,12 @@ public enum CertifiedAttention {
                     hi += rowHi
                 }
                 mine.append((job, lo, hi, width))
+                if let progress {
+                    rowsDone.withLock { done in
+                        done += min(i0 + block, nq) - i0
+                        progress(done, totalRows)
+                    }
+                }
             }
             results.withLock { $0 += mine }
         }
