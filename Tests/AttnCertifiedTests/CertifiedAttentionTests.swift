@@ -150,6 +150,28 @@ import Testing
         }
     }
 
+    /// The GMP paths compute the same numbers as the machine-integer paths: an
+    /// extra Q column holding a subnormal (against a zero K column) leaves every
+    /// score unchanged but forces GMP dot products; an extra V column holding
+    /// 2⁻¹⁴⁹ and 2¹²⁰ forces GMP accumulation. The enclosures must be identical.
+    @Test func bigIntegerPathsAgreeWithMachineIntegerPaths() async throws {
+        await propertyCheck(count: 15, input: Problem.small) { p in
+            func widen(_ t: Tensor<Float>, _ extra: (Int) -> Float) -> Tensor<Float> {
+                Tensor(rows: t.rows, cols: t.cols + 1, storage: (0..<t.rows).flatMap { r in
+                    (0..<t.cols).map { t[0, r, $0] } + [extra(r)] })
+            }
+            let q2 = widen(p.q) { _ in .leastNonzeroMagnitude }, k2 = widen(p.k) { _ in 0 }
+            let v2 = widen(p.v) { r in r % 2 == 0 ? .leastNonzeroMagnitude : 0x1p120 }
+            let plain = try! CertifiedAttention.compute(q: p.q, k: p.k, v: p.v, scale: .decimal("0.5"), precision: 96)
+            let big = try! CertifiedAttention.compute(q: q2, k: k2, v: v2, scale: .decimal("0.5"), precision: 96)
+            for i in 0..<p.q.rows {
+                for c in 0..<p.v.cols {
+                    #expect(plain.lower[0, i, c] == big.lower[0, i, c] && plain.upper[0, i, c] == big.upper[0, i, c])
+                }
+            }
+        }
+    }
+
     /// Subnormal and widely spread inputs take the GMP paths; the n_k = 1 and
     /// equal-score identities still hold exactly there.
     @Test func subnormalInputsUseExactBigIntegers() throws {
