@@ -44,7 +44,7 @@ public enum CertifiedExpMethod: String, Sendable, CaseIterable {
 public enum CertifiedAttention {
     /// Precision range accepted (bits).
     public static let precisionRange = 16...8192
-    /// The largest heads·n_q·n_k accepted (each score costs one MPFR exp).
+    /// The largest heads·n_q·n_k accepted (each score costs one certified exp, ~0.5 µs).
     public static let maxScores = 1 << 26
 
     /// - Parameters:
