@@ -183,6 +183,13 @@ import Testing
         #expect(r.lower[0, 0, 0] == 0 && r.upper[0, 0, 0] == 0)
         let mean = (Double(3e38 as Float) + Double(1e-38 as Float)) / 2
         #expect(r.lower[0, 0, 1] <= mean && mean <= r.upper[0, 0, 1])
+
+        // Float64 subnormals (2⁻¹⁰⁷⁴) next to 1e300: n_k = 1 still returns v₁ exactly.
+        let dq = Tensor<Double>(rows: 2, cols: 2, storage: [.leastNonzeroMagnitude, 1e300, -3, 0x1p-1050])
+        let dk = Tensor<Double>(rows: 1, cols: 2, storage: [1e-300, .leastNonzeroMagnitude])
+        let dv = Tensor<Double>(rows: 1, cols: 3, storage: [.leastNonzeroMagnitude, -1e308, 0.1])
+        let one = try CertifiedAttention.compute(q: dq, k: dk, v: dv, scale: .standard, precision: 64)
+        #expect(one.lower.storage == dv.storage + dv.storage && one.upper.storage == dv.storage + dv.storage)
     }
 
     /// Bad input is a usage error (exit 2 in the CLI), an absurd size is infeasible.
