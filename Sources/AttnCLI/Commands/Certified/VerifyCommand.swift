@@ -27,7 +27,7 @@ struct VerifyCommand: ParsableCommand {
     @Option(help: "Pass if the certified bound on max |candidate − truth| is at most this.")
     var tolerance: Double = 1e-6
 
-    @Option(help: "Worker threads (default: all cores; the result does not depend on it).")
+    @Option(help: "Worker threads (the result does not depend on it).")
     var threads: Int = ProcessInfo.processInfo.activeProcessorCount
 
     @Flag(help: "Print one JSON object on one line instead of text.")
