@@ -65,9 +65,7 @@ public enum CertifiedAttention {
         guard precisionRange.contains(precision) else {
             throw AttnError.usage("--precision: \(precision) bits is outside \(precisionRange.lowerBound)...\(precisionRange.upperBound)")
         }
-        if causal, q.rows > k.rows {
-            throw AttnError.usage("--causal needs n_q ≤ n_k (got n_q = \(q.rows), n_k = \(k.rows)): rows would see no key")
-        }
+        if causal { try CausalMask.validate(queries: q.rows, keys: k.rows) }
         let (scoreCount, o1) = q.heads.multipliedReportingOverflow(by: q.rows)
         let (scores, o2) = scoreCount.multipliedReportingOverflow(by: k.rows)
         guard !o1, !o2, scores <= maxScores else {
@@ -105,7 +103,7 @@ public enum CertifiedAttention {
                 let h = job / blocksPerHead, i0 = (job % blocksPerHead) * block
                 var lo: [Double] = [], hi: [Double] = [], width = 0.0
                 for i in i0..<min(i0 + block, nq) {
-                    let last = causal ? i + (nk - nq) : nk - 1
+                    let last = causal ? CausalMask.lastVisibleKey(row: i, queries: nq, keys: nk) : nk - 1
                     width = max(width, worker.row(i, of: prepared[h], lastKey: last, lo: &rowLo, hi: &rowHi))
                     lo += rowLo
                     hi += rowHi

@@ -18,4 +18,3 @@ public enum CausalMask {
     }
 }
 
-import AttnCore
