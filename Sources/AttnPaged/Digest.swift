@@ -120,11 +120,36 @@ public struct PageDigests: Sendable {
         }
     }
 
+    /// Scores of every page for one query (`d` entries), in Float (the selection's fast path).
+    public func scores(kind: DigestKind, query: [Float]) -> [Float] {
+        precondition(query.count == d)
+        var nq: Float = 0
+        for x in query { nq += x * x }
+        var out = [Float](repeating: 0, count: count)
+        let pages = Array(0..<count)
+        query.withUnsafeBufferPointer { q in
+            pages.withUnsafeBufferPointer { pb in
+                out.withUnsafeMutableBufferPointer {
+                    scores(kind: kind, query: q.baseAddress!, queryNorm: nq.squareRoot(), pages: pb, into: $0.baseAddress!)
+                }
+            }
+        }
+        return out
+    }
+
+    /// `certifiedUpperBound(page:query:queryNormUpper:)` for a Float query (the norm bound is derived here).
+    public func certifiedUpperBound(page p: Int, query: [Float]) -> Double {
+        let q = query.map(Double.init)
+        let u = 0x1p-53
+        let qq = q.reduce(0) { $0 + $1 * $1 }
+        return certifiedUpperBound(page: p, query: q, queryNormUpper: qq.squareRoot() * (1 + Double(d + 2) * u / (1 - Double(d + 2) * u)))
+    }
+
     /// A rigorous upper bound, in Double, of max_j q·k_j over page `p` (exact arithmetic
     /// on the stored Float keys): the smaller of the aabb and sphere-max scores, each
     /// evaluated with its rounding error added (products of Floats are exact in Double,
     /// a sum of n terms errs by ≤ γ_n Σ|terms|). Proof: Proofs/paged-sparse-bound.md, Lemma 1.
-    func certifiedUpperBound(page p: Int, query q: [Double], queryNormUpper: Double) -> Double {
+    public func certifiedUpperBound(page p: Int, query q: [Double], queryNormUpper: Double) -> Double {
         let u = 0x1p-53, g = Double(d + 2) * u / (1 - Double(d + 2) * u)
         var box = 0.0, boxAbs = 0.0, dot = 0.0, dotAbs = 0.0
         let base = p * d
