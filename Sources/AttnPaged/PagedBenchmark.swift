@@ -37,7 +37,12 @@ public enum PagedBenchmark {
 
     public struct Result: Sendable {
         public let setup: Setup
+        /// Median seconds of `FastAttention.compute` on the whole context (its input checks included).
         public let denseSeconds: Double
+        /// Median seconds of the NaN/Inf scan of K and V that `FastAttention.compute` runs first.
+        public let inputCheckSeconds: Double
+        /// Median seconds of the paged kernel attending every page (the same tile machinery, no input checks).
+        public let densePagedSeconds: Double
         public let policies: [PolicyTiming]
     }
 
@@ -62,6 +67,27 @@ public enum PagedBenchmark {
             t += 1
         }
         progress("dense FastAttention: \(dense) s")
+        let check = Timing.median(runs: setup.runs) { precondition(K.isFinite && V.isFinite) }
+        progress("input NaN/Inf scan inside it: \(check) s")
+        var densePaged = 0.0
+        do {
+            let all = PagedKVStore(layout: L, capacity: nil)
+            all.reserve(tokens: setup.context)
+            var k = [Float](repeating: 0, count: L.kvHeads * L.d), v = [Float](repeating: 0, count: L.kvHeads * L.dv)
+            for i in 0..<setup.context {
+                PagedDecoder.gatherRow(K, i, into: &k)
+                PagedDecoder.gatherRow(V, i, into: &v)
+                all.append(keys: k, values: v)
+            }
+            let sel = PageSelection(perKVHead: Array(repeating: Array(0..<all.pageCount), count: L.kvHeads), layout: L)
+            let s = Float(scale.value(d: L.d))
+            var i = 0
+            densePaged = Timing.median(runs: setup.runs) {
+                _ = PagedAttention.attend(store: all, queries: queries[1 + i % setup.runs], selection: sel, scale: s, threads: setup.threads)
+                i += 1
+            }
+        }
+        progress("dense over every page with the paged kernel: \(densePaged) s")
 
         var timings: [PolicyTiming] = []
         var config = PolicyConfig(budgetTokens: setup.budgetTokens)
@@ -88,7 +114,7 @@ public enum PagedBenchmark {
             progress("\(policy.name): \(timing.stepSeconds) s")
             timings.append(timing)
         }
-        return Result(setup: setup, denseSeconds: dense, policies: timings)
+        return Result(setup: setup, denseSeconds: dense, inputCheckSeconds: check, densePagedSeconds: densePaged, policies: timings)
     }
 
     /// The accuracy table: each policy replays the same shifting-importance trace at the same budget.
