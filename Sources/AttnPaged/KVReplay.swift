@@ -136,7 +136,7 @@ public enum KVReplay {
         for t in 0..<T {
             let q = stepQueries(t)
             let r = decoder.step(keys: keys, values: values, row: prompt + t, queries: q, certify: certify)
-            let ev = evaluate ? try StepEvaluation.evaluate(store: decoder.store, queries: q, selection: r.selection,
+            let ev = evaluate ? StepEvaluation.evaluate(store: decoder.store, queries: q, selection: r.selection,
                                                             output: r.output, scale: scale) : nil
             for h in 0..<L.queryHeads {
                 records.append(ReplayRecord(

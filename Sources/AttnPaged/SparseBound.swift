@@ -39,10 +39,9 @@ public enum SparseBound {
         return SparseStepBound(perHead: perHead, truncation: trunc, rounding: round)
     }
 
-    static let u = 0x1p-53
-    static func gamma(_ n: Int) -> Double { let x = Double(n) * u; return x / (1 - x) }
-    /// An absolute allowance for results in Double's subnormal range, where relative bounds fail.
-    static let tiny = 0x1p-1000
+    static let u = DoubleDecode.u
+    static func gamma(_ n: Int) -> Double { DoubleDecode.gamma(n) }
+    static let tiny = DoubleDecode.tiny
 
     static func head(_ h: Int, store: PagedKVStore, query qf: [Float], pages selected: [Int], output: [Float],
                      s: Double) -> (Double, Double, Double) {
@@ -53,45 +52,11 @@ public enum SparseBound {
         if output.contains(where: { !$0.isFinite }) { return (.infinity, .infinity, .infinity) }
         let q = qf.map(Double.init)
 
-        // 1. Selected tokens, recomputed in Double: t_j = s·q·k_j, |error| ≤ γ_{d+3}·s·Σ|q_c k_jc|.
-        var t: [Double] = [], err: [Double] = [], vals: [UnsafePointer<Float>] = []
-        for p in selected {
-            let K = store.residentKeys(page: p, head: kv)!, V = store.residentValues(page: p, head: kv)!
-            for j in 0..<store.table.pageLength(p) {
-                var dot = 0.0, abs1 = 0.0
-                for c in 0..<d { let x = q[c] * Double(K[j * d + c]); dot += x; abs1 += Swift.abs(x) }
-                t.append(s * dot)
-                err.append(gamma(d + 3) * s * abs1)
-                vals.append(V + j * dv)
-            }
-        }
-        let n = t.count
-        let m = t.max()!
-        var Z = 0.0, delta = 0.0
-        var N = [Double](repeating: 0, count: dv)
-        var selLo = [Double](repeating: .infinity, count: dv), selHi = [Double](repeating: -.infinity, count: dv)
-        for j in 0..<n {
-            let x = t[j] - m
-            let w = exp(x)
-            delta = Swift.max(delta, err[j] + 2 * u * Swift.abs(x))
-            Z += w
-            for c in 0..<dv {
-                let v = Double(vals[j][c])
-                N[c] += w * v
-                selLo[c] = Swift.min(selLo[c], v); selHi[c] = Swift.max(selHi[c], v)
-            }
-        }
-        delta += 3 * u  // exp's relative error 2u, as a log-space perturbation
-        // Exact O_S lies within eD_c of the Double ratio (Lemma 2); the factor 2 covers evaluating these terms.
-        let spread = expm1(2 * delta)
-        var oBar = [Double](repeating: 0, count: dv), eD = [Double](repeating: 0, count: dv)
-        for c in 0..<dv {
-            oBar[c] = N[c] / Z
-            let absMax = Swift.max(Swift.abs(selLo[c]), Swift.abs(selHi[c]))
-            eD[c] = 2 * (spread * (selHi[c] - selLo[c]) + (2 * gamma(n + 1) + 2 * u) * absMax + Double(n) * tiny * absMax)
-        }
-        // Lower bound of Σ_S exp(s·q·k_j − m) (Lemma 3).
-        let B = Swift.max(0, Z * exp(-delta) / (1 + gamma(n)) * (1 - 8 * u) - Double(n) * tiny)
+        // 1. Selected tokens, recomputed in Double with a certified rounding enclosure (Lemmas 2–3).
+        let exact = DoubleDecode.compute(query: q, s: s, d: d, dv: dv, blocks: selected.map { p in
+            (store.residentKeys(page: p, head: kv)!, store.residentValues(page: p, head: kv)!, store.table.pageLength(p))
+        })
+        let (oBar, eD, m, B) = (exact.output, exact.error, exact.shift, exact.massLowerBound)
 
         // 2. Unselected pages, from digests only: A ≥ Σ_U exp(s·q·k_j − m) (Lemma 1, 4).
         let selectedSet = Set(selected)
