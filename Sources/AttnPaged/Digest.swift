@@ -66,9 +66,9 @@ public struct PageDigests: Sendable {
             r2 = max(r2, s)
         }
         // Each difference, square and sum carries relative error ≤ u, so
-        // ‖k − c‖² ≤ r2·(1 + γ_{d+3}); sqrt adds one more u. Round up into Float.
+        // ‖k − c‖² ≤ r2·(1 + γ_{d+4}); the product and sqrt lose ≤ 2u more. Round up into Float.
         let u = 0x1p-53, g = Double(d + 4) * u / (1 - Double(d + 4) * u)
-        let r = (r2 * (1 + g)).squareRoot() * (1 + 2 * u)
+        let r = (r2 * (1 + g)).squareRoot() * (1 + 4 * u)
         var rf = Float(r)
         if Double(rf) < r { rf = rf.nextUp }
         keyMin += lo

@@ -73,8 +73,8 @@ public enum SparseBound {
             let y = s * ub
             let yUp = y >= 0 ? y * (1 + 3 * u) : y * (1 - 3 * u)
             let x = yUp - m
-            let xUp = x + 2 * u * (Swift.abs(yUp) + Swift.abs(m))
-            A += Double(P) * (exp(xUp) * (1 + 3 * u) + tiny)
+            let xUp = x + 4 * u * (Swift.abs(yUp) + Swift.abs(m))
+            A += Double(P) * (exp(xUp) * (1 + 4 * u) + tiny)
             for c in 0..<dv {
                 lo[c] = Swift.min(lo[c], Double(dig.valueMin[p * dv + c]))
                 hi[c] = Swift.max(hi[c], Double(dig.valueMax[p * dv + c]))
