@@ -101,23 +101,46 @@ public struct PageDigests: Sendable {
             lo.withUnsafeBufferPointer { l in
                 hi.withUnsafeBufferPointer { h in
                     for (i, p) in pages.enumerated() {
-                        let lp = l.baseAddress! + p * d, hp = h.baseAddress! + p * d
-                        var s: Float = 0
-                        for c in 0..<d { s += max(q[c] * hp[c], q[c] * lp[c]) }
-                        out[i] = s
+                        out[i] = Self.boxScore(q, l.baseAddress! + p * d, h.baseAddress! + p * d, d)
                     }
                 }
             }
         case .sphereMax:
             centre.withUnsafeBufferPointer { cb in
                 for (i, p) in pages.enumerated() {
-                    let cp = cb.baseAddress! + p * d
-                    var s: Float = 0
-                    for c in 0..<d { s += q[c] * cp[c] }
-                    out[i] = s + radius[p] * queryNorm
+                    out[i] = Self.dot(q, cb.baseAddress! + p * d, d) + radius[p] * queryNorm
                 }
             }
         }
+    }
+
+    /// Σ_c max(q_c·hi_c, q_c·lo_c), sixteen lanes at a time.
+    @inline(__always) static func boxScore(_ q: UnsafePointer<Float>, _ lo: UnsafePointer<Float>, _ hi: UnsafePointer<Float>,
+                                           _ d: Int) -> Float {
+        typealias V = SIMD16<Float>
+        var acc = V(repeating: 0), c = 0
+        while c + 16 <= d {
+            let qv = UnsafeRawPointer(q + c).loadUnaligned(as: V.self)
+            acc += pointwiseMax(qv * UnsafeRawPointer(hi + c).loadUnaligned(as: V.self),
+                                qv * UnsafeRawPointer(lo + c).loadUnaligned(as: V.self))
+            c += 16
+        }
+        var s = acc.sum()
+        while c < d { s += max(q[c] * hi[c], q[c] * lo[c]); c += 1 }
+        return s
+    }
+
+    /// q·x, sixteen lanes at a time.
+    @inline(__always) static func dot(_ q: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ d: Int) -> Float {
+        typealias V = SIMD16<Float>
+        var acc = V(repeating: 0), c = 0
+        while c + 16 <= d {
+            acc += UnsafeRawPointer(q + c).loadUnaligned(as: V.self) * UnsafeRawPointer(x + c).loadUnaligned(as: V.self)
+            c += 16
+        }
+        var s = acc.sum()
+        while c < d { s += q[c] * x[c]; c += 1 }
+        return s
     }
 
     /// Scores of every page for one query (`d` entries), in Float (the selection's fast path).

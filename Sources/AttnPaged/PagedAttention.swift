@@ -23,10 +23,51 @@ public struct PageSelection: Sendable, Equatable {
 /// Sparse decode attention over selected resident pages: for each query head,
 /// softmax(s·q·Kᵀ)·V restricted to the tokens of its selected pages.
 ///
-/// Each page is one score tile absorbed by `OnlineSoftmaxAccumulator` (the
-/// shared tile machinery), so the result is the fast kernel's result on the
-/// selected tokens in page order. Overflow-safe for any score magnitude.
+/// Selected pages that sit in consecutive slots (logical and physical) form one
+/// run, cut at `maxTileTokens`; each run is one score tile absorbed by
+/// `OnlineSoftmaxAccumulator` (the shared tile machinery), so the result is the
+/// fast kernel's on the selected tokens, in page order. Overflow-safe for any
+/// score magnitude.
 public enum PagedAttention {
+    /// Longest score tile, in tokens (at least one page).
+    public static let maxTileTokens = 512
+
+    /// A run of selected pages contiguous in the pool. Holds raw pointers that workers only read.
+    struct Run: @unchecked Sendable {
+        let keys: UnsafePointer<Float>
+        let values: UnsafePointer<Float>
+        let rows: Int
+        /// Logical pages of the run and their token counts, in order.
+        let pages: [(page: Int, rows: Int)]
+    }
+
+    /// Splits a selection into runs (exposed to tests through `attend`'s result only).
+    static func runs(store: PagedKVStore, pages: [Int], kv: Int) -> [Run] {
+        let L = store.layout
+        let limit = max(L.pageSize, maxTileTokens / L.pageSize * L.pageSize)
+        var out: [Run] = []
+        var start: (keys: UnsafePointer<Float>, values: UnsafePointer<Float>, slot: Int, page: Int)?
+        var members: [(page: Int, rows: Int)] = [], rows = 0
+        func close() {
+            if let s = start { out.append(Run(keys: s.keys, values: s.values, rows: rows, pages: members)) }
+            start = nil; members = []; rows = 0
+        }
+        for p in pages {
+            let slot = store.table.slot(page: p, head: kv)!
+            let n = store.table.pageLength(p)
+            if let s = start, let last = members.last, p == last.page + 1, slot == s.slot + members.count,
+               last.rows == L.pageSize, rows + n <= limit {
+                members.append((p, n)); rows += n
+                continue
+            }
+            close()
+            start = (store.residentKeys(page: p, head: kv)!, store.residentValues(page: p, head: kv)!, slot, p)
+            members = [(p, n)]; rows = n
+        }
+        close()
+        return out
+    }
+
     /// - Parameters:
     ///   - queries: `queryHeads × d`, row-major.
     ///   - pageMass: also return, per KV head, each logical page's attention mass
@@ -37,61 +78,58 @@ public enum PagedAttention {
                               pageMass: Bool = false, threads: Int = ProcessInfo.processInfo.activeProcessorCount)
         -> (output: [Float], mass: [[Double]]?) {
         let L = store.layout
-        let (G, d, dv, P) = (L.groupSize, L.d, L.dv, L.pageSize)
+        let (G, d, dv) = (L.groupSize, L.d, L.dv)
         precondition(queries.count == L.queryHeads * d && selection.pages.count == L.queryHeads)
-        // Resolve pages to slot pointers up front: workers only read raw memory.
-        struct PageRef: @unchecked Sendable { let page: Int; let keys: UnsafePointer<Float>; let values: UnsafePointer<Float>; let rows: Int }
-        var refs: [[PageRef]] = []
-        for h in 0..<L.queryHeads {
-            let kv = L.kvHead(ofQueryHead: h)
-            precondition(!selection.pages[h].isEmpty, "empty page selection for query head \(h)")
-            refs.append(selection.pages[h].map { p in
-                PageRef(page: p, keys: store.residentKeys(page: p, head: kv)!, values: store.residentValues(page: p, head: kv)!,
-                        rows: store.table.pageLength(p))
-            })
+        // Heads of a group sharing one page list run as rows of one accumulator.
+        var batches: [(first: Int, rows: Int, runs: [Run])] = []
+        for kv in 0..<L.kvHeads {
+            let h0 = kv * G
+            let shared = (h0..<h0 + G).allSatisfy { selection.pages[$0] == selection.pages[h0] }
+            for (first, rows) in shared ? [(h0, G)] : (h0..<h0 + G).map({ ($0, 1) }) {
+                precondition(!selection.pages[first].isEmpty, "empty page selection for query head \(first)")
+                batches.append((first, rows, runs(store: store, pages: selection.pages[first], kv: kv)))
+            }
         }
+        let tile = max(L.pageSize, maxTileTokens / L.pageSize * L.pageSize)
         let pageCount = store.pageCount
         var out = [Float](repeating: 0, count: L.queryHeads * dv)
-        var mass = [Double](repeating: 0, count: pageMass ? L.kvHeads * pageCount : 0)
-        let refsFinal = refs
+        var mass = [Double](repeating: 0, count: pageMass ? L.queryHeads * pageCount : 0)
+        let work = batches
         BLASThreads.withSingleThreadedBLAS {
             queries.withUnsafeBufferPointer { qb in
             out.withUnsafeMutableBufferPointer { ob in
             mass.withUnsafeMutableBufferPointer { mb in
                 let qp = UnsafeSendablePointer(mutating: qb.baseAddress!), op = UnsafeSendablePointer(ob.baseAddress!)
                 let mp = pageMass ? UnsafeSendablePointer(mb.baseAddress!) : nil
-                Parallel.forEachJob(L.kvHeads, workers: threads) { worker in
-                    var scores = [Float](repeating: 0, count: G * P)
-                    while let kv = worker.next() {
-                        let h0 = kv * G
-                        // Heads of the group sharing one page list run as rows of one accumulator.
-                        let shared = (h0..<h0 + G).allSatisfy { refsFinal[$0].map(\.page) == refsFinal[h0].map(\.page) }
-                        let batches: [(first: Int, rows: Int)] = shared ? [(h0, G)] : (h0..<h0 + G).map { ($0, 1) }
-                        for (first, rows) in batches {
-                            let acc = OnlineSoftmaxAccumulator<Float>(rows: rows, valueCols: dv)
-                            var pageSums: [(page: Int, sum: [Float], max: [Float])] = []
-                            scores.withUnsafeMutableBufferPointer { sb in
-                                let sp = sb.baseAddress!
-                                for r in refsFinal[first] {
-                                    Float.gemm(transA: false, transB: true, m: rows, n: r.rows, k: d, alpha: scale,
-                                               a: qp.pointer + first * d, lda: d, b: r.keys, ldb: d,
-                                               beta: 0, c: sp, ldc: P)
-                                    acc.absorb(scores: sp, ldScores: P, cols: r.rows, values: r.values, ldValues: dv)
-                                    if mp != nil {
-                                        let sums = (0..<rows).map { i in (0..<r.rows).reduce(Float(0)) { $0 + sp[i * P + $1] } }
-                                        pageSums.append((r.page, sums, acc.rowMax))
+                Parallel.forEachJob(work.count, workers: threads) { worker in
+                    var scores = [Float](repeating: 0, count: G * tile)
+                    while let job = worker.next() {
+                        let (first, rows, runs) = work[job]
+                        let acc = OnlineSoftmaxAccumulator<Float>(rows: rows, valueCols: dv)
+                        var pageSums: [(page: Int, sum: [Float], max: [Float])] = []
+                        scores.withUnsafeMutableBufferPointer { sb in
+                            let sp = sb.baseAddress!
+                            for r in runs {
+                                Float.gemm(transA: false, transB: true, m: rows, n: r.rows, k: d, alpha: scale,
+                                           a: qp.pointer + first * d, lda: d, b: r.keys, ldb: d, beta: 0, c: sp, ldc: tile)
+                                acc.absorb(scores: sp, ldScores: tile, cols: r.rows, values: r.values, ldValues: dv)
+                                if mp != nil {
+                                    var offset = 0
+                                    for (page, n) in r.pages {
+                                        let sums = (0..<rows).map { i in (offset..<offset + n).reduce(Float(0)) { $0 + sp[i * tile + $1] } }
+                                        pageSums.append((page, sums, acc.rowMax))
+                                        offset += n
                                     }
                                 }
                             }
-                            acc.finish(into: op.pointer + first * dv, ldOut: dv)
-                            if let mp {
-                                // Weights were exp(score − running max); rescale to the final max and sum.
-                                for (page, sums, maxAt) in pageSums {
-                                    var m = 0.0
-                                    for i in 0..<rows {
-                                        m += Double(sums[i]) * exp(Double(maxAt[i]) - Double(acc.rowMax[i])) / Double(acc.rowSum[i])
-                                    }
-                                    mp.pointer[kv * pageCount + page] += m
+                        }
+                        acc.finish(into: op.pointer + first * dv, ldOut: dv)
+                        if let mp {
+                            // Weights were exp(score − running max): rescale to the final max and normalise.
+                            for (page, sums, maxAt) in pageSums {
+                                for i in 0..<rows {
+                                    mp.pointer[(first + i) * pageCount + page] =
+                                        Double(sums[i]) * exp(Double(maxAt[i]) - Double(acc.rowMax[i])) / Double(acc.rowSum[i])
                                 }
                             }
                         }
@@ -99,7 +137,9 @@ public enum PagedAttention {
                 }
             }}}
         }
-        let masses: [[Double]]? = pageMass ? (0..<L.kvHeads).map { Array(mass[$0 * pageCount ..< ($0 + 1) * pageCount]) } : nil
+        let masses: [[Double]]? = pageMass ? (0..<L.kvHeads).map { kv in
+            (0..<pageCount).map { p in (kv * G ..< (kv + 1) * G).reduce(0.0) { $0 + mass[$1 * pageCount + p] } }
+        } : nil
         return (out, masses)
     }
 }

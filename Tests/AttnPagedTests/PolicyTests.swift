@@ -21,6 +21,7 @@ struct PolicyTests {
             for h in 0..<L.queryHeads { #expect(r.selection.pages[h] == Array(0..<decoder.store.pageCount)) }
             let Q = Tensor(heads: 2, rows: group, cols: 8, storage: q0)
             let exact = try! ReferenceAttention.compute(q: Q, k: prob.keys, v: prob.values, scale: .standard)
+            // The paged kernel absorbs at most one tile per page; the bound grows with the tile count.
             let feb = ForwardErrorBound.fast(q: Q, k: prob.keys, v: prob.values, scale: .standard,
                                              tiles: TileSizes(queryTile: group, keyTile: P), as: Float.self)
             for h in 0..<L.queryHeads {
@@ -113,6 +114,37 @@ struct PolicyTests {
         }
         #expect(selections[.quest] == selections[.steady])
         #expect(skipped == 2 * 16 * 2)  // steps 2 and 3 reuse: 16 candidate pages × 2 heads each
+    }
+
+    /// The per-page attention masses H2O accumulates equal the page sums of ReferenceAttention's weights.
+    @Test func pageMassesMatchReferenceWeights() async {
+        await propertyCheck(count: 15, input: Gen.int(in: 0...Int(UInt32.max)), Gen.int(in: 1...3)) { seed, group in
+            let P = 4
+            let prob = SmallProblem(seed: UInt64(seed), kvHeads: 2, group: group, d: 8, dv: 2, prompt: 70, steps: 1, pageSize: P, bound: 3)
+            let L = try! KVLayout(kvHeads: 2, groupSize: group, d: 8, dv: 2, pageSize: P)
+            let store = PagedKVStore(layout: L, capacity: nil)
+            for j in 0..<70 {
+                store.append(keys: (0..<2).flatMap { h in (0..<8).map { prob.keys[h, j, $0] } },
+                             values: (0..<2).flatMap { h in (0..<2).map { prob.values[h, j, $0] } })
+            }
+            let q = (0..<L.queryHeads).flatMap { h in (0..<8).map { prob.queries[h, 0, $0] } }
+            // Every other page, so runs of one page and a partial last page both occur.
+            let pages = Array(stride(from: 0, to: store.pageCount, by: 2)) + (store.pageCount % 2 == 0 ? [store.pageCount - 1] : [])
+            let sel = PageSelection(perKVHead: [pages, pages], layout: L)
+            let mass = PagedAttention.attend(store: store, queries: q, selection: sel, scale: Float(Scale.standard.value(d: 8)),
+                                             pageMass: true).mass!
+            let tokens = pages.flatMap { store.table.positions(ofPage: $0) }
+            for kv in 0..<2 {
+                let K = Tensor(rows: tokens.count, cols: 8, storage: tokens.flatMap { j in (0..<8).map { prob.keys[kv, j, $0] } })
+                let Q = Tensor(rows: group, cols: 8, storage: Array(q[kv * group * 8 ..< (kv + 1) * group * 8]))
+                let w = try! ReferenceAttention.weights(q: Q, k: K, scale: .standard)
+                for p in 0..<store.pageCount {
+                    var expected = 0.0
+                    for (i, j) in tokens.enumerated() where j / P == p { for g in 0..<group { expected += w[0, g, i] } }
+                    #expect(abs(mass[kv][p] - expected) <= 1e-5 * Double(group))
+                }
+            }
+        }
     }
 
     @Test func invalidBudgetsAreUsageErrors() throws {
