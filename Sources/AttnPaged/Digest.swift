@@ -97,11 +97,20 @@ public struct PageDigests: Sendable {
                 pages: UnsafeBufferPointer<Int>, into out: UnsafeMutablePointer<Float>) {
         switch kind {
         case .aabb, .cuboidMean:
+            // max(q_c·hi_c, q_c·lo_c) = q⁺_c·hi_c + q⁻_c·lo_c exactly (hi ≥ lo; one of q⁺, q⁻ is 0),
+            // which vectorises without a per-lane max.
+            var qPos = [Float](repeating: 0, count: d), qNeg = [Float](repeating: 0, count: d)
+            for c in 0..<d { if q[c] > 0 { qPos[c] = q[c] } else { qNeg[c] = q[c] } }
             let (lo, hi) = kind == .aabb ? (keyMin, keyMax) : (meanBoxLow, meanBoxHigh)
             lo.withUnsafeBufferPointer { l in
                 hi.withUnsafeBufferPointer { h in
-                    for (i, p) in pages.enumerated() {
-                        out[i] = Self.boxScore(q, l.baseAddress! + p * d, h.baseAddress! + p * d, d)
+                    qPos.withUnsafeBufferPointer { qp in
+                        qNeg.withUnsafeBufferPointer { qn in
+                            for (i, p) in pages.enumerated() {
+                                out[i] = Self.boxScore(qp.baseAddress!, qn.baseAddress!, l.baseAddress! + p * d,
+                                                       h.baseAddress! + p * d, d)
+                            }
+                        }
                     }
                 }
             }
@@ -114,19 +123,18 @@ public struct PageDigests: Sendable {
         }
     }
 
-    /// Σ_c max(q_c·hi_c, q_c·lo_c), sixteen lanes at a time.
-    @inline(__always) static func boxScore(_ q: UnsafePointer<Float>, _ lo: UnsafePointer<Float>, _ hi: UnsafePointer<Float>,
-                                           _ d: Int) -> Float {
+    /// Σ_c q⁺_c·hi_c + q⁻_c·lo_c, sixteen lanes at a time.
+    @inline(__always) static func boxScore(_ qPos: UnsafePointer<Float>, _ qNeg: UnsafePointer<Float>,
+                                           _ lo: UnsafePointer<Float>, _ hi: UnsafePointer<Float>, _ d: Int) -> Float {
         typealias V = SIMD16<Float>
         var acc = V(repeating: 0), c = 0
         while c + 16 <= d {
-            let qv = UnsafeRawPointer(q + c).loadUnaligned(as: V.self)
-            acc += pointwiseMax(qv * UnsafeRawPointer(hi + c).loadUnaligned(as: V.self),
-                                qv * UnsafeRawPointer(lo + c).loadUnaligned(as: V.self))
+            acc += UnsafeRawPointer(qPos + c).loadUnaligned(as: V.self) * UnsafeRawPointer(hi + c).loadUnaligned(as: V.self)
+                + UnsafeRawPointer(qNeg + c).loadUnaligned(as: V.self) * UnsafeRawPointer(lo + c).loadUnaligned(as: V.self)
             c += 16
         }
         var s = acc.sum()
-        while c < d { s += max(q[c] * hi[c], q[c] * lo[c]); c += 1 }
+        while c < d { s += qPos[c] * hi[c] + qNeg[c] * lo[c]; c += 1 }
         return s
     }
 

@@ -68,6 +68,22 @@ public enum PagedAttention {
         return out
     }
 
+    /// scores[i][j] = scale·(q_i·k_j). A decode step has a handful of query rows, where BLAS's
+    /// packing costs more than the product: a SIMD dot per (row, key) streams each key once.
+    @inline(__always)
+    static func scoreTile(queries q: UnsafePointer<Float>, rows: Int, keys k: UnsafePointer<Float>, cols: Int, d: Int,
+                          scale: Float, into out: UnsafeMutablePointer<Float>, ld: Int) {
+        if rows > 8 {
+            Float.gemm(transA: false, transB: true, m: rows, n: cols, k: d, alpha: scale, a: q, lda: d, b: k, ldb: d,
+                       beta: 0, c: out, ldc: ld)
+            return
+        }
+        for j in 0..<cols {
+            let kj = k + j * d
+            for i in 0..<rows { out[i * ld + j] = scale * PageDigests.dot(q + i * d, kj, d) }
+        }
+    }
+
     /// - Parameters:
     ///   - queries: `queryHeads × d`, row-major.
     ///   - pageMass: also return, per KV head, each logical page's attention mass
@@ -110,8 +126,8 @@ public enum PagedAttention {
                         scores.withUnsafeMutableBufferPointer { sb in
                             let sp = sb.baseAddress!
                             for r in runs {
-                                Float.gemm(transA: false, transB: true, m: rows, n: r.rows, k: d, alpha: scale,
-                                           a: qp.pointer + first * d, lda: d, b: r.keys, ldb: d, beta: 0, c: sp, ldc: tile)
+                                scoreTile(queries: qp.pointer + first * d, rows: rows, keys: r.keys, cols: r.rows, d: d,
+                                          scale: scale, into: sp, ld: tile)
                                 acc.absorb(scores: sp, ldScores: tile, cols: r.rows, values: r.values, ldValues: dv)
                                 if mp != nil {
                                     var offset = 0
