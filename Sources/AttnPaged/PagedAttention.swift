@@ -23,46 +23,49 @@ public struct PageSelection: Sendable, Equatable {
 /// Sparse decode attention over selected resident pages: for each query head,
 /// softmax(s·q·Kᵀ)·V restricted to the tokens of its selected pages.
 ///
-/// Selected pages that sit in consecutive slots (logical and physical) form one
-/// run, cut at `maxTileTokens`; each run is one score tile absorbed by
-/// `OnlineSoftmaxAccumulator` (the shared tile machinery), so the result is the
-/// fast kernel's on the selected tokens, in page order. Overflow-safe for any
-/// score magnitude.
+/// The selected pages are packed, in page order, into score tiles of up to
+/// `maxTileTokens` tokens; each tile is absorbed by `OnlineSoftmaxAccumulator`
+/// (the shared tile machinery), so the result is the fast kernel's on the
+/// selected tokens. Scores are read straight from the pages' slots; the values
+/// of a tile whose pages are not adjacent in the pool are first gathered into
+/// a contiguous scratch (one copy, instead of one small BLAS call per page).
+/// Overflow-safe for any score magnitude.
 public enum PagedAttention {
     /// Longest score tile, in tokens (at least one page).
     public static let maxTileTokens = 512
 
-    /// A run of selected pages contiguous in the pool. Holds raw pointers that workers only read.
-    struct Run: @unchecked Sendable {
+    /// One selected page's rows in its slot. Holds raw pointers that workers only read.
+    struct Segment: @unchecked Sendable {
+        let page: Int
         let keys: UnsafePointer<Float>
         let values: UnsafePointer<Float>
         let rows: Int
-        /// Logical pages of the run and their token counts, in order.
-        let pages: [(page: Int, rows: Int)]
     }
 
-    /// Splits a selection into runs (exposed to tests through `attend`'s result only).
-    static func runs(store: PagedKVStore, pages: [Int], kv: Int) -> [Run] {
+    /// A score tile: consecutive selected pages, `rows` tokens in all.
+    struct Tile: Sendable {
+        let segments: [Segment]
+        let rows: Int
+        /// True when the segments' values are adjacent in memory (no gather needed).
+        let contiguous: Bool
+    }
+
+    static func tiles(store: PagedKVStore, pages: [Int], kv: Int) -> [Tile] {
         let L = store.layout
         let limit = max(L.pageSize, maxTileTokens / L.pageSize * L.pageSize)
-        var out: [Run] = []
-        var start: (keys: UnsafePointer<Float>, values: UnsafePointer<Float>, slot: Int, page: Int)?
-        var members: [(page: Int, rows: Int)] = [], rows = 0
+        var out: [Tile] = [], current: [Segment] = [], rows = 0
         func close() {
-            if let s = start { out.append(Run(keys: s.keys, values: s.values, rows: rows, pages: members)) }
-            start = nil; members = []; rows = 0
+            guard !current.isEmpty else { return }
+            let adjacent = zip(current, current.dropFirst()).allSatisfy { $0.values + $0.rows * L.dv == $1.values }
+            out.append(Tile(segments: current, rows: rows, contiguous: adjacent))
+            current = []; rows = 0
         }
         for p in pages {
-            let slot = store.table.slot(page: p, head: kv)!
             let n = store.table.pageLength(p)
-            if let s = start, let last = members.last, p == last.page + 1, slot == s.slot + members.count,
-               last.rows == L.pageSize, rows + n <= limit {
-                members.append((p, n)); rows += n
-                continue
-            }
-            close()
-            start = (store.residentKeys(page: p, head: kv)!, store.residentValues(page: p, head: kv)!, slot, p)
-            members = [(p, n)]; rows = n
+            if rows + n > limit { close() }
+            current.append(Segment(page: p, keys: store.residentKeys(page: p, head: kv)!,
+                                   values: store.residentValues(page: p, head: kv)!, rows: n))
+            rows += n
         }
         close()
         return out
@@ -97,13 +100,13 @@ public enum PagedAttention {
         let (G, d, dv) = (L.groupSize, L.d, L.dv)
         precondition(queries.count == L.queryHeads * d && selection.pages.count == L.queryHeads)
         // Heads of a group sharing one page list run as rows of one accumulator.
-        var batches: [(first: Int, rows: Int, runs: [Run])] = []
+        var batches: [(first: Int, rows: Int, tiles: [Tile])] = []
         for kv in 0..<L.kvHeads {
             let h0 = kv * G
             let shared = (h0..<h0 + G).allSatisfy { selection.pages[$0] == selection.pages[h0] }
             for (first, rows) in shared ? [(h0, G)] : (h0..<h0 + G).map({ ($0, 1) }) {
                 precondition(!selection.pages[first].isEmpty, "empty page selection for query head \(first)")
-                batches.append((first, rows, runs(store: store, pages: selection.pages[first], kv: kv)))
+                batches.append((first, rows, tiles(store: store, pages: selection.pages[first], kv: kv)))
             }
         }
         let tile = max(L.pageSize, maxTileTokens / L.pageSize * L.pageSize)
@@ -119,26 +122,34 @@ public enum PagedAttention {
                 let mp = pageMass ? UnsafeSendablePointer(mb.baseAddress!) : nil
                 Parallel.forEachJob(work.count, workers: threads) { worker in
                     var scores = [Float](repeating: 0, count: G * tile)
+                    var gathered = [Float](repeating: 0, count: tile * dv)
                     while let job = worker.next() {
-                        let (first, rows, runs) = work[job]
+                        let (first, rows, tiles) = work[job]
                         let acc = OnlineSoftmaxAccumulator<Float>(rows: rows, valueCols: dv)
                         var pageSums: [(page: Int, sum: [Float], max: [Float])] = []
                         scores.withUnsafeMutableBufferPointer { sb in
-                            let sp = sb.baseAddress!
-                            for r in runs {
-                                scoreTile(queries: qp.pointer + first * d, rows: rows, keys: r.keys, cols: r.rows, d: d,
-                                          scale: scale, into: sp, ld: tile)
-                                acc.absorb(scores: sp, ldScores: tile, cols: r.rows, values: r.values, ldValues: dv)
+                        gathered.withUnsafeMutableBufferPointer { gb in
+                            let sp = sb.baseAddress!, gp = gb.baseAddress!
+                            for t in tiles {
+                                var offset = 0
+                                for seg in t.segments {
+                                    scoreTile(queries: qp.pointer + first * d, rows: rows, keys: seg.keys, cols: seg.rows, d: d,
+                                              scale: scale, into: sp + offset, ld: tile)
+                                    if !t.contiguous { (gp + offset * dv).update(from: seg.values, count: seg.rows * dv) }
+                                    offset += seg.rows
+                                }
+                                acc.absorb(scores: sp, ldScores: tile, cols: t.rows,
+                                           values: t.contiguous ? t.segments[0].values : UnsafePointer(gp), ldValues: dv)
                                 if mp != nil {
                                     var offset = 0
-                                    for (page, n) in r.pages {
-                                        let sums = (0..<rows).map { i in (offset..<offset + n).reduce(Float(0)) { $0 + sp[i * tile + $1] } }
-                                        pageSums.append((page, sums, acc.rowMax))
-                                        offset += n
+                                    for seg in t.segments {
+                                        let sums = (0..<rows).map { i in (offset..<offset + seg.rows).reduce(Float(0)) { $0 + sp[i * tile + $1] } }
+                                        pageSums.append((seg.page, sums, acc.rowMax))
+                                        offset += seg.rows
                                     }
                                 }
                             }
-                        }
+                        }}
                         acc.finish(into: op.pointer + first * dv, ldOut: dv)
                         if let mp {
                             // Weights were exp(score − running max): rescale to the final max and normalise.
