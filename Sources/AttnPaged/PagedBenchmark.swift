@@ -94,7 +94,14 @@ public enum PagedBenchmark {
         var timings: [PolicyTiming] = []
         var config = PolicyConfig(budgetTokens: setup.budgetTokens)
         config.windowPages = 2
-        for kind in setup.policies {
+        // With GQA, also Quest with one page set per group (scores averaged), beside its per-head default.
+        var variants = setup.policies.map { ($0, config, "") }
+        if L.groupSize > 1, setup.policies.contains(.quest) {
+            var shared = config
+            shared.reduction = .mean
+            variants.append((.quest, shared, " (group mean)"))
+        }
+        for (kind, config, label) in variants {
             let policy = try kind.make(config: config, layout: L)
             let decoder = PagedDecoder(layout: L, policy: policy, scale: scale, threads: setup.threads)
             let prompt = setup.context - steps - 1
@@ -109,11 +116,11 @@ public enum PagedBenchmark {
                 recalled.append(Double(r.traffic.pagesRecalled))
             }
             let last = decoder.step(keys: K, values: V, row: prompt + steps, queries: queries[steps + 1], certify: true)
-            let timing = PolicyTiming(policy: policy.name, stepSeconds: Timing.median(of: secs), scoringShare: Timing.median(of: shares),
+            let timing = PolicyTiming(policy: policy.name + label, stepSeconds: Timing.median(of: secs), scoringShare: Timing.median(of: shares),
                                       pagesAttended: Int(Timing.median(of: pages).rounded()),
                                       pagesRecalled: Int(Timing.median(of: recalled).rounded()),
                                       boundSeconds: last.boundSeconds, bound: last.bound?.max ?? .nan)
-            progress("\(policy.name): \(timing.stepSeconds) s")
+            progress("\(timing.policy): \(timing.stepSeconds) s")
             timings.append(timing)
         }
         return Result(setup: setup, denseSeconds: dense, inputCheckSeconds: check, densePagedSeconds: densePaged, policies: timings)

@@ -93,9 +93,9 @@ struct BenchPagedCommand: ParsableCommand {
                 print(String(format: "dense exact, FastAttention.compute: %.5f s (of which its K/V NaN scan: %.5f s)",
                              r.denseSeconds, r.inputCheckSeconds))
                 print(String(format: "dense exact, paged kernel over every page: %.5f s", r.densePagedSeconds))
-                print("policy          step s   vs FastAttention  vs dense paged  scoring share  pages/head  recalled   bound s  step bound")
+                print("policy                 step s   vs FastAttention  vs dense paged  scoring share  pages/head  recalled   bound s  step bound")
                 for p in r.policies {
-                    print(String(format: "%@ %9.6f %17.1fx %14.1fx %13.1f%% %11d %9d %9.5f  %@", p.policy.padding(toLength: 13, withPad: " ", startingAt: 0),
+                    print(String(format: "%@ %9.6f %17.1fx %14.1fx %13.1f%% %11d %9d %9.5f  %@", p.policy.padding(toLength: 20, withPad: " ", startingAt: 0),
                                  p.stepSeconds, r.denseSeconds / p.stepSeconds, r.densePagedSeconds / p.stepSeconds,
                                  100 * p.scoringShare, p.pagesAttended, p.pagesRecalled, p.boundSeconds, String(format: "%.3g", p.bound)))
                 }
