@@ -31,7 +31,7 @@ public struct PolyOptions: Sendable, Equatable {
     public var threads: Int?
 
     public init(family: ExpFamily = .chebyshev, degree: Degree, radius: Radius = .measured,
-                blockRows: Int = 1024, threads: Int? = nil) {
+                blockRows: Int = 256, threads: Int? = nil) {
         self.family = family
         self.degree = degree
         self.radius = radius
@@ -78,7 +78,7 @@ public enum PolyAttention {
     @_specialize(where T == Double)
     public static func compute<T: KernelScalar>(q: Tensor<T>, k: Tensor<T>, v: Tensor<T>, scale: Scale,
                                                 options: PolyOptions) throws -> PolyAttentionResult<T> {
-        try validateAttentionShapes(q: q, k: k, v: v)
+        try PolyInputCheck.validate(q: q, k: k, v: v)
         guard options.blockRows >= 1 else { throw AttnError.usage("blockRows must be ≥ 1") }
         let (nq, nk, d, dv, H) = (q.rows, k.rows, q.cols, v.cols, q.heads)
         let s = scale.value(d: d)

@@ -46,6 +46,8 @@ public enum PolyErrorBound {
     /// Bound for one head (row-major inputs of that head).
     /// - Parameters:
     ///   - chunks: the number of key chunks whose partial sums are added.
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
     public static func head<T: AttnScalar>(q: UnsafeBufferPointer<T>, k: UnsafeBufferPointer<T>,
                                            v: UnsafeBufferPointer<T>, nq: Int, nk: Int, d: Int, dv: Int,
                                            scale s: Double, polynomial p: ExpPolynomial, chunks: Int,
@@ -98,6 +100,8 @@ public enum PolyErrorBound {
 /// The half-width R of an interval that holds every score s·⟨q_i, k_j⟩.
 public enum ScoreRadius {
     /// s·max_i‖q_i‖₂·max_j‖k_j‖₂ (Cauchy–Schwarz), rounded up.
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
     public static func measured<T: AttnScalar>(q: UnsafeBufferPointer<T>, k: UnsafeBufferPointer<T>,
                                                nq: Int, nk: Int, d: Int, scale s: Double) -> Double {
         let r = s * maxRowNorm(q, rows: nq, cols: d) * maxRowNorm(k, rows: nk, cols: d)
@@ -112,6 +116,8 @@ public enum ScoreRadius {
 
     /// max_i ‖x_i‖₂, rounded up (the Double sum of squares is itself rounded:
     /// relative error ≤ γ_{d+2}, covered by the factor).
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
     static func maxRowNorm<T: AttnScalar>(_ x: UnsafeBufferPointer<T>, rows: Int, cols: Int) -> Double {
         var best = 0.0, anyNonzero = false
         for i in 0..<rows {
@@ -126,5 +132,30 @@ public enum ScoreRadius {
         guard anyNonzero else { return 0 }
         // Squares below 2⁻¹⁰²² lose absolute accuracy: add √(cols)·2⁻⁵¹¹ to cover them.
         return best * (1 + 1e-15 * Double(cols + 4)) + Double(cols).squareRoot() * 0x1p-510
+    }
+}
+
+/// `validateAttentionShapes` with the same checks and messages, specialised
+/// for the kernel's scalar types (the generic AttnCore version costs as
+/// much as the polynomial method itself at d = 4).
+enum PolyInputCheck {
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
+    static func validate<T: AttnScalar>(q: Tensor<T>, k: Tensor<T>, v: Tensor<T>) throws {
+        guard q.heads == k.heads, k.heads == v.heads else {
+            throw AttnError.usage("shape mismatch: Q, K, V have \(q.heads), \(k.heads), \(v.heads) heads")
+        }
+        guard q.cols == k.cols else { throw AttnError.usage("shape mismatch: Q has d = \(q.cols) but K has d = \(k.cols)") }
+        guard v.rows == k.rows else { throw AttnError.usage("shape mismatch: V has \(v.rows) rows but K has \(k.rows)") }
+        guard q.cols >= 1 else { throw AttnError.usage("shape: head dimension d must be at least 1") }
+        guard k.rows >= 1 else { throw AttnError.usage("shape: K must have at least one row") }
+        for (name, t) in [("Q", q), ("K", k), ("V", v)] {
+            let finite = t.storage.withUnsafeBufferPointer { b in
+                var ok = true
+                for x in b where !x.isFinite { ok = false; break }
+                return ok
+            }
+            guard finite else { throw AttnError.usage("\(name) contains NaN or Inf") }
+        }
     }
 }
