@@ -1,3 +1,4 @@
+import AttnCertified
 import AttnCore
 import AttnKernels
 import AttnPoly
@@ -6,20 +7,25 @@ import PropertyBased
 import Testing
 
 /// The a-priori bound returned with every polynomial-method result is never
-/// violated: |T − Att| ≤ bound + (reference's own error bound), on tiny
-/// random problems with B across the range, every family, both precisions.
+/// violated: T ± bound contains the certified enclosure of the exact
+/// attention, on tiny random problems with B across the range, every family,
+/// both precisions.
 struct AprioriBoundTests {
+    /// Checks [T − bound_i, T + bound_i] ⊇ the certified enclosure [lo, hi] of
+    /// the exact attention (AttnCertified, 64 bits, exact scale), entrywise.
     static func check<T: KernelScalar>(_ prob: Problem, as: T.Type, scale: Scale, options: PolyOptions) throws -> (err: Double, bound: Double) {
         let (q, k, v) = (prob.q.converted(to: T.self), prob.k.converted(to: T.self), prob.v.converted(to: T.self))
         let res = try PolyAttention.compute(q: q, k: k, v: v, scale: scale, options: options)
-        let ref = try ReferenceAttention.compute(q: q, k: k, v: v, scale: scale)
-        let refBound = ForwardErrorBound.reference(q: q, k: k, v: v, scale: scale)
+        let cert = try CertifiedAttention.compute(q: q, k: k, v: v, scale: scale, precision: 64, threads: 1)
         var worstExcess = -Double.infinity, worstErr = 0.0
         for h in 0..<q.heads {
             for i in 0..<q.rows {
-                let b = res.heads[h].bound.rows[i] + refBound[h * q.rows + i]
+                let b = res.heads[h].bound.rows[i]
                 for c in 0..<v.cols {
-                    let e = abs(Double(res.output[h, i, c]) - ref[h, i, c])
+                    let o = Double(res.output[h, i, c])
+                    let (lo, hi) = (cert.lower[h, i, c], cert.upper[h, i, c])
+                    // Distance from the output to the farthest point of the enclosure.
+                    let e = max(abs(o - lo), abs(hi - o))
                     worstErr = max(worstErr, e)
                     worstExcess = max(worstExcess, e - b)
                 }

@@ -11,7 +11,7 @@ import Foundation
 ///
 ///   approximation   ε/(1 − ε) · max_c range_c                 (≤ 2ε/(1−ε)·max|V|)
 ///   rounding        2η_i/(1 − η_i)·max|V|·(1 + u) + 2u·max|V|,
-///                   η_i = γ_m·P̄(R_i)·e^{R_i}/(1 − ε),
+///                   η_i = γ_m·P̄(R_i)·e^{R}/(1 − ε)   (e^{R_i} ≤ e^R),
 ///                   m = 6g + 12 + n_k + chunks + r + 2
 ///   scale           2·(e^{2·2⁻⁵³·R} − 1)·max|V|               (s held as a double)
 ///
@@ -76,13 +76,15 @@ public enum PolyErrorBound {
         let mu = m * u
         let gamma = mu < 1 ? (mu / (1 - mu)).nextUp.nextUp : .infinity
         let scaleTerm = 2 * (CertifiedElementary.expUp(2 * 0x1p-53 * p.radius * 1.000001) - 1) * maxV
+        // e^{R_i} ≤ e^R for every row (R_i ≤ R): one MPFR exp per head.
+        let expR = CertifiedElementary.expUp(p.radius)
         var rows = [Double](repeating: 0, count: nq)
         var worstRounding = 0.0, worst = 0.0
         for i in 0..<nq {
             var q2 = 0.0
             for c in 0..<d { let x = Double(q[i * d + c]); q2 += x * x }
             let Ri = min(p.radius, s * q2.squareRoot() * (1 + 1e-15 * Double(d + 2)) * kMax)
-            let eta = gamma * p.absoluteMajorant(at: Ri) * CertifiedElementary.expUp(Ri) / (1 - eps) * (1 + 1e-15)
+            let eta = gamma * p.absoluteMajorant(at: Ri) * expR / (1 - eps) * (1 + 1e-15)
             let rounding: Double
             if eps < 1, eta < 1 {
                 rounding = (2 * eta / (1 - eta) * maxV * (1 + u) + 2 * u * maxV) * (1 + 1e-14)
