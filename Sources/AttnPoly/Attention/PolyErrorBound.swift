@@ -12,8 +12,8 @@ import Foundation
 ///   approximation   ε/(1 − ε) · max_c range_c                 (≤ 2ε/(1−ε)·max|V|)
 ///   rounding        2η_i/(1 − η_i)·max|V|·(1 + u) + 2u·max|V|,
 ///                   η_i = γ_m·P̄(R_i)·e^{R}/(1 − ε)   (e^{R_i} ≤ e^R),
-///                   m = 6g + 12 + n_k + chunks + r + 2
-///   scale           2·(e^{2·2⁻⁵³·R} − 1)·max|V|               (s held as a double)
+///                   m = 10g + 12 + n_k + chunks + r
+///   scale           (e^{4.0004·2⁻⁵³·R} − 1)·max|V|            (s held as a double)
 ///
 /// u is the unit roundoff of the working precision, γ_m = m·u/(1 − m·u).
 /// The bound is +∞ when ε ≥ 1 or η_i ≥ 1 (nothing can be promised).
@@ -72,10 +72,10 @@ public enum PolyErrorBound {
             approximation = (ratio * OutwardInterval(exactly: maxRange)).hi
         }
         let kMax = ScoreRadius.maxRowNorm(k, rows: nk, cols: d)
-        let m = Double(6 * p.degree + 14 + nk + chunks) + PolyRank.rankAsDouble(d: d, degree: p.degree)
+        let m = Double(10 * p.degree + 12 + nk + chunks) + PolyRank.rankAsDouble(d: d, degree: p.degree)
         let mu = m * u
         let gamma = mu < 1 ? (mu / (1 - mu)).nextUp.nextUp : .infinity
-        let scaleTerm = 2 * (CertifiedElementary.expUp(2 * 0x1p-53 * p.radius * 1.000001) - 1) * maxV
+        let scaleTerm = (CertifiedElementary.expUp(4.0004 * 0x1p-53 * p.radius) - 1) * maxV * (1 + 1e-15)
         // e^{R_i} ≤ e^R for every row (R_i ≤ R): one MPFR exp per head.
         let expR = CertifiedElementary.expUp(p.radius)
         var rows = [Double](repeating: 0, count: nq)

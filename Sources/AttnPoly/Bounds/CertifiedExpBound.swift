@@ -113,7 +113,9 @@ public enum CertifiedExpBound {
         // Linear scan where the bound need not be monotone (short: O(R)),
         // then galloping + bisection on the decreasing part.
         if family == .taylor {
-            for g in 0..<monotoneFrom where ok(g) { result = g; break }
+            // For g + 1 ≤ R, R^{g+1}/(g+1)! ≥ 1, so the bound is ≥ e^R ≥ 1: skip those when ε < 1.
+            let start = epsilon < 1 ? min(monotoneFrom, max(0, Int(R.rounded(.down)) - 1)) : 0
+            for g in start..<monotoneFrom where ok(g) { result = g; break }
         }
         if result == nil {
             if ok(monotoneFrom) {

@@ -3,7 +3,7 @@ import Foundation
 /// The rank of the polynomial method: the number of monomials of total
 /// degree ≤ g in d variables, r(d, g) = C(g + d, d).
 ///
-/// Proof: Proofs/rank-count.md. Test: `AttnPolyTests.RankTests`
+/// Proof: Proofs/rank-count.md. Test: `AttnPolyTests.RankAndFeatureTests`
 /// (`rank` equals the length of `MonomialTable` and Pascal's rule).
 public enum PolyRank {
     /// C(g + d, d) exactly, or nil if it exceeds `Int.max`.
