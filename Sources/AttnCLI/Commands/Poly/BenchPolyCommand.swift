@@ -127,15 +127,18 @@ struct BenchPolyCommand: ParsableCommand {
             if wins >= 2 { break }
             k += 1
         }
+        // Measured crossover: after the last n where exact was at least as fast, by geometric
+        // interpolation of log(exact/poly) = 0 (robust to an early noisy "win").
         var measured = Double.nan
-        if let i = fine.firstIndex(where: { $0.poly < $0.exact! }) {
-            if i == 0 { measured = Double(fine[0].n) } else {
-                // Geometric interpolation of log(exact/poly) = 0 between the two points.
-                let (a, b) = (fine[i - 1], fine[i])
+        if let lastLoss = fine.lastIndex(where: { $0.poly >= $0.exact! }) {
+            if lastLoss + 1 < fine.count {
+                let (a, b) = (fine[lastLoss], fine[lastLoss + 1])
                 let la = log(a.exact! / a.poly), lb = log(b.exact! / b.poly)
                 let t = la / (la - lb)
                 measured = exp(log(Double(a.n)) + t * (log(Double(b.n)) - log(Double(a.n))))
             }
+        } else if let first = fine.first {
+            measured = Double(first.n)  // poly already wins at the smallest n tried
         }
         let predicted = model.crossover(d: d, valueCols: d, rank: Double(r))
         if options.json {
