@@ -84,4 +84,14 @@ struct CertifiedBoundTests {
         #expect(CertifiedExpBound.certifiedDegree(R: 0, epsilon: 1e-12, family: .shifted) == 0)
         #expect(CertifiedExpBound.relativeError(.chebyshev, R: 0, degree: 0) == 0)
     }
+
+    /// Large R (partial sums of I_k(R) beyond the double range): the degree is
+    /// still minimal, and near 2R as the Bessel asymptotics e^R·I_g(R) ≈ e^{2R − g²/2R} say.
+    @Test(arguments: [500.0, 2000, 10_000])
+    func largeRadiusDegreeIsMinimal(R: Double) {
+        let g = CertifiedExpBound.certifiedDegree(R: R, epsilon: 1e-6, family: .chebyshev)!
+        #expect(CertifiedExpBound.relativeError(.chebyshev, R: R, degree: g) <= 1e-6)
+        #expect(CertifiedExpBound.relativeError(.chebyshev, R: R, degree: g - 1) > 1e-6)
+        #expect(Double(g) > 2 * R && Double(g) < 2.5 * R)
+    }
 }

@@ -63,8 +63,9 @@ public struct PolyAttentionResult<T: AttnScalar>: Sendable {
 /// Ã = U₁U₂ᵀ, Ã_ij = P̂(s⟨q_i, k_j⟩), in O(n·r·(d + d_v)) time and
 /// O(blockRows·r + r·d_v) extra memory per worker.
 ///
-/// Keys are processed in a fixed number of chunks whose partial sums are
-/// added in order, so the result does not depend on the thread count.
+/// Keys are processed in a fixed number of chunks (a function of the sizes
+/// only) whose partial sums are added in order, so the result does not
+/// depend on the thread count.
 /// Error bound: `PolyErrorBound` (returned with the result).
 public enum PolyAttention {
     /// Largest rank the kernel accepts.
@@ -99,8 +100,14 @@ public enum PolyAttention {
             guard let r = PolyRank.rank(d: d, degree: poly.degree), r <= maxRank else {
                 throw AttnError.infeasible("rank C(\(poly.degree + d), \(d)) exceeds the limit \(maxRank)")
             }
+            // Memory: partial sums chunks·r·(d_v+1) ≤ 2²⁶ scalars, feature blocks ≤ 2²⁴ per worker.
+            let (rw, o) = r.multipliedReportingOverflow(by: dv + 1)
+            guard !o, rw <= 1 << 26 else {
+                throw AttnError.infeasible("rank \(r) × (d_v + 1) = \(r)·\(dv + 1) partial sums exceed 2^26 scalars")
+            }
             let fmap = PolyFeatureMap<T>(polynomial: poly, variables: d, scale: s)
-            let chunks = min(keyChunks, max(1, nk))
+            let chunks = max(1, min(keyChunks, nk, (1 << 26) / rw))
+            let blockRows = max(1, min(options.blockRows, (1 << 24) / r))
             q.storage.withUnsafeBufferPointer { qb in
             k.storage.withUnsafeBufferPointer { kb in
             v.storage.withUnsafeBufferPointer { vb in
@@ -108,7 +115,7 @@ public enum PolyAttention {
             den.storage.withUnsafeMutableBufferPointer { db in
                 run(fmap: fmap, q: qb.baseAddress! + qo, k: kb.baseAddress! + ko, v: vb.baseAddress! + vo,
                     out: ob.baseAddress! + h * nq * dv, den: db.baseAddress! + h * nq,
-                    nq: nq, nk: nk, d: d, dv: dv, chunks: chunks, blockRows: options.blockRows,
+                    nq: nq, nk: nk, d: d, dv: dv, chunks: chunks, blockRows: blockRows,
                     threads: options.threads)
             }}}}}
             let bound = q.storage.withUnsafeBufferPointer { qb in

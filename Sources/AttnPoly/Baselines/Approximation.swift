@@ -103,7 +103,8 @@ public enum Approximation {
             for h in 0..<q.heads {
                 let rep = res.heads[h]
                 var entry: Double? = nil
-                if measureEntries {
+                if measureEntries, (nq + nk).multipliedReportingOverflow(by: rep.rank).partialValue <= maxFactorEntries,
+                   !(nq + nk).multipliedReportingOverflow(by: rep.rank).overflow {
                     let (qh, kh) = (q.head(h).storage, k.head(h).storage)
                     let f = polyFactors(rep.polynomial, q: qh, k: kh, nq: nq, nk: nk, d: d, scale: s)
                     entry = f.maxRelativeEntryError(scores: exactScores(q: qh, k: kh, nq: nq, nk: nk, d: d, scale: s))

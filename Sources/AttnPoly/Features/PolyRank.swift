@@ -48,12 +48,12 @@ public enum PolyRank {
     }
 
     /// The largest degree g with C(g + d, d) ≤ maxRank (nil if even g = 0,
-    /// rank 1, exceeds it, i.e. maxRank < 1; `CertifiedExpBound.maxDegree` for d = 0).
+    /// rank 1, exceeds it, i.e. maxRank < 1); never above `CertifiedExpBound.maxDegree`.
     public static func largestDegree(d: Int, maxRank: Int) -> Int? {
         guard maxRank >= 1 else { return nil }
         if d == 0 { return CertifiedExpBound.maxDegree }  // rank 1 at every degree
         var g = 0
-        while let r = rank(d: d, degree: g + 1), r <= maxRank { g += 1 }
+        while g < CertifiedExpBound.maxDegree, let r = rank(d: d, degree: g + 1), r <= maxRank { g += 1 }
         return g
     }
 
