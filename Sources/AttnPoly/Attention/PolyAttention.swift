@@ -106,7 +106,7 @@ public enum PolyAttention {
                 throw AttnError.infeasible("rank \(r) × (d_v + 1) = \(r)·\(dv + 1) partial sums exceed 2^26 scalars")
             }
             let fmap = PolyFeatureMap<T>(polynomial: poly, variables: d, scale: s)
-            let chunks = max(1, min(keyChunks, nk, (1 << 26) / rw))
+            let chunks = max(1, min(keyChunks, nk / 1024, (1 << 26) / rw))
             let blockRows = max(1, min(options.blockRows, (1 << 24) / r))
             q.storage.withUnsafeBufferPointer { qb in
             k.storage.withUnsafeBufferPointer { kb in
@@ -173,7 +173,9 @@ public enum PolyAttention {
                                      nq: Int, nk: Int, d: Int, dv: Int, chunks: Int, blockRows: Int, threads: Int?) {
         let r = fmap.rank, w = dv + 1
         let nb = max(1, min(blockRows, max(nq, nk)))
-        let workers = max(1, threads ?? ProcessInfo.processInfo.activeProcessorCount)
+        // Small problems: one worker (dispatch costs more than it saves; results are identical).
+        let small = max(nq, nk).multipliedReportingOverflow(by: r).partialValue < 1 << 17
+        let workers = small ? 1 : max(1, threads ?? ProcessInfo.processInfo.activeProcessorCount)
         var partial = [T](repeating: 0, count: chunks * r * w)
         let qs = UnsafeSendablePointer(mutating: q), ks = UnsafeSendablePointer(mutating: k)
         let vs = UnsafeSendablePointer(mutating: v)
@@ -182,9 +184,9 @@ public enum PolyAttention {
                 let ps = UnsafeSendablePointer(pb.baseAddress!)
                 // Key pass: chunk c covers keys [c·nk/chunks, (c+1)·nk/chunks).
                 Parallel.forEachJob(chunks, workers: workers) { worker in
-                    var feats = [T](repeating: 0, count: r * nb)
-                    var scratch = [T](repeating: 0, count: d * nb)
-                    var vaug = [T](repeating: 0, count: nb * w)
+                    var feats = uninitialised(T.self, r * nb)
+                    var scratch = uninitialised(T.self, d * nb)
+                    var vaug = uninitialised(T.self, nb * w)
                     while let c = worker.next() {
                         let j0 = c * nk / chunks, j1 = (c + 1) * nk / chunks
                         var j = j0
@@ -216,9 +218,9 @@ public enum PolyAttention {
             let os = UnsafeSendablePointer(out), dn = UnsafeSendablePointer(den)
             let qBlocks = (nq + nb - 1) / nb
             Parallel.forEachJob(qBlocks, workers: workers) { worker in
-                var feats = [T](repeating: 0, count: r * nb)
-                var scratch = [T](repeating: 0, count: d * nb)
-                var y = [T](repeating: 0, count: nb * w)
+                var feats = uninitialised(T.self, r * nb)
+                var scratch = uninitialised(T.self, d * nb)
+                var y = uninitialised(T.self, nb * w)
                 while let b = worker.next() {
                     let i0 = b * nb, rows = min(nb, nq - i0)
                     feats.withUnsafeMutableBufferPointer { fb in
@@ -241,4 +243,11 @@ public enum PolyAttention {
             }
         }
     }
+}
+
+/// A buffer whose every element the caller writes before reading (no zero fill:
+/// the feature blocks are rebuilt for each block of rows).
+@inline(__always)
+func uninitialised<T: AttnScalar>(_: T.Type, _ count: Int) -> [T] {
+    [T](unsafeUninitializedCapacity: count) { _, n in n = count }
 }
