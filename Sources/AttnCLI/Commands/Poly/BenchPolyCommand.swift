@@ -54,7 +54,30 @@ struct BenchPolyCommand: ParsableCommand {
         guard (1...256).contains(threads) else { throw ValidationError("--threads must be in 1...256") }
     }
 
-    struct Point { let n: Int; let poly: Double; let exact: Double? }
+    /// Median wall-clock seconds and median process CPU seconds per run.
+    struct Point { let n: Int; let poly: Double; let exact: Double?; let polyCPU: Double; let exactCPU: Double? }
+
+    static func cpuNow() -> Double {
+        var ts = timespec()
+        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts)
+        return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
+    }
+
+    /// Medians of wall and CPU time over `runs` runs after one warm-up (wall via `Timing`).
+    static func measure(runs: Int, _ body: () throws -> Void) rethrows -> (wall: Double, cpu: Double) {
+        try body()
+        var wall: [Double] = [], cpu: [Double] = []
+        for _ in 0..<max(1, runs) {
+            let c0 = cpuNow()
+            wall.append(try Timing.seconds(body))
+            cpu.append(cpuNow() - c0)
+        }
+        return (Timing.median(of: wall), Timing.median(of: cpu))
+    }
+
+    static func loadAverage() -> String {
+        (try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8))?.split(separator: " ").first.map(String.init) ?? "?"
+    }
 
     func inputs(_ n: Int) -> (Tensor<Float>, Tensor<Float>, Tensor<Float>) {
         var rng = Xoshiro256StarStar(seed: 1)
@@ -67,16 +90,16 @@ struct BenchPolyCommand: ParsableCommand {
     func time(_ n: Int, exact: Bool, runs: Int) throws -> Point {
         let (q, k, v) = inputs(n)
         let opts = PolyOptions(family: family, degree: .epsilon(eps), radius: .entryBound(B), threads: threads)
-        let tp = try Timing.median(runs: runs) {
+        let tp = try Self.measure(runs: runs) {
             _ = try PolyAttention.compute(q: q, k: k, v: v, scale: .paper, options: opts)
         }
-        var te: Double? = nil
+        var te: (wall: Double, cpu: Double)? = nil
         if exact {
-            te = try Timing.median(runs: runs) {
+            te = try Self.measure(runs: runs) {
                 _ = try FastAttention.compute(q: q, k: k, v: v, scale: .paper, threads: threads)
             }
         }
-        return Point(n: n, poly: tp, exact: te)
+        return Point(n: n, poly: tp.wall, exact: te?.wall, polyCPU: tp.cpu, exactCPU: te?.cpu)
     }
 
     /// Least-squares slope of log t against log n.
@@ -97,8 +120,8 @@ struct BenchPolyCommand: ParsableCommand {
         }
         let model = CostModel()
         if !options.json {
-            print("bench poly: d = \(d), B = \(B), scale 1/d (R = \(sci(R))), ε = \(sci(eps)), family = \(family.rawValue), degree g = \(g), rank r = \(r), Float32, \(threads) threads, median of \(options.runs)")
-            print("       n      poly s     exact s   exact/poly")
+            print("bench poly: d = \(d), B = \(B), scale 1/d (R = \(sci(R))), ε = \(sci(eps)), family = \(family.rawValue), degree g = \(g), rank r = \(r), Float32, \(threads) threads, median of \(options.runs), load average \(Self.loadAverage())")
+            print("       n      poly s     exact s   exact/poly   poly cpu s  exact cpu s")
         }
         var points: [Point] = []
         for e in minLog2...maxLog2 {
@@ -109,12 +132,14 @@ struct BenchPolyCommand: ParsableCommand {
             if !options.json {
                 let ex = p.exact.map { String(format: "%11.6f", $0) } ?? "          —"
                 let ratio = p.exact.map { String(format: "%12.1f", $0 / p.poly) } ?? "           —"
-                print(String(format: "%8d %11.6f", n, p.poly) + " " + ex + " " + ratio)
+                let excpu = p.exactCPU.map { String(format: "%12.6f", $0) } ?? "           —"
+                print(String(format: "%8d %11.6f", n, p.poly) + " " + ex + " " + ratio + String(format: " %12.6f", p.polyCPU) + " " + excpu)
             }
             printNote("bench poly: n = \(n) done")
         }
         let polyExp = Self.slope(points.map { (Double($0.n), $0.poly) })
         let exactExp = Self.slope(points.compactMap { p in p.exact.map { (Double(p.n), $0) } })
+        let polyCPUExp = Self.slope(points.map { (Double($0.n), $0.polyCPU) })
         // Crossover on a finer grid: n = 2^{k/4}, from 16 up, until poly wins twice in a row.
         var fine: [Point] = []
         var k = 16
@@ -144,7 +169,9 @@ struct BenchPolyCommand: ParsableCommand {
         if options.json {
             let rows: [JSONValue] = points.map { p in
                 .object([("n", .int(p.n)), ("poly_seconds", .double(p.poly)),
-                         ("exact_seconds", p.exact.map { .double($0) } ?? .null)])
+                         ("exact_seconds", p.exact.map { .double($0) } ?? .null),
+                         ("poly_cpu_seconds", .double(p.polyCPU)),
+                         ("exact_cpu_seconds", p.exactCPU.map { .double($0) } ?? .null)])
             }
             let fineRows: [JSONValue] = fine.map { p in
                 .object([("n", .int(p.n)), ("poly_seconds", .double(p.poly)), ("exact_seconds", .double(p.exact!))])
@@ -154,12 +181,13 @@ struct BenchPolyCommand: ParsableCommand {
                 ("family", .string(family.rawValue)), ("degree", .int(g)), ("rank", .int(r)), ("threads", .int(threads)),
                 ("runs", .int(options.runs)), ("seed", 1), ("results", .array(rows)), ("crossover_grid", .array(fineRows)),
                 ("poly_exponent", .double(polyExp)), ("exact_exponent", .double(exactExp)),
+                ("poly_cpu_exponent", .double(polyCPUExp)), ("load_average", .string(Self.loadAverage())),
                 ("crossover_measured", .double(measured)), ("crossover_model", .double(predicted)),
                 ("crossover_ratio", .double(predicted / measured)),
             ]).serialized())
             return
         }
-        print("fitted exponent of time vs n: poly \(fmt(polyExp, 3)) (n = 2^\(minLog2)…2^\(maxLog2)), exact \(fmt(exactExp, 3)) (n ≤ 2^\(exactMaxLog2))")
+        print("fitted exponent of time vs n: poly \(fmt(polyExp, 3)) (n = 2^\(minLog2)…2^\(maxLog2); CPU time: \(fmt(polyCPUExp, 3))), exact \(fmt(exactExp, 3)) (n ≤ 2^\(exactMaxLog2))")
         print("crossover grid (n, poly s, exact s): " + fine.map { "\($0.n): \(sci($0.poly))/\(sci($0.exact!))" }.joined(separator: ", "))
         print("crossover n: measured \(fmt(measured, 0)), cost model \(fmt(predicted, 0)) (κ_exp = \(fmt(model.expCost, 0))), model/measured = \(fmt(predicted / measured, 2))")
     }
