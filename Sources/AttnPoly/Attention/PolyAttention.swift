@@ -145,8 +145,8 @@ public enum PolyAttention {
             guard x.isFinite, x >= 0 else { throw AttnError.usage("radius \(x) must be finite and ≥ 0") }
             R = x
         }
-        // The certificate covers [−R, R] only: the data must lie inside (Cauchy–Schwarz
-        // may overestimate, so compare with the exact-in-spirit s·d·B² only through `measured`).
+        // The certificate covers [−R, R] only, so the data must lie inside. `measured`
+        // carries tiny upward margins (≤ 10⁻¹² relative): within them we widen R to it.
         guard measured <= R * (1 + 1e-12) || measured - R < 1e-300 else {
             throw AttnError.usage("head \(head): scores reach \(measured), beyond the radius R = \(R)")
         }
