@@ -61,7 +61,7 @@ struct ApproxCommand: ParsableCommand {
             var kv: [(String, JSONValue)] = [
                 ("method", .string(method.rawValue)), ("scale", .string(inputs.scale.description)),
                 ("heads", .int(q.heads)), ("n_q", .int(q.rows)), ("n_k", .int(k.rows)), ("d", .int(q.cols)),
-                ("seed", .int(Int(truncatingIfNeeded: seed))),
+                ("seed", seed <= UInt64(Int.max) ? .int(Int(seed)) : .string(String(seed))),
                 ("rank", .int(ranks.max() ?? 0)), ("radius", .double(res.heads.map(\.radius).max() ?? 0)),
                 ("max_abs_error", .double(err)),
             ]
