@@ -48,6 +48,25 @@ struct CertifiedBoundTests {
         }
     }
 
+    /// The interpolant passes through eˣ at the Chebyshev points (up to its
+    /// coefficient enclosure and Horner's rounding), and its certificate is
+    /// twice the truncation's.
+    @Test func interpolantMatchesAtNodes() async throws {
+        await propertyCheck(count: 200, input: Gen.double(in: 0.05...10), Gen.int(in: 0...30)) { R, g in
+            let p = try ExpPolynomial(family: .interpolant, radius: R, degree: g)
+            var rR = 0.0
+            for t in 0...g { rR += p.coefficientErrors[t] * pow(R, Double(t)) }
+            for j in 0...g {
+                let x = R * cos(Double(2 * j + 1) * Double.pi / Double(2 * g + 2))
+                let slack = rR * 1.01 + Double(2 * g + 4) * 0x1p-53 * p.absoluteMajorant(at: abs(x)) + 4e-16 * exp(x)
+                #expect(abs(p.evaluate(x) - exp(x)) <= slack + 1e-300, "R=\(R) g=\(g) node \(j)")
+            }
+            let t = CertifiedExpBound.relativeError(.chebyshev, R: R, degree: g)
+            let i = CertifiedExpBound.relativeError(.interpolant, R: R, degree: g)
+            if t.isFinite && t > 1e-300 { #expect(abs(i / t - 2) <= 1e-9) }
+        }
+    }
+
     /// Larger R or smaller ε never lowers the certified degree.
     @Test func degreeMonotoneInRAndEpsilon() async throws {
         await propertyCheck(count: 400, input: Gen.element(of: ExpFamily.allCases), Gen.double(in: 0...60),

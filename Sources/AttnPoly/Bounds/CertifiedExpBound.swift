@@ -15,6 +15,7 @@ public enum CertifiedExpBound {
     /// - Taylor: Lagrange remainder, e^R·R^{g+1}/(g+1)!.
     /// - Chebyshev: e^R·Σ_{k>g}|a_k| with a_k = 2I_k(R) and
     ///   I_{k+1}(R) ≤ R/(2(k+1))·I_k(R), i.e. 2e^R·I_{g+1}(R)/(1 − R/(2(g+2))).
+    /// - Interpolant: twice the Chebyshev bound (2·Σ_{k>g}|a_k|, by aliasing).
     /// - Shifted: the Poisson tail e^{−2R}Σ_{t>g}(2R)ᵗ/t! ≤
     ///   e^{−2R}(2R)^{g+1}/(g+1)!/(1 − 2R/(g+2)), and never more than 1.
     ///
@@ -34,12 +35,14 @@ public enum CertifiedExpBound {
             let geometric = one - y / OutwardInterval(g + 2)
             let tail = OutwardInterval(g + 1) * y.log - LogFactorial.enclosure(g + 1) - geometric.log - y
             return min(0, tail.hi)
-        case .chebyshev:
+        case .chebyshev, .interpolant:
             guard Double(g + 2) > R / 2 else { return .infinity }
             let half = OutwardInterval(exactly: R / 2)  // exact halving (R ≥ 2⁻¹⁰²¹ here in practice)
             let geometric = one - half / OutwardInterval(g + 2)
             guard let logI = logBesselI(g + 1, R: R) else { return .infinity }
-            let total = OutwardInterval(exactly: 2).log + r + logI - geometric.log
+            // Truncation: Σ_{k>g}|a_k| = 2Σ I_k; interpolant: twice that (aliasing).
+            let factor = OutwardInterval(exactly: family == .interpolant ? 4 : 2)
+            let total = factor.log + r + logI - geometric.log
             return total.hi
         }
     }
@@ -117,7 +120,7 @@ public enum CertifiedExpBound {
         switch family {
         case .taylor: monotoneFrom = min(maxDegree, Int(R.rounded(.up)) + 2)
         case .shifted: monotoneFrom = min(maxDegree, max(0, Int((2 * R).rounded(.down)) - 1))
-        case .chebyshev: monotoneFrom = min(maxDegree, max(0, Int((R / 2).rounded(.down)) - 1))
+        case .chebyshev, .interpolant: monotoneFrom = min(maxDegree, max(0, Int((R / 2).rounded(.down)) - 1))
         }
         var result: Int? = nil
         // Linear scan where the bound need not be monotone (short: O(R)),
@@ -163,7 +166,7 @@ public enum CertifiedExpBound {
     /// (ties prefer `shifted`, then `chebyshev`, then `taylor`).
     public static func bestCertifiedDegree(R: Double, epsilon: Double) -> (family: ExpFamily, degree: Int)? {
         var best: (ExpFamily, Int)? = nil
-        for f in [ExpFamily.shifted, .chebyshev, .taylor] {
+        for f in [ExpFamily.shifted, .chebyshev, .interpolant, .taylor] {
             if let g = certifiedDegree(R: R, epsilon: epsilon, family: f), best == nil || g < best!.1 { best = (f, g) }
         }
         return best

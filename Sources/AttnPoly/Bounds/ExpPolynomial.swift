@@ -124,19 +124,52 @@ public struct ExpPolynomial: Sendable, Equatable {
             }
             return (0...g).map { t in eMinusR * invFact[t] * partial[g - t] }
         case .chebyshev:
-            return chebyshevMonomialEnclosures(R: R, degree: g)
+            return chebyshevMonomialEnclosures(R: R, degree: g, interpolant: false)
+        case .interpolant:
+            return chebyshevMonomialEnclosures(R: R, degree: g, interpolant: true)
         }
     }
 
-    /// Monomial coefficients of I₀(R) + 2Σ_{1≤k≤g} I_k(R)·T_k(x/R).
-    static func chebyshevMonomialEnclosures(R: Double, degree g: Int) -> [OutwardInterval] {
+    /// Chebyshev coefficients a_0 = I₀(R), a_k = 2I_k(R) of e^{Rt}, k = 0…count−1.
+    static func chebyshevSeries(R: Double, count: Int) -> [OutwardInterval] {
+        (0..<count).map { k in k == 0 ? besselI(0, R: R) : besselI(k, R: R) * OutwardInterval(exactly: 2) }
+    }
+
+    /// Chebyshev coefficients b_0…b_g of the interpolant at the N = g + 1 roots of T_N.
+    ///
+    /// At those points T_{2mN ± k} = (−1)ᵐ·T_k and T_{(2m+1)N} = 0, so
+    /// b_k = a_k + Σ_{m≥1} (−1)ᵐ (a_{2mN−k} + a_{2mN+k}) (one term for k = 0).
+    /// Coefficients beyond J are not summed: Σ_{j>J} a_j ≤ a_J·ρ/(1 − ρ),
+    /// ρ = R/(2(J+1)) < ½, is added as ±T to every b_k (each a_j lands in one b_k).
+    static func interpolantCoefficients(R: Double, degree g: Int) -> [OutwardInterval] {
+        let N = g + 1
+        let J = max(4 * N + 1, g + 66, Int(R.rounded(.up)) + 2)
+        let a = chebyshevSeries(R: R, count: J + 1)
+        var b = Array(a[0...g])
+        var j = N + 1  // indices g + 2 … J alias onto 0…g (N itself maps to 0·T)
+        while j <= J {
+            let m = (j + N) / (2 * N)          // nearest multiple 2mN
+            let k = abs(j - 2 * m * N)
+            if k <= g, k != N {
+                b[k] = m % 2 == 0 ? b[k] + a[j] : b[k] - a[j]
+            }
+            j += 1
+        }
+        let rho = OutwardInterval(exactly: R) / (OutwardInterval(exactly: 2) * OutwardInterval(J + 1))
+        let tail = (a[J] * rho / (OutwardInterval(exactly: 1) - rho)).hi
+        let pad = OutwardInterval(-tail, tail)
+        return b.map { $0 + pad }
+    }
+
+    /// Monomial coefficients of Σ_k a_k·T_k(x/R): the truncation (a_k of e^{Rt})
+    /// or the interpolant (`interpolantCoefficients`).
+    static func chebyshevMonomialEnclosures(R: Double, degree g: Int, interpolant: Bool) -> [OutwardInterval] {
         let zero = OutwardInterval(exactly: 0)
         if R == 0 {
             // e^{0·t} = 1: I₀(0) = 1, I_k(0) = 0.
             return [OutwardInterval(exactly: 1)] + [OutwardInterval](repeating: zero, count: g)
         }
-        var a = (0...g).map { besselI($0, R: R) }
-        for k in stride(from: 1, through: g, by: 1) { a[k] = a[k] * OutwardInterval(exactly: 2) }
+        let a = interpolant ? interpolantCoefficients(R: R, degree: g) : chebyshevSeries(R: R, count: g + 1)
         // Monomial coefficients (in t = x/R) of T_k by T_{k+1} = 2tT_k − T_{k−1}.
         var c = [OutwardInterval](repeating: zero, count: g + 1)
         var prev = [OutwardInterval](repeating: zero, count: g + 1)  // T_{k−1}

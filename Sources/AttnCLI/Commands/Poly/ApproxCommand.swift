@@ -27,7 +27,7 @@ struct ApproxCommand: ParsableCommand {
     @Option(help: "Target relative error ε of the polynomial (exclusive with --rank).")
     var eps: Double?
 
-    @Option(help: "Polynomial family for poly (and the rank under --eps): taylor, chebyshev (default) or shifted.")
+    @Option(help: "Polynomial family for poly (and the rank under --eps): taylor, chebyshev (default), interpolant or shifted.")
     var family: ExpFamily = .chebyshev
 
     @OptionGroup var inputs: PolyInputs

@@ -37,7 +37,7 @@ struct BenchPolyCommand: ParsableCommand {
     @Option(help: "Target relative error ε of the polynomial.")
     var eps: Double = 1e-6
 
-    @Option(help: "Polynomial family: taylor, chebyshev (default) or shifted.")
+    @Option(help: "Polynomial family: taylor, chebyshev (default), interpolant or shifted.")
     var family: ExpFamily = .chebyshev
 
     @Option(help: "Worker threads for both kernels (default: all cores).")
