@@ -285,6 +285,24 @@ public final class CertifiedInterval: @unchecked Sendable, CustomStringConvertib
     }
 }
 
+/// Mixed operations with exact scalars: the scalar becomes a point interval at
+/// the interval's precision (exact for a Double when precision ≥ 53, for an Int
+/// when ≥ 64; otherwise enclosed), then the interval operation applies.
+extension CertifiedInterval {
+    public static func + (a: CertifiedInterval, b: Double) -> CertifiedInterval { a + CertifiedInterval(b, precision: a.precision) }
+    public static func + (a: Double, b: CertifiedInterval) -> CertifiedInterval { CertifiedInterval(a, precision: b.precision) + b }
+    public static func - (a: CertifiedInterval, b: Double) -> CertifiedInterval { a - CertifiedInterval(b, precision: a.precision) }
+    public static func - (a: Double, b: CertifiedInterval) -> CertifiedInterval { CertifiedInterval(a, precision: b.precision) - b }
+    public static func * (a: CertifiedInterval, b: Double) -> CertifiedInterval { a * CertifiedInterval(b, precision: a.precision) }
+    public static func * (a: Double, b: CertifiedInterval) -> CertifiedInterval { CertifiedInterval(a, precision: b.precision) * b }
+    public static func / (a: CertifiedInterval, b: Double) -> CertifiedInterval { a / CertifiedInterval(b, precision: a.precision) }
+    public static func / (a: Double, b: CertifiedInterval) -> CertifiedInterval { CertifiedInterval(a, precision: b.precision) / b }
+    public static func + (a: CertifiedInterval, b: Int) -> CertifiedInterval { a + CertifiedInterval(b, precision: a.precision) }
+    public static func - (a: CertifiedInterval, b: Int) -> CertifiedInterval { a - CertifiedInterval(b, precision: a.precision) }
+    public static func * (a: CertifiedInterval, b: Int) -> CertifiedInterval { a * CertifiedInterval(b, precision: a.precision) }
+    public static func / (a: CertifiedInterval, b: Int) -> CertifiedInterval { a / CertifiedInterval(b, precision: a.precision) }
+}
+
 extension MPFRFloat {
     /// |a| > |b|, exactly.
     static func magnitudeGreater(_ a: MPFRFloat, _ b: MPFRFloat) -> Bool { mpfr_cmpabs(a.raw, b.raw) > 0 }

@@ -66,6 +66,28 @@ public final class GMPInteger {
     @inlinable public func power(_ a: UInt, _ k: UInt) { __gmpz_ui_pow_ui(raw, a, k) }
     @inlinable public func negate() { __gmpz_neg(raw, raw) }
 
+    /// Sets to the non-negative integer whose little-endian 64-bit limbs are `limbs[0..<count]`.
+    func setLimbs(_ limbs: UnsafePointer<UInt>, count: Int) {
+        var n = count
+        while n > 0 && limbs[n - 1] == 0 { n -= 1 }
+        let dst = __gmpz_limbs_write(raw, max(n, 1))!
+        for i in 0..<n { dst[i] = limbs[i] }
+        __gmpz_limbs_finish(raw, n)
+    }
+
+    /// Copies the limbs of |self| into `limbs[0..<count]`, zero-padded.
+    /// Returns false (leaving `limbs` unspecified) if |self| needs more than `count` limbs.
+    func copyMagnitudeLimbs(into limbs: UnsafeMutablePointer<UInt>, count: Int) -> Bool {
+        let n = Int(raw.pointee._mp_size.magnitude)
+        guard n <= count else { return false }
+        if n > 0 {
+            let src = __gmpz_limbs_read(raw)!
+            for i in 0..<n { limbs[i] = src[i] }
+        }
+        for i in n..<count { limbs[i] = 0 }
+        return true
+    }
+
     // MARK: Reading
 
     /// −1, 0 or +1.
@@ -74,6 +96,8 @@ public final class GMPInteger {
     @inlinable public func compare(_ other: GMPInteger) -> Int { Int(__gmpz_cmp(raw, other.raw).signum()) }
     /// Bits of |self| (0 for zero).
     public var bitWidth: Int { sign == 0 ? 0 : Int(__gmpz_sizeinbase(raw, 2)) }
+    /// True when self = 2^k for some k ≥ 0.
+    public var isPowerOfTwo: Bool { sign > 0 && __gmpz_popcount(raw) == 1 }
     /// The value if it fits in an `Int`.
     public var intValue: Int? { __gmpz_fits_slong_p(raw) != 0 ? __gmpz_get_si(raw) : nil }
     public var decimalString: String {

@@ -75,7 +75,7 @@ public final class GMPRational: @unchecked Sendable {
     public func compare(_ other: GMPRational) -> Int { Int(__gmpq_cmp(raw, other.raw).signum()) }
     /// Exact equality with a double.
     public func equals(_ x: Double) -> Bool { x.isFinite && compare(GMPRational(x)) == 0 }
-    /// Nearest double (ties rounded as GMP truncates, then not guaranteed): for display only.
+    /// The value truncated toward zero to a double (GMP's mpq_get_d): for display only, not a bound.
     public var approximateDouble: Double { __gmpq_get_d(raw) }
 }
 

@@ -1,74 +1,70 @@
 import AttnCore
-
-/// What every row of one head shares: Q, K, V as exact integer matrices.
-/// Immutable once built, read by every worker.
-final class PreparedHead: @unchecked Sendable {
-    let q: IntegerMatrix
-    let k: IntegerMatrix
-    let v: IntegerMatrix
-    /// ⟨q_i, k_j⟩ = D_ij · 2^scoreExponent with D_ij an integer.
-    let scoreExponent: Int
-    /// Whether every D_ij (and every D_ij − max_j D_ij) fits in Int128.
-    let dotsFitInt128: Bool
-
-    init(q: IntegerMatrix, k: IntegerMatrix, v: IntegerMatrix) {
-        self.q = q
-        self.k = k
-        self.v = v
-        scoreExponent = q.exponent + k.exponent
-        // |D| ≤ d·2^(bq+bk), and a difference of two such needs one bit more.
-        let dBits = Int.bitWidth - (q.cols).leadingZeroBitCount
-        dotsFitInt128 = q.small != nil && k.small != nil && q.maxBits + k.maxBits + dBits + 1 <= 126
-    }
-}
-
-/// Fixed parameters of one certified computation.
-struct EnclosurePlan: Sendable {
-    /// Output precision p (bits).
-    let precision: Int
-    /// Weights are carried as integers W with w = W·2^-weightBits.
-    var weightBits: Int { precision + 8 }
-    /// Precision of the score and exp enclosures.
-    var workingPrecision: Int { precision + 32 }
-    /// exp(x) < 2^-(weightBits+2) once x < −(weightBits + 2) (as e > 2): such weights are [0, 1 unit].
-    var cutoff: Int { weightBits + 2 }
-}
+import CGMP
 
 /// One worker's scratch registers and the per-row algorithm (Proofs/certified-enclosure.md):
 ///
 /// 1. D_ij = Σ_c Q_ic K_jc exactly (Int128 or GMP); Δ_j = D_ij − max_j D_ij ≤ 0, exact.
 /// 2. x_j = s·Δ_j·2^E ≤ 0 enclosed in [xLo, xHi] (exact rational rounded once per
 ///    direction when s is rational; by s's enclosure otherwise).
-/// 3. w_j = exp(x_j) ∈ [yLo, yHi], yLo = exp(xLo)↓, yHi from the same exp call
-///    (next float up if inexact, times 1 + 2(xHi − xLo)↑); x_j < −cutoff gives [0, 2^-F].
-/// 4. W_j = ⌊yLo·2^F⌋ and δ_j = ⌈yHi·2^F⌉ − W_j: w_j·2^F ∈ [W_j, W_j + δ_j].
-/// 5. N_c = Σ_j W_j V_jc exactly; numerator ∈ [N_c − Σ δ_j V⁻_jc, N_c + Σ δ_j V⁺_jc],
+/// 3. w_j = exp(x_j): integers W_j, δ_j with w_j·2^F ∈ [W_j, W_j + δ_j], by the exp
+///    tables (`TableExp`, Lemma 4) or by MPFR's exp in directed rounding (Lemma 3);
+///    x_j < −cutoff gives [0, 1].
+/// 4. N_c = Σ_j W_j V_jc exactly; numerator ∈ [N_c − Σ δ_j V⁻_jc, N_c + Σ δ_j V⁺_jc],
 ///    denominator ∈ [L, L + Σ δ_j] with L = Σ W_j ≥ 2^F (the max key has w = 1 exactly).
-/// 6. Output = numerator/denominator by outward interval division, times 2^(exponent of V).
+/// 5. Output = numerator/denominator by outward interval division, times 2^(exponent of V).
 final class RowWorker {
     let plan: EnclosurePlan
     let scale: ScaleEnclosure
-    private var dots128: [Int128]
-    private var dotsBig: [GMPInteger]
-    private var weights: [GMPInteger]
-    private var spread: [Int]
+    let keys: Int
+    /// Limbs of one weight W_j ≤ 2^F.
+    let weightLimbs: Int
+    private let dots128: UnsafeMutablePointer<Int128>
+    private let dotsBig: [GMPInteger]
+    /// W_j, little-endian, `weightLimbs` limbs each.
+    private let weights: UnsafeMutablePointer<UInt>
+    /// δ_j.
+    private let spread: UnsafeMutablePointer<Int>
+    /// Per output column: Σ W_j V⁺_jc and Σ W_j V⁻_jc (weightLimbs + 2 limbs each), and δ-sums.
+    private var positive: UnsafeMutablePointer<UInt>
+    private var negative: UnsafeMutablePointer<UInt>
+    private var plus: UnsafeMutablePointer<Int128>
+    private var minus: UnsafeMutablePointer<Int128>
+    private var columns = 0
+    private let sumLimbs: UnsafeMutablePointer<UInt>
     private let z = GMPInteger(), z2 = GMPInteger(), num = GMPInteger(), sumW = GMPInteger()
     private let lHi = GMPInteger(), nLo = GMPInteger(), nHi = GMPInteger()
     private let xLo: MPFRFloat, xHi: MPFRFloat, yLo: MPFRFloat, yHi: MPFRFloat, t: MPFRFloat
     private let outLo: MPFRFloat, outHi: MPFRFloat, width: MPFRFloat
+    private let tableExp: TableExp?
+    /// a when s = a/2^k with a < 2⁶³ (the MPFR-free route), else nil.
+    private let directNumerator: UInt?
 
-    init(plan: EnclosurePlan, scale: ScaleEnclosure, keys: Int) {
+    init(plan: EnclosurePlan, scale: ScaleEnclosure, keys: Int, needsBigDots: Bool) {
         self.plan = plan
         self.scale = scale
-        dots128 = [Int128](repeating: 0, count: keys)
-        dotsBig = []
-        weights = (0..<keys).map { _ in GMPInteger() }
-        spread = [Int](repeating: 0, count: keys)
+        self.keys = keys
+        weightLimbs = plan.weightBits / 64 + 1
+        dots128 = .allocate(capacity: keys)
+        dotsBig = needsBigDots ? (0..<keys).map { _ in GMPInteger() } : []
+        weights = .allocate(capacity: keys * weightLimbs)
+        spread = .allocate(capacity: keys)
+        sumLimbs = .allocate(capacity: weightLimbs + 2)
+        (positive, negative, plus, minus) = (.allocate(capacity: 0), .allocate(capacity: 0),
+                                             .allocate(capacity: 0), .allocate(capacity: 0))
         let wp = plan.workingPrecision
         (xLo, xHi, yLo, yHi, t) = (MPFRFloat(precision: wp), MPFRFloat(precision: wp), MPFRFloat(precision: wp),
                                    MPFRFloat(precision: wp), MPFRFloat(precision: wp))
         (outLo, outHi) = (MPFRFloat(precision: plan.precision), MPFRFloat(precision: plan.precision))
         width = MPFRFloat(precision: plan.precision + 2)
+        tableExp = plan.method == .tables ? TableExp(limbs: plan.tableLimbs) : nil
+        if scale.denominatorLog2 != nil, let a = scale.numerator?.intValue, a > 0 { directNumerator = UInt(a) } else {
+            directNumerator = nil
+        }
+    }
+
+    deinit {
+        dots128.deallocate(); weights.deallocate(); spread.deallocate(); sumLimbs.deallocate()
+        positive.deallocate(); negative.deallocate(); plus.deallocate(); minus.deallocate()
     }
 
     /// Encloses output row i of `head` (keys 0...lastKey visible).
@@ -77,28 +73,41 @@ final class RowWorker {
     /// outward from the p-bit enclosure); returns an upper bound on the widest
     /// p-bit enclosure hi − lo in the row.
     func row(_ i: Int, of head: PreparedHead, lastKey: Int, lo: inout [Double], hi: inout [Double]) -> Double {
-        let keys = lastKey + 1
-        computeScoreDifferences(i, head, keys)
-        sumW.set(0)
+        let n = lastKey + 1
+        computeScoreDifferences(i, head, n)
+        let wl = weightLimbs
+        for k in 0..<(wl + 2) { sumLimbs[k] = 0 }
         var spreadSum = 0
-        for j in 0..<keys {
-            encloseScore(j, head)
-            encloseWeight(j)
-            sumW.add(sumW, weights[j])
+        let direct = directNumerator != nil && head.dotsFitInt128 && tableExp != nil
+        for j in 0..<n {
+            if !(direct && encloseDyadicWeight(j, head)) {
+                encloseScore(j, head)
+                encloseWeight(j)
+            }
+            let carry = __gmpn_add_n(sumLimbs, sumLimbs, weights + j * wl, wl)
+            addCarry(carry, to: sumLimbs + wl)
             spreadSum += spread[j]
         }
-        return combine(head, keys, spreadSum: spreadSum, lo: &lo, hi: &hi)
+        sumW.setLimbs(sumLimbs, count: wl + 2)
+        return combine(head, n, spreadSum: spreadSum, lo: &lo, hi: &hi)
+    }
+
+    /// Adds a carry limb into a 2-limb tail.
+    @inline(__always) private func addCarry(_ carry: UInt, to tail: UnsafeMutablePointer<UInt>) {
+        let (s, o) = tail[0].addingReportingOverflow(carry)
+        tail[0] = s
+        if o { tail[1] &+= 1 }
     }
 
     /// Step 1: Δ_j = D_ij − max D_ij, exactly.
-    private func computeScoreDifferences(_ i: Int, _ head: PreparedHead, _ keys: Int) {
+    private func computeScoreDifferences(_ i: Int, _ head: PreparedHead, _ n: Int) {
         let d = head.q.cols
         if head.dotsFitInt128, let qs = head.q.small, let ks = head.k.small {
             var best = Int128.min
             qs.withUnsafeBufferPointer { qb in
                 ks.withUnsafeBufferPointer { kb in
                     let qi = qb.baseAddress! + i * d
-                    for j in 0..<keys {
+                    for j in 0..<n {
                         let kj = kb.baseAddress! + j * d
                         var acc: Int128 = 0
                         for c in 0..<d { acc &+= Int128(qi[c]) &* Int128(kj[c]) }  // no overflow: dotsFitInt128
@@ -107,11 +116,10 @@ final class RowWorker {
                     }
                 }
             }
-            for j in 0..<keys { dots128[j] &-= best }
+            for j in 0..<n { dots128[j] &-= best }
         } else {
-            while dotsBig.count < keys { dotsBig.append(GMPInteger()) }
             var best = 0
-            for j in 0..<keys {
+            for j in 0..<n {
                 let acc = dotsBig[j]
                 acc.set(0)
                 for c in 0..<d {
@@ -122,13 +130,41 @@ final class RowWorker {
                 if j == 0 || acc.compare(dotsBig[best]) > 0 { best = j }
             }
             z2.set(dotsBig[best])
-            for j in 0..<keys { dotsBig[j].sub(dotsBig[j], z2) }
+            for j in 0..<n { dotsBig[j].sub(dotsBig[j], z2) }
         }
+    }
+
+    /// Steps 2–3 without MPFR when s = a/2^k (a machine integer): x_j = −|Δ_j|·a·2^(E−k) is an
+    /// exact dyadic, so T = ⌈−x_j·2^A⌉ is formed directly (Lemma 4 with xLo = xHi = x_j).
+    /// Returns false to take the general route.
+    private func encloseDyadicWeight(_ j: Int, _ head: PreparedHead) -> Bool {
+        guard let a = directNumerator, let k = scale.denominatorLog2, let te = tableExp else { return false }
+        let (m, overflow) = dots128[j].magnitude.multipliedReportingOverflow(by: UInt128(a))
+        if overflow { return false }
+        let w = weights + j * weightLimbs, f = plan.weightBits
+        let shift = head.scoreExponent - k + 64 * te.limbs
+        guard let result = te.evaluate(magnitude: m, shift: shift, integerBound: plan.cutoff + 1) else {
+            for i in 0..<weightLimbs { w[i] = 0 }  // −x > cutoff (Lemma 2)
+            spread[j] = 1
+            return true
+        }
+        switch result {
+        case .one:
+            for i in 0..<weightLimbs { w[i] = 0 }
+            w[f / 64] = 1 << UInt(f % 64)
+            spread[j] = 0
+        case .bounded:
+            te.lowerBound(weightBits: f, into: w, count: weightLimbs)
+            spread[j] = 2
+        case .outOfRange:
+            return false
+        }
+        return true
     }
 
     /// Step 2: xLo ≤ s·Δ_j·2^E ≤ xHi (both ≤ 0).
     private func encloseScore(_ j: Int, _ head: PreparedHead) {
-        let e = head.scoreExponent
+        var e = head.scoreExponent
         let delta: GMPInteger?
         var small = 0
         if head.dotsFitInt128 {
@@ -138,6 +174,7 @@ final class RowWorker {
             delta = dotsBig[j]
         }
         if scale.isRational, let n = scale.numerator, let m = scale.denominator {
+            if let k = scale.denominatorLog2 { e -= k }  // dividing by 2^k is exact
             if scale.numeratorIsOne, delta == nil {
                 xLo.set(small, timesTwoTo: e, rounding: .down)
                 xHi.set(small, timesTwoTo: e, rounding: .up)
@@ -147,7 +184,7 @@ final class RowWorker {
                 xLo.set(num, timesTwoTo: e, rounding: .down)
                 xHi.set(num, timesTwoTo: e, rounding: .up)
             }
-            if !scale.denominatorIsOne {
+            if scale.denominatorLog2 == nil {
                 xLo.div(xLo, m, rounding: .down)
                 xHi.div(xHi, m, rounding: .up)
             }
@@ -165,14 +202,48 @@ final class RowWorker {
         }
     }
 
-    /// Steps 3–4: W_j and δ_j with exp(x_j)·2^F ∈ [W_j, W_j + δ_j].
+    /// Step 3: W_j and δ_j with exp(x_j)·2^F ∈ [W_j, W_j + δ_j].
     private func encloseWeight(_ j: Int) {
-        let f = plan.weightBits
-        if xHi.compare(-plan.cutoff) < 0 {
-            weights[j].set(0)
+        let w = weights + j * weightLimbs
+        if xHi.compare(-plan.cutoff) < 0 {  // Lemma 2: exp(x)·2^F < 1/4
+            for k in 0..<weightLimbs { w[k] = 0 }
             spread[j] = 1
             return
         }
+        if let tableExp, encloseWeightByTables(j, w, tableExp) { return }
+        encloseWeightByMPFR(j, w)
+    }
+
+    /// By tables (Lemma 4): T = ⌈−xLo·2^A⌉, R ≤ exp(−T/2^A) < R + 3m·2^-A, and
+    /// exp(x) ≤ exp(−T/2^A)·(1 + 2η) with η = 2^-A + (xHi − xLo); so W = ⌊R·2^F⌋
+    /// and δ = 2 whenever (xHi − xLo)·2^(F+3) ≤ 1. Returns false to fall back to MPFR.
+    private func encloseWeightByTables(_ j: Int, _ w: UnsafeMutablePointer<UInt>, _ te: TableExp) -> Bool {
+        let f = plan.weightBits, a = 64 * te.limbs
+        if xLo.compare(xHi) != 0 {
+            t.sub(xHi, xLo, rounding: .up)
+            t.mulPowerOfTwo(t, f + 3, rounding: .up)
+            if t.compare(1) > 0 { return false }
+        }
+        t.mulPowerOfTwo(xLo, a, rounding: .down)  // exact
+        t.integer(into: z, rounding: .down)        // ⌊xLo·2^A⌋ ≤ 0
+        z.negate()                                 // T = ⌈−xLo·2^A⌉ ≥ 0
+        switch te.evaluate(z) {
+        case .one:  // T = 0 forces xLo = 0, so x = 0 and w = 1 exactly
+            for k in 0..<weightLimbs { w[k] = 0 }
+            w[f / 64] = 1 << UInt(f % 64)
+            spread[j] = 0
+        case .bounded:
+            te.lowerBound(weightBits: f, into: w, count: weightLimbs)
+            spread[j] = 2
+        case .outOfRange:
+            return false
+        }
+        return true
+    }
+
+    /// By MPFR's exp (Lemma 3): yLo = exp(xLo)↓ and, from the same call, yHi ≥ exp(xHi).
+    private func encloseWeightByMPFR(_ j: Int, _ w: UnsafeMutablePointer<UInt>) {
+        let f = plan.weightBits
         let inexact = yLo.exp(xLo, rounding: .down) != 0
         yHi.set(yLo, rounding: .up)
         if inexact { yHi.nextUp() }  // exp(xLo) ≤ yHi
@@ -188,40 +259,75 @@ final class RowWorker {
             }
         }
         t.mulPowerOfTwo(yLo, f, rounding: .down)
-        t.integer(into: weights[j], rounding: .down)
+        t.integer(into: num, rounding: .down)
         t.mulPowerOfTwo(yHi, f, rounding: .up)
         t.integer(into: z, rounding: .up)
-        z.sub(z, weights[j])
-        // δ_j ≤ 2 (Proofs/certified-enclosure.md, Lemma 3); anything else is a bug, not an input.
-        guard let sp = z.intValue, sp <= 1 << 30 else { preconditionFailure("certified weight spread out of range") }
+        z.sub(z, num)
+        // W ≤ 2^F fits; δ_j ≤ 2 (Lemma 3); anything else is a bug, not an input.
+        guard num.copyMagnitudeLimbs(into: w, count: weightLimbs), let sp = z.intValue, sp <= 1 << 30 else {
+            preconditionFailure("certified weight out of range")
+        }
         spread[j] = sp
     }
 
-    /// Steps 5–6 for every output column; returns the widest enclosure (rounded up).
-    private func combine(_ head: PreparedHead, _ keys: Int, spreadSum: Int, lo: inout [Double],
+    /// Makes room for `dv` column accumulators.
+    private func reserveColumns(_ dv: Int) {
+        guard dv > columns else { return }
+        positive.deallocate(); negative.deallocate(); plus.deallocate(); minus.deallocate()
+        positive = .allocate(capacity: dv * (weightLimbs + 2))
+        negative = .allocate(capacity: dv * (weightLimbs + 2))
+        plus = .allocate(capacity: dv)
+        minus = .allocate(capacity: dv)
+        columns = dv
+    }
+
+    /// Steps 4–5 for every output column; returns the widest enclosure (rounded up).
+    private func combine(_ head: PreparedHead, _ n: Int, spreadSum: Int, lo: inout [Double],
                          hi: inout [Double]) -> Double {
-        let v = head.v, dv = v.cols
+        let v = head.v, dv = v.cols, wl = weightLimbs, al = wl + 2
+        reserveColumns(dv)
+        let (positive, negative, plus, minus, weights, spread) = (self.positive, self.negative, self.plus, self.minus,
+                                                                  self.weights, self.spread)
+        for k in 0..<(dv * al) { positive[k] = 0; negative[k] = 0 }
+        for c in 0..<dv { plus[c] = 0; minus[c] = 0 }
+        if let vs = v.small {
+            // Exact: Σ_j W_j·V⁺_jc and Σ_j W_j·V⁻_jc in (wl + 2)-limb accumulators (|V| < 2⁶², n < 2⁶³).
+            vs.withUnsafeBufferPointer { vb in
+                for j in 0..<n {
+                    let wj = weights + j * wl, sp = Int128(spread[j]), row = vb.baseAddress! + j * dv
+                    for c in 0..<dv {
+                        let x = row[c]
+                        if x > 0 {
+                            let acc = positive + c * al
+                            addCarry(__gmpn_addmul_1(acc, wj, wl, UInt(x)), to: acc + wl)
+                            plus[c] += sp * Int128(x)
+                        } else if x < 0 {
+                            let acc = negative + c * al
+                            addCarry(__gmpn_addmul_1(acc, wj, wl, UInt(x.magnitude)), to: acc + wl)
+                            minus[c] += sp * Int128(x.magnitude)
+                        }
+                    }
+                }
+            }
+        }
         lHi.set(sumW)
         lHi.add(spreadSum)
         var widest = 0.0
         for c in 0..<dv {
-            num.set(0)
-            var plus: Int128 = 0, minus: Int128 = 0
-            if let vs = v.small {
-                for j in 0..<keys {
-                    let x = Int(vs[j * dv + c])
-                    num.addProduct(weights[j], x)
-                    let sp = Int128(spread[j])
-                    if x >= 0 { plus += sp * Int128(x) } else { minus += sp * Int128(-x) }
-                }
-                nLo.set(-minus)
-                nHi.set(plus)
+            if v.small != nil {
+                num.setLimbs(positive + c * al, count: al)
+                z.setLimbs(negative + c * al, count: al)
+                num.sub(num, z)
+                nLo.set(-minus[c])
+                nHi.set(plus[c])
             } else {
+                num.set(0)
                 nLo.set(0)
                 nHi.set(0)
-                for j in 0..<keys {
+                for j in 0..<n {
                     let x = v.big[j * dv + c]
-                    num.addProduct(weights[j], x)
+                    z2.setLimbs(weights + j * wl, count: wl)
+                    num.addProduct(z2, x)
                     if x.sign >= 0 { nHi.addProduct(x, spread[j]) } else { nLo.addProduct(x, spread[j]) }
                 }
             }

@@ -14,7 +14,8 @@ final class ScaleEnclosure: @unchecked Sendable {
     let denominator: GMPInteger?
     /// Shortcuts: num = 1 or den = 1 saves a multiplication or a division per score.
     let numeratorIsOne: Bool
-    let denominatorIsOne: Bool
+    /// k when the denominator is 2^k (then dividing by it is an exact exponent shift).
+    let denominatorLog2: Int?
     /// sLo ≤ s ≤ sHi (equal when s is representable at `precision`).
     let lower: MPFRFloat
     let upper: MPFRFloat
@@ -44,14 +45,14 @@ final class ScaleEnclosure: @unchecked Sendable {
             numerator = n
             denominator = m
             numeratorIsOne = n.intValue == 1
-            denominatorIsOne = m.intValue == 1
+            denominatorLog2 = m.isPowerOfTwo ? m.bitWidth - 1 : nil
             lower.set(rational, rounding: .down)
             upper.set(rational, rounding: .up)
         } else {
             numerator = nil
             denominator = nil
             numeratorIsOne = false
-            denominatorIsOne = false
+            denominatorLog2 = nil
             let dd = MPFRFloat(precision: 64)
             dd.set(d, rounding: .nearest)  // exact: d < 2⁶³
             lower.reciprocalSqrt(dd, rounding: .down)

@@ -76,6 +76,20 @@ import Testing
         }
     }
 
+    /// exp by tables and exp by MPFR are two certified routes to the same
+    /// numbers: entrywise overlap, both widths within 2^-(p−8)·max|V|.
+    @Test func tableExpAndMPFRExpAgree() async throws {
+        await propertyCheck(count: 25, input: zip(Problem.small, anyScale, Gen.element(of: [64, 200, 256, 700]).map { $0! })) { p, scale, bits in
+            let a = try! CertifiedAttention.compute(q: p.q, k: p.k, v: p.v, scale: scale, precision: bits, expMethod: .tables)
+            let b = try! CertifiedAttention.compute(q: p.q, k: p.k, v: p.v, scale: scale, precision: bits, expMethod: .mpfr)
+            for e in 0..<a.lower.count {
+                #expect(a.lower.storage[e] <= b.upper.storage[e] && b.lower.storage[e] <= a.upper.storage[e])
+            }
+            let limit = Double(sign: .plus, exponent: 8 - bits, significand: 1) * max(Double(p.v.maxAbs), 0x1p-1000)
+            #expect(a.maxWidth <= limit && b.maxWidth <= limit, "\(p)")
+        }
+    }
+
     /// On ordinary inputs 256 bits give enclosures no wider than 2⁻²⁴⁰·max|V|.
     @Test func widthAt256BitsIsBelow2ToMinus240() async throws {
         await propertyCheck(count: 10, input: zip(Gen.int(in: 0...Int.max), anyScale,
@@ -136,6 +150,28 @@ import Testing
         }
     }
 
+    /// The GMP paths compute the same numbers as the machine-integer paths: an
+    /// extra Q column holding a subnormal (against a zero K column) leaves every
+    /// score unchanged but forces GMP dot products; an extra V column holding
+    /// 2⁻¹⁴⁹ and 2¹²⁰ forces GMP accumulation. The enclosures must be identical.
+    @Test func bigIntegerPathsAgreeWithMachineIntegerPaths() async throws {
+        await propertyCheck(count: 15, input: Problem.small) { p in
+            func widen(_ t: Tensor<Float>, _ extra: (Int) -> Float) -> Tensor<Float> {
+                Tensor(rows: t.rows, cols: t.cols + 1, storage: (0..<t.rows).flatMap { r in
+                    (0..<t.cols).map { t[0, r, $0] } + [extra(r)] })
+            }
+            let q2 = widen(p.q) { _ in .leastNonzeroMagnitude }, k2 = widen(p.k) { _ in 0 }
+            let v2 = widen(p.v) { r in r % 2 == 0 ? .leastNonzeroMagnitude : 0x1p120 }
+            let plain = try! CertifiedAttention.compute(q: p.q, k: p.k, v: p.v, scale: .decimal("0.5"), precision: 96)
+            let big = try! CertifiedAttention.compute(q: q2, k: k2, v: v2, scale: .decimal("0.5"), precision: 96)
+            for i in 0..<p.q.rows {
+                for c in 0..<p.v.cols {
+                    #expect(plain.lower[0, i, c] == big.lower[0, i, c] && plain.upper[0, i, c] == big.upper[0, i, c])
+                }
+            }
+        }
+    }
+
     /// Subnormal and widely spread inputs take the GMP paths; the n_k = 1 and
     /// equal-score identities still hold exactly there.
     @Test func subnormalInputsUseExactBigIntegers() throws {
@@ -147,6 +183,13 @@ import Testing
         #expect(r.lower[0, 0, 0] == 0 && r.upper[0, 0, 0] == 0)
         let mean = (Double(3e38 as Float) + Double(1e-38 as Float)) / 2
         #expect(r.lower[0, 0, 1] <= mean && mean <= r.upper[0, 0, 1])
+
+        // Float64 subnormals (2⁻¹⁰⁷⁴) next to 1e300: n_k = 1 still returns v₁ exactly.
+        let dq = Tensor<Double>(rows: 2, cols: 2, storage: [.leastNonzeroMagnitude, 1e300, -3, 0x1p-1050])
+        let dk = Tensor<Double>(rows: 1, cols: 2, storage: [1e-300, .leastNonzeroMagnitude])
+        let dv = Tensor<Double>(rows: 1, cols: 3, storage: [.leastNonzeroMagnitude, -1e308, 0.1])
+        let one = try CertifiedAttention.compute(q: dq, k: dk, v: dv, scale: .standard, precision: 64)
+        #expect(one.lower.storage == dv.storage + dv.storage && one.upper.storage == dv.storage + dv.storage)
     }
 
     /// Bad input is a usage error (exit 2 in the CLI), an absurd size is infeasible.

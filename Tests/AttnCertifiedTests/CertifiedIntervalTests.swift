@@ -77,6 +77,22 @@ import Testing
         #expect(CertifiedInterval(Int.max, precision: 64).isPoint)
     }
 
+    /// Mixed scalar operations equal the interval operations on point intervals;
+    /// Horner evaluation of a Taylor polynomial of exp on [−1/2, 1/2] is within
+    /// its remainder of exp (the poly helper's use case).
+    @Test func mixedScalarOperationsAndTaylorEnclosure() async {
+        await propertyCheck(count: 100, input: zip(Gen.double(in: -0.5...0.5), Gen.double(in: -10...10))) { x, y in
+            let a = CertifiedInterval(x, precision: 128), b = CertifiedInterval(y, precision: 128)
+            #expect((a * y).contains(b * x) && (b * x).contains(a * y))
+            #expect((a + 3).contains(CertifiedInterval(3, precision: 128) + a))
+            var p = CertifiedInterval(1, precision: 128)
+            for k in stride(from: 20, through: 1, by: -1) { p = 1 + a * p / k }  // Σ_{k≤20} x^k/k!
+            let remainder = CertifiedInterval(lower: -1e-25, upper: 1e-25, precision: 128)
+            #expect((p + remainder).overlaps(a.exp()))
+            #expect((p - a.exp()).magnitude < 1e-25)
+        }
+    }
+
     /// Division by an interval containing 0 knows nothing; even powers are non-negative.
     @Test func edgeCases() {
         let a = CertifiedInterval(lower: -1, upper: 2, precision: 64)

@@ -27,7 +27,7 @@ struct BenchCertifiedCommand: ParsableCommand {
     @Option(help: "Softmax scale: 'paper' (1/d), 'standard' (1/√d) or a positive decimal.")
     var scale: Scale = .standard
 
-    @Option(help: "Worker threads (default: all cores).")
+    @Option(help: "Worker threads for the multi-threaded figure.")
     var threads: Int = ProcessInfo.processInfo.activeProcessorCount
 
     @Option(help: "Seed of the uniform [−1, 1] Float32 inputs.")

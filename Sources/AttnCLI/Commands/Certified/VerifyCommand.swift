@@ -27,7 +27,7 @@ struct VerifyCommand: ParsableCommand {
     @Option(help: "Pass if the certified bound on max |candidate − truth| is at most this.")
     var tolerance: Double = 1e-6
 
-    @Option(help: "Worker threads (default: all cores; the result does not depend on it).")
+    @Option(help: "Worker threads (the result does not depend on it).")
     var threads: Int = ProcessInfo.processInfo.activeProcessorCount
 
     @Flag(help: "Print one JSON object on one line instead of text.")
@@ -49,7 +49,8 @@ struct VerifyCommand: ParsableCommand {
                                   + "\(q.heads == 1 && q.logicalRank == 2 ? [q.rows, v.cols] : [q.heads, q.rows, v.cols])")
         }
         let enclosure = try CertifiedAttention.compute(q: q, k: k, v: v, scale: inputs.scale, causal: inputs.causal,
-                                                       precision: precision, threads: threads)
+                                                       precision: precision, threads: threads,
+                                                       progress: ProgressNote.forScores(q.heads * q.rows * k.rows))
         let report = try enclosure.errorBound(of: cand)
         let passed = report.passes(tolerance: tolerance)
         if json {
