@@ -67,6 +67,10 @@ public struct PolyAttentionResult<T: AttnScalar>: Sendable {
 /// only) whose partial sums are added in order, so the result does not
 /// depend on the thread count.
 /// Error bound: `PolyErrorBound` (returned with the result).
+/// Edge cases: no causal mask (the factorisation covers the whole of A);
+/// R = 0 gives degree 0 and T = the mean of V; radii above
+/// `ExpPolynomial.maxRadius` are refused (`infeasible`) since e^{±R} leaves
+/// the double range of the coefficients.
 public enum PolyAttention {
     /// Largest rank the kernel accepts.
     public static let maxRank = 1 << 22
