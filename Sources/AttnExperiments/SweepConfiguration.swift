@@ -76,7 +76,7 @@ public struct SweepConfiguration: Sendable, Equatable {
     public var timing: Bool
 
     public init(experiments: [Experiment] = Experiment.allCases, grids: [Experiment: ExperimentGrid] = Self.defaultGrids,
-                seed: UInt64 = 1, dConstant: Double = 1, fixedD: Int? = nil, hardDConstant: Double = 4,
+                seed: UInt64 = 1, dConstant: Double = 1, fixedD: Int? = nil, hardDConstant: Double = 8,
                 epsilonPower: Double = 1, gamma: Double = 0.75, sampleRows: Int = 64, maxDegree: Int = 400,
                 timing: Bool = false) {
         self.experiments = Array(Set(experiments)).sorted()
@@ -93,10 +93,10 @@ public struct SweepConfiguration: Sendable, Equatable {
                                    b: .relative(BGrid.logSpaced(0.02, 3, count: 41))),
         .errorVsB: ExperimentGrid(ns: [1 << 8, 1 << 10, 1 << 12, 1 << 14],
                                   b: .relative(BGrid.logSpaced(0.02, 3, count: 23))),
-        .erankVsB: ExperimentGrid(ns: [128, 256, 512, 1024],
+        .erankVsB: ExperimentGrid(ns: [128, 256, 512],
                                   b: .relative(BGrid.logSpaced(0.02, 3, count: 15))),
-        .hardInstance: ExperimentGrid(ns: [256, 1024],
-                                      b: .relative(stride(from: 0.25, through: 2.5, by: 0.25).map { $0 })),
+        .hardInstance: ExperimentGrid(ns: [256, 512],
+                                      b: .relative(stride(from: 0.25, through: 2.5, by: 0.25).map { $0 }), trials: 4),
     ]
 
     /// The largest n the dense experiments accept (n×n Float64 matrices).

@@ -11,7 +11,7 @@ public struct Curve: Sendable {
 extension SweepTable {
     /// Curves of `metric` for one experiment and method, one per n; the
     /// distribution is the first one present unless given.
-    public func curves(_ e: Experiment, method: String? = nil, distribution: String? = nil,
+    public func curves(_ e: Experiment, method: String? = nil, distribution: String? = nil, mean: Bool = false,
                        metric: (Record) -> Double?) -> [Curve] {
         let rs = records.filter { $0.experiment == e && (method == nil || $0.method == method) }
         guard let dist = distribution ?? rs.first?.distribution else { return [] }
@@ -23,7 +23,7 @@ extension SweepTable {
         return byN.keys.sorted().map { n in
             Curve(n: n, points: byN[n]!.keys.sorted().map { b in
                 let e = byN[n]![b]!
-                return (b, e.c, median(e.vals))
+                return (b, e.c, mean ? e.vals.reduce(0, +) / Double(e.vals.count) : median(e.vals))
             })
         }
     }
@@ -101,14 +101,16 @@ public struct SweepSummary: Sendable {
                                         ("rank_at_largest_B", .double(cv.points.last!.value))]))
             })))
         }
-        let exact = table.curves(.hardInstance, method: "exact") { $0.revealed.map { $0 ? 1 : 0 } }
+        let exact = table.curves(.hardInstance, method: "exact", mean: true) { $0.revealed.map { $0 ? 1 : 0 } }
         if !exact.isEmpty {
-            let poly = table.curves(.hardInstance, method: table.records.first { $0.experiment == .hardInstance && $0.method != "exact" }?.method) { $0.revealed.map { $0 ? 1 : 0 } }
+            let polyName = table.records.first { $0.experiment == .hardInstance && $0.method != "exact" }?.method
+            let poly = table.curves(.hardInstance, method: polyName, mean: true) { $0.revealed.map { $0 ? 1 : 0 } }
             out.append(("hard_instance", .object(exact.map { cv in
                 let p = poly.first { $0.n == cv.n }
                 return (String(cv.n), .object([
-                    ("exact_reveals_from_c", Self.crossing(cv, level: 0.5).map { .double($0) } ?? .null),
-                    ("poly_reveals_at_c", .array((p?.points ?? []).filter { $0.value >= 0.5 }.map { .double($0.c) })),
+                    ("c", .array(cv.points.map { .double($0.c) })),
+                    ("exact_revealed_fraction", .array(cv.points.map { .double($0.value) })),
+                    ("poly_revealed_fraction", .array((p?.points ?? []).map { .double($0.value) })),
                 ]))
             })))
         }

@@ -1,4 +1,5 @@
 import AttnCore
+import AttnPoly
 import Foundation
 
 extension SweepMeasurer {
@@ -12,8 +13,8 @@ extension SweepMeasurer {
             // No degree up to the cap: the method cannot reach ε here at any useful cost.
             return SweepRow(method: backend.name, exponent: .infinity)
         }
-        let logRank = MonomialCount.logRank(d: p.d, degree: g)
-        let rank = MonomialCount.rank(d: p.d, degree: g).map(Double.init) ?? exp(logRank)
+        let logRank = PolyRank.logRank(d: p.d, degree: g)
+        let rank = PolyRank.rank(d: p.d, degree: g).map(Double.init) ?? exp(logRank)
         return SweepRow(method: backend.name, degree: g, rank: rank,
                         exponent: Self.costExponent(n: p.n, d: p.d, logRank: logRank), bound: bound)
     }

@@ -1,4 +1,5 @@
 import AttnCore
+import AttnPoly
 import Foundation
 
 /// Measures one grid point: the experiments' numerical core.
@@ -30,8 +31,10 @@ public struct SweepMeasurer: Sendable {
 
     /// The degree and rank the budget r ≤ n^γ allows at dimension d.
     func budgetDegree(n: Int, d: Int) -> (degree: Int, rank: Int) {
-        let g = MonomialCount.largestDegree(d: d, rankBudget: pow(Double(n), configuration.gamma))
-        return (g, MonomialCount.rank(d: d, degree: g)!)
+        // r ≤ n^γ; floor so the budget is an integer count of features.
+        let budget = Int(Swift.min(pow(Double(n), configuration.gamma), Double(PolyAttention.maxRank)))
+        let g = Swift.min(PolyRank.largestDegree(d: d, maxRank: Swift.max(1, budget)) ?? 0, configuration.maxDegree)
+        return (g, PolyRank.rank(d: d, degree: g)!)
     }
 
     /// Q (n×d, entries in [−B, B]), K likewise, V (n×d_v, entries in [−1, 1]) from

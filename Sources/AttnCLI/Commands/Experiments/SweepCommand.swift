@@ -46,7 +46,7 @@ struct SweepCommand: ParsableCommand {
     var fixedD: Int?
 
     @Option(name: .customLong("hard-C"), help: "d = ⌈C_hard·ln n⌉ for hard-instance (random ±1 vectors must be far apart).")
-    var hardC: Double = 4
+    var hardC: Double = 8
 
     @Option(name: .customLong("eps-power"), help: "Target relative error ε = n^(−p) for degree-vs-b and the ε-rank.")
     var epsPower: Double = 1
@@ -59,6 +59,9 @@ struct SweepCommand: ParsableCommand {
 
     @Option(name: .customLong("max-degree"), help: "Largest polynomial degree searched; beyond it the exponent is reported as inf.")
     var maxDegree: Int = 400
+
+    @Option(help: "Polynomial family: chebyshev (near-minimax), shifted (non-negative coefficients) or taylor.")
+    var family: String = "chebyshev"
 
     @Option(help: "Seed; point k uses SplitMix64.mix(seed, k).")
     var seed: UInt64 = 1
@@ -128,6 +131,7 @@ struct SweepCommand: ParsableCommand {
     func run() throws {
         let cfg = try makeConfiguration()
         let sh = try shard.map(Shard.init(parsing:)) ?? .whole
+        let backend = try SweepBackend.make(family: family)
         let dir = URL(fileURLWithPath: out)
         var isDir: ObjCBool = false
         if FileManager.default.fileExists(atPath: dir.path, isDirectory: &isDir), !isDir.boolValue {
@@ -137,7 +141,7 @@ struct SweepCommand: ParsableCommand {
             throw AttnError.usage("--out \(out): cannot create the folder")
         }
         let workers = threads ?? ProcessInfo.processInfo.activeProcessorCount
-        let runner = SweepRunner(configuration: cfg, backend: SweepBackend.current, shard: sh, threads: workers, directory: dir)
+        let runner = SweepRunner(configuration: cfg, backend: backend, shard: sh, threads: workers, directory: dir)
         if let d = cfg.fixedD, !json {
             printNote("note: d is fixed at \(d) for every n; the transition then moves like a power of n and no longer sits at B = Θ(√ln n)")
         }
