@@ -12,7 +12,11 @@ struct SVGAxis {
         if let l = limits { v = v.map { min(max($0, l.lowerBound), l.upperBound) } }
         var lo = v.min() ?? (log ? 1e-3 : 0), hi = v.max() ?? (log ? 1 : 1)
         if log {
-            lo = pow(10, Foundation.floor(log10(lo))); hi = pow(10, Foundation.ceil(log10(hi)))
+            // Snap outward to 1, 2 or 5 × 10ᵏ: tight, yet on round numbers.
+            let steps = [1.0, 2, 5, 10]
+            let a = pow(10, Foundation.floor(log10(lo))), b = pow(10, Foundation.floor(log10(hi)))
+            lo = steps.last { $0 * a <= lo * (1 + 1e-12) }! * a
+            hi = steps.first { $0 * b >= hi * (1 - 1e-12) }! * b
             if hi <= lo { hi = lo * 10 }
         } else {
             if hi <= lo { hi = lo + 1 }
@@ -34,6 +38,7 @@ struct SVGAxis {
     func ticks() -> [(value: Double, label: String)] {
         if log {
             let a = Int(Foundation.floor(log10(lo) + 1e-9)), b = Int(Foundation.ceil(log10(hi) - 1e-9))
+            // Label the ends too when they are not decades (e.g. an axis from 0.02 to 5).
             let decades = b - a
             let step = max(1, Int((Double(decades) / 8).rounded(.up)))
             var out: [(Double, String)] = []
@@ -42,6 +47,9 @@ struct SVGAxis {
                 if decades <= 2 {
                     for m in [2.0, 5.0] where k < b { out.append((m * pow(10, Double(k)), Self.short(m * pow(10, Double(k))))) }
                 }
+            }
+            for end in [lo, hi] where !out.contains(where: { abs($0.0 / end - 1) < 1e-9 }) && decades > 2 {
+                out.append((end, Self.short(end)))
             }
             return out.filter { $0.0 >= lo * (1 - 1e-9) && $0.0 <= hi * (1 + 1e-9) }
         }

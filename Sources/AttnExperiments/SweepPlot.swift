@@ -46,7 +46,7 @@ public enum SweepPlot {
                                   note: "dotted: 1/n in the colour of each n"))
             case .erankVsB:
                 out.append(Figure(title: "erank-vs-b: numerical ε-rank of the attention matrix D⁻¹A, A = exp(QKᵀ/d), ε = 1/n",
-                                  yLabel: "ε-rank of A", logY: true, clampY: nil,
+                                  yLabel: "ε-rank of D⁻¹A", logY: true, clampY: nil,
                                   solid: t.curves(e) { $0.rank }, dashed: [], dashedLabel: nil, hlines: [],
                                   perNLines: [], note: "rank n means no low-rank structure"))
             case .hardInstance:
@@ -112,8 +112,8 @@ public enum SweepPlot {
         s += text(x0 + w / 2, y0 + h + 38, useC ? "B / √ln n" : "B (entries of Q, K in [−B, B])", size: 13, anchor: "middle")
         s += "<text x=\"\(r(x0 - 56))\" y=\"\(r(y0 + h / 2))\" font-size=\"13\" text-anchor=\"middle\" transform=\"rotate(-90 \(r(x0 - 56)) \(r(y0 + h / 2)))\">\(esc(f.yLabel))</text>\n"
         s += "<g clip-path=\"url(#\(id))\">\n"
-        for (y, _) in f.hlines {
-            s += "<line x1=\"\(r(x0))\" y1=\"\(r(py(y)))\" x2=\"\(r(x0 + w))\" y2=\"\(r(py(y)))\" stroke=\"#000\" stroke-width=\"1.2\" stroke-dasharray=\"6 4\"/>\n"
+        for (i, (y, _)) in f.hlines.enumerated() {
+            s += "<line x1=\"\(r(x0))\" y1=\"\(r(py(y)))\" x2=\"\(r(x0 + w))\" y2=\"\(r(py(y)))\" \(hlineStyle(i))/>\n"
         }
         let ns = Array(Set((f.solid + f.dashed).map(\.n))).sorted()
         func colour(_ n: Int) -> String { palette[(ns.firstIndex(of: n) ?? 0) % palette.count] }
@@ -147,8 +147,8 @@ public enum SweepPlot {
             s += text(x0 + 30, y, "n = " + nLabel(n), size: 12)
             y += 18
         }
-        for (_, label) in f.hlines {
-            s += "<line x1=\"\(r(x0))\" y1=\"\(r(y - 4))\" x2=\"\(r(x0 + 24))\" y2=\"\(r(y - 4))\" stroke=\"#000\" stroke-dasharray=\"6 4\"/>\n"
+        for (i, (_, label)) in f.hlines.enumerated() {
+            s += "<line x1=\"\(r(x0))\" y1=\"\(r(y - 4))\" x2=\"\(r(x0 + 24))\" y2=\"\(r(y - 4))\" \(hlineStyle(i))/>\n"
             s += text(x0 + 30, y, label, size: 11)
             y += 18
         }
@@ -157,6 +157,11 @@ public enum SweepPlot {
             s += text(x0 + 30, y, d, size: 11)
         }
         return s
+    }
+
+    /// Reference lines: the first black dashed, the others grey dotted.
+    static func hlineStyle(_ i: Int) -> String {
+        i == 0 ? "stroke=\"#000\" stroke-width=\"1.2\" stroke-dasharray=\"6 4\"" : "stroke=\"#888\" stroke-width=\"1.2\" stroke-dasharray=\"2 3\""
     }
 
     /// "2^14" style for powers of two, else the number.

@@ -58,10 +58,11 @@ public struct SweepRunner: Sendable {
 
     /// - Parameters:
     ///   - resume: continue from `<stem>.csv.partial` if it exists.
-    ///   - progress: called after each point with (points done, points owned).
+    ///   - progress: called after each point with (points done, points owned, the
+    ///     estimated fraction of the shard's work done); possibly from several threads.
     /// - Throws: `AttnError` from validation, I/O, or a measurement.
     public func run(resume: Bool, version: String, argv: [String] = [],
-                    progress: (@Sendable (Int, Int) -> Void)? = nil) throws -> SweepResult {
+                    progress: (@Sendable (Int, Int, Double) -> Void)? = nil) throws -> SweepResult {
         try configuration.validate()
         let started = Date(), t0 = Timing.now()
         let all = configuration.points()
@@ -80,7 +81,10 @@ public struct SweepRunner: Sendable {
         let pending = mine.filter { done[$0.index] == nil }
             .sorted { ($0.costEstimate, -$0.index) > ($1.costEstimate, -$1.index) }
 
-        let fresh = try measureAll(pending, writer: writer, alreadyDone: resumed, total: mine.count, progress: progress)
+        let totalCost = mine.reduce(0) { $0 + $1.costEstimate }
+        let doneCost = mine.reduce(0) { $0 + (done[$1.index] == nil ? 0 : $1.costEstimate) }
+        let fresh = try measureAll(pending, writer: writer, alreadyDone: resumed, total: mine.count,
+                                   costDone: doneCost, costTotal: totalCost, progress: progress)
         writer.finish()
         done.merge(fresh) { a, _ in a }
 
@@ -99,9 +103,10 @@ public struct SweepRunner: Sendable {
 
     /// Measures `points` on `threads` workers, appending each to the partial file.
     private func measureAll(_ points: [SweepPoint], writer: PartialWriter, alreadyDone: Int, total: Int,
-                            progress: (@Sendable (Int, Int) -> Void)?) throws -> [Int: [String]] {
+                            costDone: Double, costTotal: Double,
+                            progress: (@Sendable (Int, Int, Double) -> Void)?) throws -> [Int: [String]] {
         let measurer = SweepMeasurer(configuration: configuration, backend: backend)
-        let sink = ResultSink(alreadyDone: alreadyDone)
+        let sink = ResultSink(alreadyDone: alreadyDone, cost: costDone)
         let timing = configuration.timing
         // Parallelism is over points; BLAS inside a point stays single-threaded,
         // which also keeps every point's arithmetic independent of `threads`.
@@ -119,8 +124,8 @@ public struct SweepRunner: Sendable {
                     let eps = configuration.epsilon(n: p.n)
                     let lines = rows.map { SweepCSV.line(point: p, epsilon: eps, row: $0, timing: timing) }
                     try writer.append(PartialFile.record(index: p.index, lines: lines))
-                    let count = sink.add(p.index, lines)
-                    progress?(count, total)
+                    let (count, cost) = sink.add(p.index, lines, cost: p.costEstimate)
+                    progress?(count, total, costTotal > 0 ? Swift.min(1, cost / costTotal) : 1)
                 } catch {
                     sink.fail(error)
                 }
@@ -135,18 +140,20 @@ public struct SweepRunner: Sendable {
 private final class ResultSink: @unchecked Sendable {
     private let lock = NSLock()
     private var done: Int
+    private var cost: Double
     private(set) var results: [Int: [String]] = [:]
     private(set) var error: Error?
 
-    init(alreadyDone: Int) { done = alreadyDone }
+    init(alreadyDone: Int, cost: Double) { done = alreadyDone; self.cost = cost }
 
     var failed: Bool { lock.lock(); defer { lock.unlock() }; return error != nil }
 
-    func add(_ index: Int, _ lines: [String]) -> Int {
+    func add(_ index: Int, _ lines: [String], cost c: Double) -> (Int, Double) {
         lock.lock(); defer { lock.unlock() }
         results[index] = lines
         done += 1
-        return done
+        cost += c
+        return (done, cost)
     }
 
     func fail(_ e: Error) {

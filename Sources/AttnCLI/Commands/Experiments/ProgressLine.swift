@@ -8,7 +8,8 @@ final class ProgressLine: @unchecked Sendable {
     private let label: String
     private let start = Timing.now()
     private var last = 0.0
-    private var firstDone: Int?
+    private var firstFraction: Double?
+    private var firstTime = 0.0
     private var drawn = false
     private let lock = NSLock()
 
@@ -18,16 +19,18 @@ final class ProgressLine: @unchecked Sendable {
         isatty(2) != 0 ? ProgressLine(label: label) : nil
     }
 
-    func update(done: Int, total: Int) {
+    /// - Parameters: fraction: estimated share of the work done (points weigh by their cost).
+    func update(done: Int, total: Int, fraction: Double) {
         lock.lock(); defer { lock.unlock() }
         let now = Timing.now()
-        if firstDone == nil { firstDone = done - 1 }
+        // The rate is measured from the first finished point on, so resumed work does not count.
+        if firstFraction == nil { firstFraction = fraction; firstTime = now }
         guard now - last >= 0.2 || done == total else { return }
         last = now
         let elapsed = now - start
-        // ETA from this process's own rate (resumed points cost it nothing).
-        let ran = Double(done - (firstDone ?? 0))
-        let eta = ran > 0 ? elapsed / ran * Double(total - done) : 0
+        // ETA from this process's own rate over the estimated work (resumed points cost it nothing).
+        let ran = fraction - (firstFraction ?? 0)
+        let eta = ran > 0 ? (now - firstTime) / ran * (1 - fraction) : .nan
         let pct = total > 0 ? 100 * done / total : 100
         let line = "\r\u{1B}[K\(label): \(done)/\(total) points (\(pct)%), \(Self.clock(elapsed)) elapsed, ETA \(Self.clock(eta))"
         FileHandle.standardError.write(Data(line.utf8))
@@ -40,6 +43,7 @@ final class ProgressLine: @unchecked Sendable {
     }
 
     static func clock(_ s: Double) -> String {
+        guard s.isFinite else { return "…" }
         let t = Int(s.rounded())
         return t >= 60 ? "\(t / 60)m\(String(format: "%02d", t % 60))s" : "\(t)s"
     }

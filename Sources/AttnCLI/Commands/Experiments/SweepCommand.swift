@@ -13,6 +13,13 @@ struct SweepCommand: ParsableCommand {
         With no flags: all four experiments on a default grid (about a minute or less on 2 cores), \
         writing out/sweep.csv, out/sweep.json and out/sweep.svg. The CSV is byte-identical for a \
         given --seed whatever --threads is, after --resume, and after `attnbound merge` of --shard runs.
+
+        On a cluster (Slurm job array, one shard per task):
+          #SBATCH --array=1-8
+          attnbound sweep --shard ${SLURM_ARRAY_TASK_ID}/8 --out results
+        then, once all tasks are done:
+          attnbound merge results/sweep.shard-*-of-8.csv -o results/sweep.csv
+          attnbound plot results/sweep.csv -o results/sweep.svg
         """)
 
     @Option(help: "Experiments, comma separated: degree-vs-b, error-vs-b, erank-vs-b, hard-instance (default: all).")
@@ -146,8 +153,12 @@ struct SweepCommand: ParsableCommand {
             printNote("note: d is fixed at \(d) for every n; the transition then moves like a power of n and no longer sits at B = Θ(√ln n)")
         }
         let progress = ProgressLine.make(label: "sweep" + (sh.isWhole ? "" : " shard \(sh)"))
+        var onProgress: (@Sendable (Int, Int, Double) -> Void)?
+        if let progress {
+            onProgress = { @Sendable done, total, fraction in progress.update(done: done, total: total, fraction: fraction) }
+        }
         let result = try runner.run(resume: resume, version: Attnbound.version,
-                                    argv: Array(CommandLine.arguments.dropFirst()), progress: progress?.update)
+                                    argv: Array(CommandLine.arguments.dropFirst()), progress: onProgress)
         progress?.finish()
         var svgPath: String?
         if !noPlot && sh.isWhole {
