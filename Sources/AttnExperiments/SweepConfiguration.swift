@@ -1,4 +1,5 @@
 import AttnCore
+import AttnPoly
 import Foundation
 
 /// The B axis of a grid: either relative, c = B/√ln n (the same c for every n,
@@ -142,6 +143,13 @@ public struct SweepConfiguration: Sendable, Equatable {
             switch g.b { case .relative(let v): bs = v; case .absolute(let v): bs = v }
             guard !bs.isEmpty, bs.allSatisfy({ $0 > 0 && $0.isFinite && $0 <= 1e3 }) else {
                 throw AttnError.usage("B grid: values must be positive, finite and ≤ 1000")
+            }
+            // The polynomial's coefficients stay in the double range only up to R = B² ≤ maxRadius.
+            if e == .errorVsB || e == .hardInstance {
+                let worst = g.ns.flatMap { n in g.b.values(n: n).map { $0.B * $0.B } }.max() ?? 0
+                if worst > ExpPolynomial.maxRadius {
+                    throw AttnError.infeasible("\(e.rawValue): B² reaches \(formatShortest(worst)), above the polynomial method's limit R ≤ \(formatShortest(ExpPolynomial.maxRadius)); lower --c-max or --B")
+                }
             }
             if e != .degreeVsB && e != .hardInstance && g.distributions.isEmpty {
                 throw AttnError.usage("--distribution: empty list")

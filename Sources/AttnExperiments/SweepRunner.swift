@@ -71,6 +71,9 @@ public struct SweepRunner: Sendable {
 
         var done: [Int: [String]] = [:]
         var keep = 0
+        if resume, !FileManager.default.fileExists(atPath: partialURL.path), let finished = try finishedResult(all.count, mine.count) {
+            return finished  // nothing left to do: the run was already published
+        }
         if resume, FileManager.default.fileExists(atPath: partialURL.path) {
             (done, keep) = try PartialFile.load(partialURL, expectedHeader: header)
             done = done.filter { shard.owns($0.key) && $0.key < all.count }
@@ -99,6 +102,19 @@ public struct SweepRunner: Sendable {
         try? FileManager.default.removeItem(at: partialURL)
         return SweepResult(csv: csvURL, sidecar: sidecarURL, csvText: text, pointsTotal: all.count,
                            pointsInShard: mine.count, pointsMeasured: pending.count, wallSeconds: wall)
+    }
+
+    /// The published result of this very sweep (same fingerprint and shard), if there is one.
+    private func finishedResult(_ total: Int, _ inShard: Int) throws -> SweepResult? {
+        guard let data = FileManager.default.contents(atPath: sidecarURL.path),
+              let obj = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+              obj["fingerprint"] as? String == fingerprint,
+              let sh = obj["shard"] as? [String: Any], sh["index"] as? Int == shard.index, sh["count"] as? Int == shard.count,
+              let csv = FileManager.default.contents(atPath: csvURL.path) else { return nil }
+        let text = String(decoding: csv, as: UTF8.self)
+        guard (try? SweepTable(csv: text))?.records.map(\.point).last != nil || inShard == 0 else { return nil }
+        return SweepResult(csv: csvURL, sidecar: sidecarURL, csvText: text, pointsTotal: total, pointsInShard: inShard,
+                           pointsMeasured: 0, wallSeconds: 0)
     }
 
     /// Measures `points` on `threads` workers, appending each to the partial file.
