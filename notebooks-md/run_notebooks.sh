@@ -15,6 +15,8 @@ venv="${NOTEBOOK_VENV:-$root/.venv-notebooks}"
 if [ ! -x "$venv/bin/python" ]; then
   python3 -m venv "$venv"
 fi
+# Keep the venv out of git without touching the repository's .gitignore.
+[ -f "$venv/.gitignore" ] || echo '*' > "$venv/.gitignore"
 "$venv/bin/python" -m pip install --quiet --disable-pip-version-check jupytext nbclient ipykernel matplotlib
 
 export ATTNBOUND="${ATTNBOUND:-$root/.build/release/attnbound}"

@@ -130,6 +130,19 @@ public struct SweepSummary: Sendable {
             let x = Self.crossing(cv, level: 1 / Double(cv.n))
             out.append("error-vs-b n=\(cv.n): error \(fmt4(cv.points.first!.value)) at B=\(fmt4(cv.points.first!.B)) → \(fmt4(cv.points.last!.value)) at B=\(fmt4(cv.points.last!.B)); exceeds 1/n from c ≈ \(x.map(fmt4) ?? "never")")
         }
+        for cv in table.curves(.erankVsB, metric: { $0.rank }) {
+            out.append("erank-vs-b n=\(cv.n): ε-rank of D⁻¹A \(fmt4(cv.points.first!.value)) at c=\(fmt4(cv.points.first!.c)), up to \(fmt4(cv.points.map(\.value).max()!)) at larger B")
+        }
+        let polyName = table.records.first { $0.experiment == .hardInstance && $0.method != "exact" }?.method
+        for (method, label) in [("exact", "exact"), (polyName ?? "", "poly at budget")] where polyName != nil {
+            for cv in table.curves(.hardInstance, method: method, mean: true, metric: { $0.revealed.map { $0 ? 1 : 0 } }) {
+                let verdict = cv.points.allSatisfy { $0.value == 0 } ? "never revealed"
+                    : cv.points.first { $0.value >= 1 }.map { "revealed in every trial from c = " + fmt4($0.c) } ?? "sometimes revealed"
+                out.append("hard-instance n=\(cv.n) \(label): revealed fraction " +
+                           cv.points.map { fmt4($0.value) }.joined(separator: " ") + " (c = " +
+                           cv.points.map { fmt4($0.c) }.joined(separator: " ") + "): \(verdict)")
+            }
+        }
         return out
     }
 }

@@ -40,7 +40,7 @@ struct SweepCommand: ParsableCommand {
     @Option(name: .customLong("B"), help: "Absolute B values, comma separated, instead of the B/√ln n grid.")
     var bList: String?
 
-    @Option(help: "Input distributions, comma separated: uniform, signs, gaussian (default uniform).")
+    @Option(help: "Input distributions, comma separated: uniform, signs, gaussian (default uniform; error-vs-b and erank-vs-b only).")
     var distribution: String?
 
     @Option(help: "Trials per (n, B) for the randomized experiments (default 1).")
@@ -85,7 +85,7 @@ struct SweepCommand: ParsableCommand {
     @Option(help: "Run shard i of N (1 ≤ i ≤ N): the points with index ≡ i−1 mod N. Join with `attnbound merge`.")
     var shard: String?
 
-    @Flag(help: "Add a `seconds` column (timings vary, so the CSV is then no longer byte-reproducible).")
+    @Flag(help: "Add a `seconds` column: wall time per point (timings vary, so the CSV is then no longer byte-reproducible).")
     var timing = false
 
     @Flag(name: .customLong("no-plot"), help: "Do not write the SVG.")
