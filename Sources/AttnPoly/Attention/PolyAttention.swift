@@ -31,7 +31,7 @@ public struct PolyOptions: Sendable, Equatable {
     public var threads: Int?
 
     public init(family: ExpFamily = .chebyshev, degree: Degree, radius: Radius = .measured,
-                blockRows: Int = 1024, threads: Int? = nil) {
+                blockRows: Int = 256, threads: Int? = nil) {
         self.family = family
         self.degree = degree
         self.radius = radius
@@ -63,8 +63,9 @@ public struct PolyAttentionResult<T: AttnScalar>: Sendable {
 /// Ã = U₁U₂ᵀ, Ã_ij = P̂(s⟨q_i, k_j⟩), in O(n·r·(d + d_v)) time and
 /// O(blockRows·r + r·d_v) extra memory per worker.
 ///
-/// Keys are processed in a fixed number of chunks whose partial sums are
-/// added in order, so the result does not depend on the thread count.
+/// Keys are processed in a fixed number of chunks (a function of the sizes
+/// only) whose partial sums are added in order, so the result does not
+/// depend on the thread count.
 /// Error bound: `PolyErrorBound` (returned with the result).
 public enum PolyAttention {
     /// Largest rank the kernel accepts.
@@ -78,7 +79,7 @@ public enum PolyAttention {
     @_specialize(where T == Double)
     public static func compute<T: KernelScalar>(q: Tensor<T>, k: Tensor<T>, v: Tensor<T>, scale: Scale,
                                                 options: PolyOptions) throws -> PolyAttentionResult<T> {
-        try validateAttentionShapes(q: q, k: k, v: v)
+        try PolyInputCheck.validate(q: q, k: k, v: v)
         guard options.blockRows >= 1 else { throw AttnError.usage("blockRows must be ≥ 1") }
         let (nq, nk, d, dv, H) = (q.rows, k.rows, q.cols, v.cols, q.heads)
         let s = scale.value(d: d)
@@ -99,8 +100,14 @@ public enum PolyAttention {
             guard let r = PolyRank.rank(d: d, degree: poly.degree), r <= maxRank else {
                 throw AttnError.infeasible("rank C(\(poly.degree + d), \(d)) exceeds the limit \(maxRank)")
             }
+            // Memory: partial sums chunks·r·(d_v+1) ≤ 2²⁶ scalars, feature blocks ≤ 2²⁴ per worker.
+            let (rw, o) = r.multipliedReportingOverflow(by: dv + 1)
+            guard !o, rw <= 1 << 26 else {
+                throw AttnError.infeasible("rank \(r) × (d_v + 1) = \(r)·\(dv + 1) partial sums exceed 2^26 scalars")
+            }
             let fmap = PolyFeatureMap<T>(polynomial: poly, variables: d, scale: s)
-            let chunks = min(keyChunks, max(1, nk))
+            let chunks = max(1, min(keyChunks, nk / 1024, (1 << 26) / rw))
+            let blockRows = max(1, min(options.blockRows, (1 << 24) / r))
             q.storage.withUnsafeBufferPointer { qb in
             k.storage.withUnsafeBufferPointer { kb in
             v.storage.withUnsafeBufferPointer { vb in
@@ -108,7 +115,7 @@ public enum PolyAttention {
             den.storage.withUnsafeMutableBufferPointer { db in
                 run(fmap: fmap, q: qb.baseAddress! + qo, k: kb.baseAddress! + ko, v: vb.baseAddress! + vo,
                     out: ob.baseAddress! + h * nq * dv, den: db.baseAddress! + h * nq,
-                    nq: nq, nk: nk, d: d, dv: dv, chunks: chunks, blockRows: options.blockRows,
+                    nq: nq, nk: nk, d: d, dv: dv, chunks: chunks, blockRows: blockRows,
                     threads: options.threads)
             }}}}}
             let bound = q.storage.withUnsafeBufferPointer { qb in
@@ -166,7 +173,9 @@ public enum PolyAttention {
                                      nq: Int, nk: Int, d: Int, dv: Int, chunks: Int, blockRows: Int, threads: Int?) {
         let r = fmap.rank, w = dv + 1
         let nb = max(1, min(blockRows, max(nq, nk)))
-        let workers = max(1, threads ?? ProcessInfo.processInfo.activeProcessorCount)
+        // Small problems: one worker (dispatch costs more than it saves; results are identical).
+        let small = max(nq, nk).multipliedReportingOverflow(by: r).partialValue < 1 << 17
+        let workers = small ? 1 : max(1, threads ?? ProcessInfo.processInfo.activeProcessorCount)
         var partial = [T](repeating: 0, count: chunks * r * w)
         let qs = UnsafeSendablePointer(mutating: q), ks = UnsafeSendablePointer(mutating: k)
         let vs = UnsafeSendablePointer(mutating: v)
@@ -175,9 +184,9 @@ public enum PolyAttention {
                 let ps = UnsafeSendablePointer(pb.baseAddress!)
                 // Key pass: chunk c covers keys [c·nk/chunks, (c+1)·nk/chunks).
                 Parallel.forEachJob(chunks, workers: workers) { worker in
-                    var feats = [T](repeating: 0, count: r * nb)
-                    var scratch = [T](repeating: 0, count: d * nb)
-                    var vaug = [T](repeating: 0, count: nb * w)
+                    var feats = uninitialised(T.self, r * nb)
+                    var scratch = uninitialised(T.self, d * nb)
+                    var vaug = uninitialised(T.self, nb * w)
                     while let c = worker.next() {
                         let j0 = c * nk / chunks, j1 = (c + 1) * nk / chunks
                         var j = j0
@@ -209,9 +218,9 @@ public enum PolyAttention {
             let os = UnsafeSendablePointer(out), dn = UnsafeSendablePointer(den)
             let qBlocks = (nq + nb - 1) / nb
             Parallel.forEachJob(qBlocks, workers: workers) { worker in
-                var feats = [T](repeating: 0, count: r * nb)
-                var scratch = [T](repeating: 0, count: d * nb)
-                var y = [T](repeating: 0, count: nb * w)
+                var feats = uninitialised(T.self, r * nb)
+                var scratch = uninitialised(T.self, d * nb)
+                var y = uninitialised(T.self, nb * w)
                 while let b = worker.next() {
                     let i0 = b * nb, rows = min(nb, nq - i0)
                     feats.withUnsafeMutableBufferPointer { fb in
@@ -234,4 +243,11 @@ public enum PolyAttention {
             }
         }
     }
+}
+
+/// A buffer whose every element the caller writes before reading (no zero fill:
+/// the feature blocks are rebuilt for each block of rows).
+@inline(__always)
+func uninitialised<T: AttnScalar>(_: T.Type, _ count: Int) -> [T] {
+    [T](unsafeUninitializedCapacity: count) { _, n in n = count }
 }

@@ -11,9 +11,9 @@ import Foundation
 ///
 ///   approximation   ε/(1 − ε) · max_c range_c                 (≤ 2ε/(1−ε)·max|V|)
 ///   rounding        2η_i/(1 − η_i)·max|V|·(1 + u) + 2u·max|V|,
-///                   η_i = γ_m·P̄(R_i)·e^{R_i}/(1 − ε),
-///                   m = 6g + 12 + n_k + chunks + r + 2
-///   scale           2·(e^{2·2⁻⁵³·R} − 1)·max|V|               (s held as a double)
+///                   η_i = γ_m·P̄(R_i)·e^{R}/(1 − ε)   (e^{R_i} ≤ e^R),
+///                   m = 10g + 12 + n_k + chunks + r
+///   scale           (e^{4.0004·2⁻⁵³·R} − 1)·max|V|            (s held as a double)
 ///
 /// u is the unit roundoff of the working precision, γ_m = m·u/(1 − m·u).
 /// The bound is +∞ when ε ≥ 1 or η_i ≥ 1 (nothing can be promised).
@@ -46,6 +46,8 @@ public enum PolyErrorBound {
     /// Bound for one head (row-major inputs of that head).
     /// - Parameters:
     ///   - chunks: the number of key chunks whose partial sums are added.
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
     public static func head<T: AttnScalar>(q: UnsafeBufferPointer<T>, k: UnsafeBufferPointer<T>,
                                            v: UnsafeBufferPointer<T>, nq: Int, nk: Int, d: Int, dv: Int,
                                            scale s: Double, polynomial p: ExpPolynomial, chunks: Int,
@@ -70,17 +72,19 @@ public enum PolyErrorBound {
             approximation = (ratio * OutwardInterval(exactly: maxRange)).hi
         }
         let kMax = ScoreRadius.maxRowNorm(k, rows: nk, cols: d)
-        let m = Double(6 * p.degree + 14 + nk + chunks) + PolyRank.rankAsDouble(d: d, degree: p.degree)
+        let m = Double(10 * p.degree + 12 + nk + chunks) + PolyRank.rankAsDouble(d: d, degree: p.degree)
         let mu = m * u
         let gamma = mu < 1 ? (mu / (1 - mu)).nextUp.nextUp : .infinity
-        let scaleTerm = 2 * (CertifiedElementary.expUp(2 * 0x1p-53 * p.radius * 1.000001) - 1) * maxV
+        let scaleTerm = (CertifiedElementary.expUp(4.0004 * 0x1p-53 * p.radius) - 1) * maxV * (1 + 1e-15)
+        // e^{R_i} ≤ e^R for every row (R_i ≤ R): one MPFR exp per head.
+        let expR = CertifiedElementary.expUp(p.radius)
         var rows = [Double](repeating: 0, count: nq)
         var worstRounding = 0.0, worst = 0.0
         for i in 0..<nq {
             var q2 = 0.0
             for c in 0..<d { let x = Double(q[i * d + c]); q2 += x * x }
             let Ri = min(p.radius, s * q2.squareRoot() * (1 + 1e-15 * Double(d + 2)) * kMax)
-            let eta = gamma * p.absoluteMajorant(at: Ri) * CertifiedElementary.expUp(Ri) / (1 - eps) * (1 + 1e-15)
+            let eta = gamma * p.absoluteMajorant(at: Ri) * expR / (1 - eps) * (1 + 1e-15)
             let rounding: Double
             if eps < 1, eta < 1 {
                 rounding = (2 * eta / (1 - eta) * maxV * (1 + u) + 2 * u * maxV) * (1 + 1e-14)
@@ -98,6 +102,8 @@ public enum PolyErrorBound {
 /// The half-width R of an interval that holds every score s·⟨q_i, k_j⟩.
 public enum ScoreRadius {
     /// s·max_i‖q_i‖₂·max_j‖k_j‖₂ (Cauchy–Schwarz), rounded up.
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
     public static func measured<T: AttnScalar>(q: UnsafeBufferPointer<T>, k: UnsafeBufferPointer<T>,
                                                nq: Int, nk: Int, d: Int, scale s: Double) -> Double {
         let r = s * maxRowNorm(q, rows: nq, cols: d) * maxRowNorm(k, rows: nk, cols: d)
@@ -112,6 +118,8 @@ public enum ScoreRadius {
 
     /// max_i ‖x_i‖₂, rounded up (the Double sum of squares is itself rounded:
     /// relative error ≤ γ_{d+2}, covered by the factor).
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
     static func maxRowNorm<T: AttnScalar>(_ x: UnsafeBufferPointer<T>, rows: Int, cols: Int) -> Double {
         var best = 0.0, anyNonzero = false
         for i in 0..<rows {
@@ -126,5 +134,30 @@ public enum ScoreRadius {
         guard anyNonzero else { return 0 }
         // Squares below 2⁻¹⁰²² lose absolute accuracy: add √(cols)·2⁻⁵¹¹ to cover them.
         return best * (1 + 1e-15 * Double(cols + 4)) + Double(cols).squareRoot() * 0x1p-510
+    }
+}
+
+/// `validateAttentionShapes` with the same checks and messages, specialised
+/// for the kernel's scalar types (the generic AttnCore version costs as
+/// much as the polynomial method itself at d = 4).
+enum PolyInputCheck {
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
+    static func validate<T: AttnScalar>(q: Tensor<T>, k: Tensor<T>, v: Tensor<T>) throws {
+        guard q.heads == k.heads, k.heads == v.heads else {
+            throw AttnError.usage("shape mismatch: Q, K, V have \(q.heads), \(k.heads), \(v.heads) heads")
+        }
+        guard q.cols == k.cols else { throw AttnError.usage("shape mismatch: Q has d = \(q.cols) but K has d = \(k.cols)") }
+        guard v.rows == k.rows else { throw AttnError.usage("shape mismatch: V has \(v.rows) rows but K has \(k.rows)") }
+        guard q.cols >= 1 else { throw AttnError.usage("shape: head dimension d must be at least 1") }
+        guard k.rows >= 1 else { throw AttnError.usage("shape: K must have at least one row") }
+        for (name, t) in [("Q", q), ("K", k), ("V", v)] {
+            let finite = t.storage.withUnsafeBufferPointer { b in
+                var ok = true
+                for x in b where !x.isFinite { ok = false; break }
+                return ok
+            }
+            guard finite else { throw AttnError.usage("\(name) contains NaN or Inf") }
+        }
     }
 }

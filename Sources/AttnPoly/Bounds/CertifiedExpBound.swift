@@ -60,6 +60,10 @@ public enum CertifiedExpBound {
         let half = OutwardInterval(exactly: R / 2)
         let q = half * half
         var term = OutwardInterval(exactly: 1), sum = OutwardInterval(exactly: 1)
+        // The partial sums can exceed the double range (up to e^{R²/(4k)}): rescale both by
+        // the exact power 2⁻⁹⁰⁰ when they grow, and add back `shifts`·900·ln 2 at the end.
+        let down = OutwardInterval(exactly: 0x1p-900)
+        var shifts = 0
         var m = 0
         while true {
             let rho = q / (OutwardInterval(m + 1) * OutwardInterval(m + k + 1))
@@ -72,10 +76,16 @@ public enum CertifiedExpBound {
             }
             term = term * rho
             sum = sum + term
+            if sum.hi > 0x1p900 {
+                term = term * down
+                sum = sum * down
+                shifts += 1
+            }
             m += 1
-            guard sum.hi.isFinite, m < 10_000_000 else { return nil }
+            guard sum.hi.isFinite, m < 100_000_000 else { return nil }
         }
-        return OutwardInterval(k) * half.log - LogFactorial.enclosure(k) + sum.log
+        let offset = OutwardInterval(shifts * 900) * OutwardInterval(exactly: 2).log
+        return OutwardInterval(k) * half.log - LogFactorial.enclosure(k) + sum.log + offset
     }
 
     // MARK: Degree selection
@@ -113,7 +123,9 @@ public enum CertifiedExpBound {
         // Linear scan where the bound need not be monotone (short: O(R)),
         // then galloping + bisection on the decreasing part.
         if family == .taylor {
-            for g in 0..<monotoneFrom where ok(g) { result = g; break }
+            // For g + 1 ≤ R, R^{g+1}/(g+1)! ≥ 1, so the bound is ≥ e^R ≥ 1: skip those when ε < 1.
+            let start = epsilon < 1 ? min(monotoneFrom, max(0, Int(R.rounded(.down)) - 1)) : 0
+            for g in start..<monotoneFrom where ok(g) { result = g; break }
         }
         if result == nil {
             if ok(monotoneFrom) {

@@ -3,7 +3,7 @@ import Foundation
 /// The rank of the polynomial method: the number of monomials of total
 /// degree ≤ g in d variables, r(d, g) = C(g + d, d).
 ///
-/// Proof: Proofs/rank-count.md. Test: `AttnPolyTests.RankTests`
+/// Proof: Proofs/rank-count.md. Test: `AttnPolyTests.RankAndFeatureTests`
 /// (`rank` equals the length of `MonomialTable` and Pascal's rule).
 public enum PolyRank {
     /// C(g + d, d) exactly, or nil if it exceeds `Int.max`.
@@ -48,12 +48,12 @@ public enum PolyRank {
     }
 
     /// The largest degree g with C(g + d, d) ≤ maxRank (nil if even g = 0,
-    /// rank 1, exceeds it, i.e. maxRank < 1; `CertifiedExpBound.maxDegree` for d = 0).
+    /// rank 1, exceeds it, i.e. maxRank < 1); never above `CertifiedExpBound.maxDegree`.
     public static func largestDegree(d: Int, maxRank: Int) -> Int? {
         guard maxRank >= 1 else { return nil }
         if d == 0 { return CertifiedExpBound.maxDegree }  // rank 1 at every degree
         var g = 0
-        while let r = rank(d: d, degree: g + 1), r <= maxRank { g += 1 }
+        while g < CertifiedExpBound.maxDegree, let r = rank(d: d, degree: g + 1), r <= maxRank { g += 1 }
         return g
     }
 
