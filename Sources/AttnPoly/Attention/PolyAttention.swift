@@ -83,7 +83,7 @@ public enum PolyAttention {
     @_specialize(where T == Double)
     public static func compute<T: KernelScalar>(q: Tensor<T>, k: Tensor<T>, v: Tensor<T>, scale: Scale,
                                                 options: PolyOptions) throws -> PolyAttentionResult<T> {
-        try PolyInputCheck.validate(q: q, k: k, v: v)
+        try validateAttentionShapes(q: q, k: k, v: v)  // @inlinable: specialised here
         guard options.blockRows >= 1 else { throw AttnError.usage("blockRows must be ≥ 1") }
         let (nq, nk, d, dv, H) = (q.rows, k.rows, q.cols, v.cols, q.heads)
         let s = scale.value(d: d)

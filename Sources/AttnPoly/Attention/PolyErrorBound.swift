@@ -136,28 +136,3 @@ public enum ScoreRadius {
         return best * (1 + 1e-15 * Double(cols + 4)) + Double(cols).squareRoot() * 0x1p-510
     }
 }
-
-/// `validateAttentionShapes` with the same checks and messages, specialised
-/// for the kernel's scalar types (the generic AttnCore version costs as
-/// much as the polynomial method itself at d = 4).
-enum PolyInputCheck {
-    @_specialize(where T == Float)
-    @_specialize(where T == Double)
-    static func validate<T: AttnScalar>(q: Tensor<T>, k: Tensor<T>, v: Tensor<T>) throws {
-        guard q.heads == k.heads, k.heads == v.heads else {
-            throw AttnError.usage("shape mismatch: Q, K, V have \(q.heads), \(k.heads), \(v.heads) heads")
-        }
-        guard q.cols == k.cols else { throw AttnError.usage("shape mismatch: Q has d = \(q.cols) but K has d = \(k.cols)") }
-        guard v.rows == k.rows else { throw AttnError.usage("shape mismatch: V has \(v.rows) rows but K has \(k.rows)") }
-        guard q.cols >= 1 else { throw AttnError.usage("shape: head dimension d must be at least 1") }
-        guard k.rows >= 1 else { throw AttnError.usage("shape: K must have at least one row") }
-        for (name, t) in [("Q", q), ("K", k), ("V", v)] {
-            let finite = t.storage.withUnsafeBufferPointer { b in
-                var ok = true
-                for x in b where !x.isFinite { ok = false; break }
-                return ok
-            }
-            guard finite else { throw AttnError.usage("\(name) contains NaN or Inf") }
-        }
-    }
-}
