@@ -36,22 +36,37 @@ struct BenchExactCommand: ParsableCommand {
     }
 
     func run() throws {
-        let sgemm = GemmBenchmark.sgemmRate(runs: options.runs, threads: threads)
+        // Interleave yardstick and kernel runs so that load changes on a noisy
+        // machine hit both alike; report medians.
+        let gemm = GemmBenchmark.Problem()
+        _ = gemm.rate(threads: threads)
+        let tiles = TileSizes(queryTile: queryTile, keyTile: keyTile)
+        var sgemmRates: [Double] = []
+        var kernelTimes = [[Double]](repeating: [], count: n.count)
+        let inputs: [(Tensor<Float>, Tensor<Float>, Tensor<Float>)] = n.map { size in
+            var rng = Xoshiro256StarStar(seed: 42)
+            return (InputDistribution.uniform.sample(rows: size, cols: d, bound: 1, using: &rng),
+                    InputDistribution.uniform.sample(rows: size, cols: d, bound: 1, using: &rng),
+                    InputDistribution.uniform.sample(rows: size, cols: d, bound: 1, using: &rng))
+        }
+        for (q, k, v) in inputs { _ = try FastAttention.compute(q: q, k: k, v: v, scale: .standard, tiles: tiles, threads: threads) }
+        for _ in 0..<options.runs {
+            sgemmRates.append(gemm.rate(threads: threads))
+            for (i, (q, k, v)) in inputs.enumerated() {
+                kernelTimes[i].append(try Timing.seconds {
+                    _ = try FastAttention.compute(q: q, k: k, v: v, scale: .standard, tiles: tiles, threads: threads)
+                })
+            }
+        }
+        let sgemm = Timing.median(of: sgemmRates)
         var rows: [JSONValue] = []
         if !options.json {
-            print("sgemm 2048³ (OpenBLAS, \(threads) threads): \(fmt(sgemm)) GFLOP/s, median of \(options.runs)")
-            print("fast kernel tiles: \(queryTile) query rows × \(keyTile) keys")
+            print("sgemm 2048³ (OpenBLAS, \(threads) threads): \(fmt(sgemm)) GFLOP/s, median of \(options.runs) interleaved runs")
+            print("fast kernel tiles: \(queryTile) query rows × \(keyTile) keys, Float32, one head, scale 1/√d")
             print("     n    d   kernel GFLOP/s   ratio to sgemm   median s")
         }
-        for size in n {
-            var rng = Xoshiro256StarStar(seed: 42)
-            let q: Tensor<Float> = InputDistribution.uniform.sample(rows: size, cols: d, bound: 1, using: &rng)
-            let k: Tensor<Float> = InputDistribution.uniform.sample(rows: size, cols: d, bound: 1, using: &rng)
-            let v: Tensor<Float> = InputDistribution.uniform.sample(rows: size, cols: d, bound: 1, using: &rng)
-            let t = try Timing.median(runs: options.runs) {
-                _ = try FastAttention.compute(q: q, k: k, v: v, scale: .standard,
-                                               tiles: TileSizes(queryTile: queryTile, keyTile: keyTile), threads: threads)
-            }
+        for (i, size) in n.enumerated() {
+            let t = Timing.median(of: kernelTimes[i])
             let rate = 4 * Double(size) * Double(size) * Double(d) / t / 1e9
             if options.json {
                 rows.append(.object([("n", .int(size)), ("d", .int(d)), ("gflops", .double(rate)),
