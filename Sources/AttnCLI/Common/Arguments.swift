@@ -17,8 +17,8 @@ public enum Precision: String, CaseIterable, ExpressibleByArgument, Sendable {
     case float32, float64
 }
 
-/// Q, K, V inputs shared by every command that reads an attention problem.
-struct AttentionInputs: ParsableArguments {
+/// The Q, K, V files of an attention problem.
+struct AttentionFiles: ParsableArguments {
     @Option(help: "Queries: .npy of shape [n_q, d] or [heads, n_q, d].")
     var q: String
 
@@ -28,13 +28,7 @@ struct AttentionInputs: ParsableArguments {
     @Option(help: "Values: .npy of shape [n_k, d_v] or [heads, n_k, d_v].")
     var v: String
 
-    @Option(help: "Softmax scale s: 'paper' (1/d), 'standard' (1/√d) or a positive decimal.")
-    var scale: Scale = .standard
-
-    @Flag(help: "Causal mask, aligned bottom-right: row i sees key j iff j ≤ i + n_k − n_q.")
-    var causal = false
-
-    /// Reads and checks Q, K, V (shapes, NaN/Inf) in precision `T`.
+    /// Reads and checks Q, K, V (dimensions, NaN/Inf, shapes) in precision `T`.
     func load<T: AttnScalar>(as: T.Type) throws -> (Tensor<T>, Tensor<T>, Tensor<T>) {
         let (tq, tk, tv): (Tensor<T>, Tensor<T>, Tensor<T>) = (try Npy.read(q), try Npy.read(k), try Npy.read(v))
         for (name, path, t) in [("--q", q, tq), ("--k", k, tk), ("--v", v, tv)] where t.logicalRank == 1 {
@@ -45,6 +39,22 @@ struct AttentionInputs: ParsableArguments {
         }
         try validateAttentionShapes(q: tq, k: tk, v: tv)
         return (tq, tk, tv)
+    }
+}
+
+/// Q, K, V with the scale and mask of exact attention (`attention`, `verify`).
+/// The default scale here is `standard` (1/√d), as in PyTorch.
+struct AttentionInputs: ParsableArguments {
+    @OptionGroup var files: AttentionFiles
+
+    @Option(help: "Softmax scale s: 'paper' (1/d), 'standard' (1/√d) or a positive decimal.")
+    var scale: Scale = .standard
+
+    @Flag(help: "Causal mask, aligned bottom-right: row i sees key j iff j ≤ i + n_k − n_q.")
+    var causal = false
+
+    func load<T: AttnScalar>(as type: T.Type) throws -> (Tensor<T>, Tensor<T>, Tensor<T>) {
+        try files.load(as: type)
     }
 }
 
