@@ -141,13 +141,20 @@ final class RowWorker {
         guard let a = directNumerator, let k = scale.denominatorLog2, let te = tableExp else { return false }
         let (m, overflow) = dots128[j].magnitude.multipliedReportingOverflow(by: UInt128(a))
         if overflow { return false }
-        let w = weights + j * weightLimbs, f = plan.weightBits
+        let w = weights + j * weightLimbs
         let shift = head.scoreExponent - k + 64 * te.limbs
         guard let result = te.evaluate(magnitude: m, shift: shift, integerBound: plan.cutoff + 1) else {
             for i in 0..<weightLimbs { w[i] = 0 }  // −x > cutoff (Lemma 2)
             spread[j] = 1
             return true
         }
+        return storeWeight(result, j, w, te)
+    }
+
+    /// Writes W_j from a table evaluation: exactly 2^F when exp is 1 (spread 0),
+    /// the table's lower bound otherwise (spread 2). False when out of range.
+    private func storeWeight(_ result: TableExp.Result, _ j: Int, _ w: UnsafeMutablePointer<UInt>, _ te: TableExp) -> Bool {
+        let f = plan.weightBits
         switch result {
         case .one:
             for i in 0..<weightLimbs { w[i] = 0 }
@@ -227,18 +234,8 @@ final class RowWorker {
         t.mulPowerOfTwo(xLo, a, rounding: .down)  // exact
         t.integer(into: z, rounding: .down)        // ⌊xLo·2^A⌋ ≤ 0
         z.negate()                                 // T = ⌈−xLo·2^A⌉ ≥ 0
-        switch te.evaluate(z) {
-        case .one:  // T = 0 forces xLo = 0, so x = 0 and w = 1 exactly
-            for k in 0..<weightLimbs { w[k] = 0 }
-            w[f / 64] = 1 << UInt(f % 64)
-            spread[j] = 0
-        case .bounded:
-            te.lowerBound(weightBits: f, into: w, count: weightLimbs)
-            spread[j] = 2
-        case .outOfRange:
-            return false
-        }
-        return true
+        // T = 0 forces xLo = 0, so x = 0 and w = 1 exactly.
+        return storeWeight(te.evaluate(z), j, w, te)
     }
 
     /// By MPFR's exp (Lemma 3): yLo = exp(xLo)↓ and, from the same call, yHi ≥ exp(xHi).

@@ -28,6 +28,8 @@ public final class OnlineSoftmaxAccumulator<T: KernelScalar> {
     }
 
     /// Resets to the empty state (reuse across q-tiles without reallocating).
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
     public func reset() {
         for i in 0..<rows { rowMax[i] = -.infinity; rowSum[i] = 0 }
         for i in 0..<output.count { output[i] = 0 }
