@@ -15,6 +15,14 @@ public struct ContributionAnalysis: Sendable, Equatable {
     /// Tokens kept for the next layer: every text token; vision tokens with
     /// ‖c_j‖₂ > tokensThreshold when `prune`, else every vision token.
     public var keep: [Bool]
+    /// o = Σ_j c_j, the last query's output concatenated over heads (length heads·d_v).
+    public var lastOutput: [Double]
+
+    public init(cosines: [Double], norms: [Double], minVisionCosine: Double, prune: Bool, keep: [Bool],
+                lastOutput: [Double] = []) {
+        self.cosines = cosines; self.norms = norms; self.minVisionCosine = minVisionCosine
+        self.prune = prune; self.keep = keep; self.lastOutput = lastOutput
+    }
 }
 
 extension VisiPruner {
@@ -56,7 +64,8 @@ extension VisiPruner {
         for j in 0..<n where types.isVision[j] { minCos = cosines[j].isNaN ? -.infinity : min(minCos, cosines[j]) }
         let prune = minCos < layerThreshold
         let keep = (0..<n).map { !types.isVision[$0] || !prune || norms[$0] > tokensThreshold }
-        return ContributionAnalysis(cosines: cosines, norms: norms, minVisionCosine: minCos, prune: prune, keep: keep)
+        return ContributionAnalysis(cosines: cosines, norms: norms, minVisionCosine: minCos, prune: prune, keep: keep,
+                                    lastOutput: o)
     }
 
     /// Attention among the kept tokens only (dropped tokens leave the
