@@ -57,6 +57,18 @@ public struct DbspCandidate: Sendable, Equatable {
 }
 
 extension DbspPlanner {
+    /// The balanced plan for fixed (U, R) with its modelled latency (`chosen` = false).
+    public static func candidate(mask: TileMask, ulysses U: Int, ring R: Int, model: DbspCostModel,
+                                 rewards: [Double] = [0, 2, 5, 10]) throws -> DbspCandidate {
+        let plan = try balancedPlan(mask: mask, ulysses: U, ring: R, rewards: rewards)
+        let rho = plan.imbalance(mask)
+        return DbspCandidate(ulysses: U, ring: R,
+                             contiguousImbalance: DbspPlan.contiguous(mask: mask, ulysses: U, ring: R).imbalance(mask),
+                             plan: plan, balancedImbalance: rho,
+                             latency: model.latency(ulysses: U, ring: R, density: mask.density, imbalance: rho),
+                             chosen: false)
+    }
+
     /// Every factorisation U·R = devices that fits the mask, with its
     /// balanced plan and modelled latency; the one of least latency is
     /// marked `chosen` (ties: larger U, since all-to-all is usually cheaper than a ring).
@@ -68,13 +80,7 @@ extension DbspPlanner {
         for U in stride(from: N, through: 1, by: -1) where N % U == 0 {
             let R = N / U
             guard (try? validate(mask: mask, ulysses: U, ring: R)) != nil else { continue }
-            let plan = try balancedPlan(mask: mask, ulysses: U, ring: R, rewards: rewards)
-            let rho = plan.imbalance(mask)
-            out.append(DbspCandidate(ulysses: U, ring: R,
-                                     contiguousImbalance: DbspPlan.contiguous(mask: mask, ulysses: U, ring: R).imbalance(mask),
-                                     plan: plan, balancedImbalance: rho,
-                                     latency: model.latency(ulysses: U, ring: R, density: mask.density, imbalance: rho),
-                                     chosen: false))
+            out.append(try candidate(mask: mask, ulysses: U, ring: R, model: model, rewards: rewards))
         }
         guard !out.isEmpty else {
             throw AttnError.infeasible("no U·R = \(N) fits \(mask.heads) heads and \(min(mask.qTiles, mask.kTiles)) blocks")
