@@ -86,7 +86,6 @@ struct DbspPlanCommand: ParsableCommand {
     func run() throws {
         let m: TileMask
         if let mask { m = try TileMask.read(mask) } else {
-            printNote("dbsp: seed \(seed)")
             m = SyntheticMasks.headVarying(heads: heads, qTiles: blocks, kTiles: blocks, minDensity: minDensity,
                                            maxDensity: maxDensity, shuffled: shuffled, seed: seed)
         }
@@ -121,7 +120,7 @@ struct DbspPlanCommand: ParsableCommand {
         if let ranksOut { try execute(chosen.plan, mask: m, to: ranksOut, params: params) }
         try BlockSparseCLI.write(csvHeader: header, rows: rows, to: out, command: "dbsp plan", parameters: params,
                                  seed: mask == nil || ranksOut != nil ? seed : nil)
-        print("dbsp plan: chose U = \(chosen.ulysses), R = \(chosen.ring); ρ \(fmt(chosen.contiguousImbalance, 3)) (contiguous) → "
+        print("dbsp plan (seed \(seed)): chose U = \(chosen.ulysses), R = \(chosen.ring); ρ \(fmt(chosen.contiguousImbalance, 3)) (contiguous) → "
               + "\(fmt(chosen.balancedImbalance, 3)) (\(chosen.plan.method)); wrote \(out)")
     }
 

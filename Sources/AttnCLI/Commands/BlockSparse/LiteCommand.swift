@@ -95,7 +95,6 @@ struct LiteCommand: ParsableCommand {
             rows = try LiteTrajectoryRun.run(&source, scale: scale, config: config, resetEvery: resetEvery,
                                              threads: threads, progress: progress)
         } else {
-            printNote("lite: seed \(seed)")
             var source = DiffusionTrajectory<T>(shape: VideoShape(frames: frames, height: height, width: width), heads: heads,
                                                 d: d, steps: steps, seed: seed, bandwidth: bandwidth, signal: signal,
                                                 noise: noise, correlation: correlation)
@@ -123,7 +122,7 @@ struct LiteCommand: ParsableCommand {
         try BlockSparseCLI.write(csvHeader: header, rows: csvRows, to: out, command: "lite", parameters: params,
                                  seed: replay == nil ? seed : nil)
         let mean = rows.map(\.skippedFraction).reduce(0, +) / Double(max(1, rows.count))
-        print("lite: \(rows.count) steps, mean skipped fraction \(fmt(mean, 3)), max error "
+        print("lite: \(replay.map { "replay \($0)" } ?? "seed \(seed)"), \(rows.count) steps, mean skipped fraction \(fmt(mean, 3)), max error "
               + "\(rows.map(\.maxAbsError).max() ?? 0); wrote \(out)")
     }
 }
