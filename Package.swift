@@ -26,11 +26,14 @@ let package = Package(
         .systemLibrary(name: "CGMP", pkgConfig: "gmp", providers: [.apt(["libgmp-dev"]), .brew(["gmp"])]),
         .systemLibrary(name: "CMPFR", pkgConfig: "mpfr", providers: [.apt(["libmpfr-dev"]), .brew(["mpfr"])]),
 
+        // Vectorised exp/max for Float32 tiles, compiled per ISA (see its source for why C).
+        .target(name: "CVectorMath"),
+
         // Floor 1: tensors, Scale, .npy, seeded RNG, generators, metrics.
         .target(name: "AttnCore"),
 
         // Floor 2: exact kernels, and the certified judge (independent of every kernel).
-        .target(name: "AttnKernels", dependencies: ["AttnCore", "CLapack"]),
+        .target(name: "AttnKernels", dependencies: ["AttnCore", "CLapack", "CVectorMath"]),
         .target(name: "AttnCertified", dependencies: ["AttnCore", "CGMP", "CMPFR"]),
 
         // Floor 3: approximations and sparse kernels.
@@ -62,7 +65,10 @@ let package = Package(
                     dependencies: ["AttnCore", "AttnKernels", "AttnCertified", "AttnBlockSparse", pbt]),
         .testTarget(name: "AttnExperimentsTests",
                     dependencies: ["AttnCore", "AttnExperiments", "AttnPoly", pbt]),
-        .testTarget(name: "AttnCLITests", dependencies: ["AttnCLI", "attnbound", "AttnCore", pbt]),
+        .testTarget(name: "AttnCLITests", dependencies: [
+            "AttnCLI", "attnbound", "AttnCore", "AttnKernels", "AttnCertified", "AttnPoly", "AttnPaged",
+            "AttnBlockSparse", "AttnExperiments", pbt,
+        ]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -79,16 +79,24 @@ public struct Tensor<Scalar: AttnScalar>: Sendable, Equatable {
     }
 
     /// True when no element is NaN or ±∞.
-    public var isFinite: Bool { storage.allSatisfy { $0.isFinite } }
+    @inlinable public var isFinite: Bool {
+        storage.withUnsafeBufferPointer { b in
+            for x in b where !x.isFinite { return false }
+            return true
+        }
+    }
 
     /// max |x| over all elements (0 for an empty tensor).
-    public var maxAbs: Scalar { storage.reduce(0) { Swift.max($0, abs($1)) } }
+    @inlinable public var maxAbs: Scalar {
+        storage.withUnsafeBufferPointer { b in b.reduce(0) { Swift.max($0, abs($1)) } }
+    }
 }
 
 /// Checks the shapes of an attention problem (CONVENTIONS.md, "Tensors").
 ///
 /// Q and K share d and the head count; V has as many rows as K.
 /// - Throws: `AttnError.usage` naming the mismatch, or NaN/Inf.
+@inlinable
 public func validateAttentionShapes<T: AttnScalar>(q: Tensor<T>, k: Tensor<T>, v: Tensor<T>) throws {
     guard q.heads == k.heads, k.heads == v.heads else {
         throw AttnError.usage("shape mismatch: Q, K, V have \(q.heads), \(k.heads), \(v.heads) heads")

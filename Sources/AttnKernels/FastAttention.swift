@@ -12,8 +12,9 @@ public struct TileSizes: Sendable, Equatable {
         self.queryTile = queryTile
         self.keyTile = keyTile
     }
-    /// Chosen on this machine (Zen 4, 1 MiB L2): a 128 × 512 Float score tile is 256 KiB.
-    public static let `default` = TileSizes(queryTile: 128, keyTile: 512)
+    /// Chosen on this machine (Zen 4, 1 MiB L2 per core): a 256 × 1024 Float score tile is 1 MiB;
+    /// larger gemms amortise OpenBLAS packing (profiled single-threaded; see README, Benchmarks).
+    public static let `default` = TileSizes(queryTile: 256, keyTile: 1024)
 }
 
 /// Exact attention by tiled online softmax: O(n_q·n_k·d) time, O(tile) extra

@@ -1,5 +1,6 @@
 import AttnCore
 import CLapack
+import CVectorMath
 import Foundation
 
 /// Scalars the fast kernels run in: Float and Double, each with its BLAS gemm
@@ -20,6 +21,9 @@ public protocol KernelScalar: AttnScalar {
 
     /// Bound on the relative error of the vectorised exp (see `expShiftedSum`).
     static var expRelativeError: Double { get }
+
+    /// max of `x[0..<count]` (−∞ when empty).
+    static func maximum(_ x: UnsafePointer<Self>, count: Int) -> Self
 }
 
 extension Float: KernelScalar {
@@ -31,30 +35,17 @@ extension Float: KernelScalar {
                     blasint(m), blasint(n), blasint(k), alpha, a, blasint(lda), b, blasint(ldb), beta, c, blasint(ldc))
     }
 
-    /// Cephes-style expf: k = round(x·log₂e), r = x − k·ln2 (two-part ln2),
-    /// degree-7 polynomial, scaled by 2ᵏ through the exponent bits.
-    /// Measured: ≤ 2 ulp on [−87.3, 0] (test `vectorExpFloatUlps`); we use 2⁻²¹ (8 ulp) as the bound.
+    /// Cephes-style expf in C (Sources/CVectorMath), compiled per ISA and chosen at load time.
+    /// Exhaustively measured on every float in [−87.3, 0): worst 2^-23.51 (1.41 ulp)
+    /// (scripts/check-exp-exhaustive.sh; sampled again by test `vectorExpFloatUlps`). We use 2⁻²¹.
     public static var expRelativeError: Double { 0x1p-21 }
 
     public static func expShiftedSum(_ x: UnsafeMutablePointer<Float>, count: Int, shift: Float) -> Float {
-        typealias V = SIMD16<Float>
-        var acc = V(repeating: 0)
-        var i = 0
-        while i + 16 <= count {
-            let raw = UnsafeRawPointer(x + i).loadUnaligned(as: V.self)
-            let e = VectorExp.exp(raw - shift)
-            UnsafeMutableRawPointer(x + i).storeBytes(of: e, as: V.self)
-            acc += e
-            i += 16
-        }
-        var tail: Float = 0
-        if i < count {
-            var v = V(repeating: -.infinity)
-            for j in 0..<(count - i) { v[j] = x[i + j] }
-            let e = VectorExp.exp(v - shift)
-            for j in 0..<(count - i) { x[i + j] = e[j]; tail += e[j] }
-        }
-        return acc.sum() + tail
+        attnbound_exp_shifted_sum_f32(x, count, shift)
+    }
+
+    public static func maximum(_ x: UnsafePointer<Float>, count: Int) -> Float {
+        attnbound_max_f32(x, count)
     }
 }
 
@@ -79,32 +70,10 @@ extension Double: KernelScalar {
         }
         return s
     }
-}
 
-/// Vectorised exp for Float, on SIMD16 lanes.
-public enum VectorExp {
-    /// exp(x) for x ≤ 0 (also correct for small positive x); −∞ and x < −87.33 give 0.
-    @inlinable @inline(__always)
-    public static func exp(_ x: SIMD16<Float>) -> SIMD16<Float> {
-        let flush = x .< SIMD16<Float>(repeating: -87.33)
-        let xc = x.replacing(with: -87.33, where: flush)
-        // Round x·log₂e to an integer by adding 1.5·2²³ (the add rounds to
-        // nearest); the integer then sits in the low mantissa bits. This avoids
-        // float→int conversions, which baseline x86-64 scalarises.
-        let magic: Float = 12_582_912
-        let t = xc * 1.442_695_04 + magic
-        let k = t - magic
-        let r = (xc - k * 0.693_359_375) - k * (-2.121_944_4e-4)
-        var p = SIMD16<Float>(repeating: 1.987_569_15e-4)
-        p = p * r + 1.398_199_950_7e-3
-        p = p * r + 8.333_451_907_3e-3
-        p = p * r + 4.166_579_589_4e-2
-        p = p * r + 1.666_666_545_9e-1
-        p = p * r + 5.000_000_120_1e-1
-        p = p * (r * r) + r + 1
-        // k is an integer in [−126, 1]: build 2ᵏ from its exponent bits.
-        let ki = unsafeBitCast(t, to: SIMD16<Int32>.self) &- 0x4B40_0000
-        let scale = unsafeBitCast((ki &+ 127) &<< 23, to: SIMD16<Float>.self)
-        return (p * scale).replacing(with: 0, where: flush)
+    public static func maximum(_ x: UnsafePointer<Double>, count: Int) -> Double {
+        var m = -Double.infinity
+        for i in 0..<count where x[i] > m { m = x[i] }
+        return m
     }
 }

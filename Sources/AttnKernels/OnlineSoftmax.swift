@@ -49,8 +49,7 @@ public final class OnlineSoftmaxAccumulator<T: KernelScalar> {
         output.withUnsafeMutableBufferPointer { o in
             for i in 0..<nr {
                 let rowPtr = scores + i * ldScores
-                var tileMax = -T.infinity
-                for j in 0..<cols where rowPtr[j] > tileMax { tileMax = rowPtr[j] }
+                let tileMax = T.maximum(rowPtr, count: cols)
                 let newMax = max(rowMax[i], tileMax)
                 if newMax == -.infinity {
                     // Whole row masked so far: weights are all 0.

@@ -38,8 +38,21 @@ public enum ReferenceAttention {
                                               v: Tensor<T>? = nil) throws -> Tensor<Double> {
         try validateAttentionShapes(q: q, k: k, v: v ?? Tensor<T>(heads: k.heads, rows: k.rows, cols: 1))
         if causal { try CausalMask.validate(queries: q.rows, keys: k.rows) }
+        try checkMemory(heads: q.heads, nq: q.rows, nk: k.rows)
         return weights(q: q.storage.map(Double.init), k: k.storage.map(Double.init), heads: q.heads,
                        nq: q.rows, nk: k.rows, d: q.cols, s: scale.value(d: q.cols), causal: causal)
+    }
+
+    /// The weights matrix must fit in half the physical memory; otherwise the
+    /// request is infeasible (exit 3), never a crash.
+    static func checkMemory(heads: Int, nq: Int, nk: Int) throws {
+        let (a, o1) = heads.multipliedReportingOverflow(by: nq)
+        let (b, o2) = a.multipliedReportingOverflow(by: nk)
+        let (bytes, o3) = b.multipliedReportingOverflow(by: MemoryLayout<Double>.size)
+        let limit = ProcessInfo.processInfo.physicalMemory / 2
+        if o1 || o2 || o3 || UInt64(bytes) > limit {
+            throw AttnError.infeasible("reference kernel needs \(heads)·\(nq)·\(nk) Float64 weights, beyond half the memory (\(limit >> 20) MiB); use --kernel fast")
+        }
     }
 
     static func weights(q: [Double], k: [Double], heads: Int, nq: Int, nk: Int, d: Int, s: Double,

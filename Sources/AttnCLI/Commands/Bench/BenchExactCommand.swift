@@ -20,7 +20,16 @@ struct BenchExactCommand: ParsableCommand {
     @Option(help: "Worker threads for the kernel and for sgemm (default: all cores).")
     var threads: Int = ProcessInfo.processInfo.activeProcessorCount
 
+    @Option(help: "Query rows per tile of the fast kernel.")
+    var queryTile: Int = TileSizes.default.queryTile
+
+    @Option(help: "Keys per score tile of the fast kernel.")
+    var keyTile: Int = TileSizes.default.keyTile
+
     func validate() throws {
+        guard (1...8192).contains(queryTile), (1...65536).contains(keyTile) else {
+            throw ValidationError("--query-tile must be in 1...8192 and --key-tile in 1...65536")
+        }
         guard n.allSatisfy({ (1...65536).contains($0) }) else { throw ValidationError("--n must be in 1...65536") }
         guard (1...1024).contains(d) else { throw ValidationError("--d must be in 1...1024") }
         guard (1...256).contains(threads) else { throw ValidationError("--threads must be in 1...256") }
@@ -31,6 +40,7 @@ struct BenchExactCommand: ParsableCommand {
         var rows: [JSONValue] = []
         if !options.json {
             print("sgemm 2048³ (OpenBLAS, \(threads) threads): \(fmt(sgemm)) GFLOP/s, median of \(options.runs)")
+            print("fast kernel tiles: \(queryTile) query rows × \(keyTile) keys")
             print("     n    d   kernel GFLOP/s   ratio to sgemm   median s")
         }
         for size in n {
@@ -39,7 +49,8 @@ struct BenchExactCommand: ParsableCommand {
             let k: Tensor<Float> = InputDistribution.uniform.sample(rows: size, cols: d, bound: 1, using: &rng)
             let v: Tensor<Float> = InputDistribution.uniform.sample(rows: size, cols: d, bound: 1, using: &rng)
             let t = try Timing.median(runs: options.runs) {
-                _ = try FastAttention.compute(q: q, k: k, v: v, scale: .standard, threads: threads)
+                _ = try FastAttention.compute(q: q, k: k, v: v, scale: .standard,
+                                               tiles: TileSizes(queryTile: queryTile, keyTile: keyTile), threads: threads)
             }
             let rate = 4 * Double(size) * Double(size) * Double(d) / t / 1e9
             if options.json {

@@ -1,0 +1,14 @@
+#ifndef ATTNBOUND_VECTOR_MATH_H
+#define ATTNBOUND_VECTOR_MATH_H
+
+#include <stddef.h>
+
+/// Replaces x[i] by exp(x[i] - shift) for i < n and returns the sum of the results.
+/// Requires x[i] - shift <= 0 (or x[i] = -inf, giving exactly 0). Arguments below
+/// -87.33 are flushed to 0. Relative error <= 2^-21 (see Proofs/online-softmax-error.md).
+float attnbound_exp_shifted_sum_f32(float *x, ptrdiff_t n, float shift);
+
+/// max(x[0..n-1]); -inf for n = 0. NaN inputs are not expected (validated upstream).
+float attnbound_max_f32(const float *x, ptrdiff_t n);
+
+#endif

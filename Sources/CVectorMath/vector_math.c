@@ -1,0 +1,93 @@
+// Vectorised exp and max for the Float32 softmax tiles.
+//
+// Why C: Swift cannot enable AVX2/AVX-512 for one function without unsafe
+// compiler flags, which would break the package for its dependents. Clang's
+// target_clones compiles each function for several ISAs and picks one at load
+// time (ifunc), so the package stays portable. Same algorithm in every clone.
+#include "vector_math.h"
+#include <math.h>
+#include <string.h>
+
+#if defined(__x86_64__) && defined(__clang__) && defined(__linux__)
+#define ATTNBOUND_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+#else
+#define ATTNBOUND_CLONES
+#endif
+
+typedef float v16f __attribute__((vector_size(64)));
+typedef int v16i __attribute__((vector_size(64)));
+
+// Helpers are macros: a vector passed by value to a function would need one
+// calling convention for all clones, and 512-bit vectors have none without AVX-512.
+#define SPLAT(x) ((v16f){(x), (x), (x), (x), (x), (x), (x), (x), (x), (x), (x), (x), (x), (x), (x), (x)})
+
+// Cephes-style expf: k = round(x log2 e) via the 1.5*2^23 trick, r = x - k ln2
+// (two-part ln2, k*c1 exact), degree-7 polynomial, times 2^k built in the exponent bits.
+// Lanes with x < -87.33 (incl. -inf) give +0.
+#define EXP16(out, xin)                                                           \
+    do {                                                                          \
+        v16f x_ = (xin);                                                          \
+        v16i flush_ = x_ < SPLAT(-87.33f);                                        \
+        v16f xc_ = __builtin_elementwise_max(x_, SPLAT(-87.33f));                 \
+        v16f t_ = xc_ * SPLAT(1.44269504f) + SPLAT(12582912.0f);                  \
+        v16f k_ = t_ - SPLAT(12582912.0f);                                        \
+        v16f r_ = (xc_ - k_ * SPLAT(0.693359375f)) - k_ * SPLAT(-2.12194440e-4f); \
+        v16f p_ = SPLAT(1.9875691500e-4f);                                        \
+        p_ = p_ * r_ + SPLAT(1.3981999507e-3f);                                   \
+        p_ = p_ * r_ + SPLAT(8.3334519073e-3f);                                   \
+        p_ = p_ * r_ + SPLAT(4.1665795894e-2f);                                   \
+        p_ = p_ * r_ + SPLAT(1.6666665459e-1f);                                   \
+        p_ = p_ * r_ + SPLAT(5.0000001201e-1f);                                   \
+        p_ = p_ * (r_ * r_) + r_ + SPLAT(1.0f);                                   \
+        v16i ti_;                                                                 \
+        memcpy(&ti_, &t_, sizeof ti_);                                            \
+        v16i bits_ = ((ti_ - 0x4B400000) + 127) << 23;                            \
+        v16f scale_;                                                              \
+        memcpy(&scale_, &bits_, sizeof scale_);                                   \
+        v16f e_ = p_ * scale_;                                                    \
+        v16i eb_;                                                                 \
+        memcpy(&eb_, &e_, sizeof eb_);                                            \
+        eb_ &= ~flush_;                                                           \
+        memcpy(&(out), &eb_, sizeof eb_);                                         \
+    } while (0)
+
+ATTNBOUND_CLONES
+float attnbound_exp_shifted_sum_f32(float *x, ptrdiff_t n, float shift) {
+    v16f acc = SPLAT(0.0f);
+    const v16f s = SPLAT(shift);
+    ptrdiff_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        v16f v;
+        memcpy(&v, x + i, sizeof v);
+        v16f e;
+        EXP16(e, v - s);
+        memcpy(x + i, &e, sizeof e);
+        acc += e;
+    }
+    float sum = 0.0f;
+    if (i < n) {
+        v16f v = SPLAT(-INFINITY);
+        memcpy(&v, x + i, (size_t)(n - i) * sizeof(float));
+        v16f e;
+        EXP16(e, v - s);
+        memcpy(x + i, &e, (size_t)(n - i) * sizeof(float));
+        acc += e;  // lanes past n hold exp(-inf) = 0
+    }
+    for (int j = 0; j < 16; j++) sum += acc[j];
+    return sum;
+}
+
+ATTNBOUND_CLONES
+float attnbound_max_f32(const float *x, ptrdiff_t n) {
+    v16f m = SPLAT(-INFINITY);
+    ptrdiff_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        v16f v;
+        memcpy(&v, x + i, sizeof v);
+        m = __builtin_elementwise_max(v, m);
+    }
+    float best = -INFINITY;
+    for (int j = 0; j < 16; j++) best = m[j] > best ? m[j] : best;
+    for (; i < n; i++) best = x[i] > best ? x[i] : best;
+    return best;
+}

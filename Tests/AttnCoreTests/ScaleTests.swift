@@ -1,0 +1,106 @@
+import AttnCore
+import Foundation
+import PropertyBased
+import Testing
+
+@Suite("Scale: the softmax scale is explicit")
+struct ScaleTests {
+    @Test("paper is 1/d and standard is 1/√d for every d")
+    func conventions() async {
+        await propertyCheck(input: Gen.int(in: 1...4096)) { d in
+            #expect(Scale.paper.value(d: d) * Double(d) == 1 || abs(Scale.paper.value(d: d) * Double(d) - 1) <= 0x1p-52)
+            let s = Scale.standard.value(d: d)
+            #expect(abs(s * s * Double(d) - 1) <= 4 * 0x1p-53)
+        }
+    }
+
+    @Test("decimals keep their exact text; value is the nearest double")
+    func decimals() async throws {
+        await propertyCheck(input: Gen.double(in: 1e-6...1e6)) { x in
+            let text = "\(x)"
+            let s = try! Scale(parsing: text)
+            #expect(s == .decimal(text))
+            #expect(s.value(d: 7) == x)
+        }
+        #expect(try Scale(parsing: "0.37") == .decimal("0.37"))
+        #expect(try Scale(parsing: "PAPER") == .paper)
+        #expect(try Scale(parsing: "2e-3").value(d: 1) == 0.002)
+    }
+
+    @Test("zero, negative, NaN, infinite and non-numbers are usage errors",
+          arguments: ["0", "-1", "-0.5", "nan", "NaN", "inf", "-inf", "1e999", "0x1p-3", "", "abc", "1.2.3", "1e", "--1", "0.0"])
+    func rejects(_ text: String) {
+        #expect(throws: AttnError.self) { try Scale(parsing: text) }
+        do { _ = try Scale(parsing: text) } catch let e as AttnError {
+            #expect(e.exitCode == 2)
+            #expect(e.message.contains("--scale"))
+        } catch { Issue.record("wrong error type") }
+    }
+}
+
+@Suite("Random: seeded generators")
+struct RandomTests {
+    @Test("SplitMix64 matches the published reference stream (seed 0)")
+    func splitMixReference() {
+        var g = SplitMix64(seed: 0)
+        #expect(g.next() == 0xE220_A839_7B1D_CDAF)
+        #expect(g.next() == 0x6E78_9E6A_A1B9_65F4)
+    }
+
+    @Test("the same seed gives the same stream; different seeds differ")
+    func determinism() async {
+        await propertyCheck(input: Gen.int(in: 0...Int.max)) { seed in
+            var a = Xoshiro256StarStar(seed: UInt64(seed)), b = Xoshiro256StarStar(seed: UInt64(seed))
+            var c = Xoshiro256StarStar(seed: UInt64(seed) &+ 1)
+            let xs = (0..<8).map { _ in a.next() }
+            #expect(xs == (0..<8).map { _ in b.next() })
+            #expect(xs != (0..<8).map { _ in c.next() })
+        }
+    }
+
+    @Test("uniform draws lie in [0, 1), below(n) in 0..<n, generated inputs in [−B, B]")
+    func ranges() async {
+        await propertyCheck(input: Gen.int(in: 0...1_000_000), Gen.int(in: 1...1000), Gen.double(in: 0...1e4)) { seed, n, B in
+            var g = Xoshiro256StarStar(seed: UInt64(seed))
+            for _ in 0..<50 {
+                let u = g.nextUnit()
+                #expect(u >= 0 && u < 1)
+                #expect((0..<n).contains(g.below(n)))
+            }
+            for dist in InputDistribution.allCases {
+                let t: Tensor<Float> = dist.sample(rows: 5, cols: 3, bound: B, using: &g)
+                #expect(t.storage.allSatisfy { Double(abs($0)) <= B })
+            }
+        }
+    }
+}
+
+@Suite("CSV and JSON output conventions")
+struct OutputFormatTests {
+    @Test("CSV fields round-trip through the RFC 4180 parser")
+    func csvRoundTrip() async {
+        let chars = Gen.int(in: 0...5).map { ["a", ",", "\"", " ", "x", "1"][$0] }
+        await propertyCheck(input: chars.array(of: 0...8).map { $0.joined() }.array(of: 1...5)) { fields in
+            let line = CSV.row(fields)
+            #expect(CSV.parseRow(line.dropLast()) == fields)
+        }
+    }
+
+    @Test("numbers are written in shortest round-trip form")
+    func shortest() async {
+        await propertyCheck(input: Gen.double(in: -1e300...1e300)) { x in
+            #expect(Double(CSV.number(x)) == x)
+        }
+        #expect(CSV.number(3) == "3")
+        #expect(CSV.number(0.1) == "0.1")
+        #expect(JSONValue.number(.infinity) == "\"inf\"")
+        #expect(JSONValue.number(-.infinity) == "\"-inf\"")
+        #expect(JSONValue.number(.nan) == "\"nan\"")
+    }
+
+    @Test("JSON is one line with ordered keys and escaped strings")
+    func json() {
+        let v: JSONValue = .object([("b", 1), ("a", "x\"y\n"), ("c", .array([.bool(true), .null, 0.5]))])
+        #expect(v.serialized() == #"{"b":1,"a":"x\"y\n","c":[true,null,0.5]}"#)
+    }
+}
