@@ -8,22 +8,28 @@ import AttnKernels
 /// goes through `score` and `absorb`, so two callers that feed the same tiles
 /// in the same order produce bitwise identical outputs.
 final class TileWorkspace<T: KernelScalar> {
-    let accumulator: OnlineSoftmaxAccumulator<T>
+    private(set) var accumulator: OnlineSoftmaxAccumulator<T>
     let keyTile: Int
+    let queryTile: Int
+    let valueCols: Int
     /// `queryTile × keyTile` scores, leading dimension `keyTile`.
     let scores: UnsafeMutablePointer<T>
 
     init(tiles: TileSizes, valueCols: Int) {
         accumulator = OnlineSoftmaxAccumulator<T>(rows: tiles.queryTile, valueCols: valueCols)
         keyTile = tiles.keyTile
+        queryTile = tiles.queryTile
+        self.valueCols = valueCols
         scores = .allocate(capacity: tiles.queryTile * tiles.keyTile)
         scores.initialize(repeating: 0, count: tiles.queryTile * tiles.keyTile)
     }
 
     deinit { scores.deallocate() }
 
-    /// Starts a new q-tile.
-    func begin() { accumulator.reset() }
+    /// Starts a new q-tile. A fresh accumulator rather than `reset()`: seen
+    /// from this module the accumulator's methods are unspecialised generics,
+    /// and its per-element reset loop cost more than the allocation.
+    func begin() { accumulator = OnlineSoftmaxAccumulator<T>(rows: queryTile, valueCols: valueCols) }
 
     /// scores ← s·Q_tile·K_tileᵀ (`rows × cols`); nothing else is touched.
     @inline(__always)
@@ -35,10 +41,7 @@ final class TileWorkspace<T: KernelScalar> {
     /// Max of row `r` of the current score tile.
     @inline(__always)
     func tileRowMax(_ r: Int, cols: Int) -> T {
-        let row = scores + r * keyTile
-        var m = -T.infinity
-        for j in 0..<cols where row[j] > m { m = row[j] }
-        return m
+        T.maximum(scores + r * keyTile, count: cols)
     }
 
     /// Absorbs the current score tile with its values (`cols × dv`).
@@ -47,8 +50,20 @@ final class TileWorkspace<T: KernelScalar> {
         accumulator.absorb(scores: scores, ldScores: keyTile, rowLimit: rows, cols: cols, values: v, ldValues: dv)
     }
 
-    /// Writes the normalised rows.
+    /// Writes the normalised rows O/l, with exactly the arithmetic of
+    /// `OnlineSoftmaxAccumulator.finish` (one reciprocal per row, then products),
+    /// so results are bitwise those of `finish` (test: `fullMaskAscendingIsBitwiseFastAttention`).
+    /// Done here on the accumulator's public state because, seen from this
+    /// module, its methods are unspecialised generics whose per-element loop
+    /// dominated sparse q-tiles. Replace by `accumulator.finish` once AttnKernels
+    /// makes it `@inlinable`.
     func finish(into out: UnsafeMutablePointer<T>, ldOut: Int, rows: Int) {
-        accumulator.finish(into: out, ldOut: ldOut, rowLimit: rows)
+        let sums = accumulator.rowSum
+        accumulator.output.withUnsafeBufferPointer { o in
+            for i in 0..<rows {
+                let inv = sums[i] > 0 ? 1 / sums[i] : T.nan
+                for c in 0..<valueCols { out[i * ldOut + c] = o[i * valueCols + c] * inv }
+            }
+        }
     }
 }
