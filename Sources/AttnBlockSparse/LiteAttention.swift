@@ -15,7 +15,7 @@ public struct LiteConfig: Sendable, Equatable {
     /// are, and it is not must-do).
     public var mustSkip: [Range<Int>]
 
-    public init(threshold: Double, tiles: TileSizes = TileSizes(queryTile: 64, keyTile: 64),
+    public init(threshold: Double, tiles: TileSizes = TileSizes(queryTile: 128, keyTile: 128),
                 mustDo: [Range<Int>] = [], mustSkip: [Range<Int>] = []) {
         self.threshold = threshold
         self.tiles = tiles

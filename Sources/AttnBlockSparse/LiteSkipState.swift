@@ -4,7 +4,7 @@
 /// the next denoising step. Step t reads one list and writes the other; the
 /// written set is always a subset of the read set (skipped tiles are never
 /// re-evaluated), so the computed set only shrinks until `reset()`.
-public struct LiteSkipState: Sendable, Equatable {
+public struct LiteSkipState: Sendable, Equatable, Codable {
     public private(set) var heads: Int
     public private(set) var qTiles: Int
     public private(set) var kTiles: Int

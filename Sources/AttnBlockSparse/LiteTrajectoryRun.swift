@@ -2,7 +2,7 @@ import AttnCore
 import AttnKernels
 
 /// One row of a LiteAttention trajectory run.
-public struct LiteStepReport: Sendable, Equatable {
+public struct LiteStepReport: Sendable, Equatable, Codable {
     public var step: Int
     public var computedTiles: Int
     public var totalTiles: Int
@@ -18,18 +18,36 @@ public struct LiteStepReport: Sendable, Equatable {
     public var denseSeconds: Double
 }
 
+/// Everything needed to continue a run after step `rows.count − 1`.
+public struct LiteCheckpoint: Sendable, Equatable, Codable {
+    /// Identifies the run's parameters; a checkpoint resumes only the same run.
+    public var fingerprint: String
+    public var rows: [LiteStepReport]
+    public var state: LiteSkipState
+    public init(fingerprint: String, rows: [LiteStepReport], state: LiteSkipState) {
+        self.fingerprint = fingerprint; self.rows = rows; self.state = state
+    }
+}
+
 /// Runs LiteAttention over every step of a trajectory.
 public enum LiteTrajectoryRun {
     /// - Parameters:
     ///   - resetEvery: reset the skip lists every this many steps (nil: never).
+    ///   - resume: continue from this checkpoint: its steps are read from
+    ///     `source` and skipped, its rows and skip lists are taken as they are.
+    ///   - checkpoint: called after each step with the state to save.
     ///   - progress: called after each step (for stderr progress lines).
+    /// - Postcondition: the rows equal those of an uninterrupted run, timings aside.
     public static func run<S: TrajectorySource>(_ source: inout S, scale: Scale, config: LiteConfig,
                                                 resetEvery: Int? = nil, threads: Int? = nil,
+                                                resume: LiteCheckpoint? = nil, fingerprint: String = "",
+                                                checkpoint: (LiteCheckpoint) throws -> Void = { _ in },
                                                 progress: (LiteStepReport) -> Void = { _ in }) throws -> [LiteStepReport]
     where S.Scalar: KernelScalar {
-        var state = LiteSkipState()
-        var rows: [LiteStepReport] = []
-        var t = 0
+        var state = resume?.state ?? LiteSkipState()
+        var rows: [LiteStepReport] = resume?.rows ?? []
+        for _ in 0..<rows.count { guard try source.next() != nil else { break } }
+        var t = rows.count
         while let step = try source.next() {
             if let every = resetEvery, t > 0, t % every == 0 { state.reset() }
             var result: (output: Tensor<S.Scalar>, stats: LiteStepStats)?
@@ -48,6 +66,7 @@ public enum LiteTrajectoryRun {
                                      maxAbsError: ErrorMetrics.maxAbsDiff(r.output, exact), seconds: seconds,
                                      denseSeconds: dense)
             rows.append(row)
+            try checkpoint(LiteCheckpoint(fingerprint: fingerprint, rows: rows, state: state))
             progress(row)
             t += 1
         }

@@ -96,6 +96,19 @@ import Testing
         #expect((0..<2).allSatisfy { h in (0..<8).allSatisfy { qt in m[h, qt, 7] && m.computedCount == 16 } })
     }
 
+    @Test func resumingFromACheckpointReproducesTheRun() throws {
+        let config = LiteConfig(threshold: -2, tiles: tiles)
+        var full = trajectory(seed: 21, steps: 6, as: Float.self)
+        var saved: [LiteCheckpoint] = []
+        let all = try LiteTrajectoryRun.run(&full, scale: .standard, config: config, fingerprint: "x",
+                                            checkpoint: { saved.append($0) })
+        var again = trajectory(seed: 21, steps: 6, as: Float.self)
+        let resumed = try LiteTrajectoryRun.run(&again, scale: .standard, config: config, resume: saved[2], fingerprint: "x")
+        func strip(_ r: [LiteStepReport]) -> [LiteStepReport] { r.map { var x = $0; x.seconds = 0; x.denseSeconds = 0; return x } }
+        #expect(strip(resumed) == strip(all))
+        #expect(all.contains { $0.skippedFraction > 0 })  // the skip lists mattered
+    }
+
     @Test func mustDoAndMustSkipRanges() throws {
         var source = trajectory(seed: 11, steps: 3, as: Float.self)
         var state = LiteSkipState()

@@ -27,7 +27,9 @@ import Testing
     @Test func liteWritesOneRowPerStepAndExactAtMinusInfinity() throws {
         let dir = try CLIRunner.tempDir()
         let out = dir.appendingPathComponent("lite.csv")
-        let r = try CLIRunner.run(["lite"] + small + ["--thr", "-inf", "--seed", "3", "--out", out.path])
+        let ck = dir.appendingPathComponent("ck.json")
+        let r = try CLIRunner.run(["lite"] + small + ["--thr", "-inf", "--seed", "3", "--checkpoint", ck.path, "--out", out.path])
+        #expect(!FileManager.default.fileExists(atPath: ck.path))  // removed on success
         #expect(r.status == 0, "\(r.stderr)")
         let rows = try csv(out)
         #expect(rows[0] == ["step", "computed_tiles", "total_tiles", "skipped_fraction", "newly_marked", "max_abs_error",
@@ -72,6 +74,9 @@ import Testing
             #expect(!FileManager.default.fileExists(atPath: out))
         }
         expectUsageError(try CLIRunner.run(["lite"] + small + ["--out", "/nonexistent-folder/a.csv"]))
+        let junk = dir.appendingPathComponent("ck.json")
+        try Data("{}".utf8).write(to: junk)
+        expectUsageError(try CLIRunner.run(["lite"] + small + ["--checkpoint", junk.path, "--out", out]))
     }
 
     @Test func dbspPlanBalancesAndExecutesExactly() throws {

@@ -35,8 +35,8 @@ struct LiteCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "Skip threshold in log₂ units (negative; -inf = exact attention).")
     var thr = "-6"
 
-    @Option(help: "Rows per q-tile.") var qTile = 64
-    @Option(help: "Keys per k-tile.") var kTile = 64
+    @Option(help: "Rows per q-tile.") var qTile = 128
+    @Option(help: "Keys per k-tile.") var kTile = 128
 
     @Option(help: "Key token range START:END always computed (repeatable).") var mustDo: [String] = []
     @Option(help: "Key token range START:END never computed (repeatable).") var mustSkip: [String] = []
@@ -52,8 +52,12 @@ struct LiteCommand: ParsableCommand {
 
     @Option(help: "Output CSV (one row per step; a .json sidecar is written beside it).") var out: String
 
+    @Option(help: "Checkpoint file, rewritten after every step; if it exists, the run resumes from it. Removed on success.")
+    var checkpoint: String?
+
     func validate() throws {
         try validateOutputPath(out, flag: "--out")
+        if let c = checkpoint { try validateOutputPath(c, flag: "--checkpoint") }
         _ = try BlockSparseCLI.threshold(thr, flag: "--thr")
         for r in mustDo { _ = try BlockSparseCLI.range(r, flag: "--must-do") }
         for r in mustSkip { _ = try BlockSparseCLI.range(r, flag: "--must-skip") }
@@ -86,28 +90,6 @@ struct LiteCommand: ParsableCommand {
                                 tiles: TileSizes(queryTile: qTile, keyTile: kTile),
                                 mustDo: try mustDo.map { try BlockSparseCLI.range($0, flag: "--must-do") },
                                 mustSkip: try mustSkip.map { try BlockSparseCLI.range($0, flag: "--must-skip") })
-        let progress: (LiteStepReport) -> Void = { r in
-            printNote("step \(r.step): skipped \(fmt(100 * r.skippedFraction))% of tiles, max error \(r.maxAbsError)")
-        }
-        let rows: [LiteStepReport]
-        if let replay {
-            var source = try TrajectoryReplay<T>(directory: replay)
-            rows = try LiteTrajectoryRun.run(&source, scale: scale, config: config, resetEvery: resetEvery,
-                                             threads: threads, progress: progress)
-        } else {
-            var source = DiffusionTrajectory<T>(shape: VideoShape(frames: frames, height: height, width: width), heads: heads,
-                                                d: d, steps: steps, seed: seed, bandwidth: bandwidth, signal: signal,
-                                                noise: noise, correlation: correlation)
-            rows = try LiteTrajectoryRun.run(&source, scale: scale, config: config, resetEvery: resetEvery,
-                                             threads: threads, progress: progress)
-        }
-        let n = BlockSparseCLI.num
-        let header = ["step", "computed_tiles", "total_tiles", "skipped_fraction", "newly_marked", "max_abs_error",
-                      "seconds", "dense_seconds", "time_ratio"]
-        let csvRows = rows.map { r in
-            [String(r.step), String(r.computedTiles), String(r.totalTiles), n(r.skippedFraction), String(r.newlyMarked),
-             n(r.maxAbsError), n(r.seconds), n(r.denseSeconds), n(r.seconds / r.denseSeconds)]
-        }
         var params: [(String, JSONValue)] = [
             ("thr", .double(config.threshold)), ("q_tile", .int(qTile)), ("k_tile", .int(kTile)),
             ("must_do", .array(mustDo.map { .string($0) })), ("must_skip", .array(mustSkip.map { .string($0) })),
@@ -119,10 +101,58 @@ struct LiteCommand: ParsableCommand {
                        ("d", .int(d)), ("steps", .int(steps)), ("bandwidth", .double(bandwidth)), ("signal", .double(signal)),
                        ("noise", .double(noise)), ("correlation", .double(correlation))]
         }
+        let fingerprint = JSONValue.object(params + [("seed", .string(String(seed)))]).serialized()
+        let resume = try loadCheckpoint(fingerprint: fingerprint)
+        if let r = resume { printNote("lite: resuming from \(checkpoint!) after step \(r.rows.count - 1)") }
+        let save: (LiteCheckpoint) throws -> Void = { c in
+            guard let path = checkpoint else { return }
+            let enc = JSONEncoder()
+            enc.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+            try AtomicFile.write(try enc.encode(c), to: URL(fileURLWithPath: path))
+        }
+        let progress: (LiteStepReport) -> Void = { r in
+            printNote("step \(r.step): skipped \(fmt(100 * r.skippedFraction))% of tiles, max error \(r.maxAbsError)")
+        }
+        let rows: [LiteStepReport]
+        if let replay {
+            var source = try TrajectoryReplay<T>(directory: replay)
+            rows = try LiteTrajectoryRun.run(&source, scale: scale, config: config, resetEvery: resetEvery,
+                                             threads: threads, resume: resume, fingerprint: fingerprint,
+                                             checkpoint: save, progress: progress)
+        } else {
+            var source = DiffusionTrajectory<T>(shape: VideoShape(frames: frames, height: height, width: width), heads: heads,
+                                                d: d, steps: steps, seed: seed, bandwidth: bandwidth, signal: signal,
+                                                noise: noise, correlation: correlation)
+            rows = try LiteTrajectoryRun.run(&source, scale: scale, config: config, resetEvery: resetEvery,
+                                             threads: threads, resume: resume, fingerprint: fingerprint,
+                                             checkpoint: save, progress: progress)
+        }
+        let n = BlockSparseCLI.num
+        let header = ["step", "computed_tiles", "total_tiles", "skipped_fraction", "newly_marked", "max_abs_error",
+                      "seconds", "dense_seconds", "time_ratio"]
+        let csvRows = rows.map { r in
+            [String(r.step), String(r.computedTiles), String(r.totalTiles), n(r.skippedFraction), String(r.newlyMarked),
+             n(r.maxAbsError), n(r.seconds), n(r.denseSeconds), n(r.seconds / r.denseSeconds)]
+        }
         try BlockSparseCLI.write(csvHeader: header, rows: csvRows, to: out, command: "lite", parameters: params,
                                  seed: replay == nil ? seed : nil)
+        if let checkpoint { try? FileManager.default.removeItem(atPath: checkpoint) }
         let mean = rows.map(\.skippedFraction).reduce(0, +) / Double(max(1, rows.count))
         print("lite: \(replay.map { "replay \($0)" } ?? "seed \(seed)"), \(rows.count) steps, mean skipped fraction \(fmt(mean, 3)), max error "
               + "\(rows.map(\.maxAbsError).max() ?? 0); wrote \(out)")
+    }
+
+    /// The checkpoint to resume from, if `--checkpoint` names an existing file of this run.
+    func loadCheckpoint(fingerprint: String) throws -> LiteCheckpoint? {
+        guard let path = checkpoint, FileManager.default.fileExists(atPath: path) else { return nil }
+        let dec = JSONDecoder()
+        dec.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        guard let data = FileManager.default.contents(atPath: path), let c = try? dec.decode(LiteCheckpoint.self, from: data) else {
+            throw AttnError.usage("--checkpoint \(path): not a lite checkpoint")
+        }
+        guard c.fingerprint == fingerprint else {
+            throw AttnError.usage("--checkpoint \(path): written by a run with other parameters")
+        }
+        return c
     }
 }
