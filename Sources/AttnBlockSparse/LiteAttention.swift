@@ -90,8 +90,11 @@ public enum LiteAttention {
         var out = Tensor<T>(heads: q.heads, rows: nq, cols: dv, logicalRank: q.logicalRank)
         let s = T(scale.value(d: d)), thr = T(config.threshold), log2e = T(1.442_695_040_888_963_4)
         let jobs = q.heads * qTiles
+        if jobs == 0 || dv == 0 {  // nothing to score: no decision, the lists stay as they are
+            state.commit(read)
+            return (out, LiteStepStats(work: BlockSparseStats(computedTiles: 0, totalTiles: read.count), newlyMarked: 0))
+        }
         let workers = max(1, min(threads ?? ProcessInfo.processInfo.activeProcessorCount, jobs))
-        if jobs > 0 && dv > 0 {
         BLASThreads.withSingleThreadedBLAS {
             q.storage.withUnsafeBufferPointer { qb in
             k.storage.withUnsafeBufferPointer { kb in
@@ -137,7 +140,6 @@ public enum LiteAttention {
                     }
                 }
             }}}}}}}
-        }
         }
         let work = BlockSparseStats(computedTiles: computed.reduce(0, +), totalTiles: read.count)
         state.commit(written)

@@ -64,8 +64,9 @@ extension VisiPruner {
             let seen = visible(row: i, nq: q.rows, nk: n, causal: causal)
             pairs += Double(seen)
             if !types.isVision[i] {
-                textRows += 1
-                for j in 0..<seen where types.isVision[j] { textToVision += 1 }
+                let lost = (0..<seen).reduce(0.0) { $0 + (types.isVision[$1] ? 1 : 0) }
+                textToVision += lost
+                if lost > 0 { textRows += 1 }  // only rows that lose vision mass pay for the sink
             }
         }
         let H = Double(q.heads)
