@@ -90,24 +90,65 @@ public enum FastAttention {
 import Foundation
 
 
-/// OpenBLAS thread control. Our kernels parallelise over tiles themselves, so
-/// BLAS runs single-threaded inside them.
+/// OpenBLAS thread control. OpenBLAS's thread count is one process-wide
+/// setting. Our kernels parallelise over tiles themselves, so BLAS runs
+/// single-threaded inside them: any number of such *shared* sections may run
+/// at once (the first sets 1 thread, the last restores the old count). An
+/// *exclusive* section (`with(threads:)`, e.g. the sgemm yardstick) waits until
+/// no shared section runs, and shared sections wait for it.
 public enum BLASThreads {
-    private static let lock = NSRecursiveLock()
+    private final class State: @unchecked Sendable {
+        // Mutated only under `condition`.
+        let condition = NSCondition()
+        var sharedDepth = 0
+        var savedCount: Int32 = 1
+        var exclusiveOwner: pthread_t?
+    }
+    private static let state = State()
+
     public static func withSingleThreadedBLAS<R>(_ body: () throws -> R) rethrows -> R {
-        lock.lock(); defer { lock.unlock() }
-        let saved = openblas_get_num_threads()
-        openblas_set_num_threads(1)
-        defer { openblas_set_num_threads(saved) }
+        let st = state
+        st.condition.lock()
+        if let owner = st.exclusiveOwner, pthread_equal(owner, pthread_self()) != 0 {
+            // Nested in this thread's own exclusive section: its thread count stands.
+            st.condition.unlock()
+            return try body()
+        }
+        while st.exclusiveOwner != nil { st.condition.wait() }
+        if st.sharedDepth == 0 {
+            st.savedCount = openblas_get_num_threads()
+            openblas_set_num_threads(1)
+        }
+        st.sharedDepth += 1
+        st.condition.unlock()
+        defer {
+            st.condition.lock()
+            st.sharedDepth -= 1
+            if st.sharedDepth == 0 {
+                openblas_set_num_threads(st.savedCount)
+                st.condition.broadcast()
+            }
+            st.condition.unlock()
+        }
         return try body()
     }
 
-    /// Runs `body` with OpenBLAS using `threads` threads.
+    /// Runs `body` with OpenBLAS using `threads` threads, exclusively.
     public static func with<R>(threads: Int, _ body: () throws -> R) rethrows -> R {
-        lock.lock(); defer { lock.unlock() }
+        let st = state
+        st.condition.lock()
+        while st.exclusiveOwner != nil || st.sharedDepth > 0 { st.condition.wait() }
+        st.exclusiveOwner = pthread_self()
         let saved = openblas_get_num_threads()
         openblas_set_num_threads(Int32(threads))
-        defer { openblas_set_num_threads(saved) }
+        st.condition.unlock()
+        defer {
+            st.condition.lock()
+            openblas_set_num_threads(saved)
+            st.exclusiveOwner = nil
+            st.condition.broadcast()
+            st.condition.unlock()
+        }
         return try body()
     }
 }

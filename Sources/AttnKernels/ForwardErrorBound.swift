@@ -3,7 +3,8 @@ import Foundation
 
 /// A-priori forward error bounds of the floating-point exact kernels, per
 /// output row. Derivation: Proofs/online-softmax-error.md; checked by
-/// `AttnKernelsTests.FastVsReferenceTests` against the certified reference.
+/// `FastVsReferenceTests` (fast vs reference) and `KernelsVsCertifiedTests` (each kernel against
+/// the certified enclosure).
 ///
 /// For row i, with u the unit roundoff of the working precision,
 /// γ_k = k·u/(1 − k·u), M_i = s·‖q_i‖₂·max_j‖k_j‖₂ (Cauchy–Schwarz bound on

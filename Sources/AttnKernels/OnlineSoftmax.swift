@@ -40,6 +40,8 @@ public final class OnlineSoftmaxAccumulator<T: KernelScalar> {
     ///
     /// The scores buffer is overwritten with the unnormalised weights.
     /// `rowLimit` rows take part (≤ rows), for ragged edge tiles.
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
     public func absorb(scores: UnsafeMutablePointer<T>, ldScores: Int, rowLimit: Int? = nil, cols: Int,
                        values: UnsafePointer<T>, ldValues: Int) {
         let nr = rowLimit ?? rows
@@ -76,6 +78,8 @@ public final class OnlineSoftmaxAccumulator<T: KernelScalar> {
 
     /// Writes O / l for the first `rowLimit` rows into `out` (leading dimension `ldOut`).
     /// A row that saw no finite score is written as NaN (callers prevent it).
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
     public func finish(into out: UnsafeMutablePointer<T>, ldOut: Int, rowLimit: Int? = nil) {
         let nr = rowLimit ?? rows
         for i in 0..<nr {

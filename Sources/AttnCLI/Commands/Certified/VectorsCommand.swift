@@ -1,13 +1,49 @@
 import ArgumentParser
+import AttnCertified
 import AttnCore
+import Foundation
 
-/// `attnbound vectors` (stub until its issue lands).
+/// `attnbound vectors --out DIR`: certified conformance vectors for other
+/// implementations to test against (see `ConformanceCases` for the set).
 struct VectorsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "vectors",
-        abstract: "Write certified conformance vectors (inputs, certified lo/hi, JSON description).")
+        abstract: "Write certified conformance vectors (inputs, certified lo/hi, JSON description).",
+        discussion: """
+            One folder per case (q.npy, k.npy, v.npy, lo.npy, hi.npy, case.json) and DIR/index.json. \
+            Cases: scale conventions (paper, standard, irrational standard, exact decimal), near ties, \
+            a dominant key, scores of ±1e6, subnormal inputs, cancellation in V, n_k = 1, d = 1, equal scores, \
+            causal, multi-head float64.
+            """)
+
+    @Option(help: "Output folder (created if missing; its parent must exist).")
+    var out: String
+
+    @Option(help: "Precision of the certified enclosures, in bits.")
+    var precision: Int = 256
+
+    @Option(help: "Seed of the random parts of the cases.")
+    var seed: UInt64 = 0
+
+    @Flag(help: "Print one JSON object on one line instead of text.")
+    var json = false
+
+    func validate() throws {
+        guard CertifiedAttention.precisionRange.contains(precision) else {
+            throw ValidationError("--precision must be in \(CertifiedAttention.precisionRange)")
+        }
+        try validateOutputPath(out, flag: "--out")
+    }
 
     func run() throws {
-        throw AttnError.infeasible("'vectors' is not implemented yet")
+        let names = try ConformanceVectors.write(to: URL(fileURLWithPath: out), precision: precision, seed: seed)
+        if json {
+            print(JSONValue.object([("out", .string(out)), ("cases", .array(names.map { .string($0) })),
+                                    ("precision_bits", .int(precision)),
+                                    ("seed", .int(Int(truncatingIfNeeded: seed)))]).serialized())
+        } else {
+            print("wrote \(names.count) certified cases (\(precision) bits, seed \(seed)) to \(out):")
+            for n in names { print("  \(n)") }
+        }
     }
 }

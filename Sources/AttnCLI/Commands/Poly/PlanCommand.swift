@@ -1,13 +1,76 @@
 import ArgumentParser
 import AttnCore
+import AttnPoly
 
-/// `attnbound plan` (stub until its issue lands).
+/// `attnbound plan`: degree, rank, cost and crossover of the polynomial method.
 struct PlanCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "plan",
-        abstract: "Plan the polynomial method: degree, rank, flops and memory vs exact, crossover n.")
+        abstract: "Plan the polynomial method: degree, rank, flops and memory vs exact, crossover n.",
+        discussion: """
+            Entries of Q, K, V lie in [−B, B]; with scale s every score lies in [−R, R], R = s·d·B². \
+            The degree is the smallest g whose certified bound on sup |P(x) − eˣ|/eˣ over [−R, R] is ≤ ε; \
+            the Aggarwal–Alman degree Θ(max(2R, ln(1/ε)/ln(ln(1/ε)/2R))) (constant 1) is printed beside it. \
+            The default scale here is 'paper' (s = 1/d, Alman–Song).
+            """)
+
+    @Option(help: "Sequence length n (n_q = n_k).")
+    var n: Int
+
+    @Option(help: "Head dimension d of Q and K.")
+    var d: Int
+
+    @Option(name: .customLong("dv"), help: "Value dimension d_v (default: d).")
+    var dv: Int?
+
+    @Option(name: .customLong("B"), help: "Entry bound B: every entry of Q, K, V lies in [−B, B].")
+    var B: Double
+
+    @Option(help: "Target sup relative error ε of the polynomial on [−R, R].")
+    var eps: Double
+
+    @Option(help: "Softmax scale s: 'paper' (1/d, Alman–Song; the default here), 'standard' (1/√d) or a positive decimal.")
+    var scale: Scale = .paper
+
+    @Option(help: "Polynomial family: taylor, chebyshev (truncated series, near-minimax, the default), interpolant (Chebyshev points) or shifted (non-negative, Alman–Song).")
+    var family: ExpFamily = .chebyshev
+
+    @Flag(help: "Print one JSON object instead of a table.")
+    var json = false
+
+    func validate() throws {
+        guard n >= 1 else { throw ValidationError("--n must be ≥ 1") }
+        guard (1...4096).contains(d) else { throw ValidationError("--d must be in 1...4096") }
+        if let dv { guard (1...65536).contains(dv) else { throw ValidationError("--dv must be in 1...65536") } }
+        guard B.isFinite, B >= 0 else { throw ValidationError("--B must be finite and ≥ 0") }
+        guard eps.isFinite, eps > 0 else { throw ValidationError("--eps must be positive and finite") }
+    }
 
     func run() throws {
-        throw AttnError.infeasible("'plan' is not implemented yet")
+        let p = try PolyPlan.make(n: n, d: d, valueCols: dv, entryBound: B, scale: scale, epsilon: eps, family: family)
+        if json {
+            print(JSONValue.object([
+                ("n", .int(n)), ("d", .int(d)), ("dv", .int(p.valueCols)), ("B", .double(B)),
+                ("scale", .string(scale.description)), ("scale_value", .double(p.scale)), ("eps", .double(eps)),
+                ("family", .string(family.rawValue)), ("radius", .double(p.radius)), ("degree", .int(p.degree)),
+                ("aggarwal_alman_degree", .double(p.aggarwalAlmanDegree)), ("rank", .double(p.rank)),
+                ("relative_error_bound", .double(p.certifiedRelativeError)),
+                ("output_error_bound", .double(p.outputErrorBound)),
+                ("poly_flops", .double(p.polyFlops)), ("exact_flops", .double(p.exactFlops)),
+                ("poly_memory_bytes", .double(p.polyMemory)), ("exact_tiled_memory_bytes", .double(p.exactTiledMemory)),
+                ("exact_naive_memory_bytes", .double(p.exactNaiveMemory)),
+                ("crossover_n", .double(p.crossoverN)), ("poly_wins", .bool(p.polyWins)),
+            ]).serialized())
+            return
+        }
+        print("plan: n = \(n), d = \(d), d_v = \(p.valueCols), B = \(B), scale = \(scale) (s = \(sci(p.scale))), ε = \(sci(eps)), family = \(family.rawValue)")
+        print("  score radius R = s·d·B²          \(sci(p.radius))")
+        print("  certified degree g               \(p.degree)   (Aggarwal–Alman Θ(·) with constant 1: \(fmt(p.aggarwalAlmanDegree, 1)))")
+        print("  certified sup relative error     \(sci(p.certifiedRelativeError))")
+        print("  rank r = C(g + d, d)             \(sci(p.rank))")
+        print("  a-priori max|T − Att| (|V| ≤ B)  \(sci(p.outputErrorBound))  (+ rounding, reported by approx)")
+        print("  flops  poly \(sci(p.polyFlops))   exact \(sci(p.exactFlops))   ratio exact/poly \(sci(p.exactFlops / p.polyFlops))")
+        print("  memory poly \(sci(p.polyMemory)) B   exact tiled \(sci(p.exactTiledMemory)) B   exact naive n² \(sci(p.exactNaiveMemory)) B")
+        print("  crossover: the polynomial method needs fewer flops for n ≥ \(sci(p.crossoverN))  → at n = \(n): \(p.polyWins ? "poly wins" : "exact wins")")
     }
 }

@@ -1,2 +1,0 @@
-// AttnCertified: placeholder until its issue lands.
-enum AttnCertifiedModule {}

@@ -1,2 +1,0 @@
-// AttnExperiments: placeholder until its issue lands.
-enum AttnExperimentsModule {}

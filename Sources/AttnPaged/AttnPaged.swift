@@ -1,2 +1,0 @@
-// AttnPaged: placeholder until its issue lands.
-enum AttnPagedModule {}

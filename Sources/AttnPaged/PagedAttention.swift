@@ -1,0 +1,172 @@
+import AttnCore
+import AttnKernels
+import Foundation
+
+/// The pages each query head attends in one decode step.
+///
+/// `pages[h]` lists logical pages of query head h's KV head in ascending order;
+/// every one must be resident. Heads of a group that share a list are computed
+/// together (one accumulator with `groupSize` rows).
+public struct PageSelection: Sendable, Equatable {
+    public var pages: [[Int]]
+    public init(pages: [[Int]]) { self.pages = pages }
+
+    /// The same pages for every query head of each KV head.
+    public init(perKVHead: [[Int]], layout: KVLayout) {
+        pages = (0..<layout.queryHeads).map { perKVHead[layout.kvHead(ofQueryHead: $0)] }
+    }
+
+    /// Tokens attended by query head `h`.
+    public func tokens(head h: Int, table: PageTable) -> Int { pages[h].reduce(0) { $0 + table.pageLength($1) } }
+}
+
+/// Sparse decode attention over selected resident pages: for each query head,
+/// softmax(s·q·Kᵀ)·V restricted to the tokens of its selected pages.
+///
+/// The selected pages are packed, in page order, into score tiles of up to
+/// `maxTileTokens` tokens; each tile is absorbed by `OnlineSoftmaxAccumulator`
+/// (the shared tile machinery), so the result is the fast kernel's on the
+/// selected tokens. Scores are read straight from the pages' slots; the values
+/// of a tile whose pages are not adjacent in the pool are first gathered into
+/// a contiguous scratch (one copy, instead of one small BLAS call per page).
+/// Overflow-safe for any score magnitude.
+public enum PagedAttention {
+    /// Longest score tile, in tokens (at least one page).
+    public static let maxTileTokens = 512
+
+    /// One selected page's rows in its slot. Holds raw pointers that workers only read.
+    struct Segment: @unchecked Sendable {
+        let page: Int
+        let keys: UnsafePointer<Float>
+        let values: UnsafePointer<Float>
+        let rows: Int
+    }
+
+    /// A score tile: consecutive selected pages, `rows` tokens in all.
+    struct Tile: Sendable {
+        let segments: [Segment]
+        let rows: Int
+        /// True when the segments' values are adjacent in memory (no gather needed).
+        let contiguous: Bool
+    }
+
+    static func tiles(store: PagedKVStore, pages: [Int], kv: Int) -> [Tile] {
+        let L = store.layout
+        let limit = max(L.pageSize, maxTileTokens / L.pageSize * L.pageSize)
+        var out: [Tile] = [], current: [Segment] = [], rows = 0
+        func close() {
+            guard !current.isEmpty else { return }
+            let adjacent = zip(current, current.dropFirst()).allSatisfy { $0.values + $0.rows * L.dv == $1.values }
+            out.append(Tile(segments: current, rows: rows, contiguous: adjacent))
+            current = []; rows = 0
+        }
+        for p in pages {
+            let n = store.table.pageLength(p)
+            if rows + n > limit { close() }
+            current.append(Segment(page: p, keys: store.residentKeys(page: p, head: kv)!,
+                                   values: store.residentValues(page: p, head: kv)!, rows: n))
+            rows += n
+        }
+        close()
+        return out
+    }
+
+    /// scores[i][j] = scale·(q_i·k_j). A decode step has a handful of query rows, where BLAS's
+    /// packing costs more than the product: a SIMD dot per (row, key) streams each key once.
+    @inline(__always)
+    static func scoreTile(queries q: UnsafePointer<Float>, rows: Int, keys k: UnsafePointer<Float>, cols: Int, d: Int,
+                          scale: Float, into out: UnsafeMutablePointer<Float>, ld: Int) {
+        if rows > 8 {
+            Float.gemm(transA: false, transB: true, m: rows, n: cols, k: d, alpha: scale, a: q, lda: d, b: k, ldb: d,
+                       beta: 0, c: out, ldc: ld)
+            return
+        }
+        for j in 0..<cols {
+            let kj = k + j * d
+            for i in 0..<rows { out[i * ld + j] = scale * PageDigests.dot(q + i * d, kj, d) }
+        }
+    }
+
+    /// - Parameters:
+    ///   - queries: `queryHeads × d`, row-major.
+    ///   - pageMass: also return, per KV head, each logical page's attention mass
+    ///     (its share of the softmax, summed over the group's query heads; 0 for pages not attended).
+    /// - Returns: `queryHeads × dv` outputs, and the masses when asked.
+    /// - Precondition: every selected page is resident and every list is non-empty.
+    public static func attend(store: PagedKVStore, queries: [Float], selection: PageSelection, scale: Float,
+                              pageMass: Bool = false, threads: Int = ProcessInfo.processInfo.activeProcessorCount)
+        -> (output: [Float], mass: [[Double]]?) {
+        let L = store.layout
+        let (G, d, dv) = (L.groupSize, L.d, L.dv)
+        precondition(queries.count == L.queryHeads * d && selection.pages.count == L.queryHeads)
+        // Heads of a group sharing one page list run as rows of one accumulator.
+        var batches: [(first: Int, rows: Int, tiles: [Tile])] = []
+        for kv in 0..<L.kvHeads {
+            let h0 = kv * G
+            let shared = (h0..<h0 + G).allSatisfy { selection.pages[$0] == selection.pages[h0] }
+            for (first, rows) in shared ? [(h0, G)] : (h0..<h0 + G).map({ ($0, 1) }) {
+                precondition(!selection.pages[first].isEmpty, "empty page selection for query head \(first)")
+                batches.append((first, rows, tiles(store: store, pages: selection.pages[first], kv: kv)))
+            }
+        }
+        let tile = max(L.pageSize, maxTileTokens / L.pageSize * L.pageSize)
+        let pageCount = store.pageCount
+        var out = [Float](repeating: 0, count: L.queryHeads * dv)
+        var mass = [Double](repeating: 0, count: pageMass ? L.queryHeads * pageCount : 0)
+        let work = batches
+        BLASThreads.withSingleThreadedBLAS {
+            queries.withUnsafeBufferPointer { qb in
+            out.withUnsafeMutableBufferPointer { ob in
+            mass.withUnsafeMutableBufferPointer { mb in
+                let qp = UnsafeSendablePointer(mutating: qb.baseAddress!), op = UnsafeSendablePointer(ob.baseAddress!)
+                let mp = pageMass ? UnsafeSendablePointer(mb.baseAddress!) : nil
+                Parallel.forEachJob(work.count, workers: threads) { worker in
+                    var scores = [Float](repeating: 0, count: G * tile)
+                    var gathered = [Float](repeating: 0, count: tile * dv)
+                    while let job = worker.next() {
+                        let (first, rows, tiles) = work[job]
+                        let acc = OnlineSoftmaxAccumulator<Float>(rows: rows, valueCols: dv)
+                        var pageSums: [(page: Int, sum: [Float], max: [Float])] = []
+                        scores.withUnsafeMutableBufferPointer { sb in
+                        gathered.withUnsafeMutableBufferPointer { gb in
+                            let sp = sb.baseAddress!, gp = gb.baseAddress!
+                            for t in tiles {
+                                var offset = 0
+                                for seg in t.segments {
+                                    scoreTile(queries: qp.pointer + first * d, rows: rows, keys: seg.keys, cols: seg.rows, d: d,
+                                              scale: scale, into: sp + offset, ld: tile)
+                                    if !t.contiguous { (gp + offset * dv).update(from: seg.values, count: seg.rows * dv) }
+                                    offset += seg.rows
+                                }
+                                acc.absorb(scores: sp, ldScores: tile, cols: t.rows,
+                                           values: t.contiguous ? t.segments[0].values : UnsafePointer(gp), ldValues: dv)
+                                if mp != nil {
+                                    var offset = 0
+                                    for seg in t.segments {
+                                        let sums = (0..<rows).map { i in (offset..<offset + seg.rows).reduce(Float(0)) { $0 + sp[i * tile + $1] } }
+                                        pageSums.append((seg.page, sums, acc.rowMax))
+                                        offset += seg.rows
+                                    }
+                                }
+                            }
+                        }}
+                        acc.finish(into: op.pointer + first * dv, ldOut: dv)
+                        if let mp {
+                            // Weights were exp(score − running max): rescale to the final max and normalise.
+                            for (page, sums, maxAt) in pageSums {
+                                for i in 0..<rows {
+                                    mp.pointer[(first + i) * pageCount + page] =
+                                        Double(sums[i]) * exp(Double(maxAt[i]) - Double(acc.rowMax[i])) / Double(acc.rowSum[i])
+                                }
+                            }
+                        }
+                    }
+                }
+            }}}
+        }
+        let masses: [[Double]]? = pageMass ? (0..<L.kvHeads).map { kv in
+            (0..<pageCount).map { p in (kv * G ..< (kv + 1) * G).reduce(0.0) { $0 + mass[$1 * pageCount + p] } }
+        } : nil
+        return (out, masses)
+    }
+}

@@ -1,0 +1,169 @@
+import AttnCore
+import Foundation
+
+/// How per-head digest scores are combined over the query heads of a group.
+public enum ScoreReduction: String, Sendable, CaseIterable {
+    /// One score per query head (Quest); policies whose residency is per KV head use the group max.
+    case perHead = "per-head"
+    /// Mean over the group (ArkVale).
+    case mean
+    /// Max over the group.
+    case max
+}
+
+/// What one policy decided for one decode step.
+public struct PolicyStep: Sendable {
+    public var selection: PageSelection
+    /// Pages whose digests were scored (summed over KV heads and query heads scored).
+    public var pagesScored = 0
+    /// Digest scorings skipped by reusing a previous selection (`steady`).
+    public var pagesScoringSkipped = 0
+    /// Seconds spent scoring digests.
+    public var scoringSeconds = 0.0
+    public init(selection: PageSelection) { self.selection = selection }
+}
+
+/// A decode-step strategy over a `PagedKVStore`: which pages stay resident,
+/// which are recalled, which are attended.
+///
+/// Protocol of use (see `PagedDecoder`): before appending a token that opens a
+/// page, `makeRoom` if some head is full; after prefill, `finishPrefill` once;
+/// at each decode step, append, then `select`, attend, then `observe`.
+public protocol PagePolicy {
+    var name: String { get }
+    /// Resident pages per KV head (nil: unbounded, nothing evicted).
+    var capacity: Int? { get }
+    /// True when `observe` needs per-page attention masses.
+    var wantsPageMass: Bool { get }
+    /// Frees a slot in every full head, before a token that opens a page.
+    mutating func makeRoom(store: PagedKVStore)
+    /// Called once after the prompt is appended, with the last prompt token's queries.
+    mutating func finishPrefill(store: PagedKVStore, queries: [Float])
+    /// Chooses this step's pages (all resident on return); may evict and recall.
+    mutating func select(store: PagedKVStore, queries: [Float]) -> PolicyStep
+    /// Sees the step's per-KV-head page masses (only when `wantsPageMass`).
+    mutating func observe(mass: [[Double]])
+}
+
+extension PagePolicy {
+    public var wantsPageMass: Bool { false }
+    public mutating func finishPrefill(store: PagedKVStore, queries: [Float]) { _ = select(store: store, queries: queries) }
+    public mutating func observe(mass: [[Double]]) {}
+}
+
+/// Parameters shared by the policies. Budgets count tokens (CONVENTIONS.md) and
+/// are turned into whole pages.
+public struct PolicyConfig: Sendable, Equatable {
+    public var budgetTokens: Int
+    public var sinkPages = 1
+    public var windowPages = 2
+    /// ArkVale's top-k (pages); nil: half the budget, as ArkVale's default.
+    public var topkPages: Int?
+    /// Digest used for selection (nil: the policy's own default).
+    public var digest: DigestKind?
+    /// Group reduction (nil: the policy's own default).
+    public var reduction: ScoreReduction?
+    /// `steady`: reuse a selection at most this many steps.
+    public var steadyMaxReuse = 4
+    /// `steady`: the drift test passes while cos(q, q_ref) ≥ this, for every head.
+    public var steadyCosine = 0.95
+    /// `h2o`: share of the budget kept as the recent window.
+    public var h2oRecentShare = 0.5
+
+    public init(budgetTokens: Int) { self.budgetTokens = budgetTokens }
+
+    public func budgetPages(pageSize: Int) -> Int { budgetTokens / pageSize }
+}
+
+/// The policies by name (the CLI's `--policy`).
+public enum PolicyKind: String, Sendable, CaseIterable {
+    case arkvale
+    /// ArkVale as its paper describes it: attend sink + window + top-k only.
+    case arkvaleTopk = "arkvale-topk"
+    case quest
+    case streaming
+    case h2o
+    case steady
+
+    /// Builds the policy after checking the budget against the layout.
+    /// - Throws: `AttnError.usage` naming what does not fit (budget below a page, too small for
+    ///   sink + window + top-k, …).
+    public func make(config: PolicyConfig, layout: KVLayout) throws -> any PagePolicy {
+        let P = layout.pageSize
+        guard config.budgetTokens >= P else {
+            throw AttnError.usage("--budget \(config.budgetTokens) is smaller than one page (--page-size \(P))")
+        }
+        let pages = config.budgetPages(pageSize: P)
+        guard config.sinkPages >= 0, config.windowPages >= 1 else {
+            throw AttnError.usage("sink pages must be ≥ 0 and window pages ≥ 1")
+        }
+        switch self {
+        case .arkvale, .arkvaleTopk:
+            let topk = config.topkPages ?? Swift.max(1, pages / 2)
+            guard topk >= 1, config.sinkPages + config.windowPages + topk <= pages else {
+                throw AttnError.usage("--budget \(config.budgetTokens): \(pages) pages cannot hold \(config.sinkPages) sink + "
+                                      + "\(config.windowPages) window + \(topk) top-k pages")
+            }
+            return ArkValePolicy(config: config, capacity: pages, topk: topk, attendResidentSet: self == .arkvale)
+        case .quest:
+            return QuestPolicy(config: config, budgetPages: pages)
+        case .streaming:
+            guard config.sinkPages + 1 <= pages else {
+                throw AttnError.usage("--budget \(config.budgetTokens): \(pages) pages cannot hold \(config.sinkPages) sink pages and a window")
+            }
+            return StreamingPolicy(sinkPages: config.sinkPages, capacity: pages)
+        case .h2o:
+            guard pages >= 2 else { throw AttnError.usage("--budget \(config.budgetTokens): h2o needs at least 2 pages") }
+            return H2OPolicy(capacity: pages, recentShare: config.h2oRecentShare)
+        case .steady:
+            guard config.steadyMaxReuse >= 1, (-1...1).contains(config.steadyCosine) else {
+                throw AttnError.usage("steady: max reuse must be ≥ 1 and the cosine threshold in [-1, 1]")
+            }
+            return SteadyPolicy(config: config, budgetPages: pages)
+        }
+    }
+}
+
+/// Digest scoring shared by the policies.
+enum DigestScoring {
+    /// Scores `pages` of KV head `kv` for each query head of its group: `result[g][i]` for `pages[i]`.
+    static func perHead(store: PagedKVStore, queries: [Float], kv: Int, pages: [Int], kind: DigestKind) -> [[Float]] {
+        let L = store.layout
+        var out: [[Float]] = []
+        queries.withUnsafeBufferPointer { qb in
+            pages.withUnsafeBufferPointer { pb in
+                for g in 0..<L.groupSize {
+                    let q = qb.baseAddress! + (kv * L.groupSize + g) * L.d
+                    var nq: Float = 0
+                    for c in 0..<L.d { nq += q[c] * q[c] }
+                    var row = [Float](repeating: 0, count: pages.count)
+                    row.withUnsafeMutableBufferPointer {
+                        store.digests[kv].scores(kind: kind, query: q, queryNorm: nq.squareRoot(), pages: pb, into: $0.baseAddress!)
+                    }
+                    out.append(row)
+                }
+            }
+        }
+        return out
+    }
+
+    /// One score per page for the whole group (`perHead` is read as `max`).
+    static func reduced(store: PagedKVStore, queries: [Float], kv: Int, pages: [Int], kind: DigestKind,
+                        reduction: ScoreReduction) -> [Float] {
+        let rows = perHead(store: store, queries: queries, kv: kv, pages: pages, kind: kind)
+        if rows.count == 1 { return rows[0] }
+        return (0..<pages.count).map { i in
+            switch reduction {
+            case .mean: rows.reduce(Float(0)) { $0 + $1[i] } / Float(rows.count)
+            case .max, .perHead: rows.map { $0[i] }.max()!
+            }
+        }
+    }
+
+    /// Indices of the `k` largest scores (ties: the earlier page), in ascending page order of `pages`.
+    static func topIndices(_ scores: [Float], k: Int) -> [Int] {
+        if k >= scores.count { return Array(scores.indices) }
+        let order = scores.indices.sorted { scores[$0] != scores[$1] ? scores[$0] > scores[$1] : $0 < $1 }
+        return order.prefix(k).sorted()
+    }
+}

@@ -1,0 +1,163 @@
+import AttnCore
+import Foundation
+
+/// The a-priori bound on max|T − Att(Q,K,V)| of the polynomial method, per
+/// query row, for one head.
+///
+/// With ε the certified relative error of the stored polynomial P̂ on
+/// [−R, R] (`ExpPolynomial.certifiedRelativeError`), every score in [−R, R],
+/// range_c = max_j v_jc − min_j v_jc, R_i = s·‖q_i‖₂·max_j‖k_j‖₂ and
+/// P̄(y) = Σ_t |ĉ_t| yᵗ:
+///
+///   approximation   ε/(1 − ε) · max_c range_c                 (≤ 2ε/(1−ε)·max|V|)
+///   rounding        2η_i/(1 − η_i)·max|V|·(1 + u) + 2u·max|V|,
+///                   η_i = γ_m·P̄(R_i)·e^{R}/(1 − ε)   (e^{R_i} ≤ e^R),
+///                   m = 10g + 12 + n_k + chunks + r
+///   scale           (e^{4.0004·2⁻⁵³·R} − 1)·max|V|            (s held as a double)
+///
+/// u is the unit roundoff of the working precision, γ_m = m·u/(1 − m·u).
+/// The bound is +∞ when ε ≥ 1 or η_i ≥ 1 (nothing can be promised).
+/// Proof: Proofs/polynomial-method-error.md, §3–5.
+/// Test: `AttnPolyTests.AprioriBoundTests` (never violated against the reference).
+public enum PolyErrorBound {
+    /// The pieces of one head's bound.
+    public struct Head: Sendable, Equatable {
+        /// ε/(1 − ε)·max_c range_c.
+        public let approximation: Double
+        /// max_i of the rounding term.
+        public let rounding: Double
+        /// max_i of the whole bound (approximation + rounding_i + scale term).
+        public let total: Double
+        /// Per-row bounds.
+        public let rows: [Double]
+    }
+
+    /// The approximation part alone, before any data is seen: for Ã with
+    /// entrywise relative error ≤ ε (every score in [−R, R]) and values in
+    /// [−maxAbsV, maxAbsV], max|T − Att| ≤ ε/(1 − ε)·range ≤ 2ε/(1 − ε)·maxAbsV
+    /// in exact arithmetic (+∞ for ε ≥ 1). Rounded up.
+    public static func approximation(epsilon eps: Double, maxAbsV: Double) -> Double {
+        guard eps < 1 else { return .infinity }
+        let e = OutwardInterval(0, eps)
+        let ratio: OutwardInterval = e / (OutwardInterval(exactly: 1) - e)
+        return (ratio * OutwardInterval(exactly: 2) * OutwardInterval(exactly: maxAbsV)).hi
+    }
+
+    /// Bound for one head (row-major inputs of that head).
+    /// - Parameters:
+    ///   - chunks: the number of key chunks whose partial sums are added.
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
+    public static func head<T: AttnScalar>(q: UnsafeBufferPointer<T>, k: UnsafeBufferPointer<T>,
+                                           v: UnsafeBufferPointer<T>, nq: Int, nk: Int, d: Int, dv: Int,
+                                           scale s: Double, polynomial p: ExpPolynomial, chunks: Int,
+                                           unitRoundoff u: Double) -> Head {
+        let eps = p.certifiedRelativeError
+        var maxV = 0.0, maxRange = 0.0
+        for c in 0..<dv {
+            var lo = Double.infinity, hi = -Double.infinity
+            for j in 0..<nk {
+                let x = Double(v[j * dv + c])
+                lo = min(lo, x); hi = max(hi, x)
+            }
+            if nk > 0 {
+                maxRange = max(maxRange, (hi - lo).nextUp)
+                maxV = max(maxV, max(abs(lo), abs(hi)))
+            }
+        }
+        var approximation = Double.infinity
+        if eps < 1 {
+            let e = OutwardInterval(0, eps)
+            let ratio: OutwardInterval = e / (OutwardInterval(exactly: 1) - e)
+            approximation = (ratio * OutwardInterval(exactly: maxRange)).hi
+        }
+        let kMax = ScoreRadius.maxRowNorm(k, rows: nk, cols: d)
+        let m = Double(10 * p.degree + 12 + nk + chunks) + PolyRank.rankAsDouble(d: d, degree: p.degree)
+        let mu = m * u
+        let gamma = mu < 1 ? (mu / (1 - mu)).nextUp.nextUp : .infinity
+        let scaleTerm = (CertifiedElementary.expUp(4.0004 * 0x1p-53 * p.radius) - 1) * maxV * (1 + 1e-15)
+        // e^{R_i} ≤ e^R for every row (R_i ≤ R): one MPFR exp per head.
+        let expR = CertifiedElementary.expUp(p.radius)
+        var rows = [Double](repeating: 0, count: nq)
+        var worstRounding = 0.0, worst = 0.0
+        for i in 0..<nq {
+            var q2 = 0.0
+            for c in 0..<d { let x = Double(q[i * d + c]); q2 += x * x }
+            let Ri = min(p.radius, s * q2.squareRoot() * (1 + 1e-15 * Double(d + 2)) * kMax)
+            let eta = gamma * p.absoluteMajorant(at: Ri) * expR / (1 - eps) * (1 + 1e-15)
+            let rounding: Double
+            if eps < 1, eta < 1 {
+                rounding = (2 * eta / (1 - eta) * maxV * (1 + u) + 2 * u * maxV) * (1 + 1e-14)
+            } else {
+                rounding = .infinity
+            }
+            rows[i] = (approximation + rounding + scaleTerm) * (1 + 1e-15)
+            worstRounding = max(worstRounding, rounding)
+            worst = max(worst, rows[i])
+        }
+        return Head(approximation: approximation, rounding: worstRounding, total: worst, rows: rows)
+    }
+}
+
+/// The half-width R of an interval that holds every score s·⟨q_i, k_j⟩.
+public enum ScoreRadius {
+    /// s·max_i‖q_i‖₂·max_j‖k_j‖₂ (Cauchy–Schwarz), rounded up.
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
+    public static func measured<T: AttnScalar>(q: UnsafeBufferPointer<T>, k: UnsafeBufferPointer<T>,
+                                               nq: Int, nk: Int, d: Int, scale s: Double) -> Double {
+        let r = s * maxRowNorm(q, rows: nq, cols: d) * maxRowNorm(k, rows: nk, cols: d)
+        return r == 0 ? 0 : (r * (1 + 1e-15)).nextUp
+    }
+
+    /// The a-priori radius s·d·B² for entries in [−B, B].
+    public static func fromEntryBound(_ B: Double, d: Int, scale s: Double) -> Double {
+        let r = s * Double(d) * B * B
+        return r == 0 ? 0 : (r * (1 + 1e-15)).nextUp
+    }
+
+    /// max_i ‖x_i‖₂, rounded up (the Double sum of squares is itself rounded:
+    /// relative error ≤ γ_{d+2}, covered by the factor).
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
+    static func maxRowNorm<T: AttnScalar>(_ x: UnsafeBufferPointer<T>, rows: Int, cols: Int) -> Double {
+        var best = 0.0, anyNonzero = false
+        for i in 0..<rows {
+            var s2 = 0.0
+            for c in 0..<cols {
+                let y = Double(x[i * cols + c])
+                if y != 0 { anyNonzero = true }
+                s2 += y * y
+            }
+            best = max(best, s2.squareRoot())
+        }
+        guard anyNonzero else { return 0 }
+        // Squares below 2⁻¹⁰²² lose absolute accuracy: add √(cols)·2⁻⁵¹¹ to cover them.
+        return best * (1 + 1e-15 * Double(cols + 4)) + Double(cols).squareRoot() * 0x1p-510
+    }
+}
+
+/// `validateAttentionShapes` with the same checks and messages, specialised
+/// for the kernel's scalar types (the generic AttnCore version costs as
+/// much as the polynomial method itself at d = 4).
+enum PolyInputCheck {
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
+    static func validate<T: AttnScalar>(q: Tensor<T>, k: Tensor<T>, v: Tensor<T>) throws {
+        guard q.heads == k.heads, k.heads == v.heads else {
+            throw AttnError.usage("shape mismatch: Q, K, V have \(q.heads), \(k.heads), \(v.heads) heads")
+        }
+        guard q.cols == k.cols else { throw AttnError.usage("shape mismatch: Q has d = \(q.cols) but K has d = \(k.cols)") }
+        guard v.rows == k.rows else { throw AttnError.usage("shape mismatch: V has \(v.rows) rows but K has \(k.rows)") }
+        guard q.cols >= 1 else { throw AttnError.usage("shape: head dimension d must be at least 1") }
+        guard k.rows >= 1 else { throw AttnError.usage("shape: K must have at least one row") }
+        for (name, t) in [("Q", q), ("K", k), ("V", v)] {
+            let finite = t.storage.withUnsafeBufferPointer { b in
+                var ok = true
+                for x in b where !x.isFinite { ok = false; break }
+                return ok
+            }
+            guard finite else { throw AttnError.usage("\(name) contains NaN or Inf") }
+        }
+    }
+}

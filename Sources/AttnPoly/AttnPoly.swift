@@ -1,2 +1,0 @@
-// AttnPoly: placeholder until its issue lands.
-enum AttnPolyModule {}
