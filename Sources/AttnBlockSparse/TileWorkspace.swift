@@ -26,9 +26,10 @@ final class TileWorkspace<T: KernelScalar> {
 
     deinit { scores.deallocate() }
 
-    /// Starts a new q-tile. A fresh accumulator rather than `reset()`: seen
-    /// from this module the accumulator's methods are unspecialised generics,
-    /// and its per-element reset loop cost more than the allocation.
+    /// Starts a new q-tile. A fresh accumulator rather than `reset()`: seen from
+    /// this module `reset()` is an unspecialised generic (absorb and finish are
+    /// pre-specialised for Float and Double), and its per-element loop cost more
+    /// than the allocation on sparse q-tiles.
     func begin() { accumulator = OnlineSoftmaxAccumulator<T>(rows: queryTile, valueCols: valueCols) }
 
     /// scores ← s·Q_tile·K_tileᵀ (`rows × cols`); nothing else is touched.
@@ -50,20 +51,8 @@ final class TileWorkspace<T: KernelScalar> {
         accumulator.absorb(scores: scores, ldScores: keyTile, rowLimit: rows, cols: cols, values: v, ldValues: dv)
     }
 
-    /// Writes the normalised rows O/l, with exactly the arithmetic of
-    /// `OnlineSoftmaxAccumulator.finish` (one reciprocal per row, then products),
-    /// so results are bitwise those of `finish` (test: `fullMaskAscendingIsBitwiseFastAttention`).
-    /// Done here on the accumulator's public state because, seen from this
-    /// module, its methods are unspecialised generics whose per-element loop
-    /// dominated sparse q-tiles. Replace by `accumulator.finish` once AttnKernels
-    /// makes it `@inlinable`.
+    /// Writes the normalised rows O/l.
     func finish(into out: UnsafeMutablePointer<T>, ldOut: Int, rows: Int) {
-        let sums = accumulator.rowSum
-        accumulator.output.withUnsafeBufferPointer { o in
-            for i in 0..<rows {
-                let inv = sums[i] > 0 ? 1 / sums[i] : T.nan
-                for c in 0..<valueCols { out[i * ldOut + c] = o[i * valueCols + c] * inv }
-            }
-        }
+        accumulator.finish(into: out, ldOut: ldOut, rowLimit: rows)
     }
 }
