@@ -1,2 +1,0 @@
-// AttnBlockSparse: placeholder until its issue lands.
-enum AttnBlockSparseModule {}

@@ -1,0 +1,101 @@
+import AttnCore
+import AttnKernels
+import Foundation
+
+/// The order in which a q-tile visits its computed k-tiles. Online softmax is
+/// exact in real arithmetic for any order; in floating point the order fixes
+/// the rounding, so it is part of a kernel's definition.
+public enum KeyTileOrder: String, Sendable, CaseIterable {
+    case ascending
+    /// Last tile first (LiteAttention).
+    case descending
+}
+
+/// Work done by a block-sparse call.
+public struct BlockSparseStats: Sendable, Equatable {
+    /// (head, q-tile, k-tile) triples whose scores were computed.
+    public var computedTiles: Int
+    /// All triples, `heads·qTiles·kTiles`.
+    public var totalTiles: Int
+    public var skippedFraction: Double { totalTiles == 0 ? 0 : 1 - Double(computedTiles) / Double(totalTiles) }
+    public init(computedTiles: Int, totalTiles: Int) {
+        self.computedTiles = computedTiles
+        self.totalTiles = totalTiles
+    }
+}
+
+/// Block-sparse tiled attention: online softmax over the (q-tile, k-tile)
+/// pairs a `TileMask` allows. A masked-out pair costs nothing (no gemm, no exp).
+///
+/// Postcondition: row i of the output is the softmax-weighted mean of the
+/// values of exactly the keys in i's computed k-tiles, i.e. exact attention
+/// with every other key's weight set to zero and the rest renormalised.
+/// With an all-true mask this is exact attention, with the error bound of
+/// `ForwardErrorBound.fast` (the same tile machinery; the tile count is the
+/// number of computed k-tiles).
+public enum BlockSparseAttention {
+    /// - Parameters:
+    ///   - mask: `[heads, ⌈n_q/queryTile⌉, ⌈n_k/keyTile⌉]`; every q-tile must compute ≥ 1 k-tile.
+    ///   - order: k-tile visiting order (fixes the rounding, see `KeyTileOrder`).
+    ///   - threads: worker count; the result does not depend on it.
+    /// - Throws: `AttnError.usage` on shape mismatch, NaN/Inf, or an empty mask row.
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
+    public static func compute<T: KernelScalar>(q: Tensor<T>, k: Tensor<T>, v: Tensor<T>, scale: Scale,
+                                                mask: TileMask, tiles: TileSizes, order: KeyTileOrder = .ascending,
+                                                threads: Int? = nil) throws -> (output: Tensor<T>, stats: BlockSparseStats) {
+        try validate(q: q, k: k, v: v, mask: mask, tiles: tiles)
+        let s = T(scale.value(d: q.cols))
+        let (nq, nk, d, dv) = (q.rows, k.rows, q.cols, v.cols)
+        var out = Tensor<T>(heads: q.heads, rows: nq, cols: dv, logicalRank: q.logicalRank)
+        let stats = BlockSparseStats(computedTiles: mask.computedCount, totalTiles: mask.bits.count)
+        let jobs = q.heads * mask.qTiles
+        if jobs == 0 || dv == 0 { return (out, stats) }
+        let workers = max(1, min(threads ?? ProcessInfo.processInfo.activeProcessorCount, jobs))
+        BLASThreads.withSingleThreadedBLAS {
+            q.storage.withUnsafeBufferPointer { qb in
+            k.storage.withUnsafeBufferPointer { kb in
+            v.storage.withUnsafeBufferPointer { vb in
+            out.storage.withUnsafeMutableBufferPointer { ob in
+                let qs = UnsafeSendablePointer(mutating: qb.baseAddress!), ks = UnsafeSendablePointer(mutating: kb.baseAddress!)
+                let vs = UnsafeSendablePointer(mutating: vb.baseAddress!), op = UnsafeSendablePointer(ob.baseAddress!)
+                Parallel.forEachJob(jobs, workers: workers) { worker in
+                    let ws = TileWorkspace<T>(tiles: tiles, valueCols: dv)
+                    while let job = worker.next() {
+                        let h = job / mask.qTiles, qt = job % mask.qTiles
+                        let i0 = qt * tiles.queryTile, rows = min(tiles.queryTile, nq - i0)
+                        let qp = UnsafePointer(qs.pointer + (h * nq + i0) * d)
+                        ws.begin()
+                        for kt in orderedTiles(mask.kTiles, order) where mask[h, qt, kt] {
+                            let j0 = kt * tiles.keyTile, cols = min(tiles.keyTile, nk - j0)
+                            ws.score(q: qp, rows: rows, k: ks.pointer + (h * nk + j0) * d, cols: cols, d: d, s: s)
+                            ws.absorb(rows: rows, cols: cols, v: vs.pointer + (h * nk + j0) * dv, dv: dv)
+                        }
+                        ws.finish(into: op.pointer + (h * nq + i0) * dv, ldOut: dv, rows: rows)
+                    }
+                }
+            }}}}
+        }
+        return (out, stats)
+    }
+
+    /// k-tile indices `0..<count` in the given order.
+    static func orderedTiles(_ count: Int, _ order: KeyTileOrder) -> [Int] {
+        order == .ascending ? Array(0..<count) : Array((0..<count).reversed())
+    }
+
+    static func validate<T: KernelScalar>(q: Tensor<T>, k: Tensor<T>, v: Tensor<T>, mask: TileMask,
+                                          tiles: TileSizes) throws {
+        try validateAttentionShapes(q: q, k: k, v: v)
+        let qt = TileMask.tileCount(q.rows, tile: tiles.queryTile), kt = TileMask.tileCount(k.rows, tile: tiles.keyTile)
+        guard mask.heads == q.heads, mask.qTiles == qt, mask.kTiles == kt else {
+            throw AttnError.usage("mask shape [\(mask.heads), \(mask.qTiles), \(mask.kTiles)] does not match "
+                                  + "[heads, q-tiles, k-tiles] = [\(q.heads), \(qt), \(kt)]")
+        }
+        for h in 0..<mask.heads {
+            for i in 0..<mask.qTiles where !(0..<mask.kTiles).contains(where: { mask[h, i, $0] }) {
+                throw AttnError.usage("mask: head \(h), q-tile \(i) computes no k-tile (its rows would be undefined)")
+            }
+        }
+    }
+}

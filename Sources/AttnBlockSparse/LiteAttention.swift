@@ -1,0 +1,148 @@
+import AttnCore
+import AttnKernels
+import Foundation
+
+/// Settings of LiteAttention's temporal skip rule.
+public struct LiteConfig: Sendable, Equatable {
+    /// Threshold in log₂ units (LiteAttention's defaults: −10 in Python, −3 in
+    /// the kernel). −∞ never marks a tile; +∞ marks every tile but the first.
+    public var threshold: Double
+    public var tiles: TileSizes
+    /// Key token ranges whose k-tiles are always computed (a tile is must-do
+    /// if any of its keys is).
+    public var mustDo: [Range<Int>]
+    /// Key token ranges never computed (a tile is must-skip if all its keys
+    /// are, and it is not must-do).
+    public var mustSkip: [Range<Int>]
+
+    public init(threshold: Double, tiles: TileSizes = TileSizes(queryTile: 128, keyTile: 128),
+                mustDo: [Range<Int>] = [], mustSkip: [Range<Int>] = []) {
+        self.threshold = threshold
+        self.tiles = tiles
+        self.mustDo = mustDo
+        self.mustSkip = mustSkip
+    }
+
+    /// Per k-tile class: nil = free, true = must-do, false = must-skip.
+    func forced(keys nk: Int) throws -> [Bool?] {
+        guard !threshold.isNaN else { throw AttnError.usage("--thr must not be NaN") }
+        for r in mustDo + mustSkip where r.lowerBound < 0 || r.upperBound > nk || r.isEmpty {
+            throw AttnError.usage("token range \(r.lowerBound)..<\(r.upperBound) is empty or outside 0..<\(nk)")
+        }
+        let kt = TileMask.tileCount(nk, tile: tiles.keyTile)
+        var out = [Bool?](repeating: nil, count: kt)
+        for t in 0..<kt {
+            let keys = (t * tiles.keyTile)..<min((t + 1) * tiles.keyTile, nk)
+            if mustDo.contains(where: { $0.overlaps(keys) }) { out[t] = true; continue }
+            if keys.allSatisfy({ j in mustSkip.contains(where: { $0.contains(j) }) }) { out[t] = false }
+        }
+        guard out.contains(where: { $0 != false }) else {
+            throw AttnError.usage("--must-skip covers every key: no tile is left to compute")
+        }
+        return out
+    }
+}
+
+/// What one LiteAttention step did.
+public struct LiteStepStats: Sendable, Equatable {
+    /// Tiles computed at this step, and all tiles.
+    public var work: BlockSparseStats
+    /// Tiles this step marked skippable (they were computed now and are skipped from the next step on).
+    public var newlyMarked: Int
+}
+
+/// LiteAttention's temporal tile skipping (moonmath-ai/LiteAttention), as a
+/// CPU reference kernel.
+///
+/// At each step, every q-tile visits the k-tiles of the read skip list, last
+/// tile first. Before absorbing tile j, for each row r it compares the tile's
+/// row max m_loc with the running max m_prev of the tiles already absorbed;
+/// the tile is *needed* if for some row (m_loc − m_prev)·log₂e > thr. The
+/// first tile computed is always needed. The tile is absorbed either way
+/// (its scores exist), and the written list keeps exactly the needed tiles
+/// and the must-do tiles.
+///
+/// Guarantee at the deciding step (Proofs/lite-skip-rule.md): a tile marked
+/// skippable has, in every row, total weight ≤ cols·2^thr / l_prev ≤ cols·2^thr
+/// in the exact softmax over all keys. Nothing is guaranteed at later steps,
+/// where the tile is no longer looked at.
+public enum LiteAttention {
+    /// One denoising step: computes attention over the tiles `state` allows,
+    /// decides skips for the next step and flips the lists.
+    ///
+    /// - Postcondition: the new compute set ⊆ the old one (until `state.reset()`).
+    /// - Throws: `AttnError.usage` on bad shapes, NaN/Inf, NaN threshold, bad ranges.
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
+    public static func step<T: KernelScalar>(q: Tensor<T>, k: Tensor<T>, v: Tensor<T>, scale: Scale,
+                                             config: LiteConfig, state: inout LiteSkipState,
+                                             threads: Int? = nil) throws -> (output: Tensor<T>, stats: LiteStepStats) {
+        try validateAttentionShapes(q: q, k: k, v: v)
+        let forced = try config.forced(keys: k.rows)
+        let tiles = config.tiles
+        let (nq, nk, d, dv) = (q.rows, k.rows, q.cols, v.cols)
+        let qTiles = TileMask.tileCount(nq, tile: tiles.queryTile), kTiles = forced.count
+        state.conform(heads: q.heads, qTiles: qTiles, kTiles: kTiles)
+        let read = state.lists[state.readIndex]
+        var written = [Bool](repeating: false, count: read.count)
+        var computed = [Int](repeating: 0, count: q.heads * qTiles)
+        var marked = [Int](repeating: 0, count: q.heads * qTiles)
+        var out = Tensor<T>(heads: q.heads, rows: nq, cols: dv, logicalRank: q.logicalRank)
+        let s = T(scale.value(d: d)), thr = T(config.threshold), log2e = T(1.442_695_040_888_963_4)
+        let jobs = q.heads * qTiles
+        if jobs == 0 || dv == 0 {  // nothing to score: no decision, the lists stay as they are
+            state.commit(read)
+            return (out, LiteStepStats(work: BlockSparseStats(computedTiles: 0, totalTiles: read.count), newlyMarked: 0))
+        }
+        let workers = max(1, min(threads ?? ProcessInfo.processInfo.activeProcessorCount, jobs))
+        BLASThreads.withSingleThreadedBLAS {
+            q.storage.withUnsafeBufferPointer { qb in
+            k.storage.withUnsafeBufferPointer { kb in
+            v.storage.withUnsafeBufferPointer { vb in
+            out.storage.withUnsafeMutableBufferPointer { ob in
+            written.withUnsafeMutableBufferPointer { wb in
+            computed.withUnsafeMutableBufferPointer { cb in
+            marked.withUnsafeMutableBufferPointer { mb in
+                let qs = UnsafeSendablePointer(mutating: qb.baseAddress!), ks = UnsafeSendablePointer(mutating: kb.baseAddress!)
+                let vs = UnsafeSendablePointer(mutating: vb.baseAddress!), op = UnsafeSendablePointer(ob.baseAddress!)
+                let wp = UnsafeSendablePointer(wb.baseAddress!), cp = UnsafeSendablePointer(cb.baseAddress!)
+                let mp = UnsafeSendablePointer(mb.baseAddress!)
+                Parallel.forEachJob(jobs, workers: workers) { worker in
+                    let ws = TileWorkspace<T>(tiles: tiles, valueCols: dv)
+                    while let job = worker.next() {
+                        let h = job / qTiles, qt = job % qTiles
+                        let i0 = qt * tiles.queryTile, rows = min(tiles.queryTile, nq - i0)
+                        let qp = UnsafePointer(qs.pointer + (h * nq + i0) * d)
+                        let base = job * kTiles  // (h·qTiles + qt)·kTiles
+                        ws.begin()
+                        var first = true, count = 0, newlyMarked = 0
+                        for kt in stride(from: kTiles - 1, through: 0, by: -1) {
+                            guard forced[kt] ?? read[base + kt] else { continue }
+                            let j0 = kt * tiles.keyTile, cols = min(tiles.keyTile, nk - j0)
+                            ws.score(q: qp, rows: rows, k: ks.pointer + (h * nk + j0) * d, cols: cols, d: d, s: s)
+                            var needed = first
+                            if !first {
+                                let running = ws.accumulator.rowMax
+                                for r in 0..<rows where (ws.tileRowMax(r, cols: cols) - running[r]) * log2e > thr {
+                                    needed = true; break
+                                }
+                            }
+                            let keep = needed || forced[kt] == true
+                            wp.pointer[base + kt] = keep
+                            if !keep { newlyMarked += 1 }
+                            ws.absorb(rows: rows, cols: cols, v: vs.pointer + (h * nk + j0) * dv, dv: dv)
+                            first = false
+                            count += 1
+                        }
+                        cp.pointer[job] = count
+                        mp.pointer[job] = newlyMarked
+                        ws.finish(into: op.pointer + (h * nq + i0) * dv, ldOut: dv, rows: rows)
+                    }
+                }
+            }}}}}}}
+        }
+        let work = BlockSparseStats(computedTiles: computed.reduce(0, +), totalTiles: read.count)
+        state.commit(written)
+        return (out, LiteStepStats(work: work, newlyMarked: marked.reduce(0, +)))
+    }
+}

@@ -1,0 +1,50 @@
+import AttnBlockSparse
+import AttnCore
+import AttnKernels
+
+/// Seeded random Q, K, V with entries in [−B, B].
+func randomQKV<T: AttnScalar>(heads: Int, nq: Int, nk: Int, d: Int, dv: Int, bound: Double, seed: Int,
+                              as: T.Type = T.self) -> (Tensor<T>, Tensor<T>, Tensor<T>) {
+    var rng = Xoshiro256StarStar(seed: UInt64(seed))
+    let q: Tensor<T> = InputDistribution.uniform.sample(heads: heads, rows: nq, cols: d, bound: bound, using: &rng)
+    let k: Tensor<T> = InputDistribution.uniform.sample(heads: heads, rows: nk, cols: d, bound: bound, using: &rng)
+    let v: Tensor<T> = InputDistribution.uniform.sample(heads: heads, rows: nk, cols: dv, bound: bound, using: &rng)
+    return (q, k, v)
+}
+
+/// A seeded random tile mask with at least one computed k-tile per q-tile.
+func randomMask(heads: Int, qTiles: Int, kTiles: Int, density: Double, seed: Int) -> TileMask {
+    var rng = Xoshiro256StarStar(seed: UInt64(seed) &+ 977)
+    var m = TileMask(heads: heads, qTiles: qTiles, kTiles: kTiles, filled: false)
+    for h in 0..<heads { for i in 0..<qTiles {
+        for j in 0..<kTiles where rng.nextUnit() < density { m[h, i, j] = true }
+        m[h, i, rng.below(kTiles)] = true
+    }}
+    return m
+}
+
+/// Reference attention with keys outside each row's computed k-tiles given
+/// weight 0 and the rest renormalised (Float64).
+func maskedReference<T: AttnScalar>(q: Tensor<T>, k: Tensor<T>, v: Tensor<T>, scale: Scale, mask: TileMask,
+                                    tiles: TileSizes) throws -> Tensor<Double> {
+    var w = try ReferenceAttention.weights(q: q, k: k, scale: scale, v: v)
+    for h in 0..<q.heads { for i in 0..<q.rows {
+        var sum = 0.0
+        for j in 0..<k.rows {
+            if mask[h, i / tiles.queryTile, j / tiles.keyTile] { sum += w[h, i, j] } else { w[h, i, j] = 0 }
+        }
+        for j in 0..<k.rows { w[h, i, j] /= sum }
+    }}
+    var out = Tensor<Double>(heads: q.heads, rows: q.rows, cols: v.cols)
+    for h in 0..<q.heads { for i in 0..<q.rows { for j in 0..<k.rows where w[h, i, j] != 0 {
+        for c in 0..<v.cols { out[h, i, c] += w[h, i, j] * Double(v[h, j, c]) }
+    }}}
+    return out
+}
+
+/// Per-row check |a − b| ≤ bound[h·rows + i] for every column.
+func withinRowBounds<A: AttnScalar>(_ a: Tensor<A>, _ b: Tensor<Double>, _ bound: [Double]) -> Bool {
+    for h in 0..<a.heads { for i in 0..<a.rows { for c in 0..<a.cols
+        where !(abs(Double(a[h, i, c]) - b[h, i, c]) <= bound[h * a.rows + i]) { return false } } }
+    return true
+}

@@ -1,2 +1,0 @@
-// Tests arrive with the module (see its issue).
-import Testing
