@@ -101,7 +101,7 @@ struct PruneCommand: ParsableCommand {
                    analysis.map { $0.prune ? "1" : "0" } ?? "", analysis.map { num($0.minVisionCosine) } ?? "",
                    num(error), num(flops.dense), num(flops.pruned), num(flops.savedFraction)]
         try BlockSparseCLI.write(csvHeader: header, rows: [row], to: out, command: "prune", parameters: [
-            ("q", .string(inputs.q)), ("k", .string(inputs.k)), ("v", .string(inputs.v)),
+            ("q", .string(inputs.files.q)), ("k", .string(inputs.files.k)), ("v", .string(inputs.files.v)),
             ("scale", .string(scale.description)), ("causal", .bool(causal)), ("mode", .string(mode.rawValue)),
             ("vision", .array(vision.map { .string($0) })), ("sink", sink.map { .int($0) } ?? .null),
             ("layer_threshold", .double(layerThreshold)), ("tokens_threshold", .double(tokensThreshold)),
