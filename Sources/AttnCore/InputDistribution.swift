@@ -11,6 +11,7 @@ public enum InputDistribution: String, Sendable, CaseIterable, Codable {
     ///
     /// Postcondition: every entry `x` satisfies `|x| ≤ B` exactly, also after
     /// rounding to `T` (values are clamped after conversion).
+    @inlinable
     public func sample<T: AttnScalar>(heads: Int = 1, rows: Int, cols: Int, bound B: Double,
                                       using rng: inout Xoshiro256StarStar, as: T.Type = T.self) -> Tensor<T> {
         precondition(B >= 0 && B.isFinite)

@@ -27,13 +27,17 @@ public enum FastAttention {
     /// - Parameters:
     ///   - threads: worker count (default: active processors). The result does
     ///     not depend on it: each q-tile is computed by one thread in a fixed order.
+    ///   - checkInputs: scan Q, K, V for NaN/Inf first (default). Pass false only
+    ///     for inputs already validated, e.g. a KV cache checked on append: the
+    ///     scan reads all of K and V once more, which at decode (n_q = 1) costs
+    ///     about as much as the attention itself.
     /// - Throws: `AttnError.usage` on shape mismatch, NaN/Inf, or causal with n_q > n_k.
     @_specialize(where T == Float)
     @_specialize(where T == Double)
     public static func compute<T: KernelScalar>(q: Tensor<T>, k: Tensor<T>, v: Tensor<T>, scale: Scale,
                                                 causal: Bool = false, tiles: TileSizes = .default,
-                                                threads: Int? = nil) throws -> Tensor<T> {
-        try validateAttentionShapes(q: q, k: k, v: v)
+                                                threads: Int? = nil, checkInputs: Bool = true) throws -> Tensor<T> {
+        try validateAttentionShapes(q: q, k: k, v: v, checkFinite: checkInputs)
         if causal { try CausalMask.validate(queries: q.rows, keys: k.rows) }
         let s = T(scale.value(d: q.cols))
         let (nq, nk, d, dv) = (q.rows, k.rows, q.cols, v.cols)

@@ -6,7 +6,7 @@ import Foundation
 /// Scalars the fast kernels run in: Float and Double, each with its BLAS gemm
 /// and a vectorised exp.
 public protocol KernelScalar: AttnScalar {
-    /// C ← alpha·op(A)·op(B) + beta·C, row-major, as CBLAS.
+    /// C ← alpha·op(A)·op(B) + beta·C, row-major, as CBLAS (gemv when m = 1).
     static func gemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Self,
                      a: UnsafePointer<Self>, lda: Int, b: UnsafePointer<Self>, ldb: Int,
                      beta: Self, c: UnsafeMutablePointer<Self>, ldc: Int)
@@ -31,6 +31,13 @@ extension Float: KernelScalar {
     public static func gemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float,
                             a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
                             beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
+        if m == 1 {
+            // One row (decode): y = op(B)ᵀ·a is a matrix–vector product; gemv
+            // streams B once where gemm would pack it first.
+            cblas_sgemv(CblasRowMajor, transB ? CblasNoTrans : CblasTrans, blasint(transB ? n : k), blasint(transB ? k : n),
+                        alpha, b, blasint(ldb), a, blasint(transA ? lda : 1), beta, c, 1)
+            return
+        }
         cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
                     blasint(m), blasint(n), blasint(k), alpha, a, blasint(lda), b, blasint(ldb), beta, c, blasint(ldc))
     }
@@ -54,6 +61,11 @@ extension Double: KernelScalar {
     public static func gemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Double,
                             a: UnsafePointer<Double>, lda: Int, b: UnsafePointer<Double>, ldb: Int,
                             beta: Double, c: UnsafeMutablePointer<Double>, ldc: Int) {
+        if m == 1 {
+            cblas_dgemv(CblasRowMajor, transB ? CblasNoTrans : CblasTrans, blasint(transB ? n : k), blasint(transB ? k : n),
+                        alpha, b, blasint(ldb), a, blasint(transA ? lda : 1), beta, c, 1)
+            return
+        }
         cblas_dgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
                     blasint(m), blasint(n), blasint(k), alpha, a, blasint(lda), b, blasint(ldb), beta, c, blasint(ldc))
     }
