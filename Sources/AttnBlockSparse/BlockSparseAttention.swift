@@ -53,28 +53,23 @@ public enum BlockSparseAttention {
         if jobs == 0 || dv == 0 { return (out, stats) }
         let workers = max(1, min(threads ?? ProcessInfo.processInfo.activeProcessorCount, jobs))
         BLASThreads.withSingleThreadedBLAS {
-            q.storage.withUnsafeBufferPointer { qb in
-            k.storage.withUnsafeBufferPointer { kb in
-            v.storage.withUnsafeBufferPointer { vb in
-            out.storage.withUnsafeMutableBufferPointer { ob in
-                let qs = UnsafeSendablePointer(mutating: qb.baseAddress!), ks = UnsafeSendablePointer(mutating: kb.baseAddress!)
-                let vs = UnsafeSendablePointer(mutating: vb.baseAddress!), op = UnsafeSendablePointer(ob.baseAddress!)
+            PinnedAttention.with(q: q, k: k, v: v, out: &out) { p in
                 Parallel.forEachJob(jobs, workers: workers) { worker in
                     let ws = TileWorkspace<T>(tiles: tiles, valueCols: dv)
                     while let job = worker.next() {
                         let h = job / mask.qTiles, qt = job % mask.qTiles
                         let i0 = qt * tiles.queryTile, rows = min(tiles.queryTile, nq - i0)
-                        let qp = UnsafePointer(qs.pointer + (h * nq + i0) * d)
+                        let qp = p.q + (h * nq + i0) * d
                         ws.begin()
                         for kt in orderedTiles(mask.kTiles, order) where mask[h, qt, kt] {
                             let j0 = kt * tiles.keyTile, cols = min(tiles.keyTile, nk - j0)
-                            ws.score(q: qp, rows: rows, k: ks.pointer + (h * nk + j0) * d, cols: cols, d: d, s: s)
-                            ws.absorb(rows: rows, cols: cols, v: vs.pointer + (h * nk + j0) * dv, dv: dv)
+                            ws.score(q: qp, rows: rows, k: p.k + (h * nk + j0) * d, cols: cols, d: d, s: s)
+                            ws.absorb(rows: rows, cols: cols, v: p.v + (h * nk + j0) * dv, dv: dv)
                         }
-                        ws.finish(into: op.pointer + (h * nq + i0) * dv, ldOut: dv, rows: rows)
+                        ws.finish(into: p.out + (h * nq + i0) * dv, ldOut: dv, rows: rows)
                     }
                 }
-            }}}}
+            }
         }
         return (out, stats)
     }

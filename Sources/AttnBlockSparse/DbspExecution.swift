@@ -54,13 +54,8 @@ public enum DbspExecution {
                                                                   ringBytes: 0, allToAllBytes: 0), count: U * R)
         let s = T(scale.value(d: d)), hpg = H / U, elem = MemoryLayout<T>.size
         BLASThreads.withSingleThreadedBLAS {
-            qp.storage.withUnsafeBufferPointer { qb in
-            kp.storage.withUnsafeBufferPointer { kb in
-            vp.storage.withUnsafeBufferPointer { vb in
-            op.storage.withUnsafeMutableBufferPointer { ob in
+            PinnedAttention.with(q: qp, k: kp, v: vp, out: &op) { pin in
             reports.withUnsafeMutableBufferPointer { rb in
-                let qs = UnsafeSendablePointer(mutating: qb.baseAddress!), ks = UnsafeSendablePointer(mutating: kb.baseAddress!)
-                let vs = UnsafeSendablePointer(mutating: vb.baseAddress!), os = UnsafeSendablePointer(ob.baseAddress!)
                 let rs = UnsafeSendablePointer(rb.baseAddress!)
                 Parallel.forEachJob(U * R, workers: threads ?? ProcessInfo.processInfo.activeProcessorCount) { worker in
                     let ws = TileWorkspace<T>(tiles: tiles, valueCols: dv)
@@ -78,12 +73,12 @@ public enum DbspExecution {
                                 ws.begin()
                                 for kb in 0..<mask.kTiles where mask[h, qa, kb] {
                                     let b = colPos[kb], cols = blockRows(kb, nk, blockSize)
-                                    ws.score(q: qs.pointer + (p * nq + rowStart[a]) * d, rows: rows,
-                                             k: ks.pointer + (p * nk + colStart[b]) * d, cols: cols, d: d, s: s)
-                                    ws.absorb(rows: rows, cols: cols, v: vs.pointer + (p * nk + colStart[b]) * dv, dv: dv)
+                                    ws.score(q: pin.q + (p * nq + rowStart[a]) * d, rows: rows,
+                                             k: pin.k + (p * nk + colStart[b]) * d, cols: cols, d: d, s: s)
+                                    ws.absorb(rows: rows, cols: cols, v: pin.v + (p * nk + colStart[b]) * dv, dv: dv)
                                     perStep[(colChunk[b] - i + R) % R] += 1
                                 }
-                                ws.finish(into: os.pointer + (p * nq + rowStart[a]) * dv, ldOut: dv, rows: rows)
+                                ws.finish(into: pin.out + (p * nq + rowStart[a]) * dv, ldOut: dv, rows: rows)
                             }
                         }
                         // Each device starts with n/N tokens of all heads; the all-to-alls swap (U−1)/U of them.
@@ -93,7 +88,7 @@ public enum DbspExecution {
                             allToAllBytes: U == 1 ? 0 : (shareQ + shareKV + shareO) * (U - 1) / U * elem)
                     }
                 }
-            }}}}}
+            }}
         }
         // Un-permute.
         var out = Tensor<T>(heads: H, rows: nq, cols: dv, logicalRank: q.logicalRank)

@@ -96,15 +96,10 @@ public enum LiteAttention {
         }
         let workers = max(1, min(threads ?? ProcessInfo.processInfo.activeProcessorCount, jobs))
         BLASThreads.withSingleThreadedBLAS {
-            q.storage.withUnsafeBufferPointer { qb in
-            k.storage.withUnsafeBufferPointer { kb in
-            v.storage.withUnsafeBufferPointer { vb in
-            out.storage.withUnsafeMutableBufferPointer { ob in
+            PinnedAttention.with(q: q, k: k, v: v, out: &out) { p in
             written.withUnsafeMutableBufferPointer { wb in
             computed.withUnsafeMutableBufferPointer { cb in
             marked.withUnsafeMutableBufferPointer { mb in
-                let qs = UnsafeSendablePointer(mutating: qb.baseAddress!), ks = UnsafeSendablePointer(mutating: kb.baseAddress!)
-                let vs = UnsafeSendablePointer(mutating: vb.baseAddress!), op = UnsafeSendablePointer(ob.baseAddress!)
                 let wp = UnsafeSendablePointer(wb.baseAddress!), cp = UnsafeSendablePointer(cb.baseAddress!)
                 let mp = UnsafeSendablePointer(mb.baseAddress!)
                 Parallel.forEachJob(jobs, workers: workers) { worker in
@@ -112,14 +107,14 @@ public enum LiteAttention {
                     while let job = worker.next() {
                         let h = job / qTiles, qt = job % qTiles
                         let i0 = qt * tiles.queryTile, rows = min(tiles.queryTile, nq - i0)
-                        let qp = UnsafePointer(qs.pointer + (h * nq + i0) * d)
+                        let qp = p.q + (h * nq + i0) * d
                         let base = job * kTiles  // (h·qTiles + qt)·kTiles
                         ws.begin()
                         var first = true, count = 0, newlyMarked = 0
                         for kt in stride(from: kTiles - 1, through: 0, by: -1) {
                             guard forced[kt] ?? read[base + kt] else { continue }
                             let j0 = kt * tiles.keyTile, cols = min(tiles.keyTile, nk - j0)
-                            ws.score(q: qp, rows: rows, k: ks.pointer + (h * nk + j0) * d, cols: cols, d: d, s: s)
+                            ws.score(q: qp, rows: rows, k: p.k + (h * nk + j0) * d, cols: cols, d: d, s: s)
                             var needed = first
                             if !first {
                                 let running = ws.accumulator.rowMax
@@ -130,16 +125,16 @@ public enum LiteAttention {
                             let keep = needed || forced[kt] == true
                             wp.pointer[base + kt] = keep
                             if !keep { newlyMarked += 1 }
-                            ws.absorb(rows: rows, cols: cols, v: vs.pointer + (h * nk + j0) * dv, dv: dv)
+                            ws.absorb(rows: rows, cols: cols, v: p.v + (h * nk + j0) * dv, dv: dv)
                             first = false
                             count += 1
                         }
                         cp.pointer[job] = count
                         mp.pointer[job] = newlyMarked
-                        ws.finish(into: op.pointer + (h * nq + i0) * dv, ldOut: dv, rows: rows)
+                        ws.finish(into: p.out + (h * nq + i0) * dv, ldOut: dv, rows: rows)
                     }
                 }
-            }}}}}}}
+            }}}}
         }
         let work = BlockSparseStats(computedTiles: computed.reduce(0, +), totalTiles: read.count)
         state.commit(written)

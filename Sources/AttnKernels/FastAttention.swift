@@ -47,14 +47,9 @@ public enum FastAttention {
         if jobs == 0 || dv == 0 { return out }
         let workers = max(1, min(threads ?? ProcessInfo.processInfo.activeProcessorCount, jobs))
         BLASThreads.withSingleThreadedBLAS {
-            q.storage.withUnsafeBufferPointer { qb in
-            k.storage.withUnsafeBufferPointer { kb in
-            v.storage.withUnsafeBufferPointer { vb in
-            out.storage.withUnsafeMutableBufferPointer { ob in
-                let qs = UnsafeSendablePointer(mutating: qb.baseAddress!), ks = UnsafeSendablePointer(mutating: kb.baseAddress!)
-                let vs = UnsafeSendablePointer(mutating: vb.baseAddress!), op = UnsafeSendablePointer(ob.baseAddress!)
+            PinnedAttention.with(q: q, k: k, v: v, out: &out) { p in
                 Parallel.forEachJob(jobs, workers: workers) { worker in
-                    let qp = UnsafePointer(qs.pointer), kp = UnsafePointer(ks.pointer), vp = UnsafePointer(vs.pointer)
+                    let (qp, kp, vp) = (p.q, p.k, p.v)
                     let acc = OnlineSoftmaxAccumulator<T>(rows: tiles.queryTile, valueCols: dv)
                     var scores = [T](repeating: 0, count: tiles.queryTile * tiles.keyTile)
                     while let job = worker.next() {
@@ -82,10 +77,10 @@ public enum FastAttention {
                                 j0 += cols
                             }
                         }
-                        acc.finish(into: op.pointer + (h * nq + i0) * dv, ldOut: dv, rowLimit: rows)
+                        acc.finish(into: p.out + (h * nq + i0) * dv, ldOut: dv, rowLimit: rows)
                     }
                 }
-            }}}}
+            }
         }
         return out
     }

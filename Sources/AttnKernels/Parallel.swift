@@ -1,3 +1,4 @@
+import AttnCore
 import Dispatch
 import Foundation
 
@@ -39,5 +40,30 @@ final class JobCounter: @unchecked Sendable {
         guard nextJob < n else { return nil }
         defer { nextJob += 1 }
         return nextJob
+    }
+}
+
+/// Q, K, V (read only) and the output (each worker writes its own rows) of one
+/// attention call, pinned for the duration of `with` so that concurrent
+/// workers can share them. Valid only inside the `with` body.
+public struct PinnedAttention<T: AttnScalar>: @unchecked Sendable {
+    public let q: UnsafePointer<T>
+    public let k: UnsafePointer<T>
+    public let v: UnsafePointer<T>
+    public let out: UnsafeMutablePointer<T>
+
+    /// Pins the four tensors' storage and runs `body` with their pointers.
+    public static func with<R>(q: Tensor<T>, k: Tensor<T>, v: Tensor<T>, out: inout Tensor<T>,
+                               _ body: (PinnedAttention<T>) throws -> R) rethrows -> R {
+        try q.storage.withUnsafeBufferPointer { qb in
+            try k.storage.withUnsafeBufferPointer { kb in
+                try v.storage.withUnsafeBufferPointer { vb in
+                    try out.storage.withUnsafeMutableBufferPointer { ob in
+                        try body(PinnedAttention(q: qb.baseAddress!, k: kb.baseAddress!, v: vb.baseAddress!,
+                                                 out: ob.baseAddress!))
+                    }
+                }
+            }
+        }
     }
 }
