@@ -126,9 +126,7 @@ public struct SweepRunner: Sendable {
         let timing = configuration.timing
         // Parallelism is over points; BLAS inside a point stays single-threaded,
         // which also keeps every point's arithmetic independent of `threads`.
-        let savedBLAS = openblas_get_num_threads()
-        openblas_set_num_threads(1)
-        defer { openblas_set_num_threads(savedBLAS) }
+        BLASThreads.withSingleThreadedBLAS {
         Parallel.forEachJob(points.count, workers: threads) { worker in
             while !sink.failed, let job = worker.next() {
                 let p = points[job]
@@ -146,6 +144,7 @@ public struct SweepRunner: Sendable {
                     sink.fail(error)
                 }
             }
+        }
         }
         if let e = sink.error { throw e }
         return sink.results

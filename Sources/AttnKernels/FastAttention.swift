@@ -15,6 +15,17 @@ public struct TileSizes: Sendable, Equatable {
     /// Chosen on this machine (Zen 4, 1 MiB L2 per core): a 256 × 1024 Float score tile is 1 MiB;
     /// larger gemms amortise OpenBLAS packing (profiled single-threaded; see README, Benchmarks).
     public static let `default` = TileSizes(queryTile: 256, keyTile: 1024)
+
+    /// The same key tile; the query tile halved (not below 64 rows) until there
+    /// are at least 16 (head, q-tile) jobs, so that small problems keep every
+    /// core busy to the end. It depends on the shape only, never on the thread
+    /// count, so results stay independent of it. The key tile, and so the error
+    /// bound, is unchanged.
+    public func balanced(queries nq: Int, heads: Int) -> TileSizes {
+        var qt = queryTile
+        while qt > 64, heads * ((nq + qt - 1) / qt) < 16 { qt /= 2 }
+        return TileSizes(queryTile: max(1, min(qt, queryTile)), keyTile: keyTile)
+    }
 }
 
 /// Exact attention by tiled online softmax: O(n_q·n_k·d) time, O(tile) extra
@@ -42,10 +53,12 @@ public enum FastAttention {
         let s = T(scale.value(d: q.cols))
         let (nq, nk, d, dv) = (q.rows, k.rows, q.cols, v.cols)
         var out = Tensor<T>(heads: q.heads, rows: nq, cols: dv, logicalRank: q.logicalRank)
+        let available = max(1, threads ?? ProcessInfo.processInfo.activeProcessorCount)
+        let tiles = tiles.balanced(queries: nq, heads: q.heads)
         let qTiles = (nq + tiles.queryTile - 1) / tiles.queryTile
         let jobs = q.heads * qTiles
         if jobs == 0 || dv == 0 { return out }
-        let workers = max(1, min(threads ?? ProcessInfo.processInfo.activeProcessorCount, jobs))
+        let workers = min(available, jobs)
         BLASThreads.withSingleThreadedBLAS {
             PinnedAttention.with(q: q, k: k, v: v, out: &out) { p in
                 Parallel.forEachJob(jobs, workers: workers) { worker in
@@ -90,17 +103,18 @@ import Foundation
 
 
 /// OpenBLAS thread control. OpenBLAS's thread count is one process-wide
-/// setting. Our kernels parallelise over tiles themselves, so BLAS runs
-/// single-threaded inside them: any number of such *shared* sections may run
-/// at once (the first sets 1 thread, the last restores the old count). An
-/// *exclusive* section (`with(threads:)`, e.g. the sgemm yardstick) waits until
-/// no shared section runs, and shared sections wait for it.
+/// setting, and changing it costs a reconfiguration of its pool, so it is
+/// changed rarely: our kernels parallelise over tiles themselves and run BLAS
+/// single-threaded (*shared* sections, any number at once; the first one in
+/// the process sets 1 thread, and it stays so). An *exclusive* section
+/// (`with(threads:)`, e.g. the sgemm yardstick) waits until no shared section
+/// runs, uses its own count, and returns OpenBLAS to 1 thread.
 public enum BLASThreads {
     private final class State: @unchecked Sendable {
         // Mutated only under `condition`.
         let condition = NSCondition()
         var sharedDepth = 0
-        var savedCount: Int32 = 1
+        var singleThreaded = false
         var exclusiveOwner: pthread_t?
     }
     private static let state = State()
@@ -114,36 +128,34 @@ public enum BLASThreads {
             return try body()
         }
         while st.exclusiveOwner != nil { st.condition.wait() }
-        if st.sharedDepth == 0 {
-            st.savedCount = openblas_get_num_threads()
+        if !st.singleThreaded {
             openblas_set_num_threads(1)
+            st.singleThreaded = true
         }
         st.sharedDepth += 1
         st.condition.unlock()
         defer {
             st.condition.lock()
             st.sharedDepth -= 1
-            if st.sharedDepth == 0 {
-                openblas_set_num_threads(st.savedCount)
-                st.condition.broadcast()
-            }
+            if st.sharedDepth == 0 { st.condition.broadcast() }
             st.condition.unlock()
         }
         return try body()
     }
 
-    /// Runs `body` with OpenBLAS using `threads` threads, exclusively.
+    /// Runs `body` with OpenBLAS using `threads` threads, exclusively; OpenBLAS
+    /// is single-threaded afterwards.
     public static func with<R>(threads: Int, _ body: () throws -> R) rethrows -> R {
         let st = state
         st.condition.lock()
         while st.exclusiveOwner != nil || st.sharedDepth > 0 { st.condition.wait() }
         st.exclusiveOwner = pthread_self()
-        let saved = openblas_get_num_threads()
         openblas_set_num_threads(Int32(threads))
         st.condition.unlock()
         defer {
             st.condition.lock()
-            openblas_set_num_threads(saved)
+            openblas_set_num_threads(1)
+            st.singleThreaded = true
             st.exclusiveOwner = nil
             st.condition.broadcast()
             st.condition.unlock()
