@@ -125,7 +125,7 @@ public enum PolicyKind: String, Sendable, CaseIterable {
 }
 
 /// Digest scoring shared by the policies.
-enum DigestScoring {
+public enum DigestScoring {
     /// Scores `pages` of KV head `kv` for each query head of its group: `result[g][i]` for `pages[i]`.
     static func perHead(store: PagedKVStore, queries: [Float], kv: Int, pages: [Int], kind: DigestKind) -> [[Float]] {
         let L = store.layout
@@ -161,9 +161,40 @@ enum DigestScoring {
     }
 
     /// Indices of the `k` largest scores (ties: the earlier page), in ascending page order of `pages`.
-    static func topIndices(_ scores: [Float], k: Int) -> [Int] {
+    ///
+    /// A bounded min-heap of the best `k` seen so far: O(n log k) instead of a
+    /// full sort, since it runs for every head at every decode step.
+    public static func topIndices(_ scores: [Float], k: Int) -> [Int] {
         if k >= scores.count { return Array(scores.indices) }
-        let order = scores.indices.sorted { scores[$0] != scores[$1] ? scores[$0] > scores[$1] : $0 < $1 }
-        return order.prefix(k).sorted()
+        if k <= 0 { return [] }
+        // "a beats b": higher score, or equal score and earlier index.
+        @inline(__always) func beats(_ a: Int, _ b: Int) -> Bool {
+            scores[a] != scores[b] ? scores[a] > scores[b] : a < b
+        }
+        var heap = [Int](), i = 0  // heap[0] is the weakest of the best k
+        heap.reserveCapacity(k)
+        func siftDown(_ start: Int) {
+            var p = start
+            while true {
+                let l = 2 * p + 1, r = l + 1
+                var w = p
+                if l < heap.count, beats(heap[w], heap[l]) { w = l }
+                if r < heap.count, beats(heap[w], heap[r]) { w = r }
+                if w == p { return }
+                heap.swapAt(p, w)
+                p = w
+            }
+        }
+        while i < k {
+            heap.append(i)
+            var c = heap.count - 1
+            while c > 0, beats(heap[(c - 1) / 2], heap[c]) { heap.swapAt(c, (c - 1) / 2); c = (c - 1) / 2 }
+            i += 1
+        }
+        while i < scores.count {
+            if beats(i, heap[0]) { heap[0] = i; siftDown(0) }
+            i += 1
+        }
+        return heap.sorted()
     }
 }

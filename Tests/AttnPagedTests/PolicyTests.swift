@@ -156,3 +156,17 @@ struct PolicyTests {
         #expect(throws: AttnError.self) { try PolicyKind.arkvale.make(config: c, layout: L) }
     }
 }
+
+@Suite("Top-k page selection")
+struct TopIndicesTests {
+    @Test("the heap selection equals sorting all scores (ties: the earlier page)")
+    func heapEqualsSort() async {
+        // Scores from a small set so that ties are common.
+        await propertyCheck(count: 300, input: Gen.int(in: -4...4).array(of: 0...60), Gen.int(in: 0...70)) { raw, k in
+            let scores = raw.map { Float($0) * 0.5 }
+            let bySort = Array(scores.indices.sorted { scores[$0] != scores[$1] ? scores[$0] > scores[$1] : $0 < $1 }
+                .prefix(k)).sorted()
+            #expect(DigestScoring.topIndices(scores, k: k) == bySort, "\(scores) k=\(k)")
+        }
+    }
+}
