@@ -38,7 +38,7 @@ let package = Package(
 
         // Floor 3: approximations and sparse kernels.
         .target(name: "AttnPoly", dependencies: ["AttnCore", "AttnKernels", "AttnCertified", "CLapack"]),
-        .target(name: "AttnPaged", dependencies: ["AttnCore", "AttnKernels"]),
+        .target(name: "AttnPaged", dependencies: ["AttnCore", "AttnKernels", "CVectorMath"]),
         .target(name: "AttnBlockSparse", dependencies: ["AttnCore", "AttnKernels"]),
 
         // Floor 4: experiments (sweep, CSV, sidecars, plots).

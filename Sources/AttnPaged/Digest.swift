@@ -1,3 +1,4 @@
+import CVectorMath
 import Foundation
 
 /// How a page's keys are summarised for scoring (ArkVale §4, Quest §3).
@@ -126,29 +127,12 @@ public struct PageDigests: Sendable {
     /// Σ_c q⁺_c·hi_c + q⁻_c·lo_c, sixteen lanes at a time.
     @inline(__always) static func boxScore(_ qPos: UnsafePointer<Float>, _ qNeg: UnsafePointer<Float>,
                                            _ lo: UnsafePointer<Float>, _ hi: UnsafePointer<Float>, _ d: Int) -> Float {
-        typealias V = SIMD16<Float>
-        var acc = V(repeating: 0), c = 0
-        while c + 16 <= d {
-            acc += UnsafeRawPointer(qPos + c).loadUnaligned(as: V.self) * UnsafeRawPointer(hi + c).loadUnaligned(as: V.self)
-                + UnsafeRawPointer(qNeg + c).loadUnaligned(as: V.self) * UnsafeRawPointer(lo + c).loadUnaligned(as: V.self)
-            c += 16
-        }
-        var s = acc.sum()
-        while c < d { s += qPos[c] * hi[c] + qNeg[c] * lo[c]; c += 1 }
-        return s
+        attnbound_box_score_f32(qPos, qNeg, lo, hi, d)
     }
 
-    /// q·x, sixteen lanes at a time.
+    /// q·x, vectorised per ISA (Sources/CVectorMath).
     @inline(__always) static func dot(_ q: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ d: Int) -> Float {
-        typealias V = SIMD16<Float>
-        var acc = V(repeating: 0), c = 0
-        while c + 16 <= d {
-            acc += UnsafeRawPointer(q + c).loadUnaligned(as: V.self) * UnsafeRawPointer(x + c).loadUnaligned(as: V.self)
-            c += 16
-        }
-        var s = acc.sum()
-        while c < d { s += q[c] * x[c]; c += 1 }
-        return s
+        attnbound_dot_f32(q, x, d)
     }
 
     /// Scores of every page for one query (`d` entries), in Float (the selection's fast path).

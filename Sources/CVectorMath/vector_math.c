@@ -91,3 +91,37 @@ float attnbound_max_f32(const float *x, ptrdiff_t n) {
     for (; i < n; i++) best = x[i] > best ? x[i] : best;
     return best;
 }
+
+ATTNBOUND_CLONES
+float attnbound_dot_f32(const float *q, const float *x, ptrdiff_t d) {
+    v16f acc = SPLAT(0.0f);
+    ptrdiff_t c = 0;
+    for (; c + 16 <= d; c += 16) {
+        v16f a, b;
+        memcpy(&a, q + c, sizeof a);
+        memcpy(&b, x + c, sizeof b);
+        acc += a * b;
+    }
+    float s = 0.0f;
+    for (int j = 0; j < 16; j++) s += acc[j];
+    for (; c < d; c++) s += q[c] * x[c];
+    return s;
+}
+
+ATTNBOUND_CLONES
+float attnbound_box_score_f32(const float *qpos, const float *qneg, const float *lo, const float *hi, ptrdiff_t d) {
+    v16f acc = SPLAT(0.0f);
+    ptrdiff_t c = 0;
+    for (; c + 16 <= d; c += 16) {
+        v16f p, n, l, h;
+        memcpy(&p, qpos + c, sizeof p);
+        memcpy(&n, qneg + c, sizeof n);
+        memcpy(&l, lo + c, sizeof l);
+        memcpy(&h, hi + c, sizeof h);
+        acc += p * h + n * l;
+    }
+    float s = 0.0f;
+    for (int j = 0; j < 16; j++) s += acc[j];
+    for (; c < d; c++) s += qpos[c] * hi[c] + qneg[c] * lo[c];
+    return s;
+}

@@ -11,4 +11,11 @@ float attnbound_exp_shifted_sum_f32(float *x, ptrdiff_t n, float shift);
 /// max(x[0..n-1]); -inf for n = 0. NaN inputs are not expected (validated upstream).
 float attnbound_max_f32(const float *x, ptrdiff_t n);
 
+/// sum_c q[c]*x[c] in Float32 (16 lanes, then a fixed-order lane sum).
+float attnbound_dot_f32(const float *q, const float *x, ptrdiff_t d);
+
+/// sum_c (qpos[c]*hi[c] + qneg[c]*lo[c]): the bounding-box score of a page digest,
+/// with qpos = max(q, 0) and qneg = min(q, 0) precomputed.
+float attnbound_box_score_f32(const float *qpos, const float *qneg, const float *lo, const float *hi, ptrdiff_t d);
+
 #endif
