@@ -47,8 +47,44 @@ public final class OnlineSoftmaxAccumulator<T: KernelScalar> {
     public func absorb(scores: UnsafeMutablePointer<T>, ldScores: Int, rowLimit: Int? = nil, cols: Int,
                        values: UnsafePointer<T>, ldValues: Int) {
         let nr = rowLimit ?? rows
+        guard updateWeights(scores: scores, ldScores: ldScores, rows: nr, cols: cols) else { return }
+        // O += P · V_tile (P is nr × cols).
+        output.withUnsafeMutableBufferPointer { o in
+            T.gemm(transA: false, transB: false, m: nr, n: valueCols, k: cols, alpha: 1,
+                   a: scores, lda: ldScores, b: values, ldb: ldValues,
+                   beta: 1, c: o.baseAddress!, ldc: valueCols)
+        }
+    }
+
+    /// As `absorb(scores:…values:…)`, for a tile whose value rows lie in
+    /// separate blocks (e.g. KV-cache pages): segment s covers `rows` columns of
+    /// the tile, in order, with its values at `values` (leading dimension
+    /// `ldValues`). Same arithmetic per weight; no gather of the values.
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
+    public func absorb(scores: UnsafeMutablePointer<T>, ldScores: Int, rowLimit: Int? = nil,
+                       valueSegments: [(values: UnsafePointer<T>, rows: Int)], ldValues: Int) {
+        let nr = rowLimit ?? rows
+        let cols = valueSegments.reduce(0) { $0 + $1.rows }
+        guard updateWeights(scores: scores, ldScores: ldScores, rows: nr, cols: cols) else { return }
+        output.withUnsafeMutableBufferPointer { o in
+            var offset = 0
+            for seg in valueSegments {
+                T.gemm(transA: false, transB: false, m: nr, n: valueCols, k: seg.rows, alpha: 1,
+                       a: scores + offset, lda: ldScores, b: seg.values, ldb: ldValues,
+                       beta: 1, c: o.baseAddress!, ldc: valueCols)
+                offset += seg.rows
+            }
+        }
+    }
+
+    /// The softmax half of `absorb`: new running max, rescale of (l, O), and
+    /// the tile's scores replaced by exp(score − max). False when there is nothing to absorb.
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
+    func updateWeights(scores: UnsafeMutablePointer<T>, ldScores: Int, rows nr: Int, cols: Int) -> Bool {
         precondition(nr <= rows && cols >= 0)
-        if cols == 0 || nr == 0 { return }
+        if cols == 0 || nr == 0 { return false }
         tilesAbsorbed += 1
         output.withUnsafeMutableBufferPointer { o in
             for i in 0..<nr {
@@ -62,7 +98,7 @@ public final class OnlineSoftmaxAccumulator<T: KernelScalar> {
                 }
                 if newMax > rowMax[i] {
                     if rowMax[i] != -.infinity {
-                        let alpha = T(1) * expScalar(rowMax[i] - newMax)
+                        let alpha = expScalar(rowMax[i] - newMax)
                         rowSum[i] *= alpha
                         let orow = o.baseAddress! + i * valueCols
                         for c in 0..<valueCols { orow[c] *= alpha }
@@ -71,11 +107,8 @@ public final class OnlineSoftmaxAccumulator<T: KernelScalar> {
                 }
                 rowSum[i] += T.expShiftedSum(rowPtr, count: cols, shift: newMax)
             }
-            // O += P · V_tile (P is nr × cols).
-            T.gemm(transA: false, transB: false, m: nr, n: valueCols, k: cols, alpha: 1,
-                   a: scores, lda: ldScores, b: values, ldb: ldValues,
-                   beta: 1, c: o.baseAddress!, ldc: valueCols)
         }
+        return true
     }
 
     /// Writes O / l for the first `rowLimit` rows into `out` (leading dimension `ldOut`).

@@ -122,24 +122,26 @@ public enum PagedAttention {
                 let mp = pageMass ? UnsafeSendablePointer(mb.baseAddress!) : nil
                 Parallel.forEachJob(work.count, workers: threads) { worker in
                     var scores = [Float](repeating: 0, count: G * tile)
-                    var gathered = [Float](repeating: 0, count: tile * dv)
                     while let job = worker.next() {
                         let (first, rows, tiles) = work[job]
                         let acc = OnlineSoftmaxAccumulator<Float>(rows: rows, valueCols: dv)
                         var pageSums: [(page: Int, sum: [Float], max: [Float])] = []
                         scores.withUnsafeMutableBufferPointer { sb in
-                        gathered.withUnsafeMutableBufferPointer { gb in
-                            let sp = sb.baseAddress!, gp = gb.baseAddress!
+                            let sp = sb.baseAddress!
                             for t in tiles {
                                 var offset = 0
                                 for seg in t.segments {
                                     scoreTile(queries: qp.pointer + first * d, rows: rows, keys: seg.keys, cols: seg.rows, d: d,
                                               scale: scale, into: sp + offset, ld: tile)
-                                    if !t.contiguous { (gp + offset * dv).update(from: seg.values, count: seg.rows * dv) }
                                     offset += seg.rows
                                 }
-                                acc.absorb(scores: sp, ldScores: tile, cols: t.rows,
-                                           values: t.contiguous ? t.segments[0].values : UnsafePointer(gp), ldValues: dv)
+                                if t.contiguous {
+                                    acc.absorb(scores: sp, ldScores: tile, cols: t.rows, values: t.segments[0].values, ldValues: dv)
+                                } else {
+                                    // One small product per page beats copying every page's values first.
+                                    acc.absorb(scores: sp, ldScores: tile,
+                                               valueSegments: t.segments.map { ($0.values, $0.rows) }, ldValues: dv)
+                                }
                                 if mp != nil {
                                     var offset = 0
                                     for seg in t.segments {
@@ -149,7 +151,7 @@ public enum PagedAttention {
                                     }
                                 }
                             }
-                        }}
+                        }
                         acc.finish(into: op.pointer + first * dv, ldOut: dv)
                         if let mp {
                             // Weights were exp(score − running max): rescale to the final max and normalise.
