@@ -143,7 +143,37 @@ public struct SweepSummary: Sendable {
                            cv.points.map { fmt4($0.c) }.joined(separator: " ") + "): \(verdict)")
             }
         }
+        out.append(contentsOf: agreementLines(poly: polyName))
         return out
+    }
+
+    /// Per n and c: the fraction of trials in which the polynomial method's
+    /// verdict (pair revealed or not) is exact attention's verdict. The
+    /// reduction's point in one number: a method that approximates attention
+    /// well enough decides the instance; one that cannot, does not.
+    func agreementLines(poly: String?) -> [String] {
+        guard let poly else { return [] }
+        // Each hard-instance point (one n, c and trial) has an exact row and a poly row.
+        var exact: [Int: Bool] = [:], approx: [Int: Bool] = [:], where_: [Int: (n: Int, c: Double)] = [:]
+        for r in table.records where r.experiment == .hardInstance {
+            guard let v = r.revealed else { continue }
+            if r.method == "exact" { exact[r.point] = v } else if r.method == poly { approx[r.point] = v }
+            where_[r.point] = (r.n, r.c)
+        }
+        var cells: [Int: [Double: (agree: Int, total: Int)]] = [:]
+        for (point, e) in exact {
+            guard let a = approx[point], let (n, c) = where_[point] else { continue }
+            var cell = cells[n, default: [:]][c, default: (0, 0)]
+            cell.total += 1
+            if a == e { cell.agree += 1 }
+            cells[n, default: [:]][c] = cell
+        }
+        return cells.keys.sorted().map { n in
+            let byC = cells[n]!, cs = byC.keys.sorted()
+            return "hard-instance n=\(n): poly's verdict equals exact's in fraction " +
+                cs.map { fmt4(Double(byC[$0]!.agree) / Double(byC[$0]!.total)) }.joined(separator: " ") +
+                " (c = " + cs.map(fmt4).joined(separator: " ") + ")"
+        }
     }
 }
 

@@ -27,6 +27,25 @@ struct SweepCSVTests {
                                                       "method", "degree", "rank", "trial", "seed", "error", "bound"]))
     }
 
+    /// The agreement line is the revealed columns computed another way: when the
+    /// polynomial method never reveals, it agrees exactly where exact does not reveal.
+    @Test func hardInstanceAgreementMatchesRevealedColumns() {
+        let lines = SweepSummary(table: table).lines.filter { $0.contains("verdict equals exact") }
+        #expect(!lines.isEmpty)
+        let hard = table.records.filter { $0.experiment == .hardInstance }
+        let exact = hard.filter { $0.method == "exact" }, poly = hard.filter { $0.method != "exact" }
+        guard poly.allSatisfy({ $0.revealed == false }) else { return }
+        for n in Set(exact.map(\.n)) {
+            let cs = Set(exact.filter { $0.n == n }.map(\.c)).sorted()
+            let expected = cs.map { c -> String in
+                let rows = exact.filter { $0.n == n && $0.c == c }
+                return String(format: "%.4g", Double(rows.filter { $0.revealed == false }.count) / Double(rows.count))
+            }.joined(separator: " ")
+            #expect(lines.contains { $0.hasPrefix("hard-instance n=\(n):") && $0.contains("fraction \(expected) (c") },
+                    "\(lines)")
+        }
+    }
+
     @Test func pointsInOrderAndEveryPointPresent() {
         let pts = table.records.map(\.point)
         #expect(pts == pts.sorted())
