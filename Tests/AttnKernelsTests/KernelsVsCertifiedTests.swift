@@ -61,26 +61,25 @@ import Testing
         }
     }
 
+    /// The fast kernel in precision `T`, widened by its bound, contains the enclosure.
+    static func checkFast<T: KernelScalar>(_ c: Case, _: T.Type, tiles: TileSizes, precision: Int, _ label: String) {
+        let (q, k, v) = c.inputs(T.self)
+        let r = try! CertifiedAttention.compute(q: q, k: k, v: v, scale: c.scale, causal: c.causal, precision: precision)
+        let out = try! FastAttention.compute(q: q, k: k, v: v, scale: c.scale, causal: c.causal, tiles: tiles)
+        let bounds = ForwardErrorBound.fast(q: q, k: k, v: v, scale: c.scale, causal: c.causal, tiles: tiles, as: T.self)
+        Self.expectContains(out, bounds: bounds, r, c, label)
+    }
+
     /// Float32 fast kernel with small tiles, so several key tiles and online rescales occur.
     @Test func fastFloatKernelWidenedByItsBoundContainsTheEnclosure() async {
         await propertyCheck(count: 40, input: Self.cases) { c in
-            let (q, k, v) = c.inputs(Float.self)
-            let tiles = TileSizes(queryTile: 4, keyTile: 3)
-            let r = try! CertifiedAttention.compute(q: q, k: k, v: v, scale: c.scale, causal: c.causal, precision: 96)
-            let out = try! FastAttention.compute(q: q, k: k, v: v, scale: c.scale, causal: c.causal, tiles: tiles)
-            let bounds = ForwardErrorBound.fast(q: q, k: k, v: v, scale: c.scale, causal: c.causal, tiles: tiles)
-            Self.expectContains(out, bounds: bounds, r, c, "fast Float")
+            Self.checkFast(c, Float.self, tiles: TileSizes(queryTile: 4, keyTile: 3), precision: 96, "fast Float")
         }
     }
 
     @Test func fastDoubleKernelWidenedByItsBoundContainsTheEnclosure() async {
         await propertyCheck(count: 30, input: Self.cases) { c in
-            let (q, k, v) = c.inputs(Double.self)
-            let tiles = TileSizes(queryTile: 3, keyTile: 5)
-            let r = try! CertifiedAttention.compute(q: q, k: k, v: v, scale: c.scale, causal: c.causal, precision: 128)
-            let out = try! FastAttention.compute(q: q, k: k, v: v, scale: c.scale, causal: c.causal, tiles: tiles)
-            let bounds = ForwardErrorBound.fast(q: q, k: k, v: v, scale: c.scale, causal: c.causal, tiles: tiles)
-            Self.expectContains(out, bounds: bounds, r, c, "fast Double")
+            Self.checkFast(c, Double.self, tiles: TileSizes(queryTile: 3, keyTile: 5), precision: 128, "fast Double")
         }
     }
 
