@@ -53,19 +53,22 @@ let package = Package(
         ]),
         .executableTarget(name: "attnbound", dependencies: ["AttnCLI"]),
 
+        // Test support (not a product): the shared adversarial generator and the bound ledger (issue 11).
+        .target(name: "AttnTestSupport", dependencies: ["AttnCore", pbt], path: "Tests/AttnTestSupport"),
+
         // Tests mirror Sources.
-        .testTarget(name: "AttnCoreTests", dependencies: ["AttnCore", pbt]),
-        .testTarget(name: "AttnKernelsTests", dependencies: ["AttnCore", "AttnKernels", "AttnCertified", pbt]),
-        .testTarget(name: "AttnCertifiedTests", dependencies: ["AttnCore", "AttnCertified", pbt]),
+        .testTarget(name: "AttnCoreTests", dependencies: ["AttnTestSupport", "AttnCore", pbt], exclude: ["Fixtures"]),
+        .testTarget(name: "AttnKernelsTests", dependencies: ["AttnTestSupport", "AttnCore", "AttnKernels", "AttnCertified", pbt]),
+        .testTarget(name: "AttnCertifiedTests", dependencies: ["AttnTestSupport", "AttnCore", "AttnCertified", "CGMP", pbt]),
         .testTarget(name: "AttnPolyTests",
-                    dependencies: ["AttnCore", "AttnKernels", "AttnCertified", "AttnPoly", pbt]),
+                    dependencies: ["AttnTestSupport", "AttnCore", "AttnKernels", "AttnCertified", "AttnPoly", pbt]),
         .testTarget(name: "AttnPagedTests",
-                    dependencies: ["AttnCore", "AttnKernels", "AttnCertified", "AttnPaged", pbt]),
+                    dependencies: ["AttnTestSupport", "AttnCore", "AttnKernels", "AttnCertified", "AttnPaged", pbt]),
         .testTarget(name: "AttnBlockSparseTests",
-                    dependencies: ["AttnCore", "AttnKernels", "AttnCertified", "AttnBlockSparse", pbt]),
+                    dependencies: ["AttnTestSupport", "AttnCore", "AttnKernels", "AttnCertified", "AttnBlockSparse", pbt]),
         .testTarget(name: "AttnExperimentsTests",
-                    dependencies: ["AttnCore", "AttnExperiments", "AttnPoly", pbt]),
-        .testTarget(name: "AttnCLITests", dependencies: [
+                    dependencies: ["AttnTestSupport", "AttnCore", "AttnExperiments", "AttnPoly", pbt]),
+        .testTarget(name: "AttnCLITests", dependencies: ["AttnTestSupport", 
             "AttnCLI", "attnbound", "AttnCore", "AttnKernels", "AttnCertified", "AttnPoly", "AttnPaged",
             "AttnBlockSparse", "AttnExperiments", pbt,
         ]),

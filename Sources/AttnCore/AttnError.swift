@@ -18,8 +18,21 @@ public struct AttnError: Error, CustomStringConvertible, Equatable, Sendable {
 
     public init(_ kind: Kind, _ message: String) {
         self.kind = kind
-        // One line, always: scripts grep stderr.
-        self.message = message.split(whereSeparator: \.isNewline).joined(separator: " ")
+        // One line, always: scripts grep stderr. Other control bytes (e.g. from a malformed
+        // file header) are escaped, so a terminal or a log never receives them raw.
+        self.message = AttnError.escapingControls(message.split(whereSeparator: \.isNewline).joined(separator: " "))
+    }
+
+    /// `text` with every control scalar (C0, DEL, C1) written as `\xNN` or `\u{NNNN}`.
+    static func escapingControls(_ text: String) -> String {
+        guard text.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else { return text }
+        var out = ""
+        for c in text.unicodeScalars {
+            if c.properties.generalCategory != .control { out.unicodeScalars.append(c); continue }
+            let hex = String(c.value, radix: 16)
+            out += c.value < 0x100 ? "\\x" + (hex.count < 2 ? "0" + hex : hex) : "\\u{\(hex)}"
+        }
+        return out
     }
 
     public static func usage(_ message: String) -> AttnError { AttnError(.usage, message) }

@@ -11,11 +11,15 @@ import Foundation
 /// |s·q_i·k_j| and on Σ_c s|q_ic k_jc|), T the number of key tiles and η the
 /// relative error of exp:
 ///
-///   δ_i  = γ_{d+2}·M_i + 6u·M_i·(1 + γ_{d+2})            (exponent error)
+///   g    = γ_{d+1} + c_s·(1 + γ_{d+1}),  c_s = Scale.relativeError(unitRoundoff: u)
+///   δ_i  = g·M_i + 6u·M_i·(1 + g)                        (exponent error)
 ///   ρ_i  = exp(2δ_i + 2.01·(T+1)·η + 4.01·T·u)           (weight ratio)
 ///   |Ô_ij − O_ij| ≤ 2·maxV·[(ρ_i − 1) + 2γ_{n_k+T+2} + n_k·2⁻¹²⁵] + u_out·maxV
+///                   + 2·(n_k + T + 4)·τ                   (underflow: τ = smallest subnormal)
 ///
-/// The leading factor 2 absorbs second-order terms (see the proof).
+/// The leading factor 2 absorbs second-order terms (see the proof). The last term covers
+/// subnormal values and products (the relative model fails there), and keeps the bound
+/// positive when 2·maxV·body underflows in Double (maxV near 1e-318).
 public enum ForwardErrorBound {
     /// Bound for `FastAttention.compute` in precision `T` (per head, per query row).
     public static func fast<T: KernelScalar>(q: Tensor<T>, k: Tensor<T>, v: Tensor<T>, scale: Scale,
@@ -23,6 +27,7 @@ public enum ForwardErrorBound {
                                              as: T.Type = T.self) -> [Double] {
         let tilesCount = (k.rows + tiles.keyTile - 1) / tiles.keyTile
         return rowBounds(q: q, k: k, v: v, scale: scale, u: T.unitRoundoff, eta: T.expRelativeError,
+                         underflowUnit: Double(T.leastNonzeroMagnitude),
                          keyTiles: tilesCount, outputRoundoff: T.unitRoundoff)
     }
 
@@ -30,15 +35,21 @@ public enum ForwardErrorBound {
     public static func reference<T: AttnScalar>(q: Tensor<T>, k: Tensor<T>, v: Tensor<T>, scale: Scale,
                                                 causal: Bool = false) -> [Double] {
         rowBounds(q: q, k: k, v: v, scale: scale, u: Double.unitRoundoff, eta: Double.expRelativeError,
+                  underflowUnit: Double.leastNonzeroMagnitude,
                   keyTiles: 1, outputRoundoff: 0)
     }
 
     static func rowBounds<T: AttnScalar>(q: Tensor<T>, k: Tensor<T>, v: Tensor<T>, scale: Scale,
-                                         u: Double, eta: Double, keyTiles: Int, outputRoundoff: Double) -> [Double] {
-        let s = scale.value(d: q.cols) * (1 + 2 * u)  // s rounded to the working precision, upward
+                                         u: Double, eta: Double, underflowUnit: Double, keyTiles: Int,
+                                         outputRoundoff: Double) -> [Double] {
+        let cs = Scale.relativeError(unitRoundoff: u)
+        let s = scale.value(d: q.cols) * (1 + 2 * u)  // ≥ the kernel's rounded scale and ≥ s* (|ŝ − s*| ≤ c_s·s*)
         func gamma(_ n: Int) -> Double { let x = Double(n) * u; return x < 1 ? x / (1 - x) : .infinity }
         var out = [Double](repeating: 0, count: q.heads * q.rows)
         let d = q.cols, nk = k.rows, T = Double(keyTiles)
+        // Each product, sum, rescale and the division may err by half a subnormal spacing in
+        // absolute terms; l ≥ 1, so dividing never enlarges them (proof §3, "Underflow").
+        let underflow = 2 * Double(nk + keyTiles + 4) * underflowUnit
         for h in 0..<q.heads {
             var kMax = 0.0, vMax = 0.0
             for j in 0..<nk {
@@ -52,11 +63,12 @@ public enum ForwardErrorBound {
                 var q2 = 0.0
                 for c in 0..<d { let x = Double(q[h, i, c]); q2 += x * x }
                 let M = s * q2.squareRoot() * (1 + 1e-15 * Double(d + 2)) * kMax
-                let gd = gamma(d + 2)
+                // Dot product of d terms (γ_d), product with ŝ (u), ŝ vs s* (c_s): ≤ g·M.
+                let gd = gamma(d + 1) + cs * (1 + gamma(d + 1))
                 let delta = gd * M + 6 * u * M * (1 + gd)
                 let rho = exp(2 * delta + 2.01 * (T + 1) * eta + 4.01 * T * u)
                 let body = (rho - 1) + 2 * gamma(nk + keyTiles + 2) + Double(nk) * 0x1p-125
-                out[h * q.rows + i] = 2 * vMax * body + outputRoundoff * vMax
+                out[h * q.rows + i] = 2 * vMax * body + outputRoundoff * vMax + underflow
             }
         }
         return out
