@@ -141,24 +141,28 @@ public struct Tensor<Scalar: AttnScalar>: Sendable, Equatable {
 /// Checks the shapes of an attention problem (CONVENTIONS.md, "Tensors").
 ///
 /// Q and K share d and the head count; V has as many rows as K.
-/// - Throws: `AttnError.usage` naming the mismatch, or NaN/Inf.
+/// - Throws: `AttnError.usage` with the parameter at fault (`.q`, `.k`, `.v`)
+///   for a mismatch, an empty dimension, or NaN/Inf.
 /// With `checkFinite: false` the O(size) NaN/Inf scan is skipped: only for
 /// inputs validated before (e.g. a KV cache checked as it was appended).
 @inlinable
 public func validateAttentionShapes<T: AttnScalar>(q: Tensor<T>, k: Tensor<T>, v: Tensor<T>,
                                                    checkFinite: Bool = true) throws {
-    guard q.heads == k.heads, k.heads == v.heads else {
-        throw AttnError.usage("shape mismatch: Q, K, V have \(q.heads), \(k.heads), \(v.heads) heads")
+    guard q.heads == k.heads else {
+        throw AttnError.usage(.k, "shape mismatch: Q has \(q.heads) heads but K has \(k.heads)")
+    }
+    guard k.heads == v.heads else {
+        throw AttnError.usage(.v, "shape mismatch: K has \(k.heads) heads but V has \(v.heads)")
     }
     guard q.cols == k.cols else {
-        throw AttnError.usage("shape mismatch: Q has d = \(q.cols) but K has d = \(k.cols)")
+        throw AttnError.usage(.k, "shape mismatch: Q has d = \(q.cols) but K has d = \(k.cols)")
     }
     guard v.rows == k.rows else {
-        throw AttnError.usage("shape mismatch: V has \(v.rows) rows but K has \(k.rows)")
+        throw AttnError.usage(.v, "shape mismatch: V has \(v.rows) rows but K has \(k.rows)")
     }
-    guard q.cols >= 1 else { throw AttnError.usage("shape: head dimension d must be at least 1") }
-    guard k.rows >= 1 else { throw AttnError.usage("shape: K must have at least one row") }
-    for (name, t) in [("Q", q), ("K", k), ("V", v)] where checkFinite && !t.isFinite {
-        throw AttnError.usage("\(name) contains NaN or Inf")
+    guard q.cols >= 1 else { throw AttnError.usage(.q, "shape: head dimension d must be at least 1") }
+    guard k.rows >= 1 else { throw AttnError.usage(.k, "shape: K must have at least one row") }
+    for (p, name, t) in [(Parameter.q, "Q", q), (.k, "K", k), (.v, "V", v)] where checkFinite && !t.isFinite {
+        throw AttnError.usage(p, "\(name) contains NaN or Inf")
     }
 }
