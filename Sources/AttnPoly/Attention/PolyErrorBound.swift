@@ -73,8 +73,7 @@ public enum PolyErrorBound {
         }
         let kMax = ScoreRadius.maxRowNorm(k, rows: nk, cols: d)
         let m = Double(10 * p.degree + 12 + nk + chunks) + PolyRank.rankAsDouble(d: d, degree: p.degree)
-        let mu = m * u
-        let gamma = mu < 1 ? (mu / (1 - mu)).nextUp.nextUp : .infinity
+        let gamma = Rounding.gamma(m, unitRoundoff: u)
         let scaleTerm = (CertifiedElementary.expUp(4.0004 * 0x1p-53 * p.radius) - 1) * maxV * (1 + 1e-15)
         // e^{R_i} ≤ e^R for every row (R_i ≤ R): one MPFR exp per head.
         let expR = CertifiedElementary.expUp(p.radius)
