@@ -34,7 +34,7 @@ let package = Package(
 
         // Floor 2: exact kernels, and the certified judge (independent of every kernel).
         .target(name: "AttnKernels", dependencies: ["AttnCore", "CLapack", "CVectorMath"]),
-        .target(name: "AttnCertified", dependencies: ["AttnCore", "CGMP", "CMPFR"]),
+        .target(name: "AttnCertified", dependencies: ["AttnCore", "CGMP", "CMPFR", "CLapack"]),
 
         // Floor 3: approximations and sparse kernels.
         .target(name: "AttnPoly", dependencies: ["AttnCore", "AttnKernels", "AttnCertified", "CLapack"]),

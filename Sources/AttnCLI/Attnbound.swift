@@ -16,6 +16,7 @@ public struct Attnbound: ParsableCommand {
             DemoCommand.self,
             AttentionCommand.self,
             VerifyCommand.self,
+            VerifyMergeCommand.self,
             VectorsCommand.self,
             PlanCommand.self,
             ApproxCommand.self,
