@@ -21,6 +21,7 @@ public struct Attnbound: ParsableCommand {
             ApproxCommand.self,
             MergeCommand.self,
             PlotCommand.self,
+            RegimeCommand.self,
             KVReplayCommand.self,
             LiteCommand.self,
             DbspCommand.self,
