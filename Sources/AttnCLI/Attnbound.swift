@@ -22,6 +22,7 @@ public struct Attnbound: ParsableCommand {
             ApproxCommand.self,
             MergeCommand.self,
             PlotCommand.self,
+            RegimeCommand.self,
             KVReplayCommand.self,
             LiteCommand.self,
             DbspCommand.self,

@@ -30,6 +30,23 @@ public enum Sidecar {
         ])
     }
 
+    /// The sidecar of a `regime` CSV: version, argv, input files, parameters, machine, summary.
+    static func regime(version: String, argv: [String], csv: String, inputs: [(String, String)],
+                       parameters: JSONValue, summary: JSONValue) -> JSONValue {
+        .object([
+            ("tool", "attnbound regime"),
+            ("version", .string(version)),
+            ("argv", .array(argv.map { .string($0) })),
+            ("csv", .string(csv)),
+            ("inputs", .object(inputs.map { ($0.0, .string($0.1)) })),
+            ("parameters", parameters),
+            ("seed", .null),  // no random input: the numbers depend on the files alone
+            ("started_utc", .string(utc(Date()))),
+            ("machine", machine()),
+            ("summary", summary),
+        ])
+    }
+
     /// ISO 8601 UTC, second resolution.
     static func utc(_ date: Date) -> String {
         let f = ISO8601DateFormatter()
