@@ -1,6 +1,6 @@
 /// The one error type every attnbound library function throws.
 ///
-/// Its `kind` fixes the CLI exit code (CONVENTIONS.md): `usage` → 2,
+/// Its `kind` fixes the CLI exit code (AttnKit.docc/Conventions.md): `usage` → 2,
 /// `checkFailed` → 1, `infeasible` → 3. The message is one line and names the
 /// file or flag at fault.
 public struct AttnError: Error, CustomStringConvertible, Equatable, Sendable {
@@ -26,7 +26,7 @@ public struct AttnError: Error, CustomStringConvertible, Equatable, Sendable {
     public static func infeasible(_ message: String) -> AttnError { AttnError(.infeasible, message) }
     public static func checkFailed(_ message: String) -> AttnError { AttnError(.checkFailed, message) }
 
-    /// The process exit code for this error (CONVENTIONS.md, "Exit codes").
+    /// The process exit code for this error (AttnKit.docc/Conventions.md, "Exit codes").
     public var exitCode: Int32 {
         switch kind {
         case .usage: 2
