@@ -18,5 +18,7 @@ if [[ ! -s "$tmp" ]]; then
 fi
 # Replace main.swift only when the example changed, so an unchanged example is not recompiled.
 if cmp -s "$tmp" "$main"; then rm -f "$tmp"; else mv "$tmp" "$main"; fi
+# SwiftPM caches a dependency's file list: re-plan (cheap) so files added to attnbound are seen.
+touch "$consumer/Package.swift"
 swift build --package-path "$consumer" --quiet
 "$(swift build --package-path "$consumer" --show-bin-path)/Consumer"
