@@ -42,6 +42,9 @@ public struct TieredVerificationReport: Sendable, Equatable {
     /// Entries that certifiably fail the tolerance, and entries left undecided.
     public var failing: Int
     public var undecided: Int
+    /// The BLAS library and core (OpenBLAS's own report).
+    public static var blas: String { BLASAssumptions.description }
+
     /// Rows decided by the float engine, by GMP/MPFR, and rows left undecided.
     public var rowsFloat: Int
     public var rowsExact: Int
@@ -111,7 +114,7 @@ public enum TieredVerification {
         let totalRows = flatHeads.count * nq
         var tally = Tally(headsQ: shape.headsQ)
         var pending: [(head: Int, row: Int)] = []
-        if options.engine == .exact {
+        if options.engine == .exact || (options.engine == .auto && !BLASAssumptions.hold) {
             pending = flatHeads.flatMap { f in (0..<nq).map { (f, $0) } }
         } else {
             let rows = try floatPass(q: q, k: k, v: v, candidate: candidate, scale: scale, causal: causal,
@@ -147,6 +150,11 @@ public enum TieredVerification {
     static func floatPass(q: Tensor<Double>, k: Tensor<Double>, v: Tensor<Double>, candidate: Tensor<Double>,
                           scale: Scale, causal: Bool, heads: [Int], options: VerifyOptions,
                           progress: (@Sendable (Int, Int) -> Void)?) throws -> [RowVerdict] {
+        guard BLASAssumptions.hold else {      // §0 violated: the float engine decides nothing
+            return heads.flatMap { f in (0..<q.rows).map { i in
+                var r = RowVerdict(head: f, row: i); r.undecided = v.cols; r.maxError = .infinity; r.maxRel = .infinity; return r
+            } }
+        }
         let engine = try FloatAttentionEngine(q: q, k: k, v: v, scale: scale, causal: causal)
         let (nq, dv) = (engine.shape.nq, engine.shape.dv)
         let block = engine.rowsPerBlock

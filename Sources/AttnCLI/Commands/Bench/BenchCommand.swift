@@ -9,6 +9,7 @@ struct BenchCommand: ParsableCommand {
         subcommands: [
             BenchExactCommand.self,
             BenchCertifiedCommand.self,
+            BenchVerifyCommand.self,
             BenchPolyCommand.self,
             BenchPagedCommand.self,
             BenchSparseCommand.self,
