@@ -30,6 +30,8 @@ ROWS=(
 "certified | certified enclosure width (weight spread, MPFR route) | Sources/AttnCertified/RowEnclosure.swift | spread\[j\] = sp$ | spread[j] = sp / 2 | CertifiedAttentionTests|CertifiedIntervalTests|KernelsVsCertifiedTests|IndependentEnclosureTests"
 "poly | PolyErrorBound a-priori bound | Sources/AttnPoly/Attention/PolyErrorBound.swift | rows\[i\] = \(approximation \+ rounding \+ scaleTerm\) \* \(1 \+ 1e-15\) | rows[i] = (approximation + rounding + scaleTerm) * 0.5 | AprioriBoundTests|PolyTightnessTests"
 "paged | SparseBound (paged a-posteriori) | Sources/AttnPaged/SparseBound.swift | let total = \(meas \+ eD\[c\] \+ trunc\) \* \(1 \+ 8 \* u\) | let total = (meas + eD[c] + trunc) * 0.5 | SparseBoundTests|PagedTightnessTests"
+"float-e | float engine enclosure radius e (FloatAttentionEngine.entryBound) | Sources/AttnCertified/FloatEnclosure.swift | ^.*// mutation-check: float-e$ |        return e.isFinite ? e * 0.5 : .infinity | FloatEnclosureTests|TieredVerificationTests|TorchShapesCLITests"
+"float-exp | FloatExp relative error bound ε | Sources/AttnCertified/FloatExp.swift | ^.*// mutation-check: float-exp$ |    package static let relativeErrorBound = 27 * 0x1p-53 | FloatExpTests"
 )
 
 declare -A BACKUP=()

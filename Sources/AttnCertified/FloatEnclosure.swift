@@ -177,6 +177,6 @@ package final class FloatAttentionEngine: @unchecked Sendable {  // immutable on
         let t4 = D.mul(u1, abs(o))
         let absTerm = D.mul(Double(shape.nk) * 0x1p-990, D.add(R, 1))
         let e = D.add(D.add(D.add(t1, t3), t4), absTerm)
-        return e.isFinite ? e : .infinity
+        return e.isFinite ? e : .infinity  // mutation-check: float-e
     }
 }

@@ -16,7 +16,7 @@ package enum FloatExp {
 
     /// ε = 54·2⁻⁵³: Horner rounding γ₂₆·e^{2ρ} ≤ 52.4u, Taylor remainder ≤ 0.09u,
     /// rounded coefficients ≤ 0.02u, reduction error e^{0.75u} (§3 of the proof).
-    package static let relativeErrorBound = 54 * 0x1p-53
+    package static let relativeErrorBound = 54 * 0x1p-53  // mutation-check: float-exp
 
     // ln 2 = C1 + C2 + C3: C1 = ⌊ln2·2³²⌋/2³², C2 = fl(ln2 − C1), |C3| < 2⁻⁸⁵ (checked with MPFR in the test).
     package static let c1 = 0x1.62e42feep-1

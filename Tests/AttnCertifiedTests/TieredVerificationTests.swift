@@ -115,3 +115,42 @@ struct TieredVerificationTests {
         }
     }
 }
+
+extension TieredVerificationTests {
+    /// A float32 attention computed the plain way (scores, max, exp, sum, divide), as a PyTorch SDPA would.
+    static func float32Attention(_ q: Tensor<Double>, _ k: Tensor<Double>, _ v: Tensor<Double>) -> Tensor<Double> {
+        let (h, n, m, d, dv) = (q.heads, q.rows, k.rows, q.cols, v.cols)
+        var o = Tensor<Double>(heads: h, rows: n, cols: dv, logicalRank: 3)
+        let s = Float(1 / Double(d).squareRoot())
+        for f in 0..<h { for i in 0..<n {
+            var w = [Float](repeating: 0, count: m)
+            for j in 0..<m { var t: Float = 0; for c in 0..<d { t += Float(q[f, i, c]) * Float(k[f, j, c]) }; w[j] = t * s }
+            let mx = w.max()!
+            var l: Float = 0
+            for j in 0..<m { w[j] = Foundation.exp(w[j] - mx); l += w[j] }
+            for c in 0..<dv { var acc: Float = 0; for j in 0..<m { acc += w[j] * Float(v[f, j, c]) }; o[f, i, c] = Double(acc / l) }
+        } }
+        return o
+    }
+
+    @Test("tightness: the float engine's certified bound is within 1% of the true max error (GMP) for float32 and float16 candidates")
+    func tightness() throws {
+        var g = Xoshiro256StarStar(seed: 5)
+        func t(_ r: Int, _ c: Int) -> Tensor<Double> {
+            Tensor(heads: 2, rows: r, cols: c, storage: (0..<2 * r * c).map { _ in Double(Float(g.uniform(-1.5, 1.5))) }, logicalRank: 3)
+        }
+        let (q, k, v) = (t(96, 64), t(128, 64), t(128, 32))
+        let f32 = Self.float32Attention(q, k, v)
+        var f16 = f32
+        for i in 0..<f16.count { f16[flat: i] = Double(Float16(f16[flat: i])) }
+        let c = Case(name: "tight", q: q, k: k, v: v)
+        for (name, cand) in [("float32", f32), ("float16", f16)] {
+            let float = try Self.run(c, cand, atol: 1, rtol: 0, engine: .float)
+            let exact = try Self.run(c, cand, atol: 1, rtol: 0, engine: .exact)
+            #expect(float.rowsFloat == 2 * 96, "\(name)")
+            #expect(float.maxErrorBound >= exact.maxErrorBound * (1 - 1e-12), "\(name)")
+            #expect(float.maxErrorBound <= 1.01 * exact.maxErrorBound, "\(name): \(float.maxErrorBound) vs \(exact.maxErrorBound)")
+        }
+    }
+}
+import Foundation
