@@ -1,4 +1,5 @@
 import AttnCore
+import AttnKernels
 import Foundation
 
 /// The JSON sidecar of a sweep CSV (CONVENTIONS.md): version, every
@@ -37,7 +38,8 @@ public enum Sidecar {
         return f.string(from: date)
     }
 
-    /// Host, OS, CPU model and count, memory: enough to tell two machines apart.
+    /// Host, OS, CPU model and count, memory, and the BLAS library, version and
+    /// core in use (`blas`): enough to tell two machines apart.
     public static func machine() -> JSONValue {
         let info = ProcessInfo.processInfo
         var cpu = "unknown"
@@ -60,6 +62,7 @@ public enum Sidecar {
             ("cpu", .string(cpu)),
             ("cpus", .int(info.activeProcessorCount)),
             ("memory_bytes", .int(Int(clamping: info.physicalMemory))),
+            ("blas", BLASInfo.current.json),
         ])
     }
 }

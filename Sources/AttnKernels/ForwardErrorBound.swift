@@ -17,7 +17,23 @@ import Foundation
 ///
 /// The leading factor 2 absorbs second-order terms (see the proof).
 public enum ForwardErrorBound {
-    /// Bound for `FastAttention.compute` in precision `T` (per head, per query row).
+    /// Bound for `FastAttention.compute` (the fused kernel) in precision `T`, per
+    /// head and query row: the tiled bound with T = its 256-key tiles, plus, when
+    /// split-K cuts the keys into P ranges, P partial tiles and P merge rescales.
+    /// Proof: Proofs/online-softmax-error.md; tests: `FastVsReferenceTests`,
+    /// `KernelsVsCertifiedTests`.
+    public static func fastAttention<T: KernelScalar>(q: Tensor<T>, k: Tensor<T>, v: Tensor<T>, scale: Scale,
+                                                      causal: Bool = false, tiles: TileSizes = .default,
+                                                      as: T.Type = T.self) -> [Double] {
+        let splits = FastAttention.keySplits(queries: q.rows, keys: k.rows, heads: q.heads, tiles: tiles)
+        let keyTiles = (k.rows + FastAttention.keyTile - 1) / FastAttention.keyTile + (splits > 1 ? 2 * splits : 0)
+        return rowBounds(q: q, k: k, v: v, scale: scale, u: T.unitRoundoff, eta: T.expRelativeError,
+                         keyTiles: keyTiles, outputRoundoff: T.unitRoundoff)
+    }
+
+    /// Bound for a tiled online-softmax kernel with key tiles of `tiles.keyTile`
+    /// keys in precision `T` (per head, per query row): the block-sparse and
+    /// paged kernels (`OnlineSoftmaxAccumulator`).
     public static func fast<T: KernelScalar>(q: Tensor<T>, k: Tensor<T>, v: Tensor<T>, scale: Scale,
                                              causal: Bool = false, tiles: TileSizes = .default,
                                              as: T.Type = T.self) -> [Double] {

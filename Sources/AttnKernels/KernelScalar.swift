@@ -24,6 +24,9 @@ public protocol KernelScalar: AttnScalar {
 
     /// max of `x[0..<count]` (−∞ when empty).
     static func maximum(_ x: UnsafePointer<Self>, count: Int) -> Self
+
+    /// Runs one job of the fused exact kernel in this precision (Sources/CVectorMath/fused_attention.c).
+    static func fusedAttention(_ job: UnsafePointer<attnbound_fused_job>)
 }
 
 extension Float: KernelScalar {
@@ -54,6 +57,8 @@ extension Float: KernelScalar {
     public static func maximum(_ x: UnsafePointer<Float>, count: Int) -> Float {
         attnbound_max_f32(x, count)
     }
+
+    public static func fusedAttention(_ job: UnsafePointer<attnbound_fused_job>) { attnbound_fused_f32(job) }
 }
 
 extension Double: KernelScalar {
@@ -88,4 +93,6 @@ extension Double: KernelScalar {
         for i in 0..<count where x[i] > m { m = x[i] }
         return m
     }
+
+    public static func fusedAttention(_ job: UnsafePointer<attnbound_fused_job>) { attnbound_fused_f64(job) }
 }
