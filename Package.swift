@@ -57,7 +57,7 @@ let package = Package(
 
         // Tests mirror Sources.
         .testTarget(name: "AttnCoreTests", dependencies: ["AttnCore", pbt]),
-        .testTarget(name: "AttnKernelsTests", dependencies: ["AttnCore", "AttnKernels", "AttnCertified", pbt]),
+        .testTarget(name: "AttnKernelsTests", dependencies: ["AttnCore", "AttnKernels", "AttnCertified", "CVectorMath", pbt]),
         .testTarget(name: "AttnCertifiedTests", dependencies: ["AttnCore", "AttnCertified", pbt]),
         .testTarget(name: "AttnPolyTests",
                     dependencies: ["AttnCore", "AttnKernels", "AttnCertified", "AttnPoly", pbt]),

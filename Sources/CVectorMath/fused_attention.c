@@ -195,3 +195,13 @@ void attnbound_fused_f64(const attnbound_fused_job *job) {
     default: fused_f64_base(job); return;
     }
 }
+
+float attnbound_fused_exp_f32(int isa, float *x, ptrdiff_t n) {
+    switch (attnbound_fused_isa(isa)) {
+#if HAVE_X86_CLONES
+    case ATTNBOUND_ISA_AVX512: return expsum_any_f32_avx512(x, n);
+    case ATTNBOUND_ISA_AVX2: return expsum_any_f32_avx2(x, n);
+#endif
+    default: return expsum_any_f32_base(x, n);
+    }
+}

@@ -38,6 +38,10 @@ int attnbound_fused_isa(int requested);
 void attnbound_fused_f32(const attnbound_fused_job *job);
 void attnbound_fused_f64(const attnbound_fused_job *job);
 
+/// The Float32 exp of the copy `isa` runs: x[i] ← exp(x[i]) for x[i] ≤ 0 (−∞ gives 0); returns the sum.
+/// For the tests of its relative error (FastVsReferenceTests.vectorExpFloatUlps).
+float attnbound_fused_exp_f32(int isa, float *x, ptrdiff_t n);
+
 /// Keys per tile (the T of the error bound counts tiles of this many keys).
 enum { ATTNBOUND_FUSED_KEY_TILE = 256 };
 
