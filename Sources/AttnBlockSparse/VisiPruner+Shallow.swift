@@ -22,7 +22,7 @@ extension VisiPruner {
                                                 threads: Int? = nil) throws -> (output: Tensor<T>, flops: AttentionFlops) {
         try validateAttentionShapes(q: q, k: k, v: v)
         try checkTypes(q, k, types)
-        if let sink { guard (0..<k.rows).contains(sink) else { throw AttnError.usage("--sink \(sink) is outside 0..<\(k.rows)") } }
+        if let sink { guard (0..<k.rows).contains(sink) else { throw AttnError.usage(.sink, "\(sink) is outside 0..<\(k.rows)") } }
         let (H, n, dv) = (q.heads, k.rows, v.cols)
         let wide = 2 * dv + 1
         var aug = Tensor<T>(heads: H, rows: n, cols: wide)

@@ -40,7 +40,7 @@ public struct Attnbound: ParsableCommand {
             try command.run()
             return 0
         } catch let error as AttnError {
-            printError(error.message)
+            printError(error.cliMessage)
             return error.exitCode
         } catch let code as ExitCode {
             return code.rawValue

@@ -63,7 +63,7 @@ public enum CertifiedAttention {
         throws -> CertifiedAttentionOutput {
         try validateAttentionShapes(q: q, k: k, v: v)
         guard precisionRange.contains(precision) else {
-            throw AttnError.usage("--precision: \(precision) bits is outside \(precisionRange.lowerBound)...\(precisionRange.upperBound)")
+            throw AttnError.usage(.precision, "\(precision) bits is outside \(precisionRange.lowerBound)...\(precisionRange.upperBound)")
         }
         if causal { try CausalMask.validate(queries: q.rows, keys: k.rows) }
         let (scoreCount, o1) = q.heads.multipliedReportingOverflow(by: q.rows)

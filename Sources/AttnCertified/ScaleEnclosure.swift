@@ -32,7 +32,7 @@ final class ScaleEnclosure: @unchecked Sendable {
             if r * r == d { rational = GMPRational(1, r) }
         case .decimal(let text):
             guard let q = GMPRational(decimal: text), q.sign > 0 else {
-                throw AttnError.usage("--scale: '\(text)' is not a positive decimal number")
+                throw AttnError.usage(.scale, "'\(text)' is not a positive decimal number")
             }
             rational = q
         }

@@ -23,10 +23,10 @@ public enum Scale: Sendable, Hashable, CustomStringConvertible {
         case "standard": self = .standard
         default:
             guard Scale.isPlainDecimal(t), let x = Double(t) else {
-                throw AttnError.usage("--scale: '\(text)' is not paper, standard or a positive decimal number")
+                throw AttnError.usage(.scale, "'\(text)' is not paper, standard or a positive decimal number")
             }
             guard x.isFinite, x > 0 else {
-                throw AttnError.usage("--scale: \(text) must be positive and finite")
+                throw AttnError.usage(.scale, "\(text) must be positive and finite")
             }
             self = .decimal(t)
         }

@@ -51,7 +51,7 @@ public enum ReferenceAttention {
         let (bytes, o3) = b.multipliedReportingOverflow(by: MemoryLayout<Double>.size)
         let limit = ProcessInfo.processInfo.physicalMemory / 2
         if o1 || o2 || o3 || UInt64(bytes) > limit {
-            throw AttnError.infeasible("reference kernel needs \(heads)·\(nq)·\(nk) Float64 weights, beyond half the memory (\(limit >> 20) MiB); use --kernel fast")
+            throw AttnError.infeasible(.kernel, "the reference kernel stores \(heads)·\(nq)·\(nk) Float64 weights, beyond half the memory (\(limit >> 20) MiB); the fast kernel streams them")
         }
     }
 

@@ -85,8 +85,8 @@ public enum Approximation {
         let (nq, nk, d, dv) = (q.rows, k.rows, q.cols, v.cols)
         let s = scale.value(d: d)
         switch o.request {
-        case .rank(let r): guard r >= 1 else { throw AttnError.usage("--rank \(r) must be ≥ 1") }
-        case .epsilon(let e): guard e > 0, e.isFinite else { throw AttnError.usage("--eps \(e) must be positive and finite") }
+        case .rank(let r): guard r >= 1 else { throw AttnError.usage(.rank, "\(r) must be ≥ 1") }
+        case .epsilon(let e): guard e > 0, e.isFinite else { throw AttnError.usage(.epsilon, "\(e) must be positive and finite") }
         }
         let measureEntries = nq * nk <= o.entryErrorLimit
         var out = Tensor<Double>(heads: q.heads, rows: nq, cols: dv, logicalRank: q.logicalRank)

@@ -95,10 +95,10 @@ public struct PolyPlan: Sendable, Equatable {
     /// - Throws: `AttnError.usage` for bad arguments; `.infeasible` if no certified degree exists.
     public static func make(n: Int, d: Int, valueCols dv: Int? = nil, entryBound B: Double, scale: Scale,
                             epsilon: Double, family: ExpFamily = .chebyshev, model: CostModel = CostModel()) throws -> PolyPlan {
-        guard n >= 1 else { throw AttnError.usage("--n \(n) must be ≥ 1") }
-        guard d >= 1 else { throw AttnError.usage("--d \(d) must be ≥ 1") }
+        guard n >= 1 else { throw AttnError.usage(.n, "\(n) must be ≥ 1") }
+        guard d >= 1 else { throw AttnError.usage(.d, "\(d) must be ≥ 1") }
         guard B.isFinite, B >= 0 else { throw AttnError.usage("--B \(B) must be finite and ≥ 0") }
-        guard epsilon.isFinite, epsilon > 0 else { throw AttnError.usage("--eps \(epsilon) must be positive and finite") }
+        guard epsilon.isFinite, epsilon > 0 else { throw AttnError.usage(.epsilon, "\(epsilon) must be positive and finite") }
         let dv = dv ?? d
         let s = scale.value(d: d)
         let R = ScoreRadius.fromEntryBound(B, d: d, scale: s)

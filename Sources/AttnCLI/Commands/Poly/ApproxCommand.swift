@@ -64,7 +64,7 @@ struct ApproxCommand: ParsableCommand {
         let measure = errorRows.flatMap(ErrorRows.init(parsing:)) ?? .automatic(queries: q.rows, keys: k.rows)
         let (err, measuredRows) = try MeasuredError.maxAbsError(approximation: res.output, q: q, k: k, v: v,
                                                                 scale: inputs.scale, rows: measure, seed: seed)
-        try Npy.write(res.output, to: out)
+        try Npy.write(res.output.withLeadingAxes(of: q), to: out)
         let ranks = res.heads.map(\.rank), degrees = res.heads.compactMap(\.degree)
         if json {
             var kv: [(String, JSONValue)] = [
