@@ -27,7 +27,7 @@ public enum FastAttention {
         let rows = tiles.balanced(queries: nq, heads: heads).queryTile
         let jobs = heads * ((nq + rows - 1) / rows)
         guard jobs < 8, nk >= 4096 else { return 1 }
-        return min(nk / 2048, max(1, 16 / max(1, jobs)))
+        return min(nk / 2048, max(1, 16 / max(1, jobs)))  // ≤ ⌈n_k/256⌉/8: every range has whole tiles
     }
 
     /// - Parameters:
@@ -59,7 +59,21 @@ public enum FastAttention {
         let s = scale.value(d: d)
         // Partial softmaxes of the key ranges (split-K), merged below: [split][head][row].
         let partials = splits > 1 ? PartialSoftmax<T>(splits: splits, rows: heads * nq, valueCols: dv) : nil
+        // Kᵀ packed once per head in the layout of the kernel copy (jobs then never transpose K);
+        // key ranges start on 256-key tiles so that they index it.
+        let keyTiles = (nk + keyTile - 1) / keyTile
+        let packedCount = attnbound_fused_packed_k_count(nk, d)
+        let packed = UnsafeSendablePointer(UnsafeMutablePointer<T>.allocate(capacity: heads * packedCount))
+        defer { packed.pointer.deallocate() }
         PinnedAttention.with(q: q, k: k, v: v, out: &out) { p in
+            let groups = min(keyTiles, 8)
+            Parallel.forEachJob(heads * groups, workers: min(workers, heads * groups)) { worker in
+                while let job = worker.next() {
+                    let h = job / groups, g = job % groups
+                    T.packKeys(isa: isa, k: p.k + h * nk * d, keys: nk, d: d, tiles: g * keyTiles / groups..<(g + 1) * keyTiles / groups,
+                               into: packed.pointer + h * packedCount)
+                }
+            }
             Parallel.forEachJob(jobs, workers: workers) { worker in
                 let scratch = UnsafeMutableRawPointer.allocate(byteCount: scratchBytes, alignment: 64)
                 defer { scratch.deallocate() }
@@ -84,8 +98,9 @@ public enum FastAttention {
                     cj.rows = rows
                     cj.d = d
                     cj.dv = dv
-                    cj.key_begin = split * nk / splits
-                    cj.key_end = (split + 1) * nk / splits
+                    cj.key_begin = split * keyTiles / splits * keyTile
+                    cj.key_end = min(nk, (split + 1) * keyTiles / splits * keyTile)
+                    cj.k_packed = UnsafeRawPointer(packed.pointer + h * packedCount)
                     cj.causal_offset = i0 + (nk - nq)
                     cj.scale = s
                     cj.causal = causal ? 1 : 0

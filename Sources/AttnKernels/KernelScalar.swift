@@ -27,6 +27,10 @@ public protocol KernelScalar: AttnScalar {
 
     /// Runs one job of the fused exact kernel in this precision (Sources/CVectorMath/fused_attention.c).
     static func fusedAttention(_ job: UnsafePointer<attnbound_fused_job>)
+
+    /// Packs key tiles `tiles` of one head's K (keys × d) as Kᵀ for the kernel copy `isa` (exact copies).
+    static func packKeys(isa: KernelISA, k: UnsafePointer<Self>, keys: Int, d: Int, tiles: Range<Int>,
+                         into out: UnsafeMutablePointer<Self>)
 }
 
 extension Float: KernelScalar {
@@ -59,6 +63,11 @@ extension Float: KernelScalar {
     }
 
     public static func fusedAttention(_ job: UnsafePointer<attnbound_fused_job>) { attnbound_fused_f32(job) }
+
+    public static func packKeys(isa: KernelISA, k: UnsafePointer<Float>, keys: Int, d: Int, tiles: Range<Int>,
+                                into out: UnsafeMutablePointer<Float>) {
+        attnbound_fused_pack_k_f32(isa.rawValue, k, keys, d, tiles.lowerBound, tiles.upperBound, out)
+    }
 }
 
 extension Double: KernelScalar {
@@ -95,4 +104,9 @@ extension Double: KernelScalar {
     }
 
     public static func fusedAttention(_ job: UnsafePointer<attnbound_fused_job>) { attnbound_fused_f64(job) }
+
+    public static func packKeys(isa: KernelISA, k: UnsafePointer<Double>, keys: Int, d: Int, tiles: Range<Int>,
+                                into out: UnsafeMutablePointer<Double>) {
+        attnbound_fused_pack_k_f64(isa.rawValue, k, keys, d, tiles.lowerBound, tiles.upperBound, out)
+    }
 }

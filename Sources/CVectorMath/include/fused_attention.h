@@ -21,6 +21,7 @@ typedef struct {
     void *out;
     void *part_max, *part_sum;
     void *scratch;           ///< attnbound_fused_scratch_bytes(...) bytes, any alignment
+    const void *k_packed;    ///< Kᵀ of the head from attnbound_fused_pack_k (same isa), or NULL: packed per tile
     ptrdiff_t rows, d, dv;
     ptrdiff_t key_begin, key_end;
     ptrdiff_t causal_offset;
@@ -28,6 +29,17 @@ typedef struct {
     int causal;
     int isa;                 ///< ATTNBOUND_ISA_*; AUTO (0) honours ATTNBOUND_KERNEL_ISA=baseline|avx2|avx512
 } attnbound_fused_job;
+
+/// Elements of Kᵀ packed for one head (⌈n_k/256⌉ tiles of 256 × d).
+size_t attnbound_fused_packed_k_count(ptrdiff_t nk, ptrdiff_t d);
+
+/// Packs tiles [tile_begin, tile_end) of one head's K (n_k × d, row-major) into `out`
+/// (attnbound_fused_packed_k_count elements) in the layout of the copy `isa` runs. With
+/// key_begin a multiple of 256, jobs then read Kᵀ instead of transposing it each time.
+void attnbound_fused_pack_k_f32(int isa, const float *k, ptrdiff_t nk, ptrdiff_t d, ptrdiff_t tile_begin,
+                                ptrdiff_t tile_end, float *out);
+void attnbound_fused_pack_k_f64(int isa, const double *k, ptrdiff_t nk, ptrdiff_t d, ptrdiff_t tile_begin,
+                                ptrdiff_t tile_end, double *out);
 
 /// Scratch bytes for jobs of up to `max_rows` rows (Float32: elem = 4, Float64: elem = 8).
 size_t attnbound_fused_scratch_bytes(ptrdiff_t max_rows, ptrdiff_t d, ptrdiff_t dv, int elem);
