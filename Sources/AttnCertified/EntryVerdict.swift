@@ -1,6 +1,6 @@
 /// The verdict on one candidate entry c given an enclosure lo ≤ truth ≤ hi
 /// (Proofs/float-certified-engine.md, §6), with PyTorch's tolerance
-/// `|c − truth| ≤ atol + rtol·|truth|` (CONVENTIONS.md, "Options").
+/// `|c − truth| ≤ atol + rtol·|truth|` (AttnKit.docc/Conventions.md, "Options").
 ///
 /// - certified pass: max over the enclosure of |c − t| ≤ atol + rtol·min|t|;
 /// - certified fail: min over the enclosure of |c − t| > atol + rtol·max|t|;

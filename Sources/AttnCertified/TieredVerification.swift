@@ -243,7 +243,7 @@ struct Tally {
 }
 
 extension TieredVerificationReport {
-    /// The report's own fields as JSON (CONVENTIONS.md: `_bound` keys are certified bounds).
+    /// The report's own fields as JSON (AttnKit.docc/Conventions.md: `_bound` keys are certified bounds).
     public var jsonFields: [(String, JSONValue)] {
         let pct = { (k: Int) -> JSONValue in .double(entries == 0 ? 0 : 100 * Double(k) / Double(entries)) }
         return [
