@@ -24,6 +24,7 @@ struct BenchVerifyCommand: ParsableCommand {
     }
 
     func run() throws {
+        options.printBLAS()
         var rng = Xoshiro256StarStar(seed: 42)
         func t() -> Tensor<Float> { InputDistribution.gaussian.sample(heads: heads, rows: n, cols: d, bound: 1, using: &rng) }
         let (q, k, v) = (t(), t(), t())
@@ -48,12 +49,11 @@ struct BenchVerifyCommand: ParsableCommand {
         let r = report!
         if options.json {
             print(JSONValue.object([
-                ("n", .int(n)), ("d", .int(d)), ("heads", .int(heads)), ("blas", .string(TieredVerificationReport.blas)),
+                ("n", .int(n)), ("d", .int(d)), ("heads", .int(heads)), ("blas", BLASInfo.current.json),
                 ("fast_float64_seconds", .double(ty)), ("verify_seconds", .double(tw)), ("ratio", .double(tw / ty)),
                 ("max_error_bound", .double(r.maxErrorBound)), ("rows_float", .int(r.rowsFloat)), ("rows_exact", .int(r.rowsExact)),
             ]).serialized())
         } else {
-            print("BLAS: \(TieredVerificationReport.blas)")
             print("n \(n), d \(d), \(heads) heads, float32 candidate from the fast float32 kernel; medians of \(options.runs) interleaved runs")
             print(String(format: "fast Float64 kernel %.3f s, whole verify (read + certify) %.3f s: ratio %.2f× (target ≤ 5×)", ty, tw, tw / ty))
             print("certified max error \(formatBound(r.maxErrorBound)); rows: \(r.rowsFloat) float engine, \(r.rowsExact) GMP/MPFR, \(r.rowsUndecided) undecided")
