@@ -23,7 +23,7 @@ import Testing
     ]
 
     /// max over entries of |out − mid| / bound_row, and checks out ± bound ⊇ enclosure.
-    static func ratio<T: AttnScalar>(_ out: Tensor<T>, bounds: [Double], _ r: CertifiedAttentionOutput,
+    static func ratio<T: AttnScalar>(_ out: Tensor<T>, bounds: RowBounds, _ r: CertifiedAttentionOutput,
                                      _ c: AdversarialCase, _ tracked: TrackedBound) -> Double {
         var worst = 0.0
         for h in 0..<out.heads { for i in 0..<out.rows { for col in 0..<out.cols {
@@ -49,8 +49,8 @@ import Testing
                 x = ratio(out, bounds: ForwardErrorBound.reference(q: q, k: k, v: v, scale: c.scale, causal: c.causal), r, c, tracked)
             } else {
                 let out = try FastAttention.compute(q: q, k: k, v: v, scale: c.scale, causal: c.causal, tiles: tiles)
-                x = ratio(out, bounds: ForwardErrorBound.fast(q: q, k: k, v: v, scale: c.scale, causal: c.causal,
-                                                              tiles: tiles, as: T.self), r, c, tracked)
+                x = ratio(out, bounds: ForwardErrorBound.fastAttention(q: q, k: k, v: v, scale: c.scale, causal: c.causal,
+                                                                       tiles: tiles, as: T.self), r, c, tracked)
             }
             print("tightness \(tracked.rawValue) \(c.regime.rawValue) seed \(c.seed): \(x)")
             worst = Swift.max(worst, x)
