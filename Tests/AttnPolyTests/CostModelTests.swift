@@ -21,11 +21,11 @@ struct CostModelTests {
     }
 
     /// The exact kernel's working memory is counted at the tiles the kernel uses
-    /// (`TileSizes.default`, 256 × 1024 since the tile tuning), not at a copy of them.
+    /// (`TileSizes.default`, 128 × 256 since the fused kernel), not at a copy of them.
     @Test func exactMemoryFollowsKernelTiles() {
         let m = CostModel()
         let t = TileSizes.default
-        #expect(t == TileSizes(queryTile: 256, keyTile: 1024))
+        #expect(t == TileSizes(queryTile: 128, keyTile: 256))
         for dv in [1, 4, 64, 128] {
             let perWorker = 8 * Double(t.queryTile * t.keyTile + t.queryTile * dv + 2 * t.queryTile)
             #expect(m.exactTiledMemory(valueCols: dv, workers: 1) == perWorker)
