@@ -126,8 +126,8 @@ public enum CertifiedAttention {
             for r in all {
                 let h = r.job / blocksPerHead, i0 = (r.job % blocksPerHead) * block
                 let start = lower.offset(head: h, row: i0)
-                lower.storage.replaceSubrange(start..<start + r.lo.count, with: r.lo)
-                upper.storage.replaceSubrange(start..<start + r.hi.count, with: r.hi)
+                for (o, x) in r.lo.enumerated() { lower[flat: start + o] = x }
+                for (o, x) in r.hi.enumerated() { upper[flat: start + o] = x }
                 widest = max(widest, r.width)
             }
         }

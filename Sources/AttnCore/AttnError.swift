@@ -1,7 +1,7 @@
 /// The one error type every attnbound library function throws.
 ///
 /// It is typed for callers: `kind` says what went wrong (and fixes the CLI exit
-/// code, CONVENTIONS.md: `usage` → 2, `checkFailed` → 1, `infeasible` → 3), and
+/// code, AttnKit.docc/Conventions.md: `usage` → 2, `checkFailed` → 1, `infeasible` → 3), and
 /// `parameter`, when one argument is at fault, names it by its Swift name.
 /// The message is one line in plain words and names no command-line flag: the
 /// CLI maps `parameter` to its flag (`AttnCLI.flagName(for:)`).
@@ -53,7 +53,7 @@ public struct AttnError: Error, CustomStringConvertible, Equatable, Sendable {
         AttnError(.infeasible, message, parameter: parameter)
     }
 
-    /// The process exit code for this error (CONVENTIONS.md, "Exit codes").
+    /// The process exit code for this error (AttnKit.docc/Conventions.md, "Exit codes").
     public var exitCode: Int32 {
         switch kind {
         case .usage: 2
@@ -75,7 +75,7 @@ public struct AttnError: Error, CustomStringConvertible, Equatable, Sendable {
 /// spelling once (the CLI to its flags); cases are added as functions gain
 /// arguments that can be wrong.
 public enum Parameter: String, Sendable, Hashable, CaseIterable {
-    // Attention inputs (CONVENTIONS.md, "Tensors", "Scale").
+    // Attention inputs (AttnKit.docc/Conventions.md, "Tensors", "Scale").
     case q, k, v, scale, causal
     /// The working precision (bits of the certified reference).
     case precision

@@ -15,7 +15,7 @@ public enum Scale: Sendable, Hashable, CustomStringConvertible {
     /// Parses `paper`, `standard` or a positive finite decimal.
     ///
     /// - Throws: `AttnError.usage` for zero, negative, NaN, infinite or
-    ///   unparseable values (CONVENTIONS.md).
+    ///   unparseable values (AttnKit.docc/Conventions.md).
     public init(parsing text: String) throws {
         let t = text.trimmingCharacters(in: .whitespaces)
         switch t.lowercased() {

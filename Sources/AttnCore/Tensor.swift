@@ -36,8 +36,14 @@ public struct Tensor<Scalar: AttnScalar>: Sendable, Equatable {
     public let batch: Int
     /// Heads per batch entry: `heads / batch` (kept separately so that a zero batch keeps its shape).
     public let headsPerBatch: Int
-    /// Row-major storage, `heads·rows·cols` elements.
-    public var storage: [Scalar]
+    /// Row-major storage, always exactly `heads·rows·cols` elements.
+    ///
+    /// Read-only: kernels hand this buffer to BLAS with the shape's strides, so a
+    /// caller must not be able to shrink it. Write elements with `self[h, i, j]`,
+    /// `self[flat:]` or `withUnsafeMutableBufferPointer`, none of which can
+    /// change the count.
+    @inlinable public var storage: [Scalar] { _storage }
+    @usableFromInline var _storage: [Scalar]
 
     /// - Precondition: `storage.count == heads·rows·cols`, all dimensions ≥ 0,
     ///   and for rank 4, `heads == batch · headsPerBatch`.
@@ -50,7 +56,7 @@ public struct Tensor<Scalar: AttnScalar>: Sendable, Equatable {
         self.heads = heads
         self.rows = rows
         self.cols = cols
-        self.storage = storage
+        self._storage = storage
         self.batch = batch
         self.headsPerBatch = hpb
         self.logicalRank = logicalRank ?? (batch != 1 ? 4 : heads == 1 ? 2 : 3)
@@ -88,11 +94,25 @@ public struct Tensor<Scalar: AttnScalar>: Sendable, Equatable {
                       logicalRank: max(like.logicalRank, 2), batch: like.batch, headsPerBatch: like.headsPerBatch)
     }
 
-    public var count: Int { storage.count }
+    public var count: Int { _storage.count }
 
     @inlinable public subscript(h: Int, i: Int, j: Int) -> Scalar {
-        get { storage[(h * rows + i) * cols + j] }
-        set { storage[(h * rows + i) * cols + j] = newValue }
+        get { _storage[(h * rows + i) * cols + j] }
+        set { _storage[(h * rows + i) * cols + j] = newValue }
+    }
+
+    /// Element `index` of `storage` (row-major order).
+    @inlinable public subscript(flat index: Int) -> Scalar {
+        get { _storage[index] }
+        set { _storage[index] = newValue }
+    }
+
+    /// Runs `body` on the mutable row-major buffer (`count` elements; the
+    /// buffer itself cannot be replaced, so the shape stays true).
+    @inlinable public mutating func withUnsafeMutableBufferPointer<R>(
+        _ body: (UnsafeMutableBufferPointer<Scalar>) throws -> R
+    ) rethrows -> R {
+        try _storage.withUnsafeMutableBufferPointer { try body($0) }
     }
 
     /// Offset of row `i` of head `h` in `storage`.
@@ -138,7 +158,7 @@ public struct Tensor<Scalar: AttnScalar>: Sendable, Equatable {
     }
 }
 
-/// Checks the shapes of an attention problem (CONVENTIONS.md, "Tensors").
+/// Checks the shapes of an attention problem (AttnKit.docc/Conventions.md, "Tensors").
 ///
 /// Q and K share d and the head count; V has as many rows as K.
 /// - Throws: `AttnError.usage` with the parameter at fault (`.q`, `.k`, `.v`)
@@ -148,6 +168,10 @@ public struct Tensor<Scalar: AttnScalar>: Sendable, Equatable {
 @inlinable
 public func validateAttentionShapes<T: AttnScalar>(q: Tensor<T>, k: Tensor<T>, v: Tensor<T>,
                                                    checkFinite: Bool = true) throws {
+    for (p, name, t) in [(Parameter.q, "Q", q), (.k, "K", k), (.v, "V", v)]
+    where t.storage.count != t.heads * t.rows * t.cols {
+        throw AttnError.usage(p, "\(name) holds \(t.storage.count) elements, not \(t.heads)·\(t.rows)·\(t.cols)")
+    }
     guard q.heads == k.heads else {
         throw AttnError.usage(.k, "shape mismatch: Q has \(q.heads) heads but K has \(k.heads)")
     }

@@ -1,3 +1,4 @@
+import AttnCore
 import Foundation
 
 /// Attention of one query over a set of tokens, recomputed in Double, with a
@@ -20,7 +21,7 @@ struct DoubleDecode {
     let count: Int
 
     static let u = 0x1p-53
-    static func gamma(_ n: Int) -> Double { let x = Double(n) * u; return x / (1 - x) }
+    static func gamma(_ n: Int) -> Double { Rounding.gamma(n, unitRoundoff: u) }
     /// An absolute allowance for results in Double's subnormal range, where relative bounds fail.
     static let tiny = 0x1p-1000
 

@@ -121,7 +121,7 @@ struct FastVsReferenceTests {
         #expect(throws: AttnError.self) { try FastAttention.compute(q: q, k: k, v: Tensor<Float>(rows: 4, cols: 2), scale: .paper) }
         #expect(throws: AttnError.self) { try FastAttention.compute(q: k, k: q, v: Tensor<Float>(rows: 3, cols: 2), scale: .paper, causal: true) }
         var bad = q
-        bad.storage[2] = .nan
+        bad[flat: 2] = .nan
         #expect(throws: AttnError.self) { try FastAttention.compute(q: bad, k: k, v: v, scale: .paper) }
         #expect(throws: AttnError.self) { try ReferenceAttention.compute(q: bad, k: k, v: v, scale: .paper) }
     }

@@ -9,10 +9,10 @@ import Testing
 /// means within the sum of the two computations' proved bounds.
 @Suite("Invariances of exact attention")
 struct InvarianceTests {
-    static func within<T: KernelScalar>(_ a: Tensor<T>, _ b: Tensor<T>, _ ba: [Double], _ bb: [Double], _ note: String) {
+    static func within<T: KernelScalar>(_ a: Tensor<T>, _ b: Tensor<T>, _ ba: RowBounds, _ bb: RowBounds, _ note: String) {
         for h in 0..<a.heads {
             for i in 0..<a.rows {
-                let allowed = ba[h * a.rows + i] + bb[h * a.rows + i]
+                let allowed = ba[head: h, row: i] + bb[head: h, row: i]
                 for j in 0..<a.cols {
                     let e = abs(Double(a[h, i, j]) - Double(b[h, i, j]))
                     #expect(e <= allowed, "\(note) (\(h),\(i),\(j)): \(e) > \(allowed)")

@@ -74,8 +74,7 @@ public enum PolyErrorBound {
         if eps < 1 { approximation = (factor(eps) * OutwardInterval(exactly: maxRange)).hi }  // mutation-check: poly-lemma
         let kMax = ScoreRadius.maxRowNorm(k, rows: nk, cols: d)
         let m = Double(10 * p.degree + 12 + nk + chunks) + PolyRank.rankAsDouble(d: d, degree: p.degree)
-        let mu = m * u
-        let gamma = mu < 1 ? (mu / (1 - mu)).nextUp.nextUp : .infinity
+        let gamma = Rounding.gamma(m, unitRoundoff: u)
         // |ŝ − s*| ≤ c_s·s* (Scale.relativeError): every score moves by ≤ c_s·R(1 + 10⁻⁴), every weight ratio by e^{2·that}.
         let cs = Scale.relativeError(unitRoundoff: 0x1p-53)
         let scaleTerm = (CertifiedElementary.expUp(2 * cs * 1.0001 * p.radius) - 1) * maxV * (1 + 1e-15)
