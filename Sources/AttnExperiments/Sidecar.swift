@@ -1,7 +1,7 @@
 import AttnCore
 import Foundation
 
-/// The JSON sidecar of a sweep CSV (CONVENTIONS.md): version, every
+/// The JSON sidecar of a sweep CSV (AttnKit.docc/Conventions.md): version, every
 /// parameter, the seed, the machine, timings and a summary of the results.
 /// Timings live here, not in the CSV, so the CSV stays byte-reproducible.
 public enum Sidecar {
