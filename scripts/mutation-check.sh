@@ -30,6 +30,7 @@ ROWS=(
 "certified | certified enclosure width (weight spread, MPFR route) | Sources/AttnCertified/RowEnclosure.swift | spread\[j\] = sp$ | spread[j] = sp / 2 | CertifiedAttentionTests|CertifiedIntervalTests|KernelsVsCertifiedTests|IndependentEnclosureTests"
 "poly | PolyErrorBound a-priori bound | Sources/AttnPoly/Attention/PolyErrorBound.swift | rows\[i\] = \(approximation \+ rounding \+ scaleTerm\) \* \(1 \+ 1e-15\) | rows[i] = (approximation + rounding + scaleTerm) * 0.5 | AprioriBoundTests|PolyTightnessTests"
 "paged | SparseBound (paged a-posteriori) | Sources/AttnPaged/SparseBound.swift | let total = \(meas \+ eD\[c\] \+ trunc\) \* \(1 \+ 8 \* u\) | let total = (meas + eD[c] + trunc) * 0.5 | SparseBoundTests|PagedTightnessTests"
+"regime-score | ScoreMaximum.errorBound (regime: error of the largest abs(q·k)) | Sources/AttnExperiments/Regime/ScoreMaximum.swift | ^(.*)\.nextUp  // mutation-check: regime-score$ | \1.nextUp / 2 | ScoreMaximumTests"
 )
 
 declare -A BACKUP=()
