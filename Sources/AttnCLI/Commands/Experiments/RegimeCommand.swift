@@ -53,7 +53,11 @@ struct RegimeCommand: ParsableCommand {
         let (tq, tk): (Tensor<Double>, Tensor<Double>) = (try Npy.read(q), try Npy.read(k))  // float32 widens exactly
         let options = Regime.Options(scale: scale, epsilon: eps.map { .fixed($0) } ?? .power(epsPower ?? 1),
                                      family: family)
-        let heads = try Regime.analyze(q: tq, k: tk, options: options)
+        let progress = ProgressLine.make(label: "regime (heads)")  // only on a terminal
+        let heads = try Regime.analyze(q: tq, k: tk, options: options) { done, total in
+            progress?.update(done: done, total: total, fraction: Double(done) / Double(total))
+        }
+        progress?.finish()
         let report = RegimeReport(heads: heads, options: options)
         if let out {
             try report.write(csv: URL(fileURLWithPath: out), version: Attnbound.version,
