@@ -35,6 +35,7 @@ ROWS=(
 "paged | SparseBound (paged a-posteriori) | Sources/AttnPaged/SparseBound.swift | let total = \(meas \+ eD\[c\] \+ trunc\) \* \(1 \+ 8 \* u\) | let total = (meas + eD[c] + trunc) * 0.5 | SparseBoundTests|PagedTightnessTests"
 "float-e | float engine enclosure radius e (FloatAttentionEngine.entryBound) | Sources/AttnCertified/FloatEnclosure.swift | ^.*// mutation-check: float-e$ |        return e.isFinite ? e * 0.5 : .infinity | FloatEnclosureTests|TieredVerificationTests|TorchShapesCLITests"
 "float-exp | FloatExp relative error bound ε | Sources/AttnCertified/FloatExp.swift | ^.*// mutation-check: float-exp$ |    package static let relativeErrorBound = 27 * 0x1p-53 | FloatExpTests"
+"regime-score | ScoreMaximum.errorBound (regime: error of the largest abs(q·k)) | Sources/AttnExperiments/Regime/ScoreMaximum.swift | ^(.*)\.nextUp  // mutation-check: regime-score$ | \1.nextUp / 2 | ScoreMaximumTests"
 )
 
 declare -A BACKUP=()

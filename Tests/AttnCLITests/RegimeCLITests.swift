@@ -11,9 +11,10 @@ import Testing
         return (try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Any] ?? [:]
     }
 
-    static func write(_ dir: URL, _ name: String, heads: Int = 1, rows: Int, cols: Int,
+    static func write(_ dir: URL, _ name: String, heads: Int = 1, rows: Int, cols: Int, batch: Int = 1,
                       _ f: (Int, Int, Int) -> Double) throws {
-        var t = Tensor<Double>(heads: heads, rows: rows, cols: cols, logicalRank: heads == 1 ? 2 : 3)
+        var t = Tensor<Double>(heads: heads, rows: rows, cols: cols, logicalRank: batch > 1 ? 4 : heads == 1 ? 2 : 3,
+                               batch: batch)
         for h in 0..<heads { for i in 0..<rows { for c in 0..<cols { t[h, i, c] = f(h, i, c) } } }
         try Npy.write(t, to: dir.appendingPathComponent(name).path)
     }
@@ -73,6 +74,19 @@ import Testing
         #expect(t.status == 0 && t.stdout.contains("summary: 4 heads at scale paper"))
     }
 
+    /// 4-D input [batch, heads, n, d] with GQA K: rows numbered by (batch, head), float32 read exactly.
+    @Test func fourDimensionalInput() throws {
+        let dir = try CLIRunner.tempDir()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try Self.write(dir, "q.npy", heads: 2 * 4, rows: 16, cols: 4, batch: 2) { h, i, c in Double(h + 1) * sin(Double(i + c)) }
+        try Self.write(dir, "k.npy", heads: 2 * 2, rows: 16, cols: 4, batch: 2) { h, i, c in cos(Double(h * 5 + i + c)) }
+        let r = try CLIRunner.run(["regime", "--q", "q.npy", "--k", "k.npy", "--scale", "paper", "--json"], cwd: dir)
+        #expect(r.status == 0, "\(r.stderr)")
+        let rows = Self.json(r.stdout)["rows"] as? [[String: Any]] ?? []
+        let ids = rows.map { "\($0["batch"] as? Int ?? -1)/\($0["head"] as? Int ?? -1)/\($0["kv_head"] as? Int ?? -1)" }
+        #expect(ids == ["0/0/0", "0/1/0", "0/2/1", "0/3/1", "1/0/0", "1/1/0", "1/2/1", "1/3/1"])
+    }
+
     /// Bad input: exit 2, one line `error: …` naming the flag or file; no output file left behind.
     @Test func errorExits() throws {
         let dir = try CLIRunner.tempDir()
@@ -83,12 +97,15 @@ import Testing
         try Self.write(dir, "one.npy", rows: 1, cols: 4) { _, _, _ in 1 }
         try Self.write(dir, "q3.npy", heads: 3, rows: 8, cols: 4) { _, _, _ in 1 }
         try Self.write(dir, "k2.npy", heads: 2, rows: 8, cols: 4) { _, _, _ in 1 }
+        try Self.write(dir, "q4.npy", heads: 6, rows: 8, cols: 4, batch: 2) { _, _, _ in 1 }
         try Data("not a npy".utf8).write(to: dir.appendingPathComponent("bad.npy"))
         let out = ["--out", "r.csv"]
         let cases: [([String], String)] = [
             (["--q", "q.npy", "--k", "k3.npy"], "d = 4"),
-            (["--q", "q.npy", "--k", "nan.npy"], "--k nan.npy"),
-            (["--q", "q.npy", "--k", "one.npy"], "--k one.npy"),
+            (["--q", "q.npy", "--k", "nan.npy"], "--k: contains NaN"),
+            (["--q", "nan.npy", "--k", "q.npy"], "--q: contains NaN"),
+            (["--q", "q.npy", "--k", "one.npy"], "--k: needs at least 2 keys"),
+            (["--q", "q4.npy", "--k", "q.npy"], "batch"),
             (["--q", "q3.npy", "--k", "k2.npy"], "GQA"),
             (["--q", "q.npy", "--k", "bad.npy"], "bad.npy"),
             (["--q", "q.npy", "--k", "missing.npy"], "missing.npy"),

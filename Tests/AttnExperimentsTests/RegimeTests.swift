@@ -8,8 +8,9 @@ import Testing
 /// `Regime.analyze` on constructed inputs whose B, R and max score are known in
 /// closed form; its degree against `plan`'s (`PolyPlan`) and its exponent against the sweep's.
 @Suite struct RegimeTests {
-    static func tensor(heads: Int = 1, rows: Int, cols: Int, _ f: (Int, Int, Int) -> Double) -> Tensor<Double> {
-        var t = Tensor<Double>(heads: heads, rows: rows, cols: cols)
+    static func tensor(heads: Int = 1, rows: Int, cols: Int, batch: Int = 1,
+                       _ f: (Int, Int, Int) -> Double) -> Tensor<Double> {
+        var t = Tensor<Double>(heads: heads, rows: rows, cols: cols, batch: batch)
         for h in 0..<heads { for i in 0..<rows { for c in 0..<cols { t[h, i, c] = f(h, i, c) } } }
         return t
     }
@@ -106,8 +107,15 @@ import Testing
             let exact = 3 * Double(h.head + 1) * 0.5 * Double(h.kvHead + 1) / 3.0.squareRoot()
             #expect(abs(h.scales[0].maxAbsScore - exact) <= h.scales[0].maxAbsScoreErrorBound + 2 * exact * 0x1p-53)
         }
-        let b = try Regime.analyze(q: q, k: k, batches: 2, options: Regime.Options())
+        // [batch 2, heads 2, n, d] against [batch 2, heads 1, n, d]: the flat heads of the same data.
+        let q4 = Self.tensor(heads: 4, rows: 10, cols: 3, batch: 2) { h, _, _ in Double(h + 1) }
+        let k4 = Self.tensor(heads: 2, rows: 12, cols: 3, batch: 2) { h, _, _ in 0.5 * Double(h + 1) }
+        let b = try Self.analyze(q4, k4)
         #expect(b.map(\.batch) == [0, 0, 1, 1] && b.map(\.head) == [0, 1, 0, 1] && b.map(\.kvHead) == [0, 0, 0, 0])
+        #expect(b.map(\.entryBound) == [1, 2, 3, 4])
+        #expect(b[3].scales[0].maxAbsScore == hs[3].scales[0].maxAbsScore)
+        // A batch mismatch is a usage error on K.
+        #expect(throws: AttnError.self) { try Self.analyze(q4, k) }
     }
 
     /// Bad input: typed errors naming the parameter, never a crash.
@@ -116,6 +124,13 @@ import Testing
         func kind(_ body: () throws -> Void) -> AttnError.Kind? {
             do { try body(); return nil } catch let e as AttnError { return e.kind } catch { return nil }
         }
+        func parameter(_ body: () throws -> Void) -> Parameter? {
+            do { try body(); return nil } catch let e as AttnError { return e.parameter } catch { return nil }
+        }
+        #expect(parameter { _ = try Self.analyze(q, Self.tensor(rows: 4, cols: 2) { _, _, _ in 1 }) } == .k)
+        #expect(parameter { _ = try Self.analyze(Self.tensor(rows: 4, cols: 3) { _, _, _ in .infinity }, q) } == .q)
+        #expect(parameter { _ = try Self.analyze(q, q, eps: .fixed(2)) } == .epsilon)
+        #expect(parameter { _ = try Self.analyze(q, q, eps: .power(9)) } == .epsilonPower)
         #expect(kind { _ = try Self.analyze(q, Self.tensor(rows: 4, cols: 2) { _, _, _ in 1 }) } == .usage)
         #expect(kind { _ = try Self.analyze(Self.tensor(heads: 3, rows: 4, cols: 3) { _, _, _ in 1 },
                                             Self.tensor(heads: 2, rows: 4, cols: 3) { _, _, _ in 1 }) } == .usage)

@@ -39,9 +39,9 @@ public enum Regime {
         public func validate() throws {
             switch epsilon {
             case .fixed(let e):
-                guard e.isFinite, e > 0, e < 1 else { throw AttnError.usage("epsilon \(e) must be in (0, 1)") }
+                guard e.isFinite, e > 0, e < 1 else { throw AttnError.usage(.epsilon, "\(e) must be in (0, 1)") }
             case .power(let p):
-                guard p.isFinite, p > 0, p <= 8 else { throw AttnError.usage("epsilon power \(p) must be in (0, 8]") }
+                guard p.isFinite, p > 0, p <= 8 else { throw AttnError.usage(.epsilonPower, "\(p) must be in (0, 8]") }
             }
         }
     }
@@ -49,15 +49,16 @@ public enum Regime {
     /// One entry per (batch, head) of Q, in order; K heads follow GQA
     /// (query head h reads K head h / (heads_q / heads_kv)).
     ///
-    /// - Parameters: q, k: `[batch, heads, n, d]` as `batches` consecutive blocks of heads
-    ///   (today's reader yields `batches = 1`); `progress(done, total)` after each head.
-    /// - Throws: `AttnError.usage` for mismatched shapes, empty or non-finite inputs, n_k < 2
-    ///   (c and log_n need ln n > 0), or a bad ε; `.infeasible` when a head's scores leave the Double range.
-    public static func analyze(q: Tensor<Double>, k: Tensor<Double>, batches: Int = 1, options: Options,
+    /// - Parameters: q, k: `[n, d]`, `[heads, n, d]` or `[batch, heads, n, d]` (same batch);
+    ///   `progress(done, total)` after each head.
+    /// - Throws: `AttnError.usage` (parameter `q`, `k`, `epsilon` or `epsilonPower`) for mismatched
+    ///   shapes, empty or non-finite inputs, n_k < 2 (c and log_n need ln n > 0), or a bad ε;
+    ///   `.infeasible` when a head's scores leave the Double range.
+    public static func analyze(q: Tensor<Double>, k: Tensor<Double>, options: Options,
                                progress: ((Int, Int) -> Void)? = nil) throws -> [RegimeHead] {
         try options.validate()
-        try validate(q: q, k: k, batches: batches)
-        let hq = q.heads / batches, hk = k.heads / batches, group = hq / hk
+        try validate(q: q, k: k)
+        let batches = q.batch, hq = q.headsPerBatch, hk = k.headsPerBatch, group = hq / hk
         let (nq, nk, d) = (q.rows, k.rows, q.cols)
         var out: [RegimeHead] = []
         out.reserveCapacity(q.heads)
@@ -101,22 +102,22 @@ public enum Regime {
                           c: B / log(Double(nk)).squareRoot(), epsilon: eps, scales: results)
     }
 
-    static func validate(q: Tensor<Double>, k: Tensor<Double>, batches: Int) throws {
-        guard batches >= 1, q.heads % batches == 0, k.heads % batches == 0 else {
-            throw AttnError.usage("Q and K: \(q.heads) and \(k.heads) heads do not split into \(batches) batches")
+    static func validate(q: Tensor<Double>, k: Tensor<Double>) throws {
+        for (p, t) in [(Parameter.q, q), (.k, k)] {
+            guard t.logicalRank >= 2 else { throw AttnError.usage(p, "need 2, 3 or 4 dimensions, got shape \(t.shape)") }
+            guard t.rows >= 1, t.cols >= 1, t.heads >= 1 else { throw AttnError.usage(p, "empty, shape \(t.shape)") }
+            guard t.isFinite else { throw AttnError.usage(p, "contains NaN or Inf") }
         }
-        for (name, t) in [("Q", q), ("K", k)] {
-            guard t.logicalRank >= 2 else { throw AttnError.usage("\(name): need 2 to 4 dimensions, got shape \(t.shape)") }
-            guard t.rows >= 1, t.cols >= 1, t.heads >= 1 else { throw AttnError.usage("\(name): empty, shape \(t.shape)") }
-            guard t.isFinite else { throw AttnError.usage("\(name): contains NaN or Inf") }
+        guard q.batch == k.batch else {
+            throw AttnError.usage(.k, "shape mismatch: Q has batch \(q.batch) but K has \(k.batch)")
         }
         guard q.cols == k.cols else {
-            throw AttnError.usage("shape mismatch: Q has d = \(q.cols) but K has d = \(k.cols)")
+            throw AttnError.usage(.k, "shape mismatch: Q has d = \(q.cols) but K has d = \(k.cols)")
         }
-        let hq = q.heads / batches, hk = k.heads / batches
-        guard hq % hk == 0 else {
-            throw AttnError.usage("shape mismatch: K's \(hk) heads do not divide Q's \(hq) (GQA needs heads_kv | heads_q)")
+        guard q.headsPerBatch % k.headsPerBatch == 0 else {
+            throw AttnError.usage(.k, "shape mismatch: K's \(k.headsPerBatch) heads do not divide Q's "
+                                  + "\(q.headsPerBatch) (GQA needs heads_kv to divide heads_q)")
         }
-        guard k.rows >= 2 else { throw AttnError.usage("K: needs at least 2 keys (c = B/√ln n needs ln n > 0)") }
+        guard k.rows >= 2 else { throw AttnError.usage(.k, "needs at least 2 keys (c = B/√ln n needs ln n > 0)") }
     }
 }

@@ -63,21 +63,20 @@ public struct ScoreMaximum: Sendable, Equatable {
 
     /// γ_d·N + d·2⁻¹⁰⁷⁴, rounded up (the proof's Lemma 1 and 2).
     static func errorBound(normProduct N: Double, d: Int) -> Double {
-        let du = Double(d) * Double.unitRoundoff
-        guard du < 0.5 else { return .infinity }
-        let gamma = (du / (1 - du)).nextUp.nextUp  // two roundings (the division, the subtraction), each upward
-        return ((gamma * N).nextUp + Double(d) * 0x1p-1074).nextUp
+        let gamma = Rounding.gamma(d, unitRoundoff: Double.unitRoundoff)  // rounded up; +∞ when d·u ≥ 1
+        return ((gamma * N).nextUp + Double(d) * 0x1p-1074).nextUp  // mutation-check: regime-score
     }
 
     /// The maximum of |s·q_i·k_j| for scale value ŝ (the nearest double to s),
     /// and a bound on its error against the exact s: `(value, errorBound)`.
     ///
-    /// |fl(ŝ·m̃) − s·m| ≤ u·ŝm̃ + |ŝ − s|·m̃ + s·|m̃ − m|; with |ŝ − s| ≤ 2.0001u·s
-    /// (at most two correctly rounded operations form ŝ: 1/√d) and s ≤ ŝ(1 + 2.0002u),
-    /// the total is ≤ ŝ(1 + 2.0002u)·(E + 3.0002u·m̃), which we round up (proof, Lemma 3).
+    /// |fl(ŝ·m̃) − s·m| ≤ u·ŝm̃ + |ŝ − s|·m̃ + s·|m̃ − m|; with |ŝ − s| ≤ σ·s, σ = 2u
+    /// (`Scale.relativeError`, Proofs/scale-rounding.md) and s ≤ ŝ/(1 − σ), the total is
+    /// ≤ ŝ/(1 − σ)·(E + (u + σ)·m̃), which we round up (proof, Lemma 3).
     public func scaled(by s: Double) -> (value: Double, errorBound: Double) {
-        let u = Double.unitRoundoff
-        let bound = s * (errorBound + 3.01 * u * value) * (1 + 1e-14)
+        let u = Double.unitRoundoff, sigma = Scale.relativeError(unitRoundoff: u)
+        // Five roundings, each ≤ (1 + u) relative or 2⁻¹⁰⁷⁵ absolute if it underflows: 1 + 8u and 4·2⁻¹⁰⁷⁴ cover them.
+        let bound = s * (errorBound + (u + sigma) * value) / (1 - sigma) * (1 + 8 * u) + 4 * 0x1p-1074
         return (s * value, bound.nextUp)
     }
 }

@@ -18,10 +18,10 @@ struct RegimeCommand: ParsableCommand {
             attention (cost model with d_v = d). Also at the paper's scale 1/d when --scale differs.
             """)
 
-    @Option(help: "Queries: .npy of shape [n_q, d] or [heads, n_q, d].")
+    @Option(help: "Queries: .npy of shape [n_q, d], [heads, n_q, d] or [batch, heads, n_q, d].")
     var q: String
 
-    @Option(help: "Keys: .npy of shape [n_k, d] or [heads_kv, n_k, d]; heads_kv divides heads (GQA).")
+    @Option(help: "Keys: .npy of shape [n_k, d], [heads_kv, n_k, d] or [batch, heads_kv, n_k, d]; heads_kv divides heads (GQA).")
     var k: String
 
     @Option(help: "Softmax scale s: 'standard' (1/√d, the default here, as in PyTorch), 'paper' (1/d) or a positive decimal.")
@@ -53,13 +53,11 @@ struct RegimeCommand: ParsableCommand {
         let (tq, tk): (Tensor<Double>, Tensor<Double>) = (try Npy.read(q), try Npy.read(k))  // float32 widens exactly
         let options = Regime.Options(scale: scale, epsilon: eps.map { .fixed($0) } ?? .power(epsPower ?? 1),
                                      family: family)
-        let heads: [RegimeHead]
-        do {
-            heads = try Regime.analyze(q: tq, k: tk, options: options)
-        } catch let e as AttnError {  // the library names Q and K; the user knows them by their flags and files
-            let flag = [("Q: ", "--q \(q): "), ("K: ", "--k \(k): ")].first { e.message.hasPrefix($0.0) }
-            throw flag.map { AttnError(e.kind, $0.1 + e.message.dropFirst(3)) } ?? e
+        let progress = ProgressLine.make(label: "regime (heads)")  // only on a terminal
+        let heads = try Regime.analyze(q: tq, k: tk, options: options) { done, total in
+            progress?.update(done: done, total: total, fraction: Double(done) / Double(total))
         }
+        progress?.finish()
         let report = RegimeReport(heads: heads, options: options)
         if let out {
             try report.write(csv: URL(fileURLWithPath: out), version: Attnbound.version,
