@@ -46,11 +46,11 @@ import Testing
             let x: Double
             if reference {
                 let out = try ReferenceAttention.compute(q: q, k: k, v: v, scale: c.scale, causal: c.causal)
-                x = ratio(out, bounds: Array(ForwardErrorBound.reference(q: q, k: k, v: v, scale: c.scale, causal: c.causal)), r, c, tracked)
+                x = ratio(out, bounds: ForwardErrorBound.reference(q: q, k: k, v: v, scale: c.scale, causal: c.causal), r, c, tracked)
             } else {
                 let out = try FastAttention.compute(q: q, k: k, v: v, scale: c.scale, causal: c.causal, tiles: tiles)
-                x = ratio(out, bounds: Array(ForwardErrorBound.fast(q: q, k: k, v: v, scale: c.scale, causal: c.causal,
-                                                                    tiles: tiles, as: T.self)), r, c, tracked)
+                x = ratio(out, bounds: ForwardErrorBound.fast(q: q, k: k, v: v, scale: c.scale, causal: c.causal,
+                                                              tiles: tiles, as: T.self), r, c, tracked)
             }
             print("tightness \(tracked.rawValue) \(c.regime.rawValue) seed \(c.seed): \(x)")
             worst = Swift.max(worst, x)
