@@ -19,6 +19,7 @@ for proof in Proofs/*.md; do
         echo "warning: $proof has no article in Sources/AttnKit/AttnKit.docc (add Proof-<Name>.md)" >&2
     fi
 done
+mkdir -p .build/docs
 swift package --allow-writing-to-directory .build/docs generate-documentation --target AttnKit \
     --output-path .build/docs/AttnKit.doccarchive --warnings-as-errors
 targets=(--target AttnKit)

@@ -2,7 +2,7 @@ import AttnCore
 import CBLASCore
 
 /// Which BLAS the kernels run on, and which of its cores: printed by every
-/// `bench` and recorded in every sidecar (CONVENTIONS.md).
+/// `bench` and recorded in every sidecar (AttnKit.docc/Conventions.md).
 ///
 /// OpenBLAS's core is chosen when the library loads (Sources/CBLASCore):
 /// a generic pre-AVX2 fallback core (Prescott, Core2, Nehalem, …) on a CPU

@@ -9,7 +9,7 @@ public enum ExactBenchmark {
         public let n: Int, queries: Int, d: Int, causal: Bool, double: Bool
         /// Median seconds of one `FastAttention.compute` (one head, n_q = `queries`, n_k = n, d_v = d).
         public let seconds: Double
-        /// GFLOP/s counting 4·n_q·n_k·d (halved when causal, as CONVENTIONS.md says).
+        /// GFLOP/s counting 4·n_q·n_k·d (halved when causal, as AttnKit.docc/Conventions.md says).
         public var gflops: Double { 4 * Double(queries) * Double(n) * Double(d) / (causal ? 2 : 1) / seconds / 1e9 }
     }
 

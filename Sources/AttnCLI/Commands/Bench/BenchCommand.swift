@@ -26,7 +26,7 @@ struct BenchOptions: ParsableArguments {
     @Flag(help: "Print one JSON object instead of a table.")
     var json = false
 
-    /// The BLAS line every benchmark prints (CONVENTIONS.md), and the warning
+    /// The BLAS line every benchmark prints (AttnKit.docc/Conventions.md), and the warning
     /// on stderr when BLAS runs on a generic core; JSON output carries `blas` instead.
     func printBLAS() {
         let info = BLASInfo.current
