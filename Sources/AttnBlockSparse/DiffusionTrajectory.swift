@@ -166,11 +166,9 @@ public struct TrajectoryReplay<T: AttnScalar>: TrajectorySource {
     public mutating func next() throws -> AttentionStep<T>? {
         guard t < steps else { return nil }
         let f = files[t]
-        let step = AttentionStep<T>(q: try Npy.read(f.q), k: try Npy.read(f.k), v: try Npy.read(f.v))
-        for (p, x) in [(f.q, step.q), (f.k, step.k), (f.v, step.v)] where x.logicalRank == 1 {
-            throw AttnError.usage("\(p): need 2 or 3 dimensions, got shape \(x.shape)")
-        }
-        try validateAttentionShapes(q: step.q, k: step.k, v: step.v)
+        let read = try AttentionTensors<T>(q: f.q, k: f.k, v: f.v)  // the one reader: 4-D, float16, GQA
+        let (k, v) = read.expandedKV
+        let step = AttentionStep<T>(q: read.q, k: k, v: v)
         let shapes = [step.q.shape, step.k.shape, step.v.shape]
         if let first = firstShapes, first != shapes {
             throw AttnError.usage("\(f.q): step \(t) has shapes \(shapes), step 0 had \(first)")

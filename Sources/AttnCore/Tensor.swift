@@ -20,13 +20,22 @@ extension Double: AttnScalar {
 /// A batch of row-major matrices: `heads × rows × cols`.
 ///
 /// One head is the 2-D case ([n, d] in a .npy file); `logicalRank` remembers
-/// which so that a round trip writes the same shape back.
+/// which so that a round trip writes the same shape back. A 4-D PyTorch array
+/// `[batch, heads, n, d]` is stored with its first two axes flattened:
+/// `heads` counts every matrix (`batch · headsPerBatch`) and flat head
+/// `f = b·headsPerBatch + h`, so every per-head loop handles a batch unchanged.
 public struct Tensor<Scalar: AttnScalar>: Sendable, Equatable {
+    /// The number of matrices (for rank 4: batch × heads per batch).
     public let heads: Int
     public let rows: Int
     public let cols: Int
-    /// 1 for a vector `[d]` (one row), 2 for `[n, d]`, 3 for `[heads, n, d]`.
+    /// 1 for a vector `[d]` (one row), 2 for `[n, d]`, 3 for `[heads, n, d]`,
+    /// 4 for `[batch, heads, n, d]`.
     public let logicalRank: Int
+    /// The leading axis of a rank-4 tensor (1 otherwise).
+    public let batch: Int
+    /// Heads per batch entry: `heads / batch` (kept separately so that a zero batch keeps its shape).
+    public let headsPerBatch: Int
     /// Row-major storage, always exactly `heads·rows·cols` elements.
     ///
     /// Read-only: kernels hand this buffer to BLAS with the shape's strides, so a
@@ -36,21 +45,29 @@ public struct Tensor<Scalar: AttnScalar>: Sendable, Equatable {
     @inlinable public var storage: [Scalar] { _storage }
     @usableFromInline var _storage: [Scalar]
 
-    /// - Precondition: `storage.count == heads·rows·cols`, all dimensions ≥ 0.
-    public init(heads: Int = 1, rows: Int, cols: Int, storage: [Scalar], logicalRank: Int? = nil) {
-        precondition(heads >= 0 && rows >= 0 && cols >= 0, "negative dimension")
+    /// - Precondition: `storage.count == heads·rows·cols`, all dimensions ≥ 0,
+    ///   and for rank 4, `heads == batch · headsPerBatch`.
+    public init(heads: Int = 1, rows: Int, cols: Int, storage: [Scalar], logicalRank: Int? = nil,
+                batch: Int = 1, headsPerBatch: Int? = nil) {
+        precondition(heads >= 0 && rows >= 0 && cols >= 0 && batch >= 0, "negative dimension")
         precondition(storage.count == heads * rows * cols, "storage does not match shape")
+        let hpb = headsPerBatch ?? (batch == 0 ? 0 : heads / batch)
+        precondition(batch * hpb == heads, "batch does not divide heads")
         self.heads = heads
         self.rows = rows
         self.cols = cols
         self._storage = storage
-        self.logicalRank = logicalRank ?? (heads == 1 ? 2 : 3)
+        self.batch = batch
+        self.headsPerBatch = hpb
+        self.logicalRank = logicalRank ?? (batch != 1 ? 4 : heads == 1 ? 2 : 3)
     }
 
     /// A zero-filled tensor.
-    public init(heads: Int = 1, rows: Int, cols: Int, logicalRank: Int? = nil) {
+    public init(heads: Int = 1, rows: Int, cols: Int, logicalRank: Int? = nil,
+                batch: Int = 1, headsPerBatch: Int? = nil) {
         self.init(heads: heads, rows: rows, cols: cols,
-                  storage: [Scalar](repeating: 0, count: heads * rows * cols), logicalRank: logicalRank)
+                  storage: [Scalar](repeating: 0, count: heads * rows * cols), logicalRank: logicalRank,
+                  batch: batch, headsPerBatch: headsPerBatch)
     }
 
     /// Shape as NumPy would print it (rank 1 is a single row `[cols]`).
@@ -58,8 +75,23 @@ public struct Tensor<Scalar: AttnScalar>: Sendable, Equatable {
         switch logicalRank {
         case 1: [cols]
         case 2: [rows, cols]
-        default: [heads, rows, cols]
+        case 3: [heads, rows, cols]
+        default: [batch, headsPerBatch, rows, cols]
         }
+    }
+
+    /// (batch, head) of flat head `f`, as PyTorch counts them.
+    @inlinable public func location(ofHead f: Int) -> (batch: Int, head: Int) {
+        headsPerBatch == 0 ? (0, f) : (f / headsPerBatch, f % headsPerBatch)
+    }
+
+    /// The same data with the leading axes (rank, batch) of `like`, e.g. a
+    /// kernel's output given the shape of its queries. Rows and columns are kept.
+    /// - Precondition: `like.heads == heads`.
+    public func withLeadingAxes<U>(of like: Tensor<U>) -> Tensor {
+        precondition(like.heads == heads, "head counts differ")
+        return Tensor(heads: heads, rows: rows, cols: cols, storage: storage,
+                      logicalRank: max(like.logicalRank, 2), batch: like.batch, headsPerBatch: like.headsPerBatch)
     }
 
     public var count: Int { _storage.count }
@@ -95,7 +127,8 @@ public struct Tensor<Scalar: AttnScalar>: Sendable, Equatable {
 
     /// Converts every element (exactly when widening Float → Double).
     public func converted<T: AttnScalar>(to: T.Type = T.self) -> Tensor<T> {
-        Tensor<T>(heads: heads, rows: rows, cols: cols, storage: storage.map { T($0) }, logicalRank: logicalRank)
+        Tensor<T>(heads: heads, rows: rows, cols: cols, storage: storage.map { T($0) }, logicalRank: logicalRank,
+                  batch: batch, headsPerBatch: headsPerBatch)
     }
 
     /// True when no element is NaN or ±∞.

@@ -46,7 +46,7 @@ struct VerifyCommand: ParsableCommand {
         let cand: Tensor<Double> = try Npy.read(candidate)
         guard cand.heads == q.heads, cand.rows == q.rows, cand.cols == v.cols else {
             throw AttnError.usage("--candidate \(candidate): shape \(cand.shape) does not match the output shape "
-                                  + "\(q.heads == 1 && q.logicalRank == 2 ? [q.rows, v.cols] : [q.heads, q.rows, v.cols])")
+                                  + "\(Array(q.shape.dropLast()) + [v.cols])")
         }
         let enclosure = try CertifiedAttention.compute(q: q, k: k, v: v, scale: inputs.scale, causal: inputs.causal,
                                                        precision: precision, threads: threads,
