@@ -17,8 +17,8 @@ struct BenchExactCommand: ParsableCommand {
     @Option(help: "Head dimension d.")
     var d: Int = 64
 
-    @Option(help: "Worker threads for the kernel and for sgemm (default: all cores).")
-    var threads: Int = ProcessInfo.processInfo.activeProcessorCount
+    @OptionGroup var threadsOption: ThreadsOption
+    var threads: Int { threadsOption.count }
 
     @Option(help: "Query rows per tile of the fast kernel.")
     var queryTile: Int = TileSizes.default.queryTile
@@ -32,7 +32,6 @@ struct BenchExactCommand: ParsableCommand {
         }
         guard n.allSatisfy({ (1...65536).contains($0) }) else { throw ValidationError("--n must be in 1...65536") }
         guard (1...1024).contains(d) else { throw ValidationError("--d must be in 1...1024") }
-        guard (1...256).contains(threads) else { throw ValidationError("--threads must be in 1...256") }
     }
 
     func run() throws {

@@ -27,8 +27,8 @@ struct VerifyCommand: ParsableCommand {
     @Option(help: "Pass if the certified bound on max |candidate − truth| is at most this.")
     var tolerance: Double = 1e-6
 
-    @Option(help: "Worker threads (the result does not depend on it).")
-    var threads: Int = ProcessInfo.processInfo.activeProcessorCount
+    @OptionGroup var threadsOption: ThreadsOption
+    var threads: Int { threadsOption.count }
 
     @Flag(help: "Print one JSON object on one line instead of text.")
     var json = false
@@ -38,7 +38,6 @@ struct VerifyCommand: ParsableCommand {
             throw ValidationError("--precision must be in \(CertifiedAttention.precisionRange)")
         }
         guard tolerance.isFinite, tolerance >= 0 else { throw ValidationError("--tolerance must be finite and ≥ 0") }
-        guard (1...256).contains(threads) else { throw ValidationError("--threads must be in 1...256") }
     }
 
     func run() throws {

@@ -35,7 +35,7 @@ struct ApproxCommand: ParsableCommand {
     @Option(help: "Seed of the random features (performer) and landmarks (nystrom).")
     var seed: UInt64 = 0
 
-    @Option(help: "Output .npy path for T (Float64; written to a temp file, then renamed).")
+    @Option(name: [.customLong("out"), .short], help: "Output .npy path for T (Float64; written to a temp file, then renamed).")
     var out: String
 
     @Flag(help: "Print one JSON object instead of text.")
