@@ -1,6 +1,6 @@
 import AttnCore
 
-/// The softmax scale s as the certified reference reads it (CONVENTIONS.md):
+/// The softmax scale s as the certified reference reads it (AttnKit.docc/Conventions.md):
 /// `paper` is the rational 1/d, a decimal is its exact rational value
 /// ("0.37" = 37/100), `standard` is the real 1/√d, rational exactly when d is
 /// a perfect square.

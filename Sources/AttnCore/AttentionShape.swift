@@ -4,7 +4,7 @@
 /// `[batch, heads_kv, n_k, d]` and V `[batch, heads_kv, n_k, d_v]`, where
 /// `heads_kv` divides `heads_q` and query head `h` uses KV head
 /// `h / (heads_q / heads_kv)`, as in `scaled_dot_product_attention(..., enable_gqa=True)`
-/// (CONVENTIONS.md, "Tensors").
+/// (AttnKit.docc/Conventions.md, "Tensors").
 public struct AttentionShape: Sendable, Equatable, CustomStringConvertible {
     public let batch: Int
     /// Query heads per batch entry.
@@ -35,7 +35,7 @@ public struct AttentionShape: Sendable, Equatable, CustomStringConvertible {
         "batch \(batch), \(headsQ) query heads, \(headsKV) KV heads, n_q \(nq), n_k \(nk), d \(d), d_v \(dv)"
     }
 
-    /// Validates Q, K, V (CONVENTIONS.md "Tensors") and returns their shape.
+    /// Validates Q, K, V (AttnKit.docc/Conventions.md "Tensors") and returns their shape.
     ///
     /// - Throws: `AttnError.usage` naming the mismatch, an empty dimension, a
     ///   1-D array, or NaN/Inf (skipped with `checkFinite: false`).

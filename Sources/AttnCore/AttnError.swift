@@ -1,7 +1,7 @@
 /// The one error type every attnbound library function throws.
 ///
 /// It is typed for callers: `kind` says what went wrong (and fixes the CLI exit
-/// code, CONVENTIONS.md: `usage` → 2, `checkFailed` → 1, `infeasible` → 3), and
+/// code, AttnKit.docc/Conventions.md: `usage` → 2, `checkFailed` → 1, `infeasible` → 3), and
 /// `parameter`, when one argument is at fault, names it by its Swift name.
 /// The message is one line in plain words and names no command-line flag: the
 /// CLI maps `parameter` to its flag (`AttnCLI.flagName(for:)`).
@@ -24,8 +24,21 @@ public struct AttnError: Error, CustomStringConvertible, Equatable, Sendable {
     public init(_ kind: Kind, _ message: String, parameter: Parameter? = nil) {
         self.kind = kind
         self.parameter = parameter
-        // One line, always: scripts grep stderr.
-        self.message = message.split(whereSeparator: \.isNewline).joined(separator: " ")
+        // One line, always: scripts grep stderr. Other control bytes (e.g. from a malformed
+        // file header) are escaped, so a terminal or a log never receives them raw.
+        self.message = AttnError.escapingControls(message.split(whereSeparator: \.isNewline).joined(separator: " "))
+    }
+
+    /// `text` with every control scalar (C0, DEL, C1) written as `\xNN` or `\u{NNNN}`.
+    static func escapingControls(_ text: String) -> String {
+        guard text.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else { return text }
+        var out = ""
+        for c in text.unicodeScalars {
+            if c.properties.generalCategory != .control { out.unicodeScalars.append(c); continue }
+            let hex = String(c.value, radix: 16)
+            out += c.value < 0x100 ? "\\x" + (hex.count < 2 ? "0" + hex : hex) : "\\u{\(hex)}"
+        }
+        return out
     }
 
     public static func usage(_ message: String) -> AttnError { AttnError(.usage, message) }
@@ -40,7 +53,7 @@ public struct AttnError: Error, CustomStringConvertible, Equatable, Sendable {
         AttnError(.infeasible, message, parameter: parameter)
     }
 
-    /// The process exit code for this error (CONVENTIONS.md, "Exit codes").
+    /// The process exit code for this error (AttnKit.docc/Conventions.md, "Exit codes").
     public var exitCode: Int32 {
         switch kind {
         case .usage: 2
@@ -62,7 +75,7 @@ public struct AttnError: Error, CustomStringConvertible, Equatable, Sendable {
 /// spelling once (the CLI to its flags); cases are added as functions gain
 /// arguments that can be wrong.
 public enum Parameter: String, Sendable, Hashable, CaseIterable {
-    // Attention inputs (CONVENTIONS.md, "Tensors", "Scale").
+    // Attention inputs (AttnKit.docc/Conventions.md, "Tensors", "Scale").
     case q, k, v, scale, causal
     /// The working precision (bits of the certified reference).
     case precision

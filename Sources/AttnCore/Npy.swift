@@ -235,8 +235,9 @@ public enum Npy {
 
     // MARK: Writing
 
-    /// Encodes a tensor as a version 1.0 little-endian C-order file. To float16
-    /// (and float32 from Double) values round to nearest, ties to even.
+    /// Encodes a tensor as a little-endian C-order file: format 1.0, or 2.0 when the
+    /// header would not fit 1.0's 16-bit length (never for the ≤ 4-D shapes written today).
+    /// To float16 (and float32 from Double) values round to nearest, ties to even.
     public static func encode<T: AttnScalar>(_ t: Tensor<T>, dtype: DType? = nil) -> Data {
         let dt = dtype ?? (T.self == Float.self ? .float32 : .float64)
         let shapeText: String
@@ -245,16 +246,8 @@ public enum Npy {
         default: shapeText = "(" + t.shape.map(String.init).joined(separator: ", ") + ")"
         }
         let code = dt == .float16 ? "f2" : dt == .float32 ? "f4" : "f8"
-        var dict = "{'descr': '<\(code)', 'fortran_order': False, 'shape': \(shapeText), }"
-        // Pad so the data starts on a 64-byte boundary, header ends with '\n'.
-        let prefix = 10
-        let total = (prefix + dict.utf8.count + 1 + 63) / 64 * 64
-        dict += String(repeating: " ", count: total - prefix - dict.utf8.count - 1) + "\n"
-        var out = Data(magic)
-        out.append(contentsOf: [1, 0])
-        let hl = UInt16(dict.utf8.count)
-        out.append(contentsOf: [UInt8(hl & 0xff), UInt8(hl >> 8)])
-        out.append(contentsOf: Array(dict.utf8))
+        let dict = "{'descr': '<\(code)', 'fortran_order': False, 'shape': \(shapeText), }"
+        var out = Data(header(dict))
         out.reserveCapacity(out.count + t.count * dt.itemSize)
         switch dt {
         case .float16:
@@ -280,6 +273,25 @@ public enum Npy {
             out.append(contentsOf: bytes)
         }
         return out
+    }
+
+    /// Magic, version, header length and the ASCII header `dict`, padded with spaces and a
+    /// final '\n' so the data starts on a 64-byte boundary. Format 1.0 stores the length in
+    /// 16 bits; a longer header gets format 2.0 (32 bits, so a 12-byte prefix), as NumPy does.
+    /// 3.0 only differs by a UTF-8 header, which an ASCII dict never needs.
+    package static func header(_ dict: String) -> [UInt8] {
+        func padded(prefix: Int) -> [UInt8] {
+            let total = (prefix + dict.utf8.count + 1 + 63) / 64 * 64
+            return Array(dict.utf8) + [UInt8](repeating: 0x20, count: total - prefix - dict.utf8.count - 1) + [0x0a]
+        }
+        let short = padded(prefix: 10)
+        if short.count <= Int(UInt16.max) {
+            let hl = short.count
+            return magic + [1, 0, UInt8(hl & 0xff), UInt8(hl >> 8)] + short
+        }
+        let long = padded(prefix: 12)
+        let hl = UInt32(long.count)  // a String of ≥ 4 GiB is beyond any shape's text
+        return magic + [2, 0] + (0..<4).map { UInt8(truncatingIfNeeded: hl >> (8 * $0)) } + long
     }
 
     /// Writes atomically (temp file + rename).

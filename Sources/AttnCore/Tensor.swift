@@ -158,7 +158,7 @@ public struct Tensor<Scalar: AttnScalar>: Sendable, Equatable {
     }
 }
 
-/// Checks the shapes of an attention problem (CONVENTIONS.md, "Tensors").
+/// Checks the shapes of an attention problem (AttnKit.docc/Conventions.md, "Tensors").
 ///
 /// Q and K share d and the head count; V has as many rows as K.
 /// - Throws: `AttnError.usage` with the parameter at fault (`.q`, `.k`, `.v`)

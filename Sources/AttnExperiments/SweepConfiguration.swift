@@ -113,7 +113,10 @@ public struct SweepConfiguration: Sendable, Equatable {
     }
 
     /// ε = n^{−p}.
-    public func epsilon(n: Int) -> Double { pow(Double(n), -epsilonPower) }
+    public func epsilon(n: Int) -> Double { Self.epsilon(n: n, power: epsilonPower) }
+
+    /// ε = n^{−p}: the one formula, shared with `Regime`.
+    public static func epsilon(n: Int, power p: Double) -> Double { pow(Double(n), -p) }
 
     /// Checks every value a user can set. Throws `AttnError.usage` naming the flag
     /// (or `.infeasible` for sizes beyond the limits).

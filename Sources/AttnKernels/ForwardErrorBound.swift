@@ -12,11 +12,15 @@ import Foundation
 /// the causal prefix), T_i the number of key tiles they span and η the
 /// relative error of exp:
 ///
-///   δ_i  = γ_{d+2}·M_i + 6u·M_i·(1 + γ_{d+2})            (exponent error)
+///   g    = γ_{d+1} + c_s·(1 + γ_{d+1}),  c_s = Scale.relativeError(unitRoundoff: u)
+///   δ_i  = g·M_i + 6u·M_i·(1 + g)                        (exponent error)
 ///   ρ_i  = exp(2δ_i + 2.01·(T_i+1)·η + 4.01·T_i·u)       (weight ratio)
 ///   |Ô_ij − O_ij| ≤ 2·maxV·[(ρ_i − 1) + 2γ_{n_i+T_i+2} + n_i·2⁻¹²⁵] + u_out·maxV
+///                   + 2·(n_i + T_i + 4)·τ                 (underflow: τ = smallest subnormal)
 ///
-/// The leading factor 2 absorbs second-order terms (see the proof). The
+/// The leading factor 2 absorbs second-order terms (see the proof). The last term covers
+/// subnormal values and products (the relative model fails there), and keeps the bound
+/// positive when 2·maxV·body underflows in Double (maxV near 1e-318). The
 /// maxima run over all keys of the head, which bounds those of the causal prefix.
 public enum ForwardErrorBound {
     /// Bound for `FastAttention.compute` in precision `T` (per head, per query row).
@@ -25,14 +29,16 @@ public enum ForwardErrorBound {
                                              as: T.Type = T.self) -> RowBounds {
         let used = tiles.balanced(queries: q.rows, heads: q.heads)  // as `FastAttention.compute` tiles
         return rowBounds(q: q, k: k, v: v, scale: scale, causal: causal, u: T.unitRoundoff,
-                         eta: T.expRelativeError, tiles: used, outputRoundoff: T.unitRoundoff)
+                         eta: T.expRelativeError, underflowUnit: Double(T.leastNonzeroMagnitude),
+                         tiles: used, outputRoundoff: T.unitRoundoff)
     }
 
     /// Bound for `ReferenceAttention.compute` (Float64 arithmetic, one pass, no rescales).
     public static func reference<T: AttnScalar>(q: Tensor<T>, k: Tensor<T>, v: Tensor<T>, scale: Scale,
                                                 causal: Bool = false) -> RowBounds {
         rowBounds(q: q, k: k, v: v, scale: scale, causal: causal, u: Double.unitRoundoff,
-                  eta: Double.expRelativeError, tiles: nil, outputRoundoff: 0)
+                  eta: Double.expRelativeError, underflowUnit: Double.leastNonzeroMagnitude,
+                  tiles: nil, outputRoundoff: 0)
     }
 
     /// `tiles == nil`: one pass over the keys row i sees (T_i = 1, the reference).
@@ -40,9 +46,10 @@ public enum ForwardErrorBound {
     /// (up to the tile's last row's last visible key; the masked ones add exact
     /// zeros), and T_i the key tiles they span, as `FastAttention.compute` loops.
     static func rowBounds<T: AttnScalar>(q: Tensor<T>, k: Tensor<T>, v: Tensor<T>, scale: Scale, causal: Bool,
-                                         u: Double, eta: Double, tiles: TileSizes?,
+                                         u: Double, eta: Double, underflowUnit: Double, tiles: TileSizes?,
                                          outputRoundoff: Double) -> RowBounds {
-        let s = scale.value(d: q.cols) * (1 + 2 * u)  // s rounded to the working precision, upward
+        let cs = Scale.relativeError(unitRoundoff: u)
+        let s = scale.value(d: q.cols) * (1 + 2 * u)  // ≥ the kernel's rounded scale and ≥ s* (|ŝ − s*| ≤ c_s·s*)
         func gamma(_ n: Int) -> Double { Rounding.gamma(n, unitRoundoff: u) }
         var out = [Double](repeating: 0, count: q.heads * q.rows)
         let d = q.cols, nk = k.rows
@@ -61,11 +68,15 @@ public enum ForwardErrorBound {
                 var q2 = 0.0
                 for c in 0..<d { let x = Double(q[h, i, c]); q2 += x * x }
                 let M = s * q2.squareRoot() * (1 + 1e-15 * Double(d + 2)) * kMax
-                let gd = gamma(d + 2)
+                // Dot product of d terms (γ_d), product with ŝ (u), ŝ vs s* (c_s): ≤ g·M.
+                let gd = gamma(d + 1) + cs * (1 + gamma(d + 1))
                 let delta = gd * M + 6 * u * M * (1 + gd)
                 let rho = exp(2 * delta + 2.01 * (T + 1) * eta + 4.01 * T * u)
                 let body = (rho - 1) + 2 * gamma(seen + keyTiles + 2) + Double(seen) * 0x1p-125
-                out[h * q.rows + i] = 2 * vMax * body + outputRoundoff * vMax
+                // Each product, sum, rescale and the division may err by half a subnormal spacing in
+                // absolute terms; l ≥ 1, so dividing never enlarges them (proof §3, "Underflow").
+                let underflow = 2 * Double(seen + keyTiles + 4) * underflowUnit
+                out[h * q.rows + i] = 2 * vMax * body + outputRoundoff * vMax + underflow
             }
         }
         return RowBounds(heads: q.heads, rows: q.rows, values: out)

@@ -7,8 +7,8 @@ import Foundation
 /// on every token (the yardstick of a step).
 ///
 /// Error bound (Proofs/paged-sparse-bound.md, Lemmas 2–3): with O the exact
-/// softmax average of the values (real arithmetic, scale s or anything within
-/// one ulp of it), |output_c − O_c| ≤ error_c, and Σ_j exp(s·q·k_j − shift) ≥ massLowerBound.
+/// softmax average of the values (real arithmetic, scale s or the exact s* it stands
+/// for, |s − s*| ≤ 2u·s*: `Scale.relativeError`), |output_c − O_c| ≤ error_c, and Σ_j exp(s·q·k_j − shift) ≥ massLowerBound.
 struct DoubleDecode {
     /// Ō, `dv` entries.
     let output: [Double]

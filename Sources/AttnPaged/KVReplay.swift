@@ -80,7 +80,7 @@ public struct ReplaySummary: Sendable {
 
 /// Replays decode steps of given tensors through one policy.
 ///
-/// Inputs (CONVENTIONS.md "Tensors"): keys `[kvHeads, n, d]`, values `[kvHeads, n, dv]`,
+/// Inputs (AttnKit.docc/Conventions.md "Tensors"): keys `[kvHeads, n, d]`, values `[kvHeads, n, dv]`,
 /// queries `[queryHeads, T, d]` with `queryHeads` a multiple of `kvHeads` and `T ≤ n`.
 /// The first `n − T` tokens are the prompt; decode step t appends token `n − T + t` and
 /// attends with the queries of step t. The prompt's last query is `prefillQueries`

@@ -51,7 +51,7 @@ extension PagePolicy {
     public mutating func observe(mass: [[Double]]) {}
 }
 
-/// Parameters shared by the policies. Budgets count tokens (CONVENTIONS.md) and
+/// Parameters shared by the policies. Budgets count tokens (AttnKit.docc/Conventions.md) and
 /// are turned into whole pages.
 public struct PolicyConfig: Sendable, Equatable {
     public var budgetTokens: Int

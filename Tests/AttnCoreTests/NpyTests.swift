@@ -162,3 +162,29 @@ struct NpyTests {
         #expect(back.storage == [1, 2, 3, 4])
     }
 }
+
+extension NpyTests {
+    /// A header longer than 1.0's 16-bit length gets format 2.0 (32-bit length), which the
+    /// reader parses back; a short one stays 1.0. Both keep the data 64-byte aligned.
+    @Test("the writer's header: 1.0 when it fits, 2.0 when it does not")
+    func headerVersionFollowsLength() throws {
+        let dict = "{'descr': '<f8', 'fortran_order': False, 'shape': (2, 3), }"
+        let short = Npy.header(dict)
+        #expect(Array(short[6...7]) == [1, 0])
+        #expect(short.count % 64 == 0 && short.last == 0x0a)
+        for extra in [65_535 - dict.utf8.count - 1, 65_535 - dict.utf8.count, 70_000] {
+            // Python's literal syntax allows the padding inside the dict, so it is a valid header.
+            let longDict = String(dict.dropLast()) + String(repeating: " ", count: extra) + "}"
+            let bytes = Npy.header(longDict)
+            #expect(bytes.count % 64 == 0 && bytes.last == 0x0a)
+            let version = bytes[6]
+            let length = version == 1 ? Int(bytes[8]) | Int(bytes[9]) << 8
+                : (0..<4).reduce(0) { $0 | Int(bytes[8 + $1]) << (8 * $1) }
+            #expect(length == bytes.count - (version == 1 ? 10 : 12))
+            #expect(version == (bytes.count - 10 <= 65_535 ? 1 : 2))
+            let body = NpyBytes.bytes([1, 2, 3, 4, 5, 6], float32: false, bigEndian: false)
+            let t: Tensor<Double> = try Npy.decode(Data(bytes + body))
+            #expect(t.shape == [2, 3] && t.storage == [1, 2, 3, 4, 5, 6])
+        }
+    }
+}

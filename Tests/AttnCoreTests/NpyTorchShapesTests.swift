@@ -4,7 +4,7 @@ import PropertyBased
 import Testing
 
 /// PyTorch-shaped files: 4-D `[batch, heads, n, d]`, float16, and the GQA
-/// shape rules of `AttentionShape` (CONVENTIONS.md "Tensors").
+/// shape rules of `AttentionShape` (AttnKit.docc/Conventions.md "Tensors").
 @Suite("Npy: PyTorch shapes, float16 and GQA")
 struct NpyTorchShapesTests {
     @Test("4-D round trip keeps batch and heads, in float16, float32 and float64")
