@@ -40,33 +40,33 @@ public struct AttentionShape: Sendable, Equatable, CustomStringConvertible {
     /// - Throws: `AttnError.usage` naming the mismatch, an empty dimension, a
     ///   1-D array, or NaN/Inf (skipped with `checkFinite: false`).
     public init<T: AttnScalar>(q: Tensor<T>, k: Tensor<T>, v: Tensor<T>, checkFinite: Bool = true) throws {
-        for (name, t) in [("Q", q), ("K", k), ("V", v)] where t.logicalRank == 1 {
-            throw AttnError.usage("\(name): need 2, 3 or 4 dimensions, got shape \(t.shape)")
+        for (p, name, t) in [(Parameter.q, "Q", q), (.k, "K", k), (.v, "V", v)] where t.logicalRank == 1 {
+            throw AttnError.usage(p, "\(name): need 2, 3 or 4 dimensions, got shape \(t.shape)")
         }
         guard q.batch == k.batch, k.batch == v.batch else {
-            throw AttnError.usage("shape mismatch: Q, K, V have batch \(q.batch), \(k.batch), \(v.batch) "
+            throw AttnError.usage(.k, "shape mismatch: Q, K, V have batch \(q.batch), \(k.batch), \(v.batch) "
                                   + "(shapes \(q.shape), \(k.shape), \(v.shape))")
         }
         guard k.headsPerBatch == v.headsPerBatch else {
-            throw AttnError.usage("shape mismatch: K has \(k.headsPerBatch) heads but V has \(v.headsPerBatch)")
+            throw AttnError.usage(.v, "shape mismatch: K has \(k.headsPerBatch) heads but V has \(v.headsPerBatch)")
         }
         guard q.cols == k.cols else {
-            throw AttnError.usage("shape mismatch: Q has d = \(q.cols) but K has d = \(k.cols)")
+            throw AttnError.usage(.k, "shape mismatch: Q has d = \(q.cols) but K has d = \(k.cols)")
         }
         guard v.rows == k.rows else {
-            throw AttnError.usage("shape mismatch: V has \(v.rows) rows but K has \(k.rows)")
+            throw AttnError.usage(.v, "shape mismatch: V has \(v.rows) rows but K has \(k.rows)")
         }
-        guard q.cols >= 1 else { throw AttnError.usage("shape: head dimension d must be at least 1") }
-        guard k.rows >= 1 else { throw AttnError.usage("shape: K must have at least one row") }
+        guard q.cols >= 1 else { throw AttnError.usage(.q, "shape: head dimension d must be at least 1") }
+        guard k.rows >= 1 else { throw AttnError.usage(.k, "shape: K must have at least one row") }
         guard q.batch >= 1, q.headsPerBatch >= 1, k.headsPerBatch >= 1 else {
-            throw AttnError.usage("shape: batch and head counts must be at least 1 (Q \(q.shape), K \(k.shape))")
+            throw AttnError.usage(.q, "shape: batch and head counts must be at least 1 (Q \(q.shape), K \(k.shape))")
         }
         guard q.headsPerBatch % k.headsPerBatch == 0 else {
-            throw AttnError.usage("shape mismatch: Q has \(q.headsPerBatch) heads, not a multiple of the "
+            throw AttnError.usage(.q, "shape mismatch: Q has \(q.headsPerBatch) heads, not a multiple of the "
                                   + "\(k.headsPerBatch) heads of K and V (GQA needs heads_kv to divide heads_q)")
         }
-        for (name, t) in [("Q", q), ("K", k), ("V", v)] where checkFinite && !t.isFinite {
-            throw AttnError.usage("\(name) contains NaN or Inf")
+        for (p, name, t) in [(Parameter.q, "Q", q), (.k, "K", k), (.v, "V", v)] where checkFinite && !t.isFinite {
+            throw AttnError.usage(p, "\(name) contains NaN or Inf")
         }
         batch = q.batch; headsQ = q.headsPerBatch; headsKV = k.headsPerBatch
         nq = q.rows; nk = k.rows; d = q.cols; dv = v.cols
@@ -100,10 +100,10 @@ public struct AttentionTensors<T: AttnScalar>: Sendable {
     ///   .npy, unsupported dtype, 1-D, NaN/Inf) or the shape mismatch.
     public init(q qPath: String, k kPath: String, v vPath: String) throws {
         var t: [Tensor<T>] = []
-        for path in [qPath, kPath, vPath] {
+        for (p, path) in [(Parameter.q, qPath), (.k, kPath), (.v, vPath)] {
             let x: Tensor<T> = try Npy.read(path)
-            guard x.logicalRank >= 2 else { throw AttnError.usage("\(path): need 2, 3 or 4 dimensions, got shape \(x.shape)") }
-            guard x.isFinite else { throw AttnError.usage("\(path): contains NaN or Inf") }
+            guard x.logicalRank >= 2 else { throw AttnError.usage(p, "\(path): need 2, 3 or 4 dimensions, got shape \(x.shape)") }
+            guard x.isFinite else { throw AttnError.usage(p, "\(path): contains NaN or Inf") }
             t.append(x)
         }
         try self.init(q: t[0], k: t[1], v: t[2], checkFinite: false)

@@ -31,3 +31,29 @@ public enum Timing {
         return s.count % 2 == 1 ? s[s.count / 2] : 0.5 * (s[s.count / 2 - 1] + s[s.count / 2])
     }
 }
+
+extension Timing {
+    /// Seconds of CPU time used by this process (all threads).
+    public static func processCPUSeconds() -> Double {
+        var ts = timespec()
+        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts)
+        return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
+    }
+
+    /// Medians of wall and process CPU seconds over `runs` runs after one warm-up.
+    public static func medians(runs: Int, _ body: () throws -> Void) rethrows -> (wall: Double, cpu: Double) {
+        try body()
+        var wall: [Double] = [], cpu: [Double] = []
+        for _ in 0..<max(1, runs) {
+            let c0 = processCPUSeconds()
+            wall.append(try seconds(body))
+            cpu.append(processCPUSeconds() - c0)
+        }
+        return (median(of: wall), median(of: cpu))
+    }
+
+    /// The 1-minute load average ("?" where /proc/loadavg is missing): benchmarks record it.
+    public static func loadAverage() -> String {
+        (try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8))?.split(separator: " ").first.map(String.init) ?? "?"
+    }
+}

@@ -44,6 +44,23 @@ struct PagedCLITests {
         }
     }
 
+    /// `--out` / `-o` is the spelling (CONVENTIONS.md); the former `--csv` still works, hidden; both at once is a usage error.
+    @Test func outputSpellings() throws {
+        let dir = try inputs()
+        let base = ["--policy", "quest", "--budget", "16", "--page-size", "4"]
+        for (flag, name) in [("--out", "a.csv"), ("-o", "b.csv"), ("--csv", "c.csv")] {
+            let path = dir.appendingPathComponent(name).path
+            let r = try CLIRunner.run(replayArgs(dir, base + [flag, path]))
+            #expect(r.status == 0 && FileManager.default.fileExists(atPath: path), "\(flag): \(r.stderr)")
+        }
+        let both = dir.appendingPathComponent("d.csv").path
+        let r = try CLIRunner.run(replayArgs(dir, base + ["--out", both, "--csv", both]))
+        #expect(r.status == 2 && r.stderr.hasPrefix("error: ") && r.stderr.split(separator: "\n").count == 1, "\(r.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: both))
+        let help = try CLIRunner.run(["kv-replay", "--help"])
+        #expect(help.stdout.contains("--out") && !help.stdout.contains("--csv"))
+    }
+
     @Test func replayJSONIsOneLine() throws {
         let dir = try inputs()
         let r = try CLIRunner.run(replayArgs(dir, ["--policy", "quest", "--budget", "16", "--page-size", "4", "--json"]))

@@ -30,7 +30,7 @@ import Testing
             let o = Double(out[h, i, col]), lo = r.lower[h, i, col], hi = r.upper[h, i, col]
             // Distance from o to the farthest point of the enclosure: the error is at most this.
             let e = Swift.max(abs(o - lo), abs(hi - o))
-            let b = bounds[h * out.rows + i]
+            let b = bounds[head: h, row: i]
             #expect(BoundLedger.shared.within(tracked, error: e, bound: b), "\(tracked.rawValue) \(c) (\(h),\(i),\(col)): \(e) > \(b)")
             if b > 0 { worst = Swift.max(worst, e / b) }
         }}}

@@ -16,7 +16,7 @@ struct AttentionCommand: ParsableCommand {
     @Option(help: "Working precision of the fast kernel and dtype of the output: float32 or float64.")
     var precision: Precision = .float32
 
-    @Option(help: "Output .npy path (written to a temp file, then renamed).")
+    @Option(name: [.customLong("out"), .short], help: "Output .npy path (written to a temp file, then renamed).")
     var out: String
 
     func validate() throws {

@@ -29,8 +29,8 @@ struct BenchExactCommand: ParsableCommand {
     @Option(help: "Working precision: float32 or float64.")
     var precision: Precision = .float32
 
-    @Option(help: "Worker threads for the kernel and for sgemm (default: all cores).")
-    var threads: Int = ProcessInfo.processInfo.activeProcessorCount
+    @OptionGroup var threadsOption: ThreadsOption
+    var threads: Int { threadsOption.count }
 
     @Option(help: "Query rows per job of the fused kernel.")
     var queryTile: Int = TileSizes.default.queryTile
@@ -42,7 +42,6 @@ struct BenchExactCommand: ParsableCommand {
         guard (1...8192).contains(queryTile) else { throw ValidationError("--query-tile must be in 1...8192") }
         guard !n.isEmpty, n.allSatisfy({ (1...65536).contains($0) }) else { throw ValidationError("--n must be in 1...65536") }
         guard !d.isEmpty, d.allSatisfy({ (1...256).contains($0) }) else { throw ValidationError("--d must be in 1...256") }
-        guard (1...256).contains(threads) else { throw ValidationError("--threads must be in 1...256") }
         if let queries, !(1...65536).contains(queries) { throw ValidationError("--queries must be in 1...65536") }
     }
 

@@ -18,13 +18,13 @@ struct BenchSparseCommand: ParsableCommand {
     @Option(help: "Head dimension d.") var d = 64
     @Option(help: "Rows per q-tile of the block-sparse kernel.") var qTile = 256
     @Option(help: "Keys per k-tile of the block-sparse kernel.") var kTile = 512
-    @Option(help: "Worker threads (default: all cores).") var threads = ProcessInfo.processInfo.activeProcessorCount
+    @OptionGroup var threadsOption: ThreadsOption
+    var threads: Int { threadsOption.count }
     @Option(help: "Seed of the inputs and masks.") var seed: UInt64 = 42
 
     func validate() throws {
         guard (1...65536).contains(n), (1...1024).contains(d) else { throw ValidationError("--n in 1...65536, --d in 1...1024") }
         guard (1...4096).contains(qTile), (1...4096).contains(kTile) else { throw ValidationError("--q-tile, --k-tile in 1...4096") }
-        guard (1...256).contains(threads) else { throw ValidationError("--threads must be in 1...256") }
     }
 
     /// Medians of `body` and `yardstick` timed alternately (one warm-up each), so

@@ -48,9 +48,10 @@ struct DbspPlanCommand: ParsableCommand {
     @Option(help: "Cost model: message latency, seconds.") var latency = 1e-5
     @Option(help: "Cost model: bytes per element.") var bytesPerElement = 2
 
-    @Option(help: "Output CSV, one row per (U, R).") var out: String
+    @Option(name: [.customLong("out"), .short], help: "Output CSV, one row per (U, R).") var out: String
     @Option(help: "Also execute the chosen plan with simulated devices and write per-device CSV here.") var ranksOut: String?
-    @Option(help: "Worker threads for --ranks-out (default: all cores).") var threads: Int?
+    @OptionGroup var threadsOption: ThreadsOption
+    var threads: Int? { threadsOption.threads }
 
     func validate() throws {
         try validateOutputPath(out, flag: "--out")
@@ -72,7 +73,6 @@ struct DbspPlanCommand: ParsableCommand {
             throw ValidationError("\(name) must be ≥ 0 and finite")
         }
         _ = try rewardList()
-        if let t = threads, !(1...256).contains(t) { throw ValidationError("--threads must be in 1...256") }
     }
 
     func rewardList() throws -> [Double] {

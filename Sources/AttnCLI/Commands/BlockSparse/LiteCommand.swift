@@ -48,9 +48,10 @@ struct LiteCommand: ParsableCommand {
 
     @Option(help: "Working precision: float32 or float64.") var precision: Precision = .float32
 
-    @Option(help: "Worker threads (default: all cores).") var threads: Int?
+    @OptionGroup var threadsOption: ThreadsOption
+    var threads: Int? { threadsOption.threads }
 
-    @Option(help: "Output CSV (one row per step; a .json sidecar is written beside it).") var out: String
+    @Option(name: [.customLong("out"), .short], help: "Output CSV (one row per step; a .json sidecar is written beside it).") var out: String
 
     @Option(help: "Checkpoint file, rewritten after every step; if it exists, the run resumes from it. Removed on success.")
     var checkpoint: String?
@@ -63,7 +64,6 @@ struct LiteCommand: ParsableCommand {
         for r in mustSkip { _ = try BlockSparseCLI.range(r, flag: "--must-skip") }
         guard (1...65536).contains(qTile), (1...65536).contains(kTile) else { throw ValidationError("--q-tile and --k-tile must be in 1...65536") }
         if let r = resetEvery, r < 1 { throw ValidationError("--reset-every must be ≥ 1") }
-        if let t = threads, !(1...256).contains(t) { throw ValidationError("--threads must be in 1...256") }
         if replay == nil {
             for (name, x) in [("--frames", frames), ("--height", height), ("--width", width)] where !(1...4096).contains(x) {
                 throw ValidationError("\(name) must be in 1...4096")

@@ -37,9 +37,11 @@ struct PruneCommand: ParsableCommand {
     @Option(help: "middle: prune when some vision token has cos(o − c_j, o) below this.") var layerThreshold = 0.995
     @Option(help: "middle: keep vision tokens with ‖c_j‖₂ above this.") var tokensThreshold = 0.2
     @Option(help: "Working precision: float32 or float64.") var precision: Precision = .float32
-    @Option(help: "Output CSV (one summary row; a .json sidecar is written beside it).") var out: String
+    @Option(name: [.customLong("out"), .short], help: "Output CSV (one summary row; a .json sidecar is written beside it).") var out: String
     @Option(help: "Per-token CSV (token, is_vision, cosine, norm, kept).") var tokensOut: String?
-    @Option(name: .customLong("output"), help: "Write the operator's output as .npy here.") var outputNpy: String?
+    @Option(name: .customLong("npy-out"), help: "Write the operator's output as .npy here.") var npyOut: String?
+    @Option(name: .customLong("output"), help: .hidden) var legacyNpyOut: String?
+    var outputNpy: String? { npyOut ?? legacyNpyOut }
 
     func validate() throws {
         try validateOutputPath(out, flag: "--out")

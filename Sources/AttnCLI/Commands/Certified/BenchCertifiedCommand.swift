@@ -27,8 +27,8 @@ struct BenchCertifiedCommand: ParsableCommand {
     @Option(help: "Softmax scale: 'paper' (1/d), 'standard' (1/√d) or a positive decimal.")
     var scale: Scale = .standard
 
-    @Option(help: "Worker threads for the multi-threaded figure.")
-    var threads: Int = ProcessInfo.processInfo.activeProcessorCount
+    @OptionGroup var threadsOption: ThreadsOption
+    var threads: Int { threadsOption.count }
 
     @Option(help: "Seed of the uniform [−1, 1] Float32 inputs.")
     var seed: UInt64 = 42
@@ -39,7 +39,6 @@ struct BenchCertifiedCommand: ParsableCommand {
         guard CertifiedAttention.precisionRange.contains(precision) else {
             throw ValidationError("--precision must be in \(CertifiedAttention.precisionRange)")
         }
-        guard (1...256).contains(threads) else { throw ValidationError("--threads must be in 1...256") }
     }
 
     func run() throws {

@@ -16,7 +16,7 @@ struct VectorsCommand: ParsableCommand {
             causal, multi-head float64.
             """)
 
-    @Option(help: "Output folder (created if missing; its parent must exist).")
+    @Option(name: [.customLong("out"), .short], help: "Output folder (created if missing; its parent must exist).")
     var out: String
 
     @Option(help: "Precision of the certified enclosures, in bits.")

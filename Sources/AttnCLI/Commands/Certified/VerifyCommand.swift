@@ -41,8 +41,8 @@ struct VerifyCommand: ParsableCommand {
     @Option(help: "Precision of the GMP/MPFR enclosures, in bits.")
     var precision: Int = 256
 
-    @Option(help: "Worker threads (the result does not depend on it).")
-    var threads: Int = ProcessInfo.processInfo.activeProcessorCount
+    @OptionGroup var threadsOption: ThreadsOption
+    var threads: Int { threadsOption.count }
 
     @Flag(help: "Print one JSON object on one line instead of text.")
     var json = false
@@ -57,7 +57,6 @@ struct VerifyCommand: ParsableCommand {
         guard tolerance == nil || (atol == nil && rtol == nil) else {
             throw ValidationError("give --tolerance or --atol/--rtol, not both")
         }
-        guard (1...256).contains(threads) else { throw ValidationError("--threads must be in 1...256") }
         if let heads { _ = try Self.range(heads) }
     }
 

@@ -13,13 +13,22 @@ struct MergeCommand: ParsableCommand {
     @Argument(help: "Shard CSVs written by `attnbound sweep --shard i/N`.")
     var inputs: [String] = []
 
-    @Option(name: [.short, .customLong("output")], help: "Merged CSV (its sidecar goes next to it, same stem, .json).")
-    var output: String
+    @Option(name: [.customLong("out"), .short], help: "Merged CSV (its sidecar goes next to it, same stem, .json).")
+    var out: String?
+
+    @Option(name: .customLong("output"), help: .hidden)
+    var legacyOutput: String?
+
+    /// The path to write (`--out`, or the hidden former `--output`).
+    var output: String { out ?? legacyOutput ?? "" }
 
     func validate() throws {
+        guard try resolvedOutput(out, legacy: legacyOutput, legacyFlag: "--output") != nil else {
+            throw ValidationError("missing --out")
+        }
         if inputs.isEmpty { throw ValidationError("merge: give the shard CSVs to merge") }
-        guard output.hasSuffix(".csv") else { throw ValidationError("--output \(output): must end in .csv") }
-        try validateOutputPath(output, flag: "--output")
+        guard output.hasSuffix(".csv") else { throw ValidationError("--out \(output): must end in .csv") }
+        try validateOutputPath(output, flag: "--out")
     }
 
     func run() throws {

@@ -13,12 +13,21 @@ struct PlotCommand: ParsableCommand {
     @Argument(help: "A CSV written by `attnbound sweep` or `attnbound merge`.")
     var csv: String
 
-    @Option(name: [.short, .customLong("output")], help: "The SVG to write.")
-    var output: String
+    @Option(name: [.customLong("out"), .short], help: "The SVG to write.")
+    var out: String?
+
+    @Option(name: .customLong("output"), help: .hidden)
+    var legacyOutput: String?
+
+    /// The path to write (`--out`, or the hidden former `--output`).
+    var output: String { out ?? legacyOutput ?? "" }
 
     func validate() throws {
-        guard output.hasSuffix(".svg") else { throw ValidationError("--output \(output): must end in .svg") }
-        try validateOutputPath(output, flag: "--output")
+        guard try resolvedOutput(out, legacy: legacyOutput, legacyFlag: "--output") != nil else {
+            throw ValidationError("missing --out")
+        }
+        guard output.hasSuffix(".svg") else { throw ValidationError("--out \(output): must end in .svg") }
+        try validateOutputPath(output, flag: "--out")
     }
 
     func run() throws {

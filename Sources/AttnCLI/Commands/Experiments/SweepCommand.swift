@@ -1,6 +1,7 @@
 import ArgumentParser
 import AttnCore
 import AttnExperiments
+import AttnPoly
 import Foundation
 
 /// `attnbound sweep`: the B = Θ(√log n) threshold experiments into
@@ -68,15 +69,15 @@ struct SweepCommand: ParsableCommand {
     var maxDegree: Int = 400
 
     @Option(help: "Polynomial family: chebyshev (near-minimax), shifted (non-negative coefficients) or taylor.")
-    var family: String = "chebyshev"
+    var family: ExpFamily = .chebyshev
 
     @Option(help: "Seed; point k uses SplitMix64.mix(seed, k).")
     var seed: UInt64 = 1
 
-    @Option(help: "Worker threads (default: all cores). The CSV does not depend on it.")
-    var threads: Int?
+    @OptionGroup var threadsOption: ThreadsOption
+    var threads: Int? { threadsOption.threads }
 
-    @Option(help: "Output folder (created if missing).")
+    @Option(name: [.customLong("out"), .short], help: "Output folder (created if missing).")
     var out: String = "out"
 
     @Flag(help: "Continue a killed run from its .csv.partial file.")
@@ -95,7 +96,6 @@ struct SweepCommand: ParsableCommand {
     var json = false
 
     func validate() throws {
-        if let t = threads, !(1...1024).contains(t) { throw ValidationError("--threads must be in 1...1024") }
         if let s = cSteps, !(1...10_000).contains(s) { throw ValidationError("--c-steps must be in 1...10000") }
         for (flag, v) in [("--c-min", cMin), ("--c-max", cMax)] {
             if let v, !(v > 0 && v.isFinite && v <= 100) { throw ValidationError("\(flag) must be in (0, 100]") }
@@ -138,7 +138,7 @@ struct SweepCommand: ParsableCommand {
     func run() throws {
         let cfg = try makeConfiguration()
         let sh = try shard.map(Shard.init(parsing:)) ?? .whole
-        let backend = try SweepBackend.make(family: family)
+        let backend = SweepBackend.make(family: family)
         let dir = URL(fileURLWithPath: out)
         var isDir: ObjCBool = false
         if FileManager.default.fileExists(atPath: dir.path, isDirectory: &isDir), !isDir.boolValue {

@@ -32,8 +32,8 @@ struct BenchPagedCommand: ParsableCommand {
     @Option(help: "KV budget in tokens.")
     var budget: Int = 2048
 
-    @Option(help: "Worker threads (default: all cores).")
-    var threads: Int = ProcessInfo.processInfo.activeProcessorCount
+    @OptionGroup var threadsOption: ThreadsOption
+    var threads: Int { threadsOption.count }
 
     @Flag(inversion: .prefixedNo, help: "Also run the accuracy table on the shifting-importance trace.")
     var accuracy = true
@@ -58,7 +58,6 @@ struct BenchPagedCommand: ParsableCommand {
         guard (1...65536).contains(pageSize) else { throw ValidationError("--page-size must be in 1...65536") }
         guard budget >= pageSize else { throw ValidationError("--budget \(budget) is smaller than one page (--page-size \(pageSize))") }
         guard budget < context else { throw ValidationError("--budget must be below --context") }
-        guard (1...256).contains(threads) else { throw ValidationError("--threads must be in 1...256") }
         guard (256...1 << 20).contains(accuracyContext), (2...10_000).contains(accuracySteps) else {
             throw ValidationError("--accuracy-context must be in 256...\(1 << 20) and --accuracy-steps in 2...10000")
         }

@@ -53,13 +53,21 @@ struct KVReplayCommand: ParsableCommand {
     @Option(help: "Softmax scale s: 'paper' (1/d), 'standard' (1/√d) or a positive decimal.")
     var scale: Scale = .standard
 
-    @Option(help: "CSV output, one row per step and query head (a .json sidecar is written beside it).")
-    var csv: String?
+    @Option(name: [.customLong("out"), .short],
+            help: "CSV output, one row per step and query head (a .json sidecar is written beside it).")
+    var out: String?
+
+    @Option(name: .customLong("csv"), help: .hidden)
+    var legacyCSV: String?
+
+    /// The CSV to write (`--out`, or the hidden former `--csv`).
+    var csv: String? { out ?? legacyCSV }
 
     @Flag(help: "Print one JSON object instead of a summary.")
     var json = false
 
     func validate() throws {
+        _ = try resolvedOutput(out, legacy: legacyCSV, legacyFlag: "--csv")
         if synthetic {
             guard k == nil, v == nil, q == nil else { throw ValidationError("--synthetic takes no --k, --v or --q") }
             guard (1...1 << 20).contains(context) else { throw ValidationError("--context must be in 1...\(1 << 20)") }
@@ -69,7 +77,7 @@ struct KVReplayCommand: ParsableCommand {
         } else {
             guard k != nil, v != nil, q != nil else { throw ValidationError("need --k, --v and --q (or --synthetic)") }
         }
-        if let csv { try validateOutputPath(csv, flag: "--csv") }
+        if let csv { try validateOutputPath(csv, flag: "--out") }
     }
 
     func run() throws {

@@ -40,7 +40,7 @@ struct ApproxCommand: ParsableCommand {
     @Option(help: "Rows the error is measured on: all, or K seeded rows per head (default: all while n_q·n_k ≤ 2048², else 64).")
     var errorRows: String?
 
-    @Option(help: "Output .npy path for T (Float64; written to a temp file, then renamed).")
+    @Option(name: [.customLong("out"), .short], help: "Output .npy path for T (Float64; written to a temp file, then renamed).")
     var out: String
 
     @Flag(help: "Print one JSON object instead of text.")
