@@ -2,22 +2,28 @@
 import PackageDescription
 
 // Floors (see README "Architecture"): nothing imports upward.
-//   CLI → Experiments → {Poly, Paged, BlockSparse} → {Kernels, Certified} → Core → C shims
+//   CLI → Experiments → {Poly, Paged, BlockSparse, Pruning} → {Kernels, Certified} → Core → C shims
+// AttnKit re-exports every library module: `import AttnKit` is all a consumer needs.
 let package = Package(
     name: "attnbound",
     products: [
         .executable(name: "attnbound", targets: ["attnbound"]),
+        // The umbrella, as swift-numerics' Numerics; per-module products stay for narrow dependents.
+        .library(name: "AttnKit", targets: ["AttnKit"]),
         .library(name: "AttnCore", targets: ["AttnCore"]),
         .library(name: "AttnKernels", targets: ["AttnKernels"]),
         .library(name: "AttnCertified", targets: ["AttnCertified"]),
         .library(name: "AttnPoly", targets: ["AttnPoly"]),
         .library(name: "AttnPaged", targets: ["AttnPaged"]),
         .library(name: "AttnBlockSparse", targets: ["AttnBlockSparse"]),
+        .library(name: "AttnPruning", targets: ["AttnPruning"]),
         .library(name: "AttnExperiments", targets: ["AttnExperiments"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
         .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.0"),
+        // `swift package generate-documentation` (DocC catalog in Sources/AttnKit); a plugin, never linked.
+        .package(url: "https://github.com/swiftlang/swift-docc-plugin.git", from: "1.5.0"),
     ],
     targets: [
         // Ground floor: system libraries, shims only.
@@ -34,41 +40,52 @@ let package = Package(
 
         // Floor 2: exact kernels, and the certified judge (independent of every kernel).
         .target(name: "AttnKernels", dependencies: ["AttnCore", "CLapack", "CVectorMath"]),
-        .target(name: "AttnCertified", dependencies: ["AttnCore", "CGMP", "CMPFR"]),
+        .target(name: "AttnCertified", dependencies: ["AttnCore", "CGMP", "CMPFR", "CLapack"]),
 
         // Floor 3: approximations and sparse kernels.
         .target(name: "AttnPoly", dependencies: ["AttnCore", "AttnKernels", "AttnCertified", "CLapack"]),
         .target(name: "AttnPaged", dependencies: ["AttnCore", "AttnKernels", "CVectorMath"]),
         .target(name: "AttnBlockSparse", dependencies: ["AttnCore", "AttnKernels"]),
+        // VisiPruner-style token pruning: dense kernels on kept tokens, none of the tile machinery.
+        .target(name: "AttnPruning", dependencies: ["AttnCore", "AttnKernels"]),
 
         // Floor 4: experiments (sweep, CSV, sidecars, plots).
         .target(name: "AttnExperiments",
                 dependencies: ["AttnCore", "AttnKernels", "AttnCertified", "AttnPoly", "CLapack"]),
 
-        // Floor 5: the CLI, thin.
+        // Floor 5: the umbrella (re-exports only) and the CLI, thin.
+        .target(name: "AttnKit", dependencies: [
+            "AttnCore", "AttnKernels", "AttnCertified", "AttnPoly", "AttnPaged", "AttnBlockSparse", "AttnPruning",
+            "AttnExperiments",
+        ]),
         .target(name: "AttnCLI", dependencies: [
-            "AttnCore", "AttnKernels", "AttnCertified", "AttnPoly", "AttnPaged", "AttnBlockSparse",
+            "AttnCore", "AttnKernels", "AttnCertified", "AttnPoly", "AttnPaged", "AttnBlockSparse", "AttnPruning",
             "AttnExperiments",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "attnbound", dependencies: ["AttnCLI"]),
 
+        // Test support (not a product): the shared adversarial generator and the bound ledger (issue 11).
+        .target(name: "AttnTestSupport", dependencies: ["AttnCore", pbt], path: "Tests/AttnTestSupport"),
+
         // Tests mirror Sources.
-        .testTarget(name: "AttnCoreTests", dependencies: ["AttnCore", pbt]),
-        .testTarget(name: "AttnKernelsTests", dependencies: ["AttnCore", "AttnKernels", "AttnCertified", pbt]),
-        .testTarget(name: "AttnCertifiedTests", dependencies: ["AttnCore", "AttnCertified", pbt]),
+        .testTarget(name: "AttnCoreTests", dependencies: ["AttnTestSupport", "AttnCore", pbt], exclude: ["Fixtures"]),
+        .testTarget(name: "AttnKernelsTests", dependencies: ["AttnTestSupport", "AttnCore", "AttnKernels", "AttnCertified", pbt]),
+        .testTarget(name: "AttnCertifiedTests", dependencies: ["AttnTestSupport", "AttnCore", "AttnCertified", "CGMP", pbt]),
         .testTarget(name: "AttnPolyTests",
-                    dependencies: ["AttnCore", "AttnKernels", "AttnCertified", "AttnPoly", pbt]),
+                    dependencies: ["AttnTestSupport", "AttnCore", "AttnKernels", "AttnCertified", "AttnPoly", pbt]),
         .testTarget(name: "AttnPagedTests",
-                    dependencies: ["AttnCore", "AttnKernels", "AttnCertified", "AttnPaged", pbt]),
+                    dependencies: ["AttnTestSupport", "AttnCore", "AttnKernels", "AttnCertified", "AttnPaged", pbt]),
         .testTarget(name: "AttnBlockSparseTests",
-                    dependencies: ["AttnCore", "AttnKernels", "AttnCertified", "AttnBlockSparse", pbt]),
+                    dependencies: ["AttnTestSupport", "AttnCore", "AttnKernels", "AttnCertified", "AttnBlockSparse", pbt]),
+        .testTarget(name: "AttnPruningTests", dependencies: ["AttnTestSupport", "AttnCore", "AttnKernels", "AttnPruning", pbt]),
         .testTarget(name: "AttnExperimentsTests",
-                    dependencies: ["AttnCore", "AttnExperiments", "AttnPoly", pbt]),
-        .testTarget(name: "AttnCLITests", dependencies: [
+                    dependencies: ["AttnTestSupport", "AttnCore", "AttnExperiments", "AttnPoly", pbt]),
+        .testTarget(name: "AttnCLITests", dependencies: ["AttnTestSupport", 
             "AttnCLI", "attnbound", "AttnCore", "AttnKernels", "AttnCertified", "AttnPoly", "AttnPaged",
-            "AttnBlockSparse", "AttnExperiments", pbt,
+            "AttnBlockSparse", "AttnPruning", "AttnExperiments", pbt,
         ]),
+        .testTarget(name: "AttnKitTests", dependencies: ["AttnKit"]),
     ],
     swiftLanguageModes: [.v6]
 )

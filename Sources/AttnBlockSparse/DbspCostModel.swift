@@ -75,7 +75,7 @@ extension DbspPlanner {
     /// - Throws: `AttnError.infeasible` if no factorisation fits.
     public static func select(mask: TileMask, devices N: Int, model: DbspCostModel,
                               rewards: [Double] = [0, 2, 5, 10]) throws -> [DbspCandidate] {
-        guard N >= 1 else { throw AttnError.usage("--devices must be ≥ 1") }
+        guard N >= 1 else { throw AttnError.usage(.devices, "must be ≥ 1") }
         var out: [DbspCandidate] = []
         for U in stride(from: N, through: 1, by: -1) where N % U == 0 {
             let R = N / U

@@ -97,7 +97,7 @@ public enum DbspExecution {
                 let qa = plan.rowOrder[a], rows = blockRows(qa, nq, blockSize)
                 for r in 0..<rows {
                     let src = (p * nq + rowStart[a] + r) * dv, dst = (plan.headOrder[p] * nq + qa * blockSize + r) * dv
-                    for c in 0..<dv { out.storage[dst + c] = op.storage[src + c] }
+                    for c in 0..<dv { out[flat: dst + c] = op.storage[src + c] }
                 }
             }
         }

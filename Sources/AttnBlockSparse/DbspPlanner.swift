@@ -6,7 +6,7 @@ public enum DbspPlanner {
     /// Checks that U·R devices can hold the mask: U divides the head count
     /// and every ring chunk gets at least one q-block and one k-block.
     public static func validate(mask: TileMask, ulysses: Int, ring: Int) throws {
-        guard ulysses >= 1, ring >= 1 else { throw AttnError.usage("--ulysses and --ring must be ≥ 1") }
+        guard ulysses >= 1, ring >= 1 else { throw AttnError.usage(.ulysses, "the Ulysses and ring degrees must be ≥ 1") }
         guard mask.heads % ulysses == 0 else {
             throw AttnError.usage("Ulysses degree \(ulysses) does not divide the \(mask.heads) heads")
         }

@@ -25,7 +25,7 @@ public struct LiteConfig: Sendable, Equatable {
 
     /// Per k-tile class: nil = free, true = must-do, false = must-skip.
     func forced(keys nk: Int) throws -> [Bool?] {
-        guard !threshold.isNaN else { throw AttnError.usage("--thr must not be NaN") }
+        guard !threshold.isNaN else { throw AttnError.usage(.threshold, "must not be NaN") }
         for r in mustDo + mustSkip where r.lowerBound < 0 || r.upperBound > nk || r.isEmpty {
             throw AttnError.usage("token range \(r.lowerBound)..<\(r.upperBound) is empty or outside 0..<\(nk)")
         }
@@ -37,7 +37,7 @@ public struct LiteConfig: Sendable, Equatable {
             if keys.allSatisfy({ j in mustSkip.contains(where: { $0.contains(j) }) }) { out[t] = false }
         }
         guard out.contains(where: { $0 != false }) else {
-            throw AttnError.usage("--must-skip covers every key: no tile is left to compute")
+            throw AttnError.usage(.mustSkip, "covers every key: no tile is left to compute")
         }
         return out
     }

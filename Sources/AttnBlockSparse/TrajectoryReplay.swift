@@ -19,7 +19,7 @@ public struct TrajectoryReplay<T: AttnScalar>: TrajectorySource {
         self.directory = directory
         let names: [String]
         do { names = try FileManager.default.contentsOfDirectory(atPath: directory) } catch {
-            throw AttnError.usage("--replay \(directory): not a readable folder")
+            throw AttnError.usage(.replay, "\(directory): not a readable folder")
         }
         var found: [String: [Int: String]] = ["q": [:], "k": [:], "v": [:]]
         for name in names where name.hasSuffix(".npy") {
@@ -28,21 +28,21 @@ public struct TrajectoryReplay<T: AttnScalar>: TrajectorySource {
             let kind = String(stem[..<us]), digits = stem[stem.index(after: us)...]
             guard found[kind] != nil, !digits.isEmpty, digits.allSatisfy(\.isASCII), let step = Int(digits), step >= 0 else { continue }
             guard found[kind]![step] == nil else {
-                throw AttnError.usage("--replay \(directory): step \(step) of \(kind) appears twice")
+                throw AttnError.usage(.replay, "\(directory): step \(step) of \(kind) appears twice")
             }
             found[kind]![step] = (directory as NSString).appendingPathComponent(name)
         }
         let count = found["q"]!.count
-        guard count > 0 else { throw AttnError.usage("--replay \(directory): no q_<t>.npy files") }
+        guard count > 0 else { throw AttnError.usage(.replay, "\(directory): no q_<t>.npy files") }
         var list: [(String, String, String)] = []
         for s in 0..<count {
             guard let q = found["q"]![s], let k = found["k"]![s], let v = found["v"]![s] else {
-                throw AttnError.usage("--replay \(directory): steps must be 0..<\(count) with q, k and v each; step \(s) is incomplete")
+                throw AttnError.usage(.replay, "\(directory): steps must be 0..<\(count) with q, k and v each; step \(s) is incomplete")
             }
             list.append((q, k, v))
         }
         guard found["k"]!.count == count, found["v"]!.count == count else {
-            throw AttnError.usage("--replay \(directory): q, k and v have different step counts")
+            throw AttnError.usage(.replay, "\(directory): q, k and v have different step counts")
         }
         files = list
         steps = count
@@ -51,11 +51,9 @@ public struct TrajectoryReplay<T: AttnScalar>: TrajectorySource {
     public mutating func next() throws -> AttentionStep<T>? {
         guard t < steps else { return nil }
         let f = files[t]
-        let step = AttentionStep<T>(q: try Npy.read(f.q), k: try Npy.read(f.k), v: try Npy.read(f.v))
-        for (p, x) in [(f.q, step.q), (f.k, step.k), (f.v, step.v)] where x.logicalRank == 1 {
-            throw AttnError.usage("\(p): need 2 or 3 dimensions, got shape \(x.shape)")
-        }
-        try validateAttentionShapes(q: step.q, k: step.k, v: step.v)
+        let read = try AttentionTensors<T>(q: f.q, k: f.k, v: f.v)  // the one reader: 4-D, float16, GQA
+        let (k, v) = read.expandedKV
+        let step = AttentionStep<T>(q: read.q, k: k, v: v)
         let shapes = [step.q.shape, step.k.shape, step.v.shape]
         if let first = firstShapes, first != shapes {
             throw AttnError.usage("\(f.q): step \(t) has shapes \(shapes), step 0 had \(first)")

@@ -5,7 +5,7 @@ import Foundation
 /// The `attnbound` command. Subcommands validate, call one library function
 /// and write; no numerical logic lives here.
 public struct Attnbound: ParsableCommand {
-    public static let version = "0.1.0"
+    public static let version = AttnVersion.current
 
     public static let configuration = CommandConfiguration(
         commandName: "attnbound",
@@ -16,11 +16,13 @@ public struct Attnbound: ParsableCommand {
             DemoCommand.self,
             AttentionCommand.self,
             VerifyCommand.self,
+            VerifyMergeCommand.self,
             VectorsCommand.self,
             PlanCommand.self,
             ApproxCommand.self,
             MergeCommand.self,
             PlotCommand.self,
+            RegimeCommand.self,
             KVReplayCommand.self,
             LiteCommand.self,
             DbspCommand.self,
@@ -31,7 +33,7 @@ public struct Attnbound: ParsableCommand {
 
     public init() {}
 
-    /// Runs the CLI and returns the process exit code (CONVENTIONS.md):
+    /// Runs the CLI and returns the process exit code (AttnKit.docc/Conventions.md):
     /// 0 success, 1 check failed, 2 usage / invalid input, 3 infeasible.
     /// Every error is one line on stderr starting with `error: `.
     public static func run(arguments: [String]) -> Int32 {
@@ -40,7 +42,7 @@ public struct Attnbound: ParsableCommand {
             try command.run()
             return 0
         } catch let error as AttnError {
-            printError(error.message)
+            printError(error.cliMessage)
             return error.exitCode
         } catch let code as ExitCode {
             return code.rawValue

@@ -63,7 +63,7 @@ public enum CertifiedAttention {
         throws -> CertifiedAttentionOutput {
         try validateAttentionShapes(q: q, k: k, v: v)
         guard precisionRange.contains(precision) else {
-            throw AttnError.usage("--precision: \(precision) bits is outside \(precisionRange.lowerBound)...\(precisionRange.upperBound)")
+            throw AttnError.usage(.precision, "\(precision) bits is outside \(precisionRange.lowerBound)...\(precisionRange.upperBound)")
         }
         if causal { try CausalMask.validate(queries: q.rows, keys: k.rows) }
         let (scoreCount, o1) = q.heads.multipliedReportingOverflow(by: q.rows)
@@ -126,8 +126,8 @@ public enum CertifiedAttention {
             for r in all {
                 let h = r.job / blocksPerHead, i0 = (r.job % blocksPerHead) * block
                 let start = lower.offset(head: h, row: i0)
-                lower.storage.replaceSubrange(start..<start + r.lo.count, with: r.lo)
-                upper.storage.replaceSubrange(start..<start + r.hi.count, with: r.hi)
+                for (o, x) in r.lo.enumerated() { lower[flat: start + o] = x }
+                for (o, x) in r.hi.enumerated() { upper[flat: start + o] = x }
                 widest = max(widest, r.width)
             }
         }

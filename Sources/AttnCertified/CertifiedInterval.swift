@@ -14,9 +14,15 @@ import CMPFR
 /// immutable once constructed (hence `Sendable`); each owns two
 /// `MPFRFloat`s. Non-finite endpoints only arise from division by an
 /// interval containing 0, which gives the whole line (−∞, +∞).
-public final class CertifiedInterval: @unchecked Sendable, CustomStringConvertible {
+///
+/// Why a second interval type beside AttnPoly's `OutwardInterval`: this one has
+/// MPFR endpoints of any precision and is the independent oracle the tests use
+/// to recompute certified enclosures (it shares no code with `RowEnclosure`);
+/// `OutwardInterval` has Double endpoints for the polynomial method's a-priori
+/// bounds, where speed matters and 53 bits suffice. `package`: not library API.
+package final class CertifiedInterval: @unchecked Sendable, CustomStringConvertible {
     /// Bits of each endpoint's significand.
-    public let precision: Int
+    package let precision: Int
     let lo: MPFRFloat
     let hi: MPFRFloat
 
@@ -32,7 +38,7 @@ public final class CertifiedInterval: @unchecked Sendable, CustomStringConvertib
     /// The point x: exact when `precision ≥ 53` (any finite double), else
     /// the tightest enclosure at `precision`.
     /// - Precondition: `x.isFinite`.
-    public convenience init(_ x: Double, precision: Int) {
+    package convenience init(_ x: Double, precision: Int) {
         precondition(x.isFinite, "CertifiedInterval of a non-finite double")
         self.init(precision: precision)
         lo.set(x, rounding: .down)
@@ -40,7 +46,7 @@ public final class CertifiedInterval: @unchecked Sendable, CustomStringConvertib
     }
 
     /// The point n: exact when `precision ≥ 64`, else the tightest enclosure.
-    public convenience init(_ n: Int, precision: Int) {
+    package convenience init(_ n: Int, precision: Int) {
         self.init(precision: precision)
         lo.set(n, rounding: .down)
         hi.set(n, rounding: .up)
@@ -48,7 +54,7 @@ public final class CertifiedInterval: @unchecked Sendable, CustomStringConvertib
 
     /// The exact rational q, enclosed as tightly as `precision` allows
     /// (lo = q rounded down, hi = q rounded up; a point when q is representable).
-    public convenience init(_ q: GMPRational, precision: Int) {
+    package convenience init(_ q: GMPRational, precision: Int) {
         self.init(precision: precision)
         lo.set(q, rounding: .down)
         hi.set(q, rounding: .up)
@@ -56,14 +62,14 @@ public final class CertifiedInterval: @unchecked Sendable, CustomStringConvertib
 
     /// numerator/denominator as an exact rational, then enclosed at `precision`.
     /// - Precondition: `denominator ≠ 0`.
-    public convenience init(numerator: Int, denominator: Int, precision: Int) {
+    package convenience init(numerator: Int, denominator: Int, precision: Int) {
         self.init(GMPRational(numerator, denominator), precision: precision)
     }
 
     /// The exact decimal `text` ("0.37" is 37/100, not the double nearest
     /// it), enclosed at `precision`. Nil if `text` is not a plain decimal
     /// (see `GMPRational(decimal:)`).
-    public convenience init?(decimal text: String, precision: Int) {
+    package convenience init?(decimal text: String, precision: Int) {
         guard let q = GMPRational(decimal: text) else { return nil }
         self.init(q, precision: precision)
     }
@@ -71,7 +77,7 @@ public final class CertifiedInterval: @unchecked Sendable, CustomStringConvertib
     /// The hull of two doubles [lower, upper], each endpoint rounded outward
     /// to `precision` (exact when `precision ≥ 53`).
     /// - Precondition: `lower ≤ upper`, neither NaN.
-    public convenience init(lower: Double, upper: Double, precision: Int) {
+    package convenience init(lower: Double, upper: Double, precision: Int) {
         precondition(!lower.isNaN && !upper.isNaN && lower <= upper, "CertifiedInterval: need lower ≤ upper")
         self.init(precision: precision)
         lo.set(lower, rounding: .down)
@@ -81,7 +87,7 @@ public final class CertifiedInterval: @unchecked Sendable, CustomStringConvertib
     /// [lower, upper] from MPFR endpoints, copied and rounded outward to
     /// `precision` (default: the larger endpoint precision).
     /// - Precondition: `lower ≤ upper`, neither NaN.
-    public convenience init(lower: MPFRFloat, upper: MPFRFloat, precision: Int? = nil) {
+    package convenience init(lower: MPFRFloat, upper: MPFRFloat, precision: Int? = nil) {
         precondition(!lower.isNaN && !upper.isNaN && lower.compare(upper) <= 0,
                      "CertifiedInterval: need lower ≤ upper")
         self.init(precision: precision ?? max(lower.precision, upper.precision))
@@ -90,7 +96,7 @@ public final class CertifiedInterval: @unchecked Sendable, CustomStringConvertib
     }
 
     /// An enclosure of π.
-    public static func pi(precision: Int) -> CertifiedInterval {
+    package static func pi(precision: Int) -> CertifiedInterval {
         let r = CertifiedInterval(precision: precision)
         mpfr_const_pi(r.lo.raw, MPFR_RNDD)
         mpfr_const_pi(r.hi.raw, MPFR_RNDU)
@@ -98,7 +104,7 @@ public final class CertifiedInterval: @unchecked Sendable, CustomStringConvertib
     }
 
     /// An enclosure of ln 2.
-    public static func ln2(precision: Int) -> CertifiedInterval {
+    package static func ln2(precision: Int) -> CertifiedInterval {
         let r = CertifiedInterval(precision: precision)
         mpfr_const_log2(r.lo.raw, MPFR_RNDD)
         mpfr_const_log2(r.hi.raw, MPFR_RNDU)
@@ -106,27 +112,27 @@ public final class CertifiedInterval: @unchecked Sendable, CustomStringConvertib
     }
 
     /// The whole real line (−∞, +∞).
-    public static func entire(precision: Int) -> CertifiedInterval {
+    package static func entire(precision: Int) -> CertifiedInterval {
         CertifiedInterval(lower: -.infinity, upper: .infinity, precision: precision)
     }
 
     // MARK: Arithmetic (outward rounded; see the type's guarantee)
 
-    public static func + (a: CertifiedInterval, b: CertifiedInterval) -> CertifiedInterval {
+    package static func + (a: CertifiedInterval, b: CertifiedInterval) -> CertifiedInterval {
         let r = CertifiedInterval(precision: max(a.precision, b.precision))
         r.lo.add(a.lo, b.lo, rounding: .down)
         r.hi.add(a.hi, b.hi, rounding: .up)
         return r.sanitised()
     }
 
-    public static func - (a: CertifiedInterval, b: CertifiedInterval) -> CertifiedInterval {
+    package static func - (a: CertifiedInterval, b: CertifiedInterval) -> CertifiedInterval {
         let r = CertifiedInterval(precision: max(a.precision, b.precision))
         r.lo.sub(a.lo, b.hi, rounding: .down)
         r.hi.sub(a.hi, b.lo, rounding: .up)
         return r.sanitised()
     }
 
-    public static prefix func - (a: CertifiedInterval) -> CertifiedInterval {
+    package static prefix func - (a: CertifiedInterval) -> CertifiedInterval {
         let r = CertifiedInterval(precision: a.precision)
         r.lo.neg(a.hi, rounding: .down)
         r.hi.neg(a.lo, rounding: .up)
@@ -135,7 +141,7 @@ public final class CertifiedInterval: @unchecked Sendable, CustomStringConvertib
 
     /// The product: lower end = min of the four endpoint products rounded
     /// down, upper = max rounded up.
-    public static func * (a: CertifiedInterval, b: CertifiedInterval) -> CertifiedInterval {
+    package static func * (a: CertifiedInterval, b: CertifiedInterval) -> CertifiedInterval {
         let p = max(a.precision, b.precision)
         let r = CertifiedInterval(precision: p), t = MPFRFloat(precision: p)
         var first = true
@@ -150,7 +156,7 @@ public final class CertifiedInterval: @unchecked Sendable, CustomStringConvertib
     }
 
     /// The quotient; (−∞, +∞) when `b` contains 0.
-    public static func / (a: CertifiedInterval, b: CertifiedInterval) -> CertifiedInterval {
+    package static func / (a: CertifiedInterval, b: CertifiedInterval) -> CertifiedInterval {
         let p = max(a.precision, b.precision)
         if b.containsZero { return .entire(precision: p) }
         let r = CertifiedInterval(precision: p), t = MPFRFloat(precision: p)
@@ -167,7 +173,7 @@ public final class CertifiedInterval: @unchecked Sendable, CustomStringConvertib
 
     /// exp, by monotonicity: [exp(lo)↓, exp(hi)↑]. Any magnitude: MPFR's
     /// exponent range holds exp(±10⁶).
-    public func exp() -> CertifiedInterval {
+    package func exp() -> CertifiedInterval {
         let r = CertifiedInterval(precision: precision)
         r.lo.exp(lo, rounding: .down)
         r.hi.exp(hi, rounding: .up)
@@ -175,7 +181,7 @@ public final class CertifiedInterval: @unchecked Sendable, CustomStringConvertib
     }
 
     /// log, by monotonicity; nil unless the interval lies in (0, ∞).
-    public func log() -> CertifiedInterval? {
+    package func log() -> CertifiedInterval? {
         guard lo.sign > 0 else { return nil }
         let r = CertifiedInterval(precision: precision)
         r.lo.log(lo, rounding: .down)
@@ -184,7 +190,7 @@ public final class CertifiedInterval: @unchecked Sendable, CustomStringConvertib
     }
 
     /// √, by monotonicity; nil unless the interval lies in [0, ∞).
-    public func sqrt() -> CertifiedInterval? {
+    package func sqrt() -> CertifiedInterval? {
         guard lo.sign >= 0 else { return nil }
         let r = CertifiedInterval(precision: precision)
         r.lo.sqrt(lo, rounding: .down)
@@ -193,7 +199,7 @@ public final class CertifiedInterval: @unchecked Sendable, CustomStringConvertib
     }
 
     /// {|x| : x ∈ self}.
-    public func abs() -> CertifiedInterval {
+    package func abs() -> CertifiedInterval {
         if lo.sign >= 0 { return self }
         if hi.sign <= 0 { return -self }
         let r = CertifiedInterval(precision: precision)
@@ -207,7 +213,7 @@ public final class CertifiedInterval: @unchecked Sendable, CustomStringConvertib
     }
 
     /// {xⁿ : x ∈ self} for n ≥ 0 (tight for even n over intervals containing 0).
-    public func power(_ n: Int) -> CertifiedInterval {
+    package func power(_ n: Int) -> CertifiedInterval {
         precondition(n >= 0, "power: negative exponent")
         if n == 0 { return CertifiedInterval(1, precision: precision) }
         let base = (n % 2 == 0) ? abs() : self
@@ -218,7 +224,7 @@ public final class CertifiedInterval: @unchecked Sendable, CustomStringConvertib
     }
 
     /// The smallest interval holding both.
-    public func hull(_ other: CertifiedInterval) -> CertifiedInterval {
+    package func hull(_ other: CertifiedInterval) -> CertifiedInterval {
         let r = CertifiedInterval(precision: max(precision, other.precision))
         r.lo.set(lo.compare(other.lo) <= 0 ? lo : other.lo, rounding: .down)
         r.hi.set(hi.compare(other.hi) >= 0 ? hi : other.hi, rounding: .up)
@@ -226,7 +232,7 @@ public final class CertifiedInterval: @unchecked Sendable, CustomStringConvertib
     }
 
     /// The intersection, or nil when disjoint.
-    public func intersection(_ other: CertifiedInterval) -> CertifiedInterval? {
+    package func intersection(_ other: CertifiedInterval) -> CertifiedInterval? {
         guard overlaps(other) else { return nil }
         let r = CertifiedInterval(precision: max(precision, other.precision))
         r.lo.set(lo.compare(other.lo) >= 0 ? lo : other.lo, rounding: .down)
@@ -237,44 +243,44 @@ public final class CertifiedInterval: @unchecked Sendable, CustomStringConvertib
     // MARK: Reading (every Double is rounded outward, so it stays a valid bound)
 
     /// The lower end rounded down to a Double (−∞ if below Double's range).
-    public var lower: Double { lo.double(rounding: .down) }
+    package var lower: Double { lo.double(rounding: .down) }
     /// The upper end rounded up to a Double (+∞ if above Double's range).
-    public var upper: Double { hi.double(rounding: .up) }
+    package var upper: Double { hi.double(rounding: .up) }
     /// An upper bound on hi − lo, as a Double rounded up.
-    public var width: Double {
+    package var width: Double {
         let t = MPFRFloat(precision: precision + 2)
         t.sub(hi, lo, rounding: .up)
         return t.double(rounding: .up)
     }
     /// An upper bound on max |x| over the interval.
-    public var magnitude: Double { Swift.max(Swift.abs(lower), Swift.abs(upper)) }
+    package var magnitude: Double { Swift.max(Swift.abs(lower), Swift.abs(upper)) }
     /// A copy of the lower endpoint (exact).
-    public func lowerEndpoint() -> MPFRFloat { let t = MPFRFloat(precision: precision); t.set(lo, rounding: .down); return t }
+    package func lowerEndpoint() -> MPFRFloat { let t = MPFRFloat(precision: precision); t.set(lo, rounding: .down); return t }
     /// A copy of the upper endpoint (exact).
-    public func upperEndpoint() -> MPFRFloat { let t = MPFRFloat(precision: precision); t.set(hi, rounding: .up); return t }
+    package func upperEndpoint() -> MPFRFloat { let t = MPFRFloat(precision: precision); t.set(hi, rounding: .up); return t }
 
     /// True when lo = hi (the interval is one exactly known number).
-    public var isPoint: Bool { lo.compare(hi) == 0 }
-    public var containsZero: Bool { lo.sign <= 0 && hi.sign >= 0 }
+    package var isPoint: Bool { lo.compare(hi) == 0 }
+    package var containsZero: Bool { lo.sign <= 0 && hi.sign >= 0 }
     /// Exact test lo ≤ x ≤ hi.
-    public func contains(_ x: Double) -> Bool { lo.compare(x) <= 0 && hi.compare(x) >= 0 }
+    package func contains(_ x: Double) -> Bool { lo.compare(x) <= 0 && hi.compare(x) >= 0 }
     /// Exact test that `other` ⊆ self.
-    public func contains(_ other: CertifiedInterval) -> Bool {
+    package func contains(_ other: CertifiedInterval) -> Bool {
         lo.compare(other.lo) <= 0 && hi.compare(other.hi) >= 0
     }
     /// Exact test that the intervals share a point.
-    public func overlaps(_ other: CertifiedInterval) -> Bool {
+    package func overlaps(_ other: CertifiedInterval) -> Bool {
         lo.compare(other.hi) <= 0 && other.lo.compare(hi) <= 0
     }
     /// Certainly x < y for every x ∈ self, y ∈ other (hi < other.lo).
-    public func isCertainlyLess(than other: CertifiedInterval) -> Bool { hi.compare(other.lo) < 0 }
+    package func isCertainlyLess(than other: CertifiedInterval) -> Bool { hi.compare(other.lo) < 0 }
     /// Certainly x < t for every x ∈ self.
-    public func isCertainlyLess(than t: Double) -> Bool { hi.compare(t) < 0 }
+    package func isCertainlyLess(than t: Double) -> Bool { hi.compare(t) < 0 }
     /// Certainly x > t for every x ∈ self.
-    public func isCertainlyGreater(than t: Double) -> Bool { lo.compare(t) > 0 }
+    package func isCertainlyGreater(than t: Double) -> Bool { lo.compare(t) > 0 }
 
     /// "[lo, hi]" with 17 significant digits, rounded outward.
-    public var description: String {
+    package var description: String {
         "[\(lo.decimalString(digits: 17, rounding: .down)), \(hi.decimalString(digits: 17, rounding: .up))]"
     }
 
@@ -289,18 +295,18 @@ public final class CertifiedInterval: @unchecked Sendable, CustomStringConvertib
 /// the interval's precision (exact for a Double when precision ≥ 53, for an Int
 /// when ≥ 64; otherwise enclosed), then the interval operation applies.
 extension CertifiedInterval {
-    public static func + (a: CertifiedInterval, b: Double) -> CertifiedInterval { a + CertifiedInterval(b, precision: a.precision) }
-    public static func + (a: Double, b: CertifiedInterval) -> CertifiedInterval { CertifiedInterval(a, precision: b.precision) + b }
-    public static func - (a: CertifiedInterval, b: Double) -> CertifiedInterval { a - CertifiedInterval(b, precision: a.precision) }
-    public static func - (a: Double, b: CertifiedInterval) -> CertifiedInterval { CertifiedInterval(a, precision: b.precision) - b }
-    public static func * (a: CertifiedInterval, b: Double) -> CertifiedInterval { a * CertifiedInterval(b, precision: a.precision) }
-    public static func * (a: Double, b: CertifiedInterval) -> CertifiedInterval { CertifiedInterval(a, precision: b.precision) * b }
-    public static func / (a: CertifiedInterval, b: Double) -> CertifiedInterval { a / CertifiedInterval(b, precision: a.precision) }
-    public static func / (a: Double, b: CertifiedInterval) -> CertifiedInterval { CertifiedInterval(a, precision: b.precision) / b }
-    public static func + (a: CertifiedInterval, b: Int) -> CertifiedInterval { a + CertifiedInterval(b, precision: a.precision) }
-    public static func - (a: CertifiedInterval, b: Int) -> CertifiedInterval { a - CertifiedInterval(b, precision: a.precision) }
-    public static func * (a: CertifiedInterval, b: Int) -> CertifiedInterval { a * CertifiedInterval(b, precision: a.precision) }
-    public static func / (a: CertifiedInterval, b: Int) -> CertifiedInterval { a / CertifiedInterval(b, precision: a.precision) }
+    package static func + (a: CertifiedInterval, b: Double) -> CertifiedInterval { a + CertifiedInterval(b, precision: a.precision) }
+    package static func + (a: Double, b: CertifiedInterval) -> CertifiedInterval { CertifiedInterval(a, precision: b.precision) + b }
+    package static func - (a: CertifiedInterval, b: Double) -> CertifiedInterval { a - CertifiedInterval(b, precision: a.precision) }
+    package static func - (a: Double, b: CertifiedInterval) -> CertifiedInterval { CertifiedInterval(a, precision: b.precision) - b }
+    package static func * (a: CertifiedInterval, b: Double) -> CertifiedInterval { a * CertifiedInterval(b, precision: a.precision) }
+    package static func * (a: Double, b: CertifiedInterval) -> CertifiedInterval { CertifiedInterval(a, precision: b.precision) * b }
+    package static func / (a: CertifiedInterval, b: Double) -> CertifiedInterval { a / CertifiedInterval(b, precision: a.precision) }
+    package static func / (a: Double, b: CertifiedInterval) -> CertifiedInterval { CertifiedInterval(a, precision: b.precision) / b }
+    package static func + (a: CertifiedInterval, b: Int) -> CertifiedInterval { a + CertifiedInterval(b, precision: a.precision) }
+    package static func - (a: CertifiedInterval, b: Int) -> CertifiedInterval { a - CertifiedInterval(b, precision: a.precision) }
+    package static func * (a: CertifiedInterval, b: Int) -> CertifiedInterval { a * CertifiedInterval(b, precision: a.precision) }
+    package static func / (a: CertifiedInterval, b: Int) -> CertifiedInterval { a / CertifiedInterval(b, precision: a.precision) }
 }
 
 extension MPFRFloat {

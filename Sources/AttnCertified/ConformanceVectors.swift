@@ -20,7 +20,7 @@ public enum ConformanceVectors {
         do { try fm.createDirectory(at: directory, withIntermediateDirectories: false) } catch {
             var isDir: ObjCBool = false
             guard fm.fileExists(atPath: directory.path, isDirectory: &isDir), isDir.boolValue else {
-                throw AttnError.usage("--out \(directory.path): cannot create the folder (does its parent exist?)")
+                throw AttnError.usage(.output, "\(directory.path): cannot create the folder (does its parent exist?)")
             }
         }
         var entries: [JSONValue] = []
@@ -54,7 +54,7 @@ public enum ConformanceVectors {
                 try AtomicFile.write(description.serialized() + "\n", to: tmp.appendingPathComponent("case.json"))
                 try? fm.removeItem(at: final)
                 guard rename(tmp.path, final.path) == 0 else {
-                    throw AttnError.usage("--out \(final.path): cannot rename the case folder into place")
+                    throw AttnError.usage(.output, "\(final.path): cannot rename the case folder into place")
                 }
             } catch {
                 try? fm.removeItem(at: tmp)

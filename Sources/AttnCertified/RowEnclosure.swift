@@ -261,7 +261,7 @@ final class RowWorker {
         t.integer(into: z, rounding: .up)
         z.sub(z, num)
         // W ≤ 2^F fits; δ_j ≤ 2 (Lemma 3); anything else is a bug, not an input.
-        guard num.copyMagnitudeLimbs(into: w, count: weightLimbs), let sp = z.intValue, sp <= 1 << 30 else {
+        guard num.copyMagnitudeLimbs(into: w, count: weightLimbs), let sp = z.intValue, sp <= 2 else {
             preconditionFailure("certified weight out of range")
         }
         spread[j] = sp

@@ -1,6 +1,6 @@
 import AttnCore
 
-/// The softmax scale s as the certified reference reads it (CONVENTIONS.md):
+/// The softmax scale s as the certified reference reads it (AttnKit.docc/Conventions.md):
 /// `paper` is the rational 1/d, a decimal is its exact rational value
 /// ("0.37" = 37/100), `standard` is the real 1/√d, rational exactly when d is
 /// a perfect square.
@@ -32,7 +32,7 @@ final class ScaleEnclosure: @unchecked Sendable {
             if r * r == d { rational = GMPRational(1, r) }
         case .decimal(let text):
             guard let q = GMPRational(decimal: text), q.sign > 0 else {
-                throw AttnError.usage("--scale: '\(text)' is not a positive decimal number")
+                throw AttnError.usage(.scale, "'\(text)' is not a positive decimal number")
             }
             rational = q
         }

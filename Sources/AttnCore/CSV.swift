@@ -1,4 +1,4 @@
-/// RFC 4180 CSV rows (CONVENTIONS.md, "CSV"): comma separated, CRLF-free
+/// RFC 4180 CSV rows (AttnKit.docc/Conventions.md, "CSV"): comma separated, CRLF-free
 /// (LF line ends, as every CSV reader accepts), fields quoted only when needed.
 public enum CSV {
     /// One field, quoted if it holds a comma, quote, CR or LF.

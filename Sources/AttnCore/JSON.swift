@@ -1,4 +1,4 @@
-/// A JSON value with ordered keys, written on one line (CONVENTIONS.md,
+/// A JSON value with ordered keys, written on one line (AttnKit.docc/Conventions.md,
 /// "Machine-readable output"): non-finite numbers become "inf", "-inf", "nan".
 public indirect enum JSONValue: Sendable, Equatable, ExpressibleByStringLiteral, ExpressibleByIntegerLiteral,
     ExpressibleByFloatLiteral, ExpressibleByBooleanLiteral {

@@ -2,8 +2,9 @@ import Foundation
 
 /// NumPy `.npy` files, format versions 1.0, 2.0 and 3.0.
 ///
-/// Supported: float32 and float64, little- or big-endian, C or Fortran order,
-/// 1 to 3 dimensions, zero-size arrays. Everything else is rejected with an
+/// Supported: float16, float32 and float64 (all read exactly), little- or
+/// big-endian, C or Fortran order, 1 to 4 dimensions (`[batch, heads, n, d]`
+/// is PyTorch's layout), zero-size arrays. Everything else is rejected with an
 /// `AttnError.usage` whose message names the file and the problem.
 ///
 /// Safety: the byte size implied by the header is checked (with overflow
@@ -13,7 +14,11 @@ public enum Npy {
     static let magic: [UInt8] = [0x93, 0x4E, 0x55, 0x4D, 0x50, 0x59]  // \x93NUMPY
 
     /// The element type found in a file.
-    public enum DType: String, Sendable { case float32, float64 }
+    public enum DType: String, Sendable { case float16, float32, float64
+
+        /// Bytes per element.
+        public var itemSize: Int { self == .float16 ? 2 : self == .float32 ? 4 : 8 }
+    }
 
     /// A parsed header.
     public struct Header: Sendable, Equatable {
@@ -27,8 +32,8 @@ public enum Npy {
 
     /// Reads a file as a tensor of `T`, converting from the stored dtype.
     ///
-    /// Float32 data read as Double is exact; Float64 data read as Float rounds
-    /// to nearest.
+    /// Float16 and Float32 data read as Double are exact (so is Float16 read as
+    /// Float); Float64 data read as Float rounds to nearest.
     public static func read<T: AttnScalar>(_ path: String, as: T.Type = T.self) throws -> Tensor<T> {
         let url = URL(fileURLWithPath: path)
         let data: Data
@@ -45,7 +50,7 @@ public enum Npy {
         try data.withUnsafeBytes { (raw: UnsafeRawBufferPointer) in
             let (header, dataOffset) = try parseHeader(raw, name: name)
             let count = try elementCount(header.shape, name: name)
-            let itemSize = header.dtype == .float32 ? 4 : 8
+            let itemSize = header.dtype.itemSize
             let (bytes, overflow) = count.multipliedReportingOverflow(by: itemSize)
             guard !overflow else { throw AttnError.usage("\(name): shape \(header.shape) exceeds the address space") }
             let available = raw.count - dataOffset
@@ -58,6 +63,12 @@ public enum Npy {
             let body = UnsafeRawBufferPointer(rebasing: raw[dataOffset..<dataOffset + bytes])
             var values = [T](repeating: 0, count: count)
             switch header.dtype {
+            case .float16:
+                for i in 0..<count {
+                    var bits = body.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self)
+                    bits = header.bigEndian ? UInt16(bigEndian: bits) : UInt16(littleEndian: bits)
+                    values[i] = T(halfToDouble(bits))
+                }
             case .float32:
                 for i in 0..<count {
                     var bits = body.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self)
@@ -76,7 +87,9 @@ public enum Npy {
             switch s.count {
             case 1: return Tensor(heads: 1, rows: 1, cols: s[0], storage: values, logicalRank: 1)
             case 2: return Tensor(heads: 1, rows: s[0], cols: s[1], storage: values, logicalRank: 2)
-            default: return Tensor(heads: s[0], rows: s[1], cols: s[2], storage: values, logicalRank: 3)
+            case 3: return Tensor(heads: s[0], rows: s[1], cols: s[2], storage: values, logicalRank: 3)
+            default: return Tensor(heads: s[0] * s[1], rows: s[2], cols: s[3], storage: values, logicalRank: 4,
+                                   batch: s[0], headsPerBatch: s[1])
             }
         }
     }
@@ -119,7 +132,7 @@ public enum Npy {
         }
         guard case .string(let descr)? = dict["descr"] else {
             if dict["descr"] != nil {
-                throw AttnError.usage("\(name): structured dtypes are not supported (only float32 and float64)")
+                throw AttnError.usage("\(name): structured dtypes are not supported (only float16, float32 and float64)")
             }
             throw AttnError.usage("\(name): malformed header (no 'descr')")
         }
@@ -130,8 +143,8 @@ public enum Npy {
             throw AttnError.usage("\(name): malformed header (no tuple 'shape')")
         }
         let (dtype, bigEndian) = try parseDescr(descr, name: name)
-        guard (1...3).contains(shape.count) else {
-            throw AttnError.usage("\(name): \(shape.count)-dimensional arrays are not supported (need 1 to 3 dimensions)")
+        guard (1...4).contains(shape.count) else {
+            throw AttnError.usage("\(name): \(shape.count)-dimensional arrays are not supported (need 1 to 4 dimensions)")
         }
         return Header(dtype: dtype, bigEndian: bigEndian, fortranOrder: fortran, shape: shape)
     }
@@ -151,10 +164,12 @@ public enum Npy {
         default: throw AttnError.usage("\(name): malformed descr '\(d)'")
         }
         switch code {
+        case "f2": return (.float16, big)
         case "f4": return (.float32, big)
         case "f8": return (.float64, big)
         default:
-            throw AttnError.usage("\(name): unsupported dtype \(describe(d)) (only float32 and float64)")
+            throw AttnError.usage("\(name): unsupported dtype \(describe(d)) (only float16, float32 and float64; "
+                                  + "save bfloat16 as .float(), which is exact)")
         }
     }
 
@@ -162,7 +177,7 @@ public enum Npy {
     static func describe(_ d: String) -> String {
         let code = String(d.dropFirst())
         let names: [String: String] = [
-            "f2": "float16", "f16": "float128", "i1": "int8", "i2": "int16", "i4": "int32", "i8": "int64",
+            "f16": "float128", "i1": "int8", "i2": "int16", "i4": "int32", "i8": "int64",
             "u1": "uint8", "u2": "uint16", "u4": "uint32", "u8": "uint64", "b1": "bool",
             "c8": "complex64", "c16": "complex128",
         ]
@@ -180,6 +195,20 @@ public enum Npy {
         }
         return count
     }
+
+    /// The exact value of an IEEE binary16 bit pattern (every half is a double).
+    static func halfToDouble(_ h: UInt16) -> Double {
+        let sign: Double = h & 0x8000 != 0 ? -1 : 1
+        let e = Int(h >> 10 & 0x1f), m = Double(h & 0x3ff)
+        switch e {
+        case 0: return sign * m * 0x1p-24                         // zero or subnormal: m·2⁻²⁴
+        case 31: return m == 0 ? sign * .infinity : .nan
+        default: return sign * (1024 + m) * Double(sign: .plus, exponent: e - 25, significand: 1)
+        }
+    }
+
+    /// The binary16 bit pattern nearest to `x` (ties to even), via Float16.
+    static func doubleToHalf(_ x: Double) -> UInt16 { Float16(x).bitPattern }
 
     /// Reorders column-major (Fortran) data to row-major.
     static func fortranToC<T>(_ v: [T], shape: [Int]) -> [T] {
@@ -206,7 +235,9 @@ public enum Npy {
 
     // MARK: Writing
 
-    /// Encodes a tensor as a version 1.0 (or 2.0 if the header is huge) little-endian C-order file.
+    /// Encodes a tensor as a little-endian C-order file: format 1.0, or 2.0 when the
+    /// header would not fit 1.0's 16-bit length (never for the ≤ 4-D shapes written today).
+    /// To float16 (and float32 from Double) values round to nearest, ties to even.
     public static func encode<T: AttnScalar>(_ t: Tensor<T>, dtype: DType? = nil) -> Data {
         let dt = dtype ?? (T.self == Float.self ? .float32 : .float64)
         let shapeText: String
@@ -214,18 +245,18 @@ public enum Npy {
         case 1: shapeText = "(\(t.shape[0]),)"
         default: shapeText = "(" + t.shape.map(String.init).joined(separator: ", ") + ")"
         }
-        var dict = "{'descr': '<\(dt == .float32 ? "f4" : "f8")', 'fortran_order': False, 'shape': \(shapeText), }"
-        // Pad so the data starts on a 64-byte boundary, header ends with '\n'.
-        let prefix = 10
-        let total = (prefix + dict.utf8.count + 1 + 63) / 64 * 64
-        dict += String(repeating: " ", count: total - prefix - dict.utf8.count - 1) + "\n"
-        var out = Data(magic)
-        out.append(contentsOf: [1, 0])
-        let hl = UInt16(dict.utf8.count)
-        out.append(contentsOf: [UInt8(hl & 0xff), UInt8(hl >> 8)])
-        out.append(contentsOf: Array(dict.utf8))
-        out.reserveCapacity(out.count + t.count * (dt == .float32 ? 4 : 8))
+        let code = dt == .float16 ? "f2" : dt == .float32 ? "f4" : "f8"
+        let dict = "{'descr': '<\(code)', 'fortran_order': False, 'shape': \(shapeText), }"
+        var out = Data(header(dict))
+        out.reserveCapacity(out.count + t.count * dt.itemSize)
         switch dt {
+        case .float16:
+            var bytes = [UInt8](repeating: 0, count: 2 * t.count)
+            for (i, x) in t.storage.enumerated() {
+                let b = doubleToHalf(Double(x)).littleEndian
+                bytes[2 * i] = UInt8(b & 0xff); bytes[2 * i + 1] = UInt8(b >> 8)
+            }
+            out.append(contentsOf: bytes)
         case .float32:
             var bytes = [UInt8](repeating: 0, count: 4 * t.count)
             for (i, x) in t.storage.enumerated() {
@@ -242,6 +273,25 @@ public enum Npy {
             out.append(contentsOf: bytes)
         }
         return out
+    }
+
+    /// Magic, version, header length and the ASCII header `dict`, padded with spaces and a
+    /// final '\n' so the data starts on a 64-byte boundary. Format 1.0 stores the length in
+    /// 16 bits; a longer header gets format 2.0 (32 bits, so a 12-byte prefix), as NumPy does.
+    /// 3.0 only differs by a UTF-8 header, which an ASCII dict never needs.
+    package static func header(_ dict: String) -> [UInt8] {
+        func padded(prefix: Int) -> [UInt8] {
+            let total = (prefix + dict.utf8.count + 1 + 63) / 64 * 64
+            return Array(dict.utf8) + [UInt8](repeating: 0x20, count: total - prefix - dict.utf8.count - 1) + [0x0a]
+        }
+        let short = padded(prefix: 10)
+        if short.count <= Int(UInt16.max) {
+            let hl = short.count
+            return magic + [1, 0, UInt8(hl & 0xff), UInt8(hl >> 8)] + short
+        }
+        let long = padded(prefix: 12)
+        let hl = UInt32(long.count)  // a String of ≥ 4 GiB is beyond any shape's text
+        return magic + [2, 0] + (0..<4).map { UInt8(truncatingIfNeeded: hl >> (8 * $0)) } + long
     }
 
     /// Writes atomically (temp file + rename).

@@ -15,7 +15,7 @@ public enum Scale: Sendable, Hashable, CustomStringConvertible {
     /// Parses `paper`, `standard` or a positive finite decimal.
     ///
     /// - Throws: `AttnError.usage` for zero, negative, NaN, infinite or
-    ///   unparseable values (CONVENTIONS.md).
+    ///   unparseable values (AttnKit.docc/Conventions.md).
     public init(parsing text: String) throws {
         let t = text.trimmingCharacters(in: .whitespaces)
         switch t.lowercased() {
@@ -23,10 +23,10 @@ public enum Scale: Sendable, Hashable, CustomStringConvertible {
         case "standard": self = .standard
         default:
             guard Scale.isPlainDecimal(t), let x = Double(t) else {
-                throw AttnError.usage("--scale: '\(text)' is not paper, standard or a positive decimal number")
+                throw AttnError.usage(.scale, "'\(text)' is not paper, standard or a positive decimal number")
             }
             guard x.isFinite, x > 0 else {
-                throw AttnError.usage("--scale: \(text) must be positive and finite")
+                throw AttnError.usage(.scale, "\(text) must be positive and finite")
             }
             self = .decimal(t)
         }
@@ -49,6 +49,21 @@ public enum Scale: Sendable, Hashable, CustomStringConvertible {
         case .standard: return 1.0 / Double(d).squareRoot()
         case .decimal(let t): return Double(t)!
         }
+    }
+
+    /// The one proved constant for the scale as floating point holds it (Proofs/scale-rounding.md;
+    /// tested by `ScaleTests.roundedScaleWithinItsProvedConstant`):
+    ///
+    ///     |ŝ − s*| ≤ relativeError(unitRoundoff: u) · s*
+    ///
+    /// for every convention and every d, where s* is the exact real the scale stands for (1/d,
+    /// 1/√d, or the decimal as written) and ŝ is `value(d:)` (u = 2⁻⁵³), or that double rounded to
+    /// nearest in a binary format with unit roundoff u ≥ 2⁻⁵³ (u = 2⁻²⁴: the Float kernels' scale).
+    /// It is 2u for doubles (1/√d takes two roundings; measured up to 1.48u) and
+    /// u(1 + 2u₆₄) + 2u₆₄ for a coarser format.
+    public static func relativeError(unitRoundoff u: Double) -> Double {
+        let u64 = 0x1p-53
+        return u <= u64 ? 2 * u64 : (u * (1 + 2 * u64) + 2 * u64).nextUp
     }
 
     public var description: String {

@@ -43,7 +43,7 @@ public enum PartialFile {
         // Killed before the header was complete: nothing was recorded yet.
         if bytes.count < header.count && header.starts(with: bytes) { return ([:], 0) }
         guard bytes.starts(with: header) else {
-            throw AttnError.usage("--resume: \(url.path) was written by a sweep with other parameters (or is not a sweep partial file); rerun without --resume to start over")
+            throw AttnError.usage(.resume, "\(url.path) was written by a sweep with other parameters (or is not a sweep partial file); start over without resuming")
         }
         var records: [Int: [String]] = [:]
         var start = header.count, valid = header.count

@@ -1,7 +1,7 @@
 import AttnCore
 import Foundation
 
-/// The JSON sidecar of a sweep CSV (CONVENTIONS.md): version, every
+/// The JSON sidecar of a sweep CSV (AttnKit.docc/Conventions.md): version, every
 /// parameter, the seed, the machine, timings and a summary of the results.
 /// Timings live here, not in the CSV, so the CSV stays byte-reproducible.
 public enum Sidecar {
@@ -27,6 +27,23 @@ public enum Sidecar {
             ("wall_seconds", .double(wallSeconds)),
             ("machine", machine()),
             ("summary", SweepSummary(table: table).json),
+        ])
+    }
+
+    /// The sidecar of a `regime` CSV: version, argv, input files, parameters, machine, summary.
+    static func regime(version: String, argv: [String], csv: String, inputs: [(String, String)],
+                       parameters: JSONValue, summary: JSONValue) -> JSONValue {
+        .object([
+            ("tool", "attnbound regime"),
+            ("version", .string(version)),
+            ("argv", .array(argv.map { .string($0) })),
+            ("csv", .string(csv)),
+            ("inputs", .object(inputs.map { ($0.0, .string($0.1)) })),
+            ("parameters", parameters),
+            ("seed", .null),  // no random input: the numbers depend on the files alone
+            ("started_utc", .string(utc(Date()))),
+            ("machine", machine()),
+            ("summary", summary),
         ])
     }
 

@@ -113,46 +113,49 @@ public struct SweepConfiguration: Sendable, Equatable {
     }
 
     /// ε = n^{−p}.
-    public func epsilon(n: Int) -> Double { pow(Double(n), -epsilonPower) }
+    public func epsilon(n: Int) -> Double { Self.epsilon(n: n, power: epsilonPower) }
+
+    /// ε = n^{−p}: the one formula, shared with `Regime`.
+    public static func epsilon(n: Int, power p: Double) -> Double { pow(Double(n), -p) }
 
     /// Checks every value a user can set. Throws `AttnError.usage` naming the flag
     /// (or `.infeasible` for sizes beyond the limits).
     public func validate() throws {
-        if experiments.isEmpty { throw AttnError.usage("--experiment: no experiment selected") }
-        guard dConstant > 0, dConstant.isFinite, dConstant <= 64 else { throw AttnError.usage("--C must be in (0, 64]") }
+        if experiments.isEmpty { throw AttnError.usage(.experiment, "no experiment selected") }
+        guard dConstant > 0, dConstant.isFinite, dConstant <= 64 else { throw AttnError.usage(.dConstant, "must be in (0, 64]") }
         guard hardDConstant > 0, hardDConstant.isFinite, hardDConstant <= 64 else {
-            throw AttnError.usage("--hard-C must be in (0, 64]")
+            throw AttnError.usage(.hardDConstant, "must be in (0, 64]")
         }
-        if let d = fixedD, !(1...512).contains(d) { throw AttnError.usage("--d must be in 1...512") }
-        guard epsilonPower > 0, epsilonPower <= 8 else { throw AttnError.usage("--eps-power must be in (0, 8]") }
-        guard gamma > 0, gamma <= 2 else { throw AttnError.usage("--gamma must be in (0, 2]") }
-        guard sampleRows >= 1, sampleRows <= 1 << 20 else { throw AttnError.usage("--rows must be in 1...1048576") }
-        guard (0...2000).contains(maxDegree) else { throw AttnError.usage("--max-degree must be in 0...2000") }
+        if let d = fixedD, !(1...512).contains(d) { throw AttnError.usage(.d, "must be in 1...512") }
+        guard epsilonPower > 0, epsilonPower <= 8 else { throw AttnError.usage(.epsilonPower, "must be in (0, 8]") }
+        guard gamma > 0, gamma <= 2 else { throw AttnError.usage(.gamma, "must be in (0, 2]") }
+        guard sampleRows >= 1, sampleRows <= 1 << 20 else { throw AttnError.usage(.sampleRows, "must be in 1...1048576") }
+        guard (0...2000).contains(maxDegree) else { throw AttnError.usage(.maxDegree, "must be in 0...2000") }
         for e in experiments {
             let g = grid(e)
-            guard g.trials >= 1, g.trials <= 10_000 else { throw AttnError.usage("--trials must be in 1...10000") }
-            guard !g.ns.isEmpty else { throw AttnError.usage("--n: empty list") }
+            guard g.trials >= 1, g.trials <= 10_000 else { throw AttnError.usage(.trials, "must be in 1...10000") }
+            guard !g.ns.isEmpty else { throw AttnError.usage(.n, "empty list") }
             for n in g.ns {
-                guard n >= 4 else { throw AttnError.usage("--n \(n): need n ≥ 4") }
-                guard n <= 1 << 30 else { throw AttnError.infeasible("--n \(n): above the limit 2^30") }
+                guard n >= 4 else { throw AttnError.usage(.n, "\(n): need n ≥ 4") }
+                guard n <= 1 << 30 else { throw AttnError.infeasible(.n, "\(n): above the limit 2^30") }
                 if e.isDense && n > Self.maxDenseN {
-                    throw AttnError.infeasible("--n \(n): \(e.rawValue) forms n×n matrices; limit n ≤ \(Self.maxDenseN)")
+                    throw AttnError.infeasible(.n, "\(n): \(e.rawValue) forms n×n matrices; limit n ≤ \(Self.maxDenseN)")
                 }
             }
             let bs: [Double]
             switch g.b { case .relative(let v): bs = v; case .absolute(let v): bs = v }
             guard !bs.isEmpty, bs.allSatisfy({ $0 > 0 && $0.isFinite && $0 <= 1e3 }) else {
-                throw AttnError.usage("B grid: values must be positive, finite and ≤ 1000")
+                throw AttnError.usage(.bGrid, "values must be positive, finite and ≤ 1000")
             }
             // The polynomial's coefficients stay in the double range only up to R = B² ≤ maxRadius.
             if e == .errorVsB || e == .hardInstance {
                 let worst = g.ns.flatMap { n in g.b.values(n: n).map { $0.B * $0.B } }.max() ?? 0
                 if worst > ExpPolynomial.maxRadius {
-                    throw AttnError.infeasible("\(e.rawValue): B² reaches \(formatShortest(worst)), above the polynomial method's limit R ≤ \(formatShortest(ExpPolynomial.maxRadius)); lower --c-max or --B")
+                    throw AttnError.infeasible(.bGrid, "\(e.rawValue): B² reaches \(formatShortest(worst)), above the polynomial method's limit R ≤ \(formatShortest(ExpPolynomial.maxRadius)); lower the B grid")
                 }
             }
             if e != .degreeVsB && e != .hardInstance && g.distributions.isEmpty {
-                throw AttnError.usage("--distribution: empty list")
+                throw AttnError.usage(.distribution, "empty list")
             }
         }
     }

@@ -85,7 +85,7 @@ public struct Shard: Sendable, Equatable, CustomStringConvertible {
     public init(parsing text: String) throws {
         let parts = text.split(separator: "/", omittingEmptySubsequences: false)
         guard parts.count == 2, let i = Int(parts[0]), let n = Int(parts[1]), n >= 1, n <= 100_000, (1...n).contains(i)
-        else { throw AttnError.usage("--shard \(text): expected i/N with 1 ≤ i ≤ N, e.g. 2/8") }
+        else { throw AttnError.usage(.shard, "\(text): expected i/N with 1 ≤ i ≤ N, e.g. 2/8") }
         self.init(index: i, count: n)
     }
 

@@ -29,7 +29,7 @@ public struct SweepRow: Sendable, Equatable {
     }
 }
 
-/// The CSV layout of a sweep (CONVENTIONS.md, "CSV"): fixed columns, one
+/// The CSV layout of a sweep (AttnKit.docc/Conventions.md, "CSV"): fixed columns, one
 /// header row, numbers in shortest round-trip form.
 public enum SweepCSV {
     public static let columns = [

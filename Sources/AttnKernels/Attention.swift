@@ -21,3 +21,33 @@ public func attention<T: KernelScalar>(q: Tensor<T>, k: Tensor<T>, v: Tensor<T>,
         return try FastAttention.compute(q: q, k: k, v: v, scale: scale, causal: causal)
     }
 }
+
+extension AttentionKernel {
+    /// Exact attention with its a-priori per-row bound (`ForwardErrorBound`):
+    /// |output − Att(Q,K,V)| ≤ `rowBounds[head: h, row: i]` entrywise, against
+    /// the exact attention of the inputs' exact values.
+    /// - Throws: as `attention(q:k:v:scale:causal:kernel:)`.
+    public func run<T: KernelScalar>(q: Tensor<T>, k: Tensor<T>, v: Tensor<T>, scale: Scale,
+                                     causal: Bool = false) throws -> AttentionResult<T> {
+        let output = try attention(q: q, k: k, v: v, scale: scale, causal: causal, kernel: self)
+        switch self {
+        case .reference:
+            // Rounded once to T after the Float64 pass.
+            let b = ForwardErrorBound.reference(q: q, k: k, v: v, scale: scale, causal: causal)
+            // |o − x| ≤ u·|x| ≤ u·|o|/(1 − u) for the rounding x ↦ o; (1 + 4u) covers this sum's own rounding.
+            let u = T.unitRoundoff
+            var values = [Double](repeating: 0, count: b.count)
+            for h in 0..<b.heads {
+                for i in 0..<b.rows {
+                    var oMax = 0.0
+                    for c in 0..<output.cols { oMax = max(oMax, abs(Double(output[h, i, c]))) }
+                    values[h * b.rows + i] = (b[head: h, row: i] + u * (oMax + b[head: h, row: i])) * (1 + 4 * u)
+                }
+            }
+            return AttentionResult(output: output, rowBounds: RowBounds(heads: b.heads, rows: b.rows, values: values))
+        case .fast:
+            return AttentionResult(output: output,
+                                   rowBounds: ForwardErrorBound.fast(q: q, k: k, v: v, scale: scale, causal: causal))
+        }
+    }
+}

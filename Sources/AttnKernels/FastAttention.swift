@@ -109,7 +109,7 @@ import Foundation
 /// the process sets 1 thread, and it stays so). An *exclusive* section
 /// (`with(threads:)`, e.g. the sgemm yardstick) waits until no shared section
 /// runs, uses its own count, and returns OpenBLAS to 1 thread.
-public enum BLASThreads {
+package enum BLASThreads {
     private final class State: @unchecked Sendable {
         // Mutated only under `condition`.
         let condition = NSCondition()
@@ -119,7 +119,7 @@ public enum BLASThreads {
     }
     private static let state = State()
 
-    public static func withSingleThreadedBLAS<R>(_ body: () throws -> R) rethrows -> R {
+    package static func withSingleThreadedBLAS<R>(_ body: () throws -> R) rethrows -> R {
         let st = state
         st.condition.lock()
         if let owner = st.exclusiveOwner, pthread_equal(owner, pthread_self()) != 0 {
@@ -145,7 +145,7 @@ public enum BLASThreads {
 
     /// Runs `body` with OpenBLAS using `threads` threads, exclusively; OpenBLAS
     /// is single-threaded afterwards.
-    public static func with<R>(threads: Int, _ body: () throws -> R) rethrows -> R {
+    package static func with<R>(threads: Int, _ body: () throws -> R) rethrows -> R {
         let st = state
         st.condition.lock()
         while st.exclusiveOwner != nil || st.sharedDepth > 0 { st.condition.wait() }

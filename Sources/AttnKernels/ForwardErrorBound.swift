@@ -7,38 +7,52 @@ import Foundation
 /// the certified enclosure).
 ///
 /// For row i, with u the unit roundoff of the working precision,
-/// γ_k = k·u/(1 − k·u), M_i = s·‖q_i‖₂·max_j‖k_j‖₂ (Cauchy–Schwarz bound on
-/// |s·q_i·k_j| and on Σ_c s|q_ic k_jc|), T the number of key tiles and η the
+/// γ_k = k·u/(1 − k·u) (`Rounding.gamma`), M_i = s·‖q_i‖₂·max_j‖k_j‖₂ (Cauchy–Schwarz bound on
+/// |s·q_i·k_j| and on Σ_c s|q_ic k_jc|), n_i the keys row i sees (all n_k, or
+/// the causal prefix), T_i the number of key tiles they span and η the
 /// relative error of exp:
 ///
-///   δ_i  = γ_{d+2}·M_i + 6u·M_i·(1 + γ_{d+2})            (exponent error)
-///   ρ_i  = exp(2δ_i + 2.01·(T+1)·η + 4.01·T·u)           (weight ratio)
-///   |Ô_ij − O_ij| ≤ 2·maxV·[(ρ_i − 1) + 2γ_{n_k+T+2} + n_k·2⁻¹²⁵] + u_out·maxV
+///   g    = γ_{d+1} + c_s·(1 + γ_{d+1}),  c_s = Scale.relativeError(unitRoundoff: u)
+///   δ_i  = g·M_i + 6u·M_i·(1 + g)                        (exponent error)
+///   ρ_i  = exp(2δ_i + 2.01·(T_i+1)·η + 4.01·T_i·u)       (weight ratio)
+///   |Ô_ij − O_ij| ≤ 2·maxV·[(ρ_i − 1) + 2γ_{n_i+T_i+2} + n_i·2⁻¹²⁵] + u_out·maxV
+///                   + 2·(n_i + T_i + 4)·τ                 (underflow: τ = smallest subnormal)
 ///
-/// The leading factor 2 absorbs second-order terms (see the proof).
+/// The leading factor 2 absorbs second-order terms (see the proof). The last term covers
+/// subnormal values and products (the relative model fails there), and keeps the bound
+/// positive when 2·maxV·body underflows in Double (maxV near 1e-318). The
+/// maxima run over all keys of the head, which bounds those of the causal prefix.
 public enum ForwardErrorBound {
     /// Bound for `FastAttention.compute` in precision `T` (per head, per query row).
     public static func fast<T: KernelScalar>(q: Tensor<T>, k: Tensor<T>, v: Tensor<T>, scale: Scale,
                                              causal: Bool = false, tiles: TileSizes = .default,
-                                             as: T.Type = T.self) -> [Double] {
-        let tilesCount = (k.rows + tiles.keyTile - 1) / tiles.keyTile
-        return rowBounds(q: q, k: k, v: v, scale: scale, u: T.unitRoundoff, eta: T.expRelativeError,
-                         keyTiles: tilesCount, outputRoundoff: T.unitRoundoff)
+                                             as: T.Type = T.self) -> RowBounds {
+        let used = tiles.balanced(queries: q.rows, heads: q.heads)  // as `FastAttention.compute` tiles
+        return rowBounds(q: q, k: k, v: v, scale: scale, causal: causal, u: T.unitRoundoff,
+                         eta: T.expRelativeError, underflowUnit: Double(T.leastNonzeroMagnitude),
+                         tiles: used, outputRoundoff: T.unitRoundoff)
     }
 
     /// Bound for `ReferenceAttention.compute` (Float64 arithmetic, one pass, no rescales).
     public static func reference<T: AttnScalar>(q: Tensor<T>, k: Tensor<T>, v: Tensor<T>, scale: Scale,
-                                                causal: Bool = false) -> [Double] {
-        rowBounds(q: q, k: k, v: v, scale: scale, u: Double.unitRoundoff, eta: Double.expRelativeError,
-                  keyTiles: 1, outputRoundoff: 0)
+                                                causal: Bool = false) -> RowBounds {
+        rowBounds(q: q, k: k, v: v, scale: scale, causal: causal, u: Double.unitRoundoff,
+                  eta: Double.expRelativeError, underflowUnit: Double.leastNonzeroMagnitude,
+                  tiles: nil, outputRoundoff: 0)
     }
 
-    static func rowBounds<T: AttnScalar>(q: Tensor<T>, k: Tensor<T>, v: Tensor<T>, scale: Scale,
-                                         u: Double, eta: Double, keyTiles: Int, outputRoundoff: Double) -> [Double] {
-        let s = scale.value(d: q.cols) * (1 + 2 * u)  // s rounded to the working precision, upward
-        func gamma(_ n: Int) -> Double { let x = Double(n) * u; return x < 1 ? x / (1 - x) : .infinity }
+    /// `tiles == nil`: one pass over the keys row i sees (T_i = 1, the reference).
+    /// Otherwise row i's count n_i is that of the keys its query tile processes
+    /// (up to the tile's last row's last visible key; the masked ones add exact
+    /// zeros), and T_i the key tiles they span, as `FastAttention.compute` loops.
+    static func rowBounds<T: AttnScalar>(q: Tensor<T>, k: Tensor<T>, v: Tensor<T>, scale: Scale, causal: Bool,
+                                         u: Double, eta: Double, underflowUnit: Double, tiles: TileSizes?,
+                                         outputRoundoff: Double) -> RowBounds {
+        let cs = Scale.relativeError(unitRoundoff: u)
+        let s = scale.value(d: q.cols) * (1 + 2 * u)  // ≥ the kernel's rounded scale and ≥ s* (|ŝ − s*| ≤ c_s·s*)
+        func gamma(_ n: Int) -> Double { Rounding.gamma(n, unitRoundoff: u) }
         var out = [Double](repeating: 0, count: q.heads * q.rows)
-        let d = q.cols, nk = k.rows, T = Double(keyTiles)
+        let d = q.cols, nk = k.rows
         for h in 0..<q.heads {
             var kMax = 0.0, vMax = 0.0
             for j in 0..<nk {
@@ -49,16 +63,32 @@ public enum ForwardErrorBound {
             }
             kMax *= 1 + 1e-15 * Double(d + 2)  // the Double norm is itself rounded
             for i in 0..<q.rows {
+                let (seen, keyTiles) = processed(row: i, nq: q.rows, nk: nk, causal: causal, tiles: tiles)
+                let T = Double(keyTiles)
                 var q2 = 0.0
                 for c in 0..<d { let x = Double(q[h, i, c]); q2 += x * x }
                 let M = s * q2.squareRoot() * (1 + 1e-15 * Double(d + 2)) * kMax
-                let gd = gamma(d + 2)
+                // Dot product of d terms (γ_d), product with ŝ (u), ŝ vs s* (c_s): ≤ g·M.
+                let gd = gamma(d + 1) + cs * (1 + gamma(d + 1))
                 let delta = gd * M + 6 * u * M * (1 + gd)
                 let rho = exp(2 * delta + 2.01 * (T + 1) * eta + 4.01 * T * u)
-                let body = (rho - 1) + 2 * gamma(nk + keyTiles + 2) + Double(nk) * 0x1p-125
-                out[h * q.rows + i] = 2 * vMax * body + outputRoundoff * vMax
+                let body = (rho - 1) + 2 * gamma(seen + keyTiles + 2) + Double(seen) * 0x1p-125
+                // Each product, sum, rescale and the division may err by half a subnormal spacing in
+                // absolute terms; l ≥ 1, so dividing never enlarges them (proof §3, "Underflow").
+                let underflow = 2 * Double(seen + keyTiles + 4) * underflowUnit
+                out[h * q.rows + i] = 2 * vMax * body + outputRoundoff * vMax + underflow
             }
         }
-        return out
+        return RowBounds(heads: q.heads, rows: q.rows, values: out)
+    }
+
+    /// (n_i, T_i): the keys row i's pass processes and the key tiles they span.
+    static func processed(row i: Int, nq: Int, nk: Int, causal: Bool, tiles: TileSizes?) -> (Int, Int) {
+        guard causal else { return (nk, tiles.map { (nk + $0.keyTile - 1) / $0.keyTile } ?? 1) }
+        func visible(_ r: Int) -> Int { max(1, min(nk, CausalMask.lastVisibleKey(row: r, queries: nq, keys: nk) + 1)) }
+        guard let tiles else { return (visible(i), 1) }
+        let lastRow = min(nq, (i / tiles.queryTile + 1) * tiles.queryTile) - 1
+        let n = visible(lastRow)
+        return (n, (n + tiles.keyTile - 1) / tiles.keyTile)
     }
 }

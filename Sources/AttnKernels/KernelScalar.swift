@@ -14,9 +14,11 @@ public protocol KernelScalar: AttnScalar {
     /// Replaces each `x[i]` by exp(x[i] − shift) and returns Σ of the results.
     ///
     /// Requires `x[i] − shift ≤ 0` or `x[i] = −∞` (then the result is exactly 0).
-    /// Error bound: relative error ≤ `expRelativeError` for arguments ≥ `expFlushBelow`;
-    /// results for smaller arguments are flushed to 0 (absolute error < 2^-125
-    /// for Float, < 2^-1021 for Double). Proof: Proofs/online-softmax-error.md.
+    /// Error bound: relative error ≤ `expRelativeError` for arguments ≥ −87.33 (Float) or
+    /// ≥ −708.39 (Double, where results are still normal). Below that, Float results are
+    /// flushed to 0 (the C kernel in Sources/CVectorMath; absolute error < 2^-125) and
+    /// Double results are glibc's subnormals or 0 (absolute error < 2^-1021).
+    /// Proof: Proofs/online-softmax-error.md.
     static func expShiftedSum(_ x: UnsafeMutablePointer<Self>, count: Int, shift: Self) -> Self
 
     /// Bound on the relative error of the vectorised exp (see `expShiftedSum`).

@@ -43,6 +43,56 @@ public enum ReferenceAttention {
                        nq: q.rows, nk: k.rows, d: q.cols, s: scale.value(d: q.cols), causal: causal)
     }
 
+    /// Output row `i` of softmax(s·QKᵀ)V for one head (`d_v` values), in
+    /// O(n_k·(d + d_v)) time and O(n_k) memory: large n can be checked on a
+    /// sample of rows without forming the n×n matrix.
+    ///
+    /// The same yardstick one row at a time: Float64, the row max subtracted
+    /// before exp (overflow-safe for any B), sums left to right; it normalises
+    /// after summing, so its rounding error, about (n_k + d)·u·‖V‖∞ with
+    /// u = 2⁻⁵³, is of the same order as `ForwardErrorBound.reference`.
+    /// - Precondition: one-head tensors, `0 ≤ i < q.rows`, shapes as in `compute`.
+    public static func row(_ i: Int, q: Tensor<Double>, k: Tensor<Double>, v: Tensor<Double>,
+                           scale s: Double) -> [Double] {
+        precondition(q.heads == 1 && k.heads == 1 && v.heads == 1 && (0..<q.rows).contains(i))
+        let d = q.cols, dv = v.cols, nk = k.rows
+        var score = [Double](repeating: 0, count: nk)
+        var m = -Double.infinity
+        q.storage.withUnsafeBufferPointer { qs in
+            k.storage.withUnsafeBufferPointer { ks in
+                let qi = i * d
+                for j in 0..<nk {
+                    var dot = 0.0
+                    for c in 0..<d { dot += qs[qi + c] * ks[j * d + c] }
+                    score[j] = s * dot
+                    m = Swift.max(m, score[j])
+                }
+            }
+        }
+        var l = 0.0
+        var out = [Double](repeating: 0, count: dv)
+        v.storage.withUnsafeBufferPointer { vs in
+            for j in 0..<nk {
+                let w = exp(score[j] - m)
+                l += w
+                for c in 0..<dv { out[c] += w * vs[j * dv + c] }
+            }
+        }
+        for c in 0..<dv { out[c] /= l }
+        return out
+    }
+
+    /// The raw scores s·QKᵀ of one head, n_q × n_k row-major, by one BLAS dgemm
+    /// (no exp: for the low-rank baselines, which factor A = exp(scores) themselves).
+    public static func scores(q: [Double], k: [Double], nq: Int, nk: Int, d: Int, scale s: Double) -> [Double] {
+        var x = [Double](repeating: 0, count: nq * nk)
+        if nq > 0 && nk > 0 {
+            Double.gemm(transA: false, transB: true, m: nq, n: nk, k: d, alpha: s, a: q, lda: d, b: k, ldb: d,
+                        beta: 0, c: &x, ldc: nk)
+        }
+        return x
+    }
+
     /// The weights matrix must fit in half the physical memory; otherwise the
     /// request is infeasible (exit 3), never a crash.
     static func checkMemory(heads: Int, nq: Int, nk: Int) throws {
@@ -51,7 +101,7 @@ public enum ReferenceAttention {
         let (bytes, o3) = b.multipliedReportingOverflow(by: MemoryLayout<Double>.size)
         let limit = ProcessInfo.processInfo.physicalMemory / 2
         if o1 || o2 || o3 || UInt64(bytes) > limit {
-            throw AttnError.infeasible("reference kernel needs \(heads)·\(nq)·\(nk) Float64 weights, beyond half the memory (\(limit >> 20) MiB); use --kernel fast")
+            throw AttnError.infeasible(.kernel, "the reference kernel stores \(heads)·\(nq)·\(nk) Float64 weights, beyond half the memory (\(limit >> 20) MiB); the fast kernel streams them")
         }
     }
 

@@ -1,3 +1,4 @@
+import AttnCore
 import Foundation
 
 /// Attention of one query over a set of tokens, recomputed in Double, with a
@@ -6,8 +7,8 @@ import Foundation
 /// on every token (the yardstick of a step).
 ///
 /// Error bound (Proofs/paged-sparse-bound.md, Lemmas 2–3): with O the exact
-/// softmax average of the values (real arithmetic, scale s or anything within
-/// one ulp of it), |output_c − O_c| ≤ error_c, and Σ_j exp(s·q·k_j − shift) ≥ massLowerBound.
+/// softmax average of the values (real arithmetic, scale s or the exact s* it stands
+/// for, |s − s*| ≤ 2u·s*: `Scale.relativeError`), |output_c − O_c| ≤ error_c, and Σ_j exp(s·q·k_j − shift) ≥ massLowerBound.
 struct DoubleDecode {
     /// Ō, `dv` entries.
     let output: [Double]
@@ -20,7 +21,7 @@ struct DoubleDecode {
     let count: Int
 
     static let u = 0x1p-53
-    static func gamma(_ n: Int) -> Double { let x = Double(n) * u; return x / (1 - x) }
+    static func gamma(_ n: Int) -> Double { Rounding.gamma(n, unitRoundoff: u) }
     /// An absolute allowance for results in Double's subnormal range, where relative bounds fail.
     static let tiny = 0x1p-1000
 

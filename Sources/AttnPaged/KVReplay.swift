@@ -80,7 +80,7 @@ public struct ReplaySummary: Sendable {
 
 /// Replays decode steps of given tensors through one policy.
 ///
-/// Inputs (CONVENTIONS.md "Tensors"): keys `[kvHeads, n, d]`, values `[kvHeads, n, dv]`,
+/// Inputs (AttnKit.docc/Conventions.md "Tensors"): keys `[kvHeads, n, d]`, values `[kvHeads, n, dv]`,
 /// queries `[queryHeads, T, d]` with `queryHeads` a multiple of `kvHeads` and `T ≤ n`.
 /// The first `n − T` tokens are the prompt; decode step t appends token `n − T + t` and
 /// attends with the queries of step t. The prompt's last query is `prefillQueries`
@@ -89,25 +89,25 @@ public enum KVReplay {
     /// Checks shapes and values; returns the layout.
     /// - Throws: `AttnError.usage` naming the input at fault.
     public static func validate(keys: Tensor<Float>, values: Tensor<Float>, queries: Tensor<Float>, pageSize: Int) throws -> KVLayout {
-        for (name, t) in [("--k", keys), ("--v", values), ("--q", queries)] {
-            guard t.logicalRank >= 2 else { throw AttnError.usage("\(name): need shape [n, d] or [heads, n, d], got \(t.shape)") }
-            guard t.isFinite else { throw AttnError.usage("\(name): contains NaN or Inf") }
-            guard t.rows >= 1, t.cols >= 1, t.heads >= 1 else { throw AttnError.usage("\(name): empty tensor \(t.shape)") }
+        for (name, t) in [(Parameter.k, keys), (.v, values), (.q, queries)] {
+            guard t.logicalRank >= 2 else { throw AttnError.usage(name, "need shape [n, d] or [heads, n, d], got \(t.shape)") }
+            guard t.isFinite else { throw AttnError.usage(name, "contains NaN or Inf") }
+            guard t.rows >= 1, t.cols >= 1, t.heads >= 1 else { throw AttnError.usage(name, "empty tensor \(t.shape)") }
         }
         guard keys.heads == values.heads else {
-            throw AttnError.usage("shape mismatch: --k has \(keys.heads) heads but --v has \(values.heads)")
+            throw AttnError.usage(.v, "shape mismatch: K has \(keys.heads) heads but V has \(values.heads)")
         }
         guard keys.rows == values.rows else {
-            throw AttnError.usage("shape mismatch: --v has \(values.rows) rows but --k has \(keys.rows)")
+            throw AttnError.usage(.v, "shape mismatch: V has \(values.rows) rows but K has \(keys.rows)")
         }
         guard queries.cols == keys.cols else {
-            throw AttnError.usage("shape mismatch: --q has d = \(queries.cols) but --k has d = \(keys.cols)")
+            throw AttnError.usage(.q, "shape mismatch: Q has d = \(queries.cols) but K has d = \(keys.cols)")
         }
         guard queries.heads % keys.heads == 0 else {
-            throw AttnError.usage("shape mismatch: --q has \(queries.heads) heads, not a multiple of the \(keys.heads) KV heads")
+            throw AttnError.usage(.q, "shape mismatch: Q has \(queries.heads) heads, not a multiple of the \(keys.heads) KV heads")
         }
         guard queries.rows <= keys.rows else {
-            throw AttnError.usage("--q has \(queries.rows) steps but --k only \(keys.rows) tokens (one token per step)")
+            throw AttnError.usage(.q, "\(queries.rows) steps but K has only \(keys.rows) tokens (one token per step)")
         }
         return try KVLayout(kvHeads: keys.heads, groupSize: queries.heads / keys.heads, d: keys.cols, dv: values.cols,
                             pageSize: pageSize)

@@ -26,9 +26,10 @@ public struct PageSelection: Sendable, Equatable {
 /// The selected pages are packed, in page order, into score tiles of up to
 /// `maxTileTokens` tokens; each tile is absorbed by `OnlineSoftmaxAccumulator`
 /// (the shared tile machinery), so the result is the fast kernel's on the
-/// selected tokens. Scores are read straight from the pages' slots; the values
-/// of a tile whose pages are not adjacent in the pool are first gathered into
-/// a contiguous scratch (one copy, instead of one small BLAS call per page).
+/// selected tokens. Scores are read straight from the pages' slots. The values
+/// of a tile whose pages are adjacent in the pool are absorbed in one product;
+/// otherwise each page's values are absorbed in place by one small product per
+/// page (no gather: copying every page's values first cost more, measured).
 /// Overflow-safe for any score magnitude.
 public enum PagedAttention {
     /// Longest score tile, in tokens (at least one page).

@@ -53,7 +53,7 @@ public enum PagedBenchmark {
         // Sparse steps are cheap and this machine is shared: take more of them than dense runs.
         let stepRuns = max(15, 3 * setup.runs)
         let steps = stepRuns + 1  // one warm-up step
-        guard setup.context > steps + setup.pageSize else { throw AttnError.usage("--context too small for \(steps) steps") }
+        guard setup.context > steps + setup.pageSize else { throw AttnError.usage(.context, "\(setup.context) tokens is too small for \(steps) steps and one page") }
         var rng = Xoshiro256StarStar(seed: setup.seed)
         let K: Tensor<Float> = InputDistribution.uniform.sample(heads: L.kvHeads, rows: setup.context, cols: L.d, bound: 1, using: &rng)
         let V: Tensor<Float> = InputDistribution.uniform.sample(heads: L.kvHeads, rows: setup.context, cols: L.dv, bound: 1, using: &rng)

@@ -51,7 +51,7 @@ extension PagePolicy {
     public mutating func observe(mass: [[Double]]) {}
 }
 
-/// Parameters shared by the policies. Budgets count tokens (CONVENTIONS.md) and
+/// Parameters shared by the policies. Budgets count tokens (AttnKit.docc/Conventions.md) and
 /// are turned into whole pages.
 public struct PolicyConfig: Sendable, Equatable {
     public var budgetTokens: Int
@@ -91,7 +91,7 @@ public enum PolicyKind: String, Sendable, CaseIterable {
     public func make(config: PolicyConfig, layout: KVLayout) throws -> any PagePolicy {
         let P = layout.pageSize
         guard config.budgetTokens >= P else {
-            throw AttnError.usage("--budget \(config.budgetTokens) is smaller than one page (--page-size \(P))")
+            throw AttnError.usage(.budget, "\(config.budgetTokens) tokens is smaller than one page (page size \(P))")
         }
         let pages = config.budgetPages(pageSize: P)
         guard config.sinkPages >= 0, config.windowPages >= 1 else {
@@ -101,7 +101,7 @@ public enum PolicyKind: String, Sendable, CaseIterable {
         case .arkvale, .arkvaleTopk:
             let topk = config.topkPages ?? Swift.max(1, pages / 2)
             guard topk >= 1, config.sinkPages + config.windowPages + topk <= pages else {
-                throw AttnError.usage("--budget \(config.budgetTokens): \(pages) pages cannot hold \(config.sinkPages) sink + "
+                throw AttnError.usage(.budget, "\(config.budgetTokens) tokens: \(pages) pages cannot hold \(config.sinkPages) sink + "
                                       + "\(config.windowPages) window + \(topk) top-k pages")
             }
             return ArkValePolicy(config: config, capacity: pages, topk: topk, attendResidentSet: self == .arkvale)
@@ -109,11 +109,11 @@ public enum PolicyKind: String, Sendable, CaseIterable {
             return QuestPolicy(config: config, budgetPages: pages)
         case .streaming:
             guard config.sinkPages + 1 <= pages else {
-                throw AttnError.usage("--budget \(config.budgetTokens): \(pages) pages cannot hold \(config.sinkPages) sink pages and a window")
+                throw AttnError.usage(.budget, "\(config.budgetTokens) tokens: \(pages) pages cannot hold \(config.sinkPages) sink pages and a window")
             }
             return StreamingPolicy(sinkPages: config.sinkPages, capacity: pages)
         case .h2o:
-            guard pages >= 2 else { throw AttnError.usage("--budget \(config.budgetTokens): h2o needs at least 2 pages") }
+            guard pages >= 2 else { throw AttnError.usage(.budget, "\(config.budgetTokens) tokens: h2o needs at least 2 pages") }
             return H2OPolicy(capacity: pages, recentShare: config.h2oRecentShare)
         case .steady:
             guard config.steadyMaxReuse >= 1, (-1...1).contains(config.steadyCosine) else {

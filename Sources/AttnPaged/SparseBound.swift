@@ -25,8 +25,8 @@ public struct SparseStepBound: Sendable, Equatable {
 public enum SparseBound {
     /// - Parameters:
     ///   - queries: `queryHeads × d`; `output`: the sparse step's `queryHeads × dv` result.
-    ///   - scale: the softmax scale s (the Double `Scale.value(d:)`; the bound also covers
-    ///     any scale within one ulp of it, such as the exact 1/√d).
+    ///   - scale: the softmax scale s (the Double `Scale.value(d:)`; the bound also covers the
+    ///     exact value s* it stands for, |s − s*| ≤ `Scale.relativeError(unitRoundoff: 2⁻⁵³)`·s*).
     public static func compute(store: PagedKVStore, queries: [Float], selection: PageSelection,
                                output: [Float], scale s: Double) -> SparseStepBound {
         let L = store.layout
@@ -71,7 +71,8 @@ public enum SparseBound {
             unselected += 1
             let ub = dig.certifiedUpperBound(page: p, query: q, queryNormUpper: qNormUp)
             let y = s * ub
-            let yUp = y >= 0 ? y * (1 + 3 * u) : y * (1 - 3 * u)
+            // s* ≤ s/(1 − c_s) (c_s = 2u, Scale.relativeError) and y = fl(s·ub): 6u covers both and the product.
+            let yUp = y >= 0 ? y * (1 + 6 * u) : y * (1 - 6 * u)
             let x = yUp - m
             let xUp = x + 4 * u * (Swift.abs(yUp) + Swift.abs(m))
             A += Double(P) * (exp(xUp) * (1 + 4 * u) + tiny)

@@ -43,7 +43,8 @@ func maskedReference<T: AttnScalar>(q: Tensor<T>, k: Tensor<T>, v: Tensor<T>, sc
 }
 
 /// Per-row check |a − b| ≤ bound[h·rows + i] for every column.
-func withinRowBounds<A: AttnScalar>(_ a: Tensor<A>, _ b: Tensor<Double>, _ bound: [Double]) -> Bool {
+func withinRowBounds<A: AttnScalar, B: RandomAccessCollection<Double>>(_ a: Tensor<A>, _ b: Tensor<Double>, _ bound: B) -> Bool
+where B.Index == Int {
     for h in 0..<a.heads { for i in 0..<a.rows { for c in 0..<a.cols
         where !(abs(Double(a[h, i, c]) - b[h, i, c]) <= bound[h * a.rows + i]) { return false } } }
     return true

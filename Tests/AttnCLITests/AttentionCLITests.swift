@@ -82,7 +82,7 @@ struct AttentionCLITests {
         let qPath = dir.appendingPathComponent("q.npy").path
         // NaN in Q.
         var nanQ = q
-        nanQ.storage[1] = .nan
+        nanQ[flat: 1] = .nan
         try Npy.write(nanQ, to: qPath)
         var r = try CLIRunner.run(Self.args(dir, ["--out", out]))
         #expect(r.status == 2 && r.stderr.contains("NaN") && r.stderr.contains("q.npy"), "\(r.stderr)")

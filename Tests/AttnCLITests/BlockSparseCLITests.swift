@@ -143,7 +143,7 @@ import Testing
         expectUsageError(try CLIRunner.run(["prune"] + io + ["--mode", "middle", "--sink", "3",
                                                              "--out", dir.appendingPathComponent("x.csv").path]))
         var bad: Tensor<Float> = InputDistribution.uniform.sample(heads: 2, rows: 20, cols: 4, bound: 1, using: &rng)
-        bad.storage[5] = .nan
+        bad[flat: 5] = .nan
         try Npy.write(bad, to: paths[0])
         expectUsageError(try CLIRunner.run(["prune"] + io + ["--mode", "deep", "--out", dir.appendingPathComponent("x.csv").path]))
         #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("x.csv").path))

@@ -31,7 +31,7 @@ import Testing
             #expect(ok.stdout.contains("PASS"))
 
             var o: Tensor<Float> = try! Npy.read(dir.appendingPathComponent("o.npy").path)
-            o.storage[e] += 1e-3
+            o[flat: e] += 1e-3
             try! Npy.write(o, to: dir.appendingPathComponent("bad.npy").path)
             let bad = try! CLIRunner.run(["verify"] + Self.qkv + ["--candidate", "bad.npy", "--json"], cwd: dir)
             #expect(bad.status == 1)

@@ -10,7 +10,7 @@ struct PagedCLITests {
         let dir = try CLIRunner.tempDir()
         var rng = Xoshiro256StarStar(seed: 11)
         var k: Tensor<Float> = InputDistribution.uniform.sample(heads: 2, rows: 40, cols: 8, bound: 2, using: &rng)
-        if nanInK { k.storage[17] = .nan }
+        if nanInK { k[flat: 17] = .nan }
         let v: Tensor<Float> = InputDistribution.uniform.sample(heads: 2, rows: vRows, cols: 4, bound: 1, using: &rng)
         let q: Tensor<Float> = InputDistribution.uniform.sample(heads: qHeads, rows: qSteps, cols: qCols, bound: 2, using: &rng)
         try Npy.write(k, to: dir.appendingPathComponent("K.npy").path)

@@ -83,7 +83,7 @@ import Testing
         defer { try? FileManager.default.removeItem(at: dir) }
         try Self.problem(in: dir, seed: 5)
         var badK: Tensor<Double> = try Npy.read(dir.appendingPathComponent("k.npy").path)
-        badK.storage[3] = .infinity
+        badK[flat: 3] = .infinity
         try Npy.write(badK, to: dir.appendingPathComponent("kinf.npy").path)
         try Npy.write(Tensor<Double>(rows: 5, cols: 2), to: dir.appendingPathComponent("vshort.npy").path)
         let cases: [[String]] = [

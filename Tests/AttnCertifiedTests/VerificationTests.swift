@@ -18,7 +18,7 @@ import Testing
             #expect(ok.passes(tolerance: 1e-6))
             #expect(ok.maxErrorBound <= Double(Float.ulpOfOne))
             let e = pick % honest.count
-            honest.storage[e] += 1e-3
+            honest[flat: e] += 1e-3
             let bad = try! r.errorBound(of: honest)
             #expect(!bad.passes(tolerance: 1e-6))
             #expect(bad.maxErrorBound >= 0.9e-3)

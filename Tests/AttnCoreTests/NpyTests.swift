@@ -100,12 +100,16 @@ struct NpyTests {
         ("version 4", NpyBytes.make(descr: "<f8", shape: "(1,)", version: 4, body: []), "version 4.0"),
         ("object array", NpyBytes.make(descr: "|O", shape: "(1,)", body: [0, 0, 0, 0, 0, 0, 0, 0]), "object"),
         ("int64", NpyBytes.make(descr: "<i8", shape: "(1,)", body: [UInt8](repeating: 0, count: 8)), "int64"),
-        ("float16", NpyBytes.make(descr: "<f2", shape: "(1,)", body: [0, 0]), "float16"),
+        ("bfloat16 as uint16", NpyBytes.make(descr: "<u2", shape: "(1,)", body: [0, 0]), "uint16"),
+        ("float128", NpyBytes.make(descr: "<f16", shape: "(1,)", body: [UInt8](repeating: 0, count: 16)), "float128"),
+        ("bool", NpyBytes.make(descr: "|b1", shape: "(1,)", body: [0]), "bool"),
         ("complex", NpyBytes.make(descr: "<c16", shape: "(1,)", body: [UInt8](repeating: 0, count: 16)), "complex128"),
         ("structured", NpyBytes.make(descr: "", shape: "(1,)", body: [], headerText: "{'descr': [('a', '<f8')], 'fortran_order': False, 'shape': (1,), }"), "structured"),
         ("truncated", NpyBytes.make(descr: "<f8", shape: "(4,)", body: [UInt8](repeating: 0, count: 24)), "truncated"),
         ("trailing", NpyBytes.make(descr: "<f8", shape: "(1,)", body: [UInt8](repeating: 0, count: 9)), "trailing"),
-        ("4-D", NpyBytes.make(descr: "<f8", shape: "(1, 1, 1, 1)", body: [UInt8](repeating: 0, count: 8)), "4-dimensional"),
+        ("5-D", NpyBytes.make(descr: "<f8", shape: "(1, 1, 1, 1, 1)", body: [UInt8](repeating: 0, count: 8)), "5-dimensional"),
+        ("truncated float16", NpyBytes.make(descr: "<f2", shape: "(2, 2)", body: [0, 0, 0, 0, 0, 0]), "truncated"),
+        ("truncated 4-D", NpyBytes.make(descr: "<f4", shape: "(2, 2, 1, 1)", body: [UInt8](repeating: 0, count: 12)), "truncated"),
         ("0-D", NpyBytes.make(descr: "<f8", shape: "()", body: [UInt8](repeating: 0, count: 8)), "0-dimensional"),
         ("huge shape", NpyBytes.make(descr: "<f8", shape: "(4611686018427387904, 4)", body: []), "address space"),
         ("overflowing dim", NpyBytes.make(descr: "<f8", shape: "(99999999999999999999999,)", body: []), "address space"),
@@ -156,5 +160,31 @@ struct NpyTests {
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path) == ["out.npy"])
         let back: Tensor<Float> = try Npy.read(path)
         #expect(back.storage == [1, 2, 3, 4])
+    }
+}
+
+extension NpyTests {
+    /// A header longer than 1.0's 16-bit length gets format 2.0 (32-bit length), which the
+    /// reader parses back; a short one stays 1.0. Both keep the data 64-byte aligned.
+    @Test("the writer's header: 1.0 when it fits, 2.0 when it does not")
+    func headerVersionFollowsLength() throws {
+        let dict = "{'descr': '<f8', 'fortran_order': False, 'shape': (2, 3), }"
+        let short = Npy.header(dict)
+        #expect(Array(short[6...7]) == [1, 0])
+        #expect(short.count % 64 == 0 && short.last == 0x0a)
+        for extra in [65_535 - dict.utf8.count - 1, 65_535 - dict.utf8.count, 70_000] {
+            // Python's literal syntax allows the padding inside the dict, so it is a valid header.
+            let longDict = String(dict.dropLast()) + String(repeating: " ", count: extra) + "}"
+            let bytes = Npy.header(longDict)
+            #expect(bytes.count % 64 == 0 && bytes.last == 0x0a)
+            let version = bytes[6]
+            let length = version == 1 ? Int(bytes[8]) | Int(bytes[9]) << 8
+                : (0..<4).reduce(0) { $0 | Int(bytes[8 + $1]) << (8 * $1) }
+            #expect(length == bytes.count - (version == 1 ? 10 : 12))
+            #expect(version == (bytes.count - 10 <= 65_535 ? 1 : 2))
+            let body = NpyBytes.bytes([1, 2, 3, 4, 5, 6], float32: false, bigEndian: false)
+            let t: Tensor<Double> = try Npy.decode(Data(bytes + body))
+            #expect(t.shape == [2, 3] && t.storage == [1, 2, 3, 4, 5, 6])
+        }
     }
 }

@@ -14,6 +14,36 @@ struct ScaleTests {
         }
     }
 
+    /// |fl(1/fl(√d)) − 1/√d| ≤ 2u/√d for every d ≤ 20000, checked exactly: with s = m·2^e,
+    /// (1 − 2u)² ≤ s²·d ≤ (1 + 2u)² in 128-bit integers. Also records the worst case, which must
+    /// exceed u (so a constant of 1 would be wrong) — the reason for `Scale.relativeError`.
+    @Test func roundedScaleWithinItsProvedConstant() {
+        let c = Scale.relativeError(unitRoundoff: 0x1p-53)
+        #expect(c == 0x1p-52)
+        var worst = 0.0, aboveU = 0
+        for d in 1...20_000 {
+            let s = Scale.standard.value(d: d)
+            let m = UInt128(s.significandBitPattern | (1 << 52)), e = Int(s.exponent) - 52
+            let E = 2 * e + 106  // s²·d·2¹⁰⁶ = m²·d·2^E
+            let lhs = m * m * UInt128(d)
+            let lo = UInt128((1 << 53) - 2) * UInt128((1 << 53) - 2), hi = UInt128((1 << 53) + 2) * UInt128((1 << 53) + 2)
+            let x = E >= 0 ? lhs << E : lhs  // s²·d·2¹⁰⁶, times 2^{−E} when E < 0
+            let (l, h) = E >= 0 ? (lo, hi) : (lo << -E, hi << -E)
+            #expect(x >= l && x <= h, "d = \(d)")
+            // |s√d − 1| ≈ |s²d − 1|/2, in units of u = 2⁻⁵³.
+            let one = UInt128(1) << (E >= 0 ? 106 : 106 - E)
+            let diff = x >= one ? x - one : one - x
+            let rel = Double(diff) / Double(one) / 2 / 0x1p-53 * 0x1p-53
+            worst = max(worst, rel)
+            if rel > 0x1p-53 { aboveU += 1 }
+        }
+        // Paper (1/d) and decimals are one correctly rounded operation: within u ≤ c.
+        #expect(abs(Scale.paper.value(d: 3) - 1.0 / 3) <= 0x1p-53 / 3)
+        #expect(Scale.relativeError(unitRoundoff: 0x1p-24) >= 0x1p-24 && Scale.relativeError(unitRoundoff: 0x1p-24) < 0x1p-24 * 1.000001)
+        print("scale: worst |s − s*|/s* over d ≤ 20000 ≈ \(worst / 0x1p-53) u; \(aboveU) values of d exceed u")
+        #expect(aboveU > 0, "some d must exceed u, or the bound was never at risk")
+    }
+
     @Test("decimals keep their exact text; value is the nearest double")
     func decimals() async throws {
         await propertyCheck(input: Gen.double(in: 1e-6...1e6)) { x in
@@ -33,7 +63,8 @@ struct ScaleTests {
         #expect(throws: AttnError.self) { try Scale(parsing: text) }
         do { _ = try Scale(parsing: text) } catch let e as AttnError {
             #expect(e.exitCode == 2)
-            #expect(e.message.contains("--scale"))
+            // The library names the parameter, never a flag (the CLI maps it).
+            #expect(e.parameter == .scale && !e.message.contains("--scale"))
         } catch { Issue.record("wrong error type") }
     }
 }

@@ -1,5 +1,6 @@
 import AttnCore
 import AttnKernels
+import AttnTestSupport
 import Foundation
 import PropertyBased
 import Testing
@@ -8,10 +9,10 @@ import Testing
 /// means within the sum of the two computations' proved bounds.
 @Suite("Invariances of exact attention")
 struct InvarianceTests {
-    static func within<T: KernelScalar>(_ a: Tensor<T>, _ b: Tensor<T>, _ ba: [Double], _ bb: [Double], _ note: String) {
+    static func within<T: KernelScalar>(_ a: Tensor<T>, _ b: Tensor<T>, _ ba: RowBounds, _ bb: RowBounds, _ note: String) {
         for h in 0..<a.heads {
             for i in 0..<a.rows {
-                let allowed = ba[h * a.rows + i] + bb[h * a.rows + i]
+                let allowed = ba[head: h, row: i] + bb[head: h, row: i]
                 for j in 0..<a.cols {
                     let e = abs(Double(a[h, i, j]) - Double(b[h, i, j]))
                     #expect(e <= allowed, "\(note) (\(h),\(i),\(j)): \(e) > \(allowed)")
@@ -23,7 +24,7 @@ struct InvarianceTests {
     @Test("adding a constant to every score of a row changes nothing")
     func rowShift() async {
         // s·⟨[q, c/s], [k, 1]⟩ = s·⟨q, k⟩ + c: an extra column shifts row i by c_i.
-        await propertyCheck(count: 100, input: AttentionCase.generator(maxB: 5), Gen.int(in: -40...40)) { c0, shift in
+        await propertyCheck(count: 100, input: AdversarialCase.generator(maxMagnitude: 5), Gen.int(in: -40...40)) { c0, shift in
             var c = c0
             c.scale = .decimal("0.5")
             let (q, k, v) = c.tensors(Float.self)
@@ -49,7 +50,7 @@ struct InvarianceTests {
 
     @Test("permuting keys together with values changes nothing")
     func keyPermutation() async {
-        await propertyCheck(count: 100, input: AttentionCase.generator()) { c0 in
+        await propertyCheck(count: 100, input: AdversarialCase.generator()) { c0 in
             var c = c0
             c.causal = false
             let (q, k, v) = c.tensors(Double.self)
@@ -73,7 +74,7 @@ struct InvarianceTests {
 
     @Test("attention weights are non-negative and each row sums to 1")
     func weightsSumToOne() async {
-        await propertyCheck(count: 100, input: AttentionCase.generator()) { c in
+        await propertyCheck(count: 100, input: AdversarialCase.generator()) { c in
             let (q, k, _) = c.tensors(Float.self)
             let w = try! ReferenceAttention.weights(q: q, k: k, scale: c.scale, causal: c.causal)
             for h in 0..<w.heads {
@@ -88,7 +89,7 @@ struct InvarianceTests {
 
     @Test("with the causal mask, row i ignores keys and values after i + n_k − n_q (bitwise)")
     func causalIgnoresFuture() async {
-        await propertyCheck(count: 100, input: AttentionCase.generator(), Gen.int(in: 0...1000)) { c0, pick in
+        await propertyCheck(count: 100, input: AdversarialCase.generator(), Gen.int(in: 0...1000)) { c0, pick in
             var c = c0
             c.causal = true
             c.nq = min(c0.nq, c0.nk)
@@ -119,7 +120,7 @@ struct InvarianceTests {
 
     @Test("a decode step (n_q = 1) equals the last row of the full causal computation")
     func decodeEqualsLastRow() async {
-        await propertyCheck(count: 100, input: AttentionCase.generator()) { c0 in
+        await propertyCheck(count: 100, input: AdversarialCase.generator()) { c0 in
             var c = c0
             c.nq = c.nk
             c.causal = true

@@ -35,11 +35,11 @@ import Testing
         }
 
     /// [out − bound, out + bound] ⊇ [lo, hi] entrywise, for each row's bound.
-    static func expectContains<T: AttnScalar>(_ out: Tensor<T>, bounds: [Double], _ r: CertifiedAttentionOutput,
+    static func expectContains<T: AttnScalar>(_ out: Tensor<T>, bounds: RowBounds, _ r: CertifiedAttentionOutput,
                                               _ c: Case, _ what: String) {
         for h in 0..<out.heads {
             for i in 0..<out.rows {
-                let b = bounds[h * out.rows + i]
+                let b = bounds[head: h, row: i]
                 for col in 0..<out.cols {
                     let o = Double(out[h, i, col])
                     // o ± b rounded outward so the widened interval is not narrowed by rounding.

@@ -120,7 +120,7 @@ struct AprioriBoundTests {
     @Test func rejectsBadInput() throws {
         let prob = Problem(seed: 1, nq: 4, nk: 4, d: 2, dv: 2, B: 1)
         var bad = prob.q
-        bad.storage[0] = .nan
+        bad[flat: 0] = .nan
         #expect(throws: AttnError.self) {
             try PolyAttention.compute(q: bad, k: prob.k, v: prob.v, scale: .paper, options: PolyOptions(degree: .degree(2)))
         }

@@ -28,11 +28,11 @@ struct AttentionCommand: ParsableCommand {
         case .float32:
             let (q, k, v) = try inputs.load(as: Float.self)
             let o = try attention(q: q, k: k, v: v, scale: inputs.scale, causal: inputs.causal, kernel: kernel)
-            try Npy.write(o, to: out)
+            try Npy.write(o.withLeadingAxes(of: q), to: out)
         case .float64:
             let (q, k, v) = try inputs.load(as: Double.self)
             let o = try attention(q: q, k: k, v: v, scale: inputs.scale, causal: inputs.causal, kernel: kernel)
-            try Npy.write(o, to: out)
+            try Npy.write(o.withLeadingAxes(of: q), to: out)
         }
     }
 }

@@ -45,5 +45,7 @@ struct DemoCommand: ParsableCommand {
         print("  reference Float64       \(fmt(tRef, 4)) s")
         print("  max |fast − reference|  \(err)")
         print("  a-priori bound          \(bound)  (\(err <= bound ? "holds" : "VIOLATED"))")
+        // A check that ran and failed exits 1 (AttnKit.docc/Conventions.md, "Exit codes"), so scripts notice.
+        guard err <= bound else { throw AttnError.checkFailed("max |fast − reference| \(err) exceeds the a-priori bound \(bound)") }
     }
 }

@@ -19,26 +19,26 @@ public enum Precision: String, CaseIterable, ExpressibleByArgument, Sendable {
 
 /// The Q, K, V files of an attention problem.
 struct AttentionFiles: ParsableArguments {
-    @Option(help: "Queries: .npy of shape [n_q, d] or [heads, n_q, d].")
+    @Option(help: "Queries: .npy [n_q, d], [heads, n_q, d] or [batch, heads, n_q, d]; float16/32/64.")
     var q: String
 
-    @Option(help: "Keys: .npy of shape [n_k, d] or [heads, n_k, d].")
+    @Option(help: "Keys: .npy [n_k, d], [heads_kv, n_k, d] or [batch, heads_kv, n_k, d]; heads_kv divides heads (GQA).")
     var k: String
 
-    @Option(help: "Values: .npy of shape [n_k, d_v] or [heads, n_k, d_v].")
+    @Option(help: "Values: .npy [n_k, d_v], [heads_kv, n_k, d_v] or [batch, heads_kv, n_k, d_v].")
     var v: String
 
-    /// Reads and checks Q, K, V (dimensions, NaN/Inf, shapes) in precision `T`.
-    func load<T: AttnScalar>(as: T.Type) throws -> (Tensor<T>, Tensor<T>, Tensor<T>) {
-        let (tq, tk, tv): (Tensor<T>, Tensor<T>, Tensor<T>) = (try Npy.read(q), try Npy.read(k), try Npy.read(v))
-        for (name, path, t) in [("--q", q, tq), ("--k", k, tk), ("--v", v, tv)] where t.logicalRank == 1 {
-            throw AttnError.usage("\(name) \(path): need 2 or 3 dimensions, got shape \(t.shape)")
-        }
-        for (path, t) in [(q, tq), (k, tk), (v, tv)] where !t.isFinite {
-            throw AttnError.usage("\(path): contains NaN or Inf")
-        }
-        try validateAttentionShapes(q: tq, k: tk, v: tv)
-        return (tq, tk, tv)
+    /// Reads and checks Q, K, V through the one reader (AttnCore's `AttentionTensors`).
+    func problem<T: AttnScalar>(as: T.Type) throws -> AttentionTensors<T> {
+        try AttentionTensors(q: q, k: k, v: v)
+    }
+
+    /// Q and K, V expanded to one KV head per query head (GQA), for kernels
+    /// that take equal head counts.
+    func load<T: AttnScalar>(as type: T.Type) throws -> (Tensor<T>, Tensor<T>, Tensor<T>) {
+        let p = try problem(as: type)
+        let (k, v) = p.expandedKV
+        return (p.q, k, v)
     }
 }
 

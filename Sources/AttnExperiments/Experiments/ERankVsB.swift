@@ -1,5 +1,5 @@
 import AttnCore
-import CLapack
+import AttnKernels
 import Foundation
 
 extension SweepMeasurer {
@@ -13,27 +13,10 @@ extension SweepMeasurer {
     func erankVsB(_ p: SweepPoint) throws -> SweepRow {
         var rng = Xoshiro256StarStar(seed: p.seed)
         let (q, k, _) = inputs(p, dv: 1, rng: &rng)
-        let n = p.n, d = p.d, s = 1 / Double(d)
-        var a = [Double](repeating: 0, count: n * n)
-        for i in 0..<n {
-            var m = -Double.infinity
-            for j in 0..<n {
-                var dot = 0.0
-                for c in 0..<d { dot += q.storage[i * d + c] * k.storage[j * d + c] }
-                a[i * n + j] = s * dot
-                m = Swift.max(m, a[i * n + j])
-            }
-            // Row max subtracted: overflow-safe for any B; the row sum then normalises.
-            var l = 0.0
-            for j in 0..<n { a[i * n + j] = exp(a[i * n + j] - m); l += a[i * n + j] }
-            for j in 0..<n { a[i * n + j] /= l }
-        }
-        // Read as column-major this is Aᵀ, which has the same singular values.
-        var sigma = [Double](repeating: 0, count: n)
-        var u = [Double](repeating: 0, count: 1), vt = [Double](repeating: 0, count: 1)
-        let info = LAPACKE_dgesdd(LAPACK_COL_MAJOR, Int8(UInt8(ascii: "N")), Int32(n), Int32(n), &a,
-                                  Int32(n), &sigma, &u, 1, &vt, 1)
-        guard info == 0 else { throw AttnError.checkFailed("erank-vs-b: LAPACKE_dgesdd failed (info \(info)) at n = \(n)") }
+        let n = p.n, d = p.d
+        // D⁻¹A from the yardstick (s = 1/d; row max subtracted, so overflow-safe for any B).
+        let a = try ReferenceAttention.weights(q: q, k: k, scale: .paper).storage
+        let sigma = try SVD.singularValues(a, rows: n, cols: n)
         let eps = configuration.epsilon(n: n)
         let r = sigma.prefix { $0 > eps * sigma[0] }.count
         let tail = r < n ? sigma[r] / sigma[0] : 0

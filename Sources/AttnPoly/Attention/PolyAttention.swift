@@ -57,6 +57,12 @@ public struct PolyAttentionResult<T: AttnScalar>: Sendable {
     public let heads: [PolyHeadReport]
     /// A-priori bound on max|T − Att(Q,K,V)| over all heads (`PolyErrorBound`).
     public var maxErrorBound: Double { heads.map(\.bound.total).max() ?? 0 }
+    /// The a-priori bound of every output row (`PolyErrorBound.Head.rows`).
+    public var rowBounds: RowBounds {
+        RowBounds(heads: output.heads, rows: output.rows, values: heads.flatMap(\.bound.rows))
+    }
+    /// The output with its per-row bounds, in the kernels' common shape.
+    public var result: AttentionResult<T> { AttentionResult(output: output, rowBounds: rowBounds) }
 }
 
 /// The Alman–Song polynomial method: T = D̃⁻¹U₁(U₂ᵀ[V | 1]) with
@@ -115,8 +121,8 @@ public enum PolyAttention {
             q.storage.withUnsafeBufferPointer { qb in
             k.storage.withUnsafeBufferPointer { kb in
             v.storage.withUnsafeBufferPointer { vb in
-            out.storage.withUnsafeMutableBufferPointer { ob in
-            den.storage.withUnsafeMutableBufferPointer { db in
+            out.withUnsafeMutableBufferPointer { ob in
+            den.withUnsafeMutableBufferPointer { db in
                 run(fmap: fmap, q: qb.baseAddress! + qo, k: kb.baseAddress! + ko, v: vb.baseAddress! + vo,
                     out: ob.baseAddress! + h * nq * dv, den: db.baseAddress! + h * nq,
                     nq: nq, nk: nk, d: d, dv: dv, chunks: chunks, blockRows: blockRows,

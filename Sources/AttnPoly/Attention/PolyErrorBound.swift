@@ -13,7 +13,7 @@ import Foundation
 ///   rounding        2η_i/(1 − η_i)·max|V|·(1 + u) + 2u·max|V|,
 ///                   η_i = γ_m·P̄(R_i)·e^{R}/(1 − ε)   (e^{R_i} ≤ e^R),
 ///                   m = 10g + 12 + n_k + chunks + r
-///   scale           (e^{4.0004·2⁻⁵³·R} − 1)·max|V|            (s held as a double)
+///   scale           (e^{2.0002·c_s·R} − 1)·max|V|, c_s = Scale.relativeError (2⁻⁵²: s held as a double)
 ///
 /// u is the unit roundoff of the working precision, γ_m = m·u/(1 − m·u).
 /// The bound is +∞ when ε ≥ 1 or η_i ≥ 1 (nothing can be promised).
@@ -73,9 +73,10 @@ public enum PolyErrorBound {
         }
         let kMax = ScoreRadius.maxRowNorm(k, rows: nk, cols: d)
         let m = Double(10 * p.degree + 12 + nk + chunks) + PolyRank.rankAsDouble(d: d, degree: p.degree)
-        let mu = m * u
-        let gamma = mu < 1 ? (mu / (1 - mu)).nextUp.nextUp : .infinity
-        let scaleTerm = (CertifiedElementary.expUp(4.0004 * 0x1p-53 * p.radius) - 1) * maxV * (1 + 1e-15)
+        let gamma = Rounding.gamma(m, unitRoundoff: u)
+        // |ŝ − s*| ≤ c_s·s* (Scale.relativeError): every score moves by ≤ c_s·R(1 + 10⁻⁴), every weight ratio by e^{2·that}.
+        let cs = Scale.relativeError(unitRoundoff: 0x1p-53)
+        let scaleTerm = (CertifiedElementary.expUp(2 * cs * 1.0001 * p.radius) - 1) * maxV * (1 + 1e-15)
         // e^{R_i} ≤ e^R for every row (R_i ≤ R): one MPFR exp per head.
         let expR = CertifiedElementary.expUp(p.radius)
         var rows = [Double](repeating: 0, count: nq)
@@ -96,43 +97,5 @@ public enum PolyErrorBound {
             worst = max(worst, rows[i])
         }
         return Head(approximation: approximation, rounding: worstRounding, total: worst, rows: rows)
-    }
-}
-
-/// The half-width R of an interval that holds every score s·⟨q_i, k_j⟩.
-public enum ScoreRadius {
-    /// s·max_i‖q_i‖₂·max_j‖k_j‖₂ (Cauchy–Schwarz), rounded up.
-    @_specialize(where T == Float)
-    @_specialize(where T == Double)
-    public static func measured<T: AttnScalar>(q: UnsafeBufferPointer<T>, k: UnsafeBufferPointer<T>,
-                                               nq: Int, nk: Int, d: Int, scale s: Double) -> Double {
-        let r = s * maxRowNorm(q, rows: nq, cols: d) * maxRowNorm(k, rows: nk, cols: d)
-        return r == 0 ? 0 : (r * (1 + 1e-15)).nextUp
-    }
-
-    /// The a-priori radius s·d·B² for entries in [−B, B].
-    public static func fromEntryBound(_ B: Double, d: Int, scale s: Double) -> Double {
-        let r = s * Double(d) * B * B
-        return r == 0 ? 0 : (r * (1 + 1e-15)).nextUp
-    }
-
-    /// max_i ‖x_i‖₂, rounded up (the Double sum of squares is itself rounded:
-    /// relative error ≤ γ_{d+2}, covered by the factor).
-    @_specialize(where T == Float)
-    @_specialize(where T == Double)
-    static func maxRowNorm<T: AttnScalar>(_ x: UnsafeBufferPointer<T>, rows: Int, cols: Int) -> Double {
-        var best = 0.0, anyNonzero = false
-        for i in 0..<rows {
-            var s2 = 0.0
-            for c in 0..<cols {
-                let y = Double(x[i * cols + c])
-                if y != 0 { anyNonzero = true }
-                s2 += y * y
-            }
-            best = max(best, s2.squareRoot())
-        }
-        guard anyNonzero else { return 0 }
-        // Squares below 2⁻¹⁰²² lose absolute accuracy: add √(cols)·2⁻⁵¹¹ to cover them.
-        return best * (1 + 1e-15 * Double(cols + 4)) + Double(cols).squareRoot() * 0x1p-510
     }
 }

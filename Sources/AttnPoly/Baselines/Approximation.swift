@@ -85,14 +85,15 @@ public enum Approximation {
         let (nq, nk, d, dv) = (q.rows, k.rows, q.cols, v.cols)
         let s = scale.value(d: d)
         switch o.request {
-        case .rank(let r): guard r >= 1 else { throw AttnError.usage("--rank \(r) must be ≥ 1") }
-        case .epsilon(let e): guard e > 0, e.isFinite else { throw AttnError.usage("--eps \(e) must be positive and finite") }
+        case .rank(let r): guard r >= 1 else { throw AttnError.usage(.rank, "\(r) must be ≥ 1") }
+        case .epsilon(let e): guard e > 0, e.isFinite else { throw AttnError.usage(.epsilon, "\(e) must be positive and finite") }
         }
         let measureEntries = nq * nk <= o.entryErrorLimit
         var out = Tensor<Double>(heads: q.heads, rows: nq, cols: dv, logicalRank: q.logicalRank)
         var heads: [ApproximationHead] = []
 
-        if o.method == .poly {
+        // The polynomial method is `PolyAttention` (its one API); the others are low-rank baselines.
+        guard let baseline = Baseline(o.method) else {
             let degree: PolyOptions.Degree
             switch o.request {
             case .rank(let r): degree = .maxRank(r)
@@ -131,7 +132,7 @@ public enum Approximation {
                 }
                 (r, g) = (rr, gg)
             }
-            if o.method == .svd || o.method == .nystrom { r = min(r, nq, nk) }
+            if baseline == .svd || baseline == .nystrom { r = min(r, nq, nk) }
             guard (nq + nk).multipliedReportingOverflow(by: r).partialValue <= maxFactorEntries,
                   !(nq + nk).multipliedReportingOverflow(by: r).overflow else {
                 throw AttnError.infeasible("\(o.method.rawValue): rank \(r) with n = \(nq)+\(nk) exceeds \(maxFactorEntries) factor entries")
@@ -139,7 +140,7 @@ public enum Approximation {
             let seed = SplitMix64.mix(o.seed, UInt64(h))
             let f: LowRankFactors
             var scores: [Double]? = nil
-            switch o.method {
+            switch baseline {
             case .svd:
                 let x = exactScores(q: qh, k: kh, nq: nq, nk: nk, d: d, scale: s)
                 f = try SVDBaseline.factors(scores: x, rows: nq, keys: nk, rank: r).0
@@ -148,11 +149,9 @@ public enum Approximation {
                 f = PerformerBaseline.factors(q: qh, k: kh, nq: nq, nk: nk, d: d, scale: s, rank: r, seed: seed)
             case .nystrom:
                 f = try NystromBaseline.factors(q: qh, k: kh, nq: nq, nk: nk, d: d, scale: s, rank: r, seed: seed)
-            case .poly:
-                fatalError("handled above")
             }
             let (t, _) = f.attention(values: vh, valueCols: dv)
-            for i in 0..<(nq * dv) { out.storage[h * nq * dv + i] = t[i] }
+            for i in 0..<(nq * dv) { out[flat: h * nq * dv + i] = t[i] }
             var entry: Double? = nil
             if measureEntries {
                 entry = f.maxRelativeEntryError(scores: scores ?? exactScores(q: qh, k: kh, nq: nq, nk: nk, d: d, scale: s))
@@ -161,6 +160,19 @@ public enum Approximation {
                                            bound: nil, certifiedRelativeError: nil))
         }
         return ApproximationResult(method: o.method, output: out, heads: heads, seed: o.seed)
+    }
+
+    /// The methods measured against the polynomial method, each as low-rank factors of A.
+    enum Baseline {
+        case svd, performer, nystrom
+        init?(_ method: ApproxMethod) {
+            switch method {
+            case .poly: return nil
+            case .svd: self = .svd
+            case .performer: self = .performer
+            case .nystrom: self = .nystrom
+            }
+        }
     }
 
     /// The polynomial method's Ã = U₁U₂ᵀ as factors (row-major U₁, U₂).

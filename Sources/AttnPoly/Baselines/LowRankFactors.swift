@@ -83,12 +83,7 @@ public struct LowRankFactors: Sendable {
     }
 }
 
-/// Exact scores s·QKᵀ of one head in Double (n_q × n_k, row-major).
+/// The raw scores s·QKᵀ of one head: `ReferenceAttention.scores`.
 public func exactScores(q: [Double], k: [Double], nq: Int, nk: Int, d: Int, scale s: Double) -> [Double] {
-    var x = [Double](repeating: 0, count: nq * nk)
-    if nq > 0 && nk > 0 {
-        Double.gemm(transA: false, transB: true, m: nq, n: nk, k: d, alpha: s, a: q, lda: d, b: k, ldb: d,
-                    beta: 0, c: &x, ldc: nk)
-    }
-    return x
+    ReferenceAttention.scores(q: q, k: k, nq: nq, nk: nk, d: d, scale: s)
 }

@@ -1,6 +1,5 @@
 import AttnCore
 import AttnKernels
-import CLapack
 import Foundation
 
 /// Nyström approximation with r landmark queries I and keys J (drawn
@@ -25,13 +24,9 @@ public enum NystromBaseline {
         let w = exactScores(q: qI, k: kJ, nq: r, nk: r, d: d, scale: s)    // r × r
         let m = max(c.max() ?? 0, rr.max() ?? 0)
         let C = c.map { Foundation.exp($0 - m) }, Rm = rr.map { Foundation.exp($0 - m) }
-        var W = w.map { Foundation.exp($0 - m) }
+        let W = w.map { Foundation.exp($0 - m) }
         // W⁺ = V·Σ⁺·Uᵀ.
-        var sig = [Double](repeating: 0, count: r), u = [Double](repeating: 0, count: r * r)
-        var vt = [Double](repeating: 0, count: r * r)
-        let info = LAPACKE_dgesdd(LAPACK_ROW_MAJOR, Int8(UInt8(ascii: "A")), Int32(r), Int32(r), &W,
-                                  Int32(r), &sig, &u, Int32(r), &vt, Int32(r))
-        guard info == 0 else { throw AttnError.infeasible("LAPACKE_dgesdd failed in Nyström (info = \(info))") }
+        let (u, sig, vt) = try SVD.thin(W, rows: r, cols: r)
         let cutoff = 1e-13 * (sig.first ?? 0)
         var pinv = [Double](repeating: 0, count: r * r)  // r × r
         for a in 0..<r where sig[a] > cutoff {

@@ -1,5 +1,5 @@
 import AttnCore
-import CLapack
+import AttnKernels
 import Foundation
 
 /// Truncated SVD of A (LAPACKE dgesdd): by Eckart–Young the best rank-r
@@ -18,17 +18,9 @@ public enum SVDBaseline {
         return (try singularValues(matrix: a, rows: rows, cols: keys), m)
     }
 
-    /// Singular values of a rows × cols row-major matrix, descending (LAPACKE dgesdd).
+    /// Singular values of a rows × cols row-major matrix, descending (`SVD.singularValues`).
     public static func singularValues(matrix a: [Double], rows: Int, cols keys: Int) throws -> [Double] {
-        precondition(a.count == rows * keys)
-        var copy = a
-        let k = min(rows, keys)
-        var s = [Double](repeating: 0, count: k)
-        var dummyU = [Double](repeating: 0, count: 1), dummyV = [Double](repeating: 0, count: 1)
-        let info = LAPACKE_dgesdd(LAPACK_ROW_MAJOR, Int8(UInt8(ascii: "N")), Int32(rows), Int32(keys),
-                                  &copy, Int32(keys), &s, &dummyU, 1, &dummyV, 1)
-        guard info == 0 else { throw AttnError.infeasible("LAPACKE_dgesdd failed (info = \(info))") }
-        return s
+        try SVD.singularValues(a, rows: rows, cols: keys)
     }
 
     /// The rank-r truncated SVD as factors (r is capped at min(n_q, n_k)).
@@ -38,13 +30,8 @@ public enum SVDBaseline {
             throw AttnError.infeasible("svd baseline: n_q·n_k = \(rows * keys) exceeds \(maxEntries) (it forms A)")
         }
         let (a, m) = scaledMatrix(x)
-        var copy = a
         let k = min(rows, keys)
-        var s = [Double](repeating: 0, count: k)
-        var u = [Double](repeating: 0, count: rows * k), vt = [Double](repeating: 0, count: k * keys)
-        let info = LAPACKE_dgesdd(LAPACK_ROW_MAJOR, Int8(UInt8(ascii: "S")), Int32(rows), Int32(keys),
-                                  &copy, Int32(keys), &s, &u, Int32(k), &vt, Int32(keys))
-        guard info == 0 else { throw AttnError.infeasible("LAPACKE_dgesdd failed (info = \(info))") }
+        let (u, s, vt) = try SVD.thin(a, rows: rows, cols: keys)
         let rr = min(r, k)
         var left = [Double](repeating: 0, count: rows * rr), right = [Double](repeating: 0, count: keys * rr)
         for i in 0..<rows { for c in 0..<rr { left[i * rr + c] = u[i * k + c] * s[c] } }

@@ -74,7 +74,7 @@ public struct ExpPolynomial: Sendable, Equatable {
     /// The polynomial of the smallest certified degree for ε (from `CertifiedExpBound.certifiedDegree`).
     /// - Throws: `AttnError.infeasible` if no degree ≤ `maxDegree` is certified.
     public init(family: ExpFamily, radius R: Double, epsilon: Double) throws {
-        guard epsilon > 0, epsilon.isFinite else { throw AttnError.usage("--eps \(epsilon) must be positive and finite") }
+        guard epsilon > 0, epsilon.isFinite else { throw AttnError.usage(.epsilon, "\(epsilon) must be positive and finite") }
         guard R.isFinite, R >= 0 else { throw AttnError.usage("score radius R = \(R) must be finite and ≥ 0") }
         guard let g = CertifiedExpBound.certifiedDegree(R: R, epsilon: epsilon, family: family), g <= ExpPolynomial.maxDegree
         else {

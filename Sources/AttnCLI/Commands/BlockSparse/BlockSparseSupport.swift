@@ -25,7 +25,7 @@ enum BlockSparseCLI {
     }
 
     /// Writes the CSV atomically and a JSON sidecar (same stem, .json) with
-    /// the version, parameters, seed and machine (CONVENTIONS.md).
+    /// the version, parameters, seed and machine (AttnKit.docc/Conventions.md).
     static func write(csvHeader: [String], rows: [[String]], to path: String, command: String,
                       parameters: [(String, JSONValue)], seed: UInt64?) throws {
         var text = CSV.row(csvHeader)

@@ -2,6 +2,7 @@ import ArgumentParser
 import AttnBlockSparse
 import AttnCore
 import AttnKernels
+import AttnPruning
 import Foundation
 
 /// VisiPruner stages.

@@ -89,7 +89,8 @@ struct KVReplayCommand: ParsableCommand {
                         ("kv_heads", .int(kvHeads)), ("group", .int(group)), ("d", .int(dim)),
                         ("passkey_page", .int(p.passkeyPage)), ("ask_step", .int(p.askStep))]
         } else {
-            keys = try Npy.read(k!); values = try Npy.read(v!); queries = try Npy.read(q!)
+            let t = try AttentionTensors<Float>(q: q!, k: k!, v: v!)  // the one reader: 4-D, float16, GQA
+            (keys, values, queries) = (t.k, t.v, t.q)
             workload = [("workload", "files"), ("k", .string(k!)), ("v", .string(v!)), ("q", .string(q!))]
         }
         let (records, refs) = try KVReplay.run(keys: keys, values: values, queries: queries, prefillQueries: prefill,

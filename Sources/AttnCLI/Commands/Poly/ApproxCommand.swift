@@ -55,7 +55,7 @@ struct ApproxCommand: ParsableCommand {
         let res = try Approximation.run(q: q, k: k, v: v, scale: inputs.scale, options: options)
         let exact = try Approximation.exact(q: q, k: k, v: v, scale: inputs.scale)
         let err = ErrorMetrics.maxAbsDiff(res.output, exact)
-        try Npy.write(res.output, to: out)
+        try Npy.write(res.output.withLeadingAxes(of: q), to: out)
         let ranks = res.heads.map(\.rank), degrees = res.heads.compactMap(\.degree)
         if json {
             var kv: [(String, JSONValue)] = [

@@ -1,4 +1,4 @@
-import AttnBlockSparse
+import AttnPruning
 import AttnCore
 import AttnKernels
 import PropertyBased

@@ -22,17 +22,17 @@ extension VisiPruner {
                                                 threads: Int? = nil) throws -> (output: Tensor<T>, flops: AttentionFlops) {
         try validateAttentionShapes(q: q, k: k, v: v)
         try checkTypes(q, k, types)
-        if let sink { guard (0..<k.rows).contains(sink) else { throw AttnError.usage("--sink \(sink) is outside 0..<\(k.rows)") } }
+        if let sink { guard (0..<k.rows).contains(sink) else { throw AttnError.usage(.sink, "\(sink) is outside 0..<\(k.rows)") } }
         let (H, n, dv) = (q.heads, k.rows, v.cols)
         let wide = 2 * dv + 1
         var aug = Tensor<T>(heads: H, rows: n, cols: wide)
         for h in 0..<H {
             for j in 0..<n {
                 let src = v.offset(head: h, row: j), dst = aug.offset(head: h, row: j)
-                for c in 0..<dv { aug.storage[dst + c] = v.storage[src + c] }
+                for c in 0..<dv { aug[flat: dst + c] = v.storage[src + c] }
                 if types.isVision[j] {
-                    for c in 0..<dv { aug.storage[dst + dv + c] = v.storage[src + c] }
-                    aug.storage[dst + 2 * dv] = 1
+                    for c in 0..<dv { aug[flat: dst + dv + c] = v.storage[src + c] }
+                    aug[flat: dst + 2 * dv] = 1
                 }
             }
         }
@@ -42,14 +42,14 @@ extension VisiPruner {
             for i in 0..<q.rows {
                 let src = o.offset(head: h, row: i), dst = out.offset(head: h, row: i)
                 if types.isVision[i] {
-                    for c in 0..<dv { out.storage[dst + c] = o.storage[src + c] }
+                    for c in 0..<dv { out[flat: dst + c] = o.storage[src + c] }
                     continue
                 }
                 let mass = o.storage[src + 2 * dv]
                 for c in 0..<dv {
                     var x = o.storage[src + c] - o.storage[src + dv + c]
                     if let sink { x += mass * v.storage[v.offset(head: h, row: sink) + c] }
-                    out.storage[dst + c] = x
+                    out[flat: dst + c] = x
                 }
             }
         }

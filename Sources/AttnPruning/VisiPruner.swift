@@ -12,7 +12,7 @@ public struct TokenTypes: Sendable, Equatable {
         var v = [Bool](repeating: false, count: count)
         for r in vision {
             guard r.lowerBound >= 0, r.upperBound <= count, !r.isEmpty else {
-                throw AttnError.usage("--vision range \(r.lowerBound):\(r.upperBound) is empty or outside 0:\(count)")
+                throw AttnError.usage(.vision, "range \(r.lowerBound):\(r.upperBound) is empty or outside 0:\(count)")
             }
             for j in r { v[j] = true }
         }

@@ -1,0 +1,182 @@
+import AttnCore
+import CLapack
+
+/// The certified engine in floating point: every output entry of attention
+/// enclosed as `[ô − e, ô + e]`, computed in Float64 with BLAS and a rigorous
+/// a-posteriori bound `e`.
+///
+/// **Guarantee** (Proofs/float-certified-engine.md, Theorem): for every flat
+/// query head f, row i and value column c, `|ô_fic − O_fic| ≤ e_fic`, where O
+/// is the exact real attention of the inputs' exact values with the exact
+/// scale (CONVENTIONS.md), under the BLAS assumptions of §0 (IEEE binary64,
+/// round to nearest, every dgemm entry a sum of the exact products in some
+/// order, each operation rounded once, FMA allowed). Rows where the bound's
+/// own premises fail (δ_max > 1/4, non-finite intermediates) get `e = +∞`:
+/// undecided, never wrong. Tested in `FloatEnclosureTests` against the GMP engine.
+///
+/// **Cost**: two dgemm per row block (scores, then weights × [V | 1 | ‖k‖]) and
+/// one exp per score; the bound costs O(n·d) per head (norms, column ranges).
+/// **Memory**: one `block × n_k` score tile per worker, never n × n.
+package final class FloatAttentionEngine: @unchecked Sendable {  // immutable once built
+    package let shape: AttentionShape
+    let causal: Bool
+    let q: [Double], k: [Double]
+    /// Per KV head: [V | 1 | ‖k_j‖] row-major, n_k × (d_v + 2).
+    let vExt: [Double]
+    /// Per KV head and column c: R_c ≥ max_j v_jc − min_j v_jc and M_c ≥ max_j |v_jc|.
+    let range: [Double], vMax: [Double]
+    /// Per KV head: an upper bound on max_j ‖k_j‖₂.
+    let kNormMax: [Double]
+    /// The scale: sLo ≤ s ≤ sHi (MPFR, rounded outward); ŝ = sLo is the one used.
+    let sLo: Double, sHi: Double
+    /// Row-uniform constants of the bound (§4), all rounded up.
+    let a1: Double, b: Double, c0: Double, gammaD: Double, g3: Double, u1: Double, gammaNUp: Double, gammaNDown: Double
+
+    /// Rows per block: 64, fewer for long rows so that a score tile stays ≤ 16 MB.
+    package let rowsPerBlock: Int
+
+    /// - Throws: `AttnError.usage` on bad shapes, NaN/Inf, causal with n_q > n_k.
+    package init(q qt: Tensor<Double>, k kt: Tensor<Double>, v vt: Tensor<Double>, scale: Scale, causal: Bool) throws {
+        shape = try AttentionShape(q: qt, k: kt, v: vt)
+        if causal { try CausalMask.validate(queries: shape.nq, keys: shape.nk) }
+        self.causal = causal
+        rowsPerBlock = max(1, min(64, (1 << 21) / max(shape.nk, 1)))
+        q = qt.storage; k = kt.storage
+        let (nk, d, dv) = (shape.nk, shape.d, shape.dv)
+        let kvHeads = shape.batch * shape.headsKV
+        let w = dv + 2
+        var ext = [Double](repeating: 0, count: kvHeads * nk * w)
+        var rng = [Double](repeating: 0, count: kvHeads * dv), mx = rng
+        var kmax = [Double](repeating: 0, count: kvHeads)
+        kt.storage.withUnsafeBufferPointer { kb in
+            for g in 0..<kvHeads {
+                for j in 0..<nk {
+                    let o = (g * nk + j) * w
+                    for c in 0..<dv { ext[o + c] = vt.storage[(g * nk + j) * dv + c] }
+                    ext[o + dv] = 1
+                    let kn = Directed.norm2(kb.baseAddress! + (g * nk + j) * d, count: d)
+                    ext[o + dv + 1] = kn
+                    kmax[g] = max(kmax[g], kn)
+                }
+                for c in 0..<dv {
+                    var lo = Double.infinity, hi = -Double.infinity
+                    for j in 0..<nk { let x = vt.storage[(g * nk + j) * dv + c]; lo = min(lo, x); hi = max(hi, x) }
+                    rng[g * dv + c] = Directed.add(hi, -lo)           // hi − lo rounded up
+                    mx[g * dv + c] = max(hi, -lo)
+                }
+            }
+        }
+        vExt = ext; range = rng; vMax = mx; kNormMax = kmax
+        let enclosure = try ScaleEnclosure(scale, d: d, precision: 64)
+        sLo = enclosure.lower.double(rounding: .down)
+        sHi = enclosure.upper.double(rounding: .up)
+        // §4: a = u/(1−u); b = a + (sHi − sLo)/((1−u)·sLo); A1 = a + b/(1−u);
+        // c0 = (b + 1)·2⁻¹⁰⁷⁵ + sHi·d·2⁻¹⁰⁷⁴, bounded by the normal (b + 1 + sHi·d)·2⁻¹⁰⁰⁰.
+        let u = Directed.u
+        let oneMinusU = Directed.subDown(1, u)
+        let a = Directed.div(u, oneMinusU)
+        let ds = Directed.add(sHi, -sLo)
+        b = Directed.add(a, Directed.div(ds, Directed.mulDown(oneMinusU, sLo)))
+        a1 = Directed.add(a, Directed.div(b, oneMinusU))
+        c0 = Directed.mul(Directed.add(Directed.add(b, 1), Directed.mul(sHi, Double(d))), 0x1p-1000)
+        gammaD = Directed.gamma(d)
+        let gn = Directed.gamma(nk)
+        gammaNUp = Directed.add(1, gn)
+        gammaNDown = Directed.subDown(1, gn)
+        g3 = Directed.div(Directed.mul(2, gn), gammaNDown)
+        u1 = a
+    }
+
+    /// Scratch for one worker: the score tile, the gemm output, norms.
+    package final class Workspace {
+        var scores: [Double]
+        var pv: [Double]
+        init(block: Int, nk: Int, dv: Int) {
+            scores = [Double](repeating: 0, count: block * nk)
+            pv = [Double](repeating: 0, count: block * (dv + 2))
+        }
+    }
+
+    package func makeWorkspace() -> Workspace { Workspace(block: rowsPerBlock, nk: shape.nk, dv: shape.dv) }
+
+    /// Encloses rows `i0..<i0 + count` (count ≤ `rowsPerBlock`) of flat query head `f`:
+    /// writes ô to `mid` and e to `radius`, each `count × d_v` row-major.
+    package func enclose(head f: Int, rows i0: Int, count: Int, workspace ws: Workspace,
+                         mid: UnsafeMutablePointer<Double>, radius: UnsafeMutablePointer<Double>) {
+        let (nq, nk, d, dv) = (shape.nq, shape.nk, shape.d, shape.dv)
+        let g = shape.kvHead(forQueryHead: f)
+        let w = dv + 2
+        let lastKey = causal ? min(nk - 1, CausalMask.lastVisibleKey(row: i0 + count - 1, queries: nq, keys: nk)) : nk - 1
+        let cols = lastKey + 1
+        q.withUnsafeBufferPointer { qb in
+        k.withUnsafeBufferPointer { kb in
+        vExt.withUnsafeBufferPointer { vb in
+        ws.scores.withUnsafeMutableBufferPointer { sb in
+        ws.pv.withUnsafeMutableBufferPointer { pb in
+            let qp = qb.baseAddress! + (f * nq + i0) * d
+            let sp = sb.baseAddress!, pp = pb.baseAddress!
+            // Scores ĝ = fl(Q·Kᵀ): alpha = 1, so BLAS never rounds a scaled operand (§0).
+            cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(count), Int32(cols), Int32(d), 1,
+                        qp, Int32(d), kb.baseAddress! + g * nk * d, Int32(d), 0, sp, Int32(nk))
+            var xHat = [Double](repeating: 0, count: count), mRow = xHat, ok = [Bool](repeating: true, count: count)
+            for r in 0..<count {
+                let row = sp + r * nk
+                let visible = causal ? CausalMask.lastVisibleKey(row: i0 + r, queries: nq, keys: nk) + 1 : nk
+                var m = -Double.infinity
+                for j in 0..<visible { row[j] = sLo * row[j]; m = max(m, row[j]) }   // t̂ = fl(ŝ·ĝ)
+                guard m.isFinite else { ok[r] = false; for j in 0..<cols { row[j] = 0 }; continue }
+                mRow[r] = m
+                xHat[r] = FloatExp.weights(row, count: cols, visible: visible, max: m)
+            }
+            // [N̂ | L̂ | K̂] = Ŵ · [V | 1 | ‖k‖].
+            cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(count), Int32(w), Int32(cols), 1,
+                        sp, Int32(nk), vb.baseAddress! + g * nk * w, Int32(w), 0, pp, Int32(w))
+            for r in 0..<count {
+                let out = pp + r * w
+                let rho = ok[r] ? rowFactor(qNorm: Directed.norm2(qp + r * d, count: d), m: mRow[r], xHat: xHat[r],
+                                            lHat: out[dv], kHat: out[dv + 1], kvHead: g) : .infinity
+                let L = out[dv]
+                for c in 0..<dv {
+                    let o = L > 0 ? out[c] / L : .nan
+                    mid[r * dv + c] = o
+                    radius[r * dv + c] = entryBound(rho: rho, o: o, column: g * dv + c)
+                }
+            }
+        }}}}}
+    }
+
+    /// ρ_i of §4: the relative factor of the score and exp errors, +∞ if its premises fail.
+    @inline(__always) func rowFactor(qNorm: Double, m: Double, xHat: Double, lHat: Double, kHat: Double, kvHead g: Int) -> Double {
+        typealias D = Directed
+        let n = Double(shape.nk)
+        let eps = FloatExp.relativeErrorBound
+        let z = D.mul(D.mul(sHi, gammaD), qNorm)                       // z = sHi·γ_d·‖q_i‖
+        let bm = D.mul(b, abs(m))
+        let dMax = D.add(D.add(D.add(D.mul(a1, FloatExp.tailThreshold), bm), D.mul(z, kNormMax[g])), c0)
+        guard dMax <= 0.25 else { return .infinity }                    // also false for NaN
+        // L_b ≥ max(L̂/(1+γ_n), 1): the exact bulk sum holds ŵ = exp(0) = 1.
+        let lLow = max(D.divDown(lHat, gammaNUp), 1)
+        let xUp = D.div(D.add(xHat, n * 0x1p-1074), gammaNDown)
+        let kUp = D.div(D.add(kHat, n * 0x1p-1074), gammaNDown)
+        let ratio = D.add(D.add(D.div(D.add(D.mul(a1, xUp), D.mul(z, kUp)), lLow), bm), c0)
+        let growth = D.add(1, D.mul(2, dMax))                           // e^δ − 1 ≤ δ(1 + 2δ_max)
+        let oneMinusEps = D.subDown(1, eps)
+        let kappa = D.div(D.add(D.mul(dMax, growth), eps), oneMinusEps)
+        guard kappa < 0.5 else { return .infinity }
+        let rho = D.div(D.add(D.mul(growth, ratio), eps), D.mulDown(oneMinusEps, D.subDown(1, kappa)))
+        return rho.isFinite ? rho : .infinity
+    }
+
+    /// e = R_c·ρ + 2γ_n/(1−γ_n)·M_c + u/(1−u)·|ô| + n·2⁻⁹⁹⁰·(R_c + 1), every step rounded up (§5).
+    @inline(__always) func entryBound(rho: Double, o: Double, column: Int) -> Double {
+        typealias D = Directed
+        guard o.isFinite, rho.isFinite else { return .infinity }
+        let R = range[column]
+        let t1 = D.mul(R, rho)
+        let t3 = D.mul(g3, vMax[column])
+        let t4 = D.mul(u1, abs(o))
+        let absTerm = D.mul(Double(shape.nk) * 0x1p-990, D.add(R, 1))
+        let e = D.add(D.add(D.add(t1, t3), t4), absTerm)
+        return e.isFinite ? e : .infinity
+    }
+}

@@ -1,0 +1,280 @@
+import AttnCore
+import CLapack
+import Dispatch
+import Foundation
+import Synchronization
+
+/// Which engine decides `verify`'s entries.
+public enum VerifyEngine: String, Sendable, CaseIterable {
+    /// The float engine first; only rows it leaves undecided go to GMP/MPFR.
+    case auto
+    /// The float engine only (rows it cannot decide stay undecided).
+    case float
+    /// GMP/MPFR for every row.
+    case exact
+}
+
+/// What `verify` checks and how.
+public struct VerifyOptions: Sendable {
+    /// Pass iff |candidate − truth| ≤ atol + rtol·|truth| for every entry.
+    public var atol: Double
+    public var rtol: Double
+    public var engine: VerifyEngine = .auto
+    /// Query heads (within each batch entry) to certify; nil = all.
+    public var heads: Range<Int>? = nil
+    /// Bits of the GMP/MPFR enclosures.
+    public var precision: Int = 256
+    public var threads: Int? = nil
+    public init(atol: Double, rtol: Double = 0) { self.atol = atol; self.rtol = rtol }
+}
+
+/// The certified verdict on a candidate output: mergeable across head shards.
+public struct TieredVerificationReport: Sendable, Equatable {
+    /// A certified upper bound on max |candidate − truth| over the entries checked.
+    public var maxErrorBound: Double
+    /// Where it is attained (batch, head, row, col), counted from 0.
+    public var batch: Int, head: Int, row: Int, col: Int
+    /// A certified upper bound on max |candidate − truth| / |truth| (+∞ if some enclosure touches 0).
+    public var maxRelErrorBound: Double
+    public var entries: Int
+    /// Entries that certifiably fail the tolerance, and entries left undecided.
+    public var failing: Int
+    public var undecided: Int
+    /// Rows decided by the float engine, by GMP/MPFR, and rows left undecided.
+    public var rowsFloat: Int
+    public var rowsExact: Int
+    public var rowsUndecided: Int
+    /// Query heads covered, as half-open ranges within each batch entry.
+    public var headRanges: [Range<Int>]
+    public var atol: Double, rtol: Double
+
+    /// Every entry certifiably passes.
+    public var passed: Bool { failing == 0 && undecided == 0 }
+
+    /// The report of the union of disjoint shards (same problem and tolerance).
+    /// - Throws: `AttnError.usage` if the tolerances differ or head ranges overlap.
+    public static func merge(_ parts: [TieredVerificationReport]) throws -> TieredVerificationReport {
+        guard var out = parts.first else { throw AttnError.usage("no reports to merge") }
+        for p in parts.dropFirst() {
+            guard p.atol == out.atol, p.rtol == out.rtol else {
+                throw AttnError.usage("reports have different tolerances (atol \(p.atol), rtol \(p.rtol) vs \(out.atol), \(out.rtol))")
+            }
+            for a in p.headRanges { for b in out.headRanges where a.overlaps(b) {
+                throw AttnError.usage("reports overlap: heads \(a.lowerBound):\(a.upperBound) and \(b.lowerBound):\(b.upperBound)")
+            } }
+            if p.maxErrorBound > out.maxErrorBound || (p.maxErrorBound == out.maxErrorBound && p.head < out.head) {
+                (out.maxErrorBound, out.batch, out.head, out.row, out.col) = (p.maxErrorBound, p.batch, p.head, p.row, p.col)
+            }
+            out.maxRelErrorBound = max(out.maxRelErrorBound, p.maxRelErrorBound)
+            out.entries += p.entries; out.failing += p.failing; out.undecided += p.undecided
+            out.rowsFloat += p.rowsFloat; out.rowsExact += p.rowsExact; out.rowsUndecided += p.rowsUndecided
+            out.headRanges += p.headRanges
+        }
+        out.headRanges.sort { $0.lowerBound < $1.lowerBound }
+        return out
+    }
+}
+
+/// Tiered certification of a candidate (Proofs/float-certified-engine.md, §6):
+/// the float engine decides every entry it can; rows with an undecided entry
+/// go to the GMP/MPFR engine (`.auto`). Whichever engine decides, every
+/// reported bound is certified.
+public enum TieredVerification {
+    /// - Parameters:
+    ///   - q, k, v: the problem (batch and GQA as `AttentionShape`), exact values as Double.
+    ///   - candidate: the output to certify, Q's leading axes × [n_q, d_v].
+    ///   - progress: called with (rows done, rows total) over the float pass and the exact pass.
+    /// - Throws: `AttnError.usage` for a candidate of the wrong shape, bad shapes, a head range
+    ///   outside the heads, bad precision, causal with n_q > n_k.
+    public static func run(q: Tensor<Double>, k: Tensor<Double>, v: Tensor<Double>, candidate: Tensor<Double>,
+                           scale: Scale, causal: Bool, options: VerifyOptions,
+                           progress: (@Sendable (_ done: Int, _ total: Int) -> Void)? = nil) throws -> TieredVerificationReport {
+        let shape = try AttentionShape(q: q, k: k, v: v)
+        if causal { try CausalMask.validate(queries: shape.nq, keys: shape.nk) }
+        guard candidate.heads == shape.flatHeads, candidate.rows == shape.nq, candidate.cols == shape.dv,
+              candidate.batch == q.batch || candidate.logicalRank < 4 else {
+            throw AttnError.usage("candidate shape \(candidate.shape) does not match the output shape "
+                                  + "\(Array(q.shape.dropLast()) + [shape.dv])")
+        }
+        let range = options.heads ?? 0..<shape.headsQ
+        guard range.lowerBound >= 0, range.upperBound <= shape.headsQ, !range.isEmpty else {
+            throw AttnError.usage("head range \(range.lowerBound):\(range.upperBound) is outside the \(shape.headsQ) query heads")
+        }
+        guard CertifiedAttention.precisionRange.contains(options.precision) else {
+            throw AttnError.usage("precision \(options.precision) bits is outside \(CertifiedAttention.precisionRange)")
+        }
+        let flatHeads = (0..<shape.batch).flatMap { b in range.map { b * shape.headsQ + $0 } }
+        let (nq, dv) = (shape.nq, shape.dv)
+        let totalRows = flatHeads.count * nq
+        var tally = Tally(headsQ: shape.headsQ)
+        var pending: [(head: Int, row: Int)] = []
+        if options.engine == .exact {
+            pending = flatHeads.flatMap { f in (0..<nq).map { (f, $0) } }
+        } else {
+            let rows = try floatPass(q: q, k: k, v: v, candidate: candidate, scale: scale, causal: causal,
+                                     heads: flatHeads, options: options, progress: progress)
+            for r in rows {
+                if r.undecided > 0 && options.engine == .auto { pending.append((r.head, r.row)); continue }
+                tally.add(r, shape: shape)
+                if r.undecided > 0 { tally.rowsUndecided += 1 } else { tally.rowsFloat += 1 }
+            }
+        }
+        if !pending.isEmpty {
+            let offset = totalRows - pending.count
+            var exactProgress: (@Sendable (Int, Int) -> Void)? = nil
+            if let progress { exactProgress = { done, _ in progress(offset + done, totalRows) } }
+            let enclosures = try CertifiedAttention.encloseRows(
+                q: q, k: k, v: v, scale: scale, causal: causal, precision: options.precision, rows: pending,
+                threads: options.threads, progress: exactProgress)
+            for (req, enc) in zip(pending, enclosures) {
+                var r = RowVerdict(head: req.head, row: req.row)
+                let base = candidate.offset(head: req.head, row: req.row)
+                for c in 0..<dv {
+                    r.record(EntryVerdict(candidate: candidate.storage[base + c], lo: enc.lo[c], hi: enc.hi[c],
+                                          atol: options.atol, rtol: options.rtol), col: c)
+                }
+                tally.add(r, shape: shape)
+                if r.undecided > 0 { tally.rowsUndecided += 1 } else { tally.rowsExact += 1 }
+            }
+        }
+        return tally.report(entries: totalRows * dv, heads: range, options: options)
+    }
+
+    /// The float engine over all rows of `heads`, in parallel row blocks.
+    static func floatPass(q: Tensor<Double>, k: Tensor<Double>, v: Tensor<Double>, candidate: Tensor<Double>,
+                          scale: Scale, causal: Bool, heads: [Int], options: VerifyOptions,
+                          progress: (@Sendable (Int, Int) -> Void)?) throws -> [RowVerdict] {
+        let engine = try FloatAttentionEngine(q: q, k: k, v: v, scale: scale, causal: causal)
+        let (nq, dv) = (engine.shape.nq, engine.shape.dv)
+        let block = engine.rowsPerBlock
+        let blocksPerHead = (nq + block - 1) / block
+        let jobs = heads.count * blocksPerHead
+        let workers = max(1, min(options.threads ?? ProcessInfo.processInfo.activeProcessorCount, jobs))
+        if workers > 1 { openblas_set_num_threads(1) }      // parallel over row blocks, not inside dgemm
+        let next = Atomic<Int>(0), done = Atomic<Int>(0)
+        let results = Mutex<[[RowVerdict]]>([[RowVerdict]](repeating: [], count: jobs))
+        let (atol, rtol) = (options.atol, options.rtol)
+        candidate.storage.withUnsafeBufferPointer { cb in
+            let cand = UnsafeSendable(cb.baseAddress!)
+            DispatchQueue.concurrentPerform(iterations: workers) { _ in
+                let ws = engine.makeWorkspace()
+                var mid = [Double](repeating: 0, count: block * dv), rad = mid
+                while true {
+                    let job = next.add(1, ordering: .relaxed).oldValue
+                    if job >= jobs { break }
+                    let f = heads[job / blocksPerHead], i0 = (job % blocksPerHead) * block
+                    let count = min(block, nq - i0)
+                    mid.withUnsafeMutableBufferPointer { mb in rad.withUnsafeMutableBufferPointer { rb in
+                        engine.enclose(head: f, rows: i0, count: count, workspace: ws, mid: mb.baseAddress!, radius: rb.baseAddress!)
+                    } }
+                    var verdicts: [RowVerdict] = []
+                    for r in 0..<count {
+                        var row = RowVerdict(head: f, row: i0 + r)
+                        let base = (f * nq + i0 + r) * dv
+                        for c in 0..<dv {
+                            let o = mid[r * dv + c], e = rad[r * dv + c]
+                            row.record(EntryVerdict(candidate: cand.pointer[base + c], lo: Directed.subDown(o, e),
+                                                    hi: Directed.add(o, e), atol: atol, rtol: rtol), col: c)
+                        }
+                        verdicts.append(row)
+                    }
+                    results.withLock { $0[job] = verdicts }
+                    let finished = done.add(count, ordering: .relaxed).newValue
+                    progress?(finished, heads.count * nq)
+                }
+            }
+        }
+        return results.withLock { $0.flatMap { $0 } }
+    }
+}
+
+struct UnsafeSendable<T>: @unchecked Sendable {  // read-only pointer shared by workers
+    let pointer: UnsafePointer<T>
+    init(_ p: UnsafePointer<T>) { pointer = p }
+}
+
+/// One row's verdicts, summarised.
+struct RowVerdict: Sendable {
+    let head: Int, row: Int
+    var failing = 0, undecided = 0
+    var maxError = -1.0, maxCol = 0
+    var maxRel = 0.0
+    init(head: Int, row: Int) { self.head = head; self.row = row }
+    mutating func record(_ v: EntryVerdict, col: Int) {
+        switch v.kind { case .fail: failing += 1; case .undecided: undecided += 1; case .pass: break }
+        if v.errorBound > maxError { maxError = v.errorBound; maxCol = col }
+        maxRel = max(maxRel, v.relativeErrorBound)
+    }
+}
+
+/// Accumulates row verdicts into a report.
+struct Tally {
+    let headsQ: Int
+    var best = -1.0, at = (head: 0, row: 0, col: 0)
+    var maxRel = 0.0, failing = 0, undecided = 0
+    var rowsFloat = 0, rowsExact = 0, rowsUndecided = 0
+    init(headsQ: Int) { self.headsQ = headsQ }
+    mutating func add(_ r: RowVerdict, shape: AttentionShape) {
+        if r.maxError > best || (r.maxError == best && (r.head, r.row) < (at.head, at.row)) {
+            best = r.maxError; at = (r.head, r.row, r.maxCol)
+        }
+        maxRel = max(maxRel, r.maxRel); failing += r.failing; undecided += r.undecided
+    }
+    func report(entries: Int, heads: Range<Int>, options: VerifyOptions) -> TieredVerificationReport {
+        TieredVerificationReport(maxErrorBound: max(best, 0), batch: at.head / headsQ, head: at.head % headsQ,
+                                 row: at.row, col: at.col,
+                                 maxRelErrorBound: maxRel, entries: entries, failing: failing, undecided: undecided,
+                                 rowsFloat: rowsFloat, rowsExact: rowsExact, rowsUndecided: rowsUndecided,
+                                 headRanges: [heads], atol: options.atol, rtol: options.rtol)
+    }
+}
+
+extension TieredVerificationReport {
+    /// The report's own fields as JSON (CONVENTIONS.md: `_bound` keys are certified bounds).
+    public var jsonFields: [(String, JSONValue)] {
+        let pct = { (k: Int) -> JSONValue in .double(entries == 0 ? 0 : 100 * Double(k) / Double(entries)) }
+        return [
+            ("passed", .bool(passed)),
+            ("max_error_bound", .double(maxErrorBound)),
+            ("batch", .int(batch)), ("head", .int(head)), ("row", .int(row)), ("col", .int(col)),
+            ("max_rel_error_bound", .double(maxRelErrorBound)),
+            ("entries", .int(entries)),
+            ("failing_entries", .int(failing)), ("failing_percent", pct(failing)),
+            ("undecided_entries", .int(undecided)), ("undecided_percent", pct(undecided)),
+            ("rows_float", .int(rowsFloat)), ("rows_exact", .int(rowsExact)), ("rows_undecided", .int(rowsUndecided)),
+            ("heads", .array(headRanges.map { .string("\($0.lowerBound):\($0.upperBound)") })),
+            ("atol", .double(atol)), ("rtol", .double(rtol)),
+        ]
+    }
+
+    /// Parses a report written by `jsonFields` (e.g. one shard of a Slurm array).
+    /// - Throws: `AttnError.usage` naming the missing or malformed key.
+    public init(json text: String) throws {
+        guard let data = text.data(using: .utf8),
+              let o = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
+            throw AttnError.usage("not a JSON object")
+        }
+        func number(_ key: String) throws -> Double {
+            if let x = o[key] as? NSNumber { return x.doubleValue }
+            if let s = o[key] as? String, let x = Double(s) { return x }          // "inf"
+            throw AttnError.usage("missing or malformed key '\(key)'")
+        }
+        func int(_ key: String) throws -> Int {
+            guard let x = o[key] as? NSNumber, x.doubleValue == x.doubleValue.rounded() else {
+                throw AttnError.usage("missing or malformed key '\(key)'")
+            }
+            return x.intValue
+        }
+        guard let heads = o["heads"] as? [String] else { throw AttnError.usage("missing or malformed key 'heads'") }
+        headRanges = try heads.map { s in
+            let p = s.split(separator: ":").compactMap { Int($0) }
+            guard p.count == 2, p[0] < p[1] else { throw AttnError.usage("malformed head range '\(s)'") }
+            return p[0]..<p[1]
+        }
+        maxErrorBound = try number("max_error_bound"); maxRelErrorBound = try number("max_rel_error_bound")
+        batch = try int("batch"); head = try int("head"); row = try int("row"); col = try int("col")
+        entries = try int("entries"); failing = try int("failing_entries"); undecided = try int("undecided_entries")
+        rowsFloat = try int("rows_float"); rowsExact = try int("rows_exact"); rowsUndecided = try int("rows_undecided")
+        atol = try number("atol"); rtol = try number("rtol")
+    }
+}

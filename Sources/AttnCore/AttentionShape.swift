@@ -1,0 +1,120 @@
+/// The shape of an attention problem as PyTorch states it, GQA included.
+///
+/// Q is `[batch, heads_q, n_q, d]` (or 2-D/3-D with batch 1), K is
+/// `[batch, heads_kv, n_k, d]` and V `[batch, heads_kv, n_k, d_v]`, where
+/// `heads_kv` divides `heads_q` and query head `h` uses KV head
+/// `h / (heads_q / heads_kv)`, as in `scaled_dot_product_attention(..., enable_gqa=True)`
+/// (AttnKit.docc/Conventions.md, "Tensors").
+public struct AttentionShape: Sendable, Equatable, CustomStringConvertible {
+    public let batch: Int
+    /// Query heads per batch entry.
+    public let headsQ: Int
+    /// Key/value heads per batch entry (divides `headsQ`).
+    public let headsKV: Int
+    public let nq: Int
+    public let nk: Int
+    public let d: Int
+    public let dv: Int
+
+    /// Query heads that share one KV head.
+    public var group: Int { headsQ / headsKV }
+
+    /// Flat query heads (`batch · headsQ`), the `heads` of the Q tensor.
+    public var flatHeads: Int { batch * headsQ }
+
+    /// The flat KV head used by flat query head `f`.
+    ///
+    /// With `f = b·headsQ + h` and `headsQ = group·headsKV`,
+    /// `f / group = b·headsKV + h / group`: one division serves batch and GQA.
+    @inlinable public func kvHead(forQueryHead f: Int) -> Int { f / (headsQ / headsKV) }
+
+    /// (batch, head) of flat query head `f`.
+    @inlinable public func location(ofQueryHead f: Int) -> (batch: Int, head: Int) { (f / headsQ, f % headsQ) }
+
+    public var description: String {
+        "batch \(batch), \(headsQ) query heads, \(headsKV) KV heads, n_q \(nq), n_k \(nk), d \(d), d_v \(dv)"
+    }
+
+    /// Validates Q, K, V (AttnKit.docc/Conventions.md "Tensors") and returns their shape.
+    ///
+    /// - Throws: `AttnError.usage` naming the mismatch, an empty dimension, a
+    ///   1-D array, or NaN/Inf (skipped with `checkFinite: false`).
+    public init<T: AttnScalar>(q: Tensor<T>, k: Tensor<T>, v: Tensor<T>, checkFinite: Bool = true) throws {
+        for (name, t) in [("Q", q), ("K", k), ("V", v)] where t.logicalRank == 1 {
+            throw AttnError.usage("\(name): need 2, 3 or 4 dimensions, got shape \(t.shape)")
+        }
+        guard q.batch == k.batch, k.batch == v.batch else {
+            throw AttnError.usage("shape mismatch: Q, K, V have batch \(q.batch), \(k.batch), \(v.batch) "
+                                  + "(shapes \(q.shape), \(k.shape), \(v.shape))")
+        }
+        guard k.headsPerBatch == v.headsPerBatch else {
+            throw AttnError.usage("shape mismatch: K has \(k.headsPerBatch) heads but V has \(v.headsPerBatch)")
+        }
+        guard q.cols == k.cols else {
+            throw AttnError.usage("shape mismatch: Q has d = \(q.cols) but K has d = \(k.cols)")
+        }
+        guard v.rows == k.rows else {
+            throw AttnError.usage("shape mismatch: V has \(v.rows) rows but K has \(k.rows)")
+        }
+        guard q.cols >= 1 else { throw AttnError.usage("shape: head dimension d must be at least 1") }
+        guard k.rows >= 1 else { throw AttnError.usage("shape: K must have at least one row") }
+        guard q.batch >= 1, q.headsPerBatch >= 1, k.headsPerBatch >= 1 else {
+            throw AttnError.usage("shape: batch and head counts must be at least 1 (Q \(q.shape), K \(k.shape))")
+        }
+        guard q.headsPerBatch % k.headsPerBatch == 0 else {
+            throw AttnError.usage("shape mismatch: Q has \(q.headsPerBatch) heads, not a multiple of the "
+                                  + "\(k.headsPerBatch) heads of K and V (GQA needs heads_kv to divide heads_q)")
+        }
+        for (name, t) in [("Q", q), ("K", k), ("V", v)] where checkFinite && !t.isFinite {
+            throw AttnError.usage("\(name) contains NaN or Inf")
+        }
+        batch = q.batch; headsQ = q.headsPerBatch; headsKV = k.headsPerBatch
+        nq = q.rows; nk = k.rows; d = q.cols; dv = v.cols
+    }
+
+    /// K or V with each KV head repeated `group` times, so that head `f` of the
+    /// result is KV head `kvHead(forQueryHead: f)` (PyTorch's `repeat_interleave`).
+    /// For kernels that take equal head counts; the copy costs `group ×` the KV memory.
+    public func expandingKV<T>(_ t: Tensor<T>) -> Tensor<T> {
+        guard group > 1 else { return t }
+        let m = t.rows * t.cols
+        var s = [T](); s.reserveCapacity(flatHeads * m)
+        t.storage.withUnsafeBufferPointer { b in
+            for f in 0..<flatHeads { let o = kvHead(forQueryHead: f) * m; s.append(contentsOf: b[o..<o + m]) }
+        }
+        return Tensor(heads: flatHeads, rows: t.rows, cols: t.cols, storage: s,
+                      logicalRank: max(t.logicalRank, 3), batch: batch, headsPerBatch: headsQ)
+    }
+}
+
+/// Reads the Q, K, V files of an attention problem: the one path from disk
+/// to a checked problem (shapes [n,d], [heads,n,d], [batch,heads,n,d];
+/// float16/32/64; GQA).
+public struct AttentionTensors<T: AttnScalar>: Sendable {
+    public let q: Tensor<T>
+    public let k: Tensor<T>
+    public let v: Tensor<T>
+    public let shape: AttentionShape
+
+    /// - Throws: `AttnError.usage` naming the file at fault (unreadable, bad
+    ///   .npy, unsupported dtype, 1-D, NaN/Inf) or the shape mismatch.
+    public init(q qPath: String, k kPath: String, v vPath: String) throws {
+        var t: [Tensor<T>] = []
+        for path in [qPath, kPath, vPath] {
+            let x: Tensor<T> = try Npy.read(path)
+            guard x.logicalRank >= 2 else { throw AttnError.usage("\(path): need 2, 3 or 4 dimensions, got shape \(x.shape)") }
+            guard x.isFinite else { throw AttnError.usage("\(path): contains NaN or Inf") }
+            t.append(x)
+        }
+        try self.init(q: t[0], k: t[1], v: t[2], checkFinite: false)
+    }
+
+    public init(q: Tensor<T>, k: Tensor<T>, v: Tensor<T>, checkFinite: Bool = true) throws {
+        shape = try AttentionShape(q: q, k: k, v: v, checkFinite: checkFinite)
+        self.q = q; self.k = k; self.v = v
+    }
+
+    /// K and V repeated to one KV head per query head (identity without GQA),
+    /// for kernels that take equal head counts.
+    public var expandedKV: (k: Tensor<T>, v: Tensor<T>) { (shape.expandingKV(k), shape.expandingKV(v)) }
+}

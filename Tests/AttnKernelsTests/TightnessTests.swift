@@ -1,0 +1,88 @@
+import AttnCertified
+import AttnCore
+import AttnKernels
+import AttnTestSupport
+import Foundation
+import Testing
+
+/// How close the kernels' errors come to `ForwardErrorBound` in the adversarial regimes
+/// (issue 11). Truth is the certified enclosure's midpoint (its width is ≤ 2⁻⁹⁰ relative here).
+@Suite struct KernelTightnessTests {
+    /// Explicit regression cases, one or more per regime (no fixed-seed trait).
+    static let cases: [AdversarialCase] = [
+        AdversarialCase(regime: .nearTies, nq: 3, nk: 40, d: 4, dv: 2, magnitude: 20, scale: .standard, seed: 1),
+        AdversarialCase(regime: .hugeNearTies, nq: 3, nk: 64, d: 2, dv: 2, magnitude: 3000, scale: .standard, seed: 2),
+        AdversarialCase(regime: .hugeNearTies, nq: 2, nk: 300, d: 8, dv: 1, magnitude: 5000, scale: .paper, seed: 3),
+        AdversarialCase(regime: .alignedRounding, nq: 2, nk: 200, d: 1, dv: 1, magnitude: 4000, scale: .decimal("1"), seed: 4),
+        AdversarialCase(regime: .alignedRounding, nq: 1, nk: 2000, d: 1, dv: 1, magnitude: 8000, scale: .decimal("1"), seed: 5),
+        AdversarialCase(regime: .longRows, nq: 2, nk: 3000, d: 4, dv: 2, magnitude: 30, scale: .standard, seed: 6),
+        AdversarialCase(regime: .cancellingV, nq: 3, nk: 500, d: 3, dv: 3, magnitude: 500, scale: .standard, seed: 7),
+        AdversarialCase(regime: .subnormalV, nq: 3, nk: 100, d: 2, dv: 2, magnitude: 10, scale: .standard, seed: 8),
+        AdversarialCase(regime: .nearOverflowV, nq: 3, nk: 100, d: 2, dv: 2, magnitude: 10, scale: .standard, seed: 9),
+        AdversarialCase(regime: .uniform, nq: 4, nk: 50, d: 8, dv: 2, magnitude: 3, scale: .paper, seed: 10),
+    ]
+
+    /// max over entries of |out − mid| / bound_row, and checks out ± bound ⊇ enclosure.
+    static func ratio<T: AttnScalar>(_ out: Tensor<T>, bounds: [Double], _ r: CertifiedAttentionOutput,
+                                     _ c: AdversarialCase, _ tracked: TrackedBound) -> Double {
+        var worst = 0.0
+        for h in 0..<out.heads { for i in 0..<out.rows { for col in 0..<out.cols {
+            let o = Double(out[h, i, col]), lo = r.lower[h, i, col], hi = r.upper[h, i, col]
+            // Distance from o to the farthest point of the enclosure: the error is at most this.
+            let e = Swift.max(abs(o - lo), abs(hi - o))
+            let b = bounds[h * out.rows + i]
+            #expect(BoundLedger.shared.within(tracked, error: e, bound: b), "\(tracked.rawValue) \(c) (\(h),\(i),\(col)): \(e) > \(b)")
+            if b > 0 { worst = Swift.max(worst, e / b) }
+        }}}
+        return worst
+    }
+
+    static func worst<T: KernelScalar>(_: T.Type, tracked: TrackedBound, reference: Bool = false) throws -> Double {
+        var worst = 0.0
+        for c in cases {
+            let (q, k, v) = c.tensors(T.self)
+            let r = try CertifiedAttention.compute(q: q, k: k, v: v, scale: c.scale, causal: c.causal, precision: 160)
+            let tiles = TileSizes(queryTile: 4, keyTile: 7)
+            let x: Double
+            if reference {
+                let out = try ReferenceAttention.compute(q: q, k: k, v: v, scale: c.scale, causal: c.causal)
+                x = ratio(out, bounds: ForwardErrorBound.reference(q: q, k: k, v: v, scale: c.scale, causal: c.causal), r, c, tracked)
+            } else {
+                let out = try FastAttention.compute(q: q, k: k, v: v, scale: c.scale, causal: c.causal, tiles: tiles)
+                x = ratio(out, bounds: ForwardErrorBound.fast(q: q, k: k, v: v, scale: c.scale, causal: c.causal,
+                                                              tiles: tiles, as: T.self), r, c, tracked)
+            }
+            print("tightness \(tracked.rawValue) \(c.regime.rawValue) seed \(c.seed): \(x)")
+            worst = Swift.max(worst, x)
+        }
+        return worst
+    }
+
+    /// The kernel bounds are worst-case (Cauchy–Schwarz, γ_n, a 2× lemma and a 2× second-order factor): the
+    /// adversarial regimes reach about 1 % of them, far below `requiredTightness`. Recorded as a known
+    /// issue (issue 11), so the gap stays visible and this test fails once a tightened bound closes it.
+    static func expectTight(_ w: Double) {
+        withKnownIssue("ForwardErrorBound is ~100× above the worst error the adversarial regimes reach (issue 11)") {
+            #expect(w >= requiredTightness)
+        }
+        #expect(w > 1e-3, "the adversarial regimes must still reach the bound's order of magnitude: \(w)")
+    }
+
+    @Test func fastFloat() throws {
+        let w = try Self.worst(Float.self, tracked: .fastKernelFloat)
+        print("tightness worst \(TrackedBound.fastKernelFloat.rawValue): \(w)")
+        Self.expectTight(w)
+    }
+
+    @Test func fastDouble() throws {
+        let w = try Self.worst(Double.self, tracked: .fastKernelDouble)
+        print("tightness worst \(TrackedBound.fastKernelDouble.rawValue): \(w)")
+        Self.expectTight(w)
+    }
+
+    @Test func reference() throws {
+        let w = try Self.worst(Float.self, tracked: .referenceKernel, reference: true)
+        print("tightness worst \(TrackedBound.referenceKernel.rawValue): \(w)")
+        Self.expectTight(w)
+    }
+}

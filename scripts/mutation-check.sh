@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# Mutation check (issue 11): for each bound the code relies on, apply a one-line mutation that
+# HALVES the bound (or halves the certified width), rebuild the tests incrementally in a separate
+# scratch path, run that bound's tests, and expect them to FAIL. Prints `bound | test | killed: yes/no`
+# per row and exits 1 if any mutant survives (2 if a mutation no longer applies or does not build).
+# The tree is restored whatever happens (trap), and the main .build is never touched.
+#
+# Usage:  scripts/mutation-check.sh [ROW-ID ...]      (no argument: every row)
+#         MUTATION_SCRATCH=.build-mutation            (scratch path; gitignored via .build*/)
+#
+# ---- How to add a row -------------------------------------------------------------------------
+# Append one line to ROWS below, fields separated by ' | ':
+#   id | bound (free text) | file | line-regex | sed replacement of that match | swift test --filter
+# The mutation is `sed -E "\#line-regex# s#line-regex#replacement#"` applied to that file: the regex
+# must match exactly ONE line (the script checks). Prefer a line marked `// mutation-check: <id>` in
+# the source so refactors keep the row working; then the regex is that marker and the replacement
+# can rewrite the whole line (use & for the matched text). The filter is a regex over test names
+# (e.g. 'FastVsReferenceTests|KernelTightnessTests'). Reserved rows for other issues:
+#   issue 10: the float verification bound `e` in AttnCertified (Verification.swift);
+#   issue 12: the fused kernel bound.
+# -----------------------------------------------------------------------------------------------
+set -uo pipefail
+cd "$(dirname "$0")/.."
+SCRATCH=${MUTATION_SCRATCH:-.build-mutation}
+
+ROWS=(
+"fast | ForwardErrorBound.fast (FastAttention, Float32 and Float64) | Sources/AttnKernels/ForwardErrorBound.swift | keyTiles: tilesCount, outputRoundoff: T.unitRoundoff\)$ | &.map { \$0 * 0.5 } | FastVsReferenceTests|KernelsVsCertifiedTests|KernelTightnessTests|InvarianceTests"
+"reference | ForwardErrorBound.reference (ReferenceAttention) | Sources/AttnKernels/ForwardErrorBound.swift | keyTiles: 1, outputRoundoff: 0\)$ | &.map { \$0 * 0.5 } | FastVsReferenceTests|KernelsVsCertifiedTests|KernelTightnessTests"
+"blocksparse | block-sparse bound (ForwardErrorBound.fast of the full problem) | Sources/AttnKernels/ForwardErrorBound.swift | keyTiles: tilesCount, outputRoundoff: T.unitRoundoff\)$ | &.map { \$0 * 0.5 } | BlockSparseAttentionTests|LiteAttentionTests|BlockSparseTightnessTests"
+"certified | certified enclosure width (weight spread, MPFR route) | Sources/AttnCertified/RowEnclosure.swift | spread\[j\] = sp$ | spread[j] = sp / 2 | CertifiedAttentionTests|CertifiedIntervalTests|KernelsVsCertifiedTests|IndependentEnclosureTests"
+"poly | PolyErrorBound a-priori bound | Sources/AttnPoly/Attention/PolyErrorBound.swift | rows\[i\] = \(approximation \+ rounding \+ scaleTerm\) \* \(1 \+ 1e-15\) | rows[i] = (approximation + rounding + scaleTerm) * 0.5 | AprioriBoundTests|PolyTightnessTests"
+"paged | SparseBound (paged a-posteriori) | Sources/AttnPaged/SparseBound.swift | let total = \(meas \+ eD\[c\] \+ trunc\) \* \(1 \+ 8 \* u\) | let total = (meas + eD[c] + trunc) * 0.5 | SparseBoundTests|PagedTightnessTests"
+)
+
+declare -A BACKUP=()
+restore() {
+    for f in "${!BACKUP[@]}"; do cp "${BACKUP[$f]}" "$f" && rm -f "${BACKUP[$f]}"; done
+    BACKUP=()
+}
+trap restore EXIT INT TERM
+
+want=("$@")
+results=()
+status=0
+start=$(date +%s)
+LOGS="$SCRATCH/mutation-logs"
+mkdir -p "$LOGS"
+echo "mutation-check: baseline build in $SCRATCH (logs in $LOGS)" >&2
+if ! swift build -c release --build-tests --scratch-path "$SCRATCH" >"$LOGS/baseline.log" 2>&1; then
+    echo "mutation-check: the unmutated tree does not build (see $LOGS/baseline.log)" >&2; exit 2
+fi
+for row in "${ROWS[@]}"; do
+    IFS='|' read -r id bound file regex repl filter <<<"$row"
+    id=$(echo "$id" | xargs); bound=$(echo "$bound" | sed 's/^ *//;s/ *$//'); file=$(echo "$file" | xargs)
+    regex=$(echo "$regex" | sed 's/^ *//;s/ *$//'); repl=$(echo "$repl" | sed 's/^ *//;s/ *$//')
+    filter=$(echo "$filter" | xargs)
+    if ((${#want[@]})) && [[ ! " ${want[*]} " == *" $id "* ]]; then continue; fi
+    n=$(grep -cE "$regex" "$file")
+    if [[ "$n" != 1 ]]; then
+        results+=("$bound | $filter | killed: ERROR (regex matches $n lines of $file)"); status=2; continue
+    fi
+    BACKUP[$file]=$(mktemp); cp "$file" "${BACKUP[$file]}"
+    sed -E -i "\#$regex# s#$regex#$repl#" "$file"
+    if cmp -s "$file" "${BACKUP[$file]}"; then
+        results+=("$bound | $filter | killed: ERROR (mutation did not change $file)"); status=2; restore; continue
+    fi
+    t0=$(date +%s)
+    if ! swift build -c release --build-tests --scratch-path "$SCRATCH" >"$LOGS/$id.log" 2>&1; then
+        results+=("$bound | $filter | killed: ERROR (mutant does not build, $LOGS/$id.log)"); status=2; restore; continue
+    fi
+    if swift test -c release --skip-build --scratch-path "$SCRATCH" --filter "$filter" >>"$LOGS/$id.log" 2>&1; then
+        killed=no; status=$((status == 0 ? 1 : status))
+    else
+        killed=yes
+    fi
+    failed=$(grep -oE 'Test [A-Za-z0-9_.()]+ recorded an issue' "$LOGS/$id.log" | sort -u | head -3 | sed 's/ recorded an issue//;s/^Test //' | paste -sd, -)
+    results+=("$bound | $filter${failed:+ (failed: $failed)} | killed: $killed ($(( $(date +%s) - t0 ))s)")
+    restore
+done
+echo "bound | test | killed"
+printf '%s\n' "${results[@]}"
+echo "mutation-check: $(( $(date +%s) - start ))s in total" >&2
+exit $status
