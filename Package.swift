@@ -34,12 +34,14 @@ let package = Package(
 
         // Vectorised exp/max for Float32 tiles, compiled per ISA (see its source for why C).
         .target(name: "CVectorMath"),
+        // OpenBLAS core selection at load time and BLAS info (see its source).
+        .target(name: "CBLASCore"),
 
         // Floor 1: tensors, Scale, .npy, seeded RNG, generators, metrics.
         .target(name: "AttnCore"),
 
         // Floor 2: exact kernels, and the certified judge (independent of every kernel).
-        .target(name: "AttnKernels", dependencies: ["AttnCore", "CLapack", "CVectorMath"]),
+        .target(name: "AttnKernels", dependencies: ["AttnCore", "CLapack", "CVectorMath", "CBLASCore"]),
         .target(name: "AttnCertified", dependencies: ["AttnCore", "CGMP", "CMPFR", "CLapack"]),
 
         // Floor 3: approximations and sparse kernels.
@@ -70,7 +72,7 @@ let package = Package(
 
         // Tests mirror Sources.
         .testTarget(name: "AttnCoreTests", dependencies: ["AttnTestSupport", "AttnCore", pbt], exclude: ["Fixtures"]),
-        .testTarget(name: "AttnKernelsTests", dependencies: ["AttnTestSupport", "AttnCore", "AttnKernels", "AttnCertified", pbt]),
+        .testTarget(name: "AttnKernelsTests", dependencies: ["AttnTestSupport", "AttnCore", "AttnKernels", "AttnCertified", "CVectorMath", pbt]),
         .testTarget(name: "AttnCertifiedTests", dependencies: ["AttnTestSupport", "AttnCore", "AttnCertified", "CGMP", pbt]),
         .testTarget(name: "AttnPolyTests",
                     dependencies: ["AttnTestSupport", "AttnCore", "AttnKernels", "AttnCertified", "AttnPoly", pbt]),

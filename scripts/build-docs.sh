@@ -14,6 +14,7 @@ if [[ "${1:-}" == --preview ]]; then
 fi
 # Every proof has its article (a proof added without one is reported, not fatal).
 for proof in Proofs/*.md; do
+    [[ "$proof" == Proofs/README.md ]] && continue
     if ! grep -qF "\`$proof\`" Sources/AttnKit/AttnKit.docc/Proof-*.md; then
         echo "warning: $proof has no article in Sources/AttnKit/AttnKit.docc (add Proof-<Name>.md)" >&2
     fi

@@ -28,7 +28,10 @@ ROWS=(
 "reference | ForwardErrorBound.reference (ReferenceAttention) | Sources/AttnKernels/ForwardErrorBound.swift | keyTiles: 1, outputRoundoff: 0\)$ | &.map { \$0 * 0.5 } | FastVsReferenceTests|KernelsVsCertifiedTests|KernelTightnessTests"
 "blocksparse | block-sparse bound (ForwardErrorBound.fast of the full problem) | Sources/AttnKernels/ForwardErrorBound.swift | keyTiles: tilesCount, outputRoundoff: T.unitRoundoff\)$ | &.map { \$0 * 0.5 } | BlockSparseAttentionTests|LiteAttentionTests|BlockSparseTightnessTests"
 "certified | certified enclosure width (weight spread, MPFR route) | Sources/AttnCertified/RowEnclosure.swift | spread\[j\] = sp$ | spread[j] = sp / 2 | CertifiedAttentionTests|CertifiedIntervalTests|KernelsVsCertifiedTests|IndependentEnclosureTests"
+"underflow | ForwardErrorBound's absolute underflow term (set to 0) | Sources/AttnKernels/ForwardErrorBound.swift | let underflow = 2 \* Double\(nk \+ keyTiles \+ 4\) \* underflowUnit | let underflow = 0.0 | KernelTightnessTests|BlockSparseTightnessTests"
+"scale | Scale.relativeError (2u halved to u) | Sources/AttnCore/Scale.swift | return u <= u64 \? 2 \* u64 : | return u <= u64 ? u64 : | ScaleTests"
 "poly | PolyErrorBound a-priori bound | Sources/AttnPoly/Attention/PolyErrorBound.swift | rows\[i\] = \(approximation \+ rounding \+ scaleTerm\) \* \(1 \+ 1e-15\) | rows[i] = (approximation + rounding + scaleTerm) * 0.5 | AprioriBoundTests|PolyTightnessTests"
+"fused | ForwardErrorBound.fastAttention (the fused FastAttention kernel, every ISA copy, split-K) | Sources/AttnKernels/ForwardErrorBound.swift | return bound  // mutation-check: fused$ | return RowBounds(heads: bound.heads, rows: bound.rows, values: bound.values.map { $0 * 0.5 }) | FastVsReferenceTests|KernelsVsCertifiedTests|InvarianceTests|KernelTightnessTests"
 "paged | SparseBound (paged a-posteriori) | Sources/AttnPaged/SparseBound.swift | let total = \(meas \+ eD\[c\] \+ trunc\) \* \(1 \+ 8 \* u\) | let total = (meas + eD[c] + trunc) * 0.5 | SparseBoundTests|PagedTightnessTests"
 )
 

@@ -1,6 +1,6 @@
 /// The verdict on one candidate entry c given an enclosure lo ≤ truth ≤ hi
 /// (Proofs/float-certified-engine.md, §6), with PyTorch's tolerance
-/// `|c − truth| ≤ atol + rtol·|truth|` (CONVENTIONS.md, "Options").
+/// `|c − truth| ≤ atol + rtol·|truth|` (AttnKit.docc/Conventions.md, "Options").
 ///
 /// - certified pass: max over the enclosure of |c − t| ≤ atol + rtol·min|t|;
 /// - certified fail: min over the enclosure of |c − t| > atol + rtol·max|t|;
@@ -14,9 +14,12 @@ package struct EntryVerdict: Sendable, Equatable {
     package let errorBound: Double
     /// An upper bound on |c − truth| / |truth| (+∞ when the enclosure touches 0).
     package let relativeErrorBound: Double
+    /// An upper bound on the enclosure's width hi − lo.
+    package let width: Double
 
     @inline(__always) package init(candidate c: Double, lo: Double, hi: Double, atol: Double, rtol: Double) {
         typealias D = Directed
+        width = lo.isFinite && hi.isFinite ? max(D.add(hi, -lo), 0) : .infinity
         guard c.isFinite else { kind = .fail; errorBound = .infinity; relativeErrorBound = .infinity; return }
         guard lo.isFinite, hi.isFinite, lo <= hi else {
             kind = .undecided; errorBound = .infinity; relativeErrorBound = .infinity; return

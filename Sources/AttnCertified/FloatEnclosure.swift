@@ -8,7 +8,7 @@ import CLapack
 /// **Guarantee** (Proofs/float-certified-engine.md, Theorem): for every flat
 /// query head f, row i and value column c, `|ô_fic − O_fic| ≤ e_fic`, where O
 /// is the exact real attention of the inputs' exact values with the exact
-/// scale (CONVENTIONS.md), under the BLAS assumptions of §0 (IEEE binary64,
+/// scale (AttnKit.docc/Conventions.md), under the BLAS assumptions of §0 (IEEE binary64,
 /// round to nearest, every dgemm entry a sum of the exact products in some
 /// order, each operation rounded once, FMA allowed). Rows where the bound's
 /// own premises fail (δ_max > 1/4, non-finite intermediates) get `e = +∞`:

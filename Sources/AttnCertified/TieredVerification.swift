@@ -36,6 +36,8 @@ public struct TieredVerificationReport: Sendable, Equatable {
     public var batch: Int, head: Int, row: Int, col: Int
     /// A certified upper bound on max |candidate − truth| / |truth| (+∞ if some enclosure touches 0).
     public var maxRelErrorBound: Double
+    /// An upper bound on the widest enclosure of the truth used (float or GMP).
+    public var maxWidthBound: Double
     public var entries: Int
     /// Entries that certifiably fail the tolerance, and entries left undecided.
     public var failing: Int
@@ -66,6 +68,7 @@ public struct TieredVerificationReport: Sendable, Equatable {
                 (out.maxErrorBound, out.batch, out.head, out.row, out.col) = (p.maxErrorBound, p.batch, p.head, p.row, p.col)
             }
             out.maxRelErrorBound = max(out.maxRelErrorBound, p.maxRelErrorBound)
+            out.maxWidthBound = max(out.maxWidthBound, p.maxWidthBound)
             out.entries += p.entries; out.failing += p.failing; out.undecided += p.undecided
             out.rowsFloat += p.rowsFloat; out.rowsExact += p.rowsExact; out.rowsUndecided += p.rowsUndecided
             out.headRanges += p.headRanges
@@ -198,12 +201,13 @@ struct RowVerdict: Sendable {
     let head: Int, row: Int
     var failing = 0, undecided = 0
     var maxError = -1.0, maxCol = 0
-    var maxRel = 0.0
+    var maxRel = 0.0, maxWidth = 0.0
     init(head: Int, row: Int) { self.head = head; self.row = row }
     mutating func record(_ v: EntryVerdict, col: Int) {
         switch v.kind { case .fail: failing += 1; case .undecided: undecided += 1; case .pass: break }
         if v.errorBound > maxError { maxError = v.errorBound; maxCol = col }
         maxRel = max(maxRel, v.relativeErrorBound)
+        maxWidth = max(maxWidth, v.width)
     }
 }
 
@@ -211,26 +215,27 @@ struct RowVerdict: Sendable {
 struct Tally {
     let headsQ: Int
     var best = -1.0, at = (head: 0, row: 0, col: 0)
-    var maxRel = 0.0, failing = 0, undecided = 0
+    var maxRel = 0.0, maxWidth = 0.0, failing = 0, undecided = 0
     var rowsFloat = 0, rowsExact = 0, rowsUndecided = 0
     init(headsQ: Int) { self.headsQ = headsQ }
     mutating func add(_ r: RowVerdict, shape: AttentionShape) {
         if r.maxError > best || (r.maxError == best && (r.head, r.row) < (at.head, at.row)) {
             best = r.maxError; at = (r.head, r.row, r.maxCol)
         }
-        maxRel = max(maxRel, r.maxRel); failing += r.failing; undecided += r.undecided
+        maxRel = max(maxRel, r.maxRel); maxWidth = max(maxWidth, r.maxWidth)
+        failing += r.failing; undecided += r.undecided
     }
     func report(entries: Int, heads: Range<Int>, options: VerifyOptions) -> TieredVerificationReport {
         TieredVerificationReport(maxErrorBound: max(best, 0), batch: at.head / headsQ, head: at.head % headsQ,
                                  row: at.row, col: at.col,
-                                 maxRelErrorBound: maxRel, entries: entries, failing: failing, undecided: undecided,
+                                 maxRelErrorBound: maxRel, maxWidthBound: maxWidth, entries: entries, failing: failing, undecided: undecided,
                                  rowsFloat: rowsFloat, rowsExact: rowsExact, rowsUndecided: rowsUndecided,
                                  headRanges: [heads], atol: options.atol, rtol: options.rtol)
     }
 }
 
 extension TieredVerificationReport {
-    /// The report's own fields as JSON (CONVENTIONS.md: `_bound` keys are certified bounds).
+    /// The report's own fields as JSON (AttnKit.docc/Conventions.md: `_bound` keys are certified bounds).
     public var jsonFields: [(String, JSONValue)] {
         let pct = { (k: Int) -> JSONValue in .double(entries == 0 ? 0 : 100 * Double(k) / Double(entries)) }
         return [
@@ -238,12 +243,14 @@ extension TieredVerificationReport {
             ("max_error_bound", .double(maxErrorBound)),
             ("batch", .int(batch)), ("head", .int(head)), ("row", .int(row)), ("col", .int(col)),
             ("max_rel_error_bound", .double(maxRelErrorBound)),
+            ("max_width_bound", .double(maxWidthBound)),
             ("entries", .int(entries)),
             ("failing_entries", .int(failing)), ("failing_percent", pct(failing)),
             ("undecided_entries", .int(undecided)), ("undecided_percent", pct(undecided)),
             ("rows_float", .int(rowsFloat)), ("rows_exact", .int(rowsExact)), ("rows_undecided", .int(rowsUndecided)),
             ("heads", .array(headRanges.map { .string("\($0.lowerBound):\($0.upperBound)") })),
             ("atol", .double(atol)), ("rtol", .double(rtol)),
+            ("tolerance", rtol == 0 ? .double(atol) : .null),
         ]
     }
 
@@ -255,7 +262,11 @@ extension TieredVerificationReport {
             throw AttnError.usage("not a JSON object")
         }
         func number(_ key: String) throws -> Double {
-            if let x = o[key] as? NSNumber { return x.doubleValue }
+            // The digits as written: Swift's Double(String) rounds correctly, so a bound read back is the bound written.
+            if let r = text.range(of: "\"\(key)\":") {
+                let digits = text[r.upperBound...].prefix { "0123456789+-.eE".contains($0) }
+                if !digits.isEmpty, let x = Double(digits) { return x }
+            }
             if let s = o[key] as? String, let x = Double(s) { return x }          // "inf"
             throw AttnError.usage("missing or malformed key '\(key)'")
         }
@@ -272,6 +283,7 @@ extension TieredVerificationReport {
             return p[0]..<p[1]
         }
         maxErrorBound = try number("max_error_bound"); maxRelErrorBound = try number("max_rel_error_bound")
+        maxWidthBound = try number("max_width_bound")
         batch = try int("batch"); head = try int("head"); row = try int("row"); col = try int("col")
         entries = try int("entries"); failing = try int("failing_entries"); undecided = try int("undecided_entries")
         rowsFloat = try int("rows_float"); rowsExact = try int("rows_exact"); rowsUndecided = try int("rows_undecided")

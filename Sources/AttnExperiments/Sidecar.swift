@@ -1,4 +1,5 @@
 import AttnCore
+import AttnKernels
 import Foundation
 
 /// The JSON sidecar of a sweep CSV (AttnKit.docc/Conventions.md): version, every
@@ -54,7 +55,8 @@ public enum Sidecar {
         return f.string(from: date)
     }
 
-    /// Host, OS, CPU model and count, memory: enough to tell two machines apart.
+    /// Host, OS, CPU model and count, memory, and the BLAS library, version and
+    /// core in use (`blas`): enough to tell two machines apart.
     public static func machine() -> JSONValue {
         let info = ProcessInfo.processInfo
         var cpu = "unknown"
@@ -77,6 +79,7 @@ public enum Sidecar {
             ("cpu", .string(cpu)),
             ("cpus", .int(info.activeProcessorCount)),
             ("memory_bytes", .int(Int(clamping: info.physicalMemory))),
+            ("blas", BLASInfo.current.json),
         ])
     }
 }

@@ -23,7 +23,27 @@ import Foundation
 /// positive when 2·maxV·body underflows in Double (maxV near 1e-318). The
 /// maxima run over all keys of the head, which bounds those of the causal prefix.
 public enum ForwardErrorBound {
-    /// Bound for `FastAttention.compute` in precision `T` (per head, per query row).
+    /// Bound for `FastAttention.compute` (the fused kernel) in precision `T`, per
+    /// head and query row: the tiled bound with T = its 256-key tiles, plus, when
+    /// split-K cuts the keys into P ranges, P partial tiles and P merge rescales.
+    /// Proof: Proofs/online-softmax-error.md; tests: `FastVsReferenceTests`,
+    /// `KernelsVsCertifiedTests`.
+    public static func fastAttention<T: KernelScalar>(q: Tensor<T>, k: Tensor<T>, v: Tensor<T>, scale: Scale,
+                                                      causal: Bool = false, tiles: TileSizes = .default,
+                                                      as: T.Type = T.self) -> RowBounds {
+        let splits = FastAttention.keySplits(queries: q.rows, keys: k.rows, heads: q.heads, tiles: tiles)
+        let used = TileSizes(queryTile: tiles.balanced(queries: q.rows, heads: q.heads).queryTile,
+                             keyTile: FastAttention.keyTile)
+        let extra = splits > 1 ? 2 * splits : 0  // split-K: partial tiles and merge rescales (proof, "Split-K")
+        let bound = rowBounds(q: q, k: k, v: v, scale: scale, causal: causal, u: T.unitRoundoff,
+                              eta: T.expRelativeError, underflowUnit: Double(T.leastNonzeroMagnitude),
+                              tiles: used, outputRoundoff: T.unitRoundoff, extraTiles: extra)
+        return bound  // mutation-check: fused
+    }
+
+    /// Bound for a tiled online-softmax kernel with key tiles of `tiles.keyTile`
+    /// keys in precision `T` (per head, per query row): the block-sparse and
+    /// paged kernels (`OnlineSoftmaxAccumulator`).
     public static func fast<T: KernelScalar>(q: Tensor<T>, k: Tensor<T>, v: Tensor<T>, scale: Scale,
                                              causal: Bool = false, tiles: TileSizes = .default,
                                              as: T.Type = T.self) -> RowBounds {
@@ -47,7 +67,7 @@ public enum ForwardErrorBound {
     /// zeros), and T_i the key tiles they span, as `FastAttention.compute` loops.
     static func rowBounds<T: AttnScalar>(q: Tensor<T>, k: Tensor<T>, v: Tensor<T>, scale: Scale, causal: Bool,
                                          u: Double, eta: Double, underflowUnit: Double, tiles: TileSizes?,
-                                         outputRoundoff: Double) -> RowBounds {
+                                         outputRoundoff: Double, extraTiles: Int = 0) -> RowBounds {
         let cs = Scale.relativeError(unitRoundoff: u)
         let s = scale.value(d: q.cols) * (1 + 2 * u)  // ≥ the kernel's rounded scale and ≥ s* (|ŝ − s*| ≤ c_s·s*)
         func gamma(_ n: Int) -> Double { Rounding.gamma(n, unitRoundoff: u) }
@@ -63,7 +83,8 @@ public enum ForwardErrorBound {
             }
             kMax *= 1 + 1e-15 * Double(d + 2)  // the Double norm is itself rounded
             for i in 0..<q.rows {
-                let (seen, keyTiles) = processed(row: i, nq: q.rows, nk: nk, causal: causal, tiles: tiles)
+                let (seen, tilesSeen) = processed(row: i, nq: q.rows, nk: nk, causal: causal, tiles: tiles)
+                let keyTiles = tilesSeen + extraTiles
                 let T = Double(keyTiles)
                 var q2 = 0.0
                 for c in 0..<d { let x = Double(q[h, i, c]); q2 += x * x }

@@ -26,6 +26,13 @@ public protocol KernelScalar: AttnScalar {
 
     /// max of `x[0..<count]` (−∞ when empty).
     static func maximum(_ x: UnsafePointer<Self>, count: Int) -> Self
+
+    /// Runs one job of the fused exact kernel in this precision (Sources/CVectorMath/fused_attention.c).
+    static func fusedAttention(_ job: UnsafePointer<attnbound_fused_job>)
+
+    /// Packs key tiles `tiles` of one head's K (keys × d) as Kᵀ for the kernel copy `isa` (exact copies).
+    static func packKeys(isa: KernelISA, k: UnsafePointer<Self>, keys: Int, d: Int, tiles: Range<Int>,
+                         into out: UnsafeMutablePointer<Self>)
 }
 
 extension Float: KernelScalar {
@@ -55,6 +62,13 @@ extension Float: KernelScalar {
 
     public static func maximum(_ x: UnsafePointer<Float>, count: Int) -> Float {
         attnbound_max_f32(x, count)
+    }
+
+    public static func fusedAttention(_ job: UnsafePointer<attnbound_fused_job>) { attnbound_fused_f32(job) }
+
+    public static func packKeys(isa: KernelISA, k: UnsafePointer<Float>, keys: Int, d: Int, tiles: Range<Int>,
+                                into out: UnsafeMutablePointer<Float>) {
+        attnbound_fused_pack_k_f32(isa.rawValue, k, keys, d, tiles.lowerBound, tiles.upperBound, out)
     }
 }
 
@@ -89,5 +103,12 @@ extension Double: KernelScalar {
         var m = -Double.infinity
         for i in 0..<count where x[i] > m { m = x[i] }
         return m
+    }
+
+    public static func fusedAttention(_ job: UnsafePointer<attnbound_fused_job>) { attnbound_fused_f64(job) }
+
+    public static func packKeys(isa: KernelISA, k: UnsafePointer<Double>, keys: Int, d: Int, tiles: Range<Int>,
+                                into out: UnsafeMutablePointer<Double>) {
+        attnbound_fused_pack_k_f64(isa.rawValue, k, keys, d, tiles.lowerBound, tiles.upperBound, out)
     }
 }

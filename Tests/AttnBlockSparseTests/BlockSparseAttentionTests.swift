@@ -21,9 +21,10 @@ import Testing
         }
     }
 
-    /// Same tiles, same order, same accumulator: the block-sparse kernel with a
-    /// full mask is the fast kernel, bit for bit.
-    @Test func fullMaskAscendingIsBitwiseFastAttention() async throws {
+    /// With a full mask the block-sparse kernel computes exact attention, as
+    /// the fused kernel (`FastAttention`) does by another operation order: they
+    /// agree within the sum of their two proved bounds.
+    @Test func fullMaskAscendingAgreesWithFastAttention() async throws {
         await propertyCheck(count: 12, input: Gen.int(in: 1...90), Gen.int(in: 1...90), Gen.int(in: 1...20),
                             Gen.int(in: 0...1_000_000)) { nq, nk, tile, seed in
             let tiles = TileSizes(queryTile: tile, keyTile: 2 * tile + 1)
@@ -31,8 +32,11 @@ import Testing
             let mask = TileMask(heads: 2, qTiles: TileMask.tileCount(nq, tile: tiles.queryTile),
                                 kTiles: TileMask.tileCount(nk, tile: tiles.keyTile))
             let sparse = try BlockSparseAttention.compute(q: q, k: k, v: v, scale: .standard, mask: mask, tiles: tiles)
-            let fast = try FastAttention.compute(q: q, k: k, v: v, scale: .standard, tiles: tiles)
-            #expect(sparse.output.storage == fast.storage)
+            let fast = try FastAttention.compute(q: q, k: k, v: v, scale: .standard)
+            let bound = zip(ForwardErrorBound.fast(q: q, k: k, v: v, scale: .standard, tiles: tiles),
+                            ForwardErrorBound.fastAttention(q: q, k: k, v: v, scale: .standard)).map { $0 + $1 }
+            let fastD = Tensor<Double>(heads: fast.heads, rows: fast.rows, cols: fast.cols, storage: fast.storage.map(Double.init))
+            #expect(withinRowBounds(sparse.output, fastD, bound))
         }
     }
 

@@ -41,7 +41,7 @@ struct AttentionCLITests {
                     let o: Tensor<Double> = try Npy.read(out)
                     #expect(o.shape == (heads == 1 ? [5, 3] : [3, 5, 3]))
                     let ref = try ReferenceAttention.compute(q: q, k: k, v: v, scale: .decimal("0.37"), causal: true)
-                    let bound = ForwardErrorBound.fast(q: q, k: k, v: v, scale: .decimal("0.37"), causal: true).max()!
+                    let bound = ForwardErrorBound.fastAttention(q: q, k: k, v: v, scale: .decimal("0.37"), causal: true).max()!
                     #expect(ErrorMetrics.maxAbsDiff(o, ref) <= 2 * bound)
                 }
             }

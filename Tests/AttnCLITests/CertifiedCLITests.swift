@@ -41,7 +41,7 @@ import Testing
             #expect(obj["row"] as? Int == e / 3 && obj["col"] as? Int == e % 3 && obj["head"] as? Int == 0)
             #expect(obj["passed"] as? Bool == false)
             #expect((obj["max_error_bound"] as? Double ?? 0) >= 0.9e-3)
-            for key in ["tolerance", "precision_bits", "scale", "max_width_bound"] { #expect(obj[key] != nil, "\(key)") }
+            for key in ["tolerance", "precision_bits", "scale", "max_width_bound", "engine", "rows_float"] { #expect(obj[key] != nil, "\(key)") }
         }
     }
 

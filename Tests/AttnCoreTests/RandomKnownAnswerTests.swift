@@ -1,7 +1,7 @@
 import AttnCore
 import Testing
 
-/// Known answers for the two generators every random input comes from (CONVENTIONS.md, "Randomness").
+/// Known answers for the two generators every random input comes from (AttnKit.docc/Conventions.md, "Randomness").
 /// The expected words were printed by the published C reference code (splitmix64.c and
 /// xoshiro256starstar.c of Blackman & Vigna, transcribed and compiled with gcc), seeded the way
 /// `Xoshiro256StarStar.init(seed:)` seeds: four SplitMix64 outputs.

@@ -14,19 +14,20 @@ struct ScaleTests {
         }
     }
 
-    /// |fl(1/fl(√d)) − 1/√d| ≤ 2u/√d for every d ≤ 20000, checked exactly: with s = m·2^e,
-    /// (1 − 2u)² ≤ s²·d ≤ (1 + 2u)² in 128-bit integers. Also records the worst case, which must
+    /// |fl(1/fl(√d)) − 1/√d| ≤ c/√d, c = `Scale.relativeError` = 2u, for every d ≤ 20000, checked exactly:
+    /// with s = m·2^e, (1 − c)² ≤ s²·d ≤ (1 + c)² in 128-bit integers. Also records the worst case, which must
     /// exceed u (so a constant of 1 would be wrong) — the reason for `Scale.relativeError`.
     @Test func roundedScaleWithinItsProvedConstant() {
         let c = Scale.relativeError(unitRoundoff: 0x1p-53)
-        #expect(c == 0x1p-52)
+        let k = UInt128(c / 0x1p-53)  // c = k·u with k an integer (2)
+        #expect(Double(k) * 0x1p-53 == c)
         var worst = 0.0, aboveU = 0
         for d in 1...20_000 {
             let s = Scale.standard.value(d: d)
             let m = UInt128(s.significandBitPattern | (1 << 52)), e = Int(s.exponent) - 52
             let E = 2 * e + 106  // s²·d·2¹⁰⁶ = m²·d·2^E
             let lhs = m * m * UInt128(d)
-            let lo = UInt128((1 << 53) - 2) * UInt128((1 << 53) - 2), hi = UInt128((1 << 53) + 2) * UInt128((1 << 53) + 2)
+            let lo = (UInt128(1 << 53) - k) * (UInt128(1 << 53) - k), hi = (UInt128(1 << 53) + k) * (UInt128(1 << 53) + k)
             let x = E >= 0 ? lhs << E : lhs  // s²·d·2¹⁰⁶, times 2^{−E} when E < 0
             let (l, h) = E >= 0 ? (lo, hi) : (lo << -E, hi << -E)
             #expect(x >= l && x <= h, "d = \(d)")

@@ -1,6 +1,7 @@
 import AttnCore
 import AttnKernels
 import AttnTestSupport
+import CVectorMath
 import Foundation
 import PropertyBased
 import Testing
@@ -10,11 +11,12 @@ import Testing
 /// triangle inequality |fast − reference| ≤ bound_fast + bound_reference.
 @Suite("Fast kernel vs reference, within the documented forward-error bound")
 struct FastVsReferenceTests {
-    static func check<T: KernelScalar>(_ c: AttentionCase, _: T.Type, tiles: TileSizes = .default) throws -> (Double, Double) {
+    static func check<T: KernelScalar>(_ c: AttentionCase, _: T.Type, tiles: TileSizes = .default,
+                                       isa: KernelISA = .auto) throws -> (Double, Double) {
         let (q, k, v) = c.tensors(T.self)
-        let fast = try FastAttention.compute(q: q, k: k, v: v, scale: c.scale, causal: c.causal, tiles: tiles)
+        let fast = try FastAttention.compute(q: q, k: k, v: v, scale: c.scale, causal: c.causal, tiles: tiles, isa: isa)
         let ref = try ReferenceAttention.compute(q: q, k: k, v: v, scale: c.scale, causal: c.causal)
-        let bf = ForwardErrorBound.fast(q: q, k: k, v: v, scale: c.scale, causal: c.causal, tiles: tiles, as: T.self)
+        let bf = ForwardErrorBound.fastAttention(q: q, k: k, v: v, scale: c.scale, causal: c.causal, tiles: tiles, as: T.self)
         let br = ForwardErrorBound.reference(q: q, k: k, v: v, scale: c.scale, causal: c.causal)
         var worstRatio = 0.0, worstError = 0.0
         for h in 0..<q.heads {
@@ -47,6 +49,42 @@ struct FastVsReferenceTests {
         }
     }
 
+    /// Each ISA copy of the fused kernel (the baseline and AVX2 forced on an
+    /// AVX-512 machine), on shapes spanning several 256-key tiles, ragged edges,
+    /// d and d_v not multiples of any vector width.
+    @Test("every ISA copy of the fused kernel is within the bound", arguments: KernelISA.allCases)
+    func isaCopies(isa: KernelISA) async {
+        await propertyCheck(count: 25, input: AttentionCase.generator(maxN: 600, maxD: 40)) { c in
+            _ = try! Self.check(c, Float.self, tiles: TileSizes(queryTile: 37, keyTile: FastAttention.keyTile), isa: isa)
+            _ = try! Self.check(c, Double.self, isa: isa)
+        }
+    }
+
+    /// Decode over long contexts runs split-K (several key ranges merged);
+    /// the bound counts the ranges and the merge (proof, "Split-K").
+    @Test("split-K decode is within the bound", arguments: [KernelISA.auto, .baseline])
+    func splitK(isa: KernelISA) async {
+        let gen = zip(Gen.int(in: 1...3), Gen.int(in: 4096...12000), Gen.int(in: 1...16), Gen.double(in: -1...1.5),
+                      Gen.bool, Gen.int(in: 0...Int(Int32.max)))
+            .map { h, nk, d, logB, causal, seed in
+                AttentionCase(heads: h, nq: 1 + seed % 3, nk: nk, d: d, dv: 1 + d / 2, bound: Foundation.pow(10, logB),
+                              scale: .standard, causal: causal, seed: UInt64(seed))
+            }
+        await propertyCheck(count: 12, input: gen) { c in
+            #expect(FastAttention.keySplits(queries: c.nq, keys: c.nk, heads: c.heads) > 1)
+            _ = try! Self.check(c, Float.self, isa: isa)
+            _ = try! Self.check(c, Double.self, isa: isa)
+        }
+    }
+
+    @Test("d = d_v = 256, causal, several tiles, B = 3")
+    func largeHeadDimension() throws {
+        let c = AttentionCase(heads: 1, nq: 130, nk: 700, d: 256, dv: 256, bound: 3, scale: .standard, causal: true, seed: 5)
+        let (err, ratio) = try Self.check(c, Float.self)
+        #expect(err > 0 && ratio < 1)
+        _ = try Self.check(c, Double.self)
+    }
+
     @Test("huge scores do not overflow: B = 1000 gives finite, bounded outputs", arguments: [false, true])
     func hugeScores(causal: Bool) throws {
         let c = AttentionCase(heads: 2, nq: 33, nk: 70, d: 8, dv: 3, bound: 1000, scale: .standard, causal: causal, seed: 7)
@@ -64,8 +102,15 @@ struct FastVsReferenceTests {
         #expect(err > 0 && ratio < 1)
     }
 
-    @Test("the vectorised Float exp is within its documented relative error on [−87.3, 0]")
-    func vectorExpFloatUlps() {
+    @Test("the vectorised Float exp is within its documented relative error on [−87.3, 0]",
+          arguments: [KernelISA?.none] + KernelISA.allCases.dropFirst().map { Optional($0) })
+    func vectorExpFloatUlps(copy: KernelISA?) {
+        // nil: Float.expShiftedSum (vector_math.c); else the fused kernel's copy for that ISA
+        // (each compiled with or without FMA contraction, so each is checked).
+        func exp(_ x: inout [Float], _ n: Int) {
+            if let copy { _ = x.withUnsafeMutableBufferPointer { attnbound_fused_exp_f32(copy.rawValue, $0.baseAddress!, n) } }
+            else { _ = Float.expShiftedSum(&x, count: n, shift: 0) }
+        }
         // Every 97th float in [−87.3, 0] (≈ 11 M points), against Float64 exp.
         var x: Float = -87.3
         var worst = 0.0
@@ -79,7 +124,7 @@ struct FastVsReferenceTests {
                 x = Float(bitPattern: x.bitPattern &- 97)
             }
             for i in 0..<n { buffer[i] = inputs[i] }
-            _ = Float.expShiftedSum(&buffer, count: n, shift: 0)
+            exp(&buffer, n)
             for i in 0..<n {
                 let exact = Foundation.exp(Double(inputs[i]))
                 worst = max(worst, abs(Double(buffer[i]) - exact) / exact)
@@ -88,7 +133,7 @@ struct FastVsReferenceTests {
         #expect(worst <= Float.expRelativeError, "worst relative error \(worst)")
         #expect(worst >= 0x1p-25, "a suspiciously perfect exp: \(worst)")
         var zero: [Float] = [0, -.infinity, -200]
-        _ = Float.expShiftedSum(&zero, count: 3, shift: 0)
+        exp(&zero, 3)
         #expect(zero == [1, 0, 0])
     }
 

@@ -43,8 +43,8 @@ struct InvarianceTests {
             let tiles = TileSizes(queryTile: 5, keyTile: 6)
             let a = try! FastAttention.compute(q: q, k: k, v: v, scale: c.scale, causal: c.causal, tiles: tiles)
             let b = try! FastAttention.compute(q: qs, k: ks, v: v, scale: c.scale, causal: c.causal, tiles: tiles)
-            Self.within(a, b, ForwardErrorBound.fast(q: q, k: k, v: v, scale: c.scale, tiles: tiles),
-                   ForwardErrorBound.fast(q: qs, k: ks, v: v, scale: c.scale, tiles: tiles), "\(c) shift \(shift)")
+            Self.within(a, b, ForwardErrorBound.fastAttention(q: q, k: k, v: v, scale: c.scale, tiles: tiles),
+                   ForwardErrorBound.fastAttention(q: qs, k: ks, v: v, scale: c.scale, tiles: tiles), "\(c) shift \(shift)")
         }
     }
 
@@ -67,7 +67,7 @@ struct InvarianceTests {
             let tiles = TileSizes(queryTile: 3, keyTile: 4)
             let a = try! FastAttention.compute(q: q, k: k, v: v, scale: c.scale, tiles: tiles)
             let b = try! FastAttention.compute(q: q, k: kp, v: vp, scale: c.scale, tiles: tiles)
-            let bound = ForwardErrorBound.fast(q: q, k: k, v: v, scale: c.scale, tiles: tiles, as: Double.self)
+            let bound = ForwardErrorBound.fastAttention(q: q, k: k, v: v, scale: c.scale, tiles: tiles, as: Double.self)
             Self.within(a, b, bound, bound, "\(c)")
         }
     }
@@ -129,8 +129,8 @@ struct InvarianceTests {
             var last = Tensor<Float>(heads: q.heads, rows: 1, cols: q.cols)
             for h in 0..<q.heads { for j in 0..<q.cols { last[h, 0, j] = q[h, q.rows - 1, j] } }
             let step = try! FastAttention.compute(q: last, k: k, v: v, scale: c.scale, causal: true)
-            let bFull = ForwardErrorBound.fast(q: q, k: k, v: v, scale: c.scale)
-            let bStep = ForwardErrorBound.fast(q: last, k: k, v: v, scale: c.scale)
+            let bFull = ForwardErrorBound.fastAttention(q: q, k: k, v: v, scale: c.scale)
+            let bStep = ForwardErrorBound.fastAttention(q: last, k: k, v: v, scale: c.scale)
             for h in 0..<q.heads {
                 for j in 0..<v.cols {
                     let e = abs(Double(full[h, q.rows - 1, j]) - Double(step[h, 0, j]))

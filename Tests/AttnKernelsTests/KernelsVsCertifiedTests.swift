@@ -66,7 +66,7 @@ import Testing
         let (q, k, v) = c.inputs(T.self)
         let r = try! CertifiedAttention.compute(q: q, k: k, v: v, scale: c.scale, causal: c.causal, precision: precision)
         let out = try! FastAttention.compute(q: q, k: k, v: v, scale: c.scale, causal: c.causal, tiles: tiles)
-        let bounds = ForwardErrorBound.fast(q: q, k: k, v: v, scale: c.scale, causal: c.causal, tiles: tiles, as: T.self)
+        let bounds = ForwardErrorBound.fastAttention(q: q, k: k, v: v, scale: c.scale, causal: c.causal, tiles: tiles, as: T.self)
         Self.expectContains(out, bounds: bounds, r, c, label)
     }
 
@@ -94,7 +94,7 @@ import Testing
         let c = Case(seed: 0, heads: 1, nq: 3, nk: 4, d: 1, dv: 2, bound: 1000, distribution: .uniform,
                      scale: .decimal("1"), causal: false)
         let fast = try FastAttention.compute(q: q, k: k, v: v, scale: .decimal("1"))
-        Self.expectContains(fast, bounds: ForwardErrorBound.fast(q: q, k: k, v: v, scale: .decimal("1")), r, c, "fast")
+        Self.expectContains(fast, bounds: ForwardErrorBound.fastAttention(q: q, k: k, v: v, scale: .decimal("1")), r, c, "fast")
         let ref = try ReferenceAttention.compute(q: q, k: k, v: v, scale: .decimal("1"))
         Self.expectContains(ref, bounds: ForwardErrorBound.reference(q: q, k: k, v: v, scale: .decimal("1")), r, c, "ref")
         #expect(r.maxWidth <= 0x1p-240 * 4)

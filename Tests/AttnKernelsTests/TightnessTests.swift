@@ -23,7 +23,7 @@ import Testing
     ]
 
     /// max over entries of |out − mid| / bound_row, and checks out ± bound ⊇ enclosure.
-    static func ratio<T: AttnScalar>(_ out: Tensor<T>, bounds: [Double], _ r: CertifiedAttentionOutput,
+    static func ratio<T: AttnScalar>(_ out: Tensor<T>, bounds: RowBounds, _ r: CertifiedAttentionOutput,
                                      _ c: AdversarialCase, _ tracked: TrackedBound) -> Double {
         var worst = 0.0
         for h in 0..<out.heads { for i in 0..<out.rows { for col in 0..<out.cols {

@@ -26,6 +26,25 @@ struct CertifiedBoundTests {
         }
     }
 
+    /// ExpPolynomial(…, epsilon:) certifies the polynomial it stores, coefficient rounding included, when
+    /// that is possible; when it is not (R = 10, ε = 10⁻¹²) it says so rather than claiming ε.
+    @Test func epsilonConstructorCertifiesTheStoredPolynomial() throws {
+        for family in ExpFamily.allCases {
+            for (R, eps) in [(0.5, 1e-12), (2.0, 1e-10), (4.0, 1e-8), (1.0, 1e-3)] {
+                let p = try ExpPolynomial(family: family, radius: R, epsilon: eps)
+                #expect(p.certifiedRelativeError <= eps && p.meetsEpsilon(eps), "\(family) R=\(R) ε=\(eps): \(p.certifiedRelativeError)")
+                if p.degree > 0 {
+                    let lower = try ExpPolynomial(family: family, radius: R, degree: p.degree - 1)
+                    #expect(lower.certifiedRelativeError > eps, "\(family) R=\(R): degree \(p.degree) is not the smallest")
+                }
+            }
+            let far = try ExpPolynomial(family: family, radius: 10, epsilon: 1e-12)
+            #expect(far.approximationBound <= 1e-12)
+            #expect(!far.meetsEpsilon(1e-12), "\(family): e^R·Σδ_t·Rᵗ ≥ 5e-8 at R = 10 cannot meet 1e-12")
+            #expect(far.certifiedRelativeError - far.approximationBound >= 1e-9)
+        }
+    }
+
     /// The shifted family's exact sup error is the Poisson tail at y = 2R:
     /// the certificate is above it and within its geometric factor.
     @Test func shiftedBoundIsPoissonTail() async throws {

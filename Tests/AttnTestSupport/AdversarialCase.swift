@@ -82,8 +82,9 @@ public struct AdversarialCase: Sendable, CustomStringConvertible {
                         let x: T
                         switch regime {
                         case .subnormalV:
-                            // Subnormal in T: between 2⁻⁸ and 1 times the smallest normal.
-                            x = T(sign * rng.uniform(0x1p-8, 1)) * T.leastNormalMagnitude
+                            // Deep subnormals in T: 1 to 64 times the smallest subnormal (e.g. ≈ 1e-44 in
+                            // Float), where every product with a weight rounds in absolute terms.
+                            x = T(sign * Double(1 + rng.below(64))) * T.leastNonzeroMagnitude
                         case .nearOverflowV:
                             x = T(sign * rng.uniform(0.5, 1)) * (T.greatestFiniteMagnitude / T(4 * Swift.max(nk, 1)))
                         case .alignedRounding:

@@ -39,7 +39,7 @@ struct DemoCommand: ParsableCommand {
         var ref = Tensor<Double>(rows: 0, cols: 0)
         let tRef = try Timing.seconds { ref = try ReferenceAttention.compute(q: q, k: k, v: v, scale: scale) }
         let err = ErrorMetrics.maxAbsDiff(fast, ref)
-        let bound = ForwardErrorBound.fast(q: q, k: k, v: v, scale: scale).max() ?? 0
+        let bound = ForwardErrorBound.fastAttention(q: q, k: k, v: v, scale: scale).max() ?? 0
         print("attnbound demo: n = \(n), d = \(d), B = \(B), scale = \(scale), seed = \(seed)")
         print("  fast Float32 kernel     \(fmt(tFast, 4)) s")
         print("  reference Float64       \(fmt(tRef, 4)) s")

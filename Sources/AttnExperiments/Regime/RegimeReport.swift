@@ -2,7 +2,7 @@ import AttnCore
 import Foundation
 
 /// The results of `Regime.analyze` as the CSV, the summary over heads, the
-/// JSON object and the sidecar (CONVENTIONS.md: one row per measured point,
+/// JSON object and the sidecar (AttnKit.docc/Conventions.md: one row per measured point,
 /// bounds in `*_bound` columns).
 public struct RegimeReport: Sendable {
     public let heads: [RegimeHead]

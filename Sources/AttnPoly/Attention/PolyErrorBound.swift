@@ -9,7 +9,7 @@ import Foundation
 /// range_c = max_j v_jc − min_j v_jc, R_i = s·‖q_i‖₂·max_j‖k_j‖₂ and
 /// P̄(y) = Σ_t |ĉ_t| yᵗ:
 ///
-///   approximation   ε/(1 − ε) · max_c range_c                 (≤ 2ε/(1−ε)·max|V|)
+///   approximation   ε/(2 − ε²) · max_c range_c                (≤ 2ε/(2−ε²)·max|V|; §4's sharp lemma)
 ///   rounding        2η_i/(1 − η_i)·max|V|·(1 + u) + 2u·max|V|,
 ///                   η_i = γ_m·P̄(R_i)·e^{R}/(1 − ε)   (e^{R_i} ≤ e^R),
 ///                   m = 10g + 12 + n_k + chunks + r
@@ -22,7 +22,7 @@ import Foundation
 public enum PolyErrorBound {
     /// The pieces of one head's bound.
     public struct Head: Sendable, Equatable {
-        /// ε/(1 − ε)·max_c range_c.
+        /// ε/(2 − ε²)·max_c range_c.
         public let approximation: Double
         /// max_i of the rounding term.
         public let rounding: Double
@@ -34,13 +34,18 @@ public enum PolyErrorBound {
 
     /// The approximation part alone, before any data is seen: for Ã with
     /// entrywise relative error ≤ ε (every score in [−R, R]) and values in
-    /// [−maxAbsV, maxAbsV], max|T − Att| ≤ ε/(1 − ε)·range ≤ 2ε/(1 − ε)·maxAbsV
-    /// in exact arithmetic (+∞ for ε ≥ 1). Rounded up.
+    /// [−maxAbsV, maxAbsV], max|T − Att| ≤ ε/(2 − ε²)·range ≤ 2ε/(2 − ε²)·maxAbsV
+    /// in exact arithmetic (+∞ for ε ≥ 1). Rounded up. Proof §4 (sharp weight lemma).
     public static func approximation(epsilon eps: Double, maxAbsV: Double) -> Double {
-        guard eps < 1 else { return .infinity }
+        (factor(eps) * OutwardInterval(exactly: 2) * OutwardInterval(exactly: maxAbsV)).hi
+    }
+
+    /// ε/(2 − ε²) as an outward interval (+∞ for ε ≥ 1): the sharp form of §4,
+    /// (√ρ − 1)/(√ρ + 1) with ρ = (1 + ε)/(1 − ε), bounded above.
+    static func factor(_ eps: Double) -> OutwardInterval {
+        guard eps < 1 else { return OutwardInterval(exactly: .infinity) }
         let e = OutwardInterval(0, eps)
-        let ratio: OutwardInterval = e / (OutwardInterval(exactly: 1) - e)
-        return (ratio * OutwardInterval(exactly: 2) * OutwardInterval(exactly: maxAbsV)).hi
+        return e / (OutwardInterval(exactly: 2) - e * e)
     }
 
     /// Bound for one head (row-major inputs of that head).
@@ -66,11 +71,7 @@ public enum PolyErrorBound {
             }
         }
         var approximation = Double.infinity
-        if eps < 1 {
-            let e = OutwardInterval(0, eps)
-            let ratio: OutwardInterval = e / (OutwardInterval(exactly: 1) - e)
-            approximation = (ratio * OutwardInterval(exactly: maxRange)).hi
-        }
+        if eps < 1 { approximation = (factor(eps) * OutwardInterval(exactly: maxRange)).hi }  // mutation-check: poly-lemma
         let kMax = ScoreRadius.maxRowNorm(k, rows: nk, cols: d)
         let m = Double(10 * p.degree + 12 + nk + chunks) + PolyRank.rankAsDouble(d: d, degree: p.degree)
         let gamma = Rounding.gamma(m, unitRoundoff: u)

@@ -71,17 +71,36 @@ public struct ExpPolynomial: Sendable, Equatable {
         certifiedRelativeError = (OutwardInterval(0, approximationBound) + OutwardInterval(0, coefTerm)).hi
     }
 
-    /// The polynomial of the smallest certified degree for ε (from `CertifiedExpBound.certifiedDegree`).
-    /// - Throws: `AttnError.infeasible` if no degree ≤ `maxDegree` is certified.
+    /// The polynomial of the smallest degree whose **stored** Float64 polynomial is certified for ε:
+    /// `certifiedRelativeError` = ε_g + e^R·Σ_t δ_t·Rᵗ ≤ ε (the coefficients' rounding included).
+    ///
+    /// The search starts at g₀ = `CertifiedExpBound.certifiedDegree` (ε_g ≤ ε: the exact-coefficient
+    /// polynomial) and raises g while the stored bound exceeds ε. The coefficient term grows with g, so
+    /// once it alone exceeds ε no degree can help: then ε is out of reach of a double-coefficient
+    /// monomial polynomial on [−R, R] (e.g. R = 10, ε = 10⁻¹²: e^R·Σδ_t·Rᵗ ≥ 5·10⁻⁸), and the g₀
+    /// polynomial is returned, whose `certifiedRelativeError` > ε states what it does certify (every
+    /// consumer bounds with `certifiedRelativeError`, never with ε). `meetsEpsilon` tells the two apart.
+    /// Test: `CertifiedBoundTests.epsilonConstructorCertifiesTheStoredPolynomial`.
+    /// - Throws: `AttnError.infeasible` if no degree ≤ `maxDegree` certifies even the exact polynomial.
     public init(family: ExpFamily, radius R: Double, epsilon: Double) throws {
         guard epsilon > 0, epsilon.isFinite else { throw AttnError.usage(.epsilon, "\(epsilon) must be positive and finite") }
         guard R.isFinite, R >= 0 else { throw AttnError.usage("score radius R = \(R) must be finite and ≥ 0") }
-        guard let g = CertifiedExpBound.certifiedDegree(R: R, epsilon: epsilon, family: family), g <= ExpPolynomial.maxDegree
+        guard let g0 = CertifiedExpBound.certifiedDegree(R: R, epsilon: epsilon, family: family), g0 <= ExpPolynomial.maxDegree
         else {
             throw AttnError.infeasible("no \(family.rawValue) degree ≤ \(ExpPolynomial.maxDegree) certifies ε = \(epsilon) on [−\(R), \(R)]")
         }
-        try self.init(family: family, radius: R, degree: g)
+        let first = try ExpPolynomial(family: family, radius: R, degree: g0)
+        var p = first
+        // A few degrees more at most: past that the coefficient term only grows.
+        while p.certifiedRelativeError > epsilon, p.certifiedRelativeError - p.approximationBound <= epsilon,
+              p.degree < Swift.min(ExpPolynomial.maxDegree, g0 + 64) {
+            p = try ExpPolynomial(family: family, radius: R, degree: p.degree + 1)
+        }
+        self = p.certifiedRelativeError <= epsilon ? p : first
     }
+
+    /// True when the stored polynomial is certified for `epsilon` (`certifiedRelativeError ≤ epsilon`).
+    public func meetsEpsilon(_ epsilon: Double) -> Bool { certifiedRelativeError <= epsilon }
 
     /// P̂(x) by Horner in Double (for tests and diagnostics; the attention
     /// kernels never evaluate P̂ directly).

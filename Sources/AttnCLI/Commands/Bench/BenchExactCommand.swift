@@ -3,86 +3,83 @@ import AttnCore
 import AttnKernels
 import Foundation
 
-/// `attnbound bench exact`: the fast kernel's GFLOP/s beside sgemm's.
+/// `attnbound bench exact`: the fused exact kernel's GFLOP/s beside sgemm's.
 struct BenchExactCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "exact",
-        abstract: "Fast exact kernel (Float32, one head, d = 64) vs OpenBLAS sgemm 2048³ in the same process.")
+        abstract: "Fused exact kernel (one head) vs OpenBLAS sgemm 2048³, interleaved in the same process.")
 
     @OptionGroup var options: BenchOptions
 
-    @Option(parsing: .upToNextOption, help: "Sequence lengths n (n_q = n_k = n).")
+    @Option(parsing: .upToNextOption, help: "Sequence lengths n (n_q = n_k = n), e.g. --n 1024 4096.")
     var n: [Int] = [1024, 4096]
 
-    @Option(help: "Head dimension d.")
-    var d: Int = 64
+    @Option(parsing: .upToNextOption, help: "Head dimensions d (= d_v), e.g. --d 64 128.")
+    var d: [Int] = [64]
+
+    @Option(help: "Query rows n_q (default: n_q = n; 1 for a decode step).")
+    var queries: Int?
+
+    @Option(help: "Folder to write each case's Q, K, V as .npy (for peer benchmarks on identical inputs).")
+    var inputsOut: String?
+
+    @Flag(help: "Causal attention (rates count half the flops).")
+    var causal = false
+
+    @Option(help: "Working precision: float32 or float64.")
+    var precision: Precision = .float32
 
     @Option(help: "Worker threads for the kernel and for sgemm (default: all cores).")
     var threads: Int = ProcessInfo.processInfo.activeProcessorCount
 
-    @Option(help: "Query rows per tile of the fast kernel.")
+    @Option(help: "Query rows per job of the fused kernel.")
     var queryTile: Int = TileSizes.default.queryTile
 
-    @Option(help: "Keys per score tile of the fast kernel.")
-    var keyTile: Int = TileSizes.default.keyTile
+    @Option(help: "Kernel copy: auto, baseline, avx2 or avx512 (never more than the CPU has).")
+    var isa: KernelISA = .auto
 
     func validate() throws {
-        guard (1...8192).contains(queryTile), (1...65536).contains(keyTile) else {
-            throw ValidationError("--query-tile must be in 1...8192 and --key-tile in 1...65536")
-        }
-        guard n.allSatisfy({ (1...65536).contains($0) }) else { throw ValidationError("--n must be in 1...65536") }
-        guard (1...1024).contains(d) else { throw ValidationError("--d must be in 1...1024") }
+        guard (1...8192).contains(queryTile) else { throw ValidationError("--query-tile must be in 1...8192") }
+        guard !n.isEmpty, n.allSatisfy({ (1...65536).contains($0) }) else { throw ValidationError("--n must be in 1...65536") }
+        guard !d.isEmpty, d.allSatisfy({ (1...256).contains($0) }) else { throw ValidationError("--d must be in 1...256") }
         guard (1...256).contains(threads) else { throw ValidationError("--threads must be in 1...256") }
+        if let queries, !(1...65536).contains(queries) { throw ValidationError("--queries must be in 1...65536") }
     }
 
     func run() throws {
-        // Interleave yardstick and kernel runs so that load changes on a noisy
-        // machine hit both alike; report medians.
-        let gemm = GemmBenchmark.Problem()
-        _ = gemm.rate(threads: threads)
-        let tiles = TileSizes(queryTile: queryTile, keyTile: keyTile)
-        var sgemmRates: [Double] = []
-        var kernelTimes = [[Double]](repeating: [], count: n.count)
-        let inputs: [(Tensor<Float>, Tensor<Float>, Tensor<Float>)] = n.map { size in
-            var rng = Xoshiro256StarStar(seed: 42)
-            return (InputDistribution.uniform.sample(rows: size, cols: d, bound: 1, using: &rng),
-                    InputDistribution.uniform.sample(rows: size, cols: d, bound: 1, using: &rng),
-                    InputDistribution.uniform.sample(rows: size, cols: d, bound: 1, using: &rng))
-        }
-        for (q, k, v) in inputs { _ = try FastAttention.compute(q: q, k: k, v: v, scale: .standard, tiles: tiles, threads: threads) }
-        for _ in 0..<options.runs {
-            sgemmRates.append(gemm.rate(threads: threads))
-            // OpenBLAS's idle workers spin for a while after a call; let them
-            // sleep before timing our kernel, or they steal its second core.
-            usleep(300_000)
-            for (i, (q, k, v)) in inputs.enumerated() {
-                kernelTimes[i].append(try Timing.seconds {
-                    _ = try FastAttention.compute(q: q, k: k, v: v, scale: .standard, tiles: tiles, threads: threads)
-                })
-            }
-        }
-        let sgemm = Timing.median(of: sgemmRates)
-        var rows: [JSONValue] = []
-        if !options.json {
-            print("sgemm 2048³ (OpenBLAS, \(threads) threads): \(fmt(sgemm)) GFLOP/s, median of \(options.runs) interleaved runs")
-            print("fast kernel tiles: \(queryTile) query rows × \(keyTile) keys, Float32, one head, scale 1/√d")
-            print("     n    d   kernel GFLOP/s   ratio to sgemm   median s")
-        }
-        for (i, size) in n.enumerated() {
-            let t = Timing.median(of: kernelTimes[i])
-            let rate = 4 * Double(size) * Double(size) * Double(d) / t / 1e9
-            if options.json {
-                rows.append(.object([("n", .int(size)), ("d", .int(d)), ("gflops", .double(rate)),
-                                     ("ratio_to_sgemm", .double(rate / sgemm)), ("seconds", .double(t))]))
-            } else {
-                print(String(format: "%6d %4d %16@ %16@ %10.5f", size, d, fmt(rate), fmt(rate / sgemm, 3), t))
-            }
-        }
+        options.printBLAS()
+        let (sgemm, points) = try ExactBenchmark.run(
+            sizes: n, headDims: d, queries: queries, causal: causal, double: precision == .float64, threads: threads, runs: options.runs,
+            tiles: TileSizes(queryTile: queryTile, keyTile: FastAttention.keyTile), isa: isa,
+            inputsOut: inputsOut)
         if options.json {
-            print(JSONValue.object([("benchmark", "exact"), ("threads", .int(threads)), ("runs", .int(options.runs)),
+            let rows: [JSONValue] = points.map { p in
+                .object([("n", .int(p.n)), ("n_q", .int(p.queries)), ("d", .int(p.d)), ("gflops", .double(p.gflops)),
+                         ("ratio_to_sgemm", .double(p.gflops / sgemm)), ("seconds", .double(p.seconds))])
+            }
+            print(JSONValue.object([("blas", BLASInfo.current.json), ("benchmark", "exact"), ("threads", .int(threads)),
+                                    ("runs", .int(options.runs)), ("causal", .bool(causal)),
+                                    ("precision", .string(precision.rawValue)), ("isa", .string(isa.resolved.description)),
                                     ("sgemm_gflops", .double(sgemm)), ("results", .array(rows))]).serialized())
+            return
+        }
+        print("sgemm 2048³ (\(threads) threads): \(fmt(sgemm)) GFLOP/s, median of \(options.runs) interleaved runs")
+        print("fused kernel (\(isa.resolved)): \(queryTile) query rows per job, \(FastAttention.keyTile)-key tiles, "
+              + "\(precision.rawValue), one head, scale 1/√d\(causal ? ", causal (rates count half the flops)" : "")")
+        print("     n    n_q    d   kernel GFLOP/s   ratio to sgemm   median s")
+        for p in points {
+            print(String(format: "%6d %6d %4d %16.1f %16.3f %10.5f", p.n, p.queries, p.d, p.gflops, p.gflops / sgemm, p.seconds))
         }
     }
+}
+
+extension KernelISA: ExpressibleByArgument {
+    public init?(argument: String) {
+        let names: [String: KernelISA] = ["auto": .auto, "baseline": .baseline, "avx2": .avx2, "avx512": .avx512]
+        guard let v = names[argument.lowercased()] else { return nil }
+        self = v
+    }
+    public static var allValueStrings: [String] { ["auto", "baseline", "avx2", "avx512"] }
 }
 
 /// Fixed-width number for tables.

@@ -40,6 +40,7 @@ struct BenchSparseCommand: ParsableCommand {
     }
 
     func run() throws {
+        options.printBLAS()
         var rng = Xoshiro256StarStar(seed: seed)
         let q: Tensor<Float> = InputDistribution.uniform.sample(rows: n, cols: d, bound: 1, using: &rng)
         let k: Tensor<Float> = InputDistribution.uniform.sample(rows: n, cols: d, bound: 1, using: &rng)
@@ -92,7 +93,7 @@ struct BenchSparseCommand: ParsableCommand {
             }
         }
         if options.json {
-            print(JSONValue.object([("benchmark", "sparse"), ("n", .int(n)), ("d", .int(d)), ("q_tile", .int(qTile)),
+            print(JSONValue.object([("blas", BLASInfo.current.json), ("benchmark", "sparse"), ("n", .int(n)), ("d", .int(d)), ("q_tile", .int(qTile)),
                                     ("k_tile", .int(kTile)), ("threads", .int(threads)), ("runs", .int(options.runs)),
                                     ("seed", .string(String(seed))),
                                     ("block_sparse", .array(speed)), ("dbsp", .array(balance))]).serialized())

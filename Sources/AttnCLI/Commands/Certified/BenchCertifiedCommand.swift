@@ -43,6 +43,7 @@ struct BenchCertifiedCommand: ParsableCommand {
     }
 
     func run() throws {
+        options.printBLAS()
         var rng = Xoshiro256StarStar(seed: seed)
         let q: Tensor<Float> = InputDistribution.uniform.sample(rows: n, cols: d, bound: 1, using: &rng)
         let k: Tensor<Float> = InputDistribution.uniform.sample(rows: n, cols: d, bound: 1, using: &rng)
@@ -60,7 +61,7 @@ struct BenchCertifiedCommand: ParsableCommand {
         }
         let log2Width = width > 0 ? Foundation.log2(width) : -.infinity
         if options.json {
-            print(JSONValue.object([
+            print(JSONValue.object([("blas", BLASInfo.current.json), 
                 ("benchmark", "certified"), ("n", .int(n)), ("d", .int(d)), ("precision_bits", .int(precision)),
                 ("scale", .string(scale.description)), ("threads", .int(threads)), ("runs", .int(options.runs)),
                 ("seed", .int(Int(truncatingIfNeeded: seed))),

@@ -1,5 +1,6 @@
 import ArgumentParser
 import AttnCore
+import AttnKernels
 import AttnPaged
 import Foundation
 
@@ -69,6 +70,7 @@ struct BenchPagedCommand: ParsableCommand {
     }
 
     func run() throws {
+        options.printBLAS()
         var results: [JSONValue] = []
         for g in groups {
             var setup = PagedBenchmark.Setup()
@@ -131,7 +133,7 @@ struct BenchPagedCommand: ParsableCommand {
             }
         }
         if options.json {
-            print(JSONValue.object([("benchmark", "paged"), ("context", .int(context)), ("d", .int(d)), ("kv_heads", .int(kvHeads)),
+            print(JSONValue.object([("blas", BLASInfo.current.json), ("benchmark", "paged"), ("context", .int(context)), ("d", .int(d)), ("kv_heads", .int(kvHeads)),
                                     ("page_size", .int(pageSize)), ("budget", .int(budget)), ("threads", .int(threads)),
                                     ("runs", .int(options.runs)), ("seed", .string(String(seed))), ("timings", .array(results)),
                                     ("accuracy", .array(accuracyRows))]).serialized())

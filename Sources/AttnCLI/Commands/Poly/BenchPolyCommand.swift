@@ -113,6 +113,7 @@ struct BenchPolyCommand: ParsableCommand {
     }
 
     func run() throws {
+        options.printBLAS()
         let R = ScoreRadius.fromEntryBound(B, d: d, scale: Scale.paper.value(d: d))
         guard let g = CertifiedExpBound.certifiedDegree(R: R, epsilon: eps, family: family),
               let r = PolyRank.rank(d: d, degree: g) else {
@@ -176,7 +177,7 @@ struct BenchPolyCommand: ParsableCommand {
             let fineRows: [JSONValue] = fine.map { p in
                 .object([("n", .int(p.n)), ("poly_seconds", .double(p.poly)), ("exact_seconds", .double(p.exact!))])
             }
-            print(JSONValue.object([
+            print(JSONValue.object([("blas", BLASInfo.current.json), 
                 ("benchmark", "poly"), ("d", .int(d)), ("B", .double(B)), ("scale", "paper"), ("eps", .double(eps)),
                 ("family", .string(family.rawValue)), ("degree", .int(g)), ("rank", .int(r)), ("threads", .int(threads)),
                 ("runs", .int(options.runs)), ("seed", 1), ("results", .array(rows)), ("crossover_grid", .array(fineRows)),

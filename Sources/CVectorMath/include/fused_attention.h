@@ -1,0 +1,60 @@
+#ifndef ATTNBOUND_FUSED_ATTENTION_H
+#define ATTNBOUND_FUSED_ATTENTION_H
+
+#include <stddef.h>
+
+/// Instruction sets of the fused kernel: `ATTNBOUND_ISA_AUTO` picks the best the CPU has.
+enum { ATTNBOUND_ISA_AUTO = 0, ATTNBOUND_ISA_BASELINE = 1, ATTNBOUND_ISA_AVX2 = 2, ATTNBOUND_ISA_AVX512 = 3 };
+
+/// One job of the fused exact kernel: `rows` query rows of one head against keys
+/// [key_begin, key_end). Row-major, contiguous: q is rows × d, k and v hold all n_k rows
+/// of the head (n_k × d and n_k × dv), out is rows × dv.
+///
+/// If `part_max` is NULL, out = softmax(scale·q·kᵀ)·v over those keys (normalised).
+/// Otherwise out receives the unnormalised Σ_j exp(x_j − m)·v_j and part_max / part_sum the
+/// row max m and Σ_j exp(x_j − m): a partial softmax for a split-K merge.
+///
+/// Causal: key j is visible to query row i (0-based in this job) iff j ≤ i + causal_offset,
+/// where causal_offset = row0 + (n_k − n_q). Error bound: Proofs/online-softmax-error.md.
+typedef struct {
+    const void *q, *k, *v;
+    void *out;
+    void *part_max, *part_sum;
+    void *scratch;           ///< attnbound_fused_scratch_bytes(...) bytes, any alignment
+    const void *k_packed;    ///< Kᵀ of the head from attnbound_fused_pack_k (same isa), or NULL: packed per tile
+    ptrdiff_t rows, d, dv;
+    ptrdiff_t key_begin, key_end;
+    ptrdiff_t causal_offset;
+    double scale;
+    int causal;
+    int isa;                 ///< ATTNBOUND_ISA_*; AUTO (0) honours ATTNBOUND_KERNEL_ISA=baseline|avx2|avx512
+} attnbound_fused_job;
+
+/// Elements of Kᵀ packed for one head (⌈n_k/256⌉ tiles of 256 × d).
+size_t attnbound_fused_packed_k_count(ptrdiff_t nk, ptrdiff_t d);
+
+/// Packs tiles [tile_begin, tile_end) of one head's K (n_k × d, row-major) into `out`
+/// (attnbound_fused_packed_k_count elements) in the layout of the copy `isa` runs. With
+/// key_begin a multiple of 256, jobs then read Kᵀ instead of transposing it each time.
+void attnbound_fused_pack_k_f32(int isa, const float *k, ptrdiff_t nk, ptrdiff_t d, ptrdiff_t tile_begin,
+                                ptrdiff_t tile_end, float *out);
+void attnbound_fused_pack_k_f64(int isa, const double *k, ptrdiff_t nk, ptrdiff_t d, ptrdiff_t tile_begin,
+                                ptrdiff_t tile_end, double *out);
+
+/// Scratch bytes for jobs of up to `max_rows` rows (Float32: elem = 4, Float64: elem = 8).
+size_t attnbound_fused_scratch_bytes(ptrdiff_t max_rows, ptrdiff_t d, ptrdiff_t dv, int elem);
+
+/// The ISA a job with `requested` would run (never one the CPU lacks).
+int attnbound_fused_isa(int requested);
+
+void attnbound_fused_f32(const attnbound_fused_job *job);
+void attnbound_fused_f64(const attnbound_fused_job *job);
+
+/// The Float32 exp of the copy `isa` runs: x[i] ← exp(x[i]) for x[i] ≤ 0 (−∞ gives 0); returns the sum.
+/// For the tests of its relative error (FastVsReferenceTests.vectorExpFloatUlps).
+float attnbound_fused_exp_f32(int isa, float *x, ptrdiff_t n);
+
+/// Keys per tile (the T of the error bound counts tiles of this many keys).
+enum { ATTNBOUND_FUSED_KEY_TILE = 256 };
+
+#endif
