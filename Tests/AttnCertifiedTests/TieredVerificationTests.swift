@@ -32,7 +32,9 @@ struct TieredVerificationTests {
         for c in ConformanceCases.all(seed: 3).map(Case.init) {
             let truth = try Self.exactMidpoints(c)
             var cand = truth.converted(to: Float.self).converted(to: Double.self)
-            cand.storage[cand.count / 2] += 1e-4 * max(1, abs(cand.storage[cand.count / 2]))
+            let mid = cand.count / 2
+            let bump: Double = 1e-4 * max(1, abs(cand[flat: mid]))
+            cand[flat: mid] += bump
             for (atol, rtol) in [(1e-6, 0.0), (1e-5, 1e-5), (0.0, 1e-3)] {
                 let exact = try Self.run(c, cand, atol: atol, rtol: rtol, engine: .exact)
                 let auto = try Self.run(c, cand, atol: atol, rtol: rtol, engine: .auto)
@@ -90,8 +92,13 @@ struct TieredVerificationTests {
         let exact = try CertifiedAttention.encloseRows(q: q, k: k, v: v, scale: .standard, causal: false, precision: 128,
                                                        rows: (0..<4).flatMap { f in (0..<5).map { (f, $0) } })
         var o = Tensor<Double>(heads: 4, rows: 5, cols: 2, logicalRank: 4, batch: 1, headsPerBatch: 4)
-        for (n, x) in exact.enumerated() { for col in 0..<2 { o.storage[n * 2 + col] = Double(Float(x.lo[col] / 2 + x.hi[col] / 2)) } }
-        o.storage[3 * 10 + 4 * 2 + 1] += 0.01
+        for (n, x) in exact.enumerated() {
+            for col in 0..<2 {
+                let mid: Double = x.lo[col] / 2 + x.hi[col] / 2
+                o[flat: n * 2 + col] = Double(Float(mid))
+            }
+        }
+        o[flat: 3 * 10 + 4 * 2 + 1] += 0.01
         var opt = VerifyOptions(atol: 1e-6)
         let full = try TieredVerification.run(q: q, k: k, v: v, candidate: o, scale: .standard, causal: false, options: opt)
         #expect(full.failing == 1 && full.head == 3 && full.row == 4 && full.col == 1)
