@@ -77,6 +77,19 @@ public enum LiteAttention {
     public static func step<T: KernelScalar>(q: Tensor<T>, k: Tensor<T>, v: Tensor<T>, scale: Scale,
                                              config: LiteConfig, state: inout LiteSkipState,
                                              threads: Int? = nil) throws -> (output: Tensor<T>, stats: LiteStepStats) {
+        var none: [Double]? = nil
+        return try step(q: q, k: k, v: v, scale: scale, config: config, state: &state, threads: threads, levels: &none)
+    }
+
+    /// `step`, also returning each tile's level λ in `levels` (when non-nil on entry), laid out as the
+    /// skip lists `[heads, qTiles, kTiles]`: +∞ for a tile kept whatever the threshold (the first tile
+    /// computed, must-do tiles), −∞ for a tile not computed, otherwise max_r (m_loc − m_prev)·log₂e.
+    /// The written list is exactly {computed tiles with λ > thr} (`LiteCalibration` relies on this).
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
+    public static func step<T: KernelScalar>(q: Tensor<T>, k: Tensor<T>, v: Tensor<T>, scale: Scale,
+                                             config: LiteConfig, state: inout LiteSkipState,
+                                             threads: Int?, levels: inout [Double]?) throws -> (output: Tensor<T>, stats: LiteStepStats) {
         try validateAttentionShapes(q: q, k: k, v: v)
         let forced = try config.forced(keys: k.rows)
         let tiles = config.tiles
@@ -87,6 +100,8 @@ public enum LiteAttention {
         var written = [Bool](repeating: false, count: read.count)
         var computed = [Int](repeating: 0, count: q.heads * qTiles)
         var marked = [Int](repeating: 0, count: q.heads * qTiles)
+        let wantLevels = levels != nil
+        var levelBuffer = [Double](repeating: -.infinity, count: wantLevels ? read.count : 0)
         var out = Tensor<T>(heads: q.heads, rows: nq, cols: dv, logicalRank: q.logicalRank)
         let s = T(scale.value(d: d)), thr = T(config.threshold), log2e = T(1.442_695_040_888_963_4)
         let jobs = q.heads * qTiles
@@ -100,8 +115,10 @@ public enum LiteAttention {
             written.withUnsafeMutableBufferPointer { wb in
             computed.withUnsafeMutableBufferPointer { cb in
             marked.withUnsafeMutableBufferPointer { mb in
+            levelBuffer.withUnsafeMutableBufferPointer { lb in
                 let wp = UnsafeSendablePointer(wb.baseAddress!), cp = UnsafeSendablePointer(cb.baseAddress!)
                 let mp = UnsafeSendablePointer(mb.baseAddress!)
+                let lp = wantLevels ? UnsafeSendablePointer(lb.baseAddress!) : nil
                 Parallel.forEachJob(jobs, workers: workers) { worker in
                     let ws = TileWorkspace<T>(tiles: tiles, valueCols: dv)
                     while let job = worker.next() {
@@ -115,14 +132,17 @@ public enum LiteAttention {
                             guard forced[kt] ?? read[base + kt] else { continue }
                             let j0 = kt * tiles.keyTile, cols = min(tiles.keyTile, nk - j0)
                             ws.score(q: qp, rows: rows, k: p.k + (h * nk + j0) * d, cols: cols, d: d, s: s)
-                            var needed = first
+                            // The tile's level λ = max_r (m_loc − m_prev)·log₂e (+∞ for the first tile):
+                            // it is needed iff λ > thr. Computing λ rather than stopping at the first
+                            // row over thr lets calibration try every threshold from one pass.
+                            var level = T.infinity
                             if !first {
                                 let running = ws.accumulator.rowMax
-                                for r in 0..<rows where (ws.tileRowMax(r, cols: cols) - running[r]) * log2e > thr {
-                                    needed = true; break
-                                }
+                                level = -T.infinity
+                                for r in 0..<rows { level = max(level, (ws.tileRowMax(r, cols: cols) - running[r]) * log2e) }
                             }
-                            let keep = needed || forced[kt] == true
+                            let keep = level > thr || forced[kt] == true
+                            if let lp { lp.pointer[base + kt] = forced[kt] == true ? .infinity : Double(level) }
                             wp.pointer[base + kt] = keep
                             if !keep { newlyMarked += 1 }
                             ws.absorb(rows: rows, cols: cols, v: p.v + (h * nk + j0) * dv, dv: dv)
@@ -134,8 +154,9 @@ public enum LiteAttention {
                         ws.finish(into: p.out + (h * nq + i0) * dv, ldOut: dv, rows: rows)
                     }
                 }
-            }}}}
+            }}}}}
         }
+        if wantLevels { levels = levelBuffer }
         let work = BlockSparseStats(computedTiles: computed.reduce(0, +), totalTiles: read.count)
         state.commit(written)
         return (out, LiteStepStats(work: work, newlyMarked: marked.reduce(0, +)))

@@ -39,6 +39,14 @@ public struct LiteSkipState: Sendable, Equatable, Codable {
         TileMask(heads: heads, qTiles: qTiles, kTiles: kTiles, bits: lists[readIndex])
     }
 
+    /// This state with the list the next step reads replaced by `list` (calibration: what the step
+    /// just taken would have written under another threshold).
+    func withNextList(_ list: [Bool]) -> LiteSkipState {
+        var s = self
+        s.lists[readIndex] = list
+        return s
+    }
+
     /// Flips the lists after a step has written `written` into the other one.
     mutating func commit(_ written: [Bool]) {
         lists[1 - readIndex] = written

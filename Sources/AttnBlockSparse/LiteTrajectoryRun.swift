@@ -32,6 +32,8 @@ public struct LiteCheckpoint: Sendable, Equatable, Codable {
 /// Runs LiteAttention over every step of a trajectory.
 public enum LiteTrajectoryRun {
     /// - Parameters:
+    ///   - schedule: per-step thresholds (from `LiteCalibration`); replaces `config.threshold` at
+    ///     every step. Must cover every step of `source`.
     ///   - resetEvery: reset the skip lists every this many steps (nil: never).
     ///   - resume: continue from this checkpoint: its steps are read from
     ///     `source` and skipped, its rows and skip lists are taken as they are.
@@ -39,11 +41,14 @@ public enum LiteTrajectoryRun {
     ///   - progress: called after each step (for stderr progress lines).
     /// - Postcondition: the rows equal those of an uninterrupted run, timings aside.
     public static func run<S: TrajectorySource>(_ source: inout S, scale: Scale, config: LiteConfig,
-                                                resetEvery: Int? = nil, threads: Int? = nil,
+                                                schedule: LiteSchedule? = nil, resetEvery: Int? = nil, threads: Int? = nil,
                                                 resume: LiteCheckpoint? = nil, fingerprint: String = "",
                                                 checkpoint: (LiteCheckpoint) throws -> Void = { _ in },
                                                 progress: (LiteStepReport) -> Void = { _ in }) throws -> [LiteStepReport]
     where S.Scalar: KernelScalar {
+        if let schedule, schedule.thresholds.count < source.steps {
+            throw AttnError.usage("the threshold schedule has \(schedule.thresholds.count) steps, the trajectory \(source.steps)")
+        }
         var state = resume?.state ?? LiteSkipState()
         var rows: [LiteStepReport] = resume?.rows ?? []
         for _ in 0..<rows.count { guard try source.next() != nil else { break } }
@@ -51,6 +56,8 @@ public enum LiteTrajectoryRun {
         while let step = try source.next() {
             if let every = resetEvery, t > 0, t % every == 0 { state.reset() }
             var result: (output: Tensor<S.Scalar>, stats: LiteStepStats)?
+            var config = config
+            if let schedule { config.threshold = schedule.thresholds[t] }
             let seconds = try Timing.seconds {
                 result = try LiteAttention.step(q: step.q, k: step.k, v: step.v, scale: scale, config: config,
                                                 state: &state, threads: threads)
