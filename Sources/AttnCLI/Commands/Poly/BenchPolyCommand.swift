@@ -1,5 +1,6 @@
 import ArgumentParser
 import AttnCore
+import AttnKernels
 import AttnPoly
 import Foundation
 
