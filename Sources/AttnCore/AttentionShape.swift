@@ -50,14 +50,6 @@ public struct AttentionShape: Sendable, Equatable, CustomStringConvertible {
         guard k.headsPerBatch == v.headsPerBatch else {
             throw AttnError.usage(.v, "shape mismatch: K has \(k.headsPerBatch) heads but V has \(v.headsPerBatch)")
         }
-        guard q.cols == k.cols else {
-            throw AttnError.usage(.k, "shape mismatch: Q has d = \(q.cols) but K has d = \(k.cols)")
-        }
-        guard v.rows == k.rows else {
-            throw AttnError.usage(.v, "shape mismatch: V has \(v.rows) rows but K has \(k.rows)")
-        }
-        guard q.cols >= 1 else { throw AttnError.usage(.q, "shape: head dimension d must be at least 1") }
-        guard k.rows >= 1 else { throw AttnError.usage(.k, "shape: K must have at least one row") }
         guard q.batch >= 1, q.headsPerBatch >= 1, k.headsPerBatch >= 1 else {
             throw AttnError.usage(.q, "shape: batch and head counts must be at least 1 (Q \(q.shape), K \(k.shape))")
         }
@@ -65,9 +57,7 @@ public struct AttentionShape: Sendable, Equatable, CustomStringConvertible {
             throw AttnError.usage(.q, "shape mismatch: Q has \(q.headsPerBatch) heads, not a multiple of the "
                                   + "\(k.headsPerBatch) heads of K and V (GQA needs heads_kv to divide heads_q)")
         }
-        for (p, name, t) in [(Parameter.q, "Q", q), (.k, "K", k), (.v, "V", v)] where checkFinite && !t.isFinite {
-            throw AttnError.usage(p, "\(name) contains NaN or Inf")
-        }
+        try validateWidthsRowsAndValues(q: q, k: k, v: v, checkFinite: checkFinite)
         batch = q.batch; headsQ = q.headsPerBatch; headsKV = k.headsPerBatch
         nq = q.rows; nk = k.rows; d = q.cols; dv = v.cols
     }

@@ -178,6 +178,16 @@ public func validateAttentionShapes<T: AttnScalar>(q: Tensor<T>, k: Tensor<T>, v
     guard k.heads == v.heads else {
         throw AttnError.usage(.v, "shape mismatch: K has \(k.heads) heads but V has \(v.heads)")
     }
+    try validateWidthsRowsAndValues(q: q, k: k, v: v, checkFinite: checkFinite)
+}
+
+/// The checks every attention problem needs, whatever its head layout (equal
+/// heads here, GQA and batches in `AttentionShape`): Q and K share d ≥ 1, V has
+/// as many rows as K and K has at least one, and, with `checkFinite`, no NaN/Inf.
+/// One implementation, so that both validators reject the same inputs alike.
+@usableFromInline
+func validateWidthsRowsAndValues<T: AttnScalar>(q: Tensor<T>, k: Tensor<T>, v: Tensor<T>,
+                                                checkFinite: Bool) throws {
     guard q.cols == k.cols else {
         throw AttnError.usage(.k, "shape mismatch: Q has d = \(q.cols) but K has d = \(k.cols)")
     }

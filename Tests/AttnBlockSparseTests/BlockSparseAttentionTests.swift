@@ -1,5 +1,6 @@
 import AttnBlockSparse
 import AttnCore
+import AttnTestSupport
 import AttnKernels
 import PropertyBased
 import Testing

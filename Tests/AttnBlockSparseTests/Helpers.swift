@@ -2,16 +2,6 @@ import AttnBlockSparse
 import AttnCore
 import AttnKernels
 
-/// Seeded random Q, K, V with entries in [−B, B].
-func randomQKV<T: AttnScalar>(heads: Int, nq: Int, nk: Int, d: Int, dv: Int, bound: Double, seed: Int,
-                              as: T.Type = T.self) -> (Tensor<T>, Tensor<T>, Tensor<T>) {
-    var rng = Xoshiro256StarStar(seed: UInt64(seed))
-    let q: Tensor<T> = InputDistribution.uniform.sample(heads: heads, rows: nq, cols: d, bound: bound, using: &rng)
-    let k: Tensor<T> = InputDistribution.uniform.sample(heads: heads, rows: nk, cols: d, bound: bound, using: &rng)
-    let v: Tensor<T> = InputDistribution.uniform.sample(heads: heads, rows: nk, cols: dv, bound: bound, using: &rng)
-    return (q, k, v)
-}
-
 /// A seeded random tile mask with at least one computed k-tile per q-tile.
 func randomMask(heads: Int, qTiles: Int, kTiles: Int, density: Double, seed: Int) -> TileMask {
     var rng = Xoshiro256StarStar(seed: UInt64(seed) &+ 977)

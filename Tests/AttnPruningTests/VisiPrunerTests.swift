@@ -1,5 +1,6 @@
 import AttnPruning
 import AttnCore
+import AttnTestSupport
 import AttnKernels
 import PropertyBased
 import Testing
