@@ -138,7 +138,7 @@ public enum PagedBenchmark {
                                                    config: PolicyConfig(budgetTokens: budgetTokens),
                                                    pageSize: trace.parameters.pageSize, scale: scale, threads: threads)
             let s = ReplaySummary(policy: kind.rawValue, records: records, referenceBounds: refs, lateFrom: trace.parameters.askStep)
-            progress("\(kind.rawValue): recall \(s.meanRecallAccuracy), max error \(s.maxError)")
+            progress("\(kind.rawValue): attended recall \(s.meanAttendedRecall), max error \(s.maxError)")
             out.append(s)
         }
         return out

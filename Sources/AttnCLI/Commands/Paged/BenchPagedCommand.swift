@@ -114,7 +114,7 @@ struct BenchPagedCommand: ParsableCommand {
                                                    threads: threads) { printNote("bench paged accuracy: " + $0) }
             if options.json {
                 accuracyRows = rows.map { s in
-                    .object([("policy", .string(s.policy)), ("mean_recall_accuracy", .double(s.meanRecallAccuracy)),
+                    .object([("policy", .string(s.policy)), ("mean_attended_recall", .double(s.meanAttendedRecall)),
                              ("max_abs_error", .double(s.maxError)), ("mean_abs_error", .double(s.meanError)),
                              ("late_mean_abs_error", .double(s.meanErrorLate)), ("max_error_bound", .double(s.maxBound)),
                              ("median_bound_to_error", .double(s.medianBoundRatio)), ("bound_violations", .int(s.violations)),
@@ -123,9 +123,9 @@ struct BenchPagedCommand: ParsableCommand {
             } else {
                 print("accuracy: shifting-importance trace, prompt \(accuracyContext), \(accuracySteps) steps (passkey asked from step "
                       + "\(p.askStep)), \(p.kvHeads) KV heads × \(p.groupSize), d \(p.d), page \(pageSize), budget \(accuracyBudget), seed \(seed)")
-                print("policy        recall acc  max error  mean error  mean err (ask)  max bound  median bound/error  violations  recalled  scoring saved")
+                print("policy      attended recall  max error  mean error  mean err (ask)  max bound  median bound/error  violations  recalled  scoring saved")
                 for s in rows {
-                    print(String(format: "%@ %10.3f %10.3g %11.3g %15.3g %10.3g %19.3g %11d %9d %13.0f%%", s.policy.padding(toLength: 13, withPad: " ", startingAt: 0), s.meanRecallAccuracy,
+                    print(String(format: "%@ %15.3f %10.3g %11.3g %15.3g %10.3g %19.3g %11d %9d %13.0f%%", s.policy.padding(toLength: 13, withPad: " ", startingAt: 0), s.meanAttendedRecall,
                                  s.maxError, s.meanError, s.meanErrorLate, s.maxBound, s.medianBoundRatio, s.violations,
                                  s.pagesRecalled, 100 * s.scoringSaved))
                 }
