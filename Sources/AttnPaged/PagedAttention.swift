@@ -88,6 +88,16 @@ public enum PagedAttention {
         }
     }
 
+    /// The union of a group's page lists and, per union page, which heads selected it — or nil when
+    /// groupSize·|union| > 2·Σ|list| (little overlap: masked rows would more than double the scoring).
+    static func unionPays(_ lists: ArraySlice<[Int]>) -> (pages: [Int], masks: [[Bool]])? {
+        let union = Array(Set(lists.joined())).sorted()
+        let total = lists.reduce(0) { $0 + $1.count }
+        guard lists.count * union.count <= 2 * total else { return nil }
+        let sets = lists.map(Set.init)
+        return (union, union.map { p in sets.map { $0.contains(p) } })
+    }
+
     /// - Parameters:
     ///   - queries: `queryHeads × d`, row-major.
     ///   - pageMass: also return, per KV head, each logical page's attention mass
@@ -100,14 +110,21 @@ public enum PagedAttention {
         let L = store.layout
         let (G, d, dv) = (L.groupSize, L.d, L.dv)
         precondition(queries.count == L.queryHeads * d && selection.pages.count == L.queryHeads)
-        // Heads of a group sharing one page list run as rows of one accumulator.
-        var batches: [(first: Int, rows: Int, tiles: [Tile])] = []
+        // Heads of a group sharing one page list run as rows of one accumulator. Heads with different
+        // lists (Quest per head under GQA) run as rows of one accumulator over the union of their pages,
+        // each row masked to its own pages (score −∞, weight 0), so every page is read once per group —
+        // when they overlap enough that scoring each union page for every head costs at most twice the
+        // per-head scoring (`unionPays`); otherwise one accumulator per head.
+        var batches: [(first: Int, rows: Int, tiles: [Tile], masks: [[Bool]]?)] = []
         for kv in 0..<L.kvHeads {
             let h0 = kv * G
-            let shared = (h0..<h0 + G).allSatisfy { selection.pages[$0] == selection.pages[h0] }
-            for (first, rows) in shared ? [(h0, G)] : (h0..<h0 + G).map({ ($0, 1) }) {
-                precondition(!selection.pages[first].isEmpty, "empty page selection for query head \(first)")
-                batches.append((first, rows, tiles(store: store, pages: selection.pages[first], kv: kv)))
+            for h in h0..<h0 + G { precondition(!selection.pages[h].isEmpty, "empty page selection for query head \(h)") }
+            if (h0..<h0 + G).allSatisfy({ selection.pages[$0] == selection.pages[h0] }) {
+                batches.append((h0, G, tiles(store: store, pages: selection.pages[h0], kv: kv), nil))
+            } else if let (union, masks) = unionPays(selection.pages[h0..<h0 + G]) {
+                batches.append((h0, G, tiles(store: store, pages: union, kv: kv), masks))
+            } else {
+                for h in h0..<h0 + G { batches.append((h, 1, tiles(store: store, pages: selection.pages[h], kv: kv), nil)) }
             }
         }
         let tile = max(L.pageSize, maxTileTokens / L.pageSize * L.pageSize)
@@ -124,9 +141,10 @@ public enum PagedAttention {
                 Parallel.forEachJob(work.count, workers: threads) { worker in
                     var scores = [Float](repeating: 0, count: G * tile)
                     while let job = worker.next() {
-                        let (first, rows, tiles) = work[job]
+                        let (first, rows, tiles, masks) = work[job]
                         let acc = OnlineSoftmaxAccumulator<Float>(rows: rows, valueCols: dv)
                         var pageSums: [(page: Int, sum: [Float], max: [Float])] = []
+                        var segmentIndex = 0
                         scores.withUnsafeMutableBufferPointer { sb in
                             let sp = sb.baseAddress!
                             for t in tiles {
@@ -134,6 +152,12 @@ public enum PagedAttention {
                                 for seg in t.segments {
                                     scoreTile(queries: qp.pointer + first * d, rows: rows, keys: seg.keys, cols: seg.rows, d: d,
                                               scale: scale, into: sp + offset, ld: tile)
+                                    if let masks {
+                                        for i in 0..<rows where !masks[segmentIndex][i] {
+                                            for j in 0..<seg.rows { sp[i * tile + offset + j] = -.infinity }
+                                        }
+                                    }
+                                    segmentIndex += 1
                                     offset += seg.rows
                                 }
                                 if t.contiguous {

@@ -85,6 +85,7 @@ struct BenchPagedCommand: ParsableCommand {
                                                      ("speedup", .double(r.denseSeconds / p.stepSeconds)),
                                                      ("speedup_vs_dense_paged", .double(r.densePagedSeconds / p.stepSeconds)),
                                                      ("scoring_share", .double(p.scoringShare)), ("pages_attended", .int(p.pagesAttended)),
+                                                     ("pages_read_per_kv_head", .int(p.pagesRead)),
                                                      ("pages_recalled", .int(p.pagesRecalled)), ("bound_seconds", .double(p.boundSeconds)),
                                                      ("max_error_bound", .double(p.bound))])
                                         }))]))
@@ -94,11 +95,11 @@ struct BenchPagedCommand: ParsableCommand {
                 print(String(format: "dense exact, FastAttention.compute (trusted inputs): %.5f s (a NaN/Inf scan of K and V would add %.5f s)",
                              r.denseSeconds, r.inputCheckSeconds))
                 print(String(format: "dense exact, paged kernel over every page: %.5f s", r.densePagedSeconds))
-                print("policy                 step s   vs FastAttention  vs dense paged  scoring share  pages/head  recalled   bound s  step bound")
+                print("policy                 step s   vs FastAttention  vs dense paged  scoring share  pages/head  read/kv  recalled   bound s  step bound")
                 for p in r.policies {
-                    print(String(format: "%@ %9.6f %17.1fx %14.1fx %13.1f%% %11d %9d %9.5f  %@", p.policy.padding(toLength: 20, withPad: " ", startingAt: 0),
+                    print(String(format: "%@ %9.6f %17.1fx %14.1fx %13.1f%% %11d %8d %9d %9.5f  %@", p.policy.padding(toLength: 20, withPad: " ", startingAt: 0),
                                  p.stepSeconds, r.denseSeconds / p.stepSeconds, r.densePagedSeconds / p.stepSeconds,
-                                 100 * p.scoringShare, p.pagesAttended, p.pagesRecalled, p.boundSeconds, String(format: "%.3g", p.bound)))
+                                 100 * p.scoringShare, p.pagesAttended, p.pagesRead, p.pagesRecalled, p.boundSeconds, String(format: "%.3g", p.bound)))
                 }
                 print("")
             }
