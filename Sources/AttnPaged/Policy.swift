@@ -187,7 +187,7 @@ public enum DigestScoring {
         if k <= 0 { return [] }
         // "a beats b": higher score, or equal score and earlier index.
         @inline(__always) func beats(_ a: Int, _ b: Int) -> Bool {
-            scores[a] != scores[b] ? scores[a] > scores[b] : a < b
+            scores[a] != scores[b] ? scores[a] > scores[b] : a < b  // mutation-check: paged-ties
         }
         var heap = [Int](), i = 0  // heap[0] is the weakest of the best k
         heap.reserveCapacity(k)
