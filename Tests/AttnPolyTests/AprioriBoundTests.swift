@@ -49,7 +49,7 @@ struct AprioriBoundTests {
             let nq = 1 + rng.below(8), nk = 1 + rng.below(8), d = 1 + rng.below(3), dv = 1 + rng.below(3)
             let heads = 1 + shape % 2
             let dist = InputDistribution.allCases[shape % 3]
-            let prob = Problem(seed: seed, heads: heads, nq: nq, nk: nk, d: d, dv: dv, B: pow(10, lb), distribution: dist)
+            let prob = Problem(seed: UInt64(seed), heads: heads, nq: nq, nk: nk, d: d, dv: dv, bound: pow(10, lb), distribution: dist)
             let scale = testScales[rng.below(testScales.count)]
             let degree: PolyOptions.Degree = shape < 6 ? .epsilon(pow(10, le)) : .degree(rng.below(8))
             let options = PolyOptions(family: f!, degree: degree, radius: shape % 4 == 3 ? .entryBound(pow(10, lb)) : .measured)
@@ -89,7 +89,7 @@ struct AprioriBoundTests {
         await propertyCheck(count: 300, input: Gen.int(in: 0...1_000_000), Gen.element(of: ExpFamily.allCases),
                             Gen.double(in: 0.01...1), Gen.double(in: -10 ... -2)) { seed, f, B, le in
             let eps = pow(10, le)
-            let prob = Problem(seed: seed, nq: 16, nk: 16, d: 3, dv: 2, B: B)
+            let prob = Problem(seed: UInt64(seed), nq: 16, nk: 16, d: 3, dv: 2, bound: B)
             let (err, bound) = try Self.check(prob, as: Double.self, scale: .paper,
                                               options: PolyOptions(family: f!, degree: .epsilon(eps)))
             #expect(bound <= 2.0001 * eps / (1 - eps) + 1e-9)
@@ -101,7 +101,7 @@ struct AprioriBoundTests {
     @Test func errorVanishesAsBVanishes() async throws {
         await propertyCheck(count: 200, input: Gen.int(in: 0...1_000_000), Gen.element(of: ExpFamily.allCases),
                             Gen.double(in: 0...1e-5)) { seed, f, B in
-            let prob = Problem(seed: seed, nq: 8, nk: 8, d: 3, dv: 2, B: B)
+            let prob = Problem(seed: UInt64(seed), nq: 8, nk: 8, d: 3, dv: 2, bound: B)
             let (err, bound) = try Self.check(prob, as: Double.self, scale: .paper,
                                               options: PolyOptions(family: f!, degree: .epsilon(1e-6)))
             // ε = 1e-6 needs degree ≤ 1 here, and the certified error of that degree is O(R) = O(B²).
@@ -114,7 +114,7 @@ struct AprioriBoundTests {
     @Test func shiftedDenominatorsPositive() async throws {
         await propertyCheck(count: 300, input: Gen.int(in: 0...1_000_000), Gen.double(in: 0...3),
                             Gen.int(in: 0...12)) { seed, B, g in
-            let prob = Problem(seed: seed, heads: 2, nq: 8, nk: 8, d: 3, dv: 2, B: B)
+            let prob = Problem(seed: UInt64(seed), heads: 2, nq: 8, nk: 8, d: 3, dv: 2, bound: B)
             let res = try PolyAttention.compute(q: prob.q, k: prob.k, v: prob.v, scale: .paper,
                                                 options: PolyOptions(family: .shifted, degree: .degree(g)))
             #expect(res.denominators.storage.allSatisfy { $0 > 0 })
@@ -126,7 +126,7 @@ struct AprioriBoundTests {
     /// heads are independent (batched = one head at a time).
     @Test func deterministicAndBatched() async throws {
         await propertyCheck(count: 50, input: Gen.int(in: 0...1_000_000), Gen.int(in: 1...700)) { seed, n in
-            let prob = Problem(seed: seed, heads: 2, nq: n, nk: n, d: 3, dv: 2, B: 1)
+            let prob = Problem(seed: UInt64(seed), heads: 2, nq: n, nk: n, d: 3, dv: 2, bound: 1)
             let base = PolyOptions(degree: .epsilon(1e-8), threads: 1)
             let a = try PolyAttention.compute(q: prob.q, k: prob.k, v: prob.v, scale: .paper, options: base)
             var o2 = base
@@ -145,7 +145,7 @@ struct AprioriBoundTests {
     }
 
     @Test func rejectsBadInput() throws {
-        let prob = Problem(seed: 1, nq: 4, nk: 4, d: 2, dv: 2, B: 1)
+        let prob = Problem(seed: UInt64(1), nq: 4, nk: 4, d: 2, dv: 2, bound: 1)
         var bad = prob.q
         bad[flat: 0] = .nan
         #expect(throws: AttnError.self) {
