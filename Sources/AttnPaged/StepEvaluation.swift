@@ -1,10 +1,11 @@
 import AttnCore
+import AttnKernels
 
 /// The yardstick for one decode step: exact attention over every token and the
 /// true page importance I(q, page) = max_j q·k_j, both from all keys (this is
 /// measurement; the sparse step and its bound never see unselected keys).
 ///
-/// The exact output is recomputed in Double by `DoubleDecode`, which also bounds
+/// The exact output is recomputed in Double by `ReferenceAttention.decode`, which also bounds
 /// its own rounding (`referenceBound`); `AttnPagedTests.EvaluationTests` checks it
 /// against `ReferenceAttention`.
 public struct StepEvaluation: Sendable {
@@ -35,7 +36,7 @@ public struct StepEvaluation: Sendable {
                 vAll.withUnsafeBufferPointer { vb in
                     for h in kv * L.groupSize ..< (kv + 1) * L.groupSize {
                         let q = (0..<d).map { Double(queries[h * d + $0]) }
-                        let exact = DoubleDecode.compute(query: q, s: s, d: d, dv: dv,
+                        let exact = ReferenceAttention.decode(query: q, s: s, d: d, dv: dv,
                                                          blocks: [(kb.baseAddress!, vb.baseAddress!, n)])
                         var e = 0.0
                         for c in 0..<dv { e = max(e, abs(Double(output[h * dv + c]) - exact.output[c])) }

@@ -6,7 +6,7 @@ import Testing
 /// `PagedAttention.attend` when the heads of a group select different pages (the masked-union path).
 @Suite("paged attention kernel")
 struct PagedAttentionTests {
-    /// Every head's output equals softmax attention over its own pages only (DoubleDecode in Double),
+    /// Every head's output equals softmax attention over its own pages only (ReferenceAttention.decode in Double),
     /// with overlapping lists (group 0) and disjoint ones (group 1), both run as one masked union.
     @Test func groupHeadsWithDifferentPagesAttendOnlyTheirOwn() throws {
         var rng = Xoshiro256StarStar(seed: 21)

@@ -1,0 +1,136 @@
+import AttnCertified
+import AttnCore
+import AttnKernels
+import Foundation
+
+/// `bench certified`: certified attention beside the Float64 reference kernel on the same
+/// seeded inputs, in the same run (medians, `Timing.median`). Speed is measured here, never in tests.
+public enum CertifiedBenchmark {
+    public struct Setup: Sendable {
+        public var n = 256, d = 16, precision = 256, threads = 1, runs = 5
+        public var scale = Scale.standard
+        public var seed: UInt64 = 42
+        public init() {}
+    }
+
+    public struct Report: Sendable {
+        public let setup: Setup
+        public let seconds: Double, secondsOneThread: Double, referenceSeconds: Double
+        /// The widest certified enclosure.
+        public let maxWidth: Double
+        public var log2MaxWidth: Double { maxWidth > 0 ? Foundation.log2(maxWidth) : -.infinity }
+        /// The goal for the defaults on a 2-core machine.
+        public static let targetSeconds = 0.1
+    }
+
+    /// One head, Float32 inputs uniform in [−1, 1] (`InputDistribution.attentionInputs`).
+    public static func run(_ s: Setup) throws -> Report {
+        let (q, k, v) = InputDistribution.uniform.attentionInputs(queries: s.n, keys: s.n, d: s.d, seed: s.seed,
+                                                                   as: Float.self)
+        var width = 0.0
+        let certified = try Timing.median(runs: s.runs) {
+            width = try CertifiedAttention.compute(q: q, k: k, v: v, scale: s.scale, precision: s.precision,
+                                                   threads: s.threads).maxWidth
+        }
+        let single = try Timing.median(runs: s.runs) {
+            _ = try CertifiedAttention.compute(q: q, k: k, v: v, scale: s.scale, precision: s.precision, threads: 1)
+        }
+        let reference = try Timing.median(runs: s.runs) {
+            _ = try ReferenceAttention.compute(q: q, k: k, v: v, scale: s.scale)
+        }
+        return Report(setup: s, seconds: certified, secondsOneThread: single, referenceSeconds: reference,
+                      maxWidth: width)
+    }
+}
+
+extension CertifiedBenchmark.Report {
+    public var json: JSONValue {
+        let s = setup, target = Self.targetSeconds
+        return .object([
+            ("blas", BLASInfo.current.json), ("benchmark", "certified"), ("n", .int(s.n)), ("d", .int(s.d)),
+            ("precision_bits", .int(s.precision)), ("scale", .string(s.scale.description)),
+            ("threads", .int(s.threads)), ("runs", .int(s.runs)), ("seed", .int(Int(truncatingIfNeeded: s.seed))),
+            ("seconds", .double(seconds)), ("seconds_one_thread", .double(secondsOneThread)),
+            ("reference_seconds", .double(referenceSeconds)), ("ratio_to_reference", .double(seconds / referenceSeconds)),
+            ("max_width_bound", .double(maxWidth)), ("log2_max_width_bound", .double(log2MaxWidth)),
+            ("target_seconds", .double(target)), ("meets_target", .bool(seconds <= target)),
+        ])
+    }
+
+    public var text: String {
+        let s = setup
+        return [
+            "certified attention, n = \(s.n), d = \(s.d), \(s.precision) bits, scale \(s.scale), one head, seed \(s.seed)",
+            "  MPFR \(MPFRLibrary.version), median of \(s.runs) runs",
+            String(format: "  certified (%d threads): %.4f s   (target ≤ 0.1 s: %@)", s.threads, seconds,
+                   seconds <= Self.targetSeconds ? "met" : "missed"),
+            String(format: "  certified (1 thread):   %.4f s", secondsOneThread),
+            String(format: "  Float64 reference:      %.6f s   ratio certified/reference %.0f×", referenceSeconds,
+                   seconds / referenceSeconds),
+            String(format: "  widest enclosure:       %.3e = 2^%.1f", maxWidth, log2MaxWidth),
+        ].joined(separator: "\n")
+    }
+}
+
+/// `bench verify`: the whole tiered verify (read the .npy files, certify) of a Float32
+/// candidate against the fast Float64 exact kernel on the same tensors, timed alternately.
+public enum VerifyBenchmark {
+    public struct Setup: Sendable {
+        public var n = 4096, d = 128, heads = 8, runs = 5
+        public init() {}
+    }
+
+    public struct Report: Sendable {
+        public let setup: Setup
+        public let yardstickSeconds: Double, verifySeconds: Double
+        public let verification: TieredVerificationReport
+    }
+
+    /// Gaussian inputs (seed 42); the candidate is the fast Float32 kernel's output.
+    public static func run(_ s: Setup) throws -> Report {
+        let (q, k, v) = InputDistribution.gaussian.attentionInputs(heads: s.heads, queries: s.n, keys: s.n, d: s.d,
+                                                                    seed: 42, as: Float.self)
+        let candidate = try FastAttention.compute(q: q, k: k, v: v, scale: .standard)  // a float32 SDPA
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("attnbound-bench-verify-\(UUID())")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let path = { (name: String) in dir.appendingPathComponent("\(name).npy").path }
+        for (name, x) in [("q", q), ("k", k), ("v", v), ("o", candidate)] { try Npy.write(x, to: path(name)) }
+        let (q64, k64, v64) = (q.converted(to: Double.self), k.converted(to: Double.self), v.converted(to: Double.self))
+        var yard: [Double] = [], whole: [Double] = [], report: TieredVerificationReport?
+        for _ in 0..<max(1, s.runs) {
+            yard.append(try Timing.seconds { _ = try FastAttention.compute(q: q64, k: k64, v: v64, scale: .standard) })
+            whole.append(try Timing.seconds {
+                let p = try AttentionTensors<Double>(q: path("q"), k: path("k"), v: path("v"))
+                let c: Tensor<Double> = try Npy.read(path("o"))
+                report = try TieredVerification.run(q: p.q, k: p.k, v: p.v, candidate: c, scale: .standard,
+                                                    causal: false, options: VerifyOptions(atol: 1e-5))
+            })
+        }
+        return Report(setup: s, yardstickSeconds: Timing.median(of: yard), verifySeconds: Timing.median(of: whole),
+                      verification: report!)
+    }
+}
+
+extension VerifyBenchmark.Report {
+    public var json: JSONValue {
+        let (s, r) = (setup, verification)
+        return .object([
+            ("n", .int(s.n)), ("d", .int(s.d)), ("heads", .int(s.heads)), ("blas", BLASInfo.current.json),
+            ("fast_float64_seconds", .double(yardstickSeconds)), ("verify_seconds", .double(verifySeconds)),
+            ("ratio", .double(verifySeconds / yardstickSeconds)), ("max_error_bound", .double(r.maxErrorBound)),
+            ("rows_float", .int(r.rowsFloat)), ("rows_exact", .int(r.rowsExact)),
+        ])
+    }
+
+    public var text: String {
+        let (s, r) = (setup, verification)
+        return [
+            "n \(s.n), d \(s.d), \(s.heads) heads, float32 candidate from the fast float32 kernel; medians of \(s.runs) interleaved runs",
+            String(format: "fast Float64 kernel %.3f s, whole verify (read + certify) %.3f s: ratio %.2f× (target ≤ 5×)",
+                   yardstickSeconds, verifySeconds, verifySeconds / yardstickSeconds),
+            "certified max error \(TextFormat.bound(r.maxErrorBound)); rows: \(r.rowsFloat) float engine, "
+                + "\(r.rowsExact) GMP/MPFR, \(r.rowsUndecided) undecided",
+        ].joined(separator: "\n")
+    }
+}
