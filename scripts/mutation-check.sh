@@ -16,7 +16,7 @@
 # the source so refactors keep the row working; then the regex is that marker and the replacement
 # can rewrite the whole line (use & for the matched text). The filter is a regex over test names
 # (e.g. 'FastVsReferenceTests|KernelTightnessTests'). Reserved rows for other issues:
-#   issue 10: the float verification bound `e` in AttnCertified (Verification.swift);
+#   issue 10: the float verification bound `e` (rows float-e, float-exp);
 #   issue 12: the fused kernel bound.
 # -----------------------------------------------------------------------------------------------
 set -uo pipefail
@@ -36,7 +36,7 @@ ROWS=(
 "paged | SparseBound (paged a-posteriori) | Sources/AttnPaged/SparseBound.swift | let total = \(meas \+ eD\[c\] \+ trunc\) \* \(1 \+ 8 \* u\) | let total = (meas + eD[c] + trunc) * 0.5 | SparseBoundTests|PagedTightnessTests"
 "paged-ties | page selection tie rule (equal scores: the lower page wins) reversed | Sources/AttnPaged/Policy.swift | ^(.*)a < b  // mutation-check: paged-ties$ | \\1a > b | PagedConformanceTests|DigestRecallTests"
 "paged-mask | GQA masked union: rows not masked to their own pages | Sources/AttnPaged/PagedAttention.swift | ^.*// mutation-check: paged-mask$ |                                            _ = () | PagedAttentionTests"
-"float-e | float engine enclosure radius e (FloatAttentionEngine.entryBound) | Sources/AttnCertified/FloatEnclosure.swift | ^.*// mutation-check: float-e$ |        return e.isFinite ? e * 0.5 : .infinity | FloatEnclosureTests|TieredVerificationTests|TorchShapesCLITests"
+"float-e | float engine enclosure radius e (FloatAttentionEngine.entryBound) | Sources/AttnCertified/FloatEnclosure.swift | ^.*// mutation-check: float-e$ |        return e.isFinite ? e * 0.5 : .infinity | FloatEnclosureTests|FloatEnclosureTightnessTests|TieredVerificationTests|TorchShapesCLITests"
 "float-exp | FloatExp relative error bound ε | Sources/AttnCertified/FloatExp.swift | ^.*// mutation-check: float-exp$ |    package static let relativeErrorBound = 27 * 0x1p-53 | FloatExpTests"
 "regime-score | ScoreMaximum.errorBound (regime: error of the largest abs(q·k)) | Sources/AttnExperiments/Regime/ScoreMaximum.swift | ^(.*)\.nextUp  // mutation-check: regime-score$ | \1.nextUp / 2 | ScoreMaximumTests"
 )
