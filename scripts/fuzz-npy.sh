@@ -15,7 +15,7 @@ OUT=.build-fuzz
 mkdir -p "$OUT/corpus"
 SRC=(Sources/AttnCore/Npy.swift Sources/AttnCore/Tensor.swift Sources/AttnCore/AttnError.swift
      Sources/AttnCore/AtomicFile.swift Tests/Fuzz/NpyFuzzHarness.swift)
-swiftc -O -sanitize=fuzzer,address -parse-as-library -module-name AttnCoreFuzz "${SRC[@]}" -o "$OUT/npy-fuzz" 2>&1 \
+swiftc -O -sanitize=fuzzer,address -parse-as-library -package-name attnbound -module-name AttnCoreFuzz "${SRC[@]}" -o "$OUT/npy-fuzz" 2>&1 \
     | { grep -v "Cannot export local symbol" || true; }
 cp -n Tests/Fuzz/corpus/* "$OUT/corpus/" 2>/dev/null || true
 JOBS=${JOBS:-1}
