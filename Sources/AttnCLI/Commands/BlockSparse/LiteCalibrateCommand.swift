@@ -65,18 +65,8 @@ struct LiteCalibrateCommand: ParsableCommand {
         let table = r.paretoCSV
         try BlockSparseCLI.write(csvHeader: table[0], rows: Array(table.dropFirst()), to: paretoOut, command: "lite calibrate",
                                  parameters: params, seed: seed)
-        let pts = r.pareto.filter { $0.threshold != nil }.map {
-            ParetoPlot.Point(x: $0.maxError(metric), y: $0.secondHalfSkippedFraction, label: CSV.number($0.threshold!)) }
-        let cal = r.pareto.last!
-        let svg = try ParetoPlot.svg(
-            title: "LiteAttention: skipped tiles vs error (\(r.steps.count) steps)",
-            note: "blue: constant thresholds (label = thr); red: the calibrated schedule; dashed: target",
-            xLabel: "largest per-step error (\(metric.rawValue))", yLabel: "skipped fraction, second half of the steps",
-            curve: pts, highlight: [.init(x: cal.maxError(metric), y: cal.secondHalfSkippedFraction, label: "calibrated")],
-            vline: (target, "target"))
+        let svg = try r.paretoSVG(metric: metric, target: target)
         try AtomicFile.write(svg, to: URL(fileURLWithPath: paretoOut).deletingPathExtension().appendingPathExtension("svg"))
-        print("lite calibrate: \(r.steps.count) steps, target \(metric.rawValue) ≤ \(target): skipped \(fmt(100 * cal.skippedFraction))% of tiles "
-              + "(\(fmt(100 * cal.secondHalfSkippedFraction))% over the second half), largest step error \(cal.maxError(metric)), "
-              + "\(r.repairs) repairs; wrote \(out), \(paretoOut)")
+        print("lite calibrate: \(r.summary(metric: metric, target: target)); wrote \(out), \(paretoOut)")
     }
 }

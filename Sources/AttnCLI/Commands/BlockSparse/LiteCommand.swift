@@ -27,7 +27,7 @@ struct LiteRunCommand: ParsableCommand {
     @OptionGroup var trajectory: TrajectoryOptions
 
     @Option(parsing: .unconditional, help: "Skip threshold in log₂ units (negative; -inf = exact attention).")
-    var thr = "-6"
+    var thr = Threshold(argument: "-6")!
 
     @Option(help: "Threshold schedule CSV (step,thr; from 'lite calibrate'), replacing --thr at every step.")
     var thrSchedule: String?
@@ -42,7 +42,6 @@ struct LiteRunCommand: ParsableCommand {
     func validate() throws {
         try validateOutputPath(out, flag: "--out")
         if let c = checkpoint { try validateOutputPath(c, flag: "--checkpoint") }
-        _ = try BlockSparseCLI.threshold(thr, flag: "--thr")
         if let r = resetEvery, r < 1 { throw ValidationError("--reset-every must be ≥ 1") }
     }
 
@@ -54,7 +53,7 @@ struct LiteRunCommand: ParsableCommand {
     }
 
     func run<T: KernelScalar>(as: T.Type) throws {
-        let config = try trajectory.config(threshold: try BlockSparseCLI.threshold(thr, flag: "--thr"))
+        let config = try trajectory.config(threshold: thr.value)
         let schedule = try thrSchedule.map { path in
             do { return try LiteSchedule(csv: try String(contentsOfFile: path, encoding: .utf8)) } catch {
                 throw AttnError.usage("--thr-schedule \(path): \((error as? AttnError)?.message ?? "not readable")")

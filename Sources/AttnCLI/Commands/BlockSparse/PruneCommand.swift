@@ -22,7 +22,7 @@ struct PruneCommand: ParsableCommand {
 
     @OptionGroup var inputs: AttentionInputs
 
-    @Option(help: "Vision token range START:END, half open (repeatable; at least one).") var vision: [String] = []
+    @Option(help: "Vision token range START:END, half open (repeatable; at least one).") var vision: [TokenRange] = []
     @Option(help: "Operator: shallow, middle or deep.") var mode: PruneMode
     @Option(help: "shallow: token that receives the text queries' vision mass (default: none, the mass is dropped).")
     var sink: Int?
@@ -40,7 +40,6 @@ struct PruneCommand: ParsableCommand {
         if let t = tokensOut { try validateOutputPath(t, flag: "--tokens-out") }
         if let o = outputNpy { try validateOutputPath(o, flag: "--output") }
         guard !vision.isEmpty else { throw ValidationError("--vision: give at least one START:END range") }
-        for r in vision { _ = try BlockSparseCLI.range(r, flag: "--vision") }
         if let s = sink, s < 0 { throw ValidationError("--sink must be ≥ 0") }
         if sink != nil && mode != .shallow { throw ValidationError("--sink applies to --mode shallow only") }
         guard layerThreshold.isFinite, tokensThreshold.isFinite, tokensThreshold >= 0 else {
@@ -57,7 +56,7 @@ struct PruneCommand: ParsableCommand {
 
     func run<T: KernelScalar>(as: T.Type) throws {
         let (q, k, v) = try inputs.load(as: T.self)
-        let types = try TokenTypes(count: k.rows, vision: try vision.map { try BlockSparseCLI.range($0, flag: "--vision") })
+        let types = try TokenTypes(count: k.rows, vision: vision.map(\.range))
         let (scale, causal) = (inputs.scale, inputs.causal)
         let r = try PruneEvaluation(q: q, k: k, v: v, scale: scale, causal: causal, types: types, mode: mode, sink: sink,
                                     layerThreshold: layerThreshold, tokensThreshold: tokensThreshold)
@@ -66,7 +65,7 @@ struct PruneCommand: ParsableCommand {
         try BlockSparseCLI.write(csvHeader: PruneEvaluation<T>.summaryHeader, rows: [r.summaryRow], to: out, command: "prune", parameters: [
             ("q", .string(inputs.files.q)), ("k", .string(inputs.files.k)), ("v", .string(inputs.files.v)),
             ("scale", .string(scale.description)), ("causal", .bool(causal)), ("mode", .string(mode.rawValue)),
-            ("vision", .array(vision.map { .string($0) })), ("sink", sink.map { .int($0) } ?? .null),
+            ("vision", .array(vision.map { .string($0.description) })), ("sink", sink.map { .int($0) } ?? .null),
             ("layer_threshold", .double(layerThreshold)), ("tokens_threshold", .double(tokensThreshold)),
             ("precision", .string(precision.rawValue)),
         ], seed: nil)

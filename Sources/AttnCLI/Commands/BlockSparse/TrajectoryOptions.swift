@@ -22,8 +22,8 @@ struct TrajectoryOptions: ParsableArguments {
 
     @Option(help: "Rows per q-tile.") var qTile = 128
     @Option(help: "Keys per k-tile.") var kTile = 128
-    @Option(help: "Key token range START:END always computed (repeatable).") var mustDo: [String] = []
-    @Option(help: "Key token range START:END never computed (repeatable).") var mustSkip: [String] = []
+    @Option(help: "Key token range START:END always computed (repeatable).") var mustDo: [TokenRange] = []
+    @Option(help: "Key token range START:END never computed (repeatable).") var mustSkip: [TokenRange] = []
 
     @Option(help: "Softmax scale s: 'paper' (1/d), 'standard' (1/√d) or a positive decimal.")
     var scale: Scale = .standard
@@ -32,8 +32,6 @@ struct TrajectoryOptions: ParsableArguments {
     var threads: Int? { threadsOption.threads }
 
     func validate() throws {
-        for r in mustDo { _ = try BlockSparseCLI.range(r, flag: "--must-do") }
-        for r in mustSkip { _ = try BlockSparseCLI.range(r, flag: "--must-skip") }
         guard (1...65536).contains(qTile), (1...65536).contains(kTile) else { throw ValidationError("--q-tile and --k-tile must be in 1...65536") }
         guard replay == nil else { return }
         for (name, x) in [("--frames", frames), ("--height", height), ("--width", width)] where !(1...4096).contains(x) {
@@ -50,8 +48,7 @@ struct TrajectoryOptions: ParsableArguments {
 
     func config(threshold: Double) throws -> LiteConfig {
         LiteConfig(threshold: threshold, tiles: TileSizes(queryTile: qTile, keyTile: kTile),
-                   mustDo: try mustDo.map { try BlockSparseCLI.range($0, flag: "--must-do") },
-                   mustSkip: try mustSkip.map { try BlockSparseCLI.range($0, flag: "--must-skip") })
+                   mustDo: mustDo.map(\.range), mustSkip: mustSkip.map(\.range))
     }
 
     func generated<T: KernelScalar>(_: T.Type) -> DiffusionTrajectory<T> {
@@ -71,8 +68,8 @@ struct TrajectoryOptions: ParsableArguments {
 
     var parameters: [(String, JSONValue)] {
         var p: [(String, JSONValue)] = [
-            ("q_tile", .int(qTile)), ("k_tile", .int(kTile)), ("must_do", .array(mustDo.map { .string($0) })),
-            ("must_skip", .array(mustSkip.map { .string($0) })), ("scale", .string(scale.description)),
+            ("q_tile", .int(qTile)), ("k_tile", .int(kTile)), ("must_do", .array(mustDo.map { .string($0.description) })),
+            ("must_skip", .array(mustSkip.map { .string($0.description) })), ("scale", .string(scale.description)),
             ("precision", .string(precision.rawValue))]
         if let replay { p.append(("replay", .string(replay))) } else {
             p += [("frames", .int(frames)), ("height", .int(height)), ("width", .int(width)), ("heads", .int(heads)),
