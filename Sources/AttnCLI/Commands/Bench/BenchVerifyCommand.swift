@@ -1,5 +1,7 @@
 import ArgumentParser
-import AttnExperiments
+import AttnCertified
+import AttnCore
+import AttnKernels
 
 /// `attnbound bench verify`: the whole tiered `verify` (read the files, certify)
 /// against the fast Float64 exact kernel on the same tensors, in the same run.
@@ -22,9 +24,14 @@ struct BenchVerifyCommand: ParsableCommand {
 
     func run() throws {
         options.printBLAS()
-        var s = VerifyBenchmark.Setup()
-        (s.n, s.d, s.heads, s.runs) = (n, d, heads, options.runs)
-        let report = try VerifyBenchmark.run(s)
-        print(options.json ? report.json.serialized() : report.text)
+        let r = try VerifyBenchmark.run(
+            n: n, d: d, heads: heads, runs: options.runs,
+            candidate: { q, k, v in try FastAttention.compute(q: q, k: k, v: v, scale: .standard) },   // a float32 SDPA
+            yardstick: { q, k, v in _ = try FastAttention.compute(q: q, k: k, v: v, scale: .standard) })
+        if options.json {
+            print(JSONValue.object(r.jsonFields + [("blas", BLASInfo.current.json)]).serialized())
+        } else {
+            r.summary.forEach { print($0) }
+        }
     }
 }
