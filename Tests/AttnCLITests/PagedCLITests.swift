@@ -41,6 +41,10 @@ struct PagedCLITests {
                 #expect(Double(f[ie])! <= Double(f[ib])! + 1e-12)
             }
             #expect(FileManager.default.fileExists(atPath: dir.appendingPathComponent("out.json").path))
+            // The one sidecar schema (`Sidecar`): tool, parameters, the machine with its BLAS record.
+            let side = try String(contentsOf: dir.appendingPathComponent("out.json"), encoding: .utf8)
+            #expect(side.contains("\"tool\":\"attnbound kv-replay\"") && side.contains("\"parameters\":{")
+                    && side.contains("\"blas\":{"), "\(side)")
         }
     }
 

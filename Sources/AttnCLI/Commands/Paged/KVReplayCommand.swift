@@ -1,5 +1,6 @@
 import ArgumentParser
 import AttnCore
+import AttnKernels
 import AttnPaged
 import Foundation
 
@@ -115,13 +116,8 @@ struct KVReplayCommand: ParsableCommand {
             ("policy", .string(policy.rawValue)), ("budget", .int(policyOptions.budget)), ("page_size", .int(policyOptions.pageSize)),
             ("scale", .string(scale.description))]
         if let csv {
-            var text = CSV.row(ReplayRecord.csvHeader)
-            for r in records { text += CSV.row(r.csvFields) }
-            let sidecar = JSONValue.object([("command", "kv-replay"), ("version", .string(Attnbound.version))] + params
-                                           + [("machine", machineDescription())])
-            let url = URL(fileURLWithPath: csv)
-            try AtomicFile.write(text, to: url)
-            try AtomicFile.write(sidecar.serialized() + "\n", to: url.deletingPathExtension().appendingPathExtension("json"))
+            try Sidecar(command: "kv-replay", parameters: params, seed: synthetic ? seed : nil, argv: CommandLine.arguments)
+                .write(header: ReplayRecord.csvHeader, rows: records.map(\.csvFields), to: URL(fileURLWithPath: csv))
         }
         if let selectionOut { try AtomicFile.write(SelectionCSV.text(records), to: URL(fileURLWithPath: selectionOut)) }
         let digests: [(String, JSONValue)] = s.digestRecall.map {

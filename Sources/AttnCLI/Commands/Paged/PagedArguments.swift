@@ -58,10 +58,3 @@ struct PolicyOptions: ParsableArguments {
         return c
     }
 }
-
-/// The machine, for sidecars.
-func machineDescription() -> JSONValue {
-    .object([("cores", .int(ProcessInfo.processInfo.activeProcessorCount)),
-             ("memory_bytes", .int(Int(ProcessInfo.processInfo.physicalMemory))),
-             ("os", .string(ProcessInfo.processInfo.operatingSystemVersionString))])
-}
