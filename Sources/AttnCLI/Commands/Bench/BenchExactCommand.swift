@@ -40,19 +40,25 @@ struct BenchExactCommand: ParsableCommand {
 
     func validate() throws {
         guard (1...8192).contains(queryTile) else { throw ValidationError("--query-tile must be in 1...8192") }
-        guard !n.isEmpty, n.allSatisfy({ (1...65536).contains($0) }) else { throw ValidationError("--n must be in 1...65536") }
-        guard !d.isEmpty, d.allSatisfy({ (1...256).contains($0) }) else { throw ValidationError("--d must be in 1...256") }
+        guard !n.isEmpty, n.allSatisfy({ (1...65536).contains($0) }) else {
+            throw ValidationError("--n must be in 1...65536")
+        }
+        guard !d.isEmpty, d.allSatisfy({ (1...256).contains($0) }) else {
+            throw ValidationError("--d must be in 1...256")
+        }
         if let queries, !(1...65536).contains(queries) { throw ValidationError("--queries must be in 1...65536") }
     }
 
     func run() throws {
         options.printBLAS()
         let (sgemm, points) = try ExactBenchmark.run(
-            sizes: n, headDims: d, queries: queries, causal: causal, double: precision == .float64, threads: threads, runs: options.runs,
+            sizes: n, headDims: d, queries: queries, causal: causal, double: precision == .float64, threads: threads,
+            runs: options.runs,
             tiles: TileSizes(queryTile: queryTile, keyTile: FastAttention.keyTile), isa: isa,
             inputsOut: inputsOut)
-        let report = ExactBenchmark.Report(sgemm: sgemm, points: points, threads: threads, runs: options.runs,
-                                           queryTile: queryTile, causal: causal, double: precision == .float64, isa: isa)
+        let report = ExactBenchmark.Report(
+            sgemm: sgemm, points: points, threads: threads, runs: options.runs,
+            queryTile: queryTile, causal: causal, double: precision == .float64, isa: isa)
         print(options.json ? report.json.serialized() : report.text)
     }
 }

@@ -32,8 +32,10 @@ struct Threshold: ExpressibleByArgument, CustomStringConvertible {
 /// Shared output for the block-sparse commands.
 enum BlockSparseCLI {
     /// Writes the CSV and its sidecar (the one schema, `Sidecar`).
-    static func write(csvHeader: [String], rows: [[String]], to path: String, command: String,
-                      parameters: [(String, JSONValue)], seed: UInt64?) throws {
+    static func write(
+        csvHeader: [String], rows: [[String]], to path: String, command: String,
+        parameters: [(String, JSONValue)], seed: UInt64?
+    ) throws {
         try Sidecar(command: command, parameters: parameters, seed: seed, argv: CommandLine.arguments)
             .write(header: csvHeader, rows: rows, to: URL(fileURLWithPath: path))
     }

@@ -7,7 +7,8 @@ import Foundation
 /// `attnbound lite`: LiteAttention over a trajectory (`lite run`, the default) or its calibration.
 struct LiteCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "lite", abstract: "LiteAttention temporal tile skipping: run a trajectory, or calibrate thresholds.",
+        commandName: "lite",
+        abstract: "LiteAttention temporal tile skipping: run a trajectory, or calibrate thresholds.",
         subcommands: [LiteRunCommand.self, LiteCalibrateCommand.self], defaultSubcommand: LiteRunCommand.self)
 }
 
@@ -34,9 +35,12 @@ struct LiteRunCommand: ParsableCommand {
 
     @Option(help: "Reset the skip lists every N steps (default: never).") var resetEvery: Int?
 
-    @Option(name: [.customLong("out"), .short], help: "Output CSV (one row per step; a .json sidecar is written beside it).") var out: String
+    @Option(
+        name: [.customLong("out"), .short], help: "Output CSV (one row per step; a .json sidecar is written beside it)."
+    ) var out: String
 
-    @Option(help: "Checkpoint file, rewritten after every step; if it exists, the run resumes from it. Removed on success.")
+    @Option(
+        help: "Checkpoint file, rewritten after every step; if it exists, the run resumes from it. Removed on success.")
     var checkpoint: String?
 
     func validate() throws {
@@ -60,7 +64,8 @@ struct LiteRunCommand: ParsableCommand {
             }
         }
         let (replay, seed, threads, scale) = (trajectory.replay, trajectory.seed, trajectory.threads, trajectory.scale)
-        var params: [(String, JSONValue)] = [("thr", .double(config.threshold)), ("reset_every", resetEvery.map { .int($0) } ?? .null)]
+        var params: [(String, JSONValue)] =
+            [("thr", .double(config.threshold)), ("reset_every", resetEvery.map { .int($0) } ?? .null)]
             + trajectory.parameters
         if let s = schedule { params.append(("thr_schedule", .array(s.thresholds.map { .double($0) }))) }
         let fingerprint = JSONValue.object(params + [("seed", .string(String(seed)))]).serialized()
@@ -73,20 +78,25 @@ struct LiteRunCommand: ParsableCommand {
         let rows: [LiteStepReport]
         if let replay {
             var source = try TrajectoryReplay<T>(directory: replay)
-            rows = try LiteTrajectoryRun.run(&source, scale: scale, config: config, schedule: schedule, resetEvery: resetEvery,
-                                             threads: threads, resume: resume, fingerprint: fingerprint,
-                                             checkpoint: save, progress: progress)
+            rows = try LiteTrajectoryRun.run(
+                &source, scale: scale, config: config, schedule: schedule, resetEvery: resetEvery,
+                threads: threads, resume: resume, fingerprint: fingerprint,
+                checkpoint: save, progress: progress)
         } else {
             var source = trajectory.generated(T.self)
-            rows = try LiteTrajectoryRun.run(&source, scale: scale, config: config, schedule: schedule, resetEvery: resetEvery,
-                                             threads: threads, resume: resume, fingerprint: fingerprint,
-                                             checkpoint: save, progress: progress)
+            rows = try LiteTrajectoryRun.run(
+                &source, scale: scale, config: config, schedule: schedule, resetEvery: resetEvery,
+                threads: threads, resume: resume, fingerprint: fingerprint,
+                checkpoint: save, progress: progress)
         }
-        try BlockSparseCLI.write(csvHeader: LiteStepReport.csvHeader, rows: rows.map(\.csvFields), to: out, command: "lite", parameters: params,
-                                 seed: replay == nil ? seed : nil)
+        try BlockSparseCLI.write(
+            csvHeader: LiteStepReport.csvHeader, rows: rows.map(\.csvFields), to: out, command: "lite",
+            parameters: params,
+            seed: replay == nil ? seed : nil)
         if let checkpoint { try? FileManager.default.removeItem(atPath: checkpoint) }
         let mean = rows.map(\.skippedFraction).reduce(0, +) / Double(max(1, rows.count))
-        print("lite: \(replay.map { "replay \($0)" } ?? "seed \(seed)"), \(rows.count) steps, mean skipped fraction \(fmt(mean, 3)), max error "
-              + "\(rows.map(\.maxAbsError).max() ?? 0); wrote \(out)")
+        print(
+            "lite: \(replay.map { "replay \($0)" } ?? "seed \(seed)"), \(rows.count) steps, mean skipped fraction \(fmt(mean, 3)), max error "
+                + "\(rows.map(\.maxAbsError).max() ?? 0); wrote \(out)")
     }
 }

@@ -54,9 +54,13 @@ struct BenchPagedCommand: ParsableCommand {
         guard (64...1 << 20).contains(context) else { throw ValidationError("--context must be in 64...\(1 << 20)") }
         guard (1...1024).contains(d) else { throw ValidationError("--d must be in 1...1024") }
         guard (1...256).contains(kvHeads) else { throw ValidationError("--kv-heads must be in 1...256") }
-        guard !groups.isEmpty, groups.allSatisfy({ (1...64).contains($0) }) else { throw ValidationError("--groups must be in 1...64") }
+        guard !groups.isEmpty, groups.allSatisfy({ (1...64).contains($0) }) else {
+            throw ValidationError("--groups must be in 1...64")
+        }
         guard (1...65536).contains(pageSize) else { throw ValidationError("--page-size must be in 1...65536") }
-        guard budget >= pageSize else { throw ValidationError("--budget \(budget) is smaller than one page (--page-size \(pageSize))") }
+        guard budget >= pageSize else {
+            throw ValidationError("--budget \(budget) is smaller than one page (--page-size \(pageSize))")
+        }
         guard budget < context else { throw ValidationError("--budget must be below --context") }
         guard (256...1 << 20).contains(accuracyContext), (2...10_000).contains(accuracySteps) else {
             throw ValidationError("--accuracy-context must be in 256...\(1 << 20) and --accuracy-steps in 2...10000")
@@ -64,7 +68,8 @@ struct BenchPagedCommand: ParsableCommand {
         guard accuracyBudget >= pageSize else { throw ValidationError("--accuracy-budget must be at least one page") }
         let bytes = Double(context) * Double(kvHeads) * Double(2 * d) * 4 * 4
         guard bytes < Double(ProcessInfo.processInfo.physicalMemory) * 0.8 else {
-            throw AttnError.infeasible("--context \(context) × --kv-heads \(kvHeads) needs about \(Int(bytes / 1e9)) GB")
+            throw AttnError.infeasible(
+                "--context \(context) × --kv-heads \(kvHeads) needs about \(Int(bytes / 1e9)) GB")
         }
     }
 
@@ -73,7 +78,9 @@ struct BenchPagedCommand: ParsableCommand {
         var results: [JSONValue] = []
         for g in groups {
             var setup = PagedBenchmark.Setup()
-            (setup.context, setup.d, setup.kvHeads, setup.groupSize, setup.pageSize) = (context, d, kvHeads, g, pageSize)
+            (setup.context, setup.d, setup.kvHeads, setup.groupSize, setup.pageSize) = (
+                context, d, kvHeads, g, pageSize
+            )
             (setup.budgetTokens, setup.runs, setup.threads, setup.seed) = (budget, options.runs, threads, seed)
             let r = try PagedBenchmark.run(setup) { printNote("bench paged (group \(g)): " + $0) }
             if options.json { results.append(r.json) } else { print(r.text) }
@@ -85,20 +92,28 @@ struct BenchPagedCommand: ParsableCommand {
             p.passkeyPage = accuracyContext / pageSize / 2 - 1
             p.askStep = accuracySteps * 3 / 4
             let trace = try SyntheticTrace(p)
-            let rows = try PagedBenchmark.accuracy(trace: trace, policies: PolicyKind.allCases, budgetTokens: accuracyBudget,
-                                                   threads: threads) { printNote("bench paged accuracy: " + $0) }
+            let rows = try PagedBenchmark.accuracy(
+                trace: trace, policies: PolicyKind.allCases, budgetTokens: accuracyBudget,
+                threads: threads
+            ) { printNote("bench paged accuracy: " + $0) }
             accuracyRows = rows.map(\.benchmarkJSON)
             if !options.json {
-                print("accuracy: shifting-importance trace, prompt \(accuracyContext), \(accuracySteps) steps (passkey asked from step "
-                      + "\(p.askStep)), \(p.kvHeads) KV heads × \(p.groupSize), d \(p.d), page \(pageSize), budget \(accuracyBudget), seed \(seed)")
+                print(
+                    "accuracy: shifting-importance trace, prompt \(accuracyContext), \(accuracySteps) steps (passkey asked from step "
+                        + "\(p.askStep)), \(p.kvHeads) KV heads × \(p.groupSize), d \(p.d), page \(pageSize), budget \(accuracyBudget), seed \(seed)"
+                )
                 print(ReplaySummary.benchmarkTable(rows))
             }
         }
         if options.json {
-            print(JSONValue.object([("blas", BLASInfo.current.json), ("benchmark", "paged"), ("context", .int(context)), ("d", .int(d)), ("kv_heads", .int(kvHeads)),
-                                    ("page_size", .int(pageSize)), ("budget", .int(budget)), ("threads", .int(threads)),
-                                    ("runs", .int(options.runs)), ("seed", .string(String(seed))), ("timings", .array(results)),
-                                    ("accuracy", .array(accuracyRows))]).serialized())
+            print(
+                JSONValue.object([
+                    ("blas", BLASInfo.current.json), ("benchmark", "paged"), ("context", .int(context)), ("d", .int(d)),
+                    ("kv_heads", .int(kvHeads)),
+                    ("page_size", .int(pageSize)), ("budget", .int(budget)), ("threads", .int(threads)),
+                    ("runs", .int(options.runs)), ("seed", .string(String(seed))), ("timings", .array(results)),
+                    ("accuracy", .array(accuracyRows)),
+                ]).serialized())
         }
     }
 }
