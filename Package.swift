@@ -55,7 +55,7 @@ let package = Package(
 
         // Floor 4: experiments (sweep, CSV, sidecars, plots).
         .target(name: "AttnExperiments",
-                dependencies: ["AttnCore", "AttnKernels", "AttnCertified", "AttnPoly", "CLapack"]),
+                dependencies: ["AttnCore", "AttnKernels", "AttnCertified", "AttnPoly", "AttnBlockSparse", "CLapack"]),
 
         // Floor 5: the umbrella (re-exports only) and the CLI, thin.
         .target(name: "AttnKit", dependencies: [

@@ -71,7 +71,7 @@ public enum SparseBenchmark {
 }
 
 extension SparseBenchmark.Report {
-    /// The `--json` object (with the BLAS record, AttnKit.docc/Conventions.md).
+    /// The JSON object (with the BLAS record, AttnKit.docc/Conventions.md).
     public var json: JSONValue {
         let s = setup
         return .object([
@@ -95,7 +95,7 @@ extension SparseBenchmark.Report {
         ])
     }
 
-    /// The table printed without `--json`.
+    /// The table printed as text.
     public var text: String {
         var lines = [
             "Float32, one head, n = \(setup.n), d = \(setup.d); dense = FastAttention (default tiles), timed alternately with",

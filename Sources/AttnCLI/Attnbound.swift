@@ -52,7 +52,8 @@ public struct Attnbound: ParsableCommand {
                 print(fullMessage(for: error))
                 return 0
             }
-            let message = self.message(for: error)
+            let message =
+                self.message(for: error)
                 .split(whereSeparator: \.isNewline).first.map(String.init) ?? "invalid arguments"
             printError(message.hasPrefix("Error: ") ? String(message.dropFirst(7)) : message)
             return code == .validationFailure || code.rawValue == 64 ? 2 : code.rawValue

@@ -2,7 +2,7 @@ import AttnCore
 import Foundation
 
 extension TieredVerificationReport {
-    /// The four lines `verify` prints without `--json`. Every bound is printed rounded
+    /// The four lines `verify` prints as text. Every bound is printed rounded
     /// up (`TextFormat.bound`), so the printed number still bounds.
     public var text: String {
         let pct = { (k: Int) in String(format: "%.4g%%", entries == 0 ? 0 : 100 * Double(k) / Double(entries)) }

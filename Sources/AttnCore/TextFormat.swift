@@ -1,6 +1,6 @@
 import Foundation
 
-/// Numbers for human-readable tables (the `--json` and CSV outputs use `formatShortest`).
+/// Numbers for human-readable tables (the JSON and CSV outputs use `formatShortest`).
 public enum TextFormat {
     /// Fixed point with `digits` decimals, e.g. "12.3".
     public static func fixed(_ x: Double, _ digits: Int = 1) -> String { String(format: "%.\(digits)f", x) }

@@ -3,7 +3,7 @@ import AttnPoly
 import Foundation
 
 /// `approx`: one equal-rank approximation (`Approximation.run`), its measured error against
-/// exact attention (`MeasuredError`), and the two ways it is printed (`--json` and the table).
+/// exact attention (`MeasuredError`), and the two ways it is printed (JSON and the table).
 public struct ApproxReport: Sendable {
     public let result: ApproximationResult
     public let options: ApproximationOptions
@@ -29,7 +29,7 @@ public struct ApproxReport: Sendable {
     var radius: Double { result.heads.map(\.radius).max() ?? 0 }
     var relativeErrorBound: Double { result.heads.compactMap(\.certifiedRelativeError).max() ?? .nan }
 
-    /// The `--json` object; `out` is the file the output was written to.
+    /// The JSON object; `out` is the file the output was written to.
     public func json(out: String) -> JSONValue {
         let seed = options.seed
         var kv: [(String, JSONValue)] = [

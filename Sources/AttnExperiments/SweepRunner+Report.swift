@@ -2,7 +2,7 @@ import AttnCore
 import Foundation
 
 extension SweepRunner {
-    /// The `--json` object of a finished run: files, points, time, summary.
+    /// The JSON object of a finished run: files, points, time, summary.
     public func json(_ r: SweepResult, svg: String?) throws -> JSONValue {
         .object([
             ("csv", .string(r.csv.path)), ("sidecar", .string(r.sidecar.path)),
@@ -13,7 +13,7 @@ extension SweepRunner {
         ])
     }
 
-    /// The lines printed without `--json`: what ran, what was written, the summary.
+    /// The lines printed as text: what ran, what was written, the summary.
     public func text(_ r: SweepResult, svg: String?) throws -> String {
         let cfg = configuration, sh = shard
         let dRule = cfg.fixedD.map { "d = \($0) fixed" } ?? "d = ⌈\(formatShortest(cfg.dConstant))·ln n⌉"

@@ -7,12 +7,15 @@ import Testing
 /// `attnbound attention`, `demo` and the shared error conventions, end to end.
 @Suite("CLI: attention")
 struct AttentionCLITests {
-    static func problem(in dir: URL, nq: Int = 5, nk: Int = 7, d: Int = 4, dv: Int = 3, heads: Int = 1,
-                        bound: Double = 2, seed: UInt64 = 1) throws -> (Tensor<Float>, Tensor<Float>, Tensor<Float>) {
+    static func problem(
+        in dir: URL, nq: Int = 5, nk: Int = 7, d: Int = 4, dv: Int = 3, heads: Int = 1,
+        bound: Double = 2, seed: UInt64 = 1
+    ) throws -> (Tensor<Float>, Tensor<Float>, Tensor<Float>) {
         var rng = Xoshiro256StarStar(seed: seed)
         let rank = heads == 1 ? 2 : 3
         func t(_ r: Int, _ c: Int, _ b: Double) -> Tensor<Float> {
-            let x: Tensor<Float> = InputDistribution.uniform.sample(heads: heads, rows: r, cols: c, bound: b, using: &rng)
+            let x: Tensor<Float> = InputDistribution.uniform.sample(
+                heads: heads, rows: r, cols: c, bound: b, using: &rng)
             return Tensor(heads: heads, rows: r, cols: c, storage: x.storage, logicalRank: rank)
         }
         let (q, k, v) = (t(nq, d, bound), t(nk, d, bound), t(nk, dv, 1))
@@ -23,8 +26,11 @@ struct AttentionCLITests {
     }
 
     static func args(_ dir: URL, _ extra: [String]) -> [String] {
-        ["attention", "--q", dir.appendingPathComponent("q.npy").path, "--k", dir.appendingPathComponent("k.npy").path,
-         "--v", dir.appendingPathComponent("v.npy").path] + extra
+        [
+            "attention", "--q", dir.appendingPathComponent("q.npy").path, "--k",
+            dir.appendingPathComponent("k.npy").path,
+            "--v", dir.appendingPathComponent("v.npy").path,
+        ] + extra
     }
 
     @Test("computes the same output as the library, both kernels, both precisions, 2-D and 3-D files")
@@ -35,13 +41,19 @@ struct AttentionCLITests {
             for kernel in ["reference", "fast"] {
                 for precision in ["float32", "float64"] {
                     let out = dir.appendingPathComponent("o-\(kernel)-\(precision).npy").path
-                    let r = try CLIRunner.run(Self.args(dir, ["--kernel", kernel, "--precision", precision,
-                                                              "--scale", "0.37", "--causal", "--out", out]))
+                    let r = try CLIRunner.run(
+                        Self.args(
+                            dir,
+                            [
+                                "--kernel", kernel, "--precision", precision,
+                                "--scale", "0.37", "--causal", "--out", out,
+                            ]))
                     #expect(r.status == 0, "\(r.stderr)")
                     let o: Tensor<Double> = try Npy.read(out)
                     #expect(o.shape == (heads == 1 ? [5, 3] : [3, 5, 3]))
                     let ref = try ReferenceAttention.compute(q: q, k: k, v: v, scale: .decimal("0.37"), causal: true)
-                    let bound = ForwardErrorBound.fastAttention(q: q, k: k, v: v, scale: .decimal("0.37"), causal: true).max()!
+                    let bound = ForwardErrorBound.fastAttention(q: q, k: k, v: v, scale: .decimal("0.37"), causal: true)
+                        .max()!
                     #expect(ErrorMetrics.maxAbsDiff(o, ref) <= 2 * bound)
                 }
             }

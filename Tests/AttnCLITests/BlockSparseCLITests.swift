@@ -17,23 +17,30 @@ import Testing
         #expect(r.status == 2, sourceLocation: sourceLocation)
         // Progress lines may precede it; the error itself is the last line, and the only one.
         let lines = r.stderr.split(separator: "\n")
-        #expect(lines.last?.hasPrefix("error: ") == true && lines.filter { $0.hasPrefix("error: ") }.count == 1,
-                "\(r.stderr)", sourceLocation: sourceLocation)
+        #expect(
+            lines.last?.hasPrefix("error: ") == true && lines.filter { $0.hasPrefix("error: ") }.count == 1,
+            "\(r.stderr)", sourceLocation: sourceLocation)
     }
 
-    let small = ["--frames", "2", "--height", "4", "--width", "8", "--heads", "2", "--d", "16", "--steps", "4",
-                 "--q-tile", "8", "--k-tile", "8", "--signal", "6"]
+    let small = [
+        "--frames", "2", "--height", "4", "--width", "8", "--heads", "2", "--d", "16", "--steps", "4",
+        "--q-tile", "8", "--k-tile", "8", "--signal", "6",
+    ]
 
     @Test func liteWritesOneRowPerStepAndExactAtMinusInfinity() throws {
         let dir = try CLIRunner.tempDir()
         let out = dir.appendingPathComponent("lite.csv")
         let ck = dir.appendingPathComponent("ck.json")
-        let r = try CLIRunner.run(["lite"] + small + ["--thr", "-inf", "--seed", "3", "--checkpoint", ck.path, "--out", out.path])
+        let r = try CLIRunner.run(
+            ["lite"] + small + ["--thr", "-inf", "--seed", "3", "--checkpoint", ck.path, "--out", out.path])
         #expect(!FileManager.default.fileExists(atPath: ck.path))  // removed on success
         #expect(r.status == 0, "\(r.stderr)")
         let rows = try csv(out)
-        #expect(rows[0] == ["step", "computed_tiles", "total_tiles", "skipped_fraction", "newly_marked", "max_abs_error",
-                            "seconds", "dense_seconds", "time_ratio"])
+        #expect(
+            rows[0] == [
+                "step", "computed_tiles", "total_tiles", "skipped_fraction", "newly_marked", "max_abs_error",
+                "seconds", "dense_seconds", "time_ratio",
+            ])
         #expect(rows.count == 5)
         #expect(column(rows, "skipped_fraction").allSatisfy { $0 == "0" })
         #expect(column(rows, "max_abs_error").allSatisfy { Double($0)! < 1e-4 })
@@ -49,10 +56,13 @@ import Testing
     @Test func liteReplaysAFolderOfSteps() throws {
         let dir = try CLIRunner.tempDir()
         var rng = Xoshiro256StarStar(seed: 9)
-        for t in 0..<2 { for name in ["q", "k", "v"] {
-            let x: Tensor<Float> = InputDistribution.uniform.sample(heads: 2, rows: 24, cols: 8, bound: 2, using: &rng)
-            try Npy.write(x, to: dir.appendingPathComponent("\(name)_\(t).npy").path)
-        }}
+        for t in 0..<2 {
+            for name in ["q", "k", "v"] {
+                let x: Tensor<Float> = InputDistribution.uniform.sample(
+                    heads: 2, rows: 24, cols: 8, bound: 2, using: &rng)
+                try Npy.write(x, to: dir.appendingPathComponent("\(name)_\(t).npy").path)
+            }
+        }
         let out = dir.appendingPathComponent("replay.csv")
         let r = try CLIRunner.run(["lite", "--replay", dir.path, "--q-tile", "8", "--k-tile", "8", "--out", out.path])
         #expect(r.status == 0, "\(r.stderr)")
@@ -67,8 +77,10 @@ import Testing
     @Test func liteRejectsBadFlags() throws {
         let dir = try CLIRunner.tempDir()
         let out = dir.appendingPathComponent("a.csv").path
-        for args in [["--thr", "nan"], ["--must-do", "5:3"], ["--must-skip", "0:512"], ["--q-tile", "0"],
-                     ["--correlation", "2"], ["--reset-every", "0"]] {
+        for args in [
+            ["--thr", "nan"], ["--must-do", "5:3"], ["--must-skip", "0:512"], ["--q-tile", "0"],
+            ["--correlation", "2"], ["--reset-every", "0"],
+        ] {
             let r = try CLIRunner.run(["lite"] + small + args + ["--out", out])
             expectUsageError(r)
             #expect(!FileManager.default.fileExists(atPath: out))
@@ -84,13 +96,17 @@ import Testing
     @Test func dbspPlanBalancesAndExecutesExactly() throws {
         let dir = try CLIRunner.tempDir()
         let out = dir.appendingPathComponent("plan.csv"), ranks = dir.appendingPathComponent("ranks.csv")
-        let r = try CLIRunner.run(["dbsp", "plan", "--heads", "8", "--blocks", "8", "--block-size", "8", "--head-dim", "8",
-                                   "--devices", "4", "--out", out.path, "--ranks-out", ranks.path])
+        let r = try CLIRunner.run([
+            "dbsp", "plan", "--heads", "8", "--blocks", "8", "--block-size", "8", "--head-dim", "8",
+            "--devices", "4", "--out", out.path, "--ranks-out", ranks.path,
+        ])
         #expect(r.status == 0, "\(r.stderr)")
         let rows = try csv(out)
         #expect(Set(column(rows, "ulysses").map { Int($0)! }) == [4, 2, 1])
         #expect(column(rows, "chosen").filter { $0 == "1" }.count == 1)
-        for (a, b) in zip(column(rows, "rho_balanced"), column(rows, "rho_contiguous")) { #expect(Double(a)! <= Double(b)!) }
+        for (a, b) in zip(column(rows, "rho_balanced"), column(rows, "rho_contiguous")) {
+            #expect(Double(a)! <= Double(b)!)
+        }
         let perDevice = try csv(ranks)
         #expect(perDevice.count == 5)
 
@@ -99,13 +115,17 @@ import Testing
         expectUsageError(list)
         #expect(list.stderr.contains("--rewards"), "\(list.stderr)")
         expectUsageError(try CLIRunner.run(["dbsp", "plan", "--rewards", "0,-1", "--out", out.path]))
-        let sidecar = try String(contentsOf: out.deletingPathExtension().appendingPathExtension("json"), encoding: .utf8)
+        let sidecar = try String(
+            contentsOf: out.deletingPathExtension().appendingPathExtension("json"), encoding: .utf8)
         #expect(sidecar.contains("\"tool\":\"attnbound dbsp plan\"") && sidecar.contains("\"rewards\":\"0,2,5,10\""))
         #expect(sidecar.contains("\"blas\":{"), "the one machine record, with BLAS")
 
         // A fixed (U, R) that does not divide the heads is a usage error; too many devices is infeasible.
-        expectUsageError(try CLIRunner.run(["dbsp", "plan", "--heads", "8", "--ulysses", "3", "--ring", "1", "--out", out.path]))
-        let infeasible = try CLIRunner.run(["dbsp", "plan", "--heads", "2", "--blocks", "2", "--devices", "64", "--out", out.path])
+        expectUsageError(
+            try CLIRunner.run(["dbsp", "plan", "--heads", "8", "--ulysses", "3", "--ring", "1", "--out", out.path]))
+        let infeasible = try CLIRunner.run([
+            "dbsp", "plan", "--heads", "2", "--blocks", "2", "--devices", "64", "--out", out.path,
+        ])
         #expect(infeasible.status == 3 && infeasible.stderr.split(separator: "\n").last?.hasPrefix("error: ") == true)
     }
 
@@ -116,7 +136,9 @@ import Testing
         let good = dir.appendingPathComponent("mask.npy")
         try Npy.write(m, to: good.path)
         let out = dir.appendingPathComponent("plan.csv")
-        let r = try CLIRunner.run(["dbsp", "plan", "--mask", good.path, "--ulysses", "2", "--ring", "1", "--out", out.path])
+        let r = try CLIRunner.run([
+            "dbsp", "plan", "--mask", good.path, "--ulysses", "2", "--ring", "1", "--out", out.path,
+        ])
         #expect(r.status == 0, "\(r.stderr)")
         // Densities 1,2,3,4 per head: contiguous groups {1,2},{3,4} give ρ = 7/5; balanced {4,1},{3,2} give 1.
         let plan = try csv(out)
@@ -137,8 +159,10 @@ import Testing
             paths.append(p)
         }
         let io = ["--q", paths[0], "--k", paths[1], "--v", paths[2], "--vision", "3:12"]
-        for extra in [["--mode", "shallow", "--sink", "3"], ["--mode", "shallow", "--causal"],
-                      ["--mode", "middle", "--tokens-threshold", "0.02"], ["--mode", "deep"]] {
+        for extra in [
+            ["--mode", "shallow", "--sink", "3"], ["--mode", "shallow", "--causal"],
+            ["--mode", "middle", "--tokens-threshold", "0.02"], ["--mode", "deep"],
+        ] {
             let out = dir.appendingPathComponent("p.csv")
             let r = try CLIRunner.run(["prune"] + io + extra + ["--out", out.path])
             #expect(r.status == 0, "\(r.stderr)")
@@ -149,19 +173,29 @@ import Testing
         }
         let deep = try csv(dir.appendingPathComponent("p.csv"))
         #expect(column(deep, "kept_tokens") == ["11"])
-        expectUsageError(try CLIRunner.run(["prune", "--q", paths[0], "--k", paths[1], "--v", paths[2], "--vision", "3:50",
-                                            "--mode", "deep", "--out", dir.appendingPathComponent("x.csv").path]))
-        expectUsageError(try CLIRunner.run(["prune"] + io + ["--mode", "middle", "--sink", "3",
-                                                             "--out", dir.appendingPathComponent("x.csv").path]))
+        expectUsageError(
+            try CLIRunner.run([
+                "prune", "--q", paths[0], "--k", paths[1], "--v", paths[2], "--vision", "3:50",
+                "--mode", "deep", "--out", dir.appendingPathComponent("x.csv").path,
+            ]))
+        expectUsageError(
+            try CLIRunner.run(
+                ["prune"] + io + [
+                    "--mode", "middle", "--sink", "3",
+                    "--out", dir.appendingPathComponent("x.csv").path,
+                ]))
         var bad: Tensor<Float> = InputDistribution.uniform.sample(heads: 2, rows: 20, cols: 4, bound: 1, using: &rng)
         bad[flat: 5] = .nan
         try Npy.write(bad, to: paths[0])
-        expectUsageError(try CLIRunner.run(["prune"] + io + ["--mode", "deep", "--out", dir.appendingPathComponent("x.csv").path]))
+        expectUsageError(
+            try CLIRunner.run(["prune"] + io + ["--mode", "deep", "--out", dir.appendingPathComponent("x.csv").path]))
         #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("x.csv").path))
     }
 
     @Test func benchSparsePrintsOneJSONObject() throws {
-        let r = try CLIRunner.run(["bench", "sparse", "--n", "512", "--q-tile", "64", "--k-tile", "64", "--runs", "1", "--json"])
+        let r = try CLIRunner.run([
+            "bench", "sparse", "--n", "512", "--q-tile", "64", "--k-tile", "64", "--runs", "1", "--json",
+        ])
         #expect(r.status == 0, "\(r.stderr)")
         let lines = r.stdout.split(separator: "\n")
         #expect(lines.count == 1)

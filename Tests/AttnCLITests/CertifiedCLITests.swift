@@ -12,8 +12,11 @@ import Testing
             let t: Tensor<Float> = InputDistribution.uniform.sample(rows: n, cols: cols, bound: 2, using: &g)
             try Npy.write(t, to: dir.appendingPathComponent("\(name).npy").path)
         }
-        let r = try CLIRunner.run(["attention", "--q", "q.npy", "--k", "k.npy", "--v", "v.npy", "--scale", "standard",
-                                   "--precision", "float32", "--out", "o.npy"], cwd: dir)
+        let r = try CLIRunner.run(
+            [
+                "attention", "--q", "q.npy", "--k", "k.npy", "--v", "v.npy", "--scale", "standard",
+                "--precision", "float32", "--out", "o.npy",
+            ], cwd: dir)
         #expect(r.status == 0, "\(r.stderr)")
     }
 
@@ -26,7 +29,8 @@ import Testing
             let dir = try! CLIRunner.tempDir()
             defer { try? FileManager.default.removeItem(at: dir) }
             try! Self.problem(in: dir, seed: UInt64(seed))
-            let ok = try! CLIRunner.run(["verify"] + Self.qkv + ["--candidate", "o.npy", "--tolerance", "1e-6"], cwd: dir)
+            let ok = try! CLIRunner.run(
+                ["verify"] + Self.qkv + ["--candidate", "o.npy", "--tolerance", "1e-6"], cwd: dir)
             #expect(ok.status == 0, "\(ok.stdout) \(ok.stderr)")
             #expect(ok.stdout.contains("PASS"))
 
@@ -41,7 +45,9 @@ import Testing
             #expect(obj["row"] as? Int == e / 3 && obj["col"] as? Int == e % 3 && obj["head"] as? Int == 0)
             #expect(obj["passed"] as? Bool == false)
             #expect((obj["max_error_bound"] as? Double ?? 0) >= 0.9e-3)
-            for key in ["tolerance", "precision_bits", "scale", "max_width_bound", "engine", "rows_float"] { #expect(obj[key] != nil, "\(key)") }
+            for key in ["tolerance", "precision_bits", "scale", "max_width_bound", "engine", "rows_float"] {
+                #expect(obj[key] != nil, "\(key)")
+            }
         }
     }
 
@@ -54,10 +60,14 @@ import Testing
         #expect(shape.status == 2 && shape.stderr.hasPrefix("error: ") && shape.stderr.contains("wrong.npy"))
         let missing = try CLIRunner.run(["verify"] + Self.qkv + ["--candidate", "nope.npy"], cwd: dir)
         #expect(missing.status == 2)
-        let precision = try CLIRunner.run(["verify"] + Self.qkv + ["--candidate", "o.npy", "--precision", "3"], cwd: dir)
+        let precision = try CLIRunner.run(
+            ["verify"] + Self.qkv + ["--candidate", "o.npy", "--precision", "3"], cwd: dir)
         #expect(precision.status == 2)
-        let scale = try CLIRunner.run(["verify", "--q", "q.npy", "--k", "k.npy", "--v", "v.npy", "--scale", "-1",
-                                       "--candidate", "o.npy"], cwd: dir)
+        let scale = try CLIRunner.run(
+            [
+                "verify", "--q", "q.npy", "--k", "k.npy", "--v", "v.npy", "--scale", "-1",
+                "--candidate", "o.npy",
+            ], cwd: dir)
         #expect(scale.status == 2)
     }
 
@@ -68,12 +78,15 @@ import Testing
         let r = try CLIRunner.run(["vectors", "--out", "vec", "--precision", "96", "--json"], cwd: dir)
         #expect(r.status == 0, "\(r.stderr)")
         let out = dir.appendingPathComponent("vec")
-        let index = try JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("index.json")))
+        let index =
+            try JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("index.json")))
             as! [String: Any]
         let cases = index["cases"] as! [[String: Any]]
         let names = Set(cases.map { $0["name"] as! String })
-        for required in ["near_tie", "dominant_key", "huge_scores", "subnormal_inputs", "cancellation_in_v",
-                         "single_key", "head_dim_1", "scale_paper", "scale_standard", "causal"] {
+        for required in [
+            "near_tie", "dominant_key", "huge_scores", "subnormal_inputs", "cancellation_in_v",
+            "single_key", "head_dim_1", "scale_paper", "scale_standard", "causal",
+        ] {
             #expect(names.contains(required), "\(required)")
         }
         for name in names {
@@ -82,9 +95,12 @@ import Testing
             let hi: Tensor<Double> = try Npy.read(c.appendingPathComponent("hi.npy").path)
             #expect(zip(lo.storage, hi.storage).allSatisfy { $0 <= $1 })
             // verify certifies the lower bounds of its own vectors within the enclosure width.
-            let v = try CLIRunner.run(["verify", "--q", "q.npy", "--k", "k.npy", "--v", "v.npy",
-                                       "--candidate", "lo.npy", "--tolerance", "1e-9"]
-                                      + (try caseFlags(c)), cwd: c)
+            let v = try CLIRunner.run(
+                [
+                    "verify", "--q", "q.npy", "--k", "k.npy", "--v", "v.npy",
+                    "--candidate", "lo.npy", "--tolerance", "1e-9",
+                ]
+                    + (try caseFlags(c)), cwd: c)
             #expect(v.status == 0, "\(name): \(v.stdout) \(v.stderr)")
         }
         let leftovers = try FileManager.default.contentsOfDirectory(atPath: out.path).filter { $0.hasPrefix(".") }
@@ -94,7 +110,8 @@ import Testing
     }
 
     private func caseFlags(_ dir: URL) throws -> [String] {
-        let obj = try JSONSerialization.jsonObject(with: Data(contentsOf: dir.appendingPathComponent("case.json")))
+        let obj =
+            try JSONSerialization.jsonObject(with: Data(contentsOf: dir.appendingPathComponent("case.json")))
             as! [String: Any]
         return ["--scale", obj["scale"] as! String] + ((obj["causal"] as! Bool) ? ["--causal"] : [])
     }

@@ -34,15 +34,18 @@ import Testing
         #expect((o["relative_error_bound"] as? Double ?? 1) <= 1e-6)
         #expect(o["poly_wins"] as? Bool == true)
         // B → 0: degree 0, rank 1.
-        let z = Self.json(try CLIRunner.run(["plan", "--n", "8", "--d", "4", "--B", "0", "--eps", "1e-6", "--json"]).stdout)
+        let z = Self.json(
+            try CLIRunner.run(["plan", "--n", "8", "--d", "4", "--B", "0", "--eps", "1e-6", "--json"]).stdout)
         #expect(z["degree"] as? Int == 0 && z["rank"] as? Int == 1)
     }
 
     @Test func planRejectsBadFlags() throws {
-        for args in [["--n", "0", "--d", "4", "--B", "1", "--eps", "1e-6"],
-                     ["--n", "8", "--d", "4", "--B", "nan", "--eps", "1e-6"],
-                     ["--n", "8", "--d", "4", "--B", "1", "--eps", "0"],
-                     ["--n", "8", "--d", "4", "--B", "1", "--eps", "1e-6", "--scale", "-1"]] {
+        for args in [
+            ["--n", "0", "--d", "4", "--B", "1", "--eps", "1e-6"],
+            ["--n", "8", "--d", "4", "--B", "nan", "--eps", "1e-6"],
+            ["--n", "8", "--d", "4", "--B", "1", "--eps", "0"],
+            ["--n", "8", "--d", "4", "--B", "1", "--eps", "1e-6", "--scale", "-1"],
+        ] {
             let r = try CLIRunner.run(["plan"] + args)
             #expect(r.status == 2, "\(args): \(r.stderr)")
             #expect(r.stderr.hasPrefix("error: ") && r.stderr.split(separator: "\n").count == 1)
@@ -56,8 +59,9 @@ import Testing
             defer { try? FileManager.default.removeItem(at: dir) }
             try! Self.problem(in: dir, seed: UInt64(seed))
             for method in ["poly", "svd", "performer", "nystrom"] {
-                let r = try! CLIRunner.run(["approx", "--method", method, "--eps", "1e-4"] + Self.qkv
-                                           + ["--out", "t_\(method).npy", "--json"], cwd: dir)
+                let r = try! CLIRunner.run(
+                    ["approx", "--method", method, "--eps", "1e-4"] + Self.qkv
+                        + ["--out", "t_\(method).npy", "--json"], cwd: dir)
                 #expect(r.status == 0, "\(method): \(r.stderr)")
                 let o = Self.json(r.stdout)
                 #expect(o["method"] as? String == method)
@@ -71,7 +75,8 @@ import Testing
                     #expect(o["degree"] is Int)
                 }
             }
-            let text = try! CLIRunner.run(["approx", "--method", "poly", "--rank", "20"] + Self.qkv + ["--out", "t.npy"], cwd: dir)
+            let text = try! CLIRunner.run(
+                ["approx", "--method", "poly", "--rank", "20"] + Self.qkv + ["--out", "t.npy"], cwd: dir)
             #expect(text.status == 0)
             #expect(text.stdout.contains("holds"))
         }
@@ -90,9 +95,18 @@ import Testing
             ["approx", "--method", "poly", "--eps", "1e-3", "--rank", "5"] + Self.qkv + ["--out", "o.npy"],
             ["approx", "--method", "poly"] + Self.qkv + ["--out", "o.npy"],
             ["approx", "--method", "magic", "--eps", "1e-3"] + Self.qkv + ["--out", "o.npy"],
-            ["approx", "--method", "svd", "--eps", "1e-3", "--q", "q.npy", "--k", "kinf.npy", "--v", "v.npy", "--out", "o.npy"],
-            ["approx", "--method", "svd", "--eps", "1e-3", "--q", "missing.npy", "--k", "k.npy", "--v", "v.npy", "--out", "o.npy"],
-            ["approx", "--method", "poly", "--eps", "1e-3", "--q", "q.npy", "--k", "k.npy", "--v", "vshort.npy", "--out", "o.npy"],
+            [
+                "approx", "--method", "svd", "--eps", "1e-3", "--q", "q.npy", "--k", "kinf.npy", "--v", "v.npy",
+                "--out", "o.npy",
+            ],
+            [
+                "approx", "--method", "svd", "--eps", "1e-3", "--q", "missing.npy", "--k", "k.npy", "--v", "v.npy",
+                "--out", "o.npy",
+            ],
+            [
+                "approx", "--method", "poly", "--eps", "1e-3", "--q", "q.npy", "--k", "k.npy", "--v", "vshort.npy",
+                "--out", "o.npy",
+            ],
             ["approx", "--method", "poly", "--eps", "1e-3"] + Self.qkv + ["--out", "nowhere/o.npy"],
         ]
         for args in cases {
@@ -103,15 +117,18 @@ import Testing
         }
         // A degree beyond the limit is infeasible (exit 3), not a crash.
         try Self.problem(in: dir, seed: 6, B: 30)
-        let r = try CLIRunner.run(["approx", "--method", "poly", "--eps", "1e-12", "--scale", "standard"] + Self.qkv
-                                  + ["--out", "o.npy"], cwd: dir)
+        let r = try CLIRunner.run(
+            ["approx", "--method", "poly", "--eps", "1e-12", "--scale", "standard"] + Self.qkv
+                + ["--out", "o.npy"], cwd: dir)
         #expect(r.status == 3, "\(r.stderr)")
         #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("o.npy").path))
     }
 
     @Test func benchPolySmoke() throws {
-        let r = try CLIRunner.run(["bench", "poly", "--min-log2", "5", "--max-log2", "6", "--exact-max-log2", "5",
-                                   "--runs", "1", "--json"])
+        let r = try CLIRunner.run([
+            "bench", "poly", "--min-log2", "5", "--max-log2", "6", "--exact-max-log2", "5",
+            "--runs", "1", "--json",
+        ])
         #expect(r.status == 0, "\(r.stderr)")
         let o = Self.json(r.stdout)
         #expect(o["benchmark"] as? String == "poly")

@@ -11,10 +11,13 @@ import Testing
         return (try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Any] ?? [:]
     }
 
-    static func write(_ dir: URL, _ name: String, heads: Int = 1, rows: Int, cols: Int, batch: Int = 1,
-                      _ f: (Int, Int, Int) -> Double) throws {
-        var t = Tensor<Double>(heads: heads, rows: rows, cols: cols, logicalRank: batch > 1 ? 4 : heads == 1 ? 2 : 3,
-                               batch: batch)
+    static func write(
+        _ dir: URL, _ name: String, heads: Int = 1, rows: Int, cols: Int, batch: Int = 1,
+        _ f: (Int, Int, Int) -> Double
+    ) throws {
+        var t = Tensor<Double>(
+            heads: heads, rows: rows, cols: cols, logicalRank: batch > 1 ? 4 : heads == 1 ? 2 : 3,
+            batch: batch)
         for h in 0..<heads { for i in 0..<rows { for c in 0..<cols { t[h, i, c] = f(h, i, c) } } }
         try Npy.write(t, to: dir.appendingPathComponent(name).path)
     }
@@ -26,12 +29,16 @@ import Testing
         try Self.write(dir, "q.npy", rows: 100, cols: 6) { _, _, _ in 0.9 }
         try Self.write(dir, "k.npy", rows: 100, cols: 6) { _, _, _ in 0.9 }
         for scale in ["standard", "paper"] {
-            let r = try CLIRunner.run(["regime", "--q", "q.npy", "--k", "k.npy", "--scale", scale, "--eps", "1e-6", "--json"],
-                                      cwd: dir)
+            let r = try CLIRunner.run(
+                ["regime", "--q", "q.npy", "--k", "k.npy", "--scale", scale, "--eps", "1e-6", "--json"],
+                cwd: dir)
             #expect(r.status == 0, "\(r.stderr)")
             let rows = Self.json(r.stdout)["rows"] as? [[String: Any]] ?? []
-            let p = Self.json(try CLIRunner.run(["plan", "--n", "100", "--d", "6", "--B", "0.9", "--eps", "1e-6",
-                                                 "--scale", scale, "--json"]).stdout)
+            let p = Self.json(
+                try CLIRunner.run([
+                    "plan", "--n", "100", "--d", "6", "--B", "0.9", "--eps", "1e-6",
+                    "--scale", scale, "--json",
+                ]).stdout)
             let (mine, plans) = (rows.first?["degree"] as? Int ?? -1, p["degree"] as? Int ?? -2)
             #expect(mine == plans, "\(scale)")
             #expect(rows.first?["crossover_n"] as? Double == p["crossover_n"] as? Double)
@@ -45,11 +52,13 @@ import Testing
         defer { try? FileManager.default.removeItem(at: dir) }
         try Self.write(dir, "q.npy", heads: 4, rows: 20, cols: 8) { h, i, c in sin(Double(h * 131 + i * 7 + c)) }
         try Self.write(dir, "k.npy", heads: 2, rows: 24, cols: 8) { h, i, c in cos(Double(h * 17 + i * 3 + c)) }
-        let r = try CLIRunner.run(["regime", "--q", "q.npy", "--k", "k.npy", "--out", "regime.csv", "--json"], cwd: dir)
+        let r = try CLIRunner.run(
+            ["regime", "--q", "q.npy", "--k", "k.npy", "--out", "regime.csv", "--json"], cwd: dir)
         #expect(r.status == 0, "\(r.stderr)")
         let csv = try String(contentsOf: dir.appendingPathComponent("regime.csv"), encoding: .utf8)
         let lines = csv.split(separator: "\n").map(String.init)
-        let header = "batch,head,kv_head,scale,scale_value,n_q,n,d,B,c,eps,radius,max_abs_score,"
+        let header =
+            "batch,head,kv_head,scale,scale_value,n_q,n,d,B,c,eps,radius,max_abs_score,"
             + "max_abs_score_error_bound,degree,relative_error_bound,rank,exponent,poly_wins,crossover_n"
         #expect(lines.count == 1 + 4 * 2)  // 4 heads × (standard, paper)
         #expect((lines.first ?? "") == header)
@@ -78,8 +87,11 @@ import Testing
     @Test func fourDimensionalInput() throws {
         let dir = try CLIRunner.tempDir()
         defer { try? FileManager.default.removeItem(at: dir) }
-        try Self.write(dir, "q.npy", heads: 2 * 4, rows: 16, cols: 4, batch: 2) { h, i, c in Double(h + 1) * sin(Double(i + c)) }
-        try Self.write(dir, "k.npy", heads: 2 * 2, rows: 16, cols: 4, batch: 2) { h, i, c in cos(Double(h * 5 + i + c)) }
+        try Self.write(dir, "q.npy", heads: 2 * 4, rows: 16, cols: 4, batch: 2) { h, i, c in
+            Double(h + 1) * sin(Double(i + c))
+        }
+        try Self.write(dir, "k.npy", heads: 2 * 2, rows: 16, cols: 4, batch: 2) { h, i, c in cos(Double(h * 5 + i + c))
+        }
         let r = try CLIRunner.run(["regime", "--q", "q.npy", "--k", "k.npy", "--scale", "paper", "--json"], cwd: dir)
         #expect(r.status == 0, "\(r.stderr)")
         let rows = Self.json(r.stdout)["rows"] as? [[String: Any]] ?? []

@@ -30,8 +30,9 @@ struct DemoCommand: ParsableCommand {
     }
 
     func run() throws {
-        let (q, k, v) = InputDistribution.uniform.attentionInputs(queries: n, keys: n, d: d, bound: B, seed: seed,
-                                                                   as: Float.self)
+        let (q, k, v) = InputDistribution.uniform.attentionInputs(
+            queries: n, keys: n, d: d, bound: B, seed: seed,
+            as: Float.self)
         var fast = Tensor<Float>(rows: 0, cols: 0)
         let tFast = try Timing.seconds { fast = try FastAttention.compute(q: q, k: k, v: v, scale: scale) }
         var ref = Tensor<Double>(rows: 0, cols: 0)
@@ -44,6 +45,8 @@ struct DemoCommand: ParsableCommand {
         print("  max |fast − reference|  \(err)")
         print("  a-priori bound          \(bound)  (\(err <= bound ? "holds" : "VIOLATED"))")
         // A check that ran and failed exits 1 (AttnKit.docc/Conventions.md, "Exit codes"), so scripts notice.
-        guard err <= bound else { throw AttnError.checkFailed("max |fast − reference| \(err) exceeds the a-priori bound \(bound)") }
+        guard err <= bound else {
+            throw AttnError.checkFailed("max |fast − reference| \(err) exceeds the a-priori bound \(bound)")
+        }
     }
 }

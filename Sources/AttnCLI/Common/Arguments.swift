@@ -1,6 +1,7 @@
 import ArgumentParser
 import AttnCore
 import AttnKernels
+import Foundation
 
 extension Scale: ExpressibleByArgument {
     public init?(argument: String) {
@@ -100,5 +101,3 @@ func validateOutputPath(_ path: String, flag: String) throws {
         throw ValidationError("\(flag) \(path): folder \(dir) does not exist")
     }
 }
-
-import Foundation

@@ -2,7 +2,7 @@ import AttnCore
 import Foundation
 
 extension RegimeReport {
-    /// The table `regime` prints without `--json`: one line per (batch/head, scale), then the summary.
+    /// The table `regime` prints as text: one line per (batch/head, scale), then the summary.
     public var table: String {
         func col(_ s: String, _ w: Int) -> String { s.padding(toLength: max(w, s.count), withPad: " ", startingAt: 0) }
         func g3(_ x: Double) -> String { String(format: "%.3g", x) }

@@ -2,7 +2,7 @@ import AttnCore
 import AttnKernels
 import Foundation
 
-/// `bench poly`'s two outputs: the `--json` object and the table.
+/// `bench poly`'s two outputs: the JSON object and the table.
 extension PolyBenchmark.Report {
     /// - Parameter loadAverage: `Timing.loadAverage()` at the end of the run (benchmarks record it).
     public func json(_ s: PolyBenchmark.Setup, loadAverage: String) -> JSONValue {

@@ -1,6 +1,6 @@
 import AttnCore
 
-/// `plan`'s two outputs: the `--json` object and the table.
+/// `plan`'s two outputs: the JSON object and the table.
 extension PolyPlan {
     /// - Parameter scale: the scale as requested (the plan keeps only its value).
     public func json(scale: Scale) -> JSONValue {

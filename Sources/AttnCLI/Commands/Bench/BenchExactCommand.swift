@@ -40,35 +40,26 @@ struct BenchExactCommand: ParsableCommand {
 
     func validate() throws {
         guard (1...8192).contains(queryTile) else { throw ValidationError("--query-tile must be in 1...8192") }
-        guard !n.isEmpty, n.allSatisfy({ (1...65536).contains($0) }) else { throw ValidationError("--n must be in 1...65536") }
-        guard !d.isEmpty, d.allSatisfy({ (1...256).contains($0) }) else { throw ValidationError("--d must be in 1...256") }
+        guard !n.isEmpty, n.allSatisfy({ (1...65536).contains($0) }) else {
+            throw ValidationError("--n must be in 1...65536")
+        }
+        guard !d.isEmpty, d.allSatisfy({ (1...256).contains($0) }) else {
+            throw ValidationError("--d must be in 1...256")
+        }
         if let queries, !(1...65536).contains(queries) { throw ValidationError("--queries must be in 1...65536") }
     }
 
     func run() throws {
         options.printBLAS()
         let (sgemm, points) = try ExactBenchmark.run(
-            sizes: n, headDims: d, queries: queries, causal: causal, double: precision == .float64, threads: threads, runs: options.runs,
+            sizes: n, headDims: d, queries: queries, causal: causal, double: precision == .float64, threads: threads,
+            runs: options.runs,
             tiles: TileSizes(queryTile: queryTile, keyTile: FastAttention.keyTile), isa: isa,
             inputsOut: inputsOut)
-        if options.json {
-            let rows: [JSONValue] = points.map { p in
-                .object([("n", .int(p.n)), ("n_q", .int(p.queries)), ("d", .int(p.d)), ("gflops", .double(p.gflops)),
-                         ("ratio_to_sgemm", .double(p.gflops / sgemm)), ("seconds", .double(p.seconds))])
-            }
-            print(JSONValue.object([("blas", BLASInfo.current.json), ("benchmark", "exact"), ("threads", .int(threads)),
-                                    ("runs", .int(options.runs)), ("causal", .bool(causal)),
-                                    ("precision", .string(precision.rawValue)), ("isa", .string(isa.resolved.description)),
-                                    ("sgemm_gflops", .double(sgemm)), ("results", .array(rows))]).serialized())
-            return
-        }
-        print("sgemm 2048³ (\(threads) threads): \(fmt(sgemm)) GFLOP/s, median of \(options.runs) interleaved runs")
-        print("fused kernel (\(isa.resolved)): \(queryTile) query rows per job, \(FastAttention.keyTile)-key tiles, "
-              + "\(precision.rawValue), one head, scale 1/√d\(causal ? ", causal (rates count half the flops)" : "")")
-        print("     n    n_q    d   kernel GFLOP/s   ratio to sgemm   median s")
-        for p in points {
-            print(String(format: "%6d %6d %4d %16.1f %16.3f %10.5f", p.n, p.queries, p.d, p.gflops, p.gflops / sgemm, p.seconds))
-        }
+        let report = ExactBenchmark.Report(
+            sgemm: sgemm, points: points, threads: threads, runs: options.runs,
+            queryTile: queryTile, causal: causal, double: precision == .float64, isa: isa)
+        print(options.json ? report.json.serialized() : report.text)
     }
 }
 

@@ -26,12 +26,12 @@ struct BenchVerifyCommand: ParsableCommand {
         options.printBLAS()
         let r = try VerifyBenchmark.run(
             n: n, d: d, heads: heads, runs: options.runs,
-            candidate: { q, k, v in try FastAttention.compute(q: q, k: k, v: v, scale: .standard) },   // a float32 SDPA
+            candidate: { q, k, v in try FastAttention.compute(q: q, k: k, v: v, scale: .standard) },  // a float32 SDPA
             yardstick: { q, k, v in _ = try FastAttention.compute(q: q, k: k, v: v, scale: .standard) })
         if options.json {
             print(JSONValue.object(r.jsonFields + [("blas", BLASInfo.current.json)]).serialized())
         } else {
-            r.summary.forEach { print($0) }
+            for line in r.summary { print(line) }
         }
     }
 }

@@ -3,31 +3,39 @@ import AttnCore
 import AttnKernels
 import Foundation
 
-/// Shared parsing and output for the block-sparse commands.
-enum BlockSparseCLI {
-    /// Parses a half-open token range "START:END" (0 ≤ START < END).
-    static func range(_ text: String, flag: String) throws -> Range<Int> {
-        let parts = text.split(separator: ":", omittingEmptySubsequences: false)
-        guard parts.count == 2, let a = Int(parts[0]), let b = Int(parts[1]), a >= 0, a < b else {
-            throw ValidationError("\(flag) '\(text)': expected START:END with 0 ≤ START < END")
-        }
-        return a..<b
+/// A half-open token range "START:END" (0 ≤ START < END).
+struct TokenRange: ExpressibleByArgument, CustomStringConvertible {
+    let range: Range<Int>
+    init?(argument: String) {
+        let parts = argument.split(separator: ":", omittingEmptySubsequences: false)
+        guard parts.count == 2, let a = Int(parts[0]), let b = Int(parts[1]), a >= 0, a < b else { return nil }
+        range = a..<b
     }
+    var description: String { "\(range.lowerBound):\(range.upperBound)" }
+}
 
-    /// Parses a threshold: a decimal number or -inf / inf.
-    static func threshold(_ text: String, flag: String) throws -> Double {
-        switch text.lowercased() {
-        case "-inf", "-infinity": return -.infinity
-        case "inf", "+inf", "infinity": return .infinity
+/// A skip threshold: a decimal number or -inf / inf (never NaN).
+struct Threshold: ExpressibleByArgument, CustomStringConvertible {
+    let value: Double
+    init?(argument: String) {
+        switch argument.lowercased() {
+        case "-inf", "-infinity": value = -.infinity
+        case "inf", "+inf", "infinity": value = .infinity
         default:
-            guard let x = Double(text), x.isFinite else { throw ValidationError("\(flag) '\(text)': expected a number, -inf or inf") }
-            return x
+            guard let x = Double(argument), x.isFinite else { return nil }
+            value = x
         }
     }
+    var description: String { formatShortest(value) }
+}
 
+/// Shared output for the block-sparse commands.
+enum BlockSparseCLI {
     /// Writes the CSV and its sidecar (the one schema, `Sidecar`).
-    static func write(csvHeader: [String], rows: [[String]], to path: String, command: String,
-                      parameters: [(String, JSONValue)], seed: UInt64?) throws {
+    static func write(
+        csvHeader: [String], rows: [[String]], to path: String, command: String,
+        parameters: [(String, JSONValue)], seed: UInt64?
+    ) throws {
         try Sidecar(command: command, parameters: parameters, seed: seed, argv: CommandLine.arguments)
             .write(header: csvHeader, rows: rows, to: URL(fileURLWithPath: path))
     }

@@ -32,7 +32,8 @@ struct DbspPlanCommand: ParsableCommand {
     @Option(help: "Generated mask: blocks per sequence.") var blocks = 64
     @Option(help: "Generated mask: density of the sparsest head.") var minDensity = 0.05
     @Option(help: "Generated mask: density of the densest head.") var maxDensity = 0.6
-    @Flag(help: "Generated mask: deal the densities to heads in random order (default: ascending).") var shuffled = false
+    @Flag(help: "Generated mask: deal the densities to heads in random order (default: ascending).") var shuffled =
+        false
     @Option(help: "Seed of the generated mask and of the Q, K, V used by --ranks-out.") var seed: UInt64 = 1
 
     @Option(help: "Total devices N; every U·R = N that fits is considered.") var devices = 8
@@ -43,23 +44,29 @@ struct DbspPlanCommand: ParsableCommand {
 
     @Option(help: "Tokens per block.") var blockSize = 64
     @Option(help: "Head dimension (cost model and --ranks-out).") var headDim = 64
-    @Option(help: "Cost model: dense attention time of the whole problem on one device, seconds.") var denseSeconds = 1.0
+    @Option(help: "Cost model: dense attention time of the whole problem on one device, seconds.") var denseSeconds =
+        1.0
     @Option(help: "Cost model: kernel launch time, seconds.") var launchSeconds = 1e-5
     @Option(help: "Cost model: link bandwidth, bytes per second.") var bandwidth = 2.5e10
     @Option(help: "Cost model: message latency, seconds.") var latency = 1e-5
     @Option(help: "Cost model: bytes per element.") var bytesPerElement = 2
 
     @Option(name: [.customLong("out"), .short], help: "Output CSV, one row per (U, R).") var out: String
-    @Option(help: "Also execute the chosen plan with simulated devices and write per-device CSV here.") var ranksOut: String?
+    @Option(help: "Also execute the chosen plan with simulated devices and write per-device CSV here.") var ranksOut:
+        String?
     @OptionGroup var threadsOption: ThreadsOption
 
     func validate() throws {
         try validateOutputPath(out, flag: "--out")
         if let r = ranksOut { try validateOutputPath(r, flag: "--ranks-out") }
         guard (ulysses == nil) == (ring == nil) else { throw ValidationError("--ulysses and --ring go together") }
-        if let u = ulysses, let r = ring, u < 1 || r < 1 || u * r > 4096 { throw ValidationError("--ulysses, --ring ≥ 1 with U·R ≤ 4096") }
+        if let u = ulysses, let r = ring, u < 1 || r < 1 || u * r > 4096 {
+            throw ValidationError("--ulysses, --ring ≥ 1 with U·R ≤ 4096")
+        }
         guard (1...4096).contains(devices) else { throw ValidationError("--devices must be in 1...4096") }
-        guard (1...1024).contains(heads), (1...4096).contains(blocks) else { throw ValidationError("--heads in 1...1024, --blocks in 1...4096") }
+        guard (1...1024).contains(heads), (1...4096).contains(blocks) else {
+            throw ValidationError("--heads in 1...1024, --blocks in 1...4096")
+        }
         guard 0 <= minDensity, minDensity <= maxDensity, maxDensity <= 1 else {
             throw ValidationError("need 0 ≤ --min-density ≤ --max-density ≤ 1")
         }
@@ -79,13 +86,17 @@ struct DbspPlanCommand: ParsableCommand {
 
     func run() throws {
         let m: TileMask
-        if let mask { m = try TileMask.read(mask) } else {
-            m = SyntheticMasks.headVarying(heads: heads, qTiles: blocks, kTiles: blocks, minDensity: minDensity,
-                                           maxDensity: maxDensity, shuffled: shuffled, seed: seed)
+        if let mask {
+            m = try TileMask.read(mask)
+        } else {
+            m = SyntheticMasks.headVarying(
+                heads: heads, qTiles: blocks, kTiles: blocks, minDensity: minDensity,
+                maxDensity: maxDensity, shuffled: shuffled, seed: seed)
         }
-        let model = DbspCostModel(denseSeconds: denseSeconds, launchSeconds: launchSeconds, bandwidth: bandwidth,
-                                  latencySeconds: latency, tokens: m.qTiles * blockSize, heads: m.heads, headDim: headDim,
-                                  bytesPerElement: bytesPerElement)
+        let model = DbspCostModel(
+            denseSeconds: denseSeconds, launchSeconds: launchSeconds, bandwidth: bandwidth,
+            latencySeconds: latency, tokens: m.qTiles * blockSize, heads: m.heads, headDim: headDim,
+            bytesPerElement: bytesPerElement)
         var candidates: [DbspCandidate]
         if let u = ulysses, let r = ring {
             var c = try DbspPlanner.candidate(mask: m, ulysses: u, ring: r, model: model, rewards: rewards.items)
@@ -99,23 +110,28 @@ struct DbspPlanCommand: ParsableCommand {
             ("k_blocks", .int(m.kTiles)), ("min_density", .double(minDensity)), ("max_density", .double(maxDensity)),
             ("shuffled", .bool(shuffled)), ("devices", .int(devices)), ("rewards", .string(rewards.description)),
             ("block_size", .int(blockSize)), ("head_dim", .int(headDim)), ("dense_seconds", .double(denseSeconds)),
-            ("launch_seconds", .double(launchSeconds)), ("bandwidth", .double(bandwidth)), ("latency", .double(latency)),
+            ("launch_seconds", .double(launchSeconds)), ("bandwidth", .double(bandwidth)),
+            ("latency", .double(latency)),
             ("bytes_per_element", .int(bytesPerElement)),
         ]
         let chosen = candidates.first(where: \.chosen)!
         if let ranksOut {
-            let check = try DbspVerification.run(plan: chosen.plan, mask: m, blockSize: blockSize, headDim: headDim,
-                                                 seed: seed, threads: threadsOption.threads)
+            let check = try DbspVerification.run(
+                plan: chosen.plan, mask: m, blockSize: blockSize, headDim: headDim,
+                seed: seed, threads: threadsOption.threads)
             let ranksParams = params + [("ulysses", .int(chosen.plan.ulysses)), ("ring", .int(chosen.plan.ring))]
-            try BlockSparseCLI.write(csvHeader: DbspVerification.csvHeader, rows: check.csvRows, to: ranksOut,
-                                     command: "dbsp plan --ranks-out", parameters: ranksParams, seed: seed)
+            try BlockSparseCLI.write(
+                csvHeader: DbspVerification.csvHeader, rows: check.csvRows, to: ranksOut,
+                command: "dbsp plan --ranks-out", parameters: ranksParams, seed: seed)
             try check.check()
             printNote("dbsp: simulated \(check.ranks.count) devices; output bitwise equal to the unpartitioned kernel")
         }
-        try BlockSparseCLI.write(csvHeader: DbspCandidate.csvHeader, rows: candidates.map { $0.csvFields(density: m.density) },
-                                 to: out, command: "dbsp plan", parameters: params,
-                                 seed: mask == nil || ranksOut != nil ? seed : nil)
-        print("dbsp plan (seed \(seed)): chose U = \(chosen.ulysses), R = \(chosen.ring); ρ \(fmt(chosen.contiguousImbalance, 3)) (contiguous) → "
-              + "\(fmt(chosen.balancedImbalance, 3)) (\(chosen.plan.method)); wrote \(out)")
+        try BlockSparseCLI.write(
+            csvHeader: DbspCandidate.csvHeader, rows: candidates.map { $0.csvFields(density: m.density) },
+            to: out, command: "dbsp plan", parameters: params,
+            seed: mask == nil || ranksOut != nil ? seed : nil)
+        print(
+            "dbsp plan (seed \(seed)): chose U = \(chosen.ulysses), R = \(chosen.ring); ρ \(fmt(chosen.contiguousImbalance, 3)) (contiguous) → "
+                + "\(fmt(chosen.balancedImbalance, 3)) (\(chosen.plan.method)); wrote \(out)")
     }
 }

@@ -18,7 +18,8 @@ struct VectorsCommand: ParsableCommand {
             expected selected pages; format in DIR/README.md).
             """)
 
-    @Flag(help: "Write page-selection conformance cases (Quest and ArkVale rules) instead of certified attention cases.")
+    @Flag(
+        help: "Write page-selection conformance cases (Quest and ArkVale rules) instead of certified attention cases.")
     var paged = false
 
     @Option(name: [.customLong("out"), .short], help: "Output folder (created if missing; its parent must exist).")
@@ -43,15 +44,22 @@ struct VectorsCommand: ParsableCommand {
     func run() throws {
         if paged {
             let names = try PagedConformance.write(to: URL(fileURLWithPath: out))
-            print(json ? JSONValue.object([("out", .string(out)), ("cases", .array(names.map { .string($0) }))]).serialized()
-                       : "wrote \(names.count) page-selection cases to \(out):\n" + names.map { "  " + $0 }.joined(separator: "\n"))
+            print(
+                json
+                    ? JSONValue.object([("out", .string(out)), ("cases", .array(names.map { .string($0) }))])
+                        .serialized()
+                    : "wrote \(names.count) page-selection cases to \(out):\n"
+                        + names.map { "  " + $0 }.joined(separator: "\n"))
             return
         }
         let names = try ConformanceVectors.write(to: URL(fileURLWithPath: out), precision: precision, seed: seed)
         if json {
-            print(JSONValue.object([("out", .string(out)), ("cases", .array(names.map { .string($0) })),
-                                    ("precision_bits", .int(precision)),
-                                    ("seed", .int(Int(truncatingIfNeeded: seed)))]).serialized())
+            print(
+                JSONValue.object([
+                    ("out", .string(out)), ("cases", .array(names.map { .string($0) })),
+                    ("precision_bits", .int(precision)),
+                    ("seed", .int(Int(truncatingIfNeeded: seed))),
+                ]).serialized())
         } else {
             print("wrote \(names.count) certified cases (\(precision) bits, seed \(seed)) to \(out):")
             for n in names { print("  \(n)") }

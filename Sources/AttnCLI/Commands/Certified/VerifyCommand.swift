@@ -23,7 +23,9 @@ struct VerifyCommand: ParsableCommand {
     @Option(help: "Candidate output .npy: Q's leading axes × [n_q, d_v], float16/32/64.")
     var candidate: String
 
-    @Option(help: "Pass iff |candidate − truth| ≤ this, entrywise (plain absolute form; default 1e-6 unless --atol/--rtol).")
+    @Option(
+        help: "Pass iff |candidate − truth| ≤ this, entrywise (plain absolute form; default 1e-6 unless --atol/--rtol)."
+    )
     var tolerance: Double?
 
     @Option(help: "Absolute part of the torch-style tolerance |candidate − truth| ≤ atol + rtol·|truth|.")
@@ -69,27 +71,31 @@ struct VerifyCommand: ParsableCommand {
     }
 
     func run() throws {
-        let problem = try inputs.files.problem(as: Double.self)   // every dtype widens exactly
+        let problem = try inputs.files.problem(as: Double.self)  // every dtype widens exactly
         let cand: Tensor<Double> = try Npy.read(candidate)
         var options = VerifyOptions(atol: atol ?? tolerance ?? (rtol == nil ? 1e-6 : 0), rtol: rtol ?? 0)
         options.engine = engine; options.precision = precision; options.threads = threads
         options.heads = try heads.map(Self.range)
         let report: TieredVerificationReport
         do {
-            report = try TieredVerification.run(q: problem.q, k: problem.k, v: problem.v, candidate: cand,
-                                                scale: inputs.scale, causal: inputs.causal, options: options,
-                                                progress: ProgressNote.rows("verify"))
+            report = try TieredVerification.run(
+                q: problem.q, k: problem.k, v: problem.v, candidate: cand,
+                scale: inputs.scale, causal: inputs.causal, options: options,
+                progress: ProgressNote.rows("verify"))
         } catch let e as AttnError where e.message.hasPrefix("candidate") {
             throw AttnError.usage("--candidate \(candidate): \(e.message)")
         } catch let e as AttnError where e.message.hasPrefix("head range") {
             throw AttnError.usage("--heads: \(e.message)")
         }
         if json {
-            print(JSONValue.object(report.jsonFields + [
-                ("engine", .string(engine.rawValue)), ("precision_bits", .int(precision)),
-                ("scale", .string(inputs.scale.description)), ("causal", .bool(inputs.causal)),
-                ("candidate", .string(candidate)),
-            ]).serialized())
+            print(
+                JSONValue.object(
+                    report.jsonFields + [
+                        ("engine", .string(engine.rawValue)), ("precision_bits", .int(precision)),
+                        ("scale", .string(inputs.scale.description)), ("causal", .bool(inputs.causal)),
+                        ("candidate", .string(candidate)),
+                    ]
+                ).serialized())
         } else {
             print(report.text)
         }

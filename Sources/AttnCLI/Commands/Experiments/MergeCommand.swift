@@ -35,8 +35,9 @@ struct MergeCommand: ParsableCommand {
         for p in inputs where !FileManager.default.fileExists(atPath: p) {
             throw AttnError.usage("\(p): no such file")
         }
-        let text = try SweepMerge.merge(inputs.map { URL(fileURLWithPath: $0) }, into: URL(fileURLWithPath: output),
-                                        version: Attnbound.version)
+        let text = try SweepMerge.merge(
+            inputs.map { URL(fileURLWithPath: $0) }, into: URL(fileURLWithPath: output),
+            version: Attnbound.version)
         let rows = text.split(separator: "\n").count - 1
         print("merged \(inputs.count) shard\(inputs.count == 1 ? "" : "s") into \(output) (\(rows) rows)")
     }

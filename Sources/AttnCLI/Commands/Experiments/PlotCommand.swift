@@ -8,7 +8,8 @@ struct PlotCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "plot",
         abstract: "Draw a sweep CSV as an SVG figure.",
-        discussion: "Per experiment: the metric against B and against B/√ln n, one curve per n (log y for errors and ranks).")
+        discussion:
+            "Per experiment: the metric against B and against B/√ln n, one curve per n (log y for errors and ranks).")
 
     @Argument(help: "A CSV written by `attnbound sweep` or `attnbound merge`.")
     var csv: String

@@ -32,7 +32,8 @@ final class ProgressLine: @unchecked Sendable {
         let ran = fraction - (firstFraction ?? 0)
         let eta = ran > 0 ? (now - firstTime) / ran * (1 - fraction) : .nan
         let pct = total > 0 ? 100 * done / total : 100
-        let line = "\r\u{1B}[K\(label): \(done)/\(total) points (\(pct)%), \(Self.clock(elapsed)) elapsed, ETA \(Self.clock(eta))"
+        let line =
+            "\r\u{1B}[K\(label): \(done)/\(total) points (\(pct)%), \(Self.clock(elapsed)) elapsed, ETA \(Self.clock(eta))"
         FileHandle.standardError.write(Data(line.utf8))
         drawn = true
     }

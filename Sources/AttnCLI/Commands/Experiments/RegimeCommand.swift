@@ -21,13 +21,19 @@ struct RegimeCommand: ParsableCommand {
     @Option(help: "Queries: .npy of shape [n_q, d], [heads, n_q, d] or [batch, heads, n_q, d].")
     var q: String
 
-    @Option(help: "Keys: .npy of shape [n_k, d], [heads_kv, n_k, d] or [batch, heads_kv, n_k, d]; heads_kv divides heads (GQA).")
+    @Option(
+        help:
+            "Keys: .npy of shape [n_k, d], [heads_kv, n_k, d] or [batch, heads_kv, n_k, d]; heads_kv divides heads (GQA)."
+    )
     var k: String
 
-    @Option(help: "Softmax scale s: 'standard' (1/√d, the default here, as in PyTorch), 'paper' (1/d) or a positive decimal.")
+    @Option(
+        help:
+            "Softmax scale s: 'standard' (1/√d, the default here, as in PyTorch), 'paper' (1/d) or a positive decimal.")
     var scale: Scale = .standard
 
-    @Option(help: "Target sup relative error ε of the polynomial for exp, in (0, 1) (default: ε = 1/n, as in the sweep).")
+    @Option(
+        help: "Target sup relative error ε of the polynomial for exp, in (0, 1) (default: ε = 1/n, as in the sweep).")
     var eps: Double?
 
     @Option(name: .customLong("eps-power"), help: "ε = n^(−p) instead of a fixed ε, p in (0, 8] (default 1).")
@@ -36,7 +42,9 @@ struct RegimeCommand: ParsableCommand {
     @Option(help: "Polynomial family, as in `plan`: chebyshev (default), interpolant, taylor or shifted.")
     var family: ExpFamily = .chebyshev
 
-    @Option(name: [.short, .long], help: "CSV output, one row per (batch, head, scale); sidecar beside it (same stem, .json).")
+    @Option(
+        name: [.short, .long],
+        help: "CSV output, one row per (batch, head, scale); sidecar beside it (same stem, .json).")
     var out: String?
 
     @Flag(help: "Print one JSON object (parameters, summary, every row) instead of a table.")
@@ -45,14 +53,17 @@ struct RegimeCommand: ParsableCommand {
     func validate() throws {
         if eps != nil, epsPower != nil { throw ValidationError("--eps and --eps-power exclude each other") }
         if let eps { guard eps.isFinite, eps > 0, eps < 1 else { throw ValidationError("--eps must be in (0, 1)") } }
-        if let p = epsPower { guard p.isFinite, p > 0, p <= 8 else { throw ValidationError("--eps-power must be in (0, 8]") } }
+        if let p = epsPower {
+            guard p.isFinite, p > 0, p <= 8 else { throw ValidationError("--eps-power must be in (0, 8]") }
+        }
         if let out { try validateOutputPath(out, flag: "--out") }
     }
 
     func run() throws {
         let (tq, tk): (Tensor<Double>, Tensor<Double>) = (try Npy.read(q), try Npy.read(k))  // float32 widens exactly
-        let options = Regime.Options(scale: scale, epsilon: eps.map { .fixed($0) } ?? .power(epsPower ?? 1),
-                                     family: family)
+        let options = Regime.Options(
+            scale: scale, epsilon: eps.map { .fixed($0) } ?? .power(epsPower ?? 1),
+            family: family)
         let progress = ProgressLine.make(label: "regime (heads)")  // only on a terminal
         let heads = try Regime.analyze(q: tq, k: tk, options: options) { done, total in
             progress?.update(done: done, total: total, fraction: Double(done) / Double(total))
@@ -60,8 +71,9 @@ struct RegimeCommand: ParsableCommand {
         progress?.finish()
         let report = RegimeReport(heads: heads, options: options)
         if let out {
-            try report.write(csv: URL(fileURLWithPath: out), version: Attnbound.version,
-                             argv: CommandLine.arguments, inputs: [("q", q), ("k", k)])
+            try report.write(
+                csv: URL(fileURLWithPath: out), version: Attnbound.version,
+                argv: CommandLine.arguments, inputs: [("q", q), ("k", k)])
         }
         print(json ? report.json.serialized() : report.table)
     }

@@ -14,17 +14,17 @@ struct SweepCommand: ParsableCommand {
         commandName: "sweep",
         abstract: "Run the B = Θ(√log n) threshold experiments into CSV + JSON sidecar + SVG.",
         discussion: """
-        With no flags: all four experiments on a default grid (about a minute or less on 2 cores), \
-        writing out/sweep.csv, out/sweep.json and out/sweep.svg. The CSV is byte-identical for a \
-        given --seed whatever --threads is, after --resume, and after `attnbound merge` of --shard runs.
+            With no flags: all four experiments on a default grid (about a minute or less on 2 cores), \
+            writing out/sweep.csv, out/sweep.json and out/sweep.svg. The CSV is byte-identical for a \
+            given --seed whatever --threads is, after --resume, and after `attnbound merge` of --shard runs.
 
-        On a cluster (Slurm job array, one shard per task):
-          #SBATCH --array=1-8
-          attnbound sweep --shard ${SLURM_ARRAY_TASK_ID}/8 --out results
-        then, once all tasks are done:
-          attnbound merge results/sweep.shard-*-of-8.csv -o results/sweep.csv
-          attnbound plot results/sweep.csv -o results/sweep.svg
-        """)
+            On a cluster (Slurm job array, one shard per task):
+              #SBATCH --array=1-8
+              attnbound sweep --shard ${SLURM_ARRAY_TASK_ID}/8 --out results
+            then, once all tasks are done:
+              attnbound merge results/sweep.shard-*-of-8.csv -o results/sweep.csv
+              attnbound plot results/sweep.csv -o results/sweep.svg
+            """)
 
     @Option(help: "Experiments, comma separated: degree-vs-b, error-vs-b, erank-vs-b, hard-instance (default: all).")
     var experiment: CommaList<Experiment>?
@@ -44,7 +44,10 @@ struct SweepCommand: ParsableCommand {
     @Option(name: .customLong("B"), help: "Absolute B values, comma separated, instead of the B/√ln n grid.")
     var bList: CommaList<Double>?
 
-    @Option(help: "Input distributions, comma separated: uniform, signs, gaussian (default uniform; error-vs-b and erank-vs-b only).")
+    @Option(
+        help:
+            "Input distributions, comma separated: uniform, signs, gaussian (default uniform; error-vs-b and erank-vs-b only)."
+    )
     var distribution: CommaList<InputDistribution>?
 
     @Option(help: "Trials per (n, B) for the randomized experiments (default 1).")
@@ -53,10 +56,13 @@ struct SweepCommand: ParsableCommand {
     @Option(name: .customLong("C"), help: "d = ⌈C·ln n⌉ (the theorem's regime d = Θ(log n)).")
     var dConstant: Double = 1
 
-    @Option(name: .customLong("d"), help: "Fixed d for every n instead of ⌈C·ln n⌉ (the transition then moves like a power of n).")
+    @Option(
+        name: .customLong("d"),
+        help: "Fixed d for every n instead of ⌈C·ln n⌉ (the transition then moves like a power of n).")
     var fixedD: Int?
 
-    @Option(name: .customLong("hard-C"), help: "d = ⌈C_hard·ln n⌉ for hard-instance (random ±1 vectors must be far apart).")
+    @Option(
+        name: .customLong("hard-C"), help: "d = ⌈C_hard·ln n⌉ for hard-instance (random ±1 vectors must be far apart).")
     var hardC: Double = 8
 
     @Option(name: .customLong("eps-power"), help: "Target relative error ε = n^(−p) for degree-vs-b and the ε-rank.")
@@ -68,7 +74,9 @@ struct SweepCommand: ParsableCommand {
     @Option(help: "Rows checked against exact attention in error-vs-b (all rows when n is at most this).")
     var rows: Int = 64
 
-    @Option(name: .customLong("max-degree"), help: "Largest polynomial degree searched; beyond it the exponent is reported as inf.")
+    @Option(
+        name: .customLong("max-degree"),
+        help: "Largest polynomial degree searched; beyond it the exponent is reported as inf.")
     var maxDegree: Int = 400
 
     @Option(help: "Polynomial family: chebyshev (near-minimax), shifted (non-negative coefficients) or taylor.")
@@ -89,7 +97,10 @@ struct SweepCommand: ParsableCommand {
     @Option(help: "Run shard i of N (1 ≤ i ≤ N): the points with index ≡ i−1 mod N. Join with `attnbound merge`.")
     var shard: String?
 
-    @Flag(help: "Add a `seconds` column: wall time per point (timings vary, so the CSV is then no longer byte-reproducible).")
+    @Flag(
+        help:
+            "Add a `seconds` column: wall time per point (timings vary, so the CSV is then no longer byte-reproducible)."
+    )
     var timing = false
 
     @Flag(name: .customLong("no-plot"), help: "Do not write the SVG.")
@@ -128,9 +139,10 @@ struct SweepCommand: ParsableCommand {
             if let trials { g.trials = trials }
             grids[e] = g
         }
-        let cfg = SweepConfiguration(experiments: exps, grids: grids, seed: seed, dConstant: dConstant, fixedD: fixedD,
-                                     hardDConstant: hardC, epsilonPower: epsPower, gamma: gamma, sampleRows: rows,
-                                     maxDegree: maxDegree, timing: timing)
+        let cfg = SweepConfiguration(
+            experiments: exps, grids: grids, seed: seed, dConstant: dConstant, fixedD: fixedD,
+            hardDConstant: hardC, epsilonPower: epsPower, gamma: gamma, sampleRows: rows,
+            maxDegree: maxDegree, timing: timing)
         try cfg.validate()
         return cfg
     }
@@ -150,15 +162,20 @@ struct SweepCommand: ParsableCommand {
         let workers = threads ?? ProcessInfo.processInfo.activeProcessorCount
         let runner = SweepRunner(configuration: cfg, backend: backend, shard: sh, threads: workers, directory: dir)
         if let d = cfg.fixedD, !json {
-            printNote("note: d is fixed at \(d) for every n; the transition then moves like a power of n and no longer sits at B = Θ(√ln n)")
+            printNote(
+                "note: d is fixed at \(d) for every n; the transition then moves like a power of n and no longer sits at B = Θ(√ln n)"
+            )
         }
         let progress = ProgressLine.make(label: "sweep" + (sh.isWhole ? "" : " shard \(sh)"))
         var onProgress: (@Sendable (Int, Int, Double) -> Void)?
         if let progress {
-            onProgress = { @Sendable done, total, fraction in progress.update(done: done, total: total, fraction: fraction) }
+            onProgress = { @Sendable done, total, fraction in
+                progress.update(done: done, total: total, fraction: fraction)
+            }
         }
-        let result = try runner.run(resume: resume, version: Attnbound.version,
-                                    argv: Array(CommandLine.arguments.dropFirst()), progress: onProgress)
+        let result = try runner.run(
+            resume: resume, version: Attnbound.version,
+            argv: Array(CommandLine.arguments.dropFirst()), progress: onProgress)
         progress?.finish()
         var svgPath: String?
         if !noPlot && sh.isWhole {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import AttnCore
+import AttnKernels
 import AttnPaged
 import Foundation
 
@@ -53,11 +54,15 @@ struct KVReplayCommand: ParsableCommand {
     @Option(help: "Softmax scale s: 'paper' (1/d), 'standard' (1/√d) or a positive decimal.")
     var scale: Scale = .standard
 
-    @Option(name: [.customLong("out"), .short],
-            help: "CSV output, one row per step and query head (a .json sidecar is written beside it).")
+    @Option(
+        name: [.customLong("out"), .short],
+        help: "CSV output, one row per step and query head (a .json sidecar is written beside it).")
     var out: String?
 
-    @Option(help: "CSV of the pages each query head attended: step,head,selected_pages (pages from 0, ascending, space-separated).")
+    @Option(
+        help:
+            "CSV of the pages each query head attended: step,head,selected_pages (pages from 0, ascending, space-separated)."
+    )
     var selectionOut: String?
 
     @Option(name: .customLong("csv"), help: .hidden)
@@ -75,7 +80,9 @@ struct KVReplayCommand: ParsableCommand {
             guard k == nil, v == nil, q == nil else { throw ValidationError("--synthetic takes no --k, --v or --q") }
             guard (1...1 << 20).contains(context) else { throw ValidationError("--context must be in 1...\(1 << 20)") }
             guard (1...100_000).contains(steps) else { throw ValidationError("--steps must be in 1...100000") }
-            guard (1...64).contains(kvHeads), (1...64).contains(group) else { throw ValidationError("--kv-heads and --group must be in 1...64") }
+            guard (1...64).contains(kvHeads), (1...64).contains(group) else {
+                throw ValidationError("--kv-heads and --group must be in 1...64")
+            }
             guard (2...1024).contains(dim) else { throw ValidationError("--dim must be in 2...1024") }
         } else {
             guard k != nil, v != nil, q != nil else { throw ValidationError("need --k, --v and --q (or --synthetic)") }
@@ -96,49 +103,60 @@ struct KVReplayCommand: ParsableCommand {
             p.askStep = steps * 3 / 4
             p.seed = seed
             let trace = try SyntheticTrace(p)
-            (keys, values, queries, prefill, askStep) = (trace.keys, trace.values, trace.queries, trace.prefillQueries, p.askStep)
-            workload = [("workload", "synthetic"), ("seed", .string(String(seed))), ("context", .int(context)),
-                        ("kv_heads", .int(kvHeads)), ("group", .int(group)), ("d", .int(dim)),
-                        ("passkey_page", .int(p.passkeyPage)), ("ask_step", .int(p.askStep))]
+            (keys, values, queries, prefill, askStep) = (
+                trace.keys, trace.values, trace.queries, trace.prefillQueries, p.askStep
+            )
+            workload = [
+                ("workload", "synthetic"), ("seed", .string(String(seed))), ("context", .int(context)),
+                ("kv_heads", .int(kvHeads)), ("group", .int(group)), ("d", .int(dim)),
+                ("passkey_page", .int(p.passkeyPage)), ("ask_step", .int(p.askStep)),
+            ]
         } else {
             let t = try AttentionTensors<Float>(q: q!, k: k!, v: v!)  // the one reader: 4-D, float16, GQA
             (keys, values, queries) = (t.k, t.v, t.q)
             workload = [("workload", "files"), ("k", .string(k!)), ("v", .string(v!)), ("q", .string(q!))]
         }
-        let (records, refs) = try KVReplay.run(keys: keys, values: values, queries: queries, prefillQueries: prefill,
-                                               policy: policy, config: policyOptions.config, pageSize: policyOptions.pageSize,
-                                               scale: scale) { done, total in
+        let (records, refs) = try KVReplay.run(
+            keys: keys, values: values, queries: queries, prefillQueries: prefill,
+            policy: policy, config: policyOptions.config, pageSize: policyOptions.pageSize,
+            scale: scale
+        ) { done, total in
             if done % 16 == 0 || done == total { printNote("kv-replay: step \(done)/\(total)") }
         }
         let s = ReplaySummary(policy: policy.rawValue, records: records, referenceBounds: refs, lateFrom: askStep)
-        let params: [(String, JSONValue)] = workload + [
-            ("policy", .string(policy.rawValue)), ("budget", .int(policyOptions.budget)), ("page_size", .int(policyOptions.pageSize)),
-            ("scale", .string(scale.description))]
+        let params: [(String, JSONValue)] =
+            workload + [
+                ("policy", .string(policy.rawValue)), ("budget", .int(policyOptions.budget)),
+                ("page_size", .int(policyOptions.pageSize)),
+                ("scale", .string(scale.description)),
+            ]
         if let csv {
-            var text = CSV.row(ReplayRecord.csvHeader)
-            for r in records { text += CSV.row(r.csvFields) }
-            let sidecar = JSONValue.object([("command", "kv-replay"), ("version", .string(Attnbound.version))] + params
-                                           + [("machine", machineDescription())])
-            let url = URL(fileURLWithPath: csv)
-            try AtomicFile.write(text, to: url)
-            try AtomicFile.write(sidecar.serialized() + "\n", to: url.deletingPathExtension().appendingPathExtension("json"))
+            try Sidecar(
+                command: "kv-replay", parameters: params, seed: synthetic ? seed : nil, argv: CommandLine.arguments
+            )
+            .write(header: ReplayRecord.csvHeader, rows: records.map(\.csvFields), to: URL(fileURLWithPath: csv))
         }
         if let selectionOut { try AtomicFile.write(SelectionCSV.text(records), to: URL(fileURLWithPath: selectionOut)) }
         let digests: [(String, JSONValue)] = s.digestRecall.map {
             ($0.digest.rawValue, .object([("recall_at_1", .double($0.at1)), ("recall_at_k", .double($0.atK))]))
         }
         let summary: [(String, JSONValue)] = [
-            ("steps", .int(s.steps)), ("recall_k", .int(policy.scoredPages(config: policyOptions.config, pageSize: policyOptions.pageSize))),
+            ("steps", .int(s.steps)),
+            ("recall_k", .int(policy.scoredPages(config: policyOptions.config, pageSize: policyOptions.pageSize))),
             ("mean_recall_at_1", .double(s.meanRecallAt1)), ("mean_recall_at_k", .double(s.meanRecallAtK)),
-            ("digest_recall", .object(digests)), ("mean_attended_recall", .double(s.meanAttendedRecall)), ("max_abs_error", .double(s.maxError)),
+            ("digest_recall", .object(digests)), ("mean_attended_recall", .double(s.meanAttendedRecall)),
+            ("max_abs_error", .double(s.maxError)),
             ("mean_abs_error", .double(s.meanError)), ("max_error_bound", .double(s.maxBound)),
             ("median_bound_to_error", .double(s.medianBoundRatio)), ("bound_violations", .int(s.violations)),
             ("pages_recalled", .int(s.pagesRecalled)), ("bytes_recalled", .int(s.bytesRecalled)),
-            ("scoring_saved", .double(s.scoringSaved)), ("median_step_seconds", .double(s.medianStepSeconds))]
+            ("scoring_saved", .double(s.scoringSaved)), ("median_step_seconds", .double(s.medianStepSeconds)),
+        ]
         if json {
             print(JSONValue.object(params + summary).serialized())
         } else {
-            print("policy \(policy.rawValue), budget \(policyOptions.budget) tokens, page size \(policyOptions.pageSize), \(s.steps) steps")
+            print(
+                "policy \(policy.rawValue), budget \(policyOptions.budget) tokens, page size \(policyOptions.pageSize), \(s.steps) steps"
+            )
             for (key, value) in summary { print("  \(key): \(value.serialized())") }
         }
         if s.violations > 0 {

@@ -24,10 +24,13 @@ struct PolicyOptions: ParsableArguments {
     @Option(help: "ArkVale top-k pages (default: half the budget's pages).")
     var topk: Int?
 
-    @Option(help: "Digest for selection: aabb, cuboid-mean, sphere-max (default: cuboid-mean for arkvale, aabb otherwise).")
+    @Option(
+        help: "Digest for selection: aabb, cuboid-mean, sphere-max (default: cuboid-mean for arkvale, aabb otherwise).")
     var digest: DigestKind?
 
-    @Option(help: "Score reduction over a query group: per-head, mean, max (default: mean for arkvale, per-head otherwise).")
+    @Option(
+        help: "Score reduction over a query group: per-head, mean, max (default: mean for arkvale, per-head otherwise)."
+    )
     var reduction: ScoreReduction?
 
     @Option(help: "steady: reuse a selection for at most this many steps.")
@@ -39,11 +42,17 @@ struct PolicyOptions: ParsableArguments {
     func validate() throws {
         guard (1...1 << 30).contains(budget) else { throw ValidationError("--budget must be in 1...\(1 << 30) tokens") }
         guard (1...65536).contains(pageSize) else { throw ValidationError("--page-size must be in 1...65536 tokens") }
-        guard budget >= pageSize else { throw ValidationError("--budget \(budget) is smaller than one page (--page-size \(pageSize))") }
-        guard sinkPages >= 0, windowPages >= 1 else { throw ValidationError("--sink-pages must be ≥ 0 and --window-pages ≥ 1") }
+        guard budget >= pageSize else {
+            throw ValidationError("--budget \(budget) is smaller than one page (--page-size \(pageSize))")
+        }
+        guard sinkPages >= 0, windowPages >= 1 else {
+            throw ValidationError("--sink-pages must be ≥ 0 and --window-pages ≥ 1")
+        }
         if let topk, topk < 1 { throw ValidationError("--topk must be at least 1") }
         guard steadyReuse >= 1 else { throw ValidationError("--steady-reuse must be at least 1") }
-        guard steadyCosine.isFinite, (-1...1).contains(steadyCosine) else { throw ValidationError("--steady-cosine must be in [-1, 1]") }
+        guard steadyCosine.isFinite, (-1...1).contains(steadyCosine) else {
+            throw ValidationError("--steady-cosine must be in [-1, 1]")
+        }
     }
 
     var config: PolicyConfig {
@@ -57,11 +66,4 @@ struct PolicyOptions: ParsableArguments {
         c.steadyCosine = steadyCosine
         return c
     }
-}
-
-/// The machine, for sidecars.
-func machineDescription() -> JSONValue {
-    .object([("cores", .int(ProcessInfo.processInfo.activeProcessorCount)),
-             ("memory_bytes", .int(Int(ProcessInfo.processInfo.physicalMemory))),
-             ("os", .string(ProcessInfo.processInfo.operatingSystemVersionString))])
 }

@@ -20,7 +20,10 @@ struct ApproxCommand: ParsableCommand {
             Ã's max relative entry error when n_q·n_k ≤ 2048².
             """)
 
-    @Option(help: "Method: poly (Alman–Song, certified bound), svd (truncated SVD of A, small n), performer (FAVOR+), nystrom.")
+    @Option(
+        help:
+            "Method: poly (Alman–Song, certified bound), svd (truncated SVD of A, small n), performer (FAVOR+), nystrom."
+    )
     var method: ApproxMethod
 
     @Option(help: "Rank budget r (exclusive with --eps).")
@@ -29,7 +32,10 @@ struct ApproxCommand: ParsableCommand {
     @Option(help: "Target relative error ε of the polynomial (exclusive with --rank).")
     var eps: Double?
 
-    @Option(help: "Polynomial family for poly (and the rank under --eps): taylor, chebyshev (default), interpolant or shifted.")
+    @Option(
+        help:
+            "Polynomial family for poly (and the rank under --eps): taylor, chebyshev (default), interpolant or shifted."
+    )
     var family: ExpFamily = .chebyshev
 
     @OptionGroup var inputs: PolyInputs
@@ -37,10 +43,15 @@ struct ApproxCommand: ParsableCommand {
     @Option(help: "Seed of the random features (performer) and landmarks (nystrom).")
     var seed: UInt64 = 0
 
-    @Option(help: "Rows the error is measured on: all, or K seeded rows per head (default: all while n_q·n_k ≤ 2048², else 64).")
+    @Option(
+        help:
+            "Rows the error is measured on: all, or K seeded rows per head (default: all while n_q·n_k ≤ 2048², else 64)."
+    )
     var errorRows: String?
 
-    @Option(name: [.customLong("out"), .short], help: "Output .npy path for T (Float64; written to a temp file, then renamed).")
+    @Option(
+        name: [.customLong("out"), .short],
+        help: "Output .npy path for T (Float64; written to a temp file, then renamed).")
     var out: String
 
     @Flag(help: "Print one JSON object instead of text.")
@@ -60,8 +71,9 @@ struct ApproxCommand: ParsableCommand {
         let (q, k, v) = try inputs.load()
         let request: RankRequest = rank.map { .rank($0) } ?? .epsilon(eps!)
         let options = ApproximationOptions(method: method, request: request, family: family, seed: seed)
-        let report = try ApproxReport(q: q, k: k, v: v, scale: inputs.scale, options: options,
-                                      rows: errorRows.flatMap(ErrorRows.init(parsing:)))
+        let report = try ApproxReport(
+            q: q, k: k, v: v, scale: inputs.scale, options: options,
+            rows: errorRows.flatMap(ErrorRows.init(parsing:)))
         try Npy.write(report.result.output.withLeadingAxes(of: q), to: out)
         print(json ? report.json(out: out).serialized() : report.text(out: out))
     }

@@ -22,7 +22,8 @@ struct BenchPolyCommand: ParsableCommand {
     @Option(help: "Head dimension d (= d_v).") var d: Int = 4
     @Option(name: .customLong("B"), help: "Entry bound B.") var B: Double = 1
     @Option(help: "Target relative error ε of the polynomial.") var eps: Double = 1e-6
-    @Option(help: "Polynomial family: taylor, chebyshev (default), interpolant or shifted.") var family: ExpFamily = .chebyshev
+    @Option(help: "Polynomial family: taylor, chebyshev (default), interpolant or shifted.") var family: ExpFamily =
+        .chebyshev
 
     func validate() throws {
         guard (4...22).contains(minLog2), (minLog2...22).contains(maxLog2) else {

@@ -29,10 +29,14 @@ struct PlanCommand: ParsableCommand {
     @Option(help: "Target sup relative error ε of the polynomial on [−R, R].")
     var eps: Double
 
-    @Option(help: "Softmax scale s: 'paper' (1/d, Alman–Song; the default here), 'standard' (1/√d) or a positive decimal.")
+    @Option(
+        help: "Softmax scale s: 'paper' (1/d, Alman–Song; the default here), 'standard' (1/√d) or a positive decimal.")
     var scale: Scale = .paper
 
-    @Option(help: "Polynomial family: taylor, chebyshev (truncated series, near-minimax, the default), interpolant (Chebyshev points) or shifted (non-negative, Alman–Song).")
+    @Option(
+        help:
+            "Polynomial family: taylor, chebyshev (truncated series, near-minimax, the default), interpolant (Chebyshev points) or shifted (non-negative, Alman–Song)."
+    )
     var family: ExpFamily = .chebyshev
 
     @Flag(help: "Print one JSON object instead of a table.")

@@ -10,7 +10,8 @@ extension ApproxMethod: ExpressibleByArgument {}
 struct PolyInputs: ParsableArguments {
     @OptionGroup var files: AttentionFiles
 
-    @Option(help: "Softmax scale s: 'paper' (1/d, Alman–Song; the default here), 'standard' (1/√d) or a positive decimal.")
+    @Option(
+        help: "Softmax scale s: 'paper' (1/d, Alman–Song; the default here), 'standard' (1/√d) or a positive decimal.")
     var scale: Scale = .paper
 
     /// Reads and checks Q, K, V (shapes, NaN/Inf) in Float64.
