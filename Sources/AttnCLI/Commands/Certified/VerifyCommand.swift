@@ -137,8 +137,9 @@ struct VerifyMergeCommand: ParsableCommand {
 /// A bound printed so that it still bounds: 3 significant digits, rounded up.
 func formatBound(_ x: Double) -> String {
     guard x.isFinite, x > 0 else { return formatShortest(x) }
-    let exponent = Int(floor(log10(x)))
+    var exponent = Int(floor(log10(x)))
     let unit = pow(10.0, Double(exponent - 2))
-    let m = (x / unit).rounded(.down) + 1  // the +1 dwarfs any rounding in x/unit and in the printing
+    var m = (x / unit).rounded(.down) + 1  // the +1 dwarfs any rounding in x/unit and in the printing
+    if m >= 1000 { m = (m / 10).rounded(.up); exponent += 1 }  // 999 + 1 prints as 1.00e(k+1), not 10.00ek
     return String(format: "%.2fe%+03d", m / 100, exponent)
 }
