@@ -66,7 +66,7 @@ import Testing
     /// Two precisions enclose the same numbers: entrywise overlap, and the
     /// higher precision is narrower.
     @Test func precisionsOverlapAndHigherIsNarrower() async throws {
-        await propertyCheck(count: 25, input: zip(Problem.small, anyScale, Gen.bool())) { p, scale, causal in
+        await propertyCheck(count: 25, input: zip(smallProblems, anyScale, Gen.bool())) { p, scale, causal in
             let low = try! CertifiedAttention.compute(q: p.q, k: p.k, v: p.v, scale: scale, causal: causal, precision: 40)
             let high = try! CertifiedAttention.compute(q: p.q, k: p.k, v: p.v, scale: scale, causal: causal, precision: 160)
             for e in 0..<low.lower.count {
@@ -79,7 +79,7 @@ import Testing
     /// exp by tables and exp by MPFR are two certified routes to the same
     /// numbers: entrywise overlap, both widths within 2^-(p−8)·max|V|.
     @Test func tableExpAndMPFRExpAgree() async throws {
-        await propertyCheck(count: 25, input: zip(Problem.small, anyScale, Gen.element(of: [64, 200, 256, 700]).map { $0! })) { p, scale, bits in
+        await propertyCheck(count: 25, input: zip(smallProblems, anyScale, Gen.element(of: [64, 200, 256, 700]).map { $0! })) { p, scale, bits in
             let a = try! CertifiedAttention.compute(q: p.q, k: p.k, v: p.v, scale: scale, precision: bits, expMethod: .tables)
             let b = try! CertifiedAttention.compute(q: p.q, k: p.k, v: p.v, scale: scale, precision: bits, expMethod: .mpfr)
             for e in 0..<a.lower.count {
@@ -103,7 +103,7 @@ import Testing
     /// Permuting the keys (with their values) changes nothing: every sum is exact.
     /// Threads change nothing either.
     @Test func keyPermutationAndThreadsGiveIdenticalEnclosures() async throws {
-        await propertyCheck(count: 20, input: zip(Problem.small, anyScale)) { p, scale in
+        await propertyCheck(count: 20, input: zip(smallProblems, anyScale)) { p, scale in
             let nk = p.k.rows
             let perm = Array((0..<nk).reversed())
             let k2 = Tensor<Float>(rows: nk, cols: p.k.cols, storage: perm.flatMap { j in (0..<p.k.cols).map { p.k[0, j, $0] } })
@@ -134,7 +134,7 @@ import Testing
 
     /// Causal row i equals the unmasked computation over keys 0…i + n_k − n_q.
     @Test func causalRowEqualsTruncatedKeys() async throws {
-        await propertyCheck(count: 15, input: Problem.small) { p in
+        await propertyCheck(count: 15, input: smallProblems) { p in
             let (nq, nk) = (p.q.rows, p.k.rows)
             let r = try! CertifiedAttention.compute(q: p.q, k: p.k, v: p.v, scale: .standard, causal: true, precision: 80)
             for i in 0..<nq {
@@ -155,7 +155,7 @@ import Testing
     /// score unchanged but forces GMP dot products; an extra V column holding
     /// 2⁻¹⁴⁹ and 2¹²⁰ forces GMP accumulation. The enclosures must be identical.
     @Test func bigIntegerPathsAgreeWithMachineIntegerPaths() async throws {
-        await propertyCheck(count: 15, input: Problem.small) { p in
+        await propertyCheck(count: 15, input: smallProblems) { p in
             func widen(_ t: Tensor<Float>, _ extra: (Int) -> Float) -> Tensor<Float> {
                 Tensor(rows: t.rows, cols: t.cols + 1, storage: (0..<t.rows).flatMap { r in
                     (0..<t.cols).map { t[0, r, $0] } + [extra(r)] })

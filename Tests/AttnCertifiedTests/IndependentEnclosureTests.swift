@@ -2,6 +2,7 @@ import AttnCertified
 import AttnCore
 import AttnTestSupport
 import CGMP
+import Foundation
 import Testing
 
 /// An exact rational number owned by this test (GMP's mpq_t; `__gmpq_init` / `__gmpq_clear`).
@@ -64,23 +65,23 @@ final class Q {
         return ((sum - rem).dyadic(bits: bits + 20, up: false), (sum + rem).dyadic(bits: bits + 20, up: true))
     }
 
-    /// [lo, hi] ∋ e^x for |x| ≤ 8, lo > 0: e^x = (e^{x/16})^16.
-    static func exp(_ xLo: Q, _ xHi: Q) -> (Q, Q) {
-        var (lo, _) = expSmall(xLo / Q(16))
-        var (_, hi) = expSmall(xHi / Q(16))
-        for _ in 0..<4 { lo = (lo * lo).dyadic(bits: bits + 20, up: false); hi = (hi * hi).dyadic(bits: bits + 20, up: true) }
+    /// [lo, hi] ∋ e^x for |x| ≤ 2^(squarings − 1), lo > 0: e^x = (e^{x/2^r})^(2^r).
+    static func exp(_ xLo: Q, _ xHi: Q, squarings r: Int = 4) -> (Q, Q) {
+        var (lo, _) = expSmall(xLo / Q(1 << r))
+        var (_, hi) = expSmall(xHi / Q(1 << r))
+        for _ in 0..<r { lo = (lo * lo).dyadic(bits: bits + 20, up: false); hi = (hi * hi).dyadic(bits: bits + 20, up: true) }
         return (lo, hi)
     }
 
     /// Exact enclosure of softmax(s·q·Kᵀ)·V for one query, s = 1/√d.
-    static func enclosure(q: [Float], k: [[Float]], v: [[Float]], d: Int) -> [(Q, Q)] {
+    static func enclosure(q: [Float], k: [[Float]], v: [[Float]], d: Int, squarings: Int = 4) -> [(Q, Q)] {
         let (sLo, sHi) = inverseSqrt(d)
         var weights: [(Q, Q)] = []
         for kj in k {
             var dot = Q(0)
             for c in 0..<d { dot = dot + Q(Double(q[c])) * Q(Double(kj[c])) }
             let (xLo, xHi) = dot.sign >= 0 ? (sLo * dot, sHi * dot) : (sHi * dot, sLo * dot)
-            weights.append(exp(xLo, xHi))
+            weights.append(exp(xLo, xHi, squarings: squarings))
         }
         var dLo = Q(0), dHi = Q(0)
         for (a, b) in weights { dLo = dLo + a; dHi = dHi + b }
@@ -129,5 +130,46 @@ final class Q {
         }
         print("tightness \(TrackedBound.certifiedWidth.rawValue) p=\(precision) \(method): \(worst)")
         if precision <= 24 { #expect(worst >= requiredTightness, "the enclosure is never approached: \(worst)") }
+    }
+
+    /// The weight spread δ_j of the MPFR route bites (mutation row `certified-spread`): one key at score
+    /// 0 with v = 0 and n − 1 keys whose weights e^x·2^F are only ≈ 2–40 (x just above the cut-off
+    /// −(F + 2), F = p + 8), with v > 0. Then the output is Σ_j w_j v_j/(1 + Σ_j w_j) with every w_j known
+    /// to ±2^−F only: the spreads, not the p-bit roundings, set the enclosure's width, so halving them
+    /// leaves the exact value (GMP rationals, `enclosure`) outside.
+    @Test(arguments: [16, 53])
+    func weightSpreadCoversWeightsNearTheCutoff(precision: Int) throws {
+        let f = Double(precision + 8), d = 2, n = 48
+        // x = −a·(b + c)/√2 ∈ [−(F·ln 2 − 1), −(F·ln 2 − 4)]: q = (a, a), k_j = (−b, −c) with b, c ≥ 0.
+        let target = f * log(2.0)
+        var worst = 0.0
+        for seed in UInt64(0)..<4 {
+            var rng = Xoshiro256StarStar(seed: 0xC0FFEE &+ seed)
+            let a = Float(4)
+            let q = [a, a]
+            var k: [[Float]] = [[0, 0]], v: [[Float]] = [[0]]
+            for _ in 1..<n {
+                // b + c ≈ √2·x/a in eighths.
+                let x = target - 1 - 3 * Double(rng.below(1000)) / 1000
+                let sum = Int((x * 2.0.squareRoot() / Double(a) * 8).rounded(.down))
+                let b = rng.below(sum + 1)
+                k.append([-Float(b) / 8, -Float(sum - b) / 8])
+                v.append([Float(1 + rng.below(16)) / 8])
+            }
+            let truth = Self.enclosure(q: q, k: k, v: v, d: d, squarings: 7)
+            let r = try CertifiedAttention.compute(q: Tensor(rows: 1, cols: d, storage: q),
+                                                   k: Tensor(rows: n, cols: d, storage: k.flatMap { $0 }),
+                                                   v: Tensor(rows: n, cols: 1, storage: v.flatMap { $0 }),
+                                                   scale: .standard, precision: precision, expMethod: .mpfr)
+            let lo = r.lower[0, 0, 0], hi = r.upper[0, 0, 0]
+            let (tLo, tHi) = truth[0]
+            #expect(Q(lo) <= tLo && tHi <= Q(hi), "seed \(seed) p=\(precision): [\(lo), \(hi)] ∌ [\(tLo.double), \(tHi.double)]")
+            // The spreads dominate: the enclosure is far wider than its p-bit rounding.
+            #expect((hi - lo) > 16 * hi * pow(2, -Double(precision)), "spread not dominant: [\(lo), \(hi)]")
+            let mid = (Q(lo) + Q(hi)) / Q(2), half = (Q(hi) - Q(lo)) / Q(2)
+            let e1 = tHi - mid, e2 = mid - tLo
+            worst = Swift.max(worst, (e2 < e1 ? e1 : e2).double / half.double)
+        }
+        print("spread regime p=\(precision): truth at \(worst) of the half-width")
     }
 }

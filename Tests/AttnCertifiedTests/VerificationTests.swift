@@ -28,7 +28,7 @@ import Testing
 
     /// The bound is certified: it is ≥ the distance to both ends of the enclosure.
     @Test func boundCoversTheEnclosure() async throws {
-        await propertyCheck(count: 30, input: zip(Problem.small, Gen.double(in: -1...1))) { p, shift in
+        await propertyCheck(count: 30, input: zip(smallProblems, Gen.double(in: -1...1))) { p, shift in
             let r = try! CertifiedAttention.compute(q: p.q, k: p.k, v: p.v, scale: .paper, precision: 64)
             let cand = Tensor<Double>(rows: r.lower.rows, cols: r.lower.cols, storage: r.lower.storage.map { $0 + shift })
             let b = try! r.errorBound(of: cand)

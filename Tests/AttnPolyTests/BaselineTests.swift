@@ -16,7 +16,7 @@ struct BaselineTests {
     @Test func svdSpectralErrorIsNextSingularValue() async throws {
         await propertyCheck(count: 200, input: Gen.int(in: 0...1_000_000), Gen.int(in: 2...12), Gen.int(in: 2...12),
                             Gen.double(in: 0.1...3), Gen.int(in: 1...11)) { seed, nq, nk, B, r0 in
-            let prob = Problem(seed: seed, nq: nq, nk: nk, d: 3, dv: 1, B: B)
+            let prob = Problem(seed: UInt64(seed), nq: nq, nk: nk, d: 3, dv: 1, bound: B)
             let x = Self.scores(prob, scale: .paper)
             let r = min(r0, min(nq, nk) - 1)
             let (f, sigma) = try SVDBaseline.factors(scores: x, rows: nq, keys: nk, rank: r)
@@ -37,7 +37,7 @@ struct BaselineTests {
     /// With every query and key a landmark, Nyström reproduces A (when A is well conditioned).
     @Test func fullNystromIsExact() async throws {
         await propertyCheck(count: 100, input: Gen.int(in: 0...1_000_000), Gen.int(in: 1...6)) { seed, n in
-            let prob = Problem(seed: seed, nq: n, nk: n, d: 6, dv: 1, B: 1)
+            let prob = Problem(seed: UInt64(seed), nq: n, nk: n, d: 6, dv: 1, bound: 1)
             let x = Self.scores(prob, scale: .standard)
             let sigma = try SVDBaseline.singularValues(scores: x, rows: n, keys: n).sigma
             guard sigma.last! > 1e-6 * sigma[0] else { return }
@@ -51,7 +51,7 @@ struct BaselineTests {
     @Test func seededMethodsAreDeterministic() async throws {
         await propertyCheck(count: 60, input: Gen.int(in: 0...1_000_000), Gen.element(of: [ApproxMethod.performer, .nystrom]),
                             Gen.int(in: 1...16)) { seed, method, r in
-            let prob = Problem(seed: seed, heads: 2, nq: 16, nk: 16, d: 3, dv: 2, B: 1)
+            let prob = Problem(seed: UInt64(seed), heads: 2, nq: 16, nk: 16, d: 3, dv: 2, bound: 1)
             let o = ApproximationOptions(method: method!, request: .rank(r), seed: UInt64(seed))
             let a = try Approximation.run(q: prob.q, k: prob.k, v: prob.v, scale: .paper, options: o)
             let b = try Approximation.run(q: prob.q, k: prob.k, v: prob.v, scale: .paper, options: o)
@@ -68,7 +68,7 @@ struct BaselineTests {
     /// for svd and nystrom), and SVD's relative entry error at full rank is ~0.
     @Test func equalRankInterface() async throws {
         await propertyCheck(count: 40, input: Gen.int(in: 0...1_000_000), Gen.double(in: -8 ... -2)) { seed, le in
-            let prob = Problem(seed: seed, nq: 40, nk: 40, d: 2, dv: 2, B: 1)
+            let prob = Problem(seed: UInt64(seed), nq: 40, nk: 40, d: 2, dv: 2, bound: 1)
             let poly = try Approximation.run(q: prob.q, k: prob.k, v: prob.v, scale: .paper,
                                              options: ApproximationOptions(method: .poly, request: .epsilon(pow(10, le))))
             let r = poly.heads[0].rank

@@ -45,7 +45,7 @@ struct RankAndFeatureTests {
     @Test func featureInnerProductIsPolynomial() async throws {
         await propertyCheck(count: 300, input: Gen.element(of: ExpFamily.allCases), Gen.int(in: 1...4),
                             Gen.int(in: 0...10), Gen.double(in: 0...2), Gen.int(in: 0...1_000_000)) { f, d, g, B, seed in
-            let prob = Problem(seed: seed, nq: 3, nk: 3, d: d, dv: 1, B: B)
+            let prob = Problem(seed: UInt64(seed), nq: 3, nk: 3, d: d, dv: 1, bound: B)
             let s = Scale.paper.value(d: d)
             let R = ScoreRadius.fromEntryBound(B, d: d, scale: s)
             let p = try ExpPolynomial(family: f!, radius: R, degree: g)
