@@ -114,6 +114,8 @@ struct PagedCLITests {
                                    "--dim", "16", "--budget", "128", "--page-size", "16", "--policy", "arkvale", "--json"])
         #expect(r.status == 0, "\(r.stderr)")
         #expect(r.stdout.contains("\"workload\":\"synthetic\"") && r.stdout.contains("\"bound_violations\":0"))
+        #expect(r.stdout.components(separatedBy: "\"steps\":").count == 2, "one steps key")
+        #expect(r.stdout.contains("\"digest_recall\":{\"aabb\":{\"recall_at_1\":"))
     }
 
     @Test func benchPagedRunsSmall() throws {

@@ -97,7 +97,7 @@ struct KVReplayCommand: ParsableCommand {
             p.seed = seed
             let trace = try SyntheticTrace(p)
             (keys, values, queries, prefill, askStep) = (trace.keys, trace.values, trace.queries, trace.prefillQueries, p.askStep)
-            workload = [("workload", "synthetic"), ("seed", .string(String(seed))), ("context", .int(context)), ("steps", .int(steps)),
+            workload = [("workload", "synthetic"), ("seed", .string(String(seed))), ("context", .int(context)),
                         ("kv_heads", .int(kvHeads)), ("group", .int(group)), ("d", .int(dim)),
                         ("passkey_page", .int(p.passkeyPage)), ("ask_step", .int(p.askStep))]
         } else {
