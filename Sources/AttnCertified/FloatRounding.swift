@@ -1,3 +1,5 @@
+import AttnCore
+
 /// Directed bounds from round-to-nearest arithmetic (Proofs/float-certified-engine.md, §1).
 ///
 /// Lemma U: if ŷ = RN(y) for a real y (no overflow), then ŷ.nextUp ≥ y and
@@ -15,12 +17,11 @@ package enum Directed {
     @inline(__always) package static func divDown(_ a: Double, _ b: Double) -> Double { (a / b).nextDown }
     @inline(__always) package static func addDown(_ a: Double, _ b: Double) -> Double { (a + b).nextDown }
 
-    /// An upper bound on γ_k = k·u/(1 − k·u) (Higham, *Accuracy and Stability of
-    /// Numerical Algorithms*, 2nd ed., Lemma 3.1); +∞ when k·u ≥ 1/2.
+    /// An upper bound on γ_k = k·u/(1 − k·u): the package's one `Rounding.gamma`
+    /// (Proofs/rounding-gamma.md), made +∞ already when k·u ≥ 1/2 so that 1 − γ_k stays positive.
     package static func gamma(_ k: Int) -> Double {
-        let ku = Double(k) * u                       // exact: a power-of-two scaling of an integer < 2⁵³
-        guard ku < 0.5 else { return .infinity }
-        return div(ku, subDown(1, ku))
+        guard Double(k) * u < 0.5 else { return .infinity }
+        return AttnCore.Rounding.gamma(k, unitRoundoff: u)      // qualified: AttnCertified has its own MPFR `Rounding`
     }
 
     /// An upper bound on ‖x‖₂ over `count` doubles (§2 of the proof):

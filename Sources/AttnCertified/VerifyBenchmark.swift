@@ -90,34 +90,38 @@ public enum VerifyBenchmark {
         var c16 = c32
         for i in 0..<c16.count { c16[flat: i] = Double(Float16(c16[flat: i])) }
         let rows = (0..<sampledRows).map { s in (head: s % heads, row: (s * 2_654_435_761 + 7) % n) }
-        let tightness = try [("float32", c32), ("float16", c16)].map { name, cand in
-            try sampledTightness(q: q64, k: k64, v: v64, candidate: cand, rows: rows, name: name)
-        }
+        let tightness = try sampledTightness(q: q64, k: k64, v: v64, candidates: [("float32", c32), ("float16", c16)], rows: rows)
         return Result(n: n, d: d, heads: heads, runs: runs, yardstickSeconds: Timing.median(of: yard),
                       verifySeconds: Timing.median(of: whole), report: report!, tightness: tightness)
     }
 
-    /// The float engine's and GMP/MPFR's certified bounds on max |candidate − truth| over `rows`.
-    static func sampledTightness(q: Tensor<Double>, k: Tensor<Double>, v: Tensor<Double>, candidate: Tensor<Double>,
-                                 rows: [(head: Int, row: Int)], name: String) throws -> Tightness {
+    /// The float engine's and GMP/MPFR's certified bounds on max |candidate − truth| over `rows`, per candidate.
+    static func sampledTightness(q: Tensor<Double>, k: Tensor<Double>, v: Tensor<Double>,
+                                 candidates: [(String, Tensor<Double>)], rows: [(head: Int, row: Int)]) throws -> [Tightness] {
         let engine = try FloatAttentionEngine(q: q, k: k, v: v, scale: .standard, causal: false)
         let exact = try CertifiedAttention.encloseRows(q: q, k: k, v: v, scale: .standard, causal: false,
                                                        precision: 128, rows: rows)
         let dv = engine.shape.dv
         let ws = engine.makeWorkspace()
-        var mid = [Double](repeating: 0, count: dv), rad = mid
-        var floatBound = 0.0, exactBound = 0.0
-        for (r, x) in zip(rows, exact) {
-            engine.enclose(head: r.head, rows: r.row, count: 1, workspace: ws, mid: &mid, radius: &rad)
-            let base = candidate.offset(head: r.head, row: r.row)
-            for c in 0..<dv {
-                let cand = candidate.storage[base + c]
-                let f = EntryVerdict(candidate: cand, lo: Directed.subDown(mid[c], rad[c]), hi: Directed.add(mid[c], rad[c]),
-                                     atol: 0, rtol: 0)
-                let e = EntryVerdict(candidate: cand, lo: x.lo[c], hi: x.hi[c], atol: 0, rtol: 0)
-                floatBound = max(floatBound, f.errorBound); exactBound = max(exactBound, e.errorBound)
-            }
+        var mid = [Double](repeating: 0, count: rows.count * dv), rad = mid
+        for (n, r) in rows.enumerated() {
+            mid.withUnsafeMutableBufferPointer { m in rad.withUnsafeMutableBufferPointer { e in
+                engine.enclose(head: r.head, rows: r.row, count: 1, workspace: ws,
+                               mid: m.baseAddress! + n * dv, radius: e.baseAddress! + n * dv)
+            } }
         }
-        return Tightness(candidate: name, rows: rows.count, floatBound: floatBound, exactBound: exactBound)
+        return candidates.map { name, candidate in
+            var floatBound = 0.0, exactBound = 0.0
+            for (n, (r, x)) in zip(rows, exact).enumerated() {
+                let base = candidate.offset(head: r.head, row: r.row)
+                for c in 0..<dv {
+                    let cand = candidate.storage[base + c], (o, e) = (mid[n * dv + c], rad[n * dv + c])
+                    let f = EntryVerdict(candidate: cand, lo: Directed.subDown(o, e), hi: Directed.add(o, e), atol: 0, rtol: 0)
+                    let g = EntryVerdict(candidate: cand, lo: x.lo[c], hi: x.hi[c], atol: 0, rtol: 0)
+                    floatBound = max(floatBound, f.errorBound); exactBound = max(exactBound, g.errorBound)
+                }
+            }
+            return Tightness(candidate: name, rows: rows.count, floatBound: floatBound, exactBound: exactBound)
+        }
     }
 }
