@@ -17,9 +17,10 @@ public enum TextFormat {
     /// `formatShortest`. Checked by `TextFormatTests`.
     public static func bound(_ x: Double) -> String {
         guard x.isFinite, x > 0 else { return formatShortest(x) }
-        let exponent = Int(floor(log10(x)))
+        var exponent = Int(floor(log10(x)))
         let unit = pow(10.0, Double(exponent - 2))
-        let m = (x / unit).rounded(.down) + 1  // the +1 dwarfs any rounding in x/unit and in the printing
+        var m = (x / unit).rounded(.down) + 1  // the +1 dwarfs any rounding in x/unit and in the printing
+        if m >= 1000 { m = (m / 10).rounded(.up); exponent += 1 }  // 9.99e-4 rounds up to 1.00e-03, not 10.00e-04
         return String(format: "%.2fe%+03d", m / 100, exponent)
     }
 }
