@@ -36,13 +36,15 @@ let package = Package(
         .target(name: "CVectorMath"),
         // OpenBLAS core selection at load time and BLAS info (see its source).
         .target(name: "CBLASCore"),
+        // The float engine's certified exp and row loops, per ISA: the judge's own C, shared with no kernel.
+        .target(name: "CFloatEngine"),
 
         // Floor 1: tensors, Scale, .npy, seeded RNG, generators, metrics.
         .target(name: "AttnCore"),
 
         // Floor 2: exact kernels, and the certified judge (independent of every kernel).
         .target(name: "AttnKernels", dependencies: ["AttnCore", "CLapack", "CVectorMath", "CBLASCore"]),
-        .target(name: "AttnCertified", dependencies: ["AttnCore", "CGMP", "CMPFR", "CLapack"]),
+        .target(name: "AttnCertified", dependencies: ["AttnCore", "CGMP", "CMPFR", "CLapack", "CFloatEngine"]),
 
         // Floor 3: approximations and sparse kernels.
         .target(name: "AttnPoly", dependencies: ["AttnCore", "AttnKernels", "AttnCertified", "CLapack"]),

@@ -1,10 +1,18 @@
-"""PyTorch SDPA on the .npy inputs that `attnbound bench exact --inputs-out` wrote.
+"""PyTorch SDPA beside attnbound, on identical .npy inputs. Called by scripts/bench-peers.sh.
 
-Usage: bench_peers.py DIR RUNS THREADS CAUSAL(0|1) DTYPE(float32|float64) NAME...
-Prints one JSON line {name: median seconds}. Called by scripts/bench-peers.sh.
+Usage:
+  bench_peers.py DIR RUNS THREADS CAUSAL(0|1) DTYPE(float32|float64) NAME...
+      SDPA on the inputs that `attnbound bench exact --inputs-out` wrote; prints one JSON line
+      {name: median seconds}.
+  bench_peers.py verify DIR ROUNDS THREADS BIN N D HEADS
+      Writes seeded float32 Q, K, V [1, HEADS, N, D] and a float32 candidate from torch's own
+      float32 SDPA, then alternates ROUNDS times: the whole `BIN verify` process (wall clock, read +
+      certify) and torch's float64 SDPA on the same tensors (in process, median of 3). Prints the
+      medians and their ratio, then one line "json: {...}" with every run and verify's report.
 """
 import json
 import statistics
+import subprocess
 import sys
 import time
 
@@ -12,13 +20,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-folder, runs, threads, causal, dtype = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4] == "1", sys.argv[5]
-torch.set_num_threads(threads)
-out = {}
-for name in sys.argv[6:]:
-    q, k, v = (torch.from_numpy(np.load(f"{folder}/{x}_{name}.npy")).to(getattr(torch, dtype))[None, None] for x in "qkv")
-    # attnbound's causal mask is bottom-right aligned; for n_q = n_k (and n_q = 1, where it masks nothing) this is is_causal.
-    is_causal = causal and q.shape[-2] == k.shape[-2]
+
+def sdpa_seconds(q, k, v, runs, is_causal=False):
     with torch.inference_mode():
         F.scaled_dot_product_attention(q, k, v, is_causal=is_causal)
         times = []
@@ -26,5 +29,55 @@ for name in sys.argv[6:]:
             t = time.perf_counter()
             F.scaled_dot_product_attention(q, k, v, is_causal=is_causal)
             times.append(time.perf_counter() - t)
-    out[name] = statistics.median(times)
-print(json.dumps(out))
+    return statistics.median(times)
+
+
+def verify(folder, rounds, threads, binary, n, d, heads):
+    torch.set_num_threads(threads)
+    g = np.random.default_rng(20261201)
+    q, k, v = (g.standard_normal((1, heads, n, d)).astype(np.float32) for _ in range(3))
+    with torch.inference_mode():
+        o = F.scaled_dot_product_attention(*(torch.from_numpy(x) for x in (q, k, v))).numpy()
+    for name, x in zip("qkvo", (q, k, v, o)):
+        np.save(f"{folder}/{name}.npy", x)
+    q64, k64, v64 = (torch.from_numpy(x).to(torch.float64) for x in (q, k, v))
+    cmd = [binary, "verify", "--q", f"{folder}/q.npy", "--k", f"{folder}/k.npy", "--v", f"{folder}/v.npy",
+           "--candidate", f"{folder}/o.npy", "--atol", "1e-5", "--threads", str(threads), "--json"]
+    ours, torch64, report = [], [], None
+    for _ in range(rounds):
+        t = time.perf_counter()
+        run = subprocess.run(cmd, capture_output=True, text=True)
+        ours.append(time.perf_counter() - t)
+        if run.returncode not in (0, 1):
+            sys.exit(f"error: attnbound verify failed: {run.stderr.strip()}")
+        report = json.loads(run.stdout)
+        torch64.append(sdpa_seconds(q64, k64, v64, 3))
+    a, t = statistics.median(ours), statistics.median(torch64)
+    r = report
+    print(f"verify n{n}_d{d}_h{heads} (float32 torch candidate): attnbound verify {a:.3f} s (whole process), "
+          f"torch F64 SDPA {t:.4f} s: verify/torch {a / t:.2f}x (target <= 5x), medians of {rounds} interleaved rounds")
+    print(f"  verify runs {[round(x, 3) for x in ours]}, torch runs {[round(x, 4) for x in torch64]}")
+    print(f"  certified max error {r['max_error_bound']:.4g} at (batch {r['batch']}, head {r['head']}, row {r['row']}, "
+          f"col {r['col']}); rows: float {r['rows_float']}, GMP {r['rows_exact']}, undecided {r['rows_undecided']}")
+    print("json: " + json.dumps({"verify_seconds": a, "torch_float64_seconds": t, "ratio": a / t, "rounds": rounds,
+                                 "verify_runs": ours, "torch_runs": torch64, "report": report}))
+
+
+def main():
+    if sys.argv[1] == "verify":
+        folder, rounds, threads, binary, n, d, heads = sys.argv[2:9]
+        verify(folder, int(rounds), int(threads), binary, int(n), int(d), int(heads))
+        return
+    folder, runs, threads, causal, dtype = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4] == "1", sys.argv[5]
+    torch.set_num_threads(threads)
+    out = {}
+    for name in sys.argv[6:]:
+        q, k, v = (torch.from_numpy(np.load(f"{folder}/{x}_{name}.npy")).to(getattr(torch, dtype))[None, None] for x in "qkv")
+        # attnbound's causal mask is bottom-right aligned; for n_q = n_k (and n_q = 1, where it masks nothing) this is is_causal.
+        is_causal = causal and q.shape[-2] == k.shape[-2]
+        out[name] = sdpa_seconds(q, k, v, runs, is_causal)
+    print(json.dumps(out))
+
+
+if __name__ == "__main__":
+    main()

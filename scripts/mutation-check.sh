@@ -16,7 +16,7 @@
 # the source so refactors keep the row working; then the regex is that marker and the replacement
 # can rewrite the whole line (use & for the matched text). The filter is a regex over test names
 # (e.g. 'FastVsReferenceTests|KernelTightnessTests'). Reserved rows for other issues:
-#   issue 10: the float verification bound `e` in AttnCertified (Verification.swift);
+#   issue 10: the float verification bound `e` (rows float-e, float-exp);
 #   issue 12: the fused kernel bound.
 # -----------------------------------------------------------------------------------------------
 set -uo pipefail
@@ -24,17 +24,20 @@ cd "$(dirname "$0")/.."
 SCRATCH=${MUTATION_SCRATCH:-.build-mutation}
 
 ROWS=(
-"kernel | ForwardErrorBound.fast and .reference (one shared line) | Sources/AttnKernels/ForwardErrorBound.swift | out\[h \* q.rows \+ i\] = 2 \* vMax \* body \+ outputRoundoff \* vMax \+ underflow$ | out[h * q.rows + i] = (2 * vMax * body + outputRoundoff * vMax + underflow) * 0.5 | FastVsReferenceTests|KernelsVsCertifiedTests|KernelTightnessTests|InvarianceTests"
-"blocksparse | block-sparse bound (ForwardErrorBound.fast of the full problem) | Sources/AttnKernels/ForwardErrorBound.swift | out\[h \* q.rows \+ i\] = 2 \* vMax \* body \+ outputRoundoff \* vMax \+ underflow$ | out[h * q.rows + i] = (2 * vMax * body + outputRoundoff * vMax + underflow) * 0.5 | BlockSparseAttentionTests|LiteAttentionTests|BlockSparseTightnessTests"
-"underflow | ForwardErrorBound's absolute underflow term (set to 0) | Sources/AttnKernels/ForwardErrorBound.swift | let underflow = 2 \* Double\(seen \+ keyTiles \+ 4\) \* underflowUnit | let underflow = 0.0 | KernelTightnessTests|BlockSparseTightnessTests"
+"kernel | ForwardErrorBound, all three kernels (the shared last line of rowBounds) | Sources/AttnKernels/ForwardErrorBound.swift | ^(.*) \* \(1 \+ 0x1p-40\)  // mutation-check: kernel$ | \1 * 0.5 | KernelTightnessTests|FastVsReferenceTests|KernelsVsCertifiedTests"
+"reference | ForwardErrorBound.reference (ReferenceAttention) | Sources/AttnKernels/ForwardErrorBound.swift | return bound  // mutation-check: reference$ | return RowBounds(heads: bound.heads, rows: bound.rows, values: bound.values.map { \$0 * 0.5 }) | KernelTightnessTests|KernelsVsCertifiedTests"
+"blocksparse | ForwardErrorBound.fast (OnlineSoftmaxAccumulator: block-sparse, paged) | Sources/AttnKernels/ForwardErrorBound.swift | return bound  // mutation-check: blocksparse$ | return RowBounds(heads: bound.heads, rows: bound.rows, values: bound.values.map { \$0 * 0.5 }) | BlockSparseTightnessTests|BlockSparseAttentionTests|LiteAttentionTests"
+"underflow | ForwardErrorBound's absolute underflow term (set to 0) | Sources/AttnKernels/ForwardErrorBound.swift | ^(.*)let underflow = .*// mutation-check: underflow$ | \1let underflow = 0.0 | KernelTightnessTests|BlockSparseTightnessTests"
 "certified | certified enclosure outward rounding (lower end rounded up instead of down) | Sources/AttnCertified/RowEnclosure.swift | lo\\[c\\] = outLo.double\\(rounding: .down\\) | lo[c] = outLo.double(rounding: .up) | CertifiedAttentionTests|CertifiedIntervalTests|KernelsVsCertifiedTests|IndependentEnclosureTests"
 "certified-spread | certified weight spread halved (MPFR route; weights near the cut-off) | Sources/AttnCertified/RowEnclosure.swift | spread\\[j\\] = sp$ | spread[j] = sp / 2 | CertifiedAttentionTests|CertifiedIntervalTests|KernelsVsCertifiedTests|IndependentEnclosureTests"
 "scale | Scale.relativeError (2u halved to u) | Sources/AttnCore/Scale.swift | return u <= u64 \? 2 \* u64 : | return u <= u64 ? u64 : | ScaleTests"
 "poly | PolyErrorBound a-priori bound | Sources/AttnPoly/Attention/PolyErrorBound.swift | ^.*// mutation-check: poly$ |            rows[i] = ((approximation + rounding + scaleTerm) * (1 + 1e-15) + underflow) * 0.5 | AprioriBoundTests|PolyTightnessTests"
 "poly-underflow | PolyErrorBound absolute underflow term (set to 0; subnormal V) | Sources/AttnPoly/Attention/PolyErrorBound.swift | ^.*// mutation-check: poly-underflow$ |                underflow = 0.0 | AprioriBoundTests"
-"fused | ForwardErrorBound.fastAttention (the fused FastAttention kernel, every ISA copy, split-K) | Sources/AttnKernels/ForwardErrorBound.swift | return bound  // mutation-check: fused$ | return RowBounds(heads: bound.heads, rows: bound.rows, values: bound.values.map { \$0 * 0.5 }) | FastVsReferenceTests|KernelsVsCertifiedTests|InvarianceTests|KernelTightnessTests"
+"fused | ForwardErrorBound.fastAttention (the fused FastAttention kernel, every ISA copy, split-K) | Sources/AttnKernels/ForwardErrorBound.swift | return bound  // mutation-check: fused$ | return RowBounds(heads: bound.heads, rows: bound.rows, values: bound.values.map { \$0 * 0.5 }) | KernelTightnessTests|FastVsReferenceTests|KernelsVsCertifiedTests|InvarianceTests"
 "paged | SparseBound (paged a-posteriori) | Sources/AttnPaged/SparseBound.swift | let total = \(meas \+ eD\[c\] \+ trunc\) \* \(1 \+ 8 \* u\) | let total = (meas + eD[c] + trunc) * 0.5 | SparseBoundTests|PagedTightnessTests"
-"float-e | float engine enclosure radius e (FloatAttentionEngine.entryBound) | Sources/AttnCertified/FloatEnclosure.swift | ^.*// mutation-check: float-e$ |        return e.isFinite ? e * 0.5 : .infinity | FloatEnclosureTests|TieredVerificationTests|TorchShapesCLITests"
+"paged-ties | page selection tie rule (equal scores: the lower page wins) reversed | Sources/AttnPaged/Policy.swift | ^(.*)a < b  // mutation-check: paged-ties$ | \\1a > b | PagedConformanceTests|DigestRecallTests"
+"paged-mask | GQA masked union: rows not masked to their own pages | Sources/AttnPaged/PagedAttention.swift | ^.*// mutation-check: paged-mask$ |                                            _ = () | PagedAttentionTests"
+"float-e | float engine enclosure radius e (FloatAttentionEngine.entryBound) | Sources/AttnCertified/FloatEnclosure.swift | ^.*// mutation-check: float-e$ |        return e.isFinite ? e * 0.5 : .infinity | FloatEnclosureTests|FloatEnclosureTightnessTests|TieredVerificationTests|TorchShapesCLITests"
 "float-exp | FloatExp relative error bound ε | Sources/AttnCertified/FloatExp.swift | ^.*// mutation-check: float-exp$ |    package static let relativeErrorBound = 27 * 0x1p-53 | FloatExpTests"
 "regime-score | ScoreMaximum.errorBound (regime: error of the largest abs(q·k)) | Sources/AttnExperiments/Regime/ScoreMaximum.swift | ^(.*)\.nextUp  // mutation-check: regime-score$ | \1.nextUp / 2 | ScoreMaximumTests"
 )

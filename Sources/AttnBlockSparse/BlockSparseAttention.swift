@@ -24,6 +24,25 @@ public struct BlockSparseStats: Sendable, Equatable {
     }
 }
 
+/// The result of a block-sparse call: the output with its per-row bound (the one
+/// result shape, as `AttentionResult`) and the work done.
+///
+/// `rowBounds[head: h, row: i]` bounds |output − O^S| entrywise on row i, where O^S
+/// is exact attention restricted to the keys of the k-tiles row i's q-tile computed
+/// (the masked reference): `ForwardErrorBound.fast` of the full problem with the same
+/// tiles (Proofs/block-sparse-error.md; `BlockSparseTightnessTests`). It is not a bound
+/// against full attention: that distance is the sparsity error.
+public struct BlockSparseResult<T: AttnScalar>: Sendable {
+    /// heads × n_q × d_v.
+    public let output: Tensor<T>
+    /// One bound per (head, row) of `output`, against the restricted problem.
+    public let rowBounds: RowBounds
+    public let stats: BlockSparseStats
+
+    /// Output and bounds in the shape every kernel returns.
+    public var result: AttentionResult<T> { AttentionResult(output: output, rowBounds: rowBounds) }
+}
+
 /// Block-sparse tiled attention: online softmax over the (q-tile, k-tile)
 /// pairs a `TileMask` allows. A masked-out pair costs nothing (no gemm, no exp).
 ///
@@ -38,19 +57,22 @@ public enum BlockSparseAttention {
     ///   - mask: `[heads, ⌈n_q/queryTile⌉, ⌈n_k/keyTile⌉]`; every q-tile must compute ≥ 1 k-tile.
     ///   - order: k-tile visiting order (fixes the rounding, see `KeyTileOrder`).
     ///   - threads: worker count; the result does not depend on it.
+    /// - Returns: the output, its per-row bound against the restricted problem and the work done.
     /// - Throws: `AttnError.usage` on shape mismatch, NaN/Inf, or an empty mask row.
     @_specialize(where T == Float)
     @_specialize(where T == Double)
     public static func compute<T: KernelScalar>(q: Tensor<T>, k: Tensor<T>, v: Tensor<T>, scale: Scale,
                                                 mask: TileMask, tiles: TileSizes, order: KeyTileOrder = .ascending,
-                                                threads: Int? = nil) throws -> (output: Tensor<T>, stats: BlockSparseStats) {
+                                                threads: Int? = nil) throws -> BlockSparseResult<T> {
         try validate(q: q, k: k, v: v, mask: mask, tiles: tiles)
         let s = T(scale.value(d: q.cols))
         let (nq, nk, d, dv) = (q.rows, k.rows, q.cols, v.cols)
         var out = Tensor<T>(heads: q.heads, rows: nq, cols: dv, logicalRank: q.logicalRank)
         let stats = BlockSparseStats(computedTiles: mask.computedCount, totalTiles: mask.bits.count)
+        // O(heads·(n_q + n_k)·d): negligible beside the tiles, so always returned.
+        let bounds = ForwardErrorBound.fast(q: q, k: k, v: v, scale: scale, tiles: tiles)
         let jobs = q.heads * mask.qTiles
-        if jobs == 0 || dv == 0 { return (out, stats) }
+        if jobs == 0 || dv == 0 { return BlockSparseResult(output: out, rowBounds: bounds, stats: stats) }
         let workers = max(1, min(threads ?? ProcessInfo.processInfo.activeProcessorCount, jobs))
         BLASThreads.withSingleThreadedBLAS {
             PinnedAttention.with(q: q, k: k, v: v, out: &out) { p in
@@ -71,7 +93,7 @@ public enum BlockSparseAttention {
                 }
             }
         }
-        return (out, stats)
+        return BlockSparseResult(output: out, rowBounds: bounds, stats: stats)
     }
 
     /// k-tile indices `0..<count` in the given order.

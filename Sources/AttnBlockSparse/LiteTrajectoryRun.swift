@@ -16,6 +16,14 @@ public struct LiteStepReport: Sendable, Equatable, Codable {
     /// (same precision, same threads), measured back to back.
     public var seconds: Double
     public var denseSeconds: Double
+
+    public init(step: Int, computedTiles: Int, totalTiles: Int, skippedFraction: Double, newlyMarked: Int,
+                maxAbsError: Double, seconds: Double, denseSeconds: Double) {
+        (self.step, self.computedTiles, self.totalTiles, self.skippedFraction) =
+            (step, computedTiles, totalTiles, skippedFraction)
+        (self.newlyMarked, self.maxAbsError, self.seconds, self.denseSeconds) =
+            (newlyMarked, maxAbsError, seconds, denseSeconds)
+    }
 }
 
 /// Everything needed to continue a run after step `rows.count − 1`.

@@ -39,6 +39,10 @@ public struct AttentionShape: Sendable, Equatable, CustomStringConvertible {
     ///
     /// - Throws: `AttnError.usage` naming the mismatch, an empty dimension, a
     ///   1-D array, or NaN/Inf (skipped with `checkFinite: false`).
+    /// Specialised for Float and Double: called generically across modules, the per-element
+    /// finiteness scan would otherwise run through witness tables (a fifth of `verify`'s time in a profile).
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
     public init<T: AttnScalar>(q: Tensor<T>, k: Tensor<T>, v: Tensor<T>, checkFinite: Bool = true) throws {
         for (p, name, t) in [(Parameter.q, "Q", q), (.k, "K", k), (.v, "V", v)] where t.logicalRank == 1 {
             throw AttnError.usage(p, "\(name): need 2, 3 or 4 dimensions, got shape \(t.shape)")
@@ -88,6 +92,8 @@ public struct AttentionTensors<T: AttnScalar>: Sendable {
 
     /// - Throws: `AttnError.usage` naming the file at fault (unreadable, bad
     ///   .npy, unsupported dtype, 1-D, NaN/Inf) or the shape mismatch.
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
     public init(q qPath: String, k kPath: String, v vPath: String) throws {
         var t: [Tensor<T>] = []
         for (p, path) in [(Parameter.q, qPath), (.k, kPath), (.v, vPath)] {

@@ -88,7 +88,7 @@ public enum Parameter: String, Sendable, Hashable, CaseIterable {
     // Paged decoding.
     case budget, pageSize, sinkPages, windowPages, topkPages, context, steps, policy, steadyCosine
     // Block-sparse kernels and planners.
-    case threshold, mustSkip, sink, vision, replay, ulysses, ring, devices
+    case threshold, mustSkip, sink, vision, replay, ulysses, ring, devices, checkpoint, ranksOutput
     // Sweeps.
     case experiment, resume, shard, dConstant, hardDConstant, epsilonPower, gamma, sampleRows, maxDegree,
          trials, distribution, bGrid

@@ -32,3 +32,20 @@ public enum InputDistribution: String, Sendable, CaseIterable, Codable {
         return Tensor(heads: heads, rows: rows, cols: cols, storage: out)
     }
 }
+
+extension InputDistribution {
+    /// Seeded attention inputs: Q (`heads × queries × d`), then K (`heads × keys × d`), then
+    /// V (`heads × keys × dv`), drawn in that order from one `Xoshiro256StarStar(seed:)`, entries
+    /// in [−B, B]. The one set-up of every command and benchmark that generates its inputs, so the
+    /// same seed gives the same tensors everywhere (AttnKit.docc/Conventions.md, "Randomness").
+    public func attentionInputs<T: AttnScalar>(heads: Int = 1, queries: Int, keys: Int, d: Int, dv: Int? = nil,
+                                               bound B: Double = 1, seed: UInt64, as: T.Type = T.self)
+        -> (q: Tensor<T>, k: Tensor<T>, v: Tensor<T>)
+    {
+        var rng = Xoshiro256StarStar(seed: seed)
+        let q: Tensor<T> = sample(heads: heads, rows: queries, cols: d, bound: B, using: &rng)
+        let k: Tensor<T> = sample(heads: heads, rows: keys, cols: d, bound: B, using: &rng)
+        let v: Tensor<T> = sample(heads: heads, rows: keys, cols: dv ?? d, bound: B, using: &rng)
+        return (q, k, v)
+    }
+}

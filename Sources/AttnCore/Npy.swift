@@ -34,6 +34,8 @@ public enum Npy {
     ///
     /// Float16 and Float32 data read as Double are exact (so is Float16 read as
     /// Float); Float64 data read as Float rounds to nearest.
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
     public static func read<T: AttnScalar>(_ path: String, as: T.Type = T.self) throws -> Tensor<T> {
         let url = URL(fileURLWithPath: path)
         let data: Data

@@ -52,6 +52,20 @@ extension Timing {
         return (median(of: wall), median(of: cpu))
     }
 
+    /// Medians of `body` and `yardstick` timed alternately after one warm-up each, so that a
+    /// machine whose load drifts slows both alike (a ratio of the two is then meaningful).
+    public static func alternating(runs: Int, _ body: () throws -> Void,
+                                   yardstick: () throws -> Void) rethrows -> (body: Double, yardstick: Double) {
+        try body()
+        try yardstick()
+        var a: [Double] = [], b: [Double] = []
+        for _ in 0..<max(1, runs) {
+            a.append(try seconds(body))
+            b.append(try seconds(yardstick))
+        }
+        return (median(of: a), median(of: b))
+    }
+
     /// The 1-minute load average ("?" where /proc/loadavg is missing): benchmarks record it.
     public static func loadAverage() -> String {
         (try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8))?.split(separator: " ").first.map(String.init) ?? "?"

@@ -1,4 +1,5 @@
 import AttnCore
+import AttnKernels
 import Foundation
 
 /// `attnbound merge`: joins the shard CSVs of one sweep into exactly the file
@@ -78,20 +79,15 @@ public enum SweepMerge {
         rows.sort { ($0.point, $0.order) < ($1.point, $1.order) }
         let text = header! + rows.map(\.line).joined()
         let table = try SweepTable(csv: text, source: output.path)
-        let sidecar: JSONValue = .object([
-            ("tool", "attnbound merge"),
-            ("version", .string(version)),
-            ("csv", .string(output.lastPathComponent)),
-            ("fingerprint", .string(first.fingerprint)),
-            ("shard", .object([("index", 1), ("count", 1)])),
-            ("points_total", .int(first.pointsTotal)),
-            ("merged_from", .array(shards.map(\.sidecar))),
-            ("machine", Sidecar.machine()),
-            ("summary", SweepSummary(table: table).json),
-        ])
-        try AtomicFile.write(text, to: output)
-        try AtomicFile.write(sidecar.serialized() + "\n",
-                             to: output.deletingPathExtension().appendingPathExtension("json"))
+        let sidecar = Sidecar(command: "merge", parameters: .object([("inputs", .array(inputs.map { .string($0.path) }))]),
+                              seed: nil, extra: [
+                                  ("fingerprint", .string(first.fingerprint)),
+                                  ("shard", .object([("index", 1), ("count", 1)])),
+                                  ("points_total", .int(first.pointsTotal)),
+                                  ("merged_from", .array(shards.map(\.sidecar))),
+                                  ("summary", SweepSummary(table: table).json),
+                              ], version: version)
+        try sidecar.write(csv: text, to: output)
         return text
     }
 }

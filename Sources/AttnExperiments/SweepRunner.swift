@@ -97,8 +97,7 @@ public struct SweepRunner: Sendable {
         let sidecar = Sidecar.sweep(version: version, argv: argv, runner: self, started: started, wallSeconds: wall,
                                     pointsTotal: all.count, pointsInShard: mine.count, measured: pending.count,
                                     resumed: resumed, csvText: text)
-        try AtomicFile.write(text, to: csvURL)
-        try AtomicFile.write(sidecar.serialized() + "\n", to: sidecarURL)
+        try sidecar.write(csv: text, to: csvURL)
         try? FileManager.default.removeItem(at: partialURL)
         return SweepResult(csv: csvURL, sidecar: sidecarURL, csvText: text, pointsTotal: all.count,
                            pointsInShard: mine.count, pointsMeasured: pending.count, wallSeconds: wall)

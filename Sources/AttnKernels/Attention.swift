@@ -47,7 +47,7 @@ extension AttentionKernel {
             return AttentionResult(output: output, rowBounds: RowBounds(heads: b.heads, rows: b.rows, values: values))
         case .fast:
             return AttentionResult(output: output,
-                                   rowBounds: ForwardErrorBound.fast(q: q, k: k, v: v, scale: scale, causal: causal))
+                                   rowBounds: ForwardErrorBound.fastAttention(q: q, k: k, v: v, scale: scale, causal: causal))
         }
     }
 }

@@ -2,77 +2,84 @@ import AttnCore
 import Foundation
 
 /// A-priori forward error bounds of the floating-point exact kernels, per
-/// output row. Derivation: Proofs/online-softmax-error.md; checked by
-/// `FastVsReferenceTests` (fast vs reference) and `KernelsVsCertifiedTests` (each kernel against
-/// the certified enclosure).
+/// output row: |Ô_ic − O_ic| ≤ bound_i for every column c, against the exact
+/// attention of the inputs' exact values. Derivation: Proofs/online-softmax-error.md.
 ///
 /// For row i, with u the unit roundoff of the working precision,
-/// γ_k = k·u/(1 − k·u) (`Rounding.gamma`), M_i = s·‖q_i‖₂·max_j‖k_j‖₂ (Cauchy–Schwarz bound on
-/// |s·q_i·k_j| and on Σ_c s|q_ic k_jc|), n_i the keys row i sees (all n_k, or
-/// the causal prefix), T_i the number of key tiles they span and η the
-/// relative error of exp:
+/// γ_k = k·u/(1 − k·u) (`Rounding.gamma`), M_i = s·‖q_i‖₂·max_j‖k_j‖₂, n_i the keys row i's
+/// pass processes, T_i their key tiles, η the relative error of exp and τ the smallest subnormal:
 ///
-///   g    = γ_{d+1} + c_s·(1 + γ_{d+1}),  c_s = Scale.relativeError(unitRoundoff: u)
-///   δ_i  = g·M_i + 6u·M_i·(1 + g)                        (exponent error)
-///   ρ_i  = exp(2δ_i + 2.01·(T_i+1)·η + 4.01·T_i·u)       (weight ratio)
-///   |Ô_ij − O_ij| ≤ 2·maxV·[(ρ_i − 1) + 2γ_{n_i+T_i+2} + n_i·2⁻¹²⁵] + u_out·maxV
-///                   + 2·(n_i + T_i + 4)·τ                 (underflow: τ = smallest subnormal)
+///   g    = γ_{d+1} + c_s·(1 + γ_{d+1}),   c_s = `Scale.relativeError(unitRoundoff: u)`
+///   δ_i  = g·M_i + 2u·M_i·(1 + g)                       (exponent error, proof §1)
+///   L_i  = 2δ_i + E·ln((1 + η)/(1 − η))                  (ln of the weight ratio, §2)
+///   body = 2·tanh(L_i/4) + (γ_N + γ_l + γ_F·(1 + γ_N))/(1 − γ_l) + 2·n_i·2⁻¹²⁵   (§2–§3)
+///   bound_i = V_max·min(body, 1 + (1 + γ_F)(1 + γ_N)/(1 − γ_l)) + 2·(N + T_i + 4)·τ
 ///
-/// The leading factor 2 absorbs second-order terms (see the proof). The last term covers
-/// subnormal values and products (the relative model fails there), and keeps the bound
-/// positive when 2·maxV·body underflows in Double (maxV near 1e-318). The
-/// maxima run over all keys of the head, which bounds those of the causal prefix.
+/// where N, l, E and F come from how the kernel really sums (`SummationDepth`): γ_N and γ_l
+/// bound the relative error of the numerator and the denominator sums *separately* (the most
+/// roundings any one term undergoes), E counts the exps multiplying one weight, F the roundings
+/// of the final N/l. Nothing is dropped as "second order": every remainder is explicit. The
+/// second argument of the min is valid for any input (it bounds |Ô| + |O|), so the bound never
+/// exceeds about 2·V_max; it is +∞ only when γ_l ≥ 1.
+///
+/// Tests: `KernelTightnessTests` (the rounding staircase reaches > 0.5 of each bound, so halving
+/// fails), `FastVsReferenceTests`, `KernelsVsCertifiedTests`, `InvarianceTests`,
+/// `BlockSparseTightnessTests`; mutation rows kernel, reference, fused, blocksparse, underflow.
 public enum ForwardErrorBound {
-    /// Bound for `FastAttention.compute` (the fused kernel) in precision `T`, per
-    /// head and query row: the tiled bound with T = its 256-key tiles, plus, when
-    /// split-K cuts the keys into P ranges, P partial tiles and P merge rescales.
-    /// Proof: Proofs/online-softmax-error.md; tests: `FastVsReferenceTests`,
-    /// `KernelsVsCertifiedTests`.
+    /// Bound for `FastAttention.compute` (the fused kernel, every ISA copy) in precision `T`, per
+    /// head and query row: 256-key tiles, the lane structure of each copy's denominator, and,
+    /// when split-K cuts the keys into P ranges, the merge (proof, "Split-K").
     public static func fastAttention<T: KernelScalar>(q: Tensor<T>, k: Tensor<T>, v: Tensor<T>, scale: Scale,
                                                       causal: Bool = false, tiles: TileSizes = .default,
                                                       as: T.Type = T.self) -> RowBounds {
         let splits = FastAttention.keySplits(queries: q.rows, keys: k.rows, heads: q.heads, tiles: tiles)
         let used = TileSizes(queryTile: tiles.balanced(queries: q.rows, heads: q.heads).queryTile,
                              keyTile: FastAttention.keyTile)
-        let extra = splits > 1 ? 2 * splits : 0  // split-K: partial tiles and merge rescales (proof, "Split-K")
-        let bound = rowBounds(q: q, k: k, v: v, scale: scale, causal: causal, u: T.unitRoundoff,
-                              eta: T.expRelativeError, underflowUnit: Double(T.leastNonzeroMagnitude),
-                              tiles: used, outputRoundoff: T.unitRoundoff, extraTiles: extra)
+        let lanes = T.self == Float.self ? SummationDepth.fusedFloatLanes : nil
+        let bound = rowBounds(q: q, k: k, v: v, scale: scale, causal: causal, precision: T.self, tiles: used) {
+            SummationDepth.fused(keys: $0, tiles: $1, keyTile: used.keyTile, splits: splits, lanes: lanes)
+        }
         return bound  // mutation-check: fused
     }
 
-    /// Bound for a tiled online-softmax kernel with key tiles of `tiles.keyTile`
-    /// keys in precision `T` (per head, per query row): the block-sparse and
-    /// paged kernels (`OnlineSoftmaxAccumulator`).
+    /// Bound for a tiled online-softmax kernel built on `OnlineSoftmaxAccumulator` (the
+    /// block-sparse and paged kernels) with key tiles of `tiles.keyTile` keys in precision `T`.
+    /// Its gemm may sum in any order, so the bound holds for any BLAS core. (The fused kernel sums
+    /// differently: its bound is `fastAttention`.)
     public static func fast<T: KernelScalar>(q: Tensor<T>, k: Tensor<T>, v: Tensor<T>, scale: Scale,
                                              causal: Bool = false, tiles: TileSizes = .default,
                                              as: T.Type = T.self) -> RowBounds {
         let used = tiles.balanced(queries: q.rows, heads: q.heads)  // as `FastAttention.compute` tiles
-        return rowBounds(q: q, k: k, v: v, scale: scale, causal: causal, u: T.unitRoundoff,
-                         eta: T.expRelativeError, underflowUnit: Double(T.leastNonzeroMagnitude),
-                         tiles: used, outputRoundoff: T.unitRoundoff)
+        let float = T.self == Float.self
+        let bound = rowBounds(q: q, k: k, v: v, scale: scale, causal: causal, precision: T.self, tiles: used) {
+            SummationDepth.accumulator(keys: $0, tiles: $1, keyTile: used.keyTile, lanes: float ? 16 : nil)
+        }
+        return bound  // mutation-check: blocksparse
     }
 
-    /// Bound for `ReferenceAttention.compute` (Float64 arithmetic, one pass, no rescales).
+    /// Bound for `ReferenceAttention.compute` (Float64 arithmetic, one pass, every sum left to right).
     public static func reference<T: AttnScalar>(q: Tensor<T>, k: Tensor<T>, v: Tensor<T>, scale: Scale,
                                                 causal: Bool = false) -> RowBounds {
-        rowBounds(q: q, k: k, v: v, scale: scale, causal: causal, u: Double.unitRoundoff,
-                  eta: Double.expRelativeError, underflowUnit: Double.leastNonzeroMagnitude,
-                  tiles: nil, outputRoundoff: 0)
+        let bound = rowBounds(q: q, k: k, v: v, scale: scale, causal: causal, precision: Double.self, tiles: nil) {
+            n, _ in SummationDepth.reference(keys: n)
+        }
+        return bound  // mutation-check: reference
     }
 
-    /// `tiles == nil`: one pass over the keys row i sees (T_i = 1, the reference).
-    /// Otherwise row i's count n_i is that of the keys its query tile processes
-    /// (up to the tile's last row's last visible key; the masked ones add exact
-    /// zeros), and T_i the key tiles they span, as `FastAttention.compute` loops.
-    static func rowBounds<T: AttnScalar>(q: Tensor<T>, k: Tensor<T>, v: Tensor<T>, scale: Scale, causal: Bool,
-                                         u: Double, eta: Double, underflowUnit: Double, tiles: TileSizes?,
-                                         outputRoundoff: Double, extraTiles: Int = 0) -> RowBounds {
+    /// The bound of the header, per row, for a kernel computing in `precision` whose summation
+    /// `depth(n_i, T_i)` describes. `tiles == nil`: one pass over the keys row i sees (T_i = 1).
+    static func rowBounds<T: AttnScalar, P: KernelScalar>(q: Tensor<T>, k: Tensor<T>, v: Tensor<T>, scale: Scale,
+                                                        causal: Bool, precision: P.Type, tiles: TileSizes?,
+                                                        depth: (Int, Int) -> SummationDepth) -> RowBounds {
+        let u = P.unitRoundoff, eta = P.expRelativeError, tau = Double(P.leastNonzeroMagnitude)
         let cs = Scale.relativeError(unitRoundoff: u)
         let s = scale.value(d: q.cols) * (1 + 2 * u)  // ≥ the kernel's rounded scale and ≥ s* (|ŝ − s*| ≤ c_s·s*)
         func gamma(_ n: Int) -> Double { Rounding.gamma(n, unitRoundoff: u) }
-        var out = [Double](repeating: 0, count: q.heads * q.rows)
         let d = q.cols, nk = k.rows
+        // Dot product of d terms (γ_d), product with ŝ (u), ŝ against s* (c_s): |x̂_j − x_j| ≤ g·M_i (§1).
+        let g = gamma(d + 1) + cs * (1 + gamma(d + 1))
+        let expPair = log1p(2 * eta / (1 - eta))  // ln((1 + η)/(1 − η)): one exp in a weight ratio (§2)
+        var out = [Double](repeating: 0, count: q.heads * q.rows)
         for h in 0..<q.heads {
             var kMax = 0.0, vMax = 0.0
             for j in 0..<nk {
@@ -83,27 +90,33 @@ public enum ForwardErrorBound {
             }
             kMax *= 1 + 1e-15 * Double(d + 2)  // the Double norm is itself rounded
             for i in 0..<q.rows {
-                let (seen, tilesSeen) = processed(row: i, nq: q.rows, nk: nk, causal: causal, tiles: tiles)
-                let keyTiles = tilesSeen + extraTiles
-                let T = Double(keyTiles)
+                let (seen, keyTiles) = processed(row: i, nq: q.rows, nk: nk, causal: causal, tiles: tiles)
+                let depth = depth(seen, keyTiles)
                 var q2 = 0.0
                 for c in 0..<d { let x = Double(q[h, i, c]); q2 += x * x }
                 let M = s * q2.squareRoot() * (1 + 1e-15 * Double(d + 2)) * kMax
-                // Dot product of d terms (γ_d), product with ŝ (u), ŝ vs s* (c_s): ≤ g·M.
-                let gd = gamma(d + 1) + cs * (1 + gamma(d + 1))
-                let delta = gd * M + 6 * u * M * (1 + gd)
-                let rho = exp(2 * delta + 2.01 * (T + 1) * eta + 4.01 * T * u)
-                let body = (rho - 1) + 2 * gamma(seen + keyTiles + 2) + Double(seen) * 0x1p-125
-                // Each product, sum, rescale and the division may err by half a subnormal spacing in
-                // absolute terms; l ≥ 1, so dividing never enlarges them (proof §3, "Underflow").
-                let underflow = 2 * Double(seen + keyTiles + 4) * underflowUnit
-                out[h * q.rows + i] = 2 * vMax * body + outputRoundoff * vMax + underflow
+                // The shifts x̂_j − m and the rescales m_old − m_new telescope to m_final − x̂_j ≤ 2M(1 + g) (§1).
+                let delta = g * M + 2 * u * M * (1 + g)
+                let gN = gamma(depth.numerator), gL = gamma(depth.denominator), gF = gamma(depth.final)
+                var body = Double.infinity
+                if gL < 1 {
+                    // |Ô| + |O| ≤ V_max·(1 + (1 + γ_F)(1 + γ_N)/(1 − γ_l)) for every input (§3, "Trivial bound").
+                    let trivial = 1 + (1 + gF) * (1 + gN) / (1 - gL)
+                    // δ ≤ 0.3 keeps every flushed weight below 2⁻¹²⁵ (§3, "Underflow of exp").
+                    let weights = 2 * tanh((2 * delta + Double(depth.exps) * expPair) / 4)
+                    let sums = (gN + gL + gF * (1 + gN)) / (1 - gL)
+                    body = delta <= 0.3 ? min(trivial, weights + sums + 2 * Double(seen) * 0x1p-125) : trivial
+                }
+                // Subnormal results on the value path, and this evaluation's own underflow (§3, "Subnormal").
+                let underflow = 2 * Double(depth.numerator + keyTiles + 4) * tau  // mutation-check: underflow
+                out[h * q.rows + i] = (vMax * body + underflow) * (1 + 0x1p-40)  // mutation-check: kernel
             }
         }
         return RowBounds(heads: q.heads, rows: q.rows, values: out)
     }
 
-    /// (n_i, T_i): the keys row i's pass processes and the key tiles they span.
+    /// (n_i, T_i): the keys row i's pass processes and the key tiles they span. Causal: up to the
+    /// last key visible to the last row of row i's query tile (the masked ones add exact zeros).
     static func processed(row i: Int, nq: Int, nk: Int, causal: Bool, tiles: TileSizes?) -> (Int, Int) {
         guard causal else { return (nk, tiles.map { (nk + $0.keyTile - 1) / $0.keyTile } ?? 1) }
         func visible(_ r: Int) -> Int { max(1, min(nk, CausalMask.lastVisibleKey(row: r, queries: nq, keys: nk) + 1)) }
@@ -111,5 +124,48 @@ public enum ForwardErrorBound {
         let lastRow = min(nq, (i / tiles.queryTile + 1) * tiles.queryTile) - 1
         let n = visible(lastRow)
         return (n, (n + tiles.keyTile - 1) / tiles.keyTile)
+    }
+}
+
+/// How a kernel forms one row's sums, as the error bound needs it (Proofs/online-softmax-error.md §3):
+/// the most roundings any one term undergoes on its way into the numerator N = Σ p_j·v_j (its
+/// product included) and into the denominator l = Σ p_j, the exps that multiply one weight, and
+/// the roundings of the final N/l. A count is a *depth*, not a number of terms: a sum of n terms
+/// in lanes, then across lanes, has depth about n/lanes + lanes.
+struct SummationDepth: Equatable {
+    var numerator: Int, denominator: Int, exps: Int, final: Int
+
+    /// Lane counts W of the Float32 copies of the fused kernel (fused_attention.c: baseline SSE 4,
+    /// AVX2 8, AVX-512 16). Its Float64 copies sum the tile's weights one by one (no lanes).
+    static let fusedFloatLanes = [4, 8, 16]
+
+    /// `FastAttention` (fused_kernel.inc). O accumulates one key at a time (one FMA, or a product
+    /// and a sum in the baseline copy) across all tiles, with one rescale product per later tile:
+    /// ≤ 1 + n + (T − 1). l: per tile, each lane sums ⌈c/W⌉ weights from 0 (c ≤ 256 the tile's keys),
+    /// the W lanes are summed left to right from 0, then l·α + sum (2 roundings) per tile.
+    /// Split-K (P ranges): one product by exp(m_p − M) and P additions for O and for l, one exp more.
+    static func fused(keys n: Int, tiles t: Int, keyTile: Int, splits p: Int, lanes: [Int]?) -> SummationDepth {
+        let c = min(n, keyTile)
+        let tileSum = lanes.map { $0.map { (c + $0 - 1) / $0 - 1 + ($0 - 1) }.max() ?? c } ?? c - 1
+        let merge = p > 1 ? p + 1 : 0
+        return SummationDepth(numerator: n + t + merge, denominator: max(0, tileSum) + 2 * t + merge,
+                              exps: t + 1 + (p > 1 ? 1 : 0), final: 1)
+    }
+
+    /// `OnlineSoftmaxAccumulator`. O += P·V is a BLAS gemm with β = 1 that may sum in any order: the
+    /// old O and each product pass through at most c_t additions in tile t's gemm (a summation tree of
+    /// c_t + 1 leaves), so ≤ 1 + Σ_t c_t + (T − 1) rescales = n + T for any BLAS core. l: the tile's
+    /// weights summed in `lanes` lanes (`attnbound_exp_shifted_sum_f32`: 16) or left to right (Float64),
+    /// then l·α and l + sum per tile. The result is O·fl(1/l): two roundings.
+    static func accumulator(keys n: Int, tiles t: Int, keyTile: Int, lanes: Int?) -> SummationDepth {
+        let c = min(n, keyTile)
+        let tileSum = lanes.map { (c + $0 - 1) / $0 - 1 + ($0 - 1) } ?? c - 1
+        return SummationDepth(numerator: n + t, denominator: max(0, tileSum) + 2 * t, exps: t + 1, final: 2)
+    }
+
+    /// `ReferenceAttention.compute`: l left to right (n − 1 roundings after the exact first), each
+    /// weight p_j/l rounded, then Σ fl(w_j·v_j) left to right: ≤ 1 + 1 + (n − 1) per term; no final division.
+    static func reference(keys n: Int) -> SummationDepth {
+        SummationDepth(numerator: n + 1, denominator: n, exps: 1, final: 0)
     }
 }

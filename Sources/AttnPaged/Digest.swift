@@ -12,9 +12,12 @@ public enum DigestKind: String, Sendable, CaseIterable {
     /// Ball of centre c = (M+m)/2 and radius r = max_j ‖k_j − c‖₂: score q·c + r‖q‖₂,
     /// an upper bound of max_j q·k_j by Cauchy–Schwarz.
     case sphereMax = "sphere-max"
+    /// The mean key μ, scored q·μ (ArkVale Fig. 7's "centroid"): the page's *average*
+    /// score, not its max, so a page with one sharp key among diffuse ones ranks low.
+    case centroid
 
     /// True when the score is a guaranteed upper bound of max_j q·k_j.
-    public var isBound: Bool { self != .cuboidMean }
+    public var isBound: Bool { self == .aabb || self == .sphereMax }
 }
 
 /// The digests of one KV head's full pages, kept in memory for every page
@@ -37,6 +40,8 @@ public struct PageDigests: Sendable {
     /// Sphere centre `count × d` and radius `count`.
     public private(set) var centre: [Float] = []
     public private(set) var radius: [Float] = []
+    /// Mean key, `count × d` (the centroid digest).
+    public private(set) var mean: [Float] = []
     /// Value min / max, `count × dv`.
     public private(set) var valueMin: [Float] = []
     public private(set) var valueMax: [Float] = []
@@ -56,11 +61,12 @@ public struct PageDigests: Sendable {
         // Centre in Float; the radius is measured in Double from that stored centre.
         var mid = [Float](repeating: 0, count: d)
         for c in 0..<d { mid[c] = lo[c] / 2 + hi[c] / 2 }
-        var dev = [Double](repeating: 0, count: d), r2 = 0.0
+        var dev = [Double](repeating: 0, count: d), sum = [Double](repeating: 0, count: d), r2 = 0.0
         for j in 0..<rows {
             var s = 0.0
             for c in 0..<d {
                 let x = Double(keys[j * d + c]) - Double(mid[c])
+                sum[c] += Double(keys[j * d + c])
                 dev[c] += abs(x)
                 s += x * x
             }
@@ -76,6 +82,7 @@ public struct PageDigests: Sendable {
         keyMax += hi
         centre += mid
         radius.append(rf)
+        for c in 0..<d { mean.append(Float(sum[c] / Double(rows))) }
         for c in 0..<d {
             let mad = Float(dev[c] / Double(rows))
             meanBoxLow.append(mid[c] - mad)
@@ -120,6 +127,10 @@ public struct PageDigests: Sendable {
                 for (i, p) in pages.enumerated() {
                     out[i] = Self.dot(q, cb.baseAddress! + p * d, d) + radius[p] * queryNorm
                 }
+            }
+        case .centroid:
+            mean.withUnsafeBufferPointer { mb in
+                for (i, p) in pages.enumerated() { out[i] = Self.dot(q, mb.baseAddress! + p * d, d) }
             }
         }
     }

@@ -9,7 +9,16 @@ public struct ReplayRecord: Sendable {
     public var contextTokens: Int
     public var pagesAttended: Int
     public var tokensAttended: Int
-    public var recallAccuracy: Double
+    /// The attended pages against the true top-|attended| (`StepEvaluation.attendedRecall`).
+    public var attendedRecall: Double
+    /// ArkVale's recall@1 and recall@k of the policy's digest (`DigestRecall`), k = `KVReplay.recallK`.
+    public var recallAt1: Double
+    public var recallAtK: Double
+    /// The same for every digest of `DigestRecall.digests` (summary only, not in the CSV).
+    public var digestRecallAt1: [Double]
+    public var digestRecallAtK: [Double]
+    /// The pages query head `head` attended, ascending (`--selection-out`).
+    public var pages: [Int]
     public var error: Double
     public var bound: Double
     public var truncationBound: Double
@@ -24,13 +33,13 @@ public struct ReplayRecord: Sendable {
     public var scoringSeconds: Double
 
     public static let csvHeader = ["step", "head", "kv_head", "context_tokens", "pages_attended", "tokens_attended",
-                                   "recall_accuracy", "error", "bound", "truncation_bound", "rounding_bound",
+                                   "attended_recall", "recall_at_1", "recall_at_k", "error", "bound", "truncation_bound", "rounding_bound",
                                    "pages_recalled", "bytes_recalled", "pages_evicted", "pages_scored",
                                    "pages_scoring_skipped", "step_seconds", "scoring_seconds"]
 
     public var csvFields: [String] {
         [String(step), String(head), String(kvHead), String(contextTokens), String(pagesAttended), String(tokensAttended),
-         CSV.number(recallAccuracy), CSV.number(error), CSV.number(bound), CSV.number(truncationBound),
+         CSV.number(attendedRecall), CSV.number(recallAt1), CSV.number(recallAtK), CSV.number(error), CSV.number(bound), CSV.number(truncationBound),
          CSV.number(roundingBound), String(pagesRecalled), String(bytesRecalled), String(pagesEvicted),
          String(pagesScored), String(pagesScoringSkipped), CSV.number(stepSeconds), CSV.number(scoringSeconds)]
     }
@@ -40,7 +49,12 @@ public struct ReplayRecord: Sendable {
 public struct ReplaySummary: Sendable {
     public let policy: String
     public let steps: Int
-    public let meanRecallAccuracy: Double
+    public let meanAttendedRecall: Double
+    /// Mean recall@1 / recall@k of the policy's digest.
+    public let meanRecallAt1: Double
+    public let meanRecallAtK: Double
+    /// Mean recall@1 and recall@k of every digest, side by side (ArkVale Fig. 7).
+    public let digestRecall: [(digest: DigestKind, at1: Double, atK: Double)]
     public let maxError: Double
     public let meanError: Double
     /// Mean error over steps at or after `fromStep` (e.g. the passkey ask).
@@ -59,7 +73,16 @@ public struct ReplaySummary: Sendable {
         self.policy = policy
         steps = Set(records.map(\.step)).count
         let n = Double(max(1, records.count))
-        meanRecallAccuracy = records.reduce(0) { $0 + $1.recallAccuracy } / n
+        meanAttendedRecall = records.reduce(0) { $0 + $1.attendedRecall } / n
+        meanRecallAt1 = records.reduce(0) { $0 + $1.recallAt1 } / n
+        meanRecallAtK = records.reduce(0) { $0 + $1.recallAtK } / n
+        digestRecall = DigestRecall.digests.indices.compactMap { i in
+            let rows = records.filter { $0.digestRecallAt1.count == DigestRecall.digests.count }
+            guard !rows.isEmpty else { return nil }
+            let m = Double(rows.count)
+            return (DigestRecall.digests[i], rows.reduce(0) { $0 + $1.digestRecallAt1[i] } / m,
+                    rows.reduce(0) { $0 + $1.digestRecallAtK[i] } / m)
+        }
         maxError = records.map(\.error).max() ?? 0
         meanError = records.reduce(0) { $0 + $1.error } / n
         let late = records.filter { $0.step >= lateFrom }
@@ -121,6 +144,8 @@ public enum KVReplay {
                            progress: ((Int, Int) -> Void)? = nil) throws -> (records: [ReplayRecord], referenceBounds: [Double]) {
         let L = try validate(keys: keys, values: values, queries: queries, pageSize: pageSize)
         let policy = try kind.make(config: config, layout: L)
+        let k = kind.scoredPages(config: config, pageSize: pageSize)
+        let own = DigestRecall.digests.firstIndex(of: kind.digest(config: config))!
         let decoder = PagedDecoder(layout: L, policy: policy, scale: scale, threads: threads)
         let T = queries.rows, prompt = keys.rows - T
         func stepQueries(_ t: Int) -> [Float] {
@@ -137,13 +162,15 @@ public enum KVReplay {
             let q = stepQueries(t)
             let r = decoder.step(keys: keys, values: values, row: prompt + t, queries: q, certify: certify)
             let ev = evaluate ? StepEvaluation.evaluate(store: decoder.store, queries: q, selection: r.selection,
-                                                            output: r.output, scale: scale) : nil
+                                                            output: r.output, scale: scale, recallK: k) : nil
             for h in 0..<L.queryHeads {
                 records.append(ReplayRecord(
                     step: t, head: h, kvHead: L.kvHead(ofQueryHead: h), contextTokens: decoder.store.tokenCount,
                     pagesAttended: r.selection.pages[h].count,
                     tokensAttended: r.selection.tokens(head: h, table: decoder.store.table),
-                    recallAccuracy: ev?.recallAccuracy[h] ?? .nan, error: ev?.error[h] ?? .nan,
+                    attendedRecall: ev?.attendedRecall[h] ?? .nan, recallAt1: ev?.recallAt1[h][own] ?? .nan,
+                    recallAtK: ev?.recallAtK[h][own] ?? .nan, digestRecallAt1: ev?.recallAt1[h] ?? [],
+                    digestRecallAtK: ev?.recallAtK[h] ?? [], pages: r.selection.pages[h], error: ev?.error[h] ?? .nan,
                     bound: r.bound?.perHead[h] ?? .nan, truncationBound: r.bound?.truncation[h] ?? .nan,
                     roundingBound: r.bound?.rounding[h] ?? .nan, pagesRecalled: r.traffic.pagesRecalled,
                     bytesRecalled: r.traffic.bytesRecalled, pagesEvicted: r.traffic.pagesEvicted,
@@ -155,4 +182,20 @@ public enum KVReplay {
         }
         return (records, refBounds)
     }
+}
+
+/// `kv-replay --selection-out`: the pages each query head attended at each decode step.
+///
+/// Format (also of `expected_selection.csv` in `attnbound vectors --paged`): header `step,head,selected_pages`,
+/// then one row per step and query head, steps ascending, heads ascending within a step; `selected_pages`
+/// lists logical page indices (page p holds tokens p·P ..< (p+1)·P, counted from 0 at the first token),
+/// ascending, separated by single spaces.
+public enum SelectionCSV {
+    public static let header = ["step", "head", "selected_pages"]
+
+    public static func text(_ rows: [(step: Int, head: Int, pages: [Int])]) -> String {
+        rows.reduce(CSV.row(header)) { $0 + CSV.row([String($1.step), String($1.head), $1.pages.map(String.init).joined(separator: " ")]) }
+    }
+
+    public static func text(_ records: [ReplayRecord]) -> String { text(records.map { ($0.step, $0.head, $0.pages) }) }
 }

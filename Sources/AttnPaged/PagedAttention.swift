@@ -5,8 +5,8 @@ import Foundation
 /// The pages each query head attends in one decode step.
 ///
 /// `pages[h]` lists logical pages of query head h's KV head in ascending order;
-/// every one must be resident. Heads of a group that share a list are computed
-/// together (one accumulator with `groupSize` rows).
+/// every one must be resident. The heads of a group are computed together (one
+/// accumulator with `groupSize` rows; over the masked union of their lists when they differ).
 public struct PageSelection: Sendable, Equatable {
     public var pages: [[Int]]
     public init(pages: [[Int]]) { self.pages = pages }
@@ -88,6 +88,12 @@ public enum PagedAttention {
         }
     }
 
+    /// The union of a group's page lists, ascending, and per union page which heads selected it.
+    static func maskedUnion(_ lists: ArraySlice<[Int]>) -> (pages: [Int], masks: [[Bool]]) {
+        let union = Array(Set(lists.joined())).sorted(), sets = lists.map(Set.init)
+        return (union, union.map { p in sets.map { $0.contains(p) } })
+    }
+
     /// - Parameters:
     ///   - queries: `queryHeads × d`, row-major.
     ///   - pageMass: also return, per KV head, each logical page's attention mass
@@ -100,14 +106,20 @@ public enum PagedAttention {
         let L = store.layout
         let (G, d, dv) = (L.groupSize, L.d, L.dv)
         precondition(queries.count == L.queryHeads * d && selection.pages.count == L.queryHeads)
-        // Heads of a group sharing one page list run as rows of one accumulator.
-        var batches: [(first: Int, rows: Int, tiles: [Tile])] = []
+        // The heads of a group run as rows of one accumulator. When their page lists differ (Quest per
+        // head under GQA) it runs over the union of the lists, each row masked to its own pages (score −∞,
+        // weight 0): every page is read once per group. A decode step is memory-bound (bench paged: time
+        // tracks distinct pages read), so the extra dot products of masked rows cost less than re-reading
+        // shared pages head by head; with disjoint lists the bytes read are the same either way.
+        var batches: [(first: Int, rows: Int, tiles: [Tile], masks: [[Bool]]?)] = []
         for kv in 0..<L.kvHeads {
             let h0 = kv * G
-            let shared = (h0..<h0 + G).allSatisfy { selection.pages[$0] == selection.pages[h0] }
-            for (first, rows) in shared ? [(h0, G)] : (h0..<h0 + G).map({ ($0, 1) }) {
-                precondition(!selection.pages[first].isEmpty, "empty page selection for query head \(first)")
-                batches.append((first, rows, tiles(store: store, pages: selection.pages[first], kv: kv)))
+            for h in h0..<h0 + G { precondition(!selection.pages[h].isEmpty, "empty page selection for query head \(h)") }
+            if (h0..<h0 + G).allSatisfy({ selection.pages[$0] == selection.pages[h0] }) {
+                batches.append((h0, G, tiles(store: store, pages: selection.pages[h0], kv: kv), nil))
+            } else {
+                let (union, masks) = maskedUnion(selection.pages[h0..<h0 + G])
+                batches.append((h0, G, tiles(store: store, pages: union, kv: kv), masks))
             }
         }
         let tile = max(L.pageSize, maxTileTokens / L.pageSize * L.pageSize)
@@ -124,9 +136,10 @@ public enum PagedAttention {
                 Parallel.forEachJob(work.count, workers: threads) { worker in
                     var scores = [Float](repeating: 0, count: G * tile)
                     while let job = worker.next() {
-                        let (first, rows, tiles) = work[job]
+                        let (first, rows, tiles, masks) = work[job]
                         let acc = OnlineSoftmaxAccumulator<Float>(rows: rows, valueCols: dv)
                         var pageSums: [(page: Int, sum: [Float], max: [Float])] = []
+                        var segmentIndex = 0
                         scores.withUnsafeMutableBufferPointer { sb in
                             let sp = sb.baseAddress!
                             for t in tiles {
@@ -134,6 +147,12 @@ public enum PagedAttention {
                                 for seg in t.segments {
                                     scoreTile(queries: qp.pointer + first * d, rows: rows, keys: seg.keys, cols: seg.rows, d: d,
                                               scale: scale, into: sp + offset, ld: tile)
+                                    if let masks {
+                                        for i in 0..<rows where !masks[segmentIndex][i] {
+                                            for j in 0..<seg.rows { sp[i * tile + offset + j] = -.infinity }  // mutation-check: paged-mask
+                                        }
+                                    }
+                                    segmentIndex += 1
                                     offset += seg.rows
                                 }
                                 if t.contiguous {

@@ -27,6 +27,8 @@ public enum PagedBenchmark {
         public let scoringShare: Double
         /// Median pages attended per query head.
         public let pagesAttended: Int
+        /// Distinct pages read per KV head (the union over its group), median.
+        public let pagesRead: Int
         /// Pages recalled per step (median).
         public let pagesRecalled: Int
         /// Seconds to certify one step (not part of the step time).
@@ -107,7 +109,7 @@ public enum PagedBenchmark {
             let decoder = PagedDecoder(layout: L, policy: policy, scale: scale, threads: setup.threads)
             let prompt = setup.context - steps - 1
             decoder.prefill(keys: K, values: V, count: prompt, lastQueries: queries[0])
-            var secs: [Double] = [], shares: [Double] = [], pages: [Double] = [], recalled: [Double] = []
+            var secs: [Double] = [], shares: [Double] = [], pages: [Double] = [], recalled: [Double] = [], read: [Double] = []
             for i in 0..<steps {
                 let r = decoder.step(keys: K, values: V, row: prompt + i, queries: queries[1 + i], certify: false)
                 if i == 0 { continue }
@@ -115,10 +117,13 @@ public enum PagedBenchmark {
                 shares.append(r.scoringSeconds / r.stepSeconds)
                 pages.append(Double(r.selection.pages.map(\.count).reduce(0, +)) / Double(L.queryHeads))
                 recalled.append(Double(r.traffic.pagesRecalled))
+                read.append(Double((0..<L.kvHeads).reduce(0) { n, kv in
+                    n + Set(r.selection.pages[kv * L.groupSize ..< (kv + 1) * L.groupSize].joined()).count
+                }) / Double(L.kvHeads))
             }
             let last = decoder.step(keys: K, values: V, row: prompt + steps, queries: queries[steps + 1], certify: true)
             let timing = PolicyTiming(policy: policy.name + label, stepSeconds: Timing.median(of: secs), scoringShare: Timing.median(of: shares),
-                                      pagesAttended: Int(Timing.median(of: pages).rounded()),
+                                      pagesAttended: Int(Timing.median(of: pages).rounded()), pagesRead: Int(Timing.median(of: read).rounded()),
                                       pagesRecalled: Int(Timing.median(of: recalled).rounded()),
                                       boundSeconds: last.boundSeconds, bound: last.bound?.max ?? .nan)
             progress("\(timing.policy): \(timing.stepSeconds) s")
@@ -138,7 +143,7 @@ public enum PagedBenchmark {
                                                    config: PolicyConfig(budgetTokens: budgetTokens),
                                                    pageSize: trace.parameters.pageSize, scale: scale, threads: threads)
             let s = ReplaySummary(policy: kind.rawValue, records: records, referenceBounds: refs, lateFrom: trace.parameters.askStep)
-            progress("\(kind.rawValue): recall \(s.meanRecallAccuracy), max error \(s.maxError)")
+            progress("\(kind.rawValue): attended recall \(s.meanAttendedRecall), max error \(s.maxError)")
             out.append(s)
         }
         return out

@@ -124,6 +124,24 @@ public enum PolicyKind: String, Sendable, CaseIterable {
     }
 }
 
+extension PolicyKind {
+    /// The digest the policy ranks pages by: `config.digest`, else cuboid-mean for ArkVale and aabb otherwise.
+    public func digest(config: PolicyConfig) -> DigestKind {
+        config.digest ?? (self == .arkvale || self == .arkvaleTopk ? .cuboidMean : .aabb)
+    }
+
+    /// How many pages the policy picks by digest score (the k of ArkVale's recall@k): ArkVale's top-k
+    /// (default half the budget's pages), Quest's budget pages − 1 (the last page is always attended);
+    /// the policies that rank no digest (streaming, h2o) report ArkVale's default for comparison.
+    public func scoredPages(config: PolicyConfig, pageSize: Int) -> Int {
+        let pages = config.budgetPages(pageSize: pageSize)
+        switch self {
+        case .quest, .steady: return Swift.max(1, pages - 1)
+        default: return config.topkPages ?? Swift.max(1, pages / 2)
+        }
+    }
+}
+
 /// Digest scoring shared by the policies.
 public enum DigestScoring {
     /// Scores `pages` of KV head `kv` for each query head of its group: `result[g][i]` for `pages[i]`.
@@ -169,7 +187,7 @@ public enum DigestScoring {
         if k <= 0 { return [] }
         // "a beats b": higher score, or equal score and earlier index.
         @inline(__always) func beats(_ a: Int, _ b: Int) -> Bool {
-            scores[a] != scores[b] ? scores[a] > scores[b] : a < b
+            scores[a] != scores[b] ? scores[a] > scores[b] : a < b  // mutation-check: paged-ties
         }
         var heap = [Int](), i = 0  // heap[0] is the weakest of the best k
         heap.reserveCapacity(k)

@@ -1,4 +1,5 @@
 import AttnCore
+import AttnKernels
 import Foundation
 
 /// A certified a-posteriori bound on one sparse decode step's error.
@@ -39,9 +40,9 @@ public enum SparseBound {
         return SparseStepBound(perHead: perHead, truncation: trunc, rounding: round)
     }
 
-    static let u = DoubleDecode.u
-    static func gamma(_ n: Int) -> Double { DoubleDecode.gamma(n) }
-    static let tiny = DoubleDecode.tiny
+    static let u = ReferenceAttention.Decode.u
+    static func gamma(_ n: Int) -> Double { ReferenceAttention.Decode.gamma(n) }
+    static let tiny = ReferenceAttention.Decode.tiny
 
     static func head(_ h: Int, store: PagedKVStore, query qf: [Float], pages selected: [Int], output: [Float],
                      s: Double) -> (Double, Double, Double) {
@@ -53,7 +54,7 @@ public enum SparseBound {
         let q = qf.map(Double.init)
 
         // 1. Selected tokens, recomputed in Double with a certified rounding enclosure (Lemmas 2–3).
-        let exact = DoubleDecode.compute(query: q, s: s, d: d, dv: dv, blocks: selected.map { p in
+        let exact = ReferenceAttention.decode(query: q, s: s, d: d, dv: dv, blocks: selected.map { p in
             (store.residentKeys(page: p, head: kv)!, store.residentValues(page: p, head: kv)!, store.table.pageLength(p))
         })
         let (oBar, eD, m, B) = (exact.output, exact.error, exact.shift, exact.massLowerBound)

@@ -13,9 +13,9 @@ import Testing
             let tiles = TileSizes(queryTile: tile, keyTile: tile + 3)
             let mask = TileMask(heads: 2, qTiles: TileMask.tileCount(nq, tile: tile),
                                 kTiles: TileMask.tileCount(nk, tile: tile + 3))
-            let (o, stats) = try BlockSparseAttention.compute(q: q, k: k, v: v, scale: .standard, mask: mask, tiles: tiles)
+            let r = try BlockSparseAttention.compute(q: q, k: k, v: v, scale: .standard, mask: mask, tiles: tiles)
+            let (o, stats, fast) = (r.output, r.stats, r.rowBounds)
             let exact = try ReferenceAttention.compute(q: q, k: k, v: v, scale: .standard)
-            let fast = ForwardErrorBound.fast(q: q, k: k, v: v, scale: .standard, tiles: tiles)
             let ref = ForwardErrorBound.reference(q: q, k: k, v: v, scale: .standard)
             #expect(withinRowBounds(o, exact, zip(fast, ref).map { $0 + $1 }))
             #expect(stats.skippedFraction == 0)
@@ -34,7 +34,7 @@ import Testing
                                 kTiles: TileMask.tileCount(nk, tile: tiles.keyTile))
             let sparse = try BlockSparseAttention.compute(q: q, k: k, v: v, scale: .standard, mask: mask, tiles: tiles)
             let fast = try FastAttention.compute(q: q, k: k, v: v, scale: .standard)
-            let bound = zip(ForwardErrorBound.fast(q: q, k: k, v: v, scale: .standard, tiles: tiles),
+            let bound = zip(sparse.rowBounds,
                             ForwardErrorBound.fastAttention(q: q, k: k, v: v, scale: .standard)).map { $0 + $1 }
             let fastD = Tensor<Double>(heads: fast.heads, rows: fast.rows, cols: fast.cols, storage: fast.storage.map(Double.init))
             #expect(withinRowBounds(sparse.output, fastD, bound))
@@ -48,10 +48,11 @@ import Testing
             let (q, k, v) = randomQKV(heads: 2, nq: nq, nk: nk, d: 6, dv: 4, bound: 3, seed: seed, as: Double.self)
             let mask = randomMask(heads: 2, qTiles: TileMask.tileCount(nq, tile: 7), kTiles: TileMask.tileCount(nk, tile: 5),
                                   density: density, seed: seed)
-            let (o, stats) = try BlockSparseAttention.compute(q: q, k: k, v: v, scale: .standard, mask: mask, tiles: tiles)
+            let r = try BlockSparseAttention.compute(q: q, k: k, v: v, scale: .standard, mask: mask, tiles: tiles)
+            let (o, stats, fast) = (r.output, r.stats, r.rowBounds)
             let expected = try maskedReference(q: q, k: k, v: v, scale: .standard, mask: mask, tiles: tiles)
-            // The masked problem has fewer keys and tiles than the full one, so the full problem's bounds cover it.
-            let fast = ForwardErrorBound.fast(q: q, k: k, v: v, scale: .standard, tiles: tiles)
+            // The returned bound is the full problem's: fewer keys and tiles, so it covers the masked one.
+            #expect(fast.values == ForwardErrorBound.fast(q: q, k: k, v: v, scale: .standard, tiles: tiles).values)
             let ref = ForwardErrorBound.reference(q: q, k: k, v: v, scale: .standard)
             #expect(withinRowBounds(o, expected, zip(fast, ref).map { $0 + $1 }))
             #expect(stats.computedTiles == mask.computedCount)

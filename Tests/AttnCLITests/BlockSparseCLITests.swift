@@ -76,7 +76,9 @@ import Testing
         expectUsageError(try CLIRunner.run(["lite"] + small + ["--out", "/nonexistent-folder/a.csv"]))
         let junk = dir.appendingPathComponent("ck.json")
         try Data("{}".utf8).write(to: junk)
-        expectUsageError(try CLIRunner.run(["lite"] + small + ["--checkpoint", junk.path, "--out", out]))
+        let bad = try CLIRunner.run(["lite"] + small + ["--checkpoint", junk.path, "--out", out])
+        expectUsageError(bad)
+        #expect(bad.stderr.contains("error: --checkpoint: \(junk.path): not a lite checkpoint"), "\(bad.stderr)")
     }
 
     @Test func dbspPlanBalancesAndExecutesExactly() throws {
@@ -91,6 +93,15 @@ import Testing
         for (a, b) in zip(column(rows, "rho_balanced"), column(rows, "rho_contiguous")) { #expect(Double(a)! <= Double(b)!) }
         let perDevice = try csv(ranks)
         #expect(perDevice.count == 5)
+
+        // Lists are comma separated (`CommaList`); a bad item is a usage error naming the flag.
+        let list = try CLIRunner.run(["dbsp", "plan", "--rewards", "0,x", "--out", out.path])
+        expectUsageError(list)
+        #expect(list.stderr.contains("--rewards"), "\(list.stderr)")
+        expectUsageError(try CLIRunner.run(["dbsp", "plan", "--rewards", "0,-1", "--out", out.path]))
+        let sidecar = try String(contentsOf: out.deletingPathExtension().appendingPathExtension("json"), encoding: .utf8)
+        #expect(sidecar.contains("\"tool\":\"attnbound dbsp plan\"") && sidecar.contains("\"rewards\":\"0,2,5,10\""))
+        #expect(sidecar.contains("\"blas\":{"), "the one machine record, with BLAS")
 
         // A fixed (U, R) that does not divide the heads is a usage error; too many devices is infeasible.
         expectUsageError(try CLIRunner.run(["dbsp", "plan", "--heads", "8", "--ulysses", "3", "--ring", "1", "--out", out.path]))

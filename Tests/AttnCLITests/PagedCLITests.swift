@@ -34,7 +34,7 @@ struct PagedCLITests {
             let lines = try String(contentsOf: csv, encoding: .utf8).split(separator: "\n")
             #expect(lines.count == 1 + 5 * 4)
             let header = CSV.parseRow(lines[0])
-            #expect(header.first == "step" && header.contains("bound") && header.contains("error") && header.contains("recall_accuracy"))
+            #expect(header.first == "step" && header.contains("bound") && header.contains("error") && header.contains("attended_recall") && header.contains("recall_at_1") && header.contains("recall_at_k"))
             let (ie, ib) = (header.firstIndex(of: "error")!, header.firstIndex(of: "bound")!)
             for line in lines.dropFirst() {
                 let f = CSV.parseRow(line)
@@ -114,6 +114,8 @@ struct PagedCLITests {
                                    "--dim", "16", "--budget", "128", "--page-size", "16", "--policy", "arkvale", "--json"])
         #expect(r.status == 0, "\(r.stderr)")
         #expect(r.stdout.contains("\"workload\":\"synthetic\"") && r.stdout.contains("\"bound_violations\":0"))
+        #expect(r.stdout.components(separatedBy: "\"steps\":").count == 2, "one steps key")
+        #expect(r.stdout.contains("\"digest_recall\":{\"aabb\":{\"recall_at_1\":"))
     }
 
     @Test func benchPagedRunsSmall() throws {
@@ -128,5 +130,32 @@ struct PagedCLITests {
         }
         let bad = try CLIRunner.run(["bench", "paged", "--budget", "8", "--page-size", "16"])
         #expect(bad.status == 2)
+    }
+}
+
+/// `vectors --paged` and `kv-replay --selection-out` agree byte for byte on every written case.
+@Suite("page-selection vectors (CLI)")
+struct PagedVectorsCLITests {
+    @Test func replayedSelectionsMatchTheVectors() throws {
+        let dir = try CLIRunner.tempDir().appendingPathComponent("vectors")
+        let w = try CLIRunner.run(["vectors", "--paged", "--out", dir.path, "--json"])
+        #expect(w.status == 0, "\(w.stderr)")
+        let index = try JSONSerialization.jsonObject(with: Data(contentsOf: dir.appendingPathComponent("index.json"))) as! [String: Any]
+        let cases = (index["cases"] as! [[String: Any]]).map { $0["name"] as! String }
+        #expect(cases.count >= 10)
+        for name in cases {
+            let folder = dir.appendingPathComponent(name)
+            let meta = try JSONSerialization.jsonObject(with: Data(contentsOf: folder.appendingPathComponent("case.json"))) as! [String: Any]
+            let out = folder.appendingPathComponent("replayed.csv")
+            let r = try CLIRunner.run(["kv-replay", "--k", folder.appendingPathComponent("k.npy").path,
+                                       "--v", folder.appendingPathComponent("v.npy").path,
+                                       "--q", folder.appendingPathComponent("q.npy").path, "--selection-out", out.path]
+                                      + (meta["kv_replay_args"] as! [String]))
+            #expect(r.status == 0, "\(name): \(r.stderr)")
+            let expected = try Data(contentsOf: folder.appendingPathComponent("expected_selection.csv"))
+            #expect(try Data(contentsOf: out) == expected, "\(name)")
+        }
+        let bad = try CLIRunner.run(["vectors", "--paged", "--out", "/nonexistent/x/y"])
+        #expect(bad.status == 2 && bad.stderr.hasPrefix("error: "))
     }
 }

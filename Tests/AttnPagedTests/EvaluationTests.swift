@@ -30,7 +30,7 @@ struct EvaluationTests {
                 #expect(abs(e - ev.error[h]) <= ev.referenceBound[h] + refBound[h])
                 #expect(ev.referenceBound[h] < 1e-9)
                 #expect(e <= r.bound!.perHead[h] + refBound[h])
-                #expect((0...1).contains(ev.recallAccuracy[h]))
+                #expect((0...1).contains(ev.attendedRecall[h]))
             }
         }
     }

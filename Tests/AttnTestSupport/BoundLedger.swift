@@ -9,6 +9,7 @@ public enum TrackedBound: String, CaseIterable, Sendable {
     case polynomialApriori = "PolyErrorBound (a priori)"
     case pagedAposteriori = "SparseBound (paged, a posteriori)"
     case blockSparse = "block-sparse (ForwardErrorBound.fast on the restricted problem)"
+    case floatEngine = "FloatAttentionEngine.entryBound (float verify radius e)"
 }
 
 /// Records the largest observed error/bound per bound, process-wide.

@@ -30,10 +30,8 @@ struct DemoCommand: ParsableCommand {
     }
 
     func run() throws {
-        var rng = Xoshiro256StarStar(seed: seed)
-        let q: Tensor<Float> = InputDistribution.uniform.sample(rows: n, cols: d, bound: B, using: &rng)
-        let k: Tensor<Float> = InputDistribution.uniform.sample(rows: n, cols: d, bound: B, using: &rng)
-        let v: Tensor<Float> = InputDistribution.uniform.sample(rows: n, cols: d, bound: B, using: &rng)
+        let (q, k, v) = InputDistribution.uniform.attentionInputs(queries: n, keys: n, d: d, bound: B, seed: seed,
+                                                                   as: Float.self)
         var fast = Tensor<Float>(rows: 0, cols: 0)
         let tFast = try Timing.seconds { fast = try FastAttention.compute(q: q, k: k, v: v, scale: scale) }
         var ref = Tensor<Double>(rows: 0, cols: 0)

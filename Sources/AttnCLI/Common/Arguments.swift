@@ -58,6 +58,40 @@ struct AttentionInputs: ParsableArguments {
     }
 }
 
+/// A comma-separated list flag ("256,1024", "0,2,5,10", "uniform,signs"): the one way lists
+/// are parsed. Each item is read by the element's own `ExpressibleByArgument`, so a bad item
+/// is swift-argument-parser's usage error (exit 2) naming the flag.
+struct CommaList<Element: ExpressibleByArgument>: ExpressibleByArgument, CustomStringConvertible {
+    let items: [Element]
+    /// The text as given (recorded in sidecars).
+    let description: String
+
+    init?(argument: String) {
+        let parts = argument.split(separator: ",", omittingEmptySubsequences: false)
+            .map { $0.trimmingCharacters(in: .whitespaces) }
+        var items: [Element] = []
+        for p in parts {
+            guard let x = Element(argument: p) else { return nil }
+            items.append(x)
+        }
+        self.items = items
+        self.description = argument
+    }
+
+    var defaultValueDescription: String { description }
+}
+
+/// A size: "4096" or "2^12" (exponent ≤ 40).
+struct Size: ExpressibleByArgument {
+    let value: Int
+    init?(argument: String) {
+        if let i = Int(argument) { value = i; return }
+        let p = argument.split(separator: "^")
+        guard p.count == 2, p[0] == "2", let k = Int(p[1]), (0...40).contains(k) else { return nil }
+        value = 1 << k
+    }
+}
+
 /// Checks that an output path's folder exists before any work is done.
 func validateOutputPath(_ path: String, flag: String) throws {
     let dir = (path as NSString).deletingLastPathComponent

@@ -35,6 +35,8 @@ func flagName(for parameter: Parameter) -> String {
     case .ulysses: "--ulysses"
     case .ring: "--ring"
     case .devices: "--devices"
+    case .checkpoint: "--checkpoint"
+    case .ranksOutput: "--ranks-out"
     case .experiment: "--experiment"
     case .resume: "--resume"
     case .shard: "--shard"

@@ -1,4 +1,5 @@
 import AttnCore
+import AttnKernels
 import Foundation
 
 /// The results of `Regime.analyze` as the CSV, the summary over heads, the
@@ -125,11 +126,7 @@ public struct RegimeReport: Sendable {
     /// - Returns: the sidecar's URL.
     @discardableResult
     public func write(csv url: URL, version: String, argv: [String], inputs: [(String, String)]) throws -> URL {
-        let sidecar = url.deletingPathExtension().appendingPathExtension("json")
-        try AtomicFile.write(csv, to: url)
-        let object = Sidecar.regime(version: version, argv: argv, csv: url.lastPathComponent,
-                                    inputs: inputs, parameters: parameters, summary: summaryJSON)
-        try AtomicFile.write(object.serialized() + "\n", to: sidecar)
-        return sidecar
+        try Sidecar.regime(version: version, argv: argv, inputs: inputs, parameters: parameters, summary: summaryJSON)
+            .write(csv: csv, to: url)
     }
 }

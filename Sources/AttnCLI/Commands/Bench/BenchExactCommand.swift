@@ -82,4 +82,4 @@ extension KernelISA: ExpressibleByArgument {
 }
 
 /// Fixed-width number for tables.
-func fmt(_ x: Double, _ digits: Int = 1) -> String { String(format: "%.\(digits)f", x) }
+func fmt(_ x: Double, _ digits: Int = 1) -> String { TextFormat.fixed(x, digits) }

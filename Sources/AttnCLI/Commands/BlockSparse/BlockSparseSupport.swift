@@ -1,5 +1,6 @@
 import ArgumentParser
 import AttnCore
+import AttnKernels
 import Foundation
 
 /// Shared parsing and output for the block-sparse commands.
@@ -24,24 +25,11 @@ enum BlockSparseCLI {
         }
     }
 
-    /// Writes the CSV atomically and a JSON sidecar (same stem, .json) with
-    /// the version, parameters, seed and machine (AttnKit.docc/Conventions.md).
+    /// Writes the CSV and its sidecar (the one schema, `Sidecar`).
     static func write(csvHeader: [String], rows: [[String]], to path: String, command: String,
                       parameters: [(String, JSONValue)], seed: UInt64?) throws {
-        var text = CSV.row(csvHeader)
-        for r in rows { text += CSV.row(r) }
-        let url = URL(fileURLWithPath: path)
-        try AtomicFile.write(text, to: url)
-        let info = ProcessInfo.processInfo
-        let sidecar = JSONValue.object([
-            ("command", .string(command)), ("version", .string(Attnbound.version)),
-            ("parameters", .object(parameters)),
-            ("seed", seed.map { .string(String($0)) } ?? .null),
-            ("machine", .object([("host", .string(info.hostName)), ("cores", .int(info.activeProcessorCount)),
-                                 ("os", .string(info.operatingSystemVersionString))])),
-        ])
-        let json = url.deletingPathExtension().appendingPathExtension("json")
-        try AtomicFile.write(sidecar.serialized() + "\n", to: json)
+        try Sidecar(command: command, parameters: parameters, seed: seed, argv: CommandLine.arguments)
+            .write(header: csvHeader, rows: rows, to: URL(fileURLWithPath: path))
     }
 
     static func num(_ x: Double) -> String { CSV.number(x) }

@@ -38,7 +38,8 @@ struct DbspPlanCommand: ParsableCommand {
     @Option(help: "Total devices N; every U·R = N that fits is considered.") var devices = 8
     @Option(help: "Fix the Ulysses degree U (with --ring).") var ulysses: Int?
     @Option(help: "Fix the ring degree R (with --ulysses).") var ring: Int?
-    @Option(help: "Locality rewards tried by the block-level greedy, comma separated.") var rewards = "0,2,5,10"
+    @Option(help: "Locality rewards tried by the block-level greedy, comma separated.")
+    var rewards = CommaList<Double>(argument: "0,2,5,10")!
 
     @Option(help: "Tokens per block.") var blockSize = 64
     @Option(help: "Head dimension (cost model and --ranks-out).") var headDim = 64
@@ -51,7 +52,6 @@ struct DbspPlanCommand: ParsableCommand {
     @Option(name: [.customLong("out"), .short], help: "Output CSV, one row per (U, R).") var out: String
     @Option(help: "Also execute the chosen plan with simulated devices and write per-device CSV here.") var ranksOut: String?
     @OptionGroup var threadsOption: ThreadsOption
-    var threads: Int? { threadsOption.threads }
 
     func validate() throws {
         try validateOutputPath(out, flag: "--out")
@@ -72,15 +72,9 @@ struct DbspPlanCommand: ParsableCommand {
         for (name, x) in [("--launch-seconds", launchSeconds), ("--latency", latency)] where !(x.isFinite && x >= 0) {
             throw ValidationError("\(name) must be ≥ 0 and finite")
         }
-        _ = try rewardList()
-    }
-
-    func rewardList() throws -> [Double] {
-        let parts = rewards.split(separator: ",").map { Double($0.trimmingCharacters(in: .whitespaces)) }
-        guard !parts.isEmpty, parts.allSatisfy({ $0 != nil && $0!.isFinite && $0! >= 0 }) else {
+        guard rewards.items.allSatisfy({ $0.isFinite && $0 >= 0 }) else {
             throw ValidationError("--rewards '\(rewards)': expected comma-separated numbers ≥ 0")
         }
-        return parts.map { $0! }
     }
 
     func run() throws {
@@ -94,61 +88,34 @@ struct DbspPlanCommand: ParsableCommand {
                                   bytesPerElement: bytesPerElement)
         var candidates: [DbspCandidate]
         if let u = ulysses, let r = ring {
-            var c = try DbspPlanner.candidate(mask: m, ulysses: u, ring: r, model: model, rewards: try rewardList())
+            var c = try DbspPlanner.candidate(mask: m, ulysses: u, ring: r, model: model, rewards: rewards.items)
             c.chosen = true
             candidates = [c]
         } else {
-            candidates = try DbspPlanner.select(mask: m, devices: devices, model: model, rewards: try rewardList())
-        }
-        let n = BlockSparseCLI.num
-        let header = ["ulysses", "ring", "density", "rho_contiguous", "rho_balanced", "method", "moved_blocks",
-                      "all_to_all_seconds", "compute_seconds", "p2p_seconds", "latency_seconds", "chosen"]
-        let rows = candidates.map { c in
-            [String(c.ulysses), String(c.ring), n(m.density), n(c.contiguousImbalance), n(c.balancedImbalance), c.plan.method,
-             String(c.plan.movedBlocks()), n(c.latency.allToAll), n(c.latency.compute), n(c.latency.p2p),
-             n(c.latency.total), c.chosen ? "1" : "0"]
+            candidates = try DbspPlanner.select(mask: m, devices: devices, model: model, rewards: rewards.items)
         }
         let params: [(String, JSONValue)] = [
             ("mask", mask.map { .string($0) } ?? .null), ("heads", .int(m.heads)), ("q_blocks", .int(m.qTiles)),
             ("k_blocks", .int(m.kTiles)), ("min_density", .double(minDensity)), ("max_density", .double(maxDensity)),
-            ("shuffled", .bool(shuffled)), ("devices", .int(devices)), ("rewards", .string(rewards)),
+            ("shuffled", .bool(shuffled)), ("devices", .int(devices)), ("rewards", .string(rewards.description)),
             ("block_size", .int(blockSize)), ("head_dim", .int(headDim)), ("dense_seconds", .double(denseSeconds)),
             ("launch_seconds", .double(launchSeconds)), ("bandwidth", .double(bandwidth)), ("latency", .double(latency)),
             ("bytes_per_element", .int(bytesPerElement)),
         ]
         let chosen = candidates.first(where: \.chosen)!
-        if let ranksOut { try execute(chosen.plan, mask: m, to: ranksOut, params: params) }
-        try BlockSparseCLI.write(csvHeader: header, rows: rows, to: out, command: "dbsp plan", parameters: params,
+        if let ranksOut {
+            let check = try DbspVerification.run(plan: chosen.plan, mask: m, blockSize: blockSize, headDim: headDim,
+                                                 seed: seed, threads: threadsOption.threads)
+            let ranksParams = params + [("ulysses", .int(chosen.plan.ulysses)), ("ring", .int(chosen.plan.ring))]
+            try BlockSparseCLI.write(csvHeader: DbspVerification.csvHeader, rows: check.csvRows, to: ranksOut,
+                                     command: "dbsp plan --ranks-out", parameters: ranksParams, seed: seed)
+            try check.check()
+            printNote("dbsp: simulated \(check.ranks.count) devices; output bitwise equal to the unpartitioned kernel")
+        }
+        try BlockSparseCLI.write(csvHeader: DbspCandidate.csvHeader, rows: candidates.map { $0.csvFields(density: m.density) },
+                                 to: out, command: "dbsp plan", parameters: params,
                                  seed: mask == nil || ranksOut != nil ? seed : nil)
         print("dbsp plan (seed \(seed)): chose U = \(chosen.ulysses), R = \(chosen.ring); ρ \(fmt(chosen.contiguousImbalance, 3)) (contiguous) → "
               + "\(fmt(chosen.balancedImbalance, 3)) (\(chosen.plan.method)); wrote \(out)")
-    }
-
-    /// Runs the plan on seeded Float32 Q, K, V and checks bitwise exactness.
-    func execute(_ plan: DbspPlan, mask m: TileMask, to path: String, params: [(String, JSONValue)]) throws {
-        let nq = m.qTiles * blockSize, nk = m.kTiles * blockSize
-        guard Double(m.heads) * Double(nq + 2 * nk) * Double(headDim) * 4 <= 4e9 else {
-            throw AttnError.infeasible("--ranks-out: Q, K, V of \(m.heads) heads × \(max(nq, nk)) tokens × \(headDim) exceed 4 GB")
-        }
-        var rng = Xoshiro256StarStar(seed: seed)
-        let q: Tensor<Float> = InputDistribution.uniform.sample(heads: m.heads, rows: nq, cols: headDim, bound: 1, using: &rng)
-        let k: Tensor<Float> = InputDistribution.uniform.sample(heads: m.heads, rows: nk, cols: headDim, bound: 1, using: &rng)
-        let v: Tensor<Float> = InputDistribution.uniform.sample(heads: m.heads, rows: nk, cols: headDim, bound: 1, using: &rng)
-        let tiles = TileSizes(queryTile: blockSize, keyTile: blockSize)
-        let single = try BlockSparseAttention.compute(q: q, k: k, v: v, scale: .standard, mask: m, tiles: tiles, threads: threads)
-        let (o, ranks) = try DbspExecution.run(q: q, k: k, v: v, scale: .standard, mask: m, blockSize: blockSize,
-                                               plan: plan, threads: threads)
-        let header = ["device", "ulysses_index", "ring_index", "tiles", "max_step_tiles", "ring_bytes", "all_to_all_bytes"]
-        let rows = ranks.enumerated().map { i, r in
-            [String(i), String(r.ulyssesIndex), String(r.ringIndex), String(r.tiles), String(r.tilesPerStep.max() ?? 0),
-             String(r.ringBytes), String(r.allToAllBytes)]
-        }
-        try BlockSparseCLI.write(csvHeader: header, rows: rows, to: path, command: "dbsp plan --ranks-out",
-                                 parameters: params + [("ulysses", .int(plan.ulysses)), ("ring", .int(plan.ring))], seed: seed)
-        guard o.storage == single.output.storage else {
-            throw AttnError.checkFailed("db-SP execution differs from the unpartitioned block-sparse result (max |Δ| = "
-                                        + "\(ErrorMetrics.maxAbsDiff(o, single.output)))")
-        }
-        printNote("dbsp: simulated \(ranks.count) devices; output bitwise equal to the unpartitioned kernel")
     }
 }

@@ -23,7 +23,7 @@ struct LiteCalibrateCommand: ParsableCommand {
     @Option(help: "Per-step error allowed against exact attention, on the sampled rows.") var target = 1e-2
     @Option(help: "Error measure: max-abs or relative-l2.") var metric: LiteErrorMetric = .maxAbs
     @Option(help: "Candidate thresholds, comma-separated (log₂ units; -inf is always added).")
-    var grid = "-20,-19,-18,-17,-16,-15,-14,-13,-12,-11,-10,-9,-8,-7,-6,-5,-4,-3,-2,-1,0"
+    var grid = CommaList<Double>(argument: "-20,-19,-18,-17,-16,-15,-14,-13,-12,-11,-10,-9,-8,-7,-6,-5,-4,-3,-2,-1,0")!
     @Option(help: "Query rows per head measured at each step (default: all rows).") var sampleRows: Int?
     @Option(help: "Seed of the row sample.") var sampleSeed: UInt64 = 0
     @Option(help: "Later steps checked after each decision.") var lookahead = 2
@@ -35,13 +35,9 @@ struct LiteCalibrateCommand: ParsableCommand {
         try validateOutputPath(out, flag: "--out")
         try validateOutputPath(paretoOut, flag: "--pareto-out")
         guard target > 0, target.isFinite else { throw ValidationError("--target must be positive and finite") }
-        _ = try thresholds()
+        guard !grid.items.contains(where: \.isNaN) else { throw ValidationError("--grid: expected numbers, -inf or inf") }
         if let r = sampleRows, r < 1 { throw ValidationError("--sample-rows must be at least 1") }
         guard (1...100).contains(lookahead) else { throw ValidationError("--lookahead must be in 1...100") }
-    }
-
-    func thresholds() throws -> [Double] {
-        try grid.split(separator: ",").map { try BlockSparseCLI.threshold(String($0).trimmingCharacters(in: .whitespaces), flag: "--grid") }
     }
 
     func run() throws {
@@ -52,13 +48,13 @@ struct LiteCalibrateCommand: ParsableCommand {
     }
 
     func run<T: KernelScalar>(as: T.Type) throws {
-        let settings = LiteCalibrationSettings(target: target, metric: metric, grid: try thresholds(), sampleRows: sampleRows,
+        let settings = LiteCalibrationSettings(target: target, metric: metric, grid: grid.items, sampleRows: sampleRows,
                                                seed: sampleSeed, lookahead: lookahead, monotone: monotone)
         let r = try LiteCalibration.calibrate(steps: try trajectory.collect(T.self), scale: trajectory.scale,
                                               config: try trajectory.config(threshold: 0), settings: settings,
                                               threads: trajectory.threads) { printNote($0) }
         let params: [(String, JSONValue)] = trajectory.parameters + [
-            ("target", .double(target)), ("metric", .string(metric.rawValue)), ("grid", .string(grid)),
+            ("target", .double(target)), ("metric", .string(metric.rawValue)), ("grid", .string(grid.description)),
             ("sample_rows", sampleRows.map { .int($0) } ?? .null), ("sample_seed", .string(String(sampleSeed))),
             ("lookahead", .int(lookahead)), ("monotone", .bool(monotone)), ("repairs", .int(r.repairs)),
             ("verification", .array(r.stepsCSV.dropFirst().map { .array($0.map { .string($0) }) }))]

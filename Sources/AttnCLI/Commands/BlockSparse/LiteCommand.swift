@@ -65,14 +65,9 @@ struct LiteRunCommand: ParsableCommand {
             + trajectory.parameters
         if let s = schedule { params.append(("thr_schedule", .array(s.thresholds.map { .double($0) }))) }
         let fingerprint = JSONValue.object(params + [("seed", .string(String(seed)))]).serialized()
-        let resume = try loadCheckpoint(fingerprint: fingerprint)
+        let resume = try checkpoint.flatMap { try LiteCheckpoint.load(from: $0, fingerprint: fingerprint) }
         if let r = resume { printNote("lite: resuming from \(checkpoint!) after step \(r.rows.count - 1)") }
-        let save: (LiteCheckpoint) throws -> Void = { c in
-            guard let path = checkpoint else { return }
-            let enc = JSONEncoder()
-            enc.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-            try AtomicFile.write(try enc.encode(c), to: URL(fileURLWithPath: path))
-        }
+        let save: (LiteCheckpoint) throws -> Void = { c in if let path = checkpoint { try c.save(to: path) } }
         let progress: (LiteStepReport) -> Void = { r in
             printNote("step \(r.step): skipped \(fmt(100 * r.skippedFraction))% of tiles, max error \(r.maxAbsError)")
         }
@@ -88,32 +83,11 @@ struct LiteRunCommand: ParsableCommand {
                                              threads: threads, resume: resume, fingerprint: fingerprint,
                                              checkpoint: save, progress: progress)
         }
-        let n = BlockSparseCLI.num
-        let header = ["step", "computed_tiles", "total_tiles", "skipped_fraction", "newly_marked", "max_abs_error",
-                      "seconds", "dense_seconds", "time_ratio"]
-        let csvRows = rows.map { r in
-            [String(r.step), String(r.computedTiles), String(r.totalTiles), n(r.skippedFraction), String(r.newlyMarked),
-             n(r.maxAbsError), n(r.seconds), n(r.denseSeconds), n(r.seconds / r.denseSeconds)]
-        }
-        try BlockSparseCLI.write(csvHeader: header, rows: csvRows, to: out, command: "lite", parameters: params,
+        try BlockSparseCLI.write(csvHeader: LiteStepReport.csvHeader, rows: rows.map(\.csvFields), to: out, command: "lite", parameters: params,
                                  seed: replay == nil ? seed : nil)
         if let checkpoint { try? FileManager.default.removeItem(atPath: checkpoint) }
         let mean = rows.map(\.skippedFraction).reduce(0, +) / Double(max(1, rows.count))
         print("lite: \(replay.map { "replay \($0)" } ?? "seed \(seed)"), \(rows.count) steps, mean skipped fraction \(fmt(mean, 3)), max error "
               + "\(rows.map(\.maxAbsError).max() ?? 0); wrote \(out)")
-    }
-
-    /// The checkpoint to resume from, if `--checkpoint` names an existing file of this run.
-    func loadCheckpoint(fingerprint: String) throws -> LiteCheckpoint? {
-        guard let path = checkpoint, FileManager.default.fileExists(atPath: path) else { return nil }
-        let dec = JSONDecoder()
-        dec.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-        guard let data = FileManager.default.contents(atPath: path), let c = try? dec.decode(LiteCheckpoint.self, from: data) else {
-            throw AttnError.usage("--checkpoint \(path): not a lite checkpoint")
-        }
-        guard c.fingerprint == fingerprint else {
-            throw AttnError.usage("--checkpoint \(path): written by a run with other parameters")
-        }
-        return c
     }
 }

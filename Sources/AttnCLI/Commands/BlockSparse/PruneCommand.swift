@@ -5,15 +5,7 @@ import AttnKernels
 import AttnPruning
 import Foundation
 
-/// VisiPruner stages.
-enum PruneMode: String, CaseIterable, ExpressibleByArgument {
-    /// Text→vision attention zeroed (with --sink: the vision mass moves to that token).
-    case shallow
-    /// Keep vision tokens whose contribution to the last token is large.
-    case middle
-    /// Drop every vision token.
-    case deep
-}
+extension PruneMode: ExpressibleByArgument {}
 
 /// `attnbound prune`: one VisiPruner-style operator on one layer's inputs,
 /// checked against its masked reference.
@@ -65,52 +57,20 @@ struct PruneCommand: ParsableCommand {
 
     func run<T: KernelScalar>(as: T.Type) throws {
         let (q, k, v) = try inputs.load(as: T.self)
-        let n = k.rows
-        guard Double(q.heads) * Double(q.rows) * Double(n) * 8 <= 4e9 else {
-            throw AttnError.infeasible("the masked reference needs heads·n² Float64 weights (> 4 GB for \(q.heads) × \(n)²)")
-        }
-        let types = try TokenTypes(count: n, vision: try vision.map { try BlockSparseCLI.range($0, flag: "--vision") })
-        let scale = inputs.scale, causal = inputs.causal
-        var analysis: ContributionAnalysis?
-        let output: Tensor<T>, reference: Tensor<Double>, flops: AttentionFlops, keep: [Bool]
-        switch mode {
-        case .shallow:
-            (output, flops) = try VisiPruner.shallow(q: q, k: k, v: v, scale: scale, types: types, sink: sink, causal: causal)
-            reference = try VisiPrunerReference.shallow(q: q, k: k, v: v, scale: scale, types: types, sink: sink, causal: causal)
-            keep = [Bool](repeating: true, count: n)
-        case .middle, .deep:
-            let a = try VisiPruner.analyse(q: q, k: k, v: v, scale: scale, types: types, layerThreshold: layerThreshold,
-                                           tokensThreshold: tokensThreshold)
-            analysis = a
-            keep = mode == .middle ? a.keep : types.isVision.map { !$0 }
-            (output, flops) = try VisiPruner.prunedAttention(q: q, k: k, v: v, scale: scale, keep: keep, causal: causal)
-            reference = try VisiPrunerReference.pruned(q: q, k: k, v: v, scale: scale, keep: keep, causal: causal)
-        }
-        let error = ErrorMetrics.maxAbsDiff(output, reference)
-        if let path = outputNpy { try Npy.write(output, to: path) }
-        if let tokensOut {
-            var text = CSV.row(["token", "is_vision", "cosine", "norm", "kept"])
-            for j in 0..<n {
-                text += CSV.row([String(j), types.isVision[j] ? "1" : "0", analysis.map { CSV.number($0.cosines[j]) } ?? "",
-                                 analysis.map { CSV.number($0.norms[j]) } ?? "", keep[j] ? "1" : "0"])
-            }
-            try AtomicFile.write(text, to: URL(fileURLWithPath: tokensOut))
-        }
-        let kept = keep.filter { $0 }.count
-        let num = BlockSparseCLI.num
-        let header = ["mode", "heads", "tokens", "vision_tokens", "kept_tokens", "pruned", "min_vision_cosine",
-                      "max_abs_error", "flops_dense", "flops_pruned", "flops_saved_fraction"]
-        let row = [mode.rawValue, String(q.heads), String(n), String(types.visionCount), String(kept),
-                   analysis.map { $0.prune ? "1" : "0" } ?? "", analysis.map { num($0.minVisionCosine) } ?? "",
-                   num(error), num(flops.dense), num(flops.pruned), num(flops.savedFraction)]
-        try BlockSparseCLI.write(csvHeader: header, rows: [row], to: out, command: "prune", parameters: [
+        let types = try TokenTypes(count: k.rows, vision: try vision.map { try BlockSparseCLI.range($0, flag: "--vision") })
+        let (scale, causal) = (inputs.scale, inputs.causal)
+        let r = try PruneEvaluation(q: q, k: k, v: v, scale: scale, causal: causal, types: types, mode: mode, sink: sink,
+                                    layerThreshold: layerThreshold, tokensThreshold: tokensThreshold)
+        if let path = outputNpy { try Npy.write(r.output, to: path) }
+        if let tokensOut { try AtomicFile.write(r.tokensCSV, to: URL(fileURLWithPath: tokensOut)) }
+        try BlockSparseCLI.write(csvHeader: PruneEvaluation<T>.summaryHeader, rows: [r.summaryRow], to: out, command: "prune", parameters: [
             ("q", .string(inputs.files.q)), ("k", .string(inputs.files.k)), ("v", .string(inputs.files.v)),
             ("scale", .string(scale.description)), ("causal", .bool(causal)), ("mode", .string(mode.rawValue)),
             ("vision", .array(vision.map { .string($0) })), ("sink", sink.map { .int($0) } ?? .null),
             ("layer_threshold", .double(layerThreshold)), ("tokens_threshold", .double(tokensThreshold)),
             ("precision", .string(precision.rawValue)),
         ], seed: nil)
-        print("prune \(mode.rawValue): kept \(kept) of \(n) tokens, max error vs masked reference \(error), "
-              + "attention FLOPs saved \(fmt(100 * flops.savedFraction))%; wrote \(out)")
+        print("prune \(mode.rawValue): kept \(r.keptCount) of \(k.rows) tokens, max error vs masked reference \(r.maxAbsError), "
+              + "attention FLOPs saved \(fmt(100 * r.flops.savedFraction))%; wrote \(out)")
     }
 }

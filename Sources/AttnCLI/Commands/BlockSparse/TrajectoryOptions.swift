@@ -28,13 +28,13 @@ struct TrajectoryOptions: ParsableArguments {
     @Option(help: "Softmax scale s: 'paper' (1/d), 'standard' (1/√d) or a positive decimal.")
     var scale: Scale = .standard
     @Option(help: "Working precision: float32 or float64.") var precision: Precision = .float32
-    @Option(help: "Worker threads (default: all cores).") var threads: Int?
+    @OptionGroup var threadsOption: ThreadsOption
+    var threads: Int? { threadsOption.threads }
 
     func validate() throws {
         for r in mustDo { _ = try BlockSparseCLI.range(r, flag: "--must-do") }
         for r in mustSkip { _ = try BlockSparseCLI.range(r, flag: "--must-skip") }
         guard (1...65536).contains(qTile), (1...65536).contains(kTile) else { throw ValidationError("--q-tile and --k-tile must be in 1...65536") }
-        if let t = threads, !(1...256).contains(t) { throw ValidationError("--threads must be in 1...256") }
         guard replay == nil else { return }
         for (name, x) in [("--frames", frames), ("--height", height), ("--width", width)] where !(1...4096).contains(x) {
             throw ValidationError("\(name) must be in 1...4096")

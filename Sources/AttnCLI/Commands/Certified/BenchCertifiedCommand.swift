@@ -1,7 +1,7 @@
 import ArgumentParser
 import AttnCertified
 import AttnCore
-import AttnKernels
+import AttnExperiments
 import Foundation
 
 /// `attnbound bench certified`: certified attention (n = 256, d = 16, 256
@@ -28,7 +28,6 @@ struct BenchCertifiedCommand: ParsableCommand {
     var scale: Scale = .standard
 
     @OptionGroup var threadsOption: ThreadsOption
-    var threads: Int { threadsOption.count }
 
     @Option(help: "Seed of the uniform [−1, 1] Float32 inputs.")
     var seed: UInt64 = 42
@@ -43,41 +42,10 @@ struct BenchCertifiedCommand: ParsableCommand {
 
     func run() throws {
         options.printBLAS()
-        var rng = Xoshiro256StarStar(seed: seed)
-        let q: Tensor<Float> = InputDistribution.uniform.sample(rows: n, cols: d, bound: 1, using: &rng)
-        let k: Tensor<Float> = InputDistribution.uniform.sample(rows: n, cols: d, bound: 1, using: &rng)
-        let v: Tensor<Float> = InputDistribution.uniform.sample(rows: n, cols: d, bound: 1, using: &rng)
-        var width = 0.0
-        let certified = try Timing.median(runs: options.runs) {
-            width = try CertifiedAttention.compute(q: q, k: k, v: v, scale: scale, precision: precision,
-                                                   threads: threads).maxWidth
-        }
-        let single = try Timing.median(runs: options.runs) {
-            _ = try CertifiedAttention.compute(q: q, k: k, v: v, scale: scale, precision: precision, threads: 1)
-        }
-        let reference = try Timing.median(runs: options.runs) {
-            _ = try ReferenceAttention.compute(q: q, k: k, v: v, scale: scale)
-        }
-        let log2Width = width > 0 ? Foundation.log2(width) : -.infinity
-        if options.json {
-            print(JSONValue.object([("blas", BLASInfo.current.json), 
-                ("benchmark", "certified"), ("n", .int(n)), ("d", .int(d)), ("precision_bits", .int(precision)),
-                ("scale", .string(scale.description)), ("threads", .int(threads)), ("runs", .int(options.runs)),
-                ("seed", .int(Int(truncatingIfNeeded: seed))),
-                ("seconds", .double(certified)), ("seconds_one_thread", .double(single)),
-                ("reference_seconds", .double(reference)), ("ratio_to_reference", .double(certified / reference)),
-                ("max_width_bound", .double(width)), ("log2_max_width_bound", .double(log2Width)),
-                ("target_seconds", .double(0.1)), ("meets_target", .bool(certified <= 0.1)),
-            ]).serialized())
-        } else {
-            print("certified attention, n = \(n), d = \(d), \(precision) bits, scale \(scale), one head, seed \(seed)")
-            print("  MPFR \(MPFRLibrary.version), median of \(options.runs) runs")
-            print(String(format: "  certified (%d threads): %.4f s   (target ≤ 0.1 s: %@)", threads, certified,
-                         certified <= 0.1 ? "met" : "missed"))
-            print(String(format: "  certified (1 thread):   %.4f s", single))
-            print(String(format: "  Float64 reference:      %.6f s   ratio certified/reference %.0f×", reference,
-                         certified / reference))
-            print(String(format: "  widest enclosure:       %.3e = 2^%.1f", width, log2Width))
-        }
+        var s = CertifiedBenchmark.Setup()
+        (s.n, s.d, s.precision, s.scale, s.threads, s.runs, s.seed) =
+            (n, d, precision, scale, threadsOption.count, options.runs, seed)
+        let report = try CertifiedBenchmark.run(s)
+        print(options.json ? report.json.serialized() : report.text)
     }
 }

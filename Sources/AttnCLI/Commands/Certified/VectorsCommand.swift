@@ -1,6 +1,7 @@
 import ArgumentParser
 import AttnCertified
 import AttnCore
+import AttnPaged
 import Foundation
 
 /// `attnbound vectors --out DIR`: certified conformance vectors for other
@@ -13,8 +14,12 @@ struct VectorsCommand: ParsableCommand {
             One folder per case (q.npy, k.npy, v.npy, lo.npy, hi.npy, case.json) and DIR/index.json. \
             Cases: scale conventions (paper, standard, irrational standard, exact decimal), near ties, \
             a dominant key, scores of ±1e6, subnormal inputs, cancellation in V, n_k = 1, d = 1, equal scores, \
-            causal, multi-head float64.
+            causal, multi-head float64. With --paged: page-selection cases instead (Quest and ArkVale rules, \
+            expected selected pages; format in DIR/README.md).
             """)
+
+    @Flag(help: "Write page-selection conformance cases (Quest and ArkVale rules) instead of certified attention cases.")
+    var paged = false
 
     @Option(name: [.customLong("out"), .short], help: "Output folder (created if missing; its parent must exist).")
     var out: String
@@ -36,6 +41,12 @@ struct VectorsCommand: ParsableCommand {
     }
 
     func run() throws {
+        if paged {
+            let names = try PagedConformance.write(to: URL(fileURLWithPath: out))
+            print(json ? JSONValue.object([("out", .string(out)), ("cases", .array(names.map { .string($0) }))]).serialized()
+                       : "wrote \(names.count) page-selection cases to \(out):\n" + names.map { "  " + $0 }.joined(separator: "\n"))
+            return
+        }
         let names = try ConformanceVectors.write(to: URL(fileURLWithPath: out), precision: precision, seed: seed)
         if json {
             print(JSONValue.object([("out", .string(out)), ("cases", .array(names.map { .string($0) })),

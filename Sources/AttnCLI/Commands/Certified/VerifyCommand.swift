@@ -91,20 +91,9 @@ struct VerifyCommand: ParsableCommand {
                 ("candidate", .string(candidate)),
             ]).serialized())
         } else {
-            print(Self.text(report))
+            print(report.text)
         }
         if !report.passed { throw ExitCode(1) }
-    }
-
-    static func text(_ r: TieredVerificationReport) -> String {
-        let pct = { (k: Int) in String(format: "%.4g%%", r.entries == 0 ? 0 : 100 * Double(k) / Double(r.entries)) }
-        let tol = r.rtol == 0 ? "tolerance \(formatShortest(r.atol))" : "atol \(formatShortest(r.atol)), rtol \(formatShortest(r.rtol))"
-        return """
-            certified max |candidate − truth| ≤ \(formatBound(r.maxErrorBound)) at (batch \(r.batch), head \(r.head), row \(r.row), col \(r.col))
-            certified max relative error ≤ \(formatBound(r.maxRelErrorBound))
-            \(tol): \(r.passed ? "PASS" : r.failing > 0 ? "FAIL" : "UNDECIDED")  (\(r.failing) of \(r.entries) entries fail (\(pct(r.failing))), \(r.undecided) undecided (\(pct(r.undecided))))
-            rows decided: \(r.rowsFloat) float engine, \(r.rowsExact) GMP/MPFR, \(r.rowsUndecided) undecided
-            """
     }
 }
 
@@ -129,16 +118,7 @@ struct VerifyMergeCommand: ParsableCommand {
             }
         }
         let merged = try TieredVerificationReport.merge(parts)
-        print(json ? JSONValue.object(merged.jsonFields).serialized() : VerifyCommand.text(merged))
+        print(json ? JSONValue.object(merged.jsonFields).serialized() : merged.text)
         if !merged.passed { throw ExitCode(1) }
     }
-}
-
-/// A bound printed so that it still bounds: 3 significant digits, rounded up.
-func formatBound(_ x: Double) -> String {
-    guard x.isFinite, x > 0 else { return formatShortest(x) }
-    let exponent = Int(floor(log10(x)))
-    let unit = pow(10.0, Double(exponent - 2))
-    let m = (x / unit).rounded(.down) + 1  // the +1 dwarfs any rounding in x/unit and in the printing
-    return String(format: "%.2fe%+03d", m / 100, exponent)
 }

@@ -4,6 +4,9 @@ import AttnExperiments
 import AttnPoly
 import Foundation
 
+extension Experiment: ExpressibleByArgument {}
+extension InputDistribution: ExpressibleByArgument {}
+
 /// `attnbound sweep`: the B = Θ(√log n) threshold experiments into
 /// CSV + JSON sidecar + SVG. Validates, calls `SweepRunner`, writes.
 struct SweepCommand: ParsableCommand {
@@ -24,10 +27,10 @@ struct SweepCommand: ParsableCommand {
         """)
 
     @Option(help: "Experiments, comma separated: degree-vs-b, error-vs-b, erank-vs-b, hard-instance (default: all).")
-    var experiment: String?
+    var experiment: CommaList<Experiment>?
 
     @Option(help: "Sizes n, comma separated; 2^k allowed (default: per experiment, 2^8…2^20 for degree-vs-b).")
-    var n: String?
+    var n: CommaList<Size>?
 
     @Option(name: .customLong("c-min"), help: "Smallest B/√ln n of the log-spaced grid (default 0.02).")
     var cMin: Double?
@@ -39,10 +42,10 @@ struct SweepCommand: ParsableCommand {
     var cSteps: Int?
 
     @Option(name: .customLong("B"), help: "Absolute B values, comma separated, instead of the B/√ln n grid.")
-    var bList: String?
+    var bList: CommaList<Double>?
 
     @Option(help: "Input distributions, comma separated: uniform, signs, gaussian (default uniform; error-vs-b and erank-vs-b only).")
-    var distribution: String?
+    var distribution: CommaList<InputDistribution>?
 
     @Option(help: "Trials per (n, B) for the randomized experiments (default 1).")
     var trials: Int?
@@ -109,11 +112,8 @@ struct SweepCommand: ParsableCommand {
 
     /// The configuration the flags describe.
     func makeConfiguration() throws -> SweepConfiguration {
-        let exps: [Experiment] = try experiment.map { try ListArgument.parse($0, flag: "--experiment") { Experiment(rawValue: $0) } }
-            ?? Experiment.allCases
-        let ns = try n.map { try ListArgument.parse($0, flag: "--n", ListArgument.size) }
-        let bs = try bList.map { try ListArgument.parse($0, flag: "--B") { Double($0) } }
-        let dists = try distribution.map { try ListArgument.parse($0, flag: "--distribution") { InputDistribution(rawValue: $0) } }
+        let exps = experiment?.items ?? Experiment.allCases
+        let (ns, bs, dists) = (n?.items.map(\.value), bList?.items, distribution?.items)
         var grids: [Experiment: ExperimentGrid] = [:]
         for e in exps {
             var g = SweepConfiguration.defaultGrids[e]!
@@ -167,23 +167,6 @@ struct SweepCommand: ParsableCommand {
             try AtomicFile.write(svg, to: url)
             svgPath = url.path
         }
-        let summary = SweepSummary(table: try SweepTable(csv: result.csvText, source: result.csv.path))
-        if json {
-            let obj: JSONValue = .object([
-                ("csv", .string(result.csv.path)), ("sidecar", .string(result.sidecar.path)),
-                ("svg", svgPath.map { .string($0) } ?? .null), ("seed", .string(String(seed))),
-                ("points_total", .int(result.pointsTotal)), ("points_in_shard", .int(result.pointsInShard)),
-                ("points_measured", .int(result.pointsMeasured)), ("wall_seconds", .double(result.wallSeconds)),
-                ("summary", summary.json),
-            ])
-            print(obj.serialized())
-            return
-        }
-        let dRule = cfg.fixedD.map { "d = \($0) fixed" } ?? "d = ⌈\(formatShortest(cfg.dConstant))·ln n⌉"
-        print("sweep\(sh.isWhole ? "" : " shard \(sh)"): \(result.pointsInShard) points (\(result.pointsMeasured) measured, " +
-              "\(result.pointsInShard - result.pointsMeasured) resumed) in \(String(format: "%.1f", result.wallSeconds)) s " +
-              "on \(workers) thread\(workers == 1 ? "" : "s"); seed \(seed); \(dRule); ε = n^-\(formatShortest(cfg.epsilonPower)); backend \(runner.backend.name)")
-        print("wrote \(([result.csv.path, result.sidecar.path] + (svgPath.map { [$0] } ?? [])).joined(separator: ", "))")
-        summary.lines.forEach { print($0) }
+        print(try json ? runner.json(result, svg: svgPath).serialized() : runner.text(result, svg: svgPath))
     }
 }

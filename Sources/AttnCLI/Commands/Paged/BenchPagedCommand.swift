@@ -85,6 +85,7 @@ struct BenchPagedCommand: ParsableCommand {
                                                      ("speedup", .double(r.denseSeconds / p.stepSeconds)),
                                                      ("speedup_vs_dense_paged", .double(r.densePagedSeconds / p.stepSeconds)),
                                                      ("scoring_share", .double(p.scoringShare)), ("pages_attended", .int(p.pagesAttended)),
+                                                     ("pages_read_per_kv_head", .int(p.pagesRead)),
                                                      ("pages_recalled", .int(p.pagesRecalled)), ("bound_seconds", .double(p.boundSeconds)),
                                                      ("max_error_bound", .double(p.bound))])
                                         }))]))
@@ -94,11 +95,11 @@ struct BenchPagedCommand: ParsableCommand {
                 print(String(format: "dense exact, FastAttention.compute (trusted inputs): %.5f s (a NaN/Inf scan of K and V would add %.5f s)",
                              r.denseSeconds, r.inputCheckSeconds))
                 print(String(format: "dense exact, paged kernel over every page: %.5f s", r.densePagedSeconds))
-                print("policy                 step s   vs FastAttention  vs dense paged  scoring share  pages/head  recalled   bound s  step bound")
+                print("policy                 step s   vs FastAttention  vs dense paged  scoring share  pages/head  read/kv  recalled   bound s  step bound")
                 for p in r.policies {
-                    print(String(format: "%@ %9.6f %17.1fx %14.1fx %13.1f%% %11d %9d %9.5f  %@", p.policy.padding(toLength: 20, withPad: " ", startingAt: 0),
+                    print(String(format: "%@ %9.6f %17.1fx %14.1fx %13.1f%% %11d %8d %9d %9.5f  %@", p.policy.padding(toLength: 20, withPad: " ", startingAt: 0),
                                  p.stepSeconds, r.denseSeconds / p.stepSeconds, r.densePagedSeconds / p.stepSeconds,
-                                 100 * p.scoringShare, p.pagesAttended, p.pagesRecalled, p.boundSeconds, String(format: "%.3g", p.bound)))
+                                 100 * p.scoringShare, p.pagesAttended, p.pagesRead, p.pagesRecalled, p.boundSeconds, String(format: "%.3g", p.bound)))
                 }
                 print("")
             }
@@ -114,7 +115,7 @@ struct BenchPagedCommand: ParsableCommand {
                                                    threads: threads) { printNote("bench paged accuracy: " + $0) }
             if options.json {
                 accuracyRows = rows.map { s in
-                    .object([("policy", .string(s.policy)), ("mean_recall_accuracy", .double(s.meanRecallAccuracy)),
+                    .object([("policy", .string(s.policy)), ("mean_attended_recall", .double(s.meanAttendedRecall)),
                              ("max_abs_error", .double(s.maxError)), ("mean_abs_error", .double(s.meanError)),
                              ("late_mean_abs_error", .double(s.meanErrorLate)), ("max_error_bound", .double(s.maxBound)),
                              ("median_bound_to_error", .double(s.medianBoundRatio)), ("bound_violations", .int(s.violations)),
@@ -123,9 +124,9 @@ struct BenchPagedCommand: ParsableCommand {
             } else {
                 print("accuracy: shifting-importance trace, prompt \(accuracyContext), \(accuracySteps) steps (passkey asked from step "
                       + "\(p.askStep)), \(p.kvHeads) KV heads × \(p.groupSize), d \(p.d), page \(pageSize), budget \(accuracyBudget), seed \(seed)")
-                print("policy        recall acc  max error  mean error  mean err (ask)  max bound  median bound/error  violations  recalled  scoring saved")
+                print("policy      attended recall  max error  mean error  mean err (ask)  max bound  median bound/error  violations  recalled  scoring saved")
                 for s in rows {
-                    print(String(format: "%@ %10.3f %10.3g %11.3g %15.3g %10.3g %19.3g %11d %9d %13.0f%%", s.policy.padding(toLength: 13, withPad: " ", startingAt: 0), s.meanRecallAccuracy,
+                    print(String(format: "%@ %15.3f %10.3g %11.3g %15.3g %10.3g %19.3g %11d %9d %13.0f%%", s.policy.padding(toLength: 13, withPad: " ", startingAt: 0), s.meanAttendedRecall,
                                  s.maxError, s.meanError, s.meanErrorLate, s.maxBound, s.medianBoundRatio, s.violations,
                                  s.pagesRecalled, 100 * s.scoringSaved))
                 }

@@ -57,6 +57,9 @@ struct KVReplayCommand: ParsableCommand {
             help: "CSV output, one row per step and query head (a .json sidecar is written beside it).")
     var out: String?
 
+    @Option(help: "CSV of the pages each query head attended: step,head,selected_pages (pages from 0, ascending, space-separated).")
+    var selectionOut: String?
+
     @Option(name: .customLong("csv"), help: .hidden)
     var legacyCSV: String?
 
@@ -78,6 +81,7 @@ struct KVReplayCommand: ParsableCommand {
             guard k != nil, v != nil, q != nil else { throw ValidationError("need --k, --v and --q (or --synthetic)") }
         }
         if let csv { try validateOutputPath(csv, flag: "--out") }
+        if let selectionOut { try validateOutputPath(selectionOut, flag: "--selection-out") }
     }
 
     func run() throws {
@@ -93,7 +97,7 @@ struct KVReplayCommand: ParsableCommand {
             p.seed = seed
             let trace = try SyntheticTrace(p)
             (keys, values, queries, prefill, askStep) = (trace.keys, trace.values, trace.queries, trace.prefillQueries, p.askStep)
-            workload = [("workload", "synthetic"), ("seed", .string(String(seed))), ("context", .int(context)), ("steps", .int(steps)),
+            workload = [("workload", "synthetic"), ("seed", .string(String(seed))), ("context", .int(context)),
                         ("kv_heads", .int(kvHeads)), ("group", .int(group)), ("d", .int(dim)),
                         ("passkey_page", .int(p.passkeyPage)), ("ask_step", .int(p.askStep))]
         } else {
@@ -119,8 +123,14 @@ struct KVReplayCommand: ParsableCommand {
             try AtomicFile.write(text, to: url)
             try AtomicFile.write(sidecar.serialized() + "\n", to: url.deletingPathExtension().appendingPathExtension("json"))
         }
+        if let selectionOut { try AtomicFile.write(SelectionCSV.text(records), to: URL(fileURLWithPath: selectionOut)) }
+        let digests: [(String, JSONValue)] = s.digestRecall.map {
+            ($0.digest.rawValue, .object([("recall_at_1", .double($0.at1)), ("recall_at_k", .double($0.atK))]))
+        }
         let summary: [(String, JSONValue)] = [
-            ("steps", .int(s.steps)), ("mean_recall_accuracy", .double(s.meanRecallAccuracy)), ("max_abs_error", .double(s.maxError)),
+            ("steps", .int(s.steps)), ("recall_k", .int(policy.scoredPages(config: policyOptions.config, pageSize: policyOptions.pageSize))),
+            ("mean_recall_at_1", .double(s.meanRecallAt1)), ("mean_recall_at_k", .double(s.meanRecallAtK)),
+            ("digest_recall", .object(digests)), ("mean_attended_recall", .double(s.meanAttendedRecall)), ("max_abs_error", .double(s.maxError)),
             ("mean_abs_error", .double(s.meanError)), ("max_error_bound", .double(s.maxBound)),
             ("median_bound_to_error", .double(s.medianBoundRatio)), ("bound_violations", .int(s.violations)),
             ("pages_recalled", .int(s.pagesRecalled)), ("bytes_recalled", .int(s.bytesRecalled)),

@@ -60,40 +60,9 @@ struct ApproxCommand: ParsableCommand {
         let (q, k, v) = try inputs.load()
         let request: RankRequest = rank.map { .rank($0) } ?? .epsilon(eps!)
         let options = ApproximationOptions(method: method, request: request, family: family, seed: seed)
-        let res = try Approximation.run(q: q, k: k, v: v, scale: inputs.scale, options: options)
-        let measure = errorRows.flatMap(ErrorRows.init(parsing:)) ?? .automatic(queries: q.rows, keys: k.rows)
-        let (err, measuredRows) = try MeasuredError.maxAbsError(approximation: res.output, q: q, k: k, v: v,
-                                                                scale: inputs.scale, rows: measure, seed: seed)
-        try Npy.write(res.output.withLeadingAxes(of: q), to: out)
-        let ranks = res.heads.map(\.rank), degrees = res.heads.compactMap(\.degree)
-        if json {
-            var kv: [(String, JSONValue)] = [
-                ("method", .string(method.rawValue)), ("scale", .string(inputs.scale.description)),
-                ("heads", .int(q.heads)), ("n_q", .int(q.rows)), ("n_k", .int(k.rows)), ("d", .int(q.cols)),
-                ("seed", seed <= UInt64(Int.max) ? .int(Int(seed)) : .string(String(seed))),
-                ("rank", .int(ranks.max() ?? 0)), ("radius", .double(res.heads.map(\.radius).max() ?? 0)),
-                ("max_abs_error", .double(err)),
-                ("error_rows", measuredRows.map { .array($0.map { .int($0) }) } ?? .string("all")),
-            ]
-            if !degrees.isEmpty { kv.append(("degree", .int(degrees.max()!))); kv.append(("family", .string(family.rawValue))) }
-            if let b = res.maxErrorBound { kv.append(("max_error_bound", .double(b))) }
-            if method == .poly {
-                kv.append(("relative_error_bound", .double(res.heads.compactMap(\.certifiedRelativeError).max() ?? .nan)))
-            }
-            kv.append(("max_relative_entry_error", res.maxRelativeEntryError.map { .double($0) } ?? .null))
-            kv.append(("out", .string(out)))
-            print(JSONValue.object(kv).serialized())
-            return
-        }
-        print("approx: method = \(method.rawValue), scale = \(inputs.scale), heads = \(q.heads), n_q = \(q.rows), n_k = \(k.rows), d = \(q.cols), seed = \(seed)")
-        print("  rank r                        \(ranks.max() ?? 0)" + (degrees.isEmpty ? "" : "   (degree g = \(degrees.max()!), \(family.rawValue))"))
-        print("  score radius R                \(sci(res.heads.map(\.radius).max() ?? 0))")
-        if method == .poly {
-            print("  certified rel. error of P̂    \(sci(res.heads.compactMap(\.certifiedRelativeError).max() ?? .nan))")
-            print("  a-priori bound max|T − Att|   \(sci(res.maxErrorBound ?? .nan))  (\(err <= (res.maxErrorBound ?? .infinity) ? "holds" : "VIOLATED"))")
-        }
-        print("  measured max|T − Att|         \(sci(err))" + (measuredRows.map { "   (on \($0.count) sampled rows per head)" } ?? ""))
-        print("  max rel. entry error of Ã     \(res.maxRelativeEntryError.map(sci) ?? "not measured (n_q·n_k > 2048²)")")
-        print("  wrote \(out)")
+        let report = try ApproxReport(q: q, k: k, v: v, scale: inputs.scale, options: options,
+                                      rows: errorRows.flatMap(ErrorRows.init(parsing:)))
+        try Npy.write(report.result.output.withLeadingAxes(of: q), to: out)
+        print(json ? report.json(out: out).serialized() : report.text(out: out))
     }
 }

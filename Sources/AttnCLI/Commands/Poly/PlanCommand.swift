@@ -48,29 +48,6 @@ struct PlanCommand: ParsableCommand {
 
     func run() throws {
         let p = try PolyPlan.make(n: n, d: d, valueCols: dv, entryBound: B, scale: scale, epsilon: eps, family: family)
-        if json {
-            print(JSONValue.object([
-                ("n", .int(n)), ("d", .int(d)), ("dv", .int(p.valueCols)), ("B", .double(B)),
-                ("scale", .string(scale.description)), ("scale_value", .double(p.scale)), ("eps", .double(eps)),
-                ("family", .string(family.rawValue)), ("radius", .double(p.radius)), ("degree", .int(p.degree)),
-                ("aggarwal_alman_degree", .double(p.aggarwalAlmanDegree)), ("rank", .double(p.rank)),
-                ("relative_error_bound", .double(p.certifiedRelativeError)),
-                ("output_error_bound", .double(p.outputErrorBound)),
-                ("poly_flops", .double(p.polyFlops)), ("exact_flops", .double(p.exactFlops)),
-                ("poly_memory_bytes", .double(p.polyMemory)), ("exact_tiled_memory_bytes", .double(p.exactTiledMemory)),
-                ("exact_naive_memory_bytes", .double(p.exactNaiveMemory)),
-                ("crossover_n", .double(p.crossoverN)), ("poly_wins", .bool(p.polyWins)),
-            ]).serialized())
-            return
-        }
-        print("plan: n = \(n), d = \(d), d_v = \(p.valueCols), B = \(B), scale = \(scale) (s = \(sci(p.scale))), ε = \(sci(eps)), family = \(family.rawValue)")
-        print("  score radius R = s·d·B²          \(sci(p.radius))")
-        print("  certified degree g               \(p.degree)   (Aggarwal–Alman Θ(·) with constant 1: \(fmt(p.aggarwalAlmanDegree, 1)))")
-        print("  certified sup relative error     \(sci(p.certifiedRelativeError))")
-        print("  rank r = C(g + d, d)             \(sci(p.rank))")
-        print("  a-priori max|T − Att| (|V| ≤ B)  \(sci(p.outputErrorBound))  (+ rounding, reported by approx)")
-        print("  flops  poly \(sci(p.polyFlops))   exact \(sci(p.exactFlops))   ratio exact/poly \(sci(p.exactFlops / p.polyFlops))")
-        print("  memory poly \(sci(p.polyMemory)) B   exact tiled \(sci(p.exactTiledMemory)) B   exact naive n² \(sci(p.exactNaiveMemory)) B")
-        print("  crossover: the polynomial method needs fewer flops for n ≥ \(sci(p.crossoverN))  → at n = \(n): \(p.polyWins ? "poly wins" : "exact wins")")
+        print(json ? p.json(scale: scale).serialized() : p.text(scale: scale))
     }
 }

@@ -20,8 +20,4 @@ struct PolyInputs: ParsableArguments {
 }
 
 /// Scientific notation with 3 significant digits for tables.
-func sci(_ x: Double) -> String {
-    if x.isNaN { return "nan" }
-    if x.isInfinite { return x > 0 ? "inf" : "-inf" }
-    return String(format: "%.3g", x)
-}
+func sci(_ x: Double) -> String { TextFormat.sci(x) }

@@ -1,0 +1,30 @@
+// The float engine's two loops over a row of scores, vectorised
+// (Proofs/float-certified-engine.md, §3 and §4; Swift caller: FloatAttentionEngine).
+#ifndef ATTNBOUND_FLOAT_ENGINE_H
+#define ATTNBOUND_FLOAT_ENGINE_H
+#include <stddef.h>
+
+// max_j g[j] over n >= 1 doubles, or NaN if any g[j] is NaN or infinite.
+double attnbound_fe_row_max(const double *g, ptrdiff_t n);
+
+// In place over row[0..<count]: for j < visible, t = fl(s*row[j]), x = fl(t - m),
+// row[j] = x < -700 ? 0 : FloatExp(x); for j >= visible, row[j] = 0.
+// Returns fl(sum over the bulk of row[j]*(-x)) in some order (X-hat of §4).
+// Precondition: m = fl(s * max_j row[j]) over j < visible, so every x <= 0.
+double attnbound_fe_weights(double *row, ptrdiff_t visible, ptrdiff_t count, double s, double m);
+
+// FloatExp(x) for one x in [-700, 0]: the same operations as every lane of attnbound_fe_weights.
+double attnbound_fe_exp(double x);
+
+// Which code path runs: 2 = AVX-512, 1 = AVX2+FMA, 0 = portable C (no FMA).
+int attnbound_fe_isa(void);
+
+// The same, on a chosen path (clamped to the best the machine has): for tests of every path.
+double attnbound_fe_row_max_on(int isa, const double *g, ptrdiff_t n);
+double attnbound_fe_weights_on(int isa, double *row, ptrdiff_t visible, ptrdiff_t count, double s, double m);
+double attnbound_fe_exp_on(int isa, double x);
+
+// FloatExp's constants: 1/ln2, ln2 = C1 + C2 + C3, the tail threshold -700, and 1/m! for m = 0...13.
+extern const double attnbound_fe_inv_ln2, attnbound_fe_c1, attnbound_fe_c2, attnbound_fe_tail;
+double attnbound_fe_coefficient(int m);
+#endif
