@@ -79,6 +79,7 @@ struct AprioriBoundTests {
                                               options: PolyOptions(family: family, degree: .epsilon(1e-4)))
             worst = max(worst, err / bound)
         }
+        print("subnormal V \(family): worst error/bound \(worst)")
         // Rounding a subnormal output is the whole error here, and the bound is of that size.
         #expect(worst > 0.01, "the subnormal regime is never approached: \(worst)")
     }
