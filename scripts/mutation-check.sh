@@ -15,9 +15,8 @@
 # must match exactly ONE line (the script checks). Prefer a line marked `// mutation-check: <id>` in
 # the source so refactors keep the row working; then the regex is that marker and the replacement
 # can rewrite the whole line (use & for the matched text). The filter is a regex over test names
-# (e.g. 'FastVsReferenceTests|KernelTightnessTests'). Reserved rows for other issues:
-#   issue 10: the float verification bound `e` (rows float-e, float-exp);
-#   issue 12: the fused kernel bound.
+# (e.g. 'FastVsReferenceTests|KernelTightnessTests'). Rows that issues 10 and 12 asked for are in:
+#   float-e and float-exp (the float verification engine), fused (the fused kernel's bound).
 # -----------------------------------------------------------------------------------------------
 set -uo pipefail
 cd "$(dirname "$0")/.."
