@@ -32,14 +32,6 @@ public enum PagedConformance {
         public let values: Tensor<Float>
         public let queries: Tensor<Float>
 
-        /// The `kv-replay` flags that replay this case (besides --k/--v/--q/--selection-out).
-        public var replayArguments: [String] {
-            var a = ["--policy", policy.rawValue, "--budget", String(config.budgetTokens), "--page-size", String(pageSize),
-                     "--sink-pages", String(config.sinkPages), "--window-pages", String(config.windowPages)]
-            if let k = config.topkPages { a += ["--topk", String(k)] }
-            if let r = config.reduction { a += ["--reduction", r.rawValue] }
-            return a
-        }
     }
 
     static let P = 4, d = 4, dv = 2
@@ -164,10 +156,12 @@ public enum PagedConformance {
     /// Writes `DIR/<case>/` (k.npy, v.npy, q.npy, the digests of every full page of the whole context,
     /// expected_selection.csv, case.json), `DIR/README.md` (the format and the rules) and `DIR/index.json` last.
     /// Each case folder is written under a temporary name and renamed into place.
+    /// `extraFields` adds keys to each case.json; the CLI adds `kv_replay_args`, the command-line spelling
+    /// of the case's configuration (the library knows the parameters, not their flag names).
     /// - Returns: the case names.
     /// - Throws: `AttnError.usage(.output, …)` if the folder cannot be created or written.
     @discardableResult
-    public static func write(to directory: URL) throws -> [String] {
+    public static func write(to directory: URL, extraFields: (Case) -> [(String, JSONValue)] = { _ in [] }) throws -> [String] {
         let fm = FileManager.default
         var isDir: ObjCBool = false
         if !fm.fileExists(atPath: directory.path, isDirectory: &isDir) {
@@ -201,8 +195,7 @@ public enum PagedConformance {
                     ("prompt_tokens", .int(c.keys.rows - c.queries.rows)), ("steps", .int(c.queries.rows)),
                     ("kv_heads", .int(c.keys.heads)), ("query_heads", .int(c.queries.heads)),
                     ("tie_break", "equal scores: the lower page index wins"),
-                    ("kv_replay_args", .array(c.replayArguments.map { .string($0) })),
-                ])
+                ] + extraFields(c))
                 try AtomicFile.write(json.serialized() + "\n", to: tmp.appendingPathComponent("case.json"))
                 try? fm.removeItem(at: final)
                 guard rename(tmp.path, final.path) == 0 else { throw AttnError.usage(.output, "\(final.path): cannot rename into place") }

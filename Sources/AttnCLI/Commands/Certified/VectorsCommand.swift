@@ -43,7 +43,9 @@ struct VectorsCommand: ParsableCommand {
 
     func run() throws {
         if paged {
-            let names = try PagedConformance.write(to: URL(fileURLWithPath: out))
+            let names = try PagedConformance.write(to: URL(fileURLWithPath: out)) {
+                [("kv_replay_args", .array(Self.kvReplayArguments($0).map { .string($0) }))]
+            }
             print(
                 json
                     ? JSONValue.object([("out", .string(out)), ("cases", .array(names.map { .string($0) }))])
@@ -64,5 +66,14 @@ struct VectorsCommand: ParsableCommand {
             print("wrote \(names.count) certified cases (\(precision) bits, seed \(seed)) to \(out):")
             for n in names { print("  \(n)") }
         }
+    }
+
+    /// The `kv-replay` flags that replay a page-selection case (besides --k/--v/--q/--selection-out).
+    static func kvReplayArguments(_ c: PagedConformance.Case) -> [String] {
+        var a = ["--policy", c.policy.rawValue, "--budget", String(c.config.budgetTokens), "--page-size", String(c.pageSize),
+                 "--sink-pages", String(c.config.sinkPages), "--window-pages", String(c.config.windowPages)]
+        if let k = c.config.topkPages { a += ["--topk", String(k)] }
+        if let r = c.config.reduction { a += ["--reduction", r.rawValue] }
+        return a
     }
 }
