@@ -32,6 +32,14 @@ public struct LiteCalibrationSettings: Sendable, Equatable {
         self.target = target; self.metric = metric; self.grid = grid; self.sampleRows = sampleRows
         self.seed = seed; self.lookahead = lookahead; self.monotone = monotone
     }
+
+    /// - Throws: `AttnError.usage` naming the setting out of range.
+    public func validate() throws {
+        try Parameter.target.require(target > 0 && target.isFinite, "must be positive and finite")
+        try Parameter.grid.require(!grid.isEmpty && !grid.contains(where: \.isNaN), "expected numbers, -inf or inf")
+        try Parameter.lookahead.require(lookahead >= 1, "must be at least 1 step")
+        try Parameter.liteSampleRows.require((sampleRows ?? 1) >= 1, "must be at least 1")
+    }
 }
 
 /// One step of a run, measured on the sampled rows.
@@ -120,10 +128,7 @@ public enum LiteCalibration {
                                                   settings: LiteCalibrationSettings, threads: Int? = nil,
                                                   progress: (String) -> Void = { _ in }) throws -> LiteCalibrationResult {
         guard !steps.isEmpty else { throw AttnError.usage("the trajectory has no steps") }
-        guard settings.target > 0, settings.target.isFinite else { throw AttnError.usage("target error must be positive and finite") }
-        guard !settings.grid.isEmpty, !settings.grid.contains(where: \.isNaN) else { throw AttnError.usage("threshold grid must be non-empty, without NaN") }
-        guard settings.lookahead >= 1 else { throw AttnError.usage("lookahead must be at least 1 step") }
-        if let r = settings.sampleRows, r < 1 { throw AttnError.usage("sample rows must be at least 1") }
+        try settings.validate()
         let grid = Array(Set(settings.grid + [-.infinity])).sorted()
         let nq = steps[0].q.rows
         let rows = sampleRows(count: settings.sampleRows, of: nq, seed: settings.seed)

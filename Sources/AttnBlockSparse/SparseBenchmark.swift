@@ -10,6 +10,14 @@ public enum SparseBenchmark {
         public var n = 16384, d = 64, queryTile = 256, keyTile = 512, threads = 1, runs = 5
         public var seed: UInt64 = 42
         public init() {}
+
+        /// - Throws: `AttnError.usage` naming the size or tile out of range.
+        public func validate() throws {
+            try Parameter.n.require(n, in: 1...65536)
+            try Parameter.d.require(d, in: 1...1024)
+            try Parameter.qTile.require(queryTile, in: 1...4096)
+            try Parameter.kTile.require(keyTile, in: 1...4096)
+        }
     }
 
     public struct SpeedPoint: Sendable {
@@ -34,6 +42,7 @@ public enum SparseBenchmark {
     /// 0, 10, …, 90 % of the tiles; then 32 heads × 64 × 64 blocks with head densities 0.05…0.6 over
     /// 8 devices, heads in ascending and shuffled order.
     public static func run(_ setup: Setup) throws -> Report {
+        try setup.validate()
         let (n, threads) = (setup.n, setup.threads)
         let (q, k, v): (Tensor<Float>, Tensor<Float>, Tensor<Float>) = InputDistribution.uniform.attentionInputs(
             queries: n, keys: n, d: setup.d, seed: setup.seed)
@@ -71,6 +80,9 @@ public enum SparseBenchmark {
 }
 
 extension SparseBenchmark.Report {
+    /// The one report shape (`RunReport`): the text tables, or the JSON object.
+    public var runReport: RunReport { RunReport(command: "bench sparse", seed: setup.seed, text: [text], json: json) }
+
     /// The JSON object (with the BLAS record, AttnKit.docc/Conventions.md).
     public var json: JSONValue {
         let s = setup

@@ -16,6 +16,7 @@ public enum ConformanceVectors {
     @discardableResult
     public static func write(to directory: URL, precision: Int = 256, seed: UInt64 = 0,
                              threads: Int? = nil) throws -> [String] {
+        try Parameter.precision.require(precision, in: CertifiedAttention.precisionRange)
         let fm = FileManager.default
         do { try fm.createDirectory(at: directory, withIntermediateDirectories: false) } catch {
             var isDir: ObjCBool = false
@@ -70,5 +71,18 @@ public enum ConformanceVectors {
         ])
         try AtomicFile.write(index.serialized() + "\n", to: directory.appendingPathComponent("index.json"))
         return names
+    }
+}
+
+extension ConformanceVectors {
+    /// Writes the set into the folder `path` (`write`) and reports the cases written.
+    public static func run(to path: String, precision: Int = 256, seed: UInt64 = 0) throws -> RunReport {
+        let names = try write(to: URL(fileURLWithPath: path), precision: precision, seed: seed)
+        let json = JSONValue.object([
+            ("out", .string(path)), ("cases", .array(names.map { .string($0) })), ("precision_bits", .int(precision)),
+            ("seed", .int(Int(truncatingIfNeeded: seed))),
+        ])
+        let text = ["wrote \(names.count) certified cases (\(precision) bits, seed \(seed)) to \(path):"] + names.map { "  \($0)" }
+        return RunReport(command: "vectors", seed: seed, text: text, json: json)
     }
 }

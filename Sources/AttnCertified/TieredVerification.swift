@@ -99,15 +99,17 @@ public enum TieredVerification {
         if causal { try CausalMask.validate(queries: shape.nq, keys: shape.nk) }
         guard candidate.heads == shape.flatHeads, candidate.rows == shape.nq, candidate.cols == shape.dv,
               candidate.batch == q.batch || candidate.logicalRank < 4 else {
-            throw AttnError.usage("candidate shape \(candidate.shape) does not match the output shape "
+            throw AttnError.usage(.candidate, "shape \(candidate.shape) does not match the output shape "
                                   + "\(Array(q.shape.dropLast()) + [shape.dv])")
         }
         let range = options.heads ?? 0..<shape.headsQ
         guard range.lowerBound >= 0, range.upperBound <= shape.headsQ, !range.isEmpty else {
-            throw AttnError.usage("head range \(range.lowerBound):\(range.upperBound) is outside the \(shape.headsQ) query heads")
+            throw AttnError.usage(
+                .heads, "\(range.lowerBound):\(range.upperBound) is outside the \(shape.headsQ) query heads")
         }
         guard CertifiedAttention.precisionRange.contains(options.precision) else {
-            throw AttnError.usage("precision \(options.precision) bits is outside \(CertifiedAttention.precisionRange)")
+            throw AttnError.usage(
+                .precision, "\(options.precision) bits is outside \(CertifiedAttention.precisionRange)")
         }
         let flatHeads = (0..<shape.batch).flatMap { b in range.map { b * shape.headsQ + $0 } }
         let (nq, dv) = (shape.nq, shape.dv)

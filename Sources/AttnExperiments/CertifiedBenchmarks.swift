@@ -11,6 +11,13 @@ public enum CertifiedBenchmark {
         public var scale = Scale.standard
         public var seed: UInt64 = 42
         public init() {}
+
+        /// - Throws: `AttnError.usage` naming the size or precision out of range.
+        public func validate() throws {
+            try Parameter.n.require(n, in: 1...4096)
+            try Parameter.d.require(d, in: 1...1024)
+            try Parameter.precision.require(precision, in: CertifiedAttention.precisionRange)
+        }
     }
 
     public struct Report: Sendable {
@@ -25,6 +32,7 @@ public enum CertifiedBenchmark {
 
     /// One head, Float32 inputs uniform in [−1, 1] (`InputDistribution.attentionInputs`).
     public static func run(_ s: Setup) throws -> Report {
+        try s.validate()
         let (q, k, v) = InputDistribution.uniform.attentionInputs(queries: s.n, keys: s.n, d: s.d, seed: s.seed,
                                                                    as: Float.self)
         var width = 0.0
@@ -44,6 +52,9 @@ public enum CertifiedBenchmark {
 }
 
 extension CertifiedBenchmark.Report {
+    /// The one report shape (`RunReport`): the text table, or the JSON object.
+    public var runReport: RunReport { RunReport(command: "bench certified", seed: setup.seed, text: [text], json: json) }
+
     public var json: JSONValue {
         let s = setup, target = Self.targetSeconds
         return .object([

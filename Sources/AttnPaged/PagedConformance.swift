@@ -266,3 +266,15 @@ public enum PagedConformance {
         writes FILE identical, byte for byte, to `expected_selection.csv`.
         """
 }
+
+extension PagedConformance {
+    /// Writes the page-selection cases into the folder `path` (`write`) and reports their names.
+    public static func run(
+        to path: String, extraFields: (Case) -> [(String, JSONValue)] = { _ in [] }
+    ) throws -> RunReport {
+        let names = try write(to: URL(fileURLWithPath: path), extraFields: extraFields)
+        let json = JSONValue.object([("out", .string(path)), ("cases", .array(names.map { .string($0) }))])
+        let text = ["wrote \(names.count) page-selection cases to \(path):"] + names.map { "  \($0)" }
+        return RunReport(command: "vectors", text: text, json: json)
+    }
+}

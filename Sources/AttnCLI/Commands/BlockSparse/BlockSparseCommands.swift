@@ -1,0 +1,277 @@
+import ArgumentParser
+import AttnBlockSparse
+import AttnCore
+import AttnExperiments
+import AttnKernels
+import AttnPruning
+import Foundation
+
+extension LiteErrorMetric: ExpressibleByArgument {}
+extension PruneMode: ExpressibleByArgument {}
+
+/// "START:END" with 0 ≤ START < END: a half-open range of tokens or heads.
+struct HalfOpenRange: ExpressibleByArgument {
+    let range: Range<Int>
+    init?(argument: String) {
+        let p = argument.split(separator: ":", omittingEmptySubsequences: false).map { Int($0) }
+        guard p.count == 2, let a = p[0], let b = p[1], a >= 0, a < b else { return nil }
+        range = a..<b
+    }
+}
+
+/// Writes a command's second table (CSV + sidecar) the way `emit` writes its first.
+func writeTable(_ r: RunReport, to path: String) throws {
+    guard let table = r.table else { return }
+    let sidecar = Sidecar(
+        command: r.command, parameters: r.parameters, seed: r.seed, argv: CommandLine.arguments, extra: r.sidecarExtra)
+    try sidecar.write(csv: table.csv, to: URL(fileURLWithPath: path))
+}
+
+struct TrajectoryOptions: ParsableArguments {
+    @Option(help: "Replay folder with q_<t>.npy, k_<t>.npy, v_<t>.npy ([n, d] or [heads, n, d]) for t = 0…T−1.")
+    var replay: String?
+    @Option(help: "Generated trajectory: frames.") var frames = 24
+    @Option(help: "Generated trajectory: height in tokens.") var height = 8
+    @Option(help: "Generated trajectory: width in tokens.") var width = 8
+    @Option(help: "Generated trajectory: heads.") var heads = 2
+    @Option(help: "Generated trajectory: head dimension d.") var d = 64
+    @Option(help: "Generated trajectory: denoising steps T.") var steps = 30
+    @Option(help: "Generated trajectory: seed.") var seed: UInt64 = 1
+    @Option(help: "Generated trajectory: attention radius in tokens.") var bandwidth = 2.0
+    @Option(help: "Generated trajectory: positional signal strength β.") var signal = 14.0
+    @Option(help: "Generated trajectory: noise amplitude at the first step.") var noise = 2.0
+    @Option(help: "Generated trajectory: noise correlation between consecutive steps, in [0, 1].") var correlation = 0.98
+    @Option(help: "Rows per q-tile.") var qTile = 128
+    @Option(help: "Keys per k-tile.") var kTile = 128
+    @Option(help: "Key token range START:END always computed (repeatable).") var mustDo: [HalfOpenRange] = []
+    @Option(help: "Key token range START:END never computed (repeatable).") var mustSkip: [HalfOpenRange] = []
+    @Option(help: "Softmax scale s: 'paper' (1/d), 'standard' (1/√d) or a positive decimal.") var scale = Scale.standard
+    @Option(help: "Working precision: float32 or float64.") var precision = Precision.float32
+    @OptionGroup var threads: ThreadsOption
+
+    var spec: TrajectorySpec {
+        var t = TrajectorySpec()
+        (t.replay, t.frames, t.height, t.width, t.heads, t.d, t.steps) = (replay, frames, height, width, heads, d, steps)
+        (t.seed, t.bandwidth, t.signal, t.noise, t.correlation) = (seed, bandwidth, signal, noise, correlation)
+        (t.qTile, t.kTile, t.mustDo, t.mustSkip) = (qTile, kTile, mustDo.map(\.range), mustSkip.map(\.range))
+        (t.scale, t.threads) = (scale, threads.threads)
+        return t
+    }
+}
+
+struct LiteCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "lite", abstract: "LiteAttention temporal tile skipping: run a trajectory, or calibrate thresholds.",
+        subcommands: [LiteRunCommand.self, LiteCalibrateCommand.self], defaultSubcommand: LiteRunCommand.self)
+}
+
+struct LiteRunCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run", abstract: "LiteAttention temporal tile skipping over a diffusion-like trajectory.",
+        discussion: """
+            Runs every denoising step through LiteAttention (skip lists carried across steps) and writes \
+            one CSV row per step: tiles computed, skipped fraction, max |error| against exact attention \
+            (FastAttention in Float64) and wall time beside the dense fast kernel. The trajectory is \
+            generated from --seed (frames × height × width tokens, local attention) or replayed from \
+            --replay DIR holding q_<t>.npy, k_<t>.npy, v_<t>.npy for t = 0…T−1.
+            """)
+
+    @OptionGroup var trajectory: TrajectoryOptions
+    @Option(parsing: .unconditional, help: "Skip threshold in log₂ units (negative; -inf = exact attention).")
+    var thr = -6.0
+    @Option(help: "Threshold schedule CSV (step,thr; from 'lite calibrate'), replacing --thr at every step.")
+    var thrSchedule: String?
+    @Option(help: "Reset the skip lists every N steps (default: never).") var resetEvery: Int?
+    @OptionGroup var output: OutputOption
+    @Option(help: "Checkpoint file, rewritten after every step; if it exists, the run resumes from it. Removed on success.")
+    var checkpoint: String?
+
+    func validate() throws { if let c = checkpoint { try validateOutputPath(c, flag: "--checkpoint") } }
+
+    func run() throws {
+        let out = try output.required()
+        var r = LiteRunRequest()
+        (r.trajectory, r.threshold, r.schedule, r.resetEvery, r.checkpoint) =
+            (trajectory.spec, thr, thrSchedule, resetEvery, checkpoint)
+        var report =
+            try trajectory.precision == .float32
+            ? r.run(as: Float.self, note: printNote) : r.run(as: Double.self, note: printNote)
+        report.text[0] += "; wrote \(out)"
+        try emit(report, out: out, json: false)
+        if let checkpoint { try? FileManager.default.removeItem(atPath: checkpoint) }
+    }
+}
+
+struct LiteCalibrateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "calibrate",
+        abstract: "Choose a LiteAttention threshold per step that keeps every step's error within a target.",
+        discussion: """
+            Writes the schedule (--out, CSV step,thr, read by 'lite --thr-schedule') with a .json sidecar holding \
+            the verification run, and the Pareto table of constant thresholds (--pareto-out CSV, its .json sidecar \
+            and an .svg beside it). Guaranteed on the fitted trajectory only: see Proofs/lite-skip-rule.md.
+            """)
+
+    @OptionGroup var trajectory: TrajectoryOptions
+    @Option(help: "Per-step error allowed against exact attention, on the sampled rows.") var target = 1e-2
+    @Option(help: "Error measure: max-abs or relative-l2.") var metric = LiteErrorMetric.maxAbs
+    @Option(help: "Candidate thresholds, comma-separated (log₂ units; -inf is always added).")
+    var grid = CommaList<Double>(argument: "-20,-19,-18,-17,-16,-15,-14,-13,-12,-11,-10,-9,-8,-7,-6,-5,-4,-3,-2,-1,0")!
+    @Option(help: "Query rows per head measured at each step (default: all rows).") var sampleRows: Int?
+    @Option(help: "Seed of the row sample.") var sampleSeed: UInt64 = 0
+    @Option(help: "Later steps checked after each decision.") var lookahead = 2
+    @Flag(inversion: .prefixedNo, help: "Keep the schedule non-decreasing (stricter early).") var monotone = true
+    @OptionGroup var output: OutputOption
+    @Option(help: "Pareto CSV to write (an .svg and a .json are written beside it).") var paretoOut: String
+
+    func validate() throws { try validateOutputPath(paretoOut, flag: "--pareto-out") }
+
+    func run() throws {
+        let out = try output.required()
+        var r = LiteCalibrationRequest()
+        r.trajectory = trajectory.spec
+        r.settings = LiteCalibrationSettings(
+            target: target, metric: metric, grid: grid.items, sampleRows: sampleRows, seed: sampleSeed,
+            lookahead: lookahead, monotone: monotone)
+        r.gridText = grid.description
+        var o =
+            try trajectory.precision == .float32
+            ? r.run(as: Float.self, note: printNote) : r.run(as: Double.self, note: printNote)
+        try writeTable(o.pareto, to: paretoOut)
+        let svg = URL(fileURLWithPath: paretoOut).deletingPathExtension().appendingPathExtension("svg")
+        try AtomicFile.write(o.svg, to: svg)
+        o.schedule.text[0] += "; wrote \(out), \(paretoOut)"
+        try emit(o.schedule, out: out, json: false)
+    }
+}
+
+struct DbspCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "dbsp", abstract: "db-SP balanced sequence-parallel planning.", subcommands: [DbspPlanCommand.self])
+}
+
+struct DbspPlanCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "plan",
+        abstract: "Balance a block mask over U·R devices (Ulysses × ring) and choose (U, R) by a cost model.",
+        discussion: """
+            Writes one CSV row per factorisation U·R = --devices (or only --ulysses × --ring): the imbalance \
+            ratio ρ of the contiguous and the balanced plan and the modelled latency; the chosen row has \
+            chosen = 1. With --ranks-out, runs the chosen plan on seeded Q, K, V with simulated devices, \
+            checks the result is bitwise the unpartitioned block-sparse one (exit 1 if not) and writes \
+            per-device work and communication.
+            """)
+
+    @Option(help: "Block mask .npy [heads, q_blocks, k_blocks] of 0/1 (default: a seeded head-varying mask).")
+    var mask: String?
+    @Option(help: "Generated mask: heads.") var heads = 32
+    @Option(help: "Generated mask: blocks per sequence.") var blocks = 64
+    @Option(help: "Generated mask: density of the sparsest head.") var minDensity = 0.05
+    @Option(help: "Generated mask: density of the densest head.") var maxDensity = 0.6
+    @Flag(help: "Generated mask: deal the densities to heads in random order (default: ascending).")
+    var shuffled = false
+    @Option(help: "Seed of the generated mask and of the Q, K, V used by --ranks-out.") var seed: UInt64 = 1
+    @Option(help: "Total devices N; every U·R = N that fits is considered.") var devices = 8
+    @Option(help: "Fix the Ulysses degree U (with --ring).") var ulysses: Int?
+    @Option(help: "Fix the ring degree R (with --ulysses).") var ring: Int?
+    @Option(help: "Locality rewards tried by the block-level greedy, comma separated.")
+    var rewards = CommaList<Double>(argument: "0,2,5,10")!
+    @Option(help: "Tokens per block.") var blockSize = 64
+    @Option(help: "Head dimension (cost model and --ranks-out).") var headDim = 64
+    @Option(help: "Cost model: dense attention time of the whole problem on one device, seconds.") var denseSeconds = 1.0
+    @Option(help: "Cost model: kernel launch time, seconds.") var launchSeconds = 1e-5
+    @Option(help: "Cost model: link bandwidth, bytes per second.") var bandwidth = 2.5e10
+    @Option(help: "Cost model: message latency, seconds.") var latency = 1e-5
+    @Option(help: "Cost model: bytes per element.") var bytesPerElement = 2
+    @OptionGroup var output: OutputOption
+    @Option(help: "Also execute the chosen plan with simulated devices and write per-device CSV here.")
+    var ranksOut: String?
+    @OptionGroup var threads: ThreadsOption
+
+    func validate() throws { if let r = ranksOut { try validateOutputPath(r, flag: "--ranks-out") } }
+
+    func run() throws {
+        let out = try output.required()
+        var r = DbspPlanRequest()
+        (r.mask, r.heads, r.blocks, r.minDensity, r.maxDensity, r.shuffled, r.seed) =
+            (mask, heads, blocks, minDensity, maxDensity, shuffled, seed)
+        (r.devices, r.ulysses, r.ring, r.rewards, r.rewardsText, r.blockSize, r.headDim) =
+            (devices, ulysses, ring, rewards.items, rewards.description, blockSize, headDim)
+        (r.denseSeconds, r.launchSeconds, r.bandwidth, r.latency, r.bytesPerElement) =
+            (denseSeconds, launchSeconds, bandwidth, latency, bytesPerElement)
+        (r.execute, r.threads) = (ranksOut != nil, threads.threads)
+        var (plan, perDevice) = try r.run(note: printNote)
+        if let perDevice, let ranksOut { try writeTable(perDevice, to: ranksOut) }
+        plan.text[0] += "; wrote \(out)"
+        try emit(plan, out: out, json: false)
+    }
+}
+
+struct PruneCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "prune", abstract: "VisiPruner-style token pruning operators.",
+        discussion: """
+            Applies one operator to a layer's Q, K, V (tokens = rows; n_q = n_k) given the vision token \
+            ranges, compares it with its masked reference (ReferenceAttention weights with an explicit \
+            mask, Float64) and writes a one-row CSV: tokens kept, max |error|, attention FLOPs dense and \
+            pruned. --tokens-out adds the per-token cosine and contribution norm of the middle-layer test.
+            """)
+
+    @OptionGroup var inputs: AttentionInputs
+    @Option(help: "Vision token range START:END, half open (repeatable; at least one).") var vision: [HalfOpenRange] = []
+    @Option(help: "Operator: shallow, middle or deep.") var mode: PruneMode
+    @Option(help: "shallow: token that receives the text queries' vision mass (default: none, the mass is dropped).")
+    var sink: Int?
+    @Option(help: "middle: prune when some vision token has cos(o − c_j, o) below this.") var layerThreshold = 0.995
+    @Option(help: "middle: keep vision tokens with ‖c_j‖₂ above this.") var tokensThreshold = 0.2
+    @Option(help: "Working precision: float32 or float64.") var precision = Precision.float32
+    @Option(name: [.customLong("out"), .short], help: "Output CSV (one summary row; a .json sidecar beside it).")
+    var out: String
+    @Option(help: "Per-token CSV (token, is_vision, cosine, norm, kept).") var tokensOut: String?
+    @Option(help: "Write the operator's output as .npy here.") var npyOut: String?
+    @Option(name: .customLong("output"), help: .hidden) var legacyNpyOut: String?
+
+    func validate() throws {
+        for (flag, path) in [("--out", out), ("--tokens-out", tokensOut), ("--npy-out", npyOut ?? legacyNpyOut)] {
+            if let path { try validateOutputPath(path, flag: flag) }
+        }
+    }
+
+    func run() throws {
+        var r = PruneRequest(q: inputs.files.q, k: inputs.files.k, v: inputs.files.v, mode: mode)
+        (r.scale, r.causal, r.vision, r.sink, r.layerThreshold, r.tokensThreshold) =
+            (inputs.scale, inputs.causal, vision.map(\.range), sink, layerThreshold, tokensThreshold)
+        try precision == .float32 ? run(r, as: Float.self) : run(r, as: Double.self)
+    }
+
+    func run<T: KernelScalar>(_ request: PruneRequest, as _: T.Type) throws {
+        var (report, evaluation) = try request.run(as: T.self)
+        if let path = npyOut ?? legacyNpyOut { try Npy.write(evaluation.output, to: path) }
+        if let tokensOut { try AtomicFile.write(evaluation.tokensCSV, to: URL(fileURLWithPath: tokensOut)) }
+        report.text[0] += "; wrote \(out)"
+        try emit(report, out: out, json: false)
+    }
+}
+
+struct BenchSparseCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sparse", abstract: "Block-sparse runtime vs skipped fraction; db-SP imbalance before/after.")
+
+    @OptionGroup var options: BenchOptions
+    @Option(help: "Sequence length n (n_q = n_k = n).") var n = 16384
+    @Option(help: "Head dimension d.") var d = 64
+    @Option(help: "Rows per q-tile of the block-sparse kernel.") var qTile = 256
+    @Option(help: "Keys per k-tile of the block-sparse kernel.") var kTile = 512
+    @OptionGroup var threads: ThreadsOption
+    @Option(help: "Seed of the inputs and masks.") var seed: UInt64 = 42
+
+    func run() throws {
+        var s = SparseBenchmark.Setup()
+        (s.n, s.d, s.queryTile, s.keyTile, s.threads, s.runs, s.seed) =
+            (n, d, qTile, kTile, threads.count, options.runs, seed)
+        try s.validate()
+        options.printBLAS()
+        if !options.json { printNote("bench sparse: seed \(seed), n = \(n), d = \(d), tiles \(qTile)×\(kTile), \(s.threads) threads") }
+        try emit(try SparseBenchmark.run(s).runReport, out: nil, json: options.json)
+    }
+}
