@@ -9,26 +9,8 @@ import Foundation
 extension LiteErrorMetric: ExpressibleByArgument {}
 extension PruneMode: ExpressibleByArgument {}
 
-/// "START:END" with 0 ≤ START < END: a half-open range of tokens or heads.
-struct HalfOpenRange: ExpressibleByArgument {
-    let range: Range<Int>
-    init?(argument: String) {
-        let p = argument.split(separator: ":", omittingEmptySubsequences: false).map { Int($0) }
-        guard p.count == 2, let a = p[0], let b = p[1], a >= 0, a < b else { return nil }
-        range = a..<b
-    }
-}
-
-/// Writes a command's second table (CSV + sidecar) the way `emit` writes its first.
-func writeTable(_ r: RunReport, to path: String) throws {
-    guard let table = r.table else { return }
-    let sidecar = Sidecar(
-        command: r.command, parameters: r.parameters, seed: r.seed, argv: CommandLine.arguments, extra: r.sidecarExtra)
-    try sidecar.write(csv: table.csv, to: URL(fileURLWithPath: path))
-}
-
 struct TrajectoryOptions: ParsableArguments {
-    @Option(help: "Replay folder with q_<t>.npy, k_<t>.npy, v_<t>.npy ([n, d] or [heads, n, d]) for t = 0…T−1.")
+    @Option(help: "Replay folder of q_<t>.npy, k_<t>.npy, v_<t>.npy ([n, d] or [heads, n, d]), t = 0…T−1.")
     var replay: String?
     @Option(help: "Generated trajectory: frames.") var frames = 24
     @Option(help: "Generated trajectory: height in tokens.") var height = 8
@@ -40,18 +22,20 @@ struct TrajectoryOptions: ParsableArguments {
     @Option(help: "Generated trajectory: attention radius in tokens.") var bandwidth = 2.0
     @Option(help: "Generated trajectory: positional signal strength β.") var signal = 14.0
     @Option(help: "Generated trajectory: noise amplitude at the first step.") var noise = 2.0
-    @Option(help: "Generated trajectory: noise correlation between consecutive steps, in [0, 1].") var correlation = 0.98
+    @Option(help: "Generated trajectory: noise correlation of consecutive steps, in [0, 1].") var correlation = 0.98
     @Option(help: "Rows per q-tile.") var qTile = 128
     @Option(help: "Keys per k-tile.") var kTile = 128
     @Option(help: "Key token range START:END always computed (repeatable).") var mustDo: [HalfOpenRange] = []
     @Option(help: "Key token range START:END never computed (repeatable).") var mustSkip: [HalfOpenRange] = []
-    @Option(help: "Softmax scale s: 'paper' (1/d), 'standard' (1/√d) or a positive decimal.") var scale = Scale.standard
+    @Option(help: "Softmax scale: 'paper' (1/d), 'standard' (1/√d) or a positive decimal.") var scale = Scale.standard
     @Option(help: "Working precision: float32 or float64.") var precision = Precision.float32
     @OptionGroup var threads: ThreadsOption
 
     var spec: TrajectorySpec {
         var t = TrajectorySpec()
-        (t.replay, t.frames, t.height, t.width, t.heads, t.d, t.steps) = (replay, frames, height, width, heads, d, steps)
+        (t.replay, t.frames, t.height, t.width, t.heads, t.d, t.steps) = (
+            replay, frames, height, width, heads, d, steps
+        )
         (t.seed, t.bandwidth, t.signal, t.noise, t.correlation) = (seed, bandwidth, signal, noise, correlation)
         (t.qTile, t.kTile, t.mustDo, t.mustSkip) = (qTile, kTile, mustDo.map(\.range), mustSkip.map(\.range))
         (t.scale, t.threads) = (scale, threads.threads)
@@ -61,7 +45,8 @@ struct TrajectoryOptions: ParsableArguments {
 
 struct LiteCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "lite", abstract: "LiteAttention temporal tile skipping: run a trajectory, or calibrate thresholds.",
+        commandName: "lite",
+        abstract: "LiteAttention temporal tile skipping: run a trajectory, or calibrate thresholds.",
         subcommands: [LiteRunCommand.self, LiteCalibrateCommand.self], defaultSubcommand: LiteRunCommand.self)
 }
 
@@ -69,33 +54,25 @@ struct LiteRunCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "run", abstract: "LiteAttention temporal tile skipping over a diffusion-like trajectory.",
         discussion: """
-            Runs every denoising step through LiteAttention (skip lists carried across steps) and writes \
-            one CSV row per step: tiles computed, skipped fraction, max |error| against exact attention \
-            (FastAttention in Float64) and wall time beside the dense fast kernel. The trajectory is \
-            generated from --seed (frames × height × width tokens, local attention) or replayed from \
-            --replay DIR holding q_<t>.npy, k_<t>.npy, v_<t>.npy for t = 0…T−1.
+            Runs every step through LiteAttention (skip lists carried across steps); one CSV row per step: tiles \
+            computed, skipped fraction, max |error| against exact attention (Float64), time beside the dense kernel.
             """)
-
     @OptionGroup var trajectory: TrajectoryOptions
-    @Option(parsing: .unconditional, help: "Skip threshold in log₂ units (negative; -inf = exact attention).")
-    var thr = -6.0
-    @Option(help: "Threshold schedule CSV (step,thr; from 'lite calibrate'), replacing --thr at every step.")
-    var thrSchedule: String?
+    @Option(parsing: .unconditional, help: "Skip threshold in log₂ units (-inf: exact attention).") var thr = -6.0
+    @Option(help: "Threshold schedule CSV step,thr (from 'lite calibrate'), replacing --thr.") var thrSchedule: String?
     @Option(help: "Reset the skip lists every N steps (default: never).") var resetEvery: Int?
     @OptionGroup var output: OutputOption
-    @Option(help: "Checkpoint file, rewritten after every step; if it exists, the run resumes from it. Removed on success.")
-    var checkpoint: String?
+    @Option(help: "Checkpoint, rewritten after every step and resumed from if it exists.") var checkpoint: String?
 
     func validate() throws { if let c = checkpoint { try validateOutputPath(c, flag: "--checkpoint") } }
 
     func run() throws {
         let out = try output.required()
         var r = LiteRunRequest()
-        (r.trajectory, r.threshold, r.schedule, r.resetEvery, r.checkpoint) =
-            (trajectory.spec, thr, thrSchedule, resetEvery, checkpoint)
-        var report =
-            try trajectory.precision == .float32
-            ? r.run(as: Float.self, note: printNote) : r.run(as: Double.self, note: printNote)
+        (r.trajectory, r.threshold, r.schedule) = (trajectory.spec, thr, thrSchedule)
+        (r.resetEvery, r.checkpoint) = (resetEvery, checkpoint)
+        let f32 = trajectory.precision == .float32
+        var report = try f32 ? r.run(as: Float.self, note: printNote) : r.run(as: Double.self, note: printNote)
         report.text[0] += "; wrote \(out)"
         try emit(report, out: out, json: false)
         if let checkpoint { try? FileManager.default.removeItem(atPath: checkpoint) }
@@ -105,13 +82,11 @@ struct LiteRunCommand: ParsableCommand {
 struct LiteCalibrateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "calibrate",
-        abstract: "Choose a LiteAttention threshold per step that keeps every step's error within a target.",
+        abstract: "A LiteAttention threshold per step keeping every step's error in a target.",
         discussion: """
-            Writes the schedule (--out, CSV step,thr, read by 'lite --thr-schedule') with a .json sidecar holding \
-            the verification run, and the Pareto table of constant thresholds (--pareto-out CSV, its .json sidecar \
-            and an .svg beside it). Guaranteed on the fitted trajectory only: see Proofs/lite-skip-rule.md.
+            Writes the schedule (CSV step,thr; its sidecar holds the verification run) and the Pareto table of \
+            constant thresholds (CSV, sidecar, .svg). Guaranteed on the fitted trajectory only: lite-skip-rule.md.
             """)
-
     @OptionGroup var trajectory: TrajectoryOptions
     @Option(help: "Per-step error allowed against exact attention, on the sampled rows.") var target = 1e-2
     @Option(help: "Error measure: max-abs or relative-l2.") var metric = LiteErrorMetric.maxAbs
@@ -129,17 +104,15 @@ struct LiteCalibrateCommand: ParsableCommand {
     func run() throws {
         let out = try output.required()
         var r = LiteCalibrationRequest()
-        r.trajectory = trajectory.spec
+        (r.trajectory, r.gridText) = (trajectory.spec, grid.description)
         r.settings = LiteCalibrationSettings(
             target: target, metric: metric, grid: grid.items, sampleRows: sampleRows, seed: sampleSeed,
             lookahead: lookahead, monotone: monotone)
-        r.gridText = grid.description
-        var o =
-            try trajectory.precision == .float32
-            ? r.run(as: Float.self, note: printNote) : r.run(as: Double.self, note: printNote)
+        let f32 = trajectory.precision == .float32
+        var o = try f32 ? r.run(as: Float.self, note: printNote) : r.run(as: Double.self, note: printNote)
         try writeTable(o.pareto, to: paretoOut)
-        let svg = URL(fileURLWithPath: paretoOut).deletingPathExtension().appendingPathExtension("svg")
-        try AtomicFile.write(o.svg, to: svg)
+        try AtomicFile.write(
+            o.svg, to: URL(fileURLWithPath: paretoOut).deletingPathExtension().appendingPathExtension("svg"))
         o.schedule.text[0] += "; wrote \(out), \(paretoOut)"
         try emit(o.schedule, out: out, json: false)
     }
@@ -147,45 +120,40 @@ struct LiteCalibrateCommand: ParsableCommand {
 
 struct DbspCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "dbsp", abstract: "db-SP balanced sequence-parallel planning.", subcommands: [DbspPlanCommand.self])
+        commandName: "dbsp", abstract: "db-SP balanced sequence-parallel planning.", subcommands: [DbspPlanCommand.self]
+    )
 }
 
 struct DbspPlanCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "plan",
-        abstract: "Balance a block mask over U·R devices (Ulysses × ring) and choose (U, R) by a cost model.",
+        commandName: "plan", abstract: "Balance a block mask over U·R devices (Ulysses × ring), choosing (U, R).",
         discussion: """
-            Writes one CSV row per factorisation U·R = --devices (or only --ulysses × --ring): the imbalance \
-            ratio ρ of the contiguous and the balanced plan and the modelled latency; the chosen row has \
-            chosen = 1. With --ranks-out, runs the chosen plan on seeded Q, K, V with simulated devices, \
-            checks the result is bitwise the unpartitioned block-sparse one (exit 1 if not) and writes \
-            per-device work and communication.
+            One CSV row per U·R = --devices: the imbalance ρ of the contiguous and the balanced plan, the modelled \
+            latency, chosen = 1 for the choice. --ranks-out runs the chosen plan on simulated devices, checks it is \
+            bitwise the unpartitioned block-sparse result (exit 1 if not) and writes per-device work and traffic.
             """)
-
-    @Option(help: "Block mask .npy [heads, q_blocks, k_blocks] of 0/1 (default: a seeded head-varying mask).")
-    var mask: String?
+    @Option(help: "Block mask .npy [heads, q_blocks, k_blocks] of 0/1 (default: seeded, head-varying).") var mask:
+        String?
     @Option(help: "Generated mask: heads.") var heads = 32
     @Option(help: "Generated mask: blocks per sequence.") var blocks = 64
     @Option(help: "Generated mask: density of the sparsest head.") var minDensity = 0.05
     @Option(help: "Generated mask: density of the densest head.") var maxDensity = 0.6
-    @Flag(help: "Generated mask: deal the densities to heads in random order (default: ascending).")
-    var shuffled = false
-    @Option(help: "Seed of the generated mask and of the Q, K, V used by --ranks-out.") var seed: UInt64 = 1
+    @Flag(help: "Generated mask: deal the densities to heads in random order.") var shuffled = false
+    @Option(help: "Seed of the generated mask and of the Q, K, V of --ranks-out.") var seed: UInt64 = 1
     @Option(help: "Total devices N; every U·R = N that fits is considered.") var devices = 8
     @Option(help: "Fix the Ulysses degree U (with --ring).") var ulysses: Int?
     @Option(help: "Fix the ring degree R (with --ulysses).") var ring: Int?
-    @Option(help: "Locality rewards tried by the block-level greedy, comma separated.")
-    var rewards = CommaList<Double>(argument: "0,2,5,10")!
+    @Option(help: "Locality rewards tried by the block-level greedy.") var rewards = CommaList<Double>(
+        argument: "0,2,5,10")!
     @Option(help: "Tokens per block.") var blockSize = 64
     @Option(help: "Head dimension (cost model and --ranks-out).") var headDim = 64
-    @Option(help: "Cost model: dense attention time of the whole problem on one device, seconds.") var denseSeconds = 1.0
+    @Option(help: "Cost model: dense time of the whole problem on one device, seconds.") var denseSeconds = 1.0
     @Option(help: "Cost model: kernel launch time, seconds.") var launchSeconds = 1e-5
     @Option(help: "Cost model: link bandwidth, bytes per second.") var bandwidth = 2.5e10
     @Option(help: "Cost model: message latency, seconds.") var latency = 1e-5
     @Option(help: "Cost model: bytes per element.") var bytesPerElement = 2
     @OptionGroup var output: OutputOption
-    @Option(help: "Also execute the chosen plan with simulated devices and write per-device CSV here.")
-    var ranksOut: String?
+    @Option(help: "Execute the chosen plan with simulated devices; per-device CSV here.") var ranksOut: String?
     @OptionGroup var threads: ThreadsOption
 
     func validate() throws { if let r = ranksOut { try validateOutputPath(r, flag: "--ranks-out") } }
@@ -193,12 +161,12 @@ struct DbspPlanCommand: ParsableCommand {
     func run() throws {
         let out = try output.required()
         var r = DbspPlanRequest()
-        (r.mask, r.heads, r.blocks, r.minDensity, r.maxDensity, r.shuffled, r.seed) =
-            (mask, heads, blocks, minDensity, maxDensity, shuffled, seed)
-        (r.devices, r.ulysses, r.ring, r.rewards, r.rewardsText, r.blockSize, r.headDim) =
-            (devices, ulysses, ring, rewards.items, rewards.description, blockSize, headDim)
-        (r.denseSeconds, r.launchSeconds, r.bandwidth, r.latency, r.bytesPerElement) =
-            (denseSeconds, launchSeconds, bandwidth, latency, bytesPerElement)
+        (r.mask, r.heads, r.blocks, r.minDensity, r.maxDensity, r.shuffled) =
+            (mask, heads, blocks, minDensity, maxDensity, shuffled)
+        (r.seed, r.devices, r.ulysses, r.ring, r.rewards, r.rewardsText) =
+            (seed, devices, ulysses, ring, rewards.items, rewards.description)
+        (r.blockSize, r.headDim, r.denseSeconds, r.launchSeconds) = (blockSize, headDim, denseSeconds, launchSeconds)
+        (r.bandwidth, r.latency, r.bytesPerElement) = (bandwidth, latency, bytesPerElement)
         (r.execute, r.threads) = (ranksOut != nil, threads.threads)
         var (plan, perDevice) = try r.run(note: printNote)
         if let perDevice, let ranksOut { try writeTable(perDevice, to: ranksOut) }
@@ -211,23 +179,20 @@ struct PruneCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "prune", abstract: "VisiPruner-style token pruning operators.",
         discussion: """
-            Applies one operator to a layer's Q, K, V (tokens = rows; n_q = n_k) given the vision token \
-            ranges, compares it with its masked reference (ReferenceAttention weights with an explicit \
-            mask, Float64) and writes a one-row CSV: tokens kept, max |error|, attention FLOPs dense and \
-            pruned. --tokens-out adds the per-token cosine and contribution norm of the middle-layer test.
+            One operator on a layer's Q, K, V (tokens = rows; n_q = n_k), compared with its masked reference \
+            (Float64): a one-row CSV of tokens kept, max |error|, attention FLOPs dense and pruned.
             """)
-
     @OptionGroup var inputs: AttentionInputs
-    @Option(help: "Vision token range START:END, half open (repeatable; at least one).") var vision: [HalfOpenRange] = []
+    @Option(help: "Vision token range START:END, half open (repeatable; at least one).") var vision: [HalfOpenRange] =
+        []
     @Option(help: "Operator: shallow, middle or deep.") var mode: PruneMode
-    @Option(help: "shallow: token that receives the text queries' vision mass (default: none, the mass is dropped).")
-    var sink: Int?
+    @Option(help: "shallow: token receiving the text queries' vision mass (default: dropped).") var sink: Int?
     @Option(help: "middle: prune when some vision token has cos(o − c_j, o) below this.") var layerThreshold = 0.995
     @Option(help: "middle: keep vision tokens with ‖c_j‖₂ above this.") var tokensThreshold = 0.2
     @Option(help: "Working precision: float32 or float64.") var precision = Precision.float32
-    @Option(name: [.customLong("out"), .short], help: "Output CSV (one summary row; a .json sidecar beside it).")
-    var out: String
-    @Option(help: "Per-token CSV (token, is_vision, cosine, norm, kept).") var tokensOut: String?
+    @Option(name: [.customLong("out"), .short], help: "Output CSV (a .json sidecar is written beside it).") var out:
+        String
+    @Option(help: "Per-token CSV: token, is_vision, cosine, norm, kept.") var tokensOut: String?
     @Option(help: "Write the operator's output as .npy here.") var npyOut: String?
     @Option(name: .customLong("output"), help: .hidden) var legacyNpyOut: String?
 
@@ -239,8 +204,8 @@ struct PruneCommand: ParsableCommand {
 
     func run() throws {
         var r = PruneRequest(q: inputs.files.q, k: inputs.files.k, v: inputs.files.v, mode: mode)
-        (r.scale, r.causal, r.vision, r.sink, r.layerThreshold, r.tokensThreshold) =
-            (inputs.scale, inputs.causal, vision.map(\.range), sink, layerThreshold, tokensThreshold)
+        (r.scale, r.causal, r.vision, r.sink) = (inputs.scale, inputs.causal, vision.map(\.range), sink)
+        (r.layerThreshold, r.tokensThreshold) = (layerThreshold, tokensThreshold)
         try precision == .float32 ? run(r, as: Float.self) : run(r, as: Double.self)
     }
 
@@ -256,7 +221,6 @@ struct PruneCommand: ParsableCommand {
 struct BenchSparseCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sparse", abstract: "Block-sparse runtime vs skipped fraction; db-SP imbalance before/after.")
-
     @OptionGroup var options: BenchOptions
     @Option(help: "Sequence length n (n_q = n_k = n).") var n = 16384
     @Option(help: "Head dimension d.") var d = 64
@@ -267,11 +231,13 @@ struct BenchSparseCommand: ParsableCommand {
 
     func run() throws {
         var s = SparseBenchmark.Setup()
-        (s.n, s.d, s.queryTile, s.keyTile, s.threads, s.runs, s.seed) =
-            (n, d, qTile, kTile, threads.count, options.runs, seed)
+        (s.n, s.d, s.queryTile, s.keyTile, s.threads, s.runs, s.seed) = (
+            n, d, qTile, kTile, threads.count, options.runs, seed
+        )
         try s.validate()
         options.printBLAS()
-        if !options.json { printNote("bench sparse: seed \(seed), n = \(n), d = \(d), tiles \(qTile)×\(kTile), \(s.threads) threads") }
+        let note = "bench sparse: seed \(seed), n = \(n), d = \(d), tiles \(qTile)×\(kTile), \(s.threads) threads"
+        if !options.json { printNote(note) }
         try emit(try SparseBenchmark.run(s).runReport, out: nil, json: options.json)
     }
 }

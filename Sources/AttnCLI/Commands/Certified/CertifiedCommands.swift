@@ -11,30 +11,23 @@ struct VerifyCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "verify", abstract: "Certify a candidate attention output entry by entry against the exact truth.",
         discussion: """
-            Inputs are read exactly (float16/32/64, 2-D to 4-D, GQA). The float engine encloses every entry with a \
-            proved bound (Proofs/float-certified-engine.md); rows it cannot decide go to GMP/MPFR \
-            (Proofs/certified-enclosure.md). Every printed bound is certified. Exit 0 if every entry certifiably \
-            meets the tolerance, 1 if not (or undecided), 2 on bad input.
+            Inputs are read exactly. The float engine encloses every entry with a proved bound \
+            (Proofs/float-certified-engine.md); rows it cannot decide go to GMP/MPFR (Proofs/certified-enclosure.md). \
+            Exit 0 if every entry certifiably meets the tolerance, 1 if not (or undecided), 2 on bad input.
             """)
-
     @OptionGroup var inputs: AttentionInputs
     @Option(help: "Candidate output .npy: Q's leading axes × [n_q, d_v], float16/32/64.") var candidate: String
-    @Option(help: "Pass iff |candidate − truth| ≤ this, entrywise (default 1e-6 unless --atol/--rtol).")
-    var tolerance: Double?
-    @Option(help: "Absolute part of the torch-style tolerance |candidate − truth| ≤ atol + rtol·|truth|.")
-    var atol: Double?
+    @Option(help: "Pass iff |candidate − truth| ≤ this, entrywise (default 1e-6).") var tolerance: Double?
+    @Option(help: "Absolute part of the tolerance |candidate − truth| ≤ atol + rtol·|truth|.") var atol: Double?
     @Option(help: "Relative part of the torch-style tolerance.") var rtol: Double?
-    @Option(help: "auto (float engine, undecided rows to GMP/MPFR), float, or exact (GMP/MPFR only).")
-    var engine = VerifyEngine.auto
-    @Option(help: "Certify only query heads a:b (half-open, within each batch entry), e.g. one Slurm array task.")
-    var heads: HalfOpenRange?
+    @Option(help: "auto (float engine, undecided rows to GMP/MPFR), float or exact.") var engine = VerifyEngine.auto
+    @Option(help: "Certify only query heads a:b (half-open, within each batch entry).") var heads: HalfOpenRange?
     @Option(help: "Precision of the GMP/MPFR enclosures, in bits.") var precision = 256
     @OptionGroup var threads: ThreadsOption
     @OptionGroup var json: JSONOption
 
     func run() throws {
-        let f = inputs.files
-        var r = VerifyRequest(q: f.q, k: f.k, v: f.v, candidate: candidate)
+        var r = VerifyRequest(q: inputs.files.q, k: inputs.files.k, v: inputs.files.v, candidate: candidate)
         (r.scale, r.causal, r.tolerance, r.atol, r.rtol) = (inputs.scale, inputs.causal, tolerance, atol, rtol)
         (r.engine, r.heads, r.precision, r.threads) = (engine, heads?.range, precision, threads.count)
         try emit(try r.run(note: printNote), out: nil, json: json.json)
@@ -44,7 +37,6 @@ struct VerifyCommand: ParsableCommand {
 struct VerifyMergeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "verify-merge", abstract: "Merge the --json reports of `verify --heads` shards into one.")
-
     @Argument(help: "JSON report files, one per shard.") var reports: [String]
     @OptionGroup var json: JSONOption
 
@@ -53,19 +45,15 @@ struct VerifyMergeCommand: ParsableCommand {
 
 struct VectorsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "vectors", abstract: "Write certified conformance vectors (inputs, certified lo/hi, JSON description).",
+        commandName: "vectors",
+        abstract: "Write certified conformance vectors (inputs, certified lo/hi, JSON description).",
         discussion: """
-            One folder per case (q.npy, k.npy, v.npy, lo.npy, hi.npy, case.json) and DIR/index.json. \
-            Cases: scale conventions (paper, standard, irrational standard, exact decimal), near ties, \
-            a dominant key, scores of ±1e6, subnormal inputs, cancellation in V, n_k = 1, d = 1, equal scores, \
-            causal, multi-head float64. With --paged: page-selection cases instead (Quest and ArkVale rules, \
-            expected selected pages; format in DIR/README.md).
+            One folder per case (q.npy, k.npy, v.npy, lo.npy, hi.npy, case.json) and DIR/index.json. Cases: scales, \
+            near ties, a dominant key, huge scores, subnormals, cancellation in V, n_k = 1, d = 1, causal, multi-head. \
+            With --paged: page-selection cases instead (Quest and ArkVale rules; format in DIR/README.md).
             """)
-
-    @Flag(help: "Write page-selection conformance cases (Quest and ArkVale rules) instead of certified ones.")
-    var paged = false
-    @Option(name: [.customLong("out"), .short], help: "Output folder (created if missing; its parent must exist).")
-    var out: String
+    @Flag(help: "Write page-selection cases (Quest and ArkVale rules) instead of certified ones.") var paged = false
+    @Option(name: [.customLong("out"), .short], help: "Output folder (created; its parent must exist).") var out: String
     @Option(help: "Precision of the certified enclosures, in bits.") var precision = 256
     @Option(help: "Seed of the random parts of the cases.") var seed: UInt64 = 0
     @OptionGroup var json: JSONOption
@@ -75,17 +63,20 @@ struct VectorsCommand: ParsableCommand {
     func run() throws {
         let report =
             try paged
-            ? PagedConformance.run(to: out) { [("kv_replay_args", .array(Self.kvReplayArguments($0).map { .string($0) }))] }
+            ? PagedConformance.run(to: out, extraFields: replayFlags)
             : ConformanceVectors.run(to: out, precision: precision, seed: seed)
         try emit(report, out: nil, json: json.json)
     }
 
-    /// The `kv-replay` flags that replay a page-selection case (besides --k/--v/--q/--selection-out).
-    static func kvReplayArguments(_ c: PagedConformance.Case) -> [String] {
+    /// case.json's `kv-replay` flags that replay a page-selection case (besides --k/--v/--q/--selection-out).
+    func replayFlags(_ c: PagedConformance.Case) -> [(String, JSONValue)] {
         let p = c.config
-        return ["--policy", c.policy.rawValue, "--budget", String(p.budgetTokens), "--page-size", String(c.pageSize)]
+        let flags: [String] =
+            ["--policy", c.policy.rawValue, "--budget", String(p.budgetTokens), "--page-size", String(c.pageSize)]
             + ["--sink-pages", String(p.sinkPages), "--window-pages", String(p.windowPages)]
-            + (p.topkPages.map { ["--topk", String($0)] } ?? []) + (p.reduction.map { ["--reduction", $0.rawValue] } ?? [])
+            + (p.topkPages.map { ["--topk", String($0)] } ?? [])
+            + (p.reduction.map { ["--reduction", $0.rawValue] } ?? [])
+        return [("kv_replay_args", .array(flags.map { .string($0) }))]
     }
 }
 
@@ -93,7 +84,6 @@ struct BenchCertifiedCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "certified", abstract: "Time certified attention: n = 256, d = 16, 256 bits, scale 1/√d.",
         discussion: "Target: ≤ 0.1 s on this machine for the defaults. Yardstick: the Float64 reference kernel.")
-
     @OptionGroup var options: BenchOptions
     @Option(help: "Sequence length n (n_q = n_k = n).") var n = 256
     @Option(help: "Head dimension d (= d_v).") var d = 16
@@ -104,8 +94,8 @@ struct BenchCertifiedCommand: ParsableCommand {
 
     func run() throws {
         var s = CertifiedBenchmark.Setup()
-        (s.n, s.d, s.precision, s.scale, s.threads, s.runs, s.seed) =
-            (n, d, precision, scale, threads.count, options.runs, seed)
+        (s.n, s.d, s.precision, s.scale) = (n, d, precision, scale)
+        (s.threads, s.runs, s.seed) = (threads.count, options.runs, seed)
         try s.validate()
         options.printBLAS()
         try emit(try CertifiedBenchmark.run(s).runReport, out: nil, json: options.json)

@@ -8,22 +8,20 @@ extension DigestKind: ExpressibleByArgument {}
 extension ScoreReduction: ExpressibleByArgument {}
 
 struct PolicyOptions: ParsableArguments {
-    @Option(help: "KV budget in tokens (whole pages are kept; must be at least one page).") var budget: Int
+    @Option(help: "KV budget in tokens (whole pages are kept; at least one page).") var budget: Int
     @Option(help: "Page size in tokens.") var pageSize = 32
     @Option(help: "Attention-sink pages (arkvale, streaming).") var sinkPages = 1
     @Option(help: "Recent-window pages always resident (arkvale).") var windowPages = 2
     @Option(help: "ArkVale top-k pages (default: half the budget's pages).") var topk: Int?
-    @Option(help: "Selection digest: aabb, cuboid-mean, sphere-max (default: cuboid-mean for arkvale, else aabb).")
-    var digest: DigestKind?
-    @Option(help: "Group score reduction: per-head, mean, max (default: mean for arkvale, else per-head).")
-    var reduction: ScoreReduction?
+    @Option(help: "aabb, cuboid-mean or sphere-max (default: cuboid-mean for arkvale).") var digest: DigestKind?
+    @Option(help: "Group score: per-head, mean or max (default: mean for arkvale).") var reduction: ScoreReduction?
     @Option(help: "steady: reuse a selection for at most this many steps.") var steadyReuse = 4
     @Option(help: "steady: drift test threshold on cos(q, q_ref), in [-1, 1].") var steadyCosine = 0.95
 
     var config: PolicyConfig {
         var c = PolicyConfig(budgetTokens: budget)
-        (c.sinkPages, c.windowPages, c.topkPages, c.digest, c.reduction) = (sinkPages, windowPages, topk, digest, reduction)
-        (c.steadyMaxReuse, c.steadyCosine) = (steadyReuse, steadyCosine)
+        (c.sinkPages, c.windowPages, c.topkPages) = (sinkPages, windowPages, topk)
+        (c.digest, c.reduction, c.steadyMaxReuse, c.steadyCosine) = (digest, reduction, steadyReuse, steadyCosine)
         return c
     }
 }
@@ -32,14 +30,12 @@ struct KVReplayCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "kv-replay", abstract: "Replay decode steps over a paged KV cache with a selection policy.",
         discussion: """
-            K [kv_heads, n, d], V [kv_heads, n, d_v], Q [q_heads, T, d] (q_heads a multiple of kv_heads, T ≤ n): \
-            the first n − T tokens are the prompt, step t appends token n − T + t and attends with Q[:, t]. \
-            One CSV row per step and query head: recall accuracy, error vs exact attention, the certified bound, traffic, time.
+            The first n − T tokens of K and V are the prompt; step t appends token n − T + t and attends with \
+            Q[:, t]. One CSV row per step and query head: recall, error vs exact attention, certified bound, traffic.
             """)
-
-    @Option(help: "Keys .npy, [n, d] or [kv_heads, n, d] (not with --synthetic).") var k: String?
-    @Option(help: "Values .npy, [n, d_v] or [kv_heads, n, d_v] (not with --synthetic).") var v: String?
-    @Option(help: "Decode-step queries .npy, [T, d] or [q_heads, T, d] (not with --synthetic).") var q: String?
+    @Option(help: "Keys .npy, [n, d] or [kv_heads, n, d].") var k: String?
+    @Option(help: "Values .npy, [n, d_v] or [kv_heads, n, d_v].") var v: String?
+    @Option(help: "Decode-step queries .npy, [T, d] or [q_heads, T, d]; q_heads a multiple of kv_heads.") var q: String?
     @Flag(help: "Use the seeded shifting-importance trace instead of files.") var synthetic = false
     @Option(help: "Seed of the synthetic trace.") var seed: UInt64 = 1
     @Option(help: "Synthetic: prompt tokens.") var context = 8192
@@ -47,24 +43,26 @@ struct KVReplayCommand: ParsableCommand {
     @Option(help: "Synthetic: KV heads.") var kvHeads = 4
     @Option(help: "Synthetic: query heads per KV head.") var group = 2
     @Option(help: "Synthetic: head dimension d (= d_v).") var dim = 128
-    @Option(help: "Selection policy: arkvale, arkvale-topk, quest, streaming, h2o, steady.") var policy = PolicyKind.arkvale
+    @Option(help: "arkvale, arkvale-topk, quest, streaming, h2o or steady.") var policy = PolicyKind.arkvale
     @OptionGroup var policyOptions: PolicyOptions
-    @Option(help: "Softmax scale s: 'paper' (1/d), 'standard' (1/√d) or a positive decimal.") var scale = Scale.standard
+    @Option(help: "Softmax scale: 'paper' (1/d), 'standard' (1/√d) or a positive decimal.") var scale = Scale.standard
     @OptionGroup var output: OutputOption
-    @Option(help: "CSV of the pages each query head attended: step,head,selected_pages (ascending, space-separated).")
-    var selectionOut: String?
+    @Option(help: "CSV step,head,selected_pages: the pages each query head attended.") var selectionOut: String?
     @OptionGroup var json: JSONOption
 
     func validate() throws {
         let files = [k, v, q].compactMap { $0 }.count
-        guard synthetic ? files == 0 : files == 3 else { throw ValidationError("give --k, --v and --q, or --synthetic") }
+        guard synthetic ? files == 0 : files == 3 else {
+            throw ValidationError("give --k, --v and --q, or --synthetic")
+        }
         if let s = selectionOut { try validateOutputPath(s, flag: "--selection-out") }
     }
 
     func run() throws {
         var s = KVReplayRequest.Synthetic()
         (s.seed, s.context, s.steps, s.kvHeads, s.group, s.dim) = (seed, context, steps, kvHeads, group, dim)
-        var r = KVReplayRequest(workload: synthetic ? .synthetic(s) : .files(q: q!, k: k!, v: v!), config: policyOptions.config)
+        let workload = synthetic ? KVReplayRequest.Workload.synthetic(s) : .files(q: q!, k: k!, v: v!)
+        var r = KVReplayRequest(workload: workload, config: policyOptions.config)
         (r.policy, r.pageSize, r.scale) = (policy, policyOptions.pageSize, scale)
         let (report, records) = try r.run(note: printNote)
         if let s = selectionOut { try AtomicFile.write(SelectionCSV.text(records), to: URL(fileURLWithPath: s)) }
@@ -75,17 +73,15 @@ struct KVReplayCommand: ParsableCommand {
 struct BenchPagedCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "paged", abstract: "One decode step at 32k context: each policy vs dense exact decode.")
-
     @OptionGroup var options: BenchOptions
     @Option(help: "Context length in tokens.") var context = 32768
     @Option(help: "Head dimension d (= d_v).") var d = 128
     @Option(help: "KV heads.") var kvHeads = 8
-    @Option(parsing: .upToNextOption, help: "Query heads per KV head, one timing table each (1 = MHA, 4 = 4:1 GQA).")
-    var groups = [1, 4]
+    @Option(parsing: .upToNextOption, help: "Query heads per KV head, one timing table each.") var groups = [1, 4]
     @Option(help: "Page size in tokens.") var pageSize = 32
     @Option(help: "KV budget in tokens.") var budget = 2048
     @OptionGroup var threads: ThreadsOption
-    @Flag(inversion: .prefixedNo, help: "Also run the accuracy table on the shifting-importance trace.") var accuracy = true
+    @Flag(inversion: .prefixedNo, help: "Also run the accuracy table (shifting importance).") var accuracy = true
     @Option(help: "Accuracy trace: prompt tokens.") var accuracyContext = 8192
     @Option(help: "Accuracy trace: decode steps.") var accuracySteps = 64
     @Option(help: "Accuracy trace: budget in tokens.") var accuracyBudget = 1024
@@ -93,11 +89,10 @@ struct BenchPagedCommand: ParsableCommand {
 
     func run() throws {
         var b = PagedBenchmarkSuite()
-        (b.setup.context, b.setup.d, b.setup.kvHeads, b.setup.pageSize, b.setup.budgetTokens) =
-            (context, d, kvHeads, pageSize, budget)
-        (b.setup.runs, b.setup.threads, b.setup.seed, b.groups) = (options.runs, threads.count, seed, groups)
-        (b.accuracy, b.accuracyContext, b.accuracySteps, b.accuracyBudget) =
-            (accuracy, accuracyContext, accuracySteps, accuracyBudget)
+        (b.setup.context, b.setup.d, b.setup.kvHeads, b.setup.pageSize) = (context, d, kvHeads, pageSize)
+        (b.setup.budgetTokens, b.setup.runs, b.setup.seed) = (budget, options.runs, seed)
+        (b.setup.threads, b.groups, b.accuracy, b.accuracyContext) = (threads.count, groups, accuracy, accuracyContext)
+        (b.accuracySteps, b.accuracyBudget) = (accuracySteps, accuracyBudget)
         try b.validate()
         options.printBLAS()
         try emit(try b.run(note: printNote), out: nil, json: options.json)
