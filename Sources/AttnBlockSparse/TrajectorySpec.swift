@@ -28,7 +28,9 @@ public struct TrajectorySpec: Sendable {
         try Parameter.qTile.require(qTile, in: 1...65536)
         try Parameter.kTile.require(kTile, in: 1...65536)
         guard replay == nil else { return }
-        for (p, x) in [(Parameter.frames, frames), (.height, height), (.width, width)] { try p.require(x, in: 1...4096) }
+        for (p, x) in [(Parameter.frames, frames), (.height, height), (.width, width)] {
+            try p.require(x, in: 1...4096)
+        }
         try Parameter.frames.require(frames * height * width <= 65536, "frames × height × width must be ≤ 65536 tokens")
         try Parameter.heads.require(heads, in: 1...256)
         try Parameter.d.require(d, in: 1...1024)
@@ -36,7 +38,7 @@ public struct TrajectorySpec: Sendable {
         try Parameter.bandwidth.require(bandwidth > 0 && bandwidth.isFinite, "must be positive and finite")
         try Parameter.signal.require(signal.isFinite, "must be finite")
         try Parameter.noise.require(noise.isFinite && noise >= 0, "must be finite and ≥ 0")
-        try Parameter.correlation.require(correlation, in: 0...1)
+        try Parameter.correlation.require((0...1).contains(correlation), "must be in [0, 1]")
     }
 
     /// The kernel's configuration at `threshold` (log₂ units).

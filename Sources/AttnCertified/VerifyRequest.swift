@@ -27,7 +27,8 @@ public struct VerifyRequest: Sendable {
         for (p, x) in [(Parameter.tolerance, tolerance), (.atol, atol), (.rtol, rtol)] {
             if let x { try p.require(x.isFinite && x >= 0, "must be finite and ≥ 0") }
         }
-        try Parameter.tolerance.require(tolerance == nil || (atol == nil && rtol == nil), "give it or atol/rtol, not both")
+        try Parameter.tolerance.require(
+            tolerance == nil || (atol == nil && rtol == nil), "give it or atol/rtol, not both")
     }
 
     /// The tolerances, engine, heads, precision and threads as `TieredVerification` takes them.

@@ -5,9 +5,11 @@ import Synchronization
 /// most one line every 2 s (and one at the end), "label: rows done/total, ETA s".
 public enum RowProgress {
     /// A `(done, total)` callback, safe to call from worker threads, that passes its lines to `note`.
-    public static func throttled(_ label: String, note: @escaping @Sendable (String) -> Void) -> @Sendable (
-        Int, Int
-    ) -> Void {
+    public static func throttled(_ label: String, note: @escaping @Sendable (String) -> Void)
+        -> @Sendable (
+            Int, Int
+        ) -> Void
+    {
         let start = Date()
         let last = Mutex<Double>(0)
         return { done, total in

@@ -52,7 +52,8 @@ public struct LiteCalibrationRequest: Sendable {
             schedule: RunReport(
                 command: "lite calibrate", parameters: params, seed: t.inputSeed, table: table(schedule),
                 text: [summary]),
-            pareto: RunReport(command: "lite calibrate", parameters: params, seed: t.inputSeed, table: table(r.paretoCSV)),
+            pareto: RunReport(
+                command: "lite calibrate", parameters: params, seed: t.inputSeed, table: table(r.paretoCSV)),
             svg: try r.paretoSVG(metric: s.metric, target: s.target))
     }
 }

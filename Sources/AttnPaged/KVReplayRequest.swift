@@ -62,7 +62,8 @@ public struct KVReplayRequest: Sendable {
     /// - Returns: the report (failure set if any row's error exceeds its bound plus the
     ///   yardstick's own bound) and the records, for the selected pages (`SelectionCSV`).
     /// - Throws: `AttnError.usage` for invalid parameters or inputs (`KVReplay.validate`).
-    public func run(note: @escaping (String) -> Void = { _ in }) throws -> (report: RunReport, records: [ReplayRecord]) {
+    public func run(note: @escaping (String) -> Void = { _ in }) throws -> (report: RunReport, records: [ReplayRecord])
+    {
         try validate()
         let keys: Tensor<Float>, values: Tensor<Float>, queries: Tensor<Float>
         var prefill: [Float]? = nil, askStep = 0, seed: UInt64? = nil
@@ -138,6 +139,7 @@ extension PolicyConfig {
         try Parameter.windowPages.require(windowPages >= 1, "must be ≥ 1")
         try Parameter.topkPages.require((topkPages ?? 1) >= 1, "must be at least 1")
         try Parameter.steadyReuse.require(steadyMaxReuse >= 1, "must be at least 1")
-        try Parameter.steadyCosine.require(steadyCosine.isFinite && (-1...1).contains(steadyCosine), "must be in [-1, 1]")
+        try Parameter.steadyCosine.require(
+            steadyCosine.isFinite && (-1...1).contains(steadyCosine), "must be in [-1, 1]")
     }
 }

@@ -26,7 +26,8 @@ public struct PagedBenchmarkSuite: Sendable {
         try Parameter.context.require(s.context, in: 64...(1 << 20))
         try Parameter.d.require(s.d, in: 1...1024)
         try Parameter.kvHeads.require(s.kvHeads, in: 1...256)
-        try Parameter.groups.require(!groups.isEmpty && groups.allSatisfy { (1...64).contains($0) }, "must be in 1...64")
+        try Parameter.groups.require(
+            !groups.isEmpty && groups.allSatisfy { (1...64).contains($0) }, "must be in 1...64")
         try Parameter.pageSize.require(s.pageSize, in: 1...65536)
         try Parameter.budget.require(
             s.budgetTokens >= s.pageSize, "\(s.budgetTokens) tokens is smaller than one page (page size \(s.pageSize))")

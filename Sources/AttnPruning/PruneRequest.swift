@@ -29,7 +29,8 @@ public struct PruneRequest: Sendable {
         try Parameter.sink.require((sink ?? 0) >= 0, "must be ≥ 0")
         try Parameter.sink.require(sink == nil || mode == .shallow, "applies to the shallow mode only")
         try Parameter.layerThreshold.require(layerThreshold.isFinite, "must be finite")
-        try Parameter.tokensThreshold.require(tokensThreshold.isFinite && tokensThreshold >= 0, "must be finite and ≥ 0")
+        try Parameter.tokensThreshold.require(
+            tokensThreshold.isFinite && tokensThreshold >= 0, "must be finite and ≥ 0")
     }
 
     /// Reads the inputs, runs the operator and its reference at working precision `T`.
