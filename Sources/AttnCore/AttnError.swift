@@ -90,6 +90,8 @@ public enum Parameter: String, Sendable, Hashable, CaseIterable {
     // Block-sparse kernels and planners.
     case threshold, mustSkip, sink, vision, replay, ulysses, ring, devices, checkpoint, ranksOutput
     // Sweeps.
-    case experiment, resume, shard, dConstant, hardDConstant, epsilonPower, gamma, sampleRows, maxDegree,
+    case experiment, resume, shard, cMin, cMax, cSteps, dConstant, hardDConstant, epsilonPower, gamma, sampleRows, maxDegree,
          trials, distribution, bGrid
+    // Planning, demos and benchmarks.
+    case dv, seed, runs, minLog2, maxLog2, exactMaxLog2, queries, queryTile, heads, errorRows
 }

@@ -1,0 +1,83 @@
+import ArgumentParser
+import AttnCore
+import AttnExperiments
+import AttnPoly
+
+extension Experiment: ExpressibleByArgument {}
+extension InputDistribution: ExpressibleByArgument {}
+
+struct SweepCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sweep", abstract: "Run the B = Θ(√log n) threshold experiments into CSV + JSON sidecar + SVG.",
+        discussion: """
+            With no flags: all four experiments on a default grid (about a minute on 2 cores) into out/sweep.csv, \
+            .json and .svg. The CSV is byte-identical for a given --seed whatever --threads is, after --resume, and \
+            after `attnbound merge` of --shard runs (e.g. `--shard ${SLURM_ARRAY_TASK_ID}/8` in a Slurm array).
+            """)
+
+    @Option(help: "Experiments: degree-vs-b, error-vs-b, erank-vs-b, hard-instance (default: all).")
+    var experiment: CommaList<Experiment>?
+    @Option(help: "Sizes n; 2^k allowed (default: per experiment, 2^8…2^20 for degree-vs-b).") var n: CommaList<Size>?
+    @Option(name: .customLong("c-min"), help: "Smallest B/√ln n of the grid (default 0.02).") var cMin: Double?
+    @Option(name: .customLong("c-max"), help: "Largest B/√ln n of the grid (default 3).") var cMax: Double?
+    @Option(name: .customLong("c-steps"), help: "Grid values of B/√ln n (default: per experiment).") var cSteps: Int?
+    @Option(name: .customLong("B"), help: "Absolute B values instead of the B/√ln n grid.") var bs: CommaList<Double>?
+    @Option(help: "Inputs: uniform (default), signs, gaussian (error-vs-b, erank-vs-b).")
+    var distribution: CommaList<InputDistribution>?
+    @Option(help: "Trials per (n, B) for the randomized experiments (default 1).") var trials: Int?
+    @Option(name: .customLong("C"), help: "d = ⌈C·ln n⌉ (the theorem's regime d = Θ(log n)).") var dConstant = 1.0
+    @Option(name: .customLong("d"), help: "Fixed d for every n instead of ⌈C·ln n⌉.") var fixedD: Int?
+    @Option(name: .customLong("hard-C"), help: "d = ⌈C_hard·ln n⌉ for hard-instance.") var hardC = 8.0
+    @Option(help: "Target relative error ε = n^(−p) for degree-vs-b and the ε-rank.") var epsPower = 1.0
+    @Option(help: "Rank budget r ≤ n^γ for error-vs-b and hard-instance.") var gamma = 0.75
+    @Option(help: "Rows checked against exact attention in error-vs-b (all if n ≤ this).") var rows = 64
+    @Option(help: "Largest polynomial degree searched; beyond it the exponent is inf.") var maxDegree = 400
+    @Option(help: "Family of P: chebyshev (default), shifted (non-negative) or taylor.")
+    var family = ExpFamily.chebyshev
+    @Option(help: "Seed; point k uses SplitMix64.mix(seed, k).") var seed: UInt64 = 1
+    @OptionGroup var threads: ThreadsOption
+    @Option(name: [.customLong("out"), .short], help: "Output folder (created if missing).") var out = "out"
+    @Flag(help: "Continue a killed run from its .csv.partial file.") var resume = false
+    @Option(help: "Run shard i of N: the points with index ≡ i−1 mod N (join with `merge`).") var shard: String?
+    @Flag(help: "Add a `seconds` column (the CSV is then no longer byte-reproducible).") var timing = false
+    @Flag(name: .customLong("no-plot"), help: "Do not write the SVG.") var noPlot = false
+    @OptionGroup var format: JSONOption
+
+    func run() throws {
+        var r = SweepRequest()
+        (r.experiments, r.ns, r.bValues) = (experiment?.items, n?.items.map(\.value), bs?.items)
+        (r.cMin, r.cMax, r.cSteps, r.distributions, r.trials) = (cMin, cMax, cSteps, distribution?.items, trials)
+        (r.dConstant, r.fixedD, r.hardDConstant, r.epsilonPower, r.gamma) = (dConstant, fixedD, hardC, epsPower, gamma)
+        (r.sampleRows, r.maxDegree, r.family, r.seed, r.threads) = (rows, maxDegree, family, seed, threads.count)
+        (r.resume, r.timing, r.plot, r.shard) = (resume, timing, !noPlot, try shard.map(Shard.init(parsing:)) ?? .whole)
+        if let note = r.note, !format.json, (try? r.configuration()) != nil { printNote(note) }
+        let progress = ProgressLine.make(label: "sweep" + (r.shard.isWhole ? "" : " shard \(r.shard)"))
+        let argv = Array(CommandLine.arguments.dropFirst())
+        let report = try SweepRunner.run(r, in: out, version: Attnbound.version, argv: argv, progress: progress)
+        try emit(report, out: nil, json: format.json)
+    }
+}
+
+struct MergeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "merge", abstract: "Merge shard outputs of a sweep into the file one run would write.",
+        discussion: "Each input CSV needs its JSON sidecar next to it. All N shards must be given once each.")
+
+    @Argument(help: "Shard CSVs written by `attnbound sweep --shard i/N`.") var inputs: [String]
+    @OptionGroup var output: OutputOption
+
+    func run() throws {
+        try emit(SweepMerge.run(inputs, into: output.required(), version: Attnbound.version), out: nil, json: false)
+    }
+}
+
+struct PlotCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "plot", abstract: "Draw a sweep CSV as an SVG figure.",
+        discussion: "Per experiment: the metric against B and against B/√ln n, one curve per n.")
+
+    @Argument(help: "A CSV written by `attnbound sweep` or `attnbound merge`.") var csv: String
+    @OptionGroup var output: OutputOption
+
+    func run() throws { try emit(SweepPlot.write(csv: csv, to: output.required()), out: nil, json: false) }
+}
