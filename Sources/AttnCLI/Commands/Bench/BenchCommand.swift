@@ -41,14 +41,8 @@ struct BenchOptions: ParsableArguments {
 }
 
 extension KernelISA: ExpressibleByArgument {
-    private static let names: [String: KernelISA] = [
-        "auto": .auto, "baseline": .baseline, "avx2": .avx2, "avx512": .avx512,
-    ]
-    public init?(argument: String) {
-        guard let isa = Self.names[argument.lowercased()] else { return nil }
-        self = isa
-    }
-    public static var allValueStrings: [String] { ["auto", "baseline", "avx2", "avx512"] }
+    public init?(argument: String) { self.init(name: argument) }
+    public static var allValueStrings: [String] { names }
 }
 
 struct BenchExactCommand: ParsableCommand {
@@ -97,10 +91,7 @@ struct BenchPolyCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "poly",
         abstract: "Polynomial method time vs n (d = 4, B = 1, ε = 1e-6) beside the fast exact kernel.",
-        discussion: """
-            Float32, one head, inputs uniform in [−B, B] (seed 1), scale 1/d, n_q = n_k = n, R = s·d·B². The exact \
-            kernel runs up to --exact-max-log2; the crossover is measured on a finer grid of small n.
-            """)
+        discussion: "Float32, one head, uniform inputs (seed 1), scale 1/d; the crossover on a finer grid of small n.")
 
     @OptionGroup var options: BenchOptions
     @OptionGroup var threads: ThreadsOption

@@ -11,10 +11,8 @@ struct PlanCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "plan",
         abstract: "Plan the polynomial method: degree, rank, flops and memory vs exact, crossover n.",
-        discussion: """
-            Entries of Q, K, V lie in [−B, B], so every score lies in [−R, R], R = s·d·B². The degree is the smallest \
-            g whose certified bound on sup |P(x) − eˣ|/eˣ over [−R, R] is ≤ ε; Aggarwal–Alman's is printed beside it.
-            """)
+        discussion:
+            "Scores lie in [−R, R], R = s·d·B²; g is the smallest degree certified for ε (Aggarwal–Alman's beside it).")
 
     @Option(help: "Sequence length n (n_q = n_k).") var n: Int
     @Option(help: "Head dimension d of Q and K.") var d: Int
@@ -36,10 +34,7 @@ struct ApproxCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "approx",
         abstract: "Approximate attention (poly, svd, performer, nystrom) with its bound and measured error.",
-        discussion: """
-            Float64. --eps E: poly takes the smallest certified degree for relative error E of eˣ on [−R, R] \
-            (R = s·max‖q‖·max‖k‖); the others take the same rank C(g + d, d). --rank R: every method takes rank ≤ R.
-            """)
+        discussion: "Float64. Under --eps the other methods take poly's rank C(g + d, d); under --rank, every method.")
 
     @Option(help: "poly (Alman–Song, certified bound), svd (small n), performer (FAVOR+) or nystrom.") var method:
         ApproxMethod

@@ -10,17 +10,16 @@ struct SweepCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sweep", abstract: "Run the B = Θ(√log n) threshold experiments into CSV + JSON sidecar + SVG.",
         discussion: """
-            With no flags: all four experiments on a default grid (about a minute on 2 cores) into out/sweep.csv, \
-            .json and .svg. The CSV is byte-identical for a given --seed whatever --threads is, after --resume, and \
-            after `attnbound merge` of --shard runs (e.g. `--shard ${SLURM_ARRAY_TASK_ID}/8` in a Slurm array).
+            Default: all four experiments into out/sweep.{csv,json,svg} in about a minute. The CSV is byte-identical \
+            for a --seed whatever --threads, after --resume, and after `merge` of --shard runs (e.g. a Slurm array).
             """)
 
     @Option(help: "Experiments: degree-vs-b, error-vs-b, erank-vs-b, hard-instance (default: all).")
     var experiment: CommaList<Experiment>?
     @Option(help: "Sizes n; 2^k allowed (default: per experiment, 2^8…2^20 for degree-vs-b).") var n: CommaList<Size>?
-    @Option(name: .customLong("c-min"), help: "Smallest B/√ln n of the grid (default 0.02).") var cMin: Double?
-    @Option(name: .customLong("c-max"), help: "Largest B/√ln n of the grid (default 3).") var cMax: Double?
-    @Option(name: .customLong("c-steps"), help: "Grid values of B/√ln n (default: per experiment).") var cSteps: Int?
+    @Option(help: "Smallest B/√ln n of the grid (default 0.02).") var cMin: Double?
+    @Option(help: "Largest B/√ln n of the grid (default 3).") var cMax: Double?
+    @Option(help: "Grid values of B/√ln n (default: per experiment).") var cSteps: Int?
     @Option(name: .customLong("B"), help: "Absolute B values instead of the B/√ln n grid.") var bs: CommaList<Double>?
     @Option(help: "Inputs: uniform (default), signs, gaussian (error-vs-b, erank-vs-b).")
     var distribution: CommaList<InputDistribution>?
@@ -40,7 +39,7 @@ struct SweepCommand: ParsableCommand {
     @Flag(help: "Continue a killed run from its .csv.partial file.") var resume = false
     @Option(help: "Run shard i of N: the points with index ≡ i−1 mod N (join with `merge`).") var shard: String?
     @Flag(help: "Add a `seconds` column (the CSV is then no longer byte-reproducible).") var timing = false
-    @Flag(name: .customLong("no-plot"), help: "Do not write the SVG.") var noPlot = false
+    @Flag(help: "Do not write the SVG.") var noPlot = false
     @OptionGroup var format: JSONOption
 
     func run() throws {
@@ -80,4 +79,28 @@ struct PlotCommand: ParsableCommand {
     @OptionGroup var output: OutputOption
 
     func run() throws { try emit(SweepPlot.write(csv: csv, to: output.required()), out: nil, json: false) }
+}
+
+struct RegimeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "regime",
+        abstract: "Where do a model's heads sit against the B = Θ(√log n) threshold? Degree, rank and cost per head.",
+        discussion: "Also at the paper's scale 1/d when --scale differs. Degree as `plan`, exponent as `sweep`.")
+
+    @Option(help: "Queries: .npy [n_q, d], [heads, n_q, d] or [batch, heads, n_q, d].") var q: String
+    @Option(help: "Keys: .npy [n_k, d], [heads_kv, n_k, d] or [batch, heads_kv, n_k, d]; heads_kv divides heads.")
+    var k: String
+    @Option(help: "Softmax scale: standard (1/√d, the default), paper (1/d) or a decimal.") var scale = Scale.standard
+    @Option(help: "Target sup relative error ε of the polynomial for exp, in (0, 1) (default: 1/n).") var eps: Double?
+    @Option(help: "ε = n^(−p) instead of a fixed ε, p in (0, 8] (default 1).") var epsPower: Double?
+    @Option(help: "Family of P, as in `plan`: chebyshev (default), interpolant, taylor or shifted.")
+    var family = ExpFamily.chebyshev
+    @OptionGroup var output: OutputOption
+    @OptionGroup var format: JSONOption
+
+    func run() throws {
+        let options = try Regime.Options(scale: scale, epsilon: .init(fixed: eps, power: epsPower), family: family)
+        let report = try Regime.run(q: q, k: k, options: options, progress: .make(label: "regime (heads)"))
+        try emit(report, out: output.path, json: format.json)
+    }
 }
