@@ -79,13 +79,17 @@ public struct SweepRequest: Sendable, Equatable {
 extension SweepRunner {
     /// `sweep` as one call: validates `request`, creates `directory` if missing, runs (resuming
     /// if asked), draws the SVG of a whole run, and reports the files, points, time and summary.
-    /// The CSV and sidecar are written by `run(resume:version:argv:progress:)`.
+    /// The CSV and sidecar are written by `run(resume:version:argv:progress:)`. `note` receives
+    /// the request's warning (`SweepRequest.note`), once it is valid and before any point runs.
     public static func run(
-        _ request: SweepRequest, in directory: String, version: String, argv: [String], progress: ProgressLine? = nil
+        _ request: SweepRequest, in directory: String, version: String, argv: [String], progress: ProgressLine? = nil,
+        note: ((String) -> Void)? = nil
     ) throws -> RunReport {
+        let (configuration, dir) = (try request.configuration(), try folder(directory))
+        if let text = request.note { note?(text) }
         let runner = SweepRunner(
-            configuration: try request.configuration(), backend: AttnPolyBackend(family: request.family),
-            shard: request.shard, threads: request.threads, directory: try folder(directory))
+            configuration: configuration, backend: AttnPolyBackend(family: request.family),
+            shard: request.shard, threads: request.threads, directory: dir)
         let result = try runner.run(
             resume: request.resume, version: version, argv: argv,
             progress: progress.map { line in { @Sendable in line.update(done: $0, total: $1, fraction: $2) } })

@@ -48,7 +48,11 @@ struct SweepRequestTests {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("sweep-request-\(UUID())")
         var r = SweepRequest()
         r.gamma = -1
-        #expect(throws: AttnError.self) { try SweepRunner.run(r, in: dir.path, version: "test", argv: []) }
-        #expect(!FileManager.default.fileExists(atPath: dir.path))
+        r.fixedD = 8  // a note is due, but only once the request is valid
+        var notes: [String] = []
+        #expect(throws: AttnError.self) {
+            try SweepRunner.run(r, in: dir.path, version: "test", argv: [], note: { notes.append($0) })
+        }
+        #expect(!FileManager.default.fileExists(atPath: dir.path) && notes.isEmpty)
     }
 }

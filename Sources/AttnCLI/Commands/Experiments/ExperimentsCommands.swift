@@ -49,10 +49,11 @@ struct SweepCommand: ParsableCommand {
         (r.dConstant, r.fixedD, r.hardDConstant, r.epsilonPower, r.gamma) = (dConstant, fixedD, hardC, epsPower, gamma)
         (r.sampleRows, r.maxDegree, r.family, r.seed, r.threads) = (rows, maxDegree, family, seed, threads.count)
         (r.resume, r.timing, r.plot, r.shard) = (resume, timing, !noPlot, try shard.map(Shard.init(parsing:)) ?? .whole)
-        if let note = r.note, !format.json, (try? r.configuration()) != nil { printNote(note) }
         let progress = ProgressLine.make(label: "sweep" + (r.shard.isWhole ? "" : " shard \(r.shard)"))
         let argv = Array(CommandLine.arguments.dropFirst())
-        let report = try SweepRunner.run(r, in: out, version: Attnbound.version, argv: argv, progress: progress)
+        let note: ((String) -> Void)? = format.json ? nil : { printNote($0) }
+        let report = try SweepRunner.run(
+            r, in: out, version: Attnbound.version, argv: argv, progress: progress, note: note)
         try emit(report, out: nil, json: format.json)
     }
 }
