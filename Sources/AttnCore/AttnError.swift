@@ -85,6 +85,8 @@ public enum Parameter: String, Sendable, Hashable, CaseIterable {
     case output
     // Polynomial method and low-rank baselines.
     case B, epsilon, rank, n, d, degree
+    // Planning, demos, benchmarks and the sweep's B/√ln n grid.
+    case dv, seed, runs, minLog2, maxLog2, exactMaxLog2, queries, queryTile, errorRows, cMin, cMax, cSteps
     // Paged decoding.
     case budget, pageSize, sinkPages, windowPages, topkPages, context, steps, policy, steadyCosine
     // Block-sparse kernels and planners.

@@ -1,10 +1,10 @@
-import AttnCore
 import Foundation
 
 /// A progress line on stderr ("points done/total, %, elapsed, ETA"), redrawn in
 /// place at most 5 times a second. Only when stderr is a terminal: logs and
 /// pipes stay quiet. Lock-protected; workers call `update` concurrently.
-final class ProgressLine: @unchecked Sendable {
+/// It lives in the library so that every front end and long run shares one.
+public final class ProgressLine: @unchecked Sendable {
     private let label: String
     private let start = Timing.now()
     private var last = 0.0
@@ -15,12 +15,13 @@ final class ProgressLine: @unchecked Sendable {
 
     private init(label: String) { self.label = label }
 
-    static func make(label: String) -> ProgressLine? {
+    /// A progress line labelled `label`, or nil when stderr is not a terminal.
+    public static func make(label: String) -> ProgressLine? {
         isatty(2) != 0 ? ProgressLine(label: label) : nil
     }
 
     /// - Parameters: fraction: estimated share of the work done (points weigh by their cost).
-    func update(done: Int, total: Int, fraction: Double) {
+    public func update(done: Int, total: Int, fraction: Double) {
         lock.lock(); defer { lock.unlock() }
         let now = Timing.now()
         // The rate is measured from the first finished point on, so resumed work does not count.
@@ -38,12 +39,14 @@ final class ProgressLine: @unchecked Sendable {
         drawn = true
     }
 
-    func finish() {
+    /// Ends the line (a newline, if anything was drawn).
+    public func finish() {
         lock.lock(); defer { lock.unlock() }
         if drawn { FileHandle.standardError.write(Data("\n".utf8)) }
     }
 
-    static func clock(_ s: Double) -> String {
+    /// Seconds as "42s" or "3m07s"; "…" when unknown.
+    public static func clock(_ s: Double) -> String {
         guard s.isFinite else { return "…" }
         let t = Int(s.rounded())
         return t >= 60 ? "\(t / 60)m\(String(format: "%02d", t % 60))s" : "\(t)s"
