@@ -6,7 +6,7 @@ import AttnCore
 private let irregularFlags: [Parameter: String] = [
     .B: "--B", .bGrid: "--B", .dConstant: "--C", .hardDConstant: "--hard-C", .epsilon: "--eps",
     .epsilonPower: "--eps-power", .threshold: "--thr", .sampleRows: "--rows", .output: "--out",
-    .ranksOutput: "--ranks-out",
+    .ranksOutput: "--ranks-out", .topkPages: "--topk", .liteSampleRows: "--sample-rows",
 ]
 
 func flagName(for parameter: Parameter) -> String {
