@@ -85,7 +85,7 @@ extension TieredVerificationReport {
             passed
             ? nil
             : AttnError.checkFailed(
-                "\(failing) entries certifiably exceed the tolerance, \(undecided) are undecided")
+                "\(failing) of \(entries) entries certifiably exceed the tolerance, \(undecided) are undecided")
         return RunReport(command: command, text: [text], json: json, failure: failure)
     }
 }

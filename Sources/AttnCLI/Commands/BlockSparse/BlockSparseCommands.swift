@@ -33,12 +33,10 @@ struct TrajectoryOptions: ParsableArguments {
 
     var spec: TrajectorySpec {
         var t = TrajectorySpec()
-        (t.replay, t.frames, t.height, t.width, t.heads, t.d, t.steps) = (
-            replay, frames, height, width, heads, d, steps
-        )
-        (t.seed, t.bandwidth, t.signal, t.noise, t.correlation) = (seed, bandwidth, signal, noise, correlation)
-        (t.qTile, t.kTile, t.mustDo, t.mustSkip) = (qTile, kTile, mustDo.map(\.range), mustSkip.map(\.range))
-        (t.scale, t.threads) = (scale, threads.threads)
+        (t.replay, t.frames, t.height, t.width, t.heads) = (replay, frames, height, width, heads)
+        (t.d, t.steps, t.seed, t.bandwidth, t.signal) = (d, steps, seed, bandwidth, signal)
+        (t.noise, t.correlation, t.qTile, t.kTile, t.scale) = (noise, correlation, qTile, kTile, scale)
+        (t.mustDo, t.mustSkip, t.threads) = (mustDo.map(\.range), mustSkip.map(\.range), threads.threads)
         return t
     }
 }
@@ -128,9 +126,8 @@ struct DbspPlanCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "plan", abstract: "Balance a block mask over U·R devices (Ulysses × ring), choosing (U, R).",
         discussion: """
-            One CSV row per U·R = --devices: the imbalance ρ of the contiguous and the balanced plan, the modelled \
-            latency, chosen = 1 for the choice. --ranks-out runs the chosen plan on simulated devices, checks it is \
-            bitwise the unpartitioned block-sparse result (exit 1 if not) and writes per-device work and traffic.
+            One CSV row per U·R = --devices: imbalance ρ contiguous and balanced, modelled latency, chosen. \
+            --ranks-out runs the choice on simulated devices and checks it is bitwise the unpartitioned result.
             """)
     @Option(help: "Block mask .npy [heads, q_blocks, k_blocks] of 0/1 (default: seeded, head-varying).") var mask:
         String?

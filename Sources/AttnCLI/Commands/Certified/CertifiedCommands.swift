@@ -3,7 +3,6 @@ import AttnCertified
 import AttnCore
 import AttnExperiments
 import AttnPaged
-import Foundation
 
 extension VerifyEngine: ExpressibleByArgument {}
 
@@ -11,9 +10,8 @@ struct VerifyCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "verify", abstract: "Certify a candidate attention output entry by entry against the exact truth.",
         discussion: """
-            Inputs are read exactly. The float engine encloses every entry with a proved bound \
-            (Proofs/float-certified-engine.md); rows it cannot decide go to GMP/MPFR (Proofs/certified-enclosure.md). \
-            Exit 0 if every entry certifiably meets the tolerance, 1 if not (or undecided), 2 on bad input.
+            Every entry is enclosed by a proved bound (Proofs/float-certified-engine.md, certified-enclosure.md). Exit \
+            0 if every entry certifiably meets the tolerance, 1 if not (or undecided), 2 on bad input.
             """)
     @OptionGroup var inputs: AttentionInputs
     @Option(help: "Candidate output .npy: Q's leading axes × [n_q, d_v], float16/32/64.") var candidate: String
@@ -48,9 +46,8 @@ struct VectorsCommand: ParsableCommand {
         commandName: "vectors",
         abstract: "Write certified conformance vectors (inputs, certified lo/hi, JSON description).",
         discussion: """
-            One folder per case (q.npy, k.npy, v.npy, lo.npy, hi.npy, case.json) and DIR/index.json. Cases: scales, \
-            near ties, a dominant key, huge scores, subnormals, cancellation in V, n_k = 1, d = 1, causal, multi-head. \
-            With --paged: page-selection cases instead (Quest and ArkVale rules; format in DIR/README.md).
+            One folder per case (q, k, v, lo, hi .npy and case.json) and DIR/index.json: scales, near ties, huge \
+            scores, subnormals, cancellation in V, n_k = 1, d = 1, causal… With --paged: page-selection cases instead.
             """)
     @Flag(help: "Write page-selection cases (Quest and ArkVale rules) instead of certified ones.") var paged = false
     @Option(name: [.customLong("out"), .short], help: "Output folder (created; its parent must exist).") var out: String
