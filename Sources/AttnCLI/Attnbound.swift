@@ -29,17 +29,16 @@ public struct Attnbound: ParsableCommand {
         } catch let error as AttnError {
             printError(error.cliMessage)
             return error.exitCode
-        } catch let code as ExitCode {
-            return code.rawValue
         } catch {
-            let code = exitCode(for: error)
-            if code == .success {  // --help, --version
+            // argument-parser's own errors: --help and --version (exit 0), usage (its 64 is our 2),
+            // or an ExitCode (no message).
+            let code = exitCode(for: error), text = message(for: error)
+            if code == .success {
                 print(fullMessage(for: error))
-                return 0
+            } else if let line = text.split(whereSeparator: \.isNewline).first.map(String.init) {
+                printError(line.hasPrefix("Error: ") ? String(line.dropFirst(7)) : line)
             }
-            let message = self.message(for: error).split(whereSeparator: \.isNewline).first.map(String.init) ?? ""
-            printError(message.hasPrefix("Error: ") ? String(message.dropFirst(7)) : message)
-            return code == .validationFailure || code.rawValue == 64 ? 2 : code.rawValue
+            return code.rawValue == 64 ? 2 : code.rawValue
         }
     }
 }

@@ -16,7 +16,5 @@ func flagName(for parameter: Parameter) -> String {
 
 extension AttnError {
     /// The one line the CLI prints: the message, prefixed by the flag at fault.
-    var cliMessage: String {
-        parameter.map { "\(flagName(for: $0)): \(message)" } ?? message
-    }
+    var cliMessage: String { parameter.map { "\(flagName(for: $0)): \(message)" } ?? message }
 }
