@@ -10,8 +10,7 @@ extension LiteErrorMetric: ExpressibleByArgument {}
 extension PruneMode: ExpressibleByArgument {}
 
 struct TrajectoryOptions: ParsableArguments {
-    @Option(help: "Replay folder of q_<t>.npy, k_<t>.npy, v_<t>.npy ([n, d] or [heads, n, d]), t = 0…T−1.")
-    var replay: String?
+    @Option(help: "Replay folder of q_<t>, k_<t>, v_<t>.npy, [n, d] or [heads, n, d], t = 0…T−1.") var replay: String?
     @Option(help: "Generated trajectory: frames.") var frames = 24
     @Option(help: "Generated trajectory: height in tokens.") var height = 8
     @Option(help: "Generated trajectory: width in tokens.") var width = 8
@@ -118,8 +117,7 @@ struct LiteCalibrateCommand: ParsableCommand {
 
 struct DbspCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "dbsp", abstract: "db-SP balanced sequence-parallel planning.", subcommands: [DbspPlanCommand.self]
-    )
+        commandName: "dbsp", abstract: "db-SP sequence-parallel planning.", subcommands: [DbspPlanCommand.self])
 }
 
 struct DbspPlanCommand: ParsableCommand {
@@ -129,8 +127,7 @@ struct DbspPlanCommand: ParsableCommand {
             One CSV row per U·R = --devices: imbalance ρ contiguous and balanced, modelled latency, chosen. \
             --ranks-out runs the choice on simulated devices and checks it is bitwise the unpartitioned result.
             """)
-    @Option(help: "Block mask .npy [heads, q_blocks, k_blocks] of 0/1 (default: seeded, head-varying).") var mask:
-        String?
+    @Option(help: "Block mask .npy [heads, q_blocks, k_blocks] of 0/1 (default: generated).") var mask: String?
     @Option(help: "Generated mask: heads.") var heads = 32
     @Option(help: "Generated mask: blocks per sequence.") var blocks = 64
     @Option(help: "Generated mask: density of the sparsest head.") var minDensity = 0.05
@@ -140,8 +137,7 @@ struct DbspPlanCommand: ParsableCommand {
     @Option(help: "Total devices N; every U·R = N that fits is considered.") var devices = 8
     @Option(help: "Fix the Ulysses degree U (with --ring).") var ulysses: Int?
     @Option(help: "Fix the ring degree R (with --ulysses).") var ring: Int?
-    @Option(help: "Locality rewards tried by the block-level greedy.") var rewards = CommaList<Double>(
-        argument: "0,2,5,10")!
+    @Option(help: "Locality rewards of the block-level greedy.") var rewards = CommaList<Double>(argument: "0,2,5,10")!
     @Option(help: "Tokens per block.") var blockSize = 64
     @Option(help: "Head dimension (cost model and --ranks-out).") var headDim = 64
     @Option(help: "Cost model: dense time of the whole problem on one device, seconds.") var denseSeconds = 1.0
@@ -158,13 +154,11 @@ struct DbspPlanCommand: ParsableCommand {
     func run() throws {
         let out = try output.required()
         var r = DbspPlanRequest()
-        (r.mask, r.heads, r.blocks, r.minDensity, r.maxDensity, r.shuffled) =
-            (mask, heads, blocks, minDensity, maxDensity, shuffled)
-        (r.seed, r.devices, r.ulysses, r.ring, r.rewards, r.rewardsText) =
-            (seed, devices, ulysses, ring, rewards.items, rewards.description)
-        (r.blockSize, r.headDim, r.denseSeconds, r.launchSeconds) = (blockSize, headDim, denseSeconds, launchSeconds)
-        (r.bandwidth, r.latency, r.bytesPerElement) = (bandwidth, latency, bytesPerElement)
-        (r.execute, r.threads) = (ranksOut != nil, threads.threads)
+        (r.mask, r.heads, r.blocks, r.minDensity, r.maxDensity) = (mask, heads, blocks, minDensity, maxDensity)
+        (r.shuffled, r.seed, r.devices, r.ulysses, r.ring) = (shuffled, seed, devices, ulysses, ring)
+        (r.rewards, r.rewardsText, r.blockSize, r.headDim) = (rewards.items, rewards.description, blockSize, headDim)
+        (r.denseSeconds, r.launchSeconds, r.bandwidth, r.latency) = (denseSeconds, launchSeconds, bandwidth, latency)
+        (r.bytesPerElement, r.execute, r.threads) = (bytesPerElement, ranksOut != nil, threads.threads)
         var (plan, perDevice) = try r.run(note: printNote)
         if let perDevice, let ranksOut { try writeTable(perDevice, to: ranksOut) }
         plan.text[0] += "; wrote \(out)"
@@ -180,15 +174,13 @@ struct PruneCommand: ParsableCommand {
             (Float64): a one-row CSV of tokens kept, max |error|, attention FLOPs dense and pruned.
             """)
     @OptionGroup var inputs: AttentionInputs
-    @Option(help: "Vision token range START:END, half open (repeatable; at least one).") var vision: [HalfOpenRange] =
-        []
+    @Option(help: "Vision token range START:END, half open (repeatable).") var vision: [HalfOpenRange] = []
     @Option(help: "Operator: shallow, middle or deep.") var mode: PruneMode
     @Option(help: "shallow: token receiving the text queries' vision mass (default: dropped).") var sink: Int?
     @Option(help: "middle: prune when some vision token has cos(o − c_j, o) below this.") var layerThreshold = 0.995
     @Option(help: "middle: keep vision tokens with ‖c_j‖₂ above this.") var tokensThreshold = 0.2
     @Option(help: "Working precision: float32 or float64.") var precision = Precision.float32
-    @Option(name: [.customLong("out"), .short], help: "Output CSV (a .json sidecar is written beside it).") var out:
-        String
+    @Option(name: [.customLong("out"), .short], help: "Output CSV (with a .json sidecar).") var out: String
     @Option(help: "Per-token CSV: token, is_vision, cosine, norm, kept.") var tokensOut: String?
     @Option(help: "Write the operator's output as .npy here.") var npyOut: String?
     @Option(name: .customLong("output"), help: .hidden) var legacyNpyOut: String?
@@ -228,9 +220,8 @@ struct BenchSparseCommand: ParsableCommand {
 
     func run() throws {
         var s = SparseBenchmark.Setup()
-        (s.n, s.d, s.queryTile, s.keyTile, s.threads, s.runs, s.seed) = (
-            n, d, qTile, kTile, threads.count, options.runs, seed
-        )
+        (s.n, s.d, s.queryTile, s.keyTile) = (n, d, qTile, kTile)
+        (s.threads, s.runs, s.seed) = (threads.count, options.runs, seed)
         try s.validate()
         options.printBLAS()
         let note = "bench sparse: seed \(seed), n = \(n), d = \(d), tiles \(qTile)×\(kTile), \(s.threads) threads"
