@@ -50,10 +50,7 @@ struct LiteCommand: ParsableCommand {
 struct LiteRunCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "run", abstract: "LiteAttention temporal tile skipping over a diffusion-like trajectory.",
-        discussion: """
-            Runs every step through LiteAttention (skip lists carried across steps); one CSV row per step: tiles \
-            computed, skipped fraction, max |error| against exact attention (Float64), time beside the dense kernel.
-            """)
+        discussion: "One CSV row per step: tiles computed, skipped fraction, max |error| vs exact attention, time.")
     @OptionGroup var trajectory: TrajectoryOptions
     @Option(parsing: .unconditional, help: "Skip threshold in log₂ units (-inf: exact attention).") var thr = -6.0
     @Option(help: "Threshold schedule CSV step,thr (from 'lite calibrate'), replacing --thr.") var thrSchedule: String?
@@ -80,10 +77,7 @@ struct LiteCalibrateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "calibrate",
         abstract: "A LiteAttention threshold per step keeping every step's error in a target.",
-        discussion: """
-            Writes the schedule (CSV step,thr; its sidecar holds the verification run) and the Pareto table of \
-            constant thresholds (CSV, sidecar, .svg). Guaranteed on the fitted trajectory only: lite-skip-rule.md.
-            """)
+        discussion: "Guaranteed on the fitted trajectory only (Proofs/lite-skip-rule.md).")
     @OptionGroup var trajectory: TrajectoryOptions
     @Option(help: "Per-step error allowed against exact attention, on the sampled rows.") var target = 1e-2
     @Option(help: "Error measure: max-abs or relative-l2.") var metric = LiteErrorMetric.maxAbs
@@ -123,10 +117,8 @@ struct DbspCommand: ParsableCommand {
 struct DbspPlanCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "plan", abstract: "Balance a block mask over U·R devices (Ulysses × ring), choosing (U, R).",
-        discussion: """
-            One CSV row per U·R = --devices: imbalance ρ contiguous and balanced, modelled latency, chosen. \
-            --ranks-out runs the choice on simulated devices and checks it is bitwise the unpartitioned result.
-            """)
+        discussion: "With --ranks-out: run on simulated devices, checked bitwise against the unpartitioned kernel."
+    )
     @Option(help: "Block mask .npy [heads, q_blocks, k_blocks] of 0/1 (default: generated).") var mask: String?
     @Option(help: "Generated mask: heads.") var heads = 32
     @Option(help: "Generated mask: blocks per sequence.") var blocks = 64
@@ -169,10 +161,7 @@ struct DbspPlanCommand: ParsableCommand {
 struct PruneCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "prune", abstract: "VisiPruner-style token pruning operators.",
-        discussion: """
-            One operator on a layer's Q, K, V (tokens = rows; n_q = n_k), compared with its masked reference \
-            (Float64): a one-row CSV of tokens kept, max |error|, attention FLOPs dense and pruned.
-            """)
+        discussion: "One CSV row: tokens kept, max |error| against the masked Float64 reference, attention FLOPs.")
     @OptionGroup var inputs: AttentionInputs
     @Option(help: "Vision token range START:END, half open (repeatable).") var vision: [HalfOpenRange] = []
     @Option(help: "Operator: shallow, middle or deep.") var mode: PruneMode

@@ -9,10 +9,7 @@ extension VerifyEngine: ExpressibleByArgument {}
 struct VerifyCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "verify", abstract: "Certify a candidate attention output entry by entry against the exact truth.",
-        discussion: """
-            Every entry is enclosed by a proved bound (Proofs/float-certified-engine.md, certified-enclosure.md). Exit \
-            0 if every entry certifiably meets the tolerance, 1 if not (or undecided), 2 on bad input.
-            """)
+        discussion: "Exit 0 if every entry certifiably passes, 1 if some fail or are undecided, 2 on bad input.")
     @OptionGroup var inputs: AttentionInputs
     @Option(help: "Candidate output .npy: Q's leading axes × [n_q, d_v], float16/32/64.") var candidate: String
     @Option(help: "Pass iff |candidate − truth| ≤ this, entrywise (default 1e-6).") var tolerance: Double?
@@ -45,10 +42,7 @@ struct VectorsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "vectors",
         abstract: "Write certified conformance vectors (inputs, certified lo/hi, JSON description).",
-        discussion: """
-            One folder per case (q, k, v, lo, hi .npy and case.json) and DIR/index.json: scales, near ties, huge \
-            scores, subnormals, cancellation in V, n_k = 1, d = 1, causal… With --paged: page-selection cases instead.
-            """)
+        discussion: "One folder per case (q, k, v, lo, hi .npy, case.json) and DIR/index.json.")
     @Flag(help: "Write page-selection cases (Quest and ArkVale rules) instead of certified ones.") var paged = false
     @Option(name: [.customLong("out"), .short], help: "Output folder (created; its parent must exist).") var out: String
     @Option(help: "Precision of the certified enclosures, in bits.") var precision = 256

@@ -29,10 +29,7 @@ struct PolicyOptions: ParsableArguments {
 struct KVReplayCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "kv-replay", abstract: "Replay decode steps over a paged KV cache with a selection policy.",
-        discussion: """
-            The first n − T tokens of K and V are the prompt; step t appends token n − T + t and attends with \
-            Q[:, t]. One CSV row per step and query head: recall, error vs exact attention, certified bound, traffic.
-            """)
+        discussion: "Step t appends token n − T + t (the first n − T are the prompt) and attends with Q[:, t].")
     @Option(help: "Keys .npy, [n, d] or [kv_heads, n, d].") var k: String?
     @Option(help: "Values .npy, [n, d_v] or [kv_heads, n, d_v].") var v: String?
     @Option(help: "Decode-step queries .npy, [T, d] or [q_heads, T, d]; q_heads a multiple of kv_heads.") var q: String?
