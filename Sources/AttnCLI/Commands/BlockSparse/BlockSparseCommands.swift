@@ -117,7 +117,7 @@ struct DbspCommand: ParsableCommand {
 struct DbspPlanCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "plan", abstract: "Balance a block mask over U·R devices (Ulysses × ring), choosing (U, R).",
-        discussion: "With --ranks-out: run on simulated devices, checked bitwise against the unpartitioned kernel."
+        discussion: "With --ranks-out: run on simulated devices, checked bitwise against the unpartitioned run."
     )
     @Option(help: "Block mask .npy [heads, q_blocks, k_blocks] of 0/1 (default: generated).") var mask: String?
     @Option(help: "Generated mask: heads.") var heads = 32
