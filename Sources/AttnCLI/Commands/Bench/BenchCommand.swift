@@ -51,9 +51,8 @@ struct BenchExactCommand: ParsableCommand {
         abstract: "Fused exact kernel (one head) vs OpenBLAS sgemm 2048³, interleaved in the same process.")
 
     @OptionGroup var options: BenchOptions
-    @Option(parsing: .upToNextOption, help: "Sequence lengths n (n_q = n_k = n), e.g. --n 1024 4096.") var n = [
-        1024, 4096,
-    ]
+    @Option(parsing: .upToNextOption, help: "Sequence lengths n (n_q = n_k = n), e.g. --n 1024 4096.")
+    var n = [1024, 4096]
     @Option(parsing: .upToNextOption, help: "Head dimensions d (= d_v), e.g. --d 64 128.") var d = [64]
     @Option(help: "Query rows n_q (default: n_q = n; 1 for a decode step).") var queries: Int?
     @Option(help: "Folder to write each case's Q, K, V as .npy (for peer benchmarks on identical inputs).")
@@ -101,8 +100,7 @@ struct BenchPolyCommand: ParsableCommand {
     @Option(help: "Head dimension d (= d_v).") var d = 4
     @Option(name: .customLong("B"), help: "Entry bound B.") var B = 1.0
     @Option(help: "Target relative error ε of the polynomial.") var eps = 1e-6
-    @Option(help: "Polynomial family: taylor, chebyshev (default), interpolant or shifted.") var family = ExpFamily
-        .chebyshev
+    @Option(help: "Family of P: taylor, chebyshev (default), interpolant or shifted.") var family = ExpFamily.chebyshev
 
     func run() throws {
         var s = PolyBenchmark.Setup()
