@@ -58,7 +58,8 @@ public struct DbspPlanRequest: Sendable {
 
     /// Plans, and executes when asked; `note` receives the execution's line.
     /// - Returns: the plan report (one row per (U, R); failure set when the execution was not
-    ///   bitwise exact) and, with `execute`, the per-device report.
+    ///   bitwise exact) and, with `execute`, the per-device report (a front end may name its
+    ///   command after the option that asked for it).
     /// - Throws: `AttnError.usage` for invalid parameters or a bad mask, `.infeasible` when no
     ///   factorisation fits or the execution's inputs exceed 4 GB.
     public func run(note: (String) -> Void = { _ in }) throws -> (plan: RunReport, devices: RunReport?) {
@@ -92,7 +93,7 @@ public struct DbspPlanRequest: Sendable {
             let check = try DbspVerification.run(
                 plan: chosen.plan, mask: m, blockSize: blockSize, headDim: headDim, seed: seed, threads: threads)
             devicesReport = RunReport(
-                command: "dbsp plan --ranks-out",
+                command: "dbsp plan",
                 parameters: params + [("ulysses", .int(chosen.plan.ulysses)), ("ring", .int(chosen.plan.ring))],
                 seed: seed, table: .init(header: DbspVerification.csvHeader, rows: check.csvRows))
             do {

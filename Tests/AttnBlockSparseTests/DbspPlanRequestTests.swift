@@ -39,7 +39,7 @@ import Testing
         #expect(plan.table?.rows.count == 3 && plan.table?.rows.filter { $0[chosen] == "1" }.count == 1)
         #expect(
             plan.failure == nil && plan.seed == 1 && plan.text.first?.hasPrefix("dbsp plan (seed 1): chose") == true)
-        #expect(devices?.table?.rows.count == 4 && devices?.command == "dbsp plan --ranks-out")
+        #expect(devices?.table?.rows.count == 4 && devices?.command == "dbsp plan")
         #expect(notes == ["dbsp: simulated 4 devices; output bitwise equal to the unpartitioned kernel"])
         r.execute = false
         #expect(try r.run().devices == nil)

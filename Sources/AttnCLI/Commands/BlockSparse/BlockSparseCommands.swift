@@ -152,7 +152,7 @@ struct DbspPlanCommand: ParsableCommand {
         (r.denseSeconds, r.launchSeconds, r.bandwidth, r.latency) = (denseSeconds, launchSeconds, bandwidth, latency)
         (r.bytesPerElement, r.execute, r.threads) = (bytesPerElement, ranksOut != nil, threads.threads)
         var (plan, perDevice) = try r.run(note: printNote)
-        if let perDevice, let ranksOut { try writeTable(perDevice, to: ranksOut) }
+        if var perDevice, let ranksOut { perDevice.command += " --ranks-out"; try writeTable(perDevice, to: ranksOut) }
         plan.text[0] += "; wrote \(out)"
         try emit(plan, out: out, json: false)
     }
