@@ -16,6 +16,7 @@ public struct Attnbound: ParsableCommand {
             BenchCommand.self,
         ])
     public init() {}
+
     /// Runs the CLI and returns the exit code (CONVENTIONS.md): 0 success, 1 check failed,
     /// 2 usage or invalid input, 3 infeasible. Every error is one line on stderr starting with `error: `.
     public static func run(arguments: [String]) -> Int32 {
@@ -27,8 +28,7 @@ public struct Attnbound: ParsableCommand {
             printError(error.cliMessage)
             return error.exitCode
         } catch {
-            // argument-parser's own errors: --help and --version (exit 0), usage (its 64 is our 2),
-            // or an ExitCode (no message).
+            // argument-parser's: --help and --version (exit 0), usage (its 64 is our 2), or an ExitCode (silent).
             let code = exitCode(for: error), text = message(for: error)
             if code == .success {
                 print(fullMessage(for: error))

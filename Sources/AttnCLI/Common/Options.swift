@@ -5,7 +5,6 @@ import Foundation
 extension Scale: ExpressibleByArgument {}
 extension AttentionKernel: ExpressibleByArgument {}
 
-/// Working precision of a floating-point command.
 public enum Precision: String, CaseIterable, ExpressibleByArgument, Sendable { case float32, float64 }
 
 /// The Q, K, V files of an attention problem, read and checked by the one reader (`AttentionTensors`).
@@ -27,34 +26,24 @@ struct AttentionInputs: ParsableArguments {
 /// `--threads`, validated once for every command that runs workers.
 struct ThreadsOption: ParsableArguments {
     @Option(help: "Worker threads (default: every active core).") var threads: Int?
-    /// The count to use: the flag's, or every active core.
     var count: Int { threads ?? ProcessInfo.processInfo.activeProcessorCount }
     func validate() throws {
         if let t = threads, !(1...1024).contains(t) { throw ValidationError("--threads must be in 1...1024") }
     }
 }
 
-/// `--seed`, for commands whose random inputs default to seed 1.
-struct SeedOption: ParsableArguments {
-    @Option(help: "Seed of every random input (printed and recorded).") var seed: UInt64 = 1
-}
-
-struct JSONOption: ParsableArguments {
-    @Flag(help: "Print one JSON object on one line instead of text.") var json = false
-}
+/// `--seed`, for commands whose random inputs default to seed 1; `--json`, for commands that print a summary.
+struct SeedOption: ParsableArguments { @Option(help: "Seed of every random input (recorded).") var seed: UInt64 = 1 }
+struct JSONOption: ParsableArguments { @Flag(help: "Print one JSON object instead of text.") var json = false }
 
 /// The output path, `--out` / `-o` (CONVENTIONS.md, "Options"), with the former spellings `--output`
 /// and `--csv` accepted, hidden, for one version. Its folder is checked before any work is done.
 struct OutputOption: ParsableArguments {
-    @Option(name: [.customLong("out"), .short], help: "Output file (written to a temp file, then renamed).")
-    var out: String?
+    @Option(name: [.customLong("out"), .short], help: "Output file (written to temp, then renamed).") var out: String?
     @Option(name: [.customLong("output"), .customLong("csv")], help: .hidden) var legacy: String?
     var path: String? { out ?? legacy }
     /// The path, for a command that always writes.
-    func required() throws -> String {
-        guard let path else { throw ValidationError("missing --out") }
-        return path
-    }
+    func required() throws -> String { if let path { path } else { throw ValidationError("missing --out") } }
     func validate() throws {
         if out != nil && legacy != nil { throw ValidationError("give --out or its former spelling, not both") }
         if let path { try validateOutputPath(path, flag: "--out") }

@@ -11,23 +11,18 @@ struct BenchCommand: ParsableCommand {
         ])
 }
 
-/// Options every benchmark shares.
 struct BenchOptions: ParsableArguments {
     @Option(help: "Timed runs per figure; the median is reported.") var runs = 5
     @Flag(help: "Print one JSON object instead of a table.") var json = false
     func validate() throws {
         guard (1...1000).contains(runs) else { throw ValidationError("--runs must be in 1...1000") }
     }
-    /// The BLAS line of every benchmark (CONVENTIONS.md) and, on stderr, the generic-core warning.
-    func printBLAS() {
-        let info = BLASInfo.current
+    /// Runs a benchmark, then writes the BLAS line (CONVENTIONS.md; JSON carries `blas`), the generic-core
+    /// warning on stderr, and the report: a bad parameter prints nothing else.
+    func emit(_ run: () throws -> RunReport) throws {
+        let report = try run(), info = BLASInfo.current
         if let w = info.warning { printNote(w) }
         if !json { print(info.summary) }
-    }
-    /// Runs a benchmark, then writes the BLAS line and the report (a bad parameter prints nothing else).
-    func emit(_ run: () throws -> RunReport) throws {
-        let report = try run()
-        printBLAS()
         try AttnCLI.emit(report, out: nil, json: json)
     }
 }
