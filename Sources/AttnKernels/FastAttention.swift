@@ -9,9 +9,9 @@ import Foundation
 /// too few row blocks, e.g. at decode (n_q = 1).
 ///
 /// Causal: key tiles are visited only up to the last key visible to a job's
-/// last row, and within a tile only the 64-key chunks visible to a 4-row
-/// group are computed; masking is applied only where a chunk crosses the
-/// diagonal. Overflow-safe for any score magnitude (every exp argument is ≤ 0).
+/// last row, and within a tile only the key chunks (64 keys with AVX-512)
+/// visible to a group of 4–6 rows (the register tile) are computed; masking
+/// is applied only where a chunk crosses the diagonal. Overflow-safe for any score magnitude (every exp argument is ≤ 0).
 ///
 /// Error bound: `ForwardErrorBound.fastAttention` (Proofs/online-softmax-error.md),
 /// checked by `FastVsReferenceTests` and `KernelsVsCertifiedTests`.
