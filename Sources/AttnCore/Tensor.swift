@@ -185,7 +185,9 @@ public func validateAttentionShapes<T: AttnScalar>(q: Tensor<T>, k: Tensor<T>, v
 /// heads here, GQA and batches in `AttentionShape`): Q and K share d ≥ 1, V has
 /// as many rows as K and K has at least one, and, with `checkFinite`, no NaN/Inf.
 /// One implementation, so that both validators reject the same inputs alike.
-@usableFromInline
+/// Inlinable, as its callers: unspecialised, the NaN/Inf scan ran generically at ~11 ns
+/// per element (8.8 ms of a 33 ms one-thread `FastAttention.compute` at n = 4096, d = 64).
+@inlinable
 func validateWidthsRowsAndValues<T: AttnScalar>(q: Tensor<T>, k: Tensor<T>, v: Tensor<T>,
                                                 checkFinite: Bool) throws {
     guard q.cols == k.cols else {
