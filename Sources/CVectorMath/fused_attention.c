@@ -16,6 +16,31 @@
 #include <stdlib.h>
 #include <string.h>
 
+// The Float64 exp of every copy (fused_kernel.inc, expsum; proof: Proofs/online-softmax-error.md, "The Float64
+// exp"; constants checked with MPFR by FastVsReferenceTests.float64ExpConstants). ln 2 = C1 + C2 + C3 with C1 = ln 2
+// rounded to 41 significant bits (k·C1 exact for |k| ≤ 1021), C2 = RN(ln 2 − C1), |C3| < 2^-101.
+#define EXP64_INV_LN2 0x1.71547652b82fep0
+#define EXP64_C1 0x1.62e42fefa4p-1
+#define EXP64_C2 -0x1.8432a1b0e2634p-43
+#define EXP64_SHIFTER 0x1.8p52
+#define EXP64_SHIFTER_BITS 0x4338000000000000LL
+#define EXP64_CUT -708.0
+// c_m = RN(1/m!) (m! < 2^53 is exact, so each is one correctly rounded division).
+static const double exp64_coef[14] = {
+    1.0, 1.0, 0.5, 1 / 6.0, 1 / 24.0, 1 / 120.0, 1 / 720.0, 1 / 5040.0, 1 / 40320.0, 1 / 362880.0,
+    1 / 3628800.0, 1 / 39916800.0, 1 / 479001600.0, 1 / 6227020800.0,
+};
+
+double attnbound_fused_exp_f64_constant(int which) {
+    switch (which) {
+    case 0: return EXP64_INV_LN2;
+    case 1: return EXP64_C1;
+    case 2: return EXP64_C2;
+    case 3: return EXP64_CUT;
+    default: return which >= 100 && which < 114 ? exp64_coef[which - 100] : 0.0;
+    }
+}
+
 static inline ptrdiff_t round_up(ptrdiff_t x, ptrdiff_t m) { return (x + m - 1) / m * m; }
 
 #if defined(__x86_64__) && defined(__clang__)
@@ -197,6 +222,16 @@ void attnbound_fused_f64(const attnbound_fused_job *job) {
     }
 }
 
+int attnbound_fused_row_block(int isa, int elem) {
+    switch (attnbound_fused_isa(isa)) {
+#if HAVE_X86_CLONES
+    case ATTNBOUND_ISA_AVX512: return elem == 4 ? row_block_f32_avx512() : row_block_f64_avx512();
+    case ATTNBOUND_ISA_AVX2: return elem == 4 ? row_block_f32_avx2() : row_block_f64_avx2();
+#endif
+    default: return elem == 4 ? row_block_f32_base() : row_block_f64_base();
+    }
+}
+
 size_t attnbound_fused_packed_k_count(ptrdiff_t nk, ptrdiff_t d) {
     return (size_t)(round_up(nk, ATTNBOUND_FUSED_KEY_TILE) * d);
 }
@@ -230,5 +265,15 @@ float attnbound_fused_exp_f32(int isa, float *x, ptrdiff_t n) {
     case ATTNBOUND_ISA_AVX2: return expsum_any_f32_avx2(x, n);
 #endif
     default: return expsum_any_f32_base(x, n);
+    }
+}
+
+double attnbound_fused_exp_f64(int isa, double *x, ptrdiff_t n) {
+    switch (attnbound_fused_isa(isa)) {
+#if HAVE_X86_CLONES
+    case ATTNBOUND_ISA_AVX512: return expsum_any_f64_avx512(x, n);
+    case ATTNBOUND_ISA_AVX2: return expsum_any_f64_avx2(x, n);
+#endif
+    default: return expsum_any_f64_base(x, n);
     }
 }
