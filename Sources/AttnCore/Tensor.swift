@@ -185,7 +185,9 @@ public func validateAttentionShapes<T: AttnScalar>(q: Tensor<T>, k: Tensor<T>, v
 /// heads here, GQA and batches in `AttentionShape`): Q and K share d ≥ 1, V has
 /// as many rows as K and K has at least one, and, with `checkFinite`, no NaN/Inf.
 /// One implementation, so that both validators reject the same inputs alike.
-@usableFromInline
+/// Inlinable so that the NaN/Inf scan is specialised for the scalar type: unspecialised, `isFinite`
+/// goes through value witnesses per element and cost ~40× the decode step it guards.
+@inlinable
 func validateWidthsRowsAndValues<T: AttnScalar>(q: Tensor<T>, k: Tensor<T>, v: Tensor<T>,
                                                 checkFinite: Bool) throws {
     guard q.cols == k.cols else {
