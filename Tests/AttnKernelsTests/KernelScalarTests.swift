@@ -62,7 +62,8 @@ struct KernelScalarTests {
         print("Float64 exp, \(copy.resolved): worst \(worst / Self.u) u at x = \(at)")
         #expect(worst <= Double.expRelativeError, "\(copy): worst relative error \(worst) at x = \(at)")
         #expect(worst >= 0.5 * Self.u, "a suspiciously perfect exp: \(worst)")
-        // Exact values the error bound relies on: exp(0) = 1 (the row max's weight), −∞ (masked) and below the cut give 0.
+        // Exact values the error bound relies on: exp(0) = 1 (the row max's weight); −∞ (masked) and
+        // arguments below the cut give 0.
         let special = Self.exp([0, -0.0, -.infinity, -708, (-708.0).nextDown, -800, -1e300], copy: copy)
         #expect(special[0] == 1 && special[1] == 1 && special[2] == 0, "\(copy): \(special)")
         #expect(special[3].isNormal && special[4] == 0 && special[5] == 0 && special[6] == 0, "\(copy): \(special)")

@@ -66,7 +66,8 @@ import Testing
         // Two rows take the fused kernel's few-row path (decode), eight its register tile: both must be tight.
         var worst = 0.0
         for rows in reference ? [2] : [2, 8] {
-            let st = RoundingStaircase(rows: rows, keys: 4000, unitRoundoff: reference ? Double.unitRoundoff : T.unitRoundoff)
+            let u = reference ? Double.unitRoundoff : T.unitRoundoff
+            let st = RoundingStaircase(rows: rows, keys: 4000, unitRoundoff: u)
             let (q, k, v) = st.tensors(T.self)
             var outputs: [(String, [Double])] = []
             let bounds: RowBounds
@@ -84,7 +85,8 @@ import Testing
                 var copyWorst = 0.0
                 for i in 0..<st.rows {
                     let e = abs(out[i] - st.exactOutput), b = bounds[head: 0, row: i]
-                    #expect(BoundLedger.shared.within(tracked, error: e, bound: b), "\(tracked.rawValue) \(st) \(name) row \(i): \(e) > \(b)")
+                    #expect(BoundLedger.shared.within(tracked, error: e, bound: b),
+                            "\(tracked.rawValue) \(st) \(name) row \(i): \(e) > \(b)")
                     copyWorst = Swift.max(copyWorst, e / b)
                 }
                 print("tightness \(tracked.rawValue) \(st) \(name): \(copyWorst)")
