@@ -16,7 +16,7 @@
 # the source so refactors keep the row working; then the regex is that marker and the replacement
 # can rewrite the whole line (use & for the matched text). The filter is a regex over test names
 # (e.g. 'FastVsReferenceTests|KernelTightnessTests'). Rows that issues 10 and 12 asked for are in:
-#   float-e and float-exp (the float verification engine), fused (the fused kernel's bound).
+#   float-e and float-exp (the float verification engine), fused (the fused kernel's bound), exp64 (its Float64 exp).
 # -----------------------------------------------------------------------------------------------
 set -uo pipefail
 cd "$(dirname "$0")/.."
