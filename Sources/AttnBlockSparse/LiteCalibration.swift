@@ -27,10 +27,21 @@ public struct LiteCalibrationSettings: Sendable, Equatable {
     /// Keep the schedule non-decreasing in t (stricter early, as LiteAttention's Wan2.1 thresholds).
     public var monotone: Bool
 
-    public init(target: Double, metric: LiteErrorMetric = .maxAbs, grid: [Double] = Array(stride(from: -20.0, through: 0, by: 1)),
-                sampleRows: Int? = nil, seed: UInt64 = 0, lookahead: Int = 2, monotone: Bool = true) {
+    public init(
+        target: Double, metric: LiteErrorMetric = .maxAbs,
+        grid: [Double] = Array(stride(from: -20.0, through: 0, by: 1)),
+        sampleRows: Int? = nil, seed: UInt64 = 0, lookahead: Int = 2, monotone: Bool = true
+    ) {
         self.target = target; self.metric = metric; self.grid = grid; self.sampleRows = sampleRows
         self.seed = seed; self.lookahead = lookahead; self.monotone = monotone
+    }
+
+    /// - Throws: `AttnError.usage` naming the setting out of range.
+    public func validate() throws {
+        try Parameter.target.require(target > 0 && target.isFinite, "must be positive and finite")
+        try Parameter.grid.require(!grid.isEmpty && !grid.contains(where: \.isNaN), "expected numbers, -inf or inf")
+        try Parameter.lookahead.require(lookahead >= 1, "must be at least 1 step")
+        try Parameter.liteSampleRows.require((sampleRows ?? 1) >= 1, "must be at least 1")
     }
 }
 
@@ -116,30 +127,33 @@ public struct LiteCalibrationResult: Sendable {
 /// - Throws: `AttnError.usage` on bad settings or inputs; `AttnError.infeasible` when even −∞ at every
 ///   step misses the target (a target below the kernel's own rounding error).
 public enum LiteCalibration {
-    public static func calibrate<T: KernelScalar>(steps: [AttentionStep<T>], scale: Scale, config: LiteConfig,
-                                                  settings: LiteCalibrationSettings, threads: Int? = nil,
-                                                  progress: (String) -> Void = { _ in }) throws -> LiteCalibrationResult {
+    public static func calibrate<T: KernelScalar>(
+        steps: [AttentionStep<T>], scale: Scale, config: LiteConfig,
+        settings: LiteCalibrationSettings, threads: Int? = nil,
+        progress: (String) -> Void = { _ in }
+    ) throws -> LiteCalibrationResult {
         guard !steps.isEmpty else { throw AttnError.usage("the trajectory has no steps") }
-        guard settings.target > 0, settings.target.isFinite else { throw AttnError.usage("target error must be positive and finite") }
-        guard !settings.grid.isEmpty, !settings.grid.contains(where: \.isNaN) else { throw AttnError.usage("threshold grid must be non-empty, without NaN") }
-        guard settings.lookahead >= 1 else { throw AttnError.usage("lookahead must be at least 1 step") }
-        if let r = settings.sampleRows, r < 1 { throw AttnError.usage("sample rows must be at least 1") }
+        try settings.validate()
         let grid = Array(Set(settings.grid + [-.infinity])).sorted()
         let nq = steps[0].q.rows
         let rows = sampleRows(count: settings.sampleRows, of: nq, seed: settings.seed)
         let exact = try steps.map { try exactRows(rows, of: $0, scale: scale, threads: threads) }
         let T = steps.count
 
-        func measure(_ t: Int, thr: Double, state: inout LiteSkipState, levels: inout [Double]?) throws -> LiteMeasuredStep {
+        func measure(_ t: Int, thr: Double, state: inout LiteSkipState, levels: inout [Double]?) throws
+            -> LiteMeasuredStep
+        {
             var c = config
             c.threshold = thr
             let s = steps[t]
-            let (o, stats) = try LiteAttention.step(q: s.q, k: s.k, v: s.v, scale: scale, config: c, state: &state,
-                                                   threads: threads, levels: &levels)
+            let (o, stats) = try LiteAttention.step(
+                q: s.q, k: s.k, v: s.v, scale: scale, config: c, state: &state,
+                threads: threads, levels: &levels)
             let (mx, rel) = errors(o, exact[t], rows: rows)
-            return LiteMeasuredStep(step: t, threshold: thr, computedTiles: stats.work.computedTiles,
-                                    totalTiles: stats.work.totalTiles, newlyMarked: stats.newlyMarked,
-                                    maxAbsError: mx, relativeL2Error: rel)
+            return LiteMeasuredStep(
+                step: t, threshold: thr, computedTiles: stats.work.computedTiles,
+                totalTiles: stats.work.totalTiles, newlyMarked: stats.newlyMarked,
+                maxAbsError: mx, relativeL2Error: rel)
         }
         var none: [Double]? = nil
         func within(_ m: LiteMeasuredStep) -> Bool { m.error(settings.metric) <= settings.target }
@@ -158,11 +172,15 @@ public enum LiteCalibration {
                 for c in grid.reversed() where c > -.infinity {
                     let list = lv.map { $0 > c }
                     let ok: Bool
-                    if let known = tried[list] { ok = known } else {
+                    if let known = tried[list] {
+                        ok = known
+                    } else {
                         var ahead = probe.withNextList(list)
                         var fine = true
                         for j in 1...settings.lookahead where t + j < T {
-                            if !within(try measure(t + j, thr: -.infinity, state: &ahead, levels: &none)) { fine = false; break }
+                            if !within(try measure(t + j, thr: -.infinity, state: &ahead, levels: &none)) {
+                                fine = false; break
+                            }
                         }
                         tried[list] = fine
                         ok = fine
@@ -191,9 +209,11 @@ public enum LiteCalibration {
                 let m = try measure(t, thr: thresholds[t], state: &st, levels: &none)
                 measured.append(m)
                 guard !within(m) else { continue }
-                guard let s = (0..<t).last(where: { measured[$0].newlyMarked > 0 && thresholds[$0] > -.infinity }) else {
-                    throw AttnError.infeasible("step \(t): error \(m.error(settings.metric)) exceeds the target \(settings.target) "
-                                               + "with no tile skipped (below the kernel's own rounding error)")
+                guard let s = (0..<t).last(where: { measured[$0].newlyMarked > 0 && thresholds[$0] > -.infinity })
+                else {
+                    throw AttnError.infeasible(
+                        "step \(t): error \(m.error(settings.metric)) exceeds the target \(settings.target) "
+                            + "with no tile skipped (below the kernel's own rounding error)")
                 }
                 let old = thresholds
                 let lower = grid.last { $0 < thresholds[s] } ?? -.infinity
@@ -216,18 +236,23 @@ public enum LiteCalibration {
             var st = LiteSkipState()
             let run = try (0..<T).map { try measure($0, thr: c, state: &st, levels: &none) }
             pareto.append(LiteParetoPoint(threshold: c, steps: run, settings: settings))
-            progress("calibrate: constant threshold \(CSV.number(c)): skipped \(pareto.last!.skippedFraction), max error \(pareto.last!.maxError(settings.metric))")
+            progress(
+                "calibrate: constant threshold \(CSV.number(c)): skipped \(pareto.last!.skippedFraction), max error \(pareto.last!.maxError(settings.metric))"
+            )
         }
         for i in pareto.indices {
             let p = pareto[i]
             pareto[i].paretoOptimal = !pareto.contains { q in
-                q != p && q.skippedFraction >= p.skippedFraction && q.maxError(settings.metric) <= p.maxError(settings.metric)
-                    && (q.skippedFraction > p.skippedFraction || q.maxError(settings.metric) < p.maxError(settings.metric))
+                q != p && q.skippedFraction >= p.skippedFraction
+                    && q.maxError(settings.metric) <= p.maxError(settings.metric)
+                    && (q.skippedFraction > p.skippedFraction
+                        || q.maxError(settings.metric) < p.maxError(settings.metric))
             }
         }
         pareto.append(LiteParetoPoint(threshold: nil, steps: measured, settings: settings))
-        return LiteCalibrationResult(schedule: LiteSchedule(thresholds: thresholds), steps: measured, pareto: pareto,
-                                     repairs: repairs, sampledRows: rows)
+        return LiteCalibrationResult(
+            schedule: LiteSchedule(thresholds: thresholds), steps: measured, pareto: pareto,
+            repairs: repairs, sampledRows: rows)
     }
 
     /// Reads every step of a source into memory (calibration visits steps many times).
@@ -247,20 +272,29 @@ public enum LiteCalibration {
     }
 
     /// Exact attention (the fast kernel in Float64) for the sampled query rows of every head.
-    static func exactRows<T: KernelScalar>(_ rows: [Int], of s: AttentionStep<T>, scale: Scale, threads: Int?) throws -> Tensor<Double> {
+    static func exactRows<T: KernelScalar>(_ rows: [Int], of s: AttentionStep<T>, scale: Scale, threads: Int?) throws
+        -> Tensor<Double>
+    {
         var q = Tensor<Double>(heads: s.q.heads, rows: rows.count, cols: s.q.cols)
-        for h in 0..<s.q.heads { for (i, r) in rows.enumerated() { for c in 0..<s.q.cols { q[h, i, c] = Double(s.q[h, r, c]) } } }
-        return try FastAttention.compute(q: q, k: s.k.converted(to: Double.self), v: s.v.converted(to: Double.self),
-                                         scale: scale, threads: threads)
+        for h in 0..<s.q.heads {
+            for (i, r) in rows.enumerated() { for c in 0..<s.q.cols { q[h, i, c] = Double(s.q[h, r, c]) } }
+        }
+        return try FastAttention.compute(
+            q: q, k: s.k.converted(to: Double.self), v: s.v.converted(to: Double.self),
+            scale: scale, threads: threads)
     }
 
     /// (max-abs, relative L2) of `o` against `exact` on the sampled rows.
     static func errors<T: KernelScalar>(_ o: Tensor<T>, _ exact: Tensor<Double>, rows: [Int]) -> (Double, Double) {
         var mx = 0.0, num = 0.0, den = 0.0
-        for h in 0..<o.heads { for (i, r) in rows.enumerated() { for c in 0..<o.cols {
-            let e = exact[h, i, c], diff = Double(o[h, r, c]) - e
-            mx = max(mx, abs(diff)); num += diff * diff; den += e * e
-        }}}
+        for h in 0..<o.heads {
+            for (i, r) in rows.enumerated() {
+                for c in 0..<o.cols {
+                    let e = exact[h, i, c], diff = Double(o[h, r, c]) - e
+                    mx = max(mx, abs(diff)); num += diff * diff; den += e * e
+                }
+            }
+        }
         return (mx, den > 0 ? (num / den).squareRoot() : (num > 0 ? .infinity : 0))
     }
 
@@ -274,21 +308,38 @@ extension LiteCalibrationResult {
     /// The Pareto table as CSV rows (header first): one row per constant grid threshold, then
     /// `kind = calibrated` for the schedule (its `thr` is `nan`).
     public var paretoCSV: [[String]] {
-        [["kind", "thr", "skipped_fraction", "second_half_skipped_fraction", "max_abs_error", "max_relative_l2_error",
-          "meets_target", "pareto_optimal"]]
+        [
+            [
+                "kind", "thr", "skipped_fraction", "second_half_skipped_fraction", "max_abs_error",
+                "max_relative_l2_error",
+                "meets_target", "pareto_optimal",
+            ]
+        ]
             + pareto.map { p in
-                [p.threshold == nil ? "calibrated" : "constant", CSV.number(p.threshold ?? .nan), CSV.number(p.skippedFraction),
-                 CSV.number(p.secondHalfSkippedFraction), CSV.number(p.maxAbsError), CSV.number(p.maxRelativeL2Error),
-                 String(p.meetsTarget), String(p.paretoOptimal)]
+                [
+                    p.threshold == nil ? "calibrated" : "constant", CSV.number(p.threshold ?? .nan),
+                    CSV.number(p.skippedFraction),
+                    CSV.number(p.secondHalfSkippedFraction), CSV.number(p.maxAbsError),
+                    CSV.number(p.maxRelativeL2Error),
+                    String(p.meetsTarget), String(p.paretoOptimal),
+                ]
             }
     }
 
     /// The verification run, one row per step (header first).
     public var stepsCSV: [[String]] {
-        [["step", "thr", "computed_tiles", "total_tiles", "skipped_fraction", "newly_marked", "max_abs_error", "relative_l2_error"]]
+        [
+            [
+                "step", "thr", "computed_tiles", "total_tiles", "skipped_fraction", "newly_marked", "max_abs_error",
+                "relative_l2_error",
+            ]
+        ]
             + steps.map { m in
-                [String(m.step), CSV.number(m.threshold), String(m.computedTiles), String(m.totalTiles), CSV.number(m.skippedFraction),
-                 String(m.newlyMarked), CSV.number(m.maxAbsError), CSV.number(m.relativeL2Error)]
+                [
+                    String(m.step), CSV.number(m.threshold), String(m.computedTiles), String(m.totalTiles),
+                    CSV.number(m.skippedFraction),
+                    String(m.newlyMarked), CSV.number(m.maxAbsError), CSV.number(m.relativeL2Error),
+                ]
             }
     }
 }

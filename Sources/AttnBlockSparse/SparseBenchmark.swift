@@ -10,6 +10,14 @@ public enum SparseBenchmark {
         public var n = 16384, d = 64, queryTile = 256, keyTile = 512, threads = 1, runs = 5
         public var seed: UInt64 = 42
         public init() {}
+
+        /// - Throws: `AttnError.usage` naming the size or tile out of range.
+        public func validate() throws {
+            try Parameter.n.require(n, in: 1...65536)
+            try Parameter.d.require(d, in: 1...1024)
+            try Parameter.qTile.require(queryTile, in: 1...4096)
+            try Parameter.kTile.require(keyTile, in: 1...4096)
+        }
     }
 
     public struct SpeedPoint: Sendable {
@@ -34,6 +42,7 @@ public enum SparseBenchmark {
     /// 0, 10, …, 90 % of the tiles; then 32 heads × 64 × 64 blocks with head densities 0.05…0.6 over
     /// 8 devices, heads in ascending and shuffled order.
     public static func run(_ setup: Setup) throws -> Report {
+        try setup.validate()
         let (n, threads) = (setup.n, setup.threads)
         let (q, k, v): (Tensor<Float>, Tensor<Float>, Tensor<Float>) = InputDistribution.uniform.attentionInputs(
             queries: n, keys: n, d: setup.d, seed: setup.seed)
@@ -71,6 +80,9 @@ public enum SparseBenchmark {
 }
 
 extension SparseBenchmark.Report {
+    /// The one report shape (`RunReport`): the text tables, or the JSON object.
+    public var runReport: RunReport { RunReport(command: "bench sparse", seed: setup.seed, text: [text], json: json) }
+
     /// The JSON object (with the BLAS record, AttnKit.docc/Conventions.md).
     public var json: JSONValue {
         let s = setup
@@ -78,20 +90,29 @@ extension SparseBenchmark.Report {
             ("blas", BLASInfo.current.json), ("benchmark", "sparse"), ("n", .int(s.n)), ("d", .int(s.d)),
             ("q_tile", .int(s.queryTile)), ("k_tile", .int(s.keyTile)), ("threads", .int(s.threads)),
             ("runs", .int(s.runs)), ("seed", .string(String(s.seed))),
-            ("block_sparse", .array(speed.map { p in
-                .object([
-                    ("target_skipped_fraction", .double(p.targetSkipped)), ("skipped_fraction", .double(p.skipped)),
-                    ("seconds", .double(p.seconds)), ("dense_seconds", .double(p.denseSeconds)),
-                    ("ideal_seconds", .double(p.idealSeconds)), ("ratio", .double(p.ratio)),
-                ])
-            })),
-            ("dbsp", .array(balance.map { b in
-                .object([
-                    ("head_order", .string(b.headOrder)), ("ulysses", .int(b.ulysses)), ("ring", .int(b.ring)),
-                    ("density", .double(b.density)), ("rho_contiguous", .double(b.contiguousImbalance)),
-                    ("rho_balanced", .double(b.balancedImbalance)), ("method", .string(b.method)),
-                ])
-            })),
+            (
+                "block_sparse",
+                .array(
+                    speed.map { p in
+                        .object([
+                            ("target_skipped_fraction", .double(p.targetSkipped)),
+                            ("skipped_fraction", .double(p.skipped)),
+                            ("seconds", .double(p.seconds)), ("dense_seconds", .double(p.denseSeconds)),
+                            ("ideal_seconds", .double(p.idealSeconds)), ("ratio", .double(p.ratio)),
+                        ])
+                    })
+            ),
+            (
+                "dbsp",
+                .array(
+                    balance.map { b in
+                        .object([
+                            ("head_order", .string(b.headOrder)), ("ulysses", .int(b.ulysses)), ("ring", .int(b.ring)),
+                            ("density", .double(b.density)), ("rho_contiguous", .double(b.contiguousImbalance)),
+                            ("rho_balanced", .double(b.balancedImbalance)), ("method", .string(b.method)),
+                        ])
+                    })
+            ),
         ])
     }
 
@@ -103,16 +124,20 @@ extension SparseBenchmark.Report {
             "target skipped  actual skipped   block-sparse s    dense s   (1−f)·dense s   ratio",
         ]
         for p in speed {
-            lines.append(String(format: "%14.1f %15.3f %16.4f %10.4f %15.4f %7.3f", p.targetSkipped, p.skipped,
-                                p.seconds, p.denseSeconds, p.idealSeconds, p.ratio))
+            lines.append(
+                String(
+                    format: "%14.1f %15.3f %16.4f %10.4f %15.4f %7.3f", p.targetSkipped, p.skipped,
+                    p.seconds, p.denseSeconds, p.idealSeconds, p.ratio))
         }
         lines += [
             "\ndb-SP imbalance ρ, 32 heads × 64 × 64 blocks, head densities 0.05…0.6, 8 devices",
             "mask heads   U  R   density   ρ contiguous   ρ balanced   method",
         ]
         for b in balance {
-            lines.append(String(format: "%-10@ %3d %2d %9.3f %14.3f %12.3f   %@", b.headOrder, b.ulysses, b.ring,
-                                b.density, b.contiguousImbalance, b.balancedImbalance, b.method))
+            lines.append(
+                String(
+                    format: "%-10@ %3d %2d %9.3f %14.3f %12.3f   %@", b.headOrder, b.ulysses, b.ring,
+                    b.density, b.contiguousImbalance, b.balancedImbalance, b.method))
         }
         return lines.joined(separator: "\n")
     }

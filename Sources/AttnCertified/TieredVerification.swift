@@ -62,13 +62,19 @@ public struct TieredVerificationReport: Sendable, Equatable {
         guard var out = parts.first else { throw AttnError.usage("no reports to merge") }
         for p in parts.dropFirst() {
             guard p.atol == out.atol, p.rtol == out.rtol else {
-                throw AttnError.usage("reports have different tolerances (atol \(p.atol), rtol \(p.rtol) vs \(out.atol), \(out.rtol))")
+                throw AttnError.usage(
+                    "reports have different tolerances (atol \(p.atol), rtol \(p.rtol) vs \(out.atol), \(out.rtol))")
             }
-            for a in p.headRanges { for b in out.headRanges where a.overlaps(b) {
-                throw AttnError.usage("reports overlap: heads \(a.lowerBound):\(a.upperBound) and \(b.lowerBound):\(b.upperBound)")
-            } }
+            for a in p.headRanges {
+                for b in out.headRanges where a.overlaps(b) {
+                    throw AttnError.usage(
+                        "reports overlap: heads \(a.lowerBound):\(a.upperBound) and \(b.lowerBound):\(b.upperBound)")
+                }
+            }
             if p.maxErrorBound > out.maxErrorBound || (p.maxErrorBound == out.maxErrorBound && p.head < out.head) {
-                (out.maxErrorBound, out.batch, out.head, out.row, out.col) = (p.maxErrorBound, p.batch, p.head, p.row, p.col)
+                (out.maxErrorBound, out.batch, out.head, out.row, out.col) = (
+                    p.maxErrorBound, p.batch, p.head, p.row, p.col
+                )
             }
             out.maxRelErrorBound = max(out.maxRelErrorBound, p.maxRelErrorBound)
             out.maxWidthBound = max(out.maxWidthBound, p.maxWidthBound)
@@ -92,22 +98,29 @@ public enum TieredVerification {
     ///   - progress: called with (rows done, rows total) over the float pass and the exact pass.
     /// - Throws: `AttnError.usage` for a candidate of the wrong shape, bad shapes, a head range
     ///   outside the heads, bad precision, causal with n_q > n_k.
-    public static func run(q: Tensor<Double>, k: Tensor<Double>, v: Tensor<Double>, candidate: Tensor<Double>,
-                           scale: Scale, causal: Bool, options: VerifyOptions,
-                           progress: (@Sendable (_ done: Int, _ total: Int) -> Void)? = nil) throws -> TieredVerificationReport {
+    public static func run(
+        q: Tensor<Double>, k: Tensor<Double>, v: Tensor<Double>, candidate: Tensor<Double>,
+        scale: Scale, causal: Bool, options: VerifyOptions,
+        progress: (@Sendable (_ done: Int, _ total: Int) -> Void)? = nil
+    ) throws -> TieredVerificationReport {
         let shape = try AttentionShape(q: q, k: k, v: v)
         if causal { try CausalMask.validate(queries: shape.nq, keys: shape.nk) }
         guard candidate.heads == shape.flatHeads, candidate.rows == shape.nq, candidate.cols == shape.dv,
-              candidate.batch == q.batch || candidate.logicalRank < 4 else {
-            throw AttnError.usage("candidate shape \(candidate.shape) does not match the output shape "
-                                  + "\(Array(q.shape.dropLast()) + [shape.dv])")
+            candidate.batch == q.batch || candidate.logicalRank < 4
+        else {
+            throw AttnError.usage(
+                .candidate,
+                "shape \(candidate.shape) does not match the output shape "
+                    + "\(Array(q.shape.dropLast()) + [shape.dv])")
         }
         let range = options.heads ?? 0..<shape.headsQ
         guard range.lowerBound >= 0, range.upperBound <= shape.headsQ, !range.isEmpty else {
-            throw AttnError.usage("head range \(range.lowerBound):\(range.upperBound) is outside the \(shape.headsQ) query heads")
+            throw AttnError.usage(
+                .heads, "\(range.lowerBound):\(range.upperBound) is outside the \(shape.headsQ) query heads")
         }
         guard CertifiedAttention.precisionRange.contains(options.precision) else {
-            throw AttnError.usage("precision \(options.precision) bits is outside \(CertifiedAttention.precisionRange)")
+            throw AttnError.usage(
+                .precision, "\(options.precision) bits is outside \(CertifiedAttention.precisionRange)")
         }
         let flatHeads = (0..<shape.batch).flatMap { b in range.map { b * shape.headsQ + $0 } }
         let (nq, dv) = (shape.nq, shape.dv)
@@ -117,8 +130,9 @@ public enum TieredVerification {
         if options.engine == .exact || (options.engine == .auto && !BLASAssumptions.hold) {
             pending = flatHeads.flatMap { f in (0..<nq).map { (f, $0) } }
         } else {
-            let rows = try floatPass(q: q, k: k, v: v, candidate: candidate, scale: scale, causal: causal,
-                                     heads: flatHeads, options: options, progress: progress)
+            let rows = try floatPass(
+                q: q, k: k, v: v, candidate: candidate, scale: scale, causal: causal,
+                heads: flatHeads, options: options, progress: progress)
             for r in rows {
                 if r.undecided > 0 && options.engine == .auto { pending.append((r.head, r.row)); continue }
                 tally.add(r, shape: shape)
@@ -136,8 +150,10 @@ public enum TieredVerification {
                 var r = RowVerdict(head: req.head, row: req.row)
                 let base = candidate.offset(head: req.head, row: req.row)
                 for c in 0..<dv {
-                    r.record(EntryVerdict(candidate: candidate.storage[base + c], lo: enc.lo[c], hi: enc.hi[c],
-                                          atol: options.atol, rtol: options.rtol), col: c)
+                    r.record(
+                        EntryVerdict(
+                            candidate: candidate.storage[base + c], lo: enc.lo[c], hi: enc.hi[c],
+                            atol: options.atol, rtol: options.rtol), col: c)
                 }
                 tally.add(r, shape: shape)
                 if r.undecided > 0 { tally.rowsUndecided += 1 } else { tally.rowsExact += 1 }
@@ -147,13 +163,18 @@ public enum TieredVerification {
     }
 
     /// The float engine over all rows of `heads`, in parallel row blocks.
-    static func floatPass(q: Tensor<Double>, k: Tensor<Double>, v: Tensor<Double>, candidate: Tensor<Double>,
-                          scale: Scale, causal: Bool, heads: [Int], options: VerifyOptions,
-                          progress: (@Sendable (Int, Int) -> Void)?) throws -> [RowVerdict] {
-        guard BLASAssumptions.hold else {      // §0 violated: the float engine decides nothing
-            return heads.flatMap { f in (0..<q.rows).map { i in
-                var r = RowVerdict(head: f, row: i); r.undecided = v.cols; r.maxError = .infinity; r.maxRel = .infinity; return r
-            } }
+    static func floatPass(
+        q: Tensor<Double>, k: Tensor<Double>, v: Tensor<Double>, candidate: Tensor<Double>,
+        scale: Scale, causal: Bool, heads: [Int], options: VerifyOptions,
+        progress: (@Sendable (Int, Int) -> Void)?
+    ) throws -> [RowVerdict] {
+        guard BLASAssumptions.hold else {  // §0 violated: the float engine decides nothing
+            return heads.flatMap { f in
+                (0..<q.rows).map { i in
+                    var r = RowVerdict(head: f, row: i); r.undecided = v.cols; r.maxError = .infinity;
+                    r.maxRel = .infinity; return r
+                }
+            }
         }
         let engine = try FloatAttentionEngine(q: q, k: k, v: v, scale: scale, causal: causal)
         let (nq, dv) = (engine.shape.nq, engine.shape.dv)
@@ -161,7 +182,7 @@ public enum TieredVerification {
         let blocksPerHead = (nq + block - 1) / block
         let jobs = heads.count * blocksPerHead
         let workers = max(1, min(options.threads ?? ProcessInfo.processInfo.activeProcessorCount, jobs))
-        if workers > 1 { openblas_set_num_threads(1) }      // parallel over row blocks, not inside dgemm
+        if workers > 1 { openblas_set_num_threads(1) }  // parallel over row blocks, not inside dgemm
         let next = Atomic<Int>(0), done = Atomic<Int>(0)
         let results = Mutex<[[RowVerdict]]>([[RowVerdict]](repeating: [], count: jobs))
         let (atol, rtol) = (options.atol, options.rtol)
@@ -175,17 +196,23 @@ public enum TieredVerification {
                     if job >= jobs { break }
                     let f = heads[job / blocksPerHead], i0 = (job % blocksPerHead) * block
                     let count = min(block, nq - i0)
-                    mid.withUnsafeMutableBufferPointer { mb in rad.withUnsafeMutableBufferPointer { rb in
-                        engine.enclose(head: f, rows: i0, count: count, workspace: ws, mid: mb.baseAddress!, radius: rb.baseAddress!)
-                    } }
+                    mid.withUnsafeMutableBufferPointer { mb in
+                        rad.withUnsafeMutableBufferPointer { rb in
+                            engine.enclose(
+                                head: f, rows: i0, count: count, workspace: ws, mid: mb.baseAddress!,
+                                radius: rb.baseAddress!)
+                        }
+                    }
                     var verdicts: [RowVerdict] = []
                     for r in 0..<count {
                         var row = RowVerdict(head: f, row: i0 + r)
                         let base = (f * nq + i0 + r) * dv
                         for c in 0..<dv {
                             let o = mid[r * dv + c], e = rad[r * dv + c]
-                            row.record(EntryVerdict(candidate: cand.pointer[base + c], lo: Directed.subDown(o, e),
-                                                    hi: Directed.add(o, e), atol: atol, rtol: rtol), col: c)
+                            row.record(
+                                EntryVerdict(
+                                    candidate: cand.pointer[base + c], lo: Directed.subDown(o, e),
+                                    hi: Directed.add(o, e), atol: atol, rtol: rtol), col: c)
                         }
                         verdicts.append(row)
                     }
@@ -212,7 +239,11 @@ struct RowVerdict: Sendable {
     var maxRel = 0.0, maxWidth = 0.0
     init(head: Int, row: Int) { self.head = head; self.row = row }
     mutating func record(_ v: EntryVerdict, col: Int) {
-        switch v.kind { case .fail: failing += 1; case .undecided: undecided += 1; case .pass: break }
+        switch v.kind {
+        case .fail: failing += 1;
+        case .undecided: undecided += 1;
+        case .pass: break
+        }
         if v.errorBound > maxError { maxError = v.errorBound; maxCol = col }
         maxRel = max(maxRel, v.relativeErrorBound)
         maxWidth = max(maxWidth, v.width)
@@ -234,11 +265,12 @@ struct Tally {
         failing += r.failing; undecided += r.undecided
     }
     func report(entries: Int, heads: Range<Int>, options: VerifyOptions) -> TieredVerificationReport {
-        TieredVerificationReport(maxErrorBound: max(best, 0), batch: at.head / headsQ, head: at.head % headsQ,
-                                 row: at.row, col: at.col,
-                                 maxRelErrorBound: maxRel, maxWidthBound: maxWidth, entries: entries, failing: failing, undecided: undecided,
-                                 rowsFloat: rowsFloat, rowsExact: rowsExact, rowsUndecided: rowsUndecided,
-                                 headRanges: [heads], atol: options.atol, rtol: options.rtol)
+        TieredVerificationReport(
+            maxErrorBound: max(best, 0), batch: at.head / headsQ, head: at.head % headsQ,
+            row: at.row, col: at.col,
+            maxRelErrorBound: maxRel, maxWidthBound: maxWidth, entries: entries, failing: failing, undecided: undecided,
+            rowsFloat: rowsFloat, rowsExact: rowsExact, rowsUndecided: rowsUndecided,
+            headRanges: [heads], atol: options.atol, rtol: options.rtol)
     }
 }
 
@@ -266,7 +298,8 @@ extension TieredVerificationReport {
     /// - Throws: `AttnError.usage` naming the missing or malformed key.
     public init(json text: String) throws {
         guard let data = text.data(using: .utf8),
-              let o = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
+            let o = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any]
+        else {
             throw AttnError.usage("not a JSON object")
         }
         func number(_ key: String) throws -> Double {
@@ -275,7 +308,7 @@ extension TieredVerificationReport {
                 let digits = text[r.upperBound...].prefix { "0123456789+-.eE".contains($0) }
                 if !digits.isEmpty, let x = Double(digits) { return x }
             }
-            if let s = o[key] as? String, let x = Double(s) { return x }          // "inf"
+            if let s = o[key] as? String, let x = Double(s) { return x }  // "inf"
             throw AttnError.usage("missing or malformed key '\(key)'")
         }
         func int(_ key: String) throws -> Int {

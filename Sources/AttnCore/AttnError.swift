@@ -85,6 +85,8 @@ public enum Parameter: String, Sendable, Hashable, CaseIterable {
     case output
     // Polynomial method and low-rank baselines.
     case B, epsilon, rank, n, d, degree
+    // Planning, demos, benchmarks and the sweep's B/√ln n grid.
+    case dv, seed, runs, minLog2, maxLog2, exactMaxLog2, queries, queryTile, errorRows, cMin, cMax, cSteps
     // Paged decoding.
     case budget, pageSize, sinkPages, windowPages, topkPages, context, steps, policy, steadyCosine
     // Block-sparse kernels and planners.
@@ -92,4 +94,11 @@ public enum Parameter: String, Sendable, Hashable, CaseIterable {
     // Sweeps.
     case experiment, resume, shard, dConstant, hardDConstant, epsilonPower, gamma, sampleRows, maxDegree,
          trials, distribution, bGrid
+    // Paged replay and benchmark, certified verification, block-sparse planning and LiteAttention.
+    case steadyReuse, kvHeads, group, dim, groups, accuracyContext, accuracySteps, accuracyBudget
+    case candidate, heads, tolerance, atol, rtol
+    case qTile, kTile, blocks, minDensity, maxDensity, blockSize, headDim, bytesPerElement, denseSeconds,
+         launchSeconds, bandwidth, latency, rewards
+    case frames, height, width, signal, noise, correlation, mustDo, target, grid, liteSampleRows, lookahead,
+         resetEvery, thrSchedule, layerThreshold, tokensThreshold, mode
 }

@@ -7,7 +7,7 @@ import Foundation
 /// - `decimal(text)`: a positive decimal number, kept as written so that the
 ///   certified reference can read it as an exact rational ("0.37" is 37/100).
 ///   Floating-point kernels use the nearest double.
-public enum Scale: Sendable, Hashable, CustomStringConvertible {
+public enum Scale: Sendable, Hashable, LosslessStringConvertible {
     case paper
     case standard
     case decimal(String)
@@ -30,6 +30,12 @@ public enum Scale: Sendable, Hashable, CustomStringConvertible {
             }
             self = .decimal(t)
         }
+    }
+
+    /// `init(parsing:)`, or nil where it throws (LosslessStringConvertible: `Scale("0.37")`).
+    public init?(_ description: String) {
+        guard let s = try? Scale(parsing: description) else { return nil }
+        self = s
     }
 
     /// A positive value given as a double (for programmatic use). The decimal

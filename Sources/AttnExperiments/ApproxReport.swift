@@ -13,6 +13,8 @@ public struct ApproxReport: Sendable {
     public let maxAbsError: Double
     /// The rows measured per head, or nil for all rows.
     public let measuredRows: [Int]?
+    /// The approximation T with Q's leading axes (`[batch, heads, n_q, d_v]` for 4-D Q).
+    public let output: Tensor<Double>
 
     /// - Parameter rows: the rows to measure on (default: `ErrorRows.automatic`).
     public init(q: Tensor<Double>, k: Tensor<Double>, v: Tensor<Double>, scale: Scale, options: ApproximationOptions,
@@ -22,6 +24,24 @@ public struct ApproxReport: Sendable {
         (maxAbsError, measuredRows) = try MeasuredError.maxAbsError(
             approximation: result.output, q: q, k: k, v: v, scale: scale, rows: measure, seed: options.seed)
         (self.options, self.scale, heads, queries, keys, d) = (options, scale, q.heads, q.rows, k.rows, q.cols)
+        output = result.output.withLeadingAxes(of: q)
+    }
+
+    /// The approximation of a problem read from files (K and V expanded to Q's heads, GQA).
+    public init(_ problem: AttentionTensors<Double>, scale: Scale, options: ApproximationOptions,
+                rows: ErrorRows? = nil) throws {
+        let (k, v) = problem.expandedKV
+        try self.init(q: problem.q, k: k, v: v, scale: scale, options: options, rows: rows)
+    }
+
+    /// Both outputs as one report (`command` "approx"); a poly bound below the measured
+    /// error is a failed check (exit 1), as in `demo`.
+    public func report(out: String) -> RunReport {
+        let violated = options.method == .poly && !(maxAbsError <= (result.maxErrorBound ?? .infinity))
+        let failure = violated
+            ? AttnError.checkFailed("measured max|T − Att| \(maxAbsError) exceeds the a-priori bound "
+                + "\(result.maxErrorBound ?? .nan)") : nil
+        return RunReport(command: "approx", text: [text(out: out)], json: json(out: out), failure: failure)
     }
 
     var rank: Int { result.heads.map(\.rank).max() ?? 0 }

@@ -11,6 +11,13 @@ public enum CertifiedBenchmark {
         public var scale = Scale.standard
         public var seed: UInt64 = 42
         public init() {}
+
+        /// - Throws: `AttnError.usage` naming the size or precision out of range.
+        public func validate() throws {
+            try Parameter.n.require(n, in: 1...4096)
+            try Parameter.d.require(d, in: 1...1024)
+            try Parameter.precision.require(precision, in: CertifiedAttention.precisionRange)
+        }
     }
 
     public struct Report: Sendable {
@@ -25,12 +32,16 @@ public enum CertifiedBenchmark {
 
     /// One head, Float32 inputs uniform in [−1, 1] (`InputDistribution.attentionInputs`).
     public static func run(_ s: Setup) throws -> Report {
-        let (q, k, v) = InputDistribution.uniform.attentionInputs(queries: s.n, keys: s.n, d: s.d, seed: s.seed,
-                                                                   as: Float.self)
+        try s.validate()
+        let (q, k, v) = InputDistribution.uniform.attentionInputs(
+            queries: s.n, keys: s.n, d: s.d, seed: s.seed,
+            as: Float.self)
         var width = 0.0
         let certified = try Timing.median(runs: s.runs) {
-            width = try CertifiedAttention.compute(q: q, k: k, v: v, scale: s.scale, precision: s.precision,
-                                                   threads: s.threads).maxWidth
+            width = try CertifiedAttention.compute(
+                q: q, k: k, v: v, scale: s.scale, precision: s.precision,
+                threads: s.threads
+            ).maxWidth
         }
         let single = try Timing.median(runs: s.runs) {
             _ = try CertifiedAttention.compute(q: q, k: k, v: v, scale: s.scale, precision: s.precision, threads: 1)
@@ -38,12 +49,18 @@ public enum CertifiedBenchmark {
         let reference = try Timing.median(runs: s.runs) {
             _ = try ReferenceAttention.compute(q: q, k: k, v: v, scale: s.scale)
         }
-        return Report(setup: s, seconds: certified, secondsOneThread: single, referenceSeconds: reference,
-                      maxWidth: width)
+        return Report(
+            setup: s, seconds: certified, secondsOneThread: single, referenceSeconds: reference,
+            maxWidth: width)
     }
 }
 
 extension CertifiedBenchmark.Report {
+    /// The one report shape (`RunReport`): the text table, or the JSON object.
+    public var runReport: RunReport {
+        RunReport(command: "bench certified", seed: setup.seed, text: [text], json: json)
+    }
+
     public var json: JSONValue {
         let s = setup, target = Self.targetSeconds
         return .object([
@@ -51,7 +68,8 @@ extension CertifiedBenchmark.Report {
             ("precision_bits", .int(s.precision)), ("scale", .string(s.scale.description)),
             ("threads", .int(s.threads)), ("runs", .int(s.runs)), ("seed", .int(Int(truncatingIfNeeded: s.seed))),
             ("seconds", .double(seconds)), ("seconds_one_thread", .double(secondsOneThread)),
-            ("reference_seconds", .double(referenceSeconds)), ("ratio_to_reference", .double(seconds / referenceSeconds)),
+            ("reference_seconds", .double(referenceSeconds)),
+            ("ratio_to_reference", .double(seconds / referenceSeconds)),
             ("max_width_bound", .double(maxWidth)), ("log2_max_width_bound", .double(log2MaxWidth)),
             ("target_seconds", .double(target)), ("meets_target", .bool(seconds <= target)),
         ])
@@ -62,11 +80,13 @@ extension CertifiedBenchmark.Report {
         return [
             "certified attention, n = \(s.n), d = \(s.d), \(s.precision) bits, scale \(s.scale), one head, seed \(s.seed)",
             "  MPFR \(MPFRLibrary.version), median of \(s.runs) runs",
-            String(format: "  certified (%d threads): %.4f s   (target ≤ 0.1 s: %@)", s.threads, seconds,
-                   seconds <= Self.targetSeconds ? "met" : "missed"),
+            String(
+                format: "  certified (%d threads): %.4f s   (target ≤ 0.1 s: %@)", s.threads, seconds,
+                seconds <= Self.targetSeconds ? "met" : "missed"),
             String(format: "  certified (1 thread):   %.4f s", secondsOneThread),
-            String(format: "  Float64 reference:      %.6f s   ratio certified/reference %.0f×", referenceSeconds,
-                   seconds / referenceSeconds),
+            String(
+                format: "  Float64 reference:      %.6f s   ratio certified/reference %.0f×", referenceSeconds,
+                seconds / referenceSeconds),
             String(format: "  widest enclosure:       %.3e = 2^%.1f", maxWidth, log2MaxWidth),
         ].joined(separator: "\n")
     }

@@ -3,7 +3,7 @@ import AttnPoly
 import Foundation
 
 /// Which output rows an approximation's error is measured on.
-public enum ErrorRows: Sendable, Equatable, CustomStringConvertible {
+public enum ErrorRows: Sendable, Equatable, LosslessStringConvertible {
     /// Every row (the exact kernel over all n_q rows: O(n_q·n_k·d)).
     case all
     /// `k` rows per head, a seeded sample (all rows when k ≥ n_q): O(k·n_k·d),
@@ -24,6 +24,9 @@ public enum ErrorRows: Sendable, Equatable, CustomStringConvertible {
         guard let k = Int(text), k >= 1 else { return nil }
         self = .sample(k)
     }
+
+    /// As `init(parsing:)` (LosslessStringConvertible).
+    public init?(_ description: String) { self.init(parsing: description) }
 
     public var description: String {
         switch self {

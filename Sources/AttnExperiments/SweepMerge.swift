@@ -90,6 +90,17 @@ public enum SweepMerge {
         try sidecar.write(csv: text, to: output)
         return text
     }
+
+    /// `merge` as one call: checks that `output` is a .csv and that every input exists, merges
+    /// (`merge(_:into:version:)`) and reports what was written.
+    public static func run(_ inputs: [String], into output: String, version: String) throws -> RunReport {
+        guard output.hasSuffix(".csv") else { throw AttnError.usage(.output, "\(output): must end in .csv") }
+        for p in inputs where !FileManager.default.fileExists(atPath: p) { throw AttnError.usage("\(p): no such file") }
+        let text = try merge(inputs.map { URL(fileURLWithPath: $0) }, into: URL(fileURLWithPath: output), version: version)
+        let rows = text.split(separator: "\n").count - 1
+        let summary = "merged \(inputs.count) shard\(inputs.count == 1 ? "" : "s") into \(output) (\(rows) rows)"
+        return RunReport(command: "merge", summary: [("rows", .int(rows))], text: [summary])
+    }
 }
 
 extension JSONValue {

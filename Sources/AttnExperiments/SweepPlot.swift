@@ -63,6 +63,19 @@ public enum SweepPlot {
         return out
     }
 
+    /// `plot` as one call: reads the sweep CSV at `csv`, writes its figure to `output` (an .svg,
+    /// by temp file and rename) and reports what was drawn.
+    public static func write(csv: String, to output: String) throws -> RunReport {
+        guard output.hasSuffix(".svg") else { throw AttnError.usage(.output, "\(output): must end in .svg") }
+        guard let data = FileManager.default.contents(atPath: csv) else { throw AttnError.usage("\(csv): cannot read") }
+        let table = try SweepTable(csv: String(decoding: data, as: UTF8.self), source: csv)
+        try AtomicFile.write(try svg(table), to: URL(fileURLWithPath: output))
+        let names = table.experiments.map(\.rawValue)
+        return RunReport(
+            command: "plot", summary: [("experiments", .array(names.map { .string($0) }))],
+            text: ["wrote \(output) (\(names.joined(separator: ", ")))"])
+    }
+
     /// The SVG document for a sweep table.
     /// - Throws: `AttnError.usage` if the table has no rows.
     public static func svg(_ table: SweepTable) throws -> String {

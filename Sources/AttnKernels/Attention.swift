@@ -22,6 +22,16 @@ public func attention<T: KernelScalar>(q: Tensor<T>, k: Tensor<T>, v: Tensor<T>,
     }
 }
 
+/// Attention of a problem as read from files (`AttentionTensors`: 2-D to 4-D, GQA): K and V
+/// are expanded to one head per query head, and the output keeps Q's leading axes
+/// (`[batch, heads, n_q, d_v]` for 4-D Q), as PyTorch's `scaled_dot_product_attention` returns it.
+public func attention<T: KernelScalar>(_ problem: AttentionTensors<T>, scale: Scale, causal: Bool = false,
+                                       kernel: AttentionKernel = .fast) throws -> Tensor<T> {
+    let (k, v) = problem.expandedKV
+    return try attention(q: problem.q, k: k, v: v, scale: scale, causal: causal, kernel: kernel)
+        .withLeadingAxes(of: problem.q)
+}
+
 extension AttentionKernel {
     /// Exact attention with its a-priori per-row bound (`ForwardErrorBound`):
     /// |output − Att(Q,K,V)| ≤ `rowBounds[head: h, row: i]` entrywise, against

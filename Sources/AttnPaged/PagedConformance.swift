@@ -37,15 +37,19 @@ public enum PagedConformance {
     static let P = 4, d = 4, dv = 2
 
     /// Integer-valued tensor, entries uniform in −r … r.
-    static func integers(heads: Int, rows: Int, cols: Int, range r: Int, rng: inout Xoshiro256StarStar) -> Tensor<Float> {
-        Tensor(heads: heads, rows: rows, cols: cols,
-               storage: (0..<heads * rows * cols).map { _ in Float(Int(rng.next() % UInt64(2 * r + 1)) - r) })
+    static func integers(heads: Int, rows: Int, cols: Int, range r: Int, rng: inout Xoshiro256StarStar) -> Tensor<Float>
+    {
+        Tensor(
+            heads: heads, rows: rows, cols: cols,
+            storage: (0..<heads * rows * cols).map { _ in Float(Int(rng.next() % UInt64(2 * r + 1)) - r) })
     }
 
-    static func make(_ name: String, _ description: String, policy: PolicyKind, budget: Int, kvHeads: Int = 1,
-                     group: Int = 1, tokens n: Int, steps T: Int, sink: Int = 1, window: Int = 2, topk: Int? = nil,
-                     reduction: ScoreReduction? = nil, seed: UInt64,
-                     edit: (inout Tensor<Float>, inout Tensor<Float>) -> Void = { _, _ in }) -> Case {
+    static func make(
+        _ name: String, _ description: String, policy: PolicyKind, budget: Int, kvHeads: Int = 1,
+        group: Int = 1, tokens n: Int, steps T: Int, sink: Int = 1, window: Int = 2, topk: Int? = nil,
+        reduction: ScoreReduction? = nil, seed: UInt64,
+        edit: (inout Tensor<Float>, inout Tensor<Float>) -> Void = { _, _ in }
+    ) -> Case {
         var rng = Xoshiro256StarStar(seed: seed)
         var k = integers(heads: kvHeads, rows: n, cols: d, range: 4, rng: &rng)
         let v = integers(heads: kvHeads, rows: n, cols: dv, range: 2, rng: &rng)
@@ -53,7 +57,9 @@ public enum PagedConformance {
         edit(&k, &q)
         var c = PolicyConfig(budgetTokens: budget)
         (c.sinkPages, c.windowPages, c.topkPages, c.reduction) = (sink, window, topk, reduction)
-        return Case(name: name, description: description, policy: policy, config: c, pageSize: P, keys: k, values: v, queries: q)
+        return Case(
+            name: name, description: description, policy: policy, config: c, pageSize: P, keys: k, values: v, queries: q
+        )
     }
 
     /// Copies page `from` of every KV head's keys onto page `to`, so that both score alike for every query.
@@ -70,32 +76,49 @@ public enum PagedConformance {
     /// The cases, in index order.
     public static var all: [Case] {
         [
-            make("quest-basic", "Quest, one head: 8–9 pages, budget 3 pages (last page + top 2).",
-                 policy: .quest, budget: 12, tokens: 36, steps: 4, seed: 1),
-            make("quest-budget-covers-context", "Quest, budget 64 tokens ≥ context (≤ 40 tokens): every page, nothing pruned.",
-                 policy: .quest, budget: 64, tokens: 40, steps: 3, seed: 2),
-            make("quest-partial-last-page", "Quest: the context grows from 29 to 32 tokens, so the last page holds 1, 2, 3, 4 tokens.",
-                 policy: .quest, budget: 12, tokens: 32, steps: 4, seed: 3),
-            make("quest-gqa-per-head", "Quest under 2:1 GQA (2 KV heads), per-head top pages: heads of a group may differ.",
-                 policy: .quest, budget: 16, kvHeads: 2, group: 2, tokens: 44, steps: 3, seed: 4),
-            make("quest-gqa-group-mean", "Quest under 2:1 GQA with the group-mean reduction: one page set per group.",
-                 policy: .quest, budget: 16, kvHeads: 2, group: 2, tokens: 44, steps: 3, reduction: .mean, seed: 4),
-            make("quest-ties", "Quest with pages 1, 3 and 5 identical to page 0: four-way ties, won by the lower index.",
-                 policy: .quest, budget: 12, tokens: 36, steps: 3, seed: 5) { k, _ in
-                     makeBest(&k, page: 0)
-                     for p in [1, 3, 5] { duplicatePage(&k, from: 0, to: p) }
-                 },
-            make("arkvale-sink-window", "ArkVale, one head: sink 1 page, window 2 pages, top-2 of the pages between.",
-                 policy: .arkvaleTopk, budget: 20, tokens: 48, steps: 4, topk: 2, seed: 6),
-            make("arkvale-budget-covers-context", "ArkVale, budget 64 tokens ≥ context: every page.",
-                 policy: .arkvaleTopk, budget: 64, tokens: 40, steps: 3, topk: 2, seed: 7),
-            make("arkvale-gqa-group-mean", "ArkVale under 2:1 GQA: scores averaged over the group, one page set per KV head.",
-                 policy: .arkvaleTopk, budget: 24, kvHeads: 2, group: 2, tokens: 50, steps: 4, sink: 2, window: 1, topk: 3, seed: 8),
-            make("arkvale-ties", "ArkVale with pages 2, 4 and 6 identical and best: the lower pages win the top-2.",
-                 policy: .arkvaleTopk, budget: 20, tokens: 44, steps: 3, topk: 2, seed: 9) { k, _ in
-                     makeBest(&k, page: 2)
-                     for p in [4, 6] { duplicatePage(&k, from: 2, to: p) }
-                 },
+            make(
+                "quest-basic", "Quest, one head: 8–9 pages, budget 3 pages (last page + top 2).",
+                policy: .quest, budget: 12, tokens: 36, steps: 4, seed: 1),
+            make(
+                "quest-budget-covers-context",
+                "Quest, budget 64 tokens ≥ context (≤ 40 tokens): every page, nothing pruned.",
+                policy: .quest, budget: 64, tokens: 40, steps: 3, seed: 2),
+            make(
+                "quest-partial-last-page",
+                "Quest: the context grows from 29 to 32 tokens, so the last page holds 1, 2, 3, 4 tokens.",
+                policy: .quest, budget: 12, tokens: 32, steps: 4, seed: 3),
+            make(
+                "quest-gqa-per-head",
+                "Quest under 2:1 GQA (2 KV heads), per-head top pages: heads of a group may differ.",
+                policy: .quest, budget: 16, kvHeads: 2, group: 2, tokens: 44, steps: 3, seed: 4),
+            make(
+                "quest-gqa-group-mean", "Quest under 2:1 GQA with the group-mean reduction: one page set per group.",
+                policy: .quest, budget: 16, kvHeads: 2, group: 2, tokens: 44, steps: 3, reduction: .mean, seed: 4),
+            make(
+                "quest-ties", "Quest with pages 1, 3 and 5 identical to page 0: four-way ties, won by the lower index.",
+                policy: .quest, budget: 12, tokens: 36, steps: 3, seed: 5
+            ) { k, _ in
+                makeBest(&k, page: 0)
+                for p in [1, 3, 5] { duplicatePage(&k, from: 0, to: p) }
+            },
+            make(
+                "arkvale-sink-window", "ArkVale, one head: sink 1 page, window 2 pages, top-2 of the pages between.",
+                policy: .arkvaleTopk, budget: 20, tokens: 48, steps: 4, topk: 2, seed: 6),
+            make(
+                "arkvale-budget-covers-context", "ArkVale, budget 64 tokens ≥ context: every page.",
+                policy: .arkvaleTopk, budget: 64, tokens: 40, steps: 3, topk: 2, seed: 7),
+            make(
+                "arkvale-gqa-group-mean",
+                "ArkVale under 2:1 GQA: scores averaged over the group, one page set per KV head.",
+                policy: .arkvaleTopk, budget: 24, kvHeads: 2, group: 2, tokens: 50, steps: 4, sink: 2, window: 1,
+                topk: 3, seed: 8),
+            make(
+                "arkvale-ties", "ArkVale with pages 2, 4 and 6 identical and best: the lower pages win the top-2.",
+                policy: .arkvaleTopk, budget: 20, tokens: 44, steps: 3, topk: 2, seed: 9
+            ) { k, _ in
+                makeBest(&k, page: 2)
+                for p in [4, 6] { duplicatePage(&k, from: 2, to: p) }
+            },
         ]
     }
 
@@ -130,7 +153,9 @@ public enum PagedConformance {
             let tokens = n - T + t + 1, pages = (tokens + c.pageSize - 1) / c.pageSize
             for h in 0..<c.queries.heads {
                 let kv = h / G
-                let group = c.policy == .quest && (c.config.reduction ?? .perHead) == .perHead ? [h] : Array(kv * G ..< (kv + 1) * G)
+                let group =
+                    c.policy == .quest && (c.config.reduction ?? .perHead) == .perHead
+                    ? [h] : Array(kv * G..<(kv + 1) * G)
                 func q(_ g: Int) -> [Double] { (0..<d).map { Double(c.queries[g, t, $0]) } }
                 func groupScore(_ p: Int, cuboidMean: Bool) -> Double {
                     let s = group.map { score(c, kv: kv, page: p, query: q($0), cuboidMean: cuboidMean) }
@@ -139,10 +164,12 @@ public enum PagedConformance {
                 if pages <= B {
                     rows.append((t, h, Array(0..<pages)))
                 } else if c.policy == .quest {
-                    rows.append((t, h, best(Array(0..<pages - 1), k: B - 1) { groupScore($0, cuboidMean: false) } + [pages - 1]))
+                    rows.append(
+                        (t, h, best(Array(0..<pages - 1), k: B - 1) { groupScore($0, cuboidMean: false) } + [pages - 1])
+                    )
                 } else {
                     let (S, W) = (c.config.sinkPages, c.config.windowPages)
-                    let between = Array(S ..< max(S, pages - W))
+                    let between = Array(S..<max(S, pages - W))
                     let top = best(between, k: c.config.topkPages ?? max(1, B / 2)) { groupScore($0, cuboidMean: true) }
                     rows.append((t, h, (Array(0..<min(S, pages)) + top + Array(max(S, pages - W)..<pages)).sorted()))
                 }
@@ -161,7 +188,9 @@ public enum PagedConformance {
     /// - Returns: the case names.
     /// - Throws: `AttnError.usage(.output, …)` if the folder cannot be created or written.
     @discardableResult
-    public static func write(to directory: URL, extraFields: (Case) -> [(String, JSONValue)] = { _ in [] }) throws -> [String] {
+    public static func write(to directory: URL, extraFields: (Case) -> [(String, JSONValue)] = { _ in [] }) throws
+        -> [String]
+    {
         let fm = FileManager.default
         var isDir: ObjCBool = false
         if !fm.fileExists(atPath: directory.path, isDirectory: &isDir) {
@@ -173,7 +202,8 @@ public enum PagedConformance {
         }
         var entries: [JSONValue] = []
         for c in all {
-            let tmp = directory.appendingPathComponent(".\(c.name).\(getpid()).tmp"), final = directory.appendingPathComponent(c.name)
+            let tmp = directory.appendingPathComponent(".\(c.name).\(getpid()).tmp"),
+                final = directory.appendingPathComponent(c.name)
             try? fm.removeItem(at: tmp)
             do {
                 try fm.createDirectory(at: tmp, withIntermediateDirectories: false)
@@ -182,33 +212,43 @@ public enum PagedConformance {
                 for (name, t) in files {
                     try AtomicFile.write(Npy.encode(t, dtype: .float32), to: tmp.appendingPathComponent("\(name).npy"))
                 }
-                try AtomicFile.write(SelectionCSV.text(expectedSelection(c)), to: tmp.appendingPathComponent("expected_selection.csv"))
-                let json = JSONValue.object([
-                    ("name", .string(c.name)), ("description", .string(c.description)),
-                    ("rule", .string(c.policy == .quest ? "quest" : "arkvale")), ("policy", .string(c.policy.rawValue)),
-                    ("page_size", .int(c.pageSize)), ("budget_tokens", .int(c.config.budgetTokens)),
-                    ("budget_pages", .int(c.config.budgetPages(pageSize: c.pageSize))),
-                    ("sink_pages", .int(c.config.sinkPages)), ("window_pages", .int(c.config.windowPages)),
-                    ("topk_pages", c.config.topkPages.map { .int($0) } ?? .null),
-                    ("digest", .string(c.policy.digest(config: c.config).rawValue)),
-                    ("reduction", .string((c.config.reduction ?? (c.policy == .quest ? .perHead : .mean)).rawValue)),
-                    ("prompt_tokens", .int(c.keys.rows - c.queries.rows)), ("steps", .int(c.queries.rows)),
-                    ("kv_heads", .int(c.keys.heads)), ("query_heads", .int(c.queries.heads)),
-                    ("tie_break", "equal scores: the lower page index wins"),
-                ] + extraFields(c))
+                try AtomicFile.write(
+                    SelectionCSV.text(expectedSelection(c)), to: tmp.appendingPathComponent("expected_selection.csv"))
+                let json = JSONValue.object(
+                    [
+                        ("name", .string(c.name)), ("description", .string(c.description)),
+                        ("rule", .string(c.policy == .quest ? "quest" : "arkvale")),
+                        ("policy", .string(c.policy.rawValue)),
+                        ("page_size", .int(c.pageSize)), ("budget_tokens", .int(c.config.budgetTokens)),
+                        ("budget_pages", .int(c.config.budgetPages(pageSize: c.pageSize))),
+                        ("sink_pages", .int(c.config.sinkPages)), ("window_pages", .int(c.config.windowPages)),
+                        ("topk_pages", c.config.topkPages.map { .int($0) } ?? .null),
+                        ("digest", .string(c.policy.digest(config: c.config).rawValue)),
+                        (
+                            "reduction",
+                            .string((c.config.reduction ?? (c.policy == .quest ? .perHead : .mean)).rawValue)
+                        ),
+                        ("prompt_tokens", .int(c.keys.rows - c.queries.rows)), ("steps", .int(c.queries.rows)),
+                        ("kv_heads", .int(c.keys.heads)), ("query_heads", .int(c.queries.heads)),
+                        ("tie_break", "equal scores: the lower page index wins"),
+                    ] + extraFields(c))
                 try AtomicFile.write(json.serialized() + "\n", to: tmp.appendingPathComponent("case.json"))
                 try? fm.removeItem(at: final)
-                guard rename(tmp.path, final.path) == 0 else { throw AttnError.usage(.output, "\(final.path): cannot rename into place") }
+                guard rename(tmp.path, final.path) == 0 else {
+                    throw AttnError.usage(.output, "\(final.path): cannot rename into place")
+                }
             } catch {
                 try? fm.removeItem(at: tmp)
                 if error is AttnError { throw error }
                 throw AttnError.usage(.output, "\(final.path): \(error.localizedDescription)")
             }
-            entries.append(.object([("name", .string(c.name)), ("rule", .string(c.policy == .quest ? "quest" : "arkvale"))]))
+            entries.append(
+                .object([("name", .string(c.name)), ("rule", .string(c.policy == .quest ? "quest" : "arkvale"))]))
         }
         try AtomicFile.write(readme, to: directory.appendingPathComponent("README.md"))
-        try AtomicFile.write(JSONValue.object([("cases", .array(entries))]).serialized() + "\n",
-                             to: directory.appendingPathComponent("index.json"))
+        try AtomicFile.write(
+            JSONValue.object([("cases", .array(entries))]).serialized() + "\n",
+            to: directory.appendingPathComponent("index.json"))
         return all.map(\.name)
     }
 
@@ -216,7 +256,9 @@ public enum PagedConformance {
     /// never changes once it is full, so these cover every step (page p has one from the step it fills).
     static func digestTensors(_ c: Case) -> [(String, Tensor<Float>)] {
         let full = c.keys.rows / c.pageSize
-        var out: [(String, [Float])] = [("digest_key_min", []), ("digest_key_max", []), ("digest_cuboid_low", []), ("digest_cuboid_high", [])]
+        var out: [(String, [Float])] = [
+            ("digest_key_min", []), ("digest_key_max", []), ("digest_cuboid_low", []), ("digest_cuboid_high", []),
+        ]
         for kv in 0..<c.keys.heads {
             for p in 0..<full {
                 for col in 0..<d {
@@ -265,4 +307,16 @@ public enum PagedConformance {
         **Replay.** `attnbound kv-replay --k k.npy --v v.npy --q q.npy <kv_replay_args> --selection-out FILE`
         writes FILE identical, byte for byte, to `expected_selection.csv`.
         """
+}
+
+extension PagedConformance {
+    /// Writes the page-selection cases into the folder `path` (`write`) and reports their names.
+    public static func run(
+        to path: String, extraFields: (Case) -> [(String, JSONValue)] = { _ in [] }
+    ) throws -> RunReport {
+        let names = try write(to: URL(fileURLWithPath: path), extraFields: extraFields)
+        let json = JSONValue.object([("out", .string(path)), ("cases", .array(names.map { .string($0) }))])
+        let text = ["wrote \(names.count) page-selection cases to \(path):"] + names.map { "  \($0)" }
+        return RunReport(command: "vectors", text: text, json: json)
+    }
 }

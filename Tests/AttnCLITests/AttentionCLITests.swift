@@ -134,4 +134,47 @@ struct AttentionCLITests {
         r = try CLIRunner.run(["demo", "--n", "0"])
         #expect(r.status == 2)
     }
+
+    /// A library error names its parameter's flag (ErrorFlags: kebab case, or the exception table),
+    /// in one line; the former output spellings are hidden aliases of `--out`.
+    @Test("library errors name the flag; --output and --csv are aliases of --out")
+    func flagsOfLibraryParameters() throws {
+        let calls: [([String], String)] = [
+            (["plan", "--n", "0", "--d", "4", "--B", "1", "--eps", "1e-6"], "error: --n: "),
+            (["plan", "--n", "8", "--d", "4", "--dv", "0", "--B", "1", "--eps", "1e-6"], "error: --dv: "),
+            (["plan", "--n", "8", "--d", "4", "--B=-1", "--eps", "1e-6"], "error: --B: "),
+            (["plan", "--n", "8", "--d", "4", "--B", "1", "--eps", "0"], "error: --eps: "),
+            (["demo", "--B=-1"], "error: --B: "),
+            (["sweep", "--C", "0", "--out", "never"], "error: --C: "),
+            (["sweep", "--eps-power", "9", "--out", "never"], "error: --eps-power: "),
+            (["sweep", "--rows", "0", "--out", "never"], "error: --rows: "),
+            (["sweep", "--c-steps", "0", "--out", "never"], "error: --c-steps: "),
+            (["bench", "poly", "--min-log2", "3"], "error: --min-log2: "),
+            (["bench", "exact", "--query-tile", "0"], "error: --query-tile: "),
+        ]
+        let dir = try CLIRunner.tempDir()
+        for (args, prefix) in calls {
+            let r = try CLIRunner.run(args, cwd: dir)
+            #expect(r.status == 2 && r.stderr.hasPrefix(prefix), "\(args): \(r.stderr)")
+            #expect(r.stdout.isEmpty && r.stderr.split(separator: "\n").count == 1, "\(args): \(r.stderr)")
+        }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path).isEmpty)
+        _ = try Self.problem(in: dir)
+        for flag in ["-o", "--output", "--csv"] {
+            let out = dir.appendingPathComponent("o\(flag).npy").path
+            let r = try CLIRunner.run(Self.args(dir, [flag, out]))
+            #expect(r.status == 0 && FileManager.default.fileExists(atPath: out), "\(flag): \(r.stderr)")
+        }
+        let both = try CLIRunner.run(Self.args(dir, ["--out", "a.npy", "--output", "b.npy"]))
+        #expect(both.status == 2 && both.stderr.hasPrefix("error: "), "\(both.stderr)")
+    }
+
+    @Test("demo --json is one object with the error beside its bound")
+    func demoJSON() throws {
+        let r = try CLIRunner.run(["demo", "--n", "32", "--d", "4", "--seed", "3", "--json"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let o = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+        #expect((o["max_abs_error"] as? Double ?? 1) <= (o["max_error_bound"] as? Double ?? 0))
+        #expect(r.stdout.split(separator: "\n").count == 1)
+    }
 }

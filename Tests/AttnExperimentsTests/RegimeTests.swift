@@ -161,4 +161,26 @@ import Testing
         #expect(report.csv.split(separator: "\n").count == 5)
         #expect(report.summaryLines.count == 1 && report.summaryLines[0].hasPrefix("4 heads at scale paper"))
     }
+
+    /// ε from a fixed value or a power of n, never both; `Regime.run` reads the files and its table is
+    /// the report's CSV, its sidecar extras the inputs and the summary.
+    @Test func epsilonChoiceAndOneCallRun() throws {
+        #expect(try Regime.Epsilon(fixed: 1e-3, power: nil) == .fixed(1e-3))
+        #expect(try Regime.Epsilon(fixed: nil, power: 2) == .power(2))
+        #expect(try Regime.Epsilon(fixed: nil, power: nil) == .power(1))
+        #expect((#expect(throws: AttnError.self) { try Regime.Epsilon(fixed: 1e-3, power: 2) })?.parameter == .epsilon)
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("regime-run-\(UUID())")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let q = Self.tensor(heads: 2, rows: 16, cols: 4) { h, i, c in Double(h + i - c) / 20 }
+        let path = dir.appendingPathComponent("q.npy").path
+        try Npy.write(q, to: path)
+        let options = Regime.Options(scale: .paper)
+        let r = try Regime.run(q: path, k: path, options: options)
+        let report = RegimeReport(heads: try Self.analyze(q, q, scale: .paper), options: options)
+        #expect(r.table?.csv == report.csv && r.command == "regime" && r.failure == nil)
+        #expect(r.text == [report.table] && r.json == report.json)
+        #expect(r.sidecarExtra.map(\.0) == ["inputs", "summary"])
+        #expect(throws: AttnError.self) { try Regime.run(q: path, k: path, options: Regime.Options(epsilon: .fixed(2))) }
+    }
 }

@@ -104,6 +104,22 @@ struct SweepCSVTests {
         #expect(!svg.contains("nan") && !svg.contains("inf\""))
     }
 
+    /// `plot` and `merge` as one call each: the output's extension is checked first, by parameter.
+    @Test func plotAndMergeCheckTheirOutput() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("sweep-files-\(UUID())")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let csv = dir.appendingPathComponent("s.csv").path, svg = dir.appendingPathComponent("s.svg").path
+        try AtomicFile.write(result.csvText, to: URL(fileURLWithPath: csv))
+        let r = try SweepPlot.write(csv: csv, to: svg)
+        #expect(r.text == ["wrote \(svg) (\(table.experiments.map(\.rawValue).joined(separator: ", ")))"])
+        #expect(try String(contentsOfFile: svg, encoding: .utf8) == (try SweepPlot.svg(table)))
+        #expect((#expect(throws: AttnError.self) { try SweepPlot.write(csv: csv, to: csv) })?.parameter == .output)
+        #expect((#expect(throws: AttnError.self) { try SweepMerge.run([csv], into: svg, version: "t") })?.parameter == .output)
+        let missing = #expect(throws: AttnError.self) { try SweepMerge.run([csv + "x"], into: csv, version: "t") }
+        #expect(missing?.message == "\(csv)x: no such file")
+    }
+
     @Test func malformedCSVIsAUsageError() {
         #expect(throws: AttnError.self) { try SweepTable(csv: "") }
         #expect(throws: AttnError.self) { try SweepTable(csv: "a,b\n1,2\n") }

@@ -90,4 +90,14 @@ struct BaselineTests {
             try SVDBaseline.factors(scores: [], rows: 5000, keys: 5000, rank: 3)
         }
     }
+
+    /// Exactly one of a rank and an ε makes a request; neither or both is a usage error naming the rank.
+    @Test func rankRequestNeedsExactlyOneOfRankAndEpsilon() throws {
+        #expect(try RankRequest(rank: 5, epsilon: nil) == .rank(5))
+        #expect(try RankRequest(rank: nil, epsilon: 1e-3) == .epsilon(1e-3))
+        for (r, e) in [(nil, nil), (5, 1e-3)] as [(Int?, Double?)] {
+            let error = #expect(throws: AttnError.self) { try RankRequest(rank: r, epsilon: e) }
+            #expect(error?.parameter == .rank && error?.kind == .usage)
+        }
+    }
 }

@@ -1,3 +1,4 @@
+import AttnCore
 import AttnPoly
 import Foundation
 import Testing
@@ -22,5 +23,21 @@ import Testing
         #expect(abs(PolyBenchmark.crossover([p(10, 1, 2), p(100, 2, 1), p(400, 1, 2)]) - 200) < 1e-9)
         #expect(PolyBenchmark.crossover([p(16, 1, 2)]) == 16)
         #expect(PolyBenchmark.crossover([p(16, 2, 1)]).isNaN)
+    }
+
+    /// Every range check of `bench poly` names its parameter; the defaults pass.
+    @Test func setupValidationNamesTheParameter() throws {
+        try PolyBenchmark.Setup().validate()
+        let cases: [((inout PolyBenchmark.Setup) -> Void, Parameter)] = [
+            ({ $0.minLog2 = 3 }, .minLog2), ({ $0.maxLog2 = 9 }, .maxLog2), ({ $0.maxLog2 = 23 }, .maxLog2),
+            ({ $0.exactMaxLog2 = 18 }, .exactMaxLog2), ({ $0.d = 17 }, .d), ({ $0.B = 0 }, .B),
+            ({ $0.epsilon = 1 }, .epsilon), ({ $0.runs = 0 }, .runs),
+        ]
+        for (edit, parameter) in cases {
+            var s = PolyBenchmark.Setup()
+            edit(&s)
+            let error = #expect(throws: AttnError.self) { try PolyBenchmark.report(s) }
+            #expect(error?.parameter == parameter)
+        }
     }
 }

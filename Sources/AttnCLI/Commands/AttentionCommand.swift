@@ -2,37 +2,45 @@ import ArgumentParser
 import AttnCore
 import AttnKernels
 
-/// `attnbound attention`: exact attention of .npy inputs, written as .npy.
 struct AttentionCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "attention",
-        abstract: "Compute exact attention D⁻¹AV, A = exp(s·QKᵀ), of .npy inputs.")
+        commandName: "attention", abstract: "Compute exact attention D⁻¹AV, A = exp(s·QKᵀ), of .npy inputs.")
 
     @OptionGroup var inputs: AttentionInputs
-
-    @Option(help: "Kernel: 'reference' (Float64, O(n²) memory) or 'fast' (tiled online softmax, BLAS).")
-    var kernel: AttentionKernel = .fast
-
-    @Option(help: "Working precision of the fast kernel and dtype of the output: float32 or float64.")
-    var precision: Precision = .float32
-
-    @Option(name: [.customLong("out"), .short], help: "Output .npy path (written to a temp file, then renamed).")
-    var out: String
-
-    func validate() throws {
-        try validateOutputPath(out, flag: "--out")
-    }
+    @Option(help: "Kernel: 'reference' (Float64, O(n²) memory) or 'fast' (tiled online softmax).") var kernel =
+        AttentionKernel.fast
+    @Option(help: "Working precision of the fast kernel and dtype of the output.") var precision = Precision.float32
+    @OptionGroup var output: OutputOption
 
     func run() throws {
+        let out = try output.required()
         switch precision {
-        case .float32:
-            let (q, k, v) = try inputs.load(as: Float.self)
-            let o = try attention(q: q, k: k, v: v, scale: inputs.scale, causal: inputs.causal, kernel: kernel)
-            try Npy.write(o.withLeadingAxes(of: q), to: out)
-        case .float64:
-            let (q, k, v) = try inputs.load(as: Double.self)
-            let o = try attention(q: q, k: k, v: v, scale: inputs.scale, causal: inputs.causal, kernel: kernel)
-            try Npy.write(o.withLeadingAxes(of: q), to: out)
+        case .float32: try Npy.write(attention(Float.self), to: out)
+        case .float64: try Npy.write(attention(Double.self), to: out)
         }
+    }
+
+    func attention<T: KernelScalar>(_: T.Type) throws -> Tensor<T> {
+        try AttnKernels.attention(
+            inputs.files.problem(as: T.self), scale: inputs.scale, causal: inputs.causal, kernel: kernel)
+    }
+}
+
+struct DemoCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "demo",
+        abstract: "Compute attention on seeded random inputs and summarise: fast vs reference, error vs bound.")
+
+    @Option(help: "Sequence length n (n_q = n_k).") var n = 1024
+    @Option(help: "Head dimension d.") var d = 64
+    @Option(name: [.customLong("B"), .customLong("b")], help: "Entry bound B: inputs uniform in [−B, B].") var B = 1.0
+    @Option(help: "Softmax scale: 'paper' (1/d), 'standard' (1/√d) or a positive decimal.") var scale = Scale.standard
+    @OptionGroup var seed: SeedOption
+    @OptionGroup var format: JSONOption
+
+    func run() throws {
+        var p = Demo.Parameters()
+        (p.n, p.d, p.B, p.scale, p.seed) = (n, d, B, scale, seed.seed)
+        try emit(Demo.run(p), out: nil, json: format.json)
     }
 }

@@ -17,6 +17,15 @@ public enum Regime {
         case fixed(Double)
         case power(Double)
 
+        /// A fixed ε if given, else n^{−power} (power 1 by default).
+        /// - Throws: `AttnError.usage(.epsilon, …)` when both are given.
+        public init(fixed: Double?, power: Double?) throws {
+            if fixed != nil, power != nil {
+                throw AttnError.usage(.epsilon, "a fixed ε and a power of n exclude each other")
+            }
+            self = fixed.map { .fixed($0) } ?? .power(power ?? 1)
+        }
+
         public func value(n: Int) -> Double {
             switch self {
             case .fixed(let e): e

@@ -37,20 +37,21 @@ public struct RegimeReport: Sendable {
         }
     }
 
-    public var csv: String {
-        var text = CSV.row(Self.columns)
-        for row in rows {
-            text += CSV.row(row.map { _, v in
+    /// The CSV fields of `rows`: shortest round-trip numbers, an empty field for a missing degree.
+    public var csvFields: [[String]] {
+        rows.map { row in
+            row.map { _, v in
                 switch v {
                 case .null: ""
                 case .string(let s): s
                 case .double(let x): CSV.number(x)
                 default: v.serialized()
                 }
-            })
+            }
         }
-        return text
     }
+
+    public var csv: String { CSV.row(Self.columns) + csvFields.map(CSV.row).joined() }
 
     /// min, median (mean of the two middle values for an even count) and max.
     public struct Spread: Sendable, Equatable {
@@ -99,14 +100,16 @@ public struct RegimeReport: Sendable {
         }
     }
 
-    var parameters: JSONValue {
+    var parameters: JSONValue { .object(parameterPairs) }
+
+    var parameterPairs: [(String, JSONValue)] {
         let eps: JSONValue = switch options.epsilon {
         case .fixed(let e): .double(e)
         case .power(let p): .string("n^-\(formatShortest(p))")
         }
-        return .object([("scale", .string(options.scale.description)), ("eps", eps),
-                        ("family", .string(options.family.rawValue)),
-                        ("exp_cost", .double(options.model.expCost)), ("value_cols", "d")])
+        return [("scale", .string(options.scale.description)), ("eps", eps),
+                ("family", .string(options.family.rawValue)),
+                ("exp_cost", .double(options.model.expCost)), ("value_cols", "d")]
     }
 
     var summaryJSON: JSONValue {
@@ -128,5 +131,25 @@ public struct RegimeReport: Sendable {
     public func write(csv url: URL, version: String, argv: [String], inputs: [(String, String)]) throws -> URL {
         try Sidecar.regime(version: version, argv: argv, inputs: inputs, parameters: parameters, summary: summaryJSON)
             .write(csv: csv, to: url)
+    }
+}
+
+extension Regime {
+    /// `regime` as one call: reads Q and K (.npy, any dtype, widened exactly), analyses every head
+    /// (`analyze`) and reports the table (CSV + sidecar with `inputs` and `summary`), the text
+    /// (table and summary) and the JSON object. `progress`, if given, is redrawn after each head.
+    public static func run(q: String, k: String, options: Options, progress: ProgressLine? = nil) throws -> RunReport {
+        try options.validate()
+        let (tq, tk): (Tensor<Double>, Tensor<Double>) = (try Npy.read(q), try Npy.read(k))
+        let heads = try analyze(q: tq, k: tk, options: options) { done, total in
+            progress?.update(done: done, total: total, fraction: Double(done) / Double(total))
+        }
+        progress?.finish()
+        let report = RegimeReport(heads: heads, options: options)
+        return RunReport(
+            command: "regime", parameters: report.parameterPairs,
+            table: .init(header: RegimeReport.columns, rows: report.csvFields), text: [report.table],
+            json: report.json,
+            sidecarExtra: [("inputs", .object([("q", .string(q)), ("k", .string(k))])), ("summary", report.summaryJSON)])
     }
 }

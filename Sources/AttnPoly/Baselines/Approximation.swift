@@ -20,6 +20,16 @@ public enum RankRequest: Sendable, Equatable {
     case rank(Int)
     /// Poly: the certified degree for ε; the others: the same rank C(g + d, d).
     case epsilon(Double)
+
+    /// The request that exactly one of `rank` and `epsilon` makes (each is checked where it is used).
+    /// - Throws: `AttnError.usage(.rank, …)` unless exactly one is given.
+    public init(rank: Int?, epsilon: Double?) throws {
+        switch (rank, epsilon) {
+        case (let r?, nil): self = .rank(r)
+        case (nil, let e?): self = .epsilon(e)
+        default: throw AttnError.usage(.rank, "give exactly one of a rank budget and a target ε")
+        }
+    }
 }
 
 public struct ApproximationOptions: Sendable, Equatable {

@@ -2,6 +2,12 @@ import AttnCore
 
 /// `plan`'s two outputs: the JSON object and the table.
 extension PolyPlan {
+    /// Both outputs as one report (`command` "plan").
+    /// - Parameter scale: the scale as requested (the plan keeps only its value).
+    public func report(scale: Scale) -> RunReport {
+        RunReport(command: "plan", text: [text(scale: scale)], json: json(scale: scale))
+    }
+
     /// - Parameter scale: the scale as requested (the plan keeps only its value).
     public func json(scale: Scale) -> JSONValue {
         .object([

@@ -35,8 +35,9 @@ public struct PolyPlan: Sendable, Equatable {
     public static func make(n: Int, d: Int, valueCols dv: Int? = nil, entryBound B: Double, scale: Scale,
                             epsilon: Double, family: ExpFamily = .chebyshev, model: CostModel = CostModel()) throws -> PolyPlan {
         guard n >= 1 else { throw AttnError.usage(.n, "\(n) must be ≥ 1") }
-        guard d >= 1 else { throw AttnError.usage(.d, "\(d) must be ≥ 1") }
-        guard B.isFinite, B >= 0 else { throw AttnError.usage("--B \(B) must be finite and ≥ 0") }
+        guard (1...4096).contains(d) else { throw AttnError.usage(.d, "\(d) must be in 1...4096") }
+        if let dv, !(1...65536).contains(dv) { throw AttnError.usage(.dv, "\(dv) must be in 1...65536") }
+        guard B.isFinite, B >= 0 else { throw AttnError.usage(.B, "\(B) must be finite and ≥ 0") }
         guard epsilon.isFinite, epsilon > 0 else { throw AttnError.usage(.epsilon, "\(epsilon) must be positive and finite") }
         let dv = dv ?? d
         let s = scale.value(d: d)

@@ -1,40 +1,111 @@
 import ArgumentParser
+import AttnCertified
+import AttnCore
+import AttnExperiments
 import AttnKernels
+import AttnPoly
 import Foundation
 
-/// `attnbound bench …`: speed figures as ratios against a yardstick measured
-/// in the same run (medians of several runs).
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "bench",
-        abstract: "Benchmarks, reported as ratios against a yardstick measured in the same run.",
+        commandName: "bench", abstract: "Benchmarks, reported as ratios against a yardstick measured in the same run.",
         subcommands: [
-            BenchExactCommand.self,
-            BenchCertifiedCommand.self,
-            BenchVerifyCommand.self,
-            BenchPolyCommand.self,
-            BenchPagedCommand.self,
-            BenchSparseCommand.self,
+            BenchExactCommand.self, BenchCertifiedCommand.self, BenchVerifyCommand.self, BenchPolyCommand.self,
+            BenchPagedCommand.self, BenchSparseCommand.self,
         ])
 }
 
 /// Options every benchmark shares.
 struct BenchOptions: ParsableArguments {
-    @Option(help: "Timed runs per figure; the median is reported.")
-    var runs: Int = 5
-
-    @Flag(help: "Print one JSON object instead of a table.")
-    var json = false
-
-    /// The BLAS line every benchmark prints (AttnKit.docc/Conventions.md), and the warning
-    /// on stderr when BLAS runs on a generic core; JSON output carries `blas` instead.
-    func printBLAS() {
-        let info = BLASInfo.current
-        if let w = info.warning { FileHandle.standardError.write(Data((w + "\n").utf8)) }
-        if !json { print(info.summary) }
-    }
+    @Option(help: "Timed runs per figure; the median is reported.") var runs = 5
+    @Flag(help: "Print one JSON object instead of a table.") var json = false
 
     func validate() throws {
         guard (1...1000).contains(runs) else { throw ValidationError("--runs must be in 1...1000") }
+    }
+
+    /// The BLAS line every benchmark prints first (CONVENTIONS.md), and the warning on stderr when
+    /// BLAS runs on a generic core; JSON output carries `blas` instead.
+    func printBLAS() {
+        let info = BLASInfo.current
+        if let w = info.warning { printNote(w) }
+        if !json { print(info.summary) }
+    }
+
+    /// Runs a benchmark, then writes the BLAS line and its report (so a bad parameter prints nothing else).
+    func emit(_ run: () throws -> RunReport) throws {
+        let report = try run()
+        printBLAS()
+        try AttnCLI.emit(report, out: nil, json: json)
+    }
+}
+
+extension KernelISA: ExpressibleByArgument {
+    public init?(argument: String) { self.init(name: argument) }
+    public static var allValueStrings: [String] { names }
+}
+
+struct BenchExactCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "exact",
+        abstract: "Fused exact kernel (one head) vs OpenBLAS sgemm 2048³, interleaved in the same process.")
+
+    @OptionGroup var options: BenchOptions
+    @Option(parsing: .upToNextOption, help: "Sequence lengths n (n_q = n_k = n), e.g. --n 1024 4096.")
+    var n = [1024, 4096]
+    @Option(parsing: .upToNextOption, help: "Head dimensions d (= d_v), e.g. --d 64 128.") var d = [64]
+    @Option(help: "Query rows n_q (default: n_q = n; 1 for a decode step).") var queries: Int?
+    @Option(help: "Folder to write each case's Q, K, V as .npy (for peer benchmarks on identical inputs).")
+    var inputsOut: String?
+    @Flag(help: "Causal attention (rates count half the flops).") var causal = false
+    @Option(help: "Working precision: float32 or float64.") var precision = Precision.float32
+    @OptionGroup var threads: ThreadsOption
+    @Option(help: "Query rows per job of the fused kernel.") var queryTile = TileSizes.default.queryTile
+    @Option(help: "Kernel copy: auto, baseline, avx2 or avx512 (never more than the CPU has).") var isa = KernelISA.auto
+
+    func run() throws {
+        var s = ExactBenchmark.Setup()
+        (s.sizes, s.headDims, s.queries, s.causal, s.double) = (n, d, queries, causal, precision == .float64)
+        (s.threads, s.runs, s.queryTile, s.isa, s.inputsOut) = (threads.count, options.runs, queryTile, isa, inputsOut)
+        try options.emit { try ExactBenchmark.run(s) }
+    }
+}
+
+struct BenchVerifyCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "verify",
+        abstract: "Tiered verify of a float32 candidate vs the fast Float64 kernel (n = 4096, d = 128, 8 heads).")
+
+    @OptionGroup var options: BenchOptions
+    @Option(help: "Sequence length n (n_q = n_k = n).") var n = 4096
+    @Option(help: "Head dimension d.") var d = 128
+    @Option(help: "Heads.") var heads = 8
+
+    func run() throws {
+        try options.emit { try VerifyBenchmark.fastKernel(n: n, d: d, heads: heads, runs: options.runs) }
+    }
+}
+
+struct BenchPolyCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "poly",
+        abstract: "Polynomial method time vs n (d = 4, B = 1, ε = 1e-6) beside the fast exact kernel.",
+        discussion: "Float32, one head, uniform inputs (seed 1), scale 1/d; the crossover on a finer grid of small n.")
+
+    @OptionGroup var options: BenchOptions
+    @OptionGroup var threads: ThreadsOption
+    @Option(help: "Smallest n as a power of two.") var minLog2 = 10
+    @Option(help: "Largest n as a power of two.") var maxLog2 = 18
+    @Option(help: "Largest n (power of two) at which the exact kernel is timed.") var exactMaxLog2 = 15
+    @Option(help: "Head dimension d (= d_v).") var d = 4
+    @Option(name: .customLong("B"), help: "Entry bound B.") var B = 1.0
+    @Option(help: "Target relative error ε of the polynomial.") var eps = 1e-6
+    @Option(help: "Family of P: taylor, chebyshev (default), interpolant or shifted.") var family = ExpFamily.chebyshev
+
+    func run() throws {
+        var s = PolyBenchmark.Setup()
+        (s.minLog2, s.maxLog2, s.exactMaxLog2, s.d, s.B, s.epsilon) = (minLog2, maxLog2, exactMaxLog2, d, B, eps)
+        (s.family, s.threads, s.runs) = (family, threads.count, options.runs)
+        try options.emit { try PolyBenchmark.report(s) { printNote("bench poly: n = \($0) done") } }
     }
 }

@@ -1,0 +1,91 @@
+import AttnCore
+import Foundation
+
+/// `verify` as one request: certify a candidate attention output computed anywhere, entry by
+/// entry, against the exact truth of the problem in `q`, `k`, `v` (`TieredVerification`).
+public struct VerifyRequest: Sendable {
+    /// `.npy` paths: the problem (read exactly, 2-D to 4-D, GQA) and the candidate output.
+    public var q: String, k: String, v: String, candidate: String
+    public var scale: Scale = .standard
+    public var causal = false
+    /// The plain absolute tolerance, or the torch-style `atol` + `rtol`·|truth| (not both);
+    /// none given: 1e-6 absolute.
+    public var tolerance: Double?, atol: Double?, rtol: Double?
+    public var engine: VerifyEngine = .auto
+    /// Query heads (within each batch entry) to certify; nil: all.
+    public var heads: Range<Int>?
+    public var precision = 256
+    public var threads: Int?
+
+    public init(q: String, k: String, v: String, candidate: String) {
+        (self.q, self.k, self.v, self.candidate) = (q, k, v, candidate)
+    }
+
+    /// - Throws: `AttnError.usage` naming the parameter out of range.
+    public func validate() throws {
+        try Parameter.precision.require(precision, in: CertifiedAttention.precisionRange)
+        for (p, x) in [(Parameter.tolerance, tolerance), (.atol, atol), (.rtol, rtol)] {
+            if let x { try p.require(x.isFinite && x >= 0, "must be finite and ≥ 0") }
+        }
+        try Parameter.tolerance.require(
+            tolerance == nil || (atol == nil && rtol == nil), "give it or atol/rtol, not both")
+    }
+
+    /// The tolerances, engine, heads, precision and threads as `TieredVerification` takes them.
+    public var options: VerifyOptions {
+        var o = VerifyOptions(atol: atol ?? tolerance ?? (rtol == nil ? 1e-6 : 0), rtol: rtol ?? 0)
+        (o.engine, o.heads, o.precision, o.threads) = (engine, heads, precision, threads)
+        return o
+    }
+
+    /// Reads the files and certifies; `note` receives progress lines (`RowProgress`).
+    /// - Returns: the report; its failure is set unless every entry certifiably meets the tolerance.
+    /// - Throws: `AttnError.usage` for invalid parameters or inputs (a candidate of the wrong
+    ///   shape names its path).
+    public func run(note: @escaping @Sendable (String) -> Void = { _ in }) throws -> RunReport {
+        try validate()
+        let problem = try AttentionTensors<Double>(q: q, k: k, v: v)  // every dtype widens exactly
+        let report: TieredVerificationReport
+        do {
+            let c: Tensor<Double> = try Npy.read(candidate)
+            report = try TieredVerification.run(
+                q: problem.q, k: problem.k, v: problem.v, candidate: c, scale: scale, causal: causal,
+                options: options, progress: RowProgress.throttled("verify", note: note))
+        } catch let e as AttnError where e.parameter == .candidate {
+            throw AttnError.usage(.candidate, "\(candidate): \(e.message)")
+        }
+        let extra: [(String, JSONValue)] = [
+            ("engine", .string(engine.rawValue)), ("precision_bits", .int(precision)),
+            ("scale", .string(scale.description)), ("causal", .bool(causal)), ("candidate", .string(candidate)),
+        ]
+        return report.runReport(command: "verify", json: .object(report.jsonFields + extra))
+    }
+}
+
+extension TieredVerificationReport {
+    /// The merged report of the JSON reports of head shards, read from `paths`.
+    /// - Throws: `AttnError.usage` naming the file that is unreadable or not a report, or why
+    ///   the shards do not merge (`merge`).
+    public static func merge(files paths: [String]) throws -> RunReport {
+        let parts = try paths.map { path in
+            guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+                throw AttnError.usage("\(path): cannot read file")
+            }
+            do { return try TieredVerificationReport(json: text) } catch let e as AttnError {
+                throw AttnError.usage("\(path): \(e.message)")
+            }
+        }
+        let merged = try merge(parts)
+        return merged.runReport(command: "verify-merge", json: .object(merged.jsonFields))
+    }
+
+    /// The text report or `json`, failing unless every entry certifiably passed.
+    func runReport(command: String, json: JSONValue) -> RunReport {
+        let failure =
+            passed
+            ? nil
+            : AttnError.checkFailed(
+                "\(failing) of \(entries) entries certifiably exceed the tolerance, \(undecided) are undecided")
+        return RunReport(command: command, text: [text], json: json, failure: failure)
+    }
+}

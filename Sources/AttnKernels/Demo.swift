@@ -1,0 +1,58 @@
+import AttnCore
+
+/// The `demo` run: the fast Float32 kernel against the Float64 reference on seeded uniform
+/// inputs, with the measured error beside the a-priori bound (`ForwardErrorBound.fastAttention`).
+///
+/// A bound that fails to hold is a failed check (`RunReport.failure`, exit 1), never only a word
+/// in the text. Checked by `DemoTests`.
+public enum Demo {
+    /// The inputs: n queries and keys of dimension d, entries uniform in [−B, B] from `seed`.
+    public struct Parameters: Sendable, Equatable {
+        public var n = 1024, d = 64
+        public var B = 1.0
+        public var scale = Scale.standard
+        public var seed: UInt64 = 1
+
+        public init() {}
+
+        /// Throws `AttnError.usage` naming the parameter out of range.
+        public func validate() throws {
+            guard (1...8192).contains(n) else { throw AttnError.usage(.n, "must be in 1...8192") }
+            guard (1...512).contains(d) else { throw AttnError.usage(.d, "must be in 1...512") }
+            guard B.isFinite, B >= 0 else { throw AttnError.usage(.B, "must be finite and ≥ 0") }
+        }
+    }
+
+    /// Runs both kernels and reports times, the error and the bound.
+    public static func run(_ p: Parameters) throws -> RunReport {
+        try p.validate()
+        let (q, k, v) = InputDistribution.uniform.attentionInputs(
+            queries: p.n, keys: p.n, d: p.d, bound: p.B, seed: p.seed, as: Float.self)
+        var fast = Tensor<Float>(rows: 0, cols: 0)
+        let tFast = try Timing.seconds { fast = try FastAttention.compute(q: q, k: k, v: v, scale: p.scale) }
+        var ref = Tensor<Double>(rows: 0, cols: 0)
+        let tRef = try Timing.seconds { ref = try ReferenceAttention.compute(q: q, k: k, v: v, scale: p.scale) }
+        let err = ErrorMetrics.maxAbsDiff(fast, ref)
+        let bound = ForwardErrorBound.fastAttention(q: q, k: k, v: v, scale: p.scale).max() ?? 0
+        let fixed = { (x: Double) in TextFormat.fixed(x, 4) }
+        let text = [
+            "attnbound demo: n = \(p.n), d = \(p.d), B = \(p.B), scale = \(p.scale), seed = \(p.seed)",
+            "  fast Float32 kernel     \(fixed(tFast)) s",
+            "  reference Float64       \(fixed(tRef)) s",
+            "  max |fast − reference|  \(err)",
+            "  a-priori bound          \(bound)  (\(err <= bound ? "holds" : "VIOLATED"))",
+        ]
+        let parameters: [(String, JSONValue)] = [
+            ("n", .int(p.n)), ("d", .int(p.d)), ("B", .double(p.B)), ("scale", .string(p.scale.description)),
+        ]
+        let summary: [(String, JSONValue)] = [
+            ("fast_seconds", .double(tFast)), ("reference_seconds", .double(tRef)),
+            ("max_abs_error", .double(err)), ("max_error_bound", .double(bound)),
+        ]
+        let failure =
+            err <= bound
+            ? nil : AttnError.checkFailed("max |fast − reference| \(err) exceeds the a-priori bound \(bound)")
+        return RunReport(
+            command: "demo", parameters: parameters, seed: p.seed, summary: summary, text: text, failure: failure)
+    }
+}
