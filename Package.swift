@@ -62,10 +62,9 @@ let package = Package(
             "AttnCore", "AttnKernels", "AttnCertified", "AttnPoly", "AttnPaged", "AttnBlockSparse", "AttnPruning",
             "AttnExperiments",
         ]),
+        // The CLI is a front end of the umbrella: it sees exactly what a library user sees.
         .target(name: "AttnCLI", dependencies: [
-            "AttnCore", "AttnKernels", "AttnCertified", "AttnPoly", "AttnPaged", "AttnBlockSparse", "AttnPruning",
-            "AttnExperiments",
-            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "AttnKit", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "attnbound", dependencies: ["AttnCLI"]),
 

@@ -1,11 +1,10 @@
 import ArgumentParser
-import AttnCore
+import AttnKit
 import Foundation
 
 /// The `attnbound` command. Subcommands parse, validate, call one library function and write.
 public struct Attnbound: ParsableCommand {
     public static let version = AttnVersion.current
-
     public static let configuration = CommandConfiguration(
         commandName: "attnbound",
         abstract: "Exact, approximate and sparse attention, checked against certified arithmetic.",
@@ -16,7 +15,6 @@ public struct Attnbound: ParsableCommand {
             RegimeCommand.self, KVReplayCommand.self, LiteCommand.self, DbspCommand.self, PruneCommand.self,
             BenchCommand.self,
         ])
-
     public init() {}
 
     /// Runs the CLI and returns the exit code (CONVENTIONS.md): 0 success, 1 check failed,
@@ -30,8 +28,7 @@ public struct Attnbound: ParsableCommand {
             printError(error.cliMessage)
             return error.exitCode
         } catch {
-            // argument-parser's own errors: --help and --version (exit 0), usage (its 64 is our 2),
-            // or an ExitCode (no message).
+            // argument-parser's: --help and --version (exit 0), usage (its 64 is our 2), or an ExitCode (silent).
             let code = exitCode(for: error), text = message(for: error)
             if code == .success {
                 print(fullMessage(for: error))
@@ -43,6 +40,53 @@ public struct Attnbound: ParsableCommand {
     }
 }
 
+/// Writes `report`, the one way commands write a result: its table as CSV + JSON sidecar at `out` (when
+/// both exist), then the JSON object or the text on stdout; then throws its failure (exit code from
+/// `AttnError`), so that the outputs of a failed check are still there to read.
+func emit(_ report: RunReport, out: String?, json: Bool) throws {
+    if let out { try writeTable(report, to: out) }
+    print(json ? report.json.serialized() : report.text.joined(separator: "\n"))
+    if let failure = report.failure { throw failure }
+}
+
+/// Writes the table of `report`, if it has one, as CSV with its JSON sidecar at `path`, printing nothing
+/// (also a command's second table: `dbsp plan --ranks-out`, `lite calibrate --pareto-out`).
+func writeTable(_ report: RunReport, to path: String) throws {
+    guard let table = report.table else { return }
+    try Sidecar(
+        command: report.command, parameters: report.parameters, seed: report.seed, argv: CommandLine.arguments,
+        extra: report.sidecarExtra
+    ).write(csv: table.csv, to: URL(fileURLWithPath: path))
+}
+
+/// Checks that an output path's folder exists before any work is done.
+func validateOutputPath(_ path: String, flag: String) throws {
+    let dir = (path as NSString).deletingLastPathComponent
+    var isDir: ObjCBool = false
+    if !dir.isEmpty, !(FileManager.default.fileExists(atPath: dir, isDirectory: &isDir) && isDir.boolValue) {
+        throw ValidationError("\(flag) \(path): folder \(dir) does not exist")
+    }
+}
+
+/// The command-line flag of each library parameter: the one place where the library's Swift names meet
+/// the CLI's spellings (the library never names a flag). A parameter's flag is its name in kebab case
+/// (`pageSize` → `--page-size`) unless listed here.
+private let irregularFlags: [Parameter: String] = [
+    .B: "--B", .bGrid: "--B", .dConstant: "--C", .hardDConstant: "--hard-C", .epsilon: "--eps",
+    .epsilonPower: "--eps-power", .threshold: "--thr", .sampleRows: "--rows", .output: "--out",
+    .ranksOutput: "--ranks-out", .topkPages: "--topk", .liteSampleRows: "--sample-rows",
+]
+
+func flagName(for parameter: Parameter) -> String {
+    irregularFlags[parameter] ?? "--"
+        + parameter.rawValue.map { $0.isUppercase ? "-" + $0.lowercased() : "\($0)" }.joined()
+}
+
+extension AttnError {
+    /// The one line the CLI prints: the message, prefixed by the flag at fault.
+    var cliMessage: String { parameter.map { "\(flagName(for: $0)): \(message)" } ?? message }
+}
+
 /// Writes `error: message` as one line on stderr.
 func printError(_ message: String) {
     printNote("error: " + message.split(whereSeparator: \.isNewline).joined(separator: " "))
@@ -50,6 +94,3 @@ func printError(_ message: String) {
 
 /// Writes a line on stderr (progress, notes), never on stdout.
 func printNote(_ message: String) { FileHandle.standardError.write(Data((message + "\n").utf8)) }
-
-/// Fixed-width number for text summaries.
-func fmt(_ x: Double, _ digits: Int = 1) -> String { TextFormat.fixed(x, digits) }

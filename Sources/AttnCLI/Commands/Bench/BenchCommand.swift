@@ -1,41 +1,28 @@
 import ArgumentParser
-import AttnCertified
-import AttnCore
-import AttnExperiments
-import AttnKernels
-import AttnPoly
+import AttnKit
 import Foundation
 
 struct BenchCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "bench", abstract: "Benchmarks, reported as ratios against a yardstick measured in the same run.",
+    static let configuration = command(
+        "bench", "Benchmarks, as ratios to a yardstick measured in the same run.",
         subcommands: [
             BenchExactCommand.self, BenchCertifiedCommand.self, BenchVerifyCommand.self, BenchPolyCommand.self,
             BenchPagedCommand.self, BenchSparseCommand.self,
         ])
 }
 
-/// Options every benchmark shares.
 struct BenchOptions: ParsableArguments {
     @Option(help: "Timed runs per figure; the median is reported.") var runs = 5
     @Flag(help: "Print one JSON object instead of a table.") var json = false
-
     func validate() throws {
         guard (1...1000).contains(runs) else { throw ValidationError("--runs must be in 1...1000") }
     }
-
-    /// The BLAS line every benchmark prints first (CONVENTIONS.md), and the warning on stderr when
-    /// BLAS runs on a generic core; JSON output carries `blas` instead.
-    func printBLAS() {
-        let info = BLASInfo.current
+    /// Runs a benchmark, then writes the BLAS line (CONVENTIONS.md; JSON carries `blas`), the generic-core
+    /// warning on stderr, and the report: a bad parameter prints nothing else.
+    func emit(_ run: () throws -> RunReport) throws {
+        let report = try run(), info = BLASInfo.current
         if let w = info.warning { printNote(w) }
         if !json { print(info.summary) }
-    }
-
-    /// Runs a benchmark, then writes the BLAS line and its report (so a bad parameter prints nothing else).
-    func emit(_ run: () throws -> RunReport) throws {
-        let report = try run()
-        printBLAS()
         try AttnCLI.emit(report, out: nil, json: json)
     }
 }
@@ -46,23 +33,17 @@ extension KernelISA: ExpressibleByArgument {
 }
 
 struct BenchExactCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "exact",
-        abstract: "Fused exact kernel (one head) vs OpenBLAS sgemm 2048³, interleaved in the same process.")
-
+    static let configuration = command("exact", "Fused exact kernel (one head) vs sgemm 2048³, interleaved in one run.")
     @OptionGroup var options: BenchOptions
-    @Option(parsing: .upToNextOption, help: "Sequence lengths n (n_q = n_k = n), e.g. --n 1024 4096.")
-    var n = [1024, 4096]
+    @Option(parsing: .upToNextOption, help: "Sequence lengths n (n_q = n_k = n).") var n = [1024, 4096]
     @Option(parsing: .upToNextOption, help: "Head dimensions d (= d_v), e.g. --d 64 128.") var d = [64]
     @Option(help: "Query rows n_q (default: n_q = n; 1 for a decode step).") var queries: Int?
-    @Option(help: "Folder to write each case's Q, K, V as .npy (for peer benchmarks on identical inputs).")
-    var inputsOut: String?
+    @Option(help: "Folder to write each case's Q, K, V as .npy (for peer benchmarks).") var inputsOut: String?
     @Flag(help: "Causal attention (rates count half the flops).") var causal = false
     @Option(help: "Working precision: float32 or float64.") var precision = Precision.float32
     @OptionGroup var threads: ThreadsOption
     @Option(help: "Query rows per job of the fused kernel.") var queryTile = TileSizes.default.queryTile
     @Option(help: "Kernel copy: auto, baseline, avx2 or avx512 (never more than the CPU has).") var isa = KernelISA.auto
-
     func run() throws {
         var s = ExactBenchmark.Setup()
         (s.sizes, s.headDims, s.queries, s.causal, s.double) = (n, d, queries, causal, precision == .float64)
@@ -72,26 +53,18 @@ struct BenchExactCommand: ParsableCommand {
 }
 
 struct BenchVerifyCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "verify",
-        abstract: "Tiered verify of a float32 candidate vs the fast Float64 kernel (n = 4096, d = 128, 8 heads).")
-
+    static let configuration = command("verify", "Tiered verify of a float32 candidate vs the fast Float64 kernel.")
     @OptionGroup var options: BenchOptions
     @Option(help: "Sequence length n (n_q = n_k = n).") var n = 4096
     @Option(help: "Head dimension d.") var d = 128
     @Option(help: "Heads.") var heads = 8
-
     func run() throws {
         try options.emit { try VerifyBenchmark.fastKernel(n: n, d: d, heads: heads, runs: options.runs) }
     }
 }
 
 struct BenchPolyCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "poly",
-        abstract: "Polynomial method time vs n (d = 4, B = 1, ε = 1e-6) beside the fast exact kernel.",
-        discussion: "Float32, one head, uniform inputs (seed 1), scale 1/d; the crossover on a finer grid of small n.")
-
+    static let configuration = command("poly", "Polynomial method time vs n beside the exact kernel; the crossover.")
     @OptionGroup var options: BenchOptions
     @OptionGroup var threads: ThreadsOption
     @Option(help: "Smallest n as a power of two.") var minLog2 = 10
@@ -101,7 +74,6 @@ struct BenchPolyCommand: ParsableCommand {
     @Option(name: .customLong("B"), help: "Entry bound B.") var B = 1.0
     @Option(help: "Target relative error ε of the polynomial.") var eps = 1e-6
     @Option(help: "Family of P: taylor, chebyshev (default), interpolant or shifted.") var family = ExpFamily.chebyshev
-
     func run() throws {
         var s = PolyBenchmark.Setup()
         (s.minLog2, s.maxLog2, s.exactMaxLog2, s.d, s.B, s.epsilon) = (minLog2, maxLog2, exactMaxLog2, d, B, eps)

@@ -1,9 +1,5 @@
 import ArgumentParser
-import AttnBlockSparse
-import AttnCore
-import AttnExperiments
-import AttnKernels
-import AttnPruning
+import AttnKit
 import Foundation
 
 extension LiteErrorMetric: ExpressibleByArgument {}
@@ -29,7 +25,6 @@ struct TrajectoryOptions: ParsableArguments {
     @Option(help: "Softmax scale: 'paper' (1/d), 'standard' (1/√d) or a positive decimal.") var scale = Scale.standard
     @Option(help: "Working precision: float32 or float64.") var precision = Precision.float32
     @OptionGroup var threads: ThreadsOption
-
     var spec: TrajectorySpec {
         var t = TrajectorySpec()
         (t.replay, t.frames, t.height, t.width, t.heads) = (replay, frames, height, width, heads)
@@ -41,25 +36,20 @@ struct TrajectoryOptions: ParsableArguments {
 }
 
 struct LiteCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "lite",
-        abstract: "LiteAttention temporal tile skipping: run a trajectory, or calibrate thresholds.",
+    static let configuration = command(
+        "lite", "LiteAttention temporal tile skipping: run a trajectory, or calibrate.",
         subcommands: [LiteRunCommand.self, LiteCalibrateCommand.self], defaultSubcommand: LiteRunCommand.self)
 }
 
 struct LiteRunCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "run", abstract: "LiteAttention temporal tile skipping over a diffusion-like trajectory.",
-        discussion: "One CSV row per step: tiles computed, skipped fraction, max |error| vs exact attention, time.")
+    static let configuration = command("run", "Tile skipping over a trajectory: per step skips, |error| vs exact.")
     @OptionGroup var trajectory: TrajectoryOptions
     @Option(parsing: .unconditional, help: "Skip threshold in log₂ units (-inf: exact attention).") var thr = -6.0
     @Option(help: "Threshold schedule CSV step,thr (from 'lite calibrate'), replacing --thr.") var thrSchedule: String?
     @Option(help: "Reset the skip lists every N steps (default: never).") var resetEvery: Int?
     @OptionGroup var output: OutputOption
     @Option(help: "Checkpoint, rewritten after every step and resumed from if it exists.") var checkpoint: String?
-
     func validate() throws { if let c = checkpoint { try validateOutputPath(c, flag: "--checkpoint") } }
-
     func run() throws {
         let out = try output.required()
         var r = LiteRunRequest()
@@ -74,10 +64,7 @@ struct LiteRunCommand: ParsableCommand {
 }
 
 struct LiteCalibrateCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "calibrate",
-        abstract: "A LiteAttention threshold per step keeping every step's error in a target.",
-        discussion: "Guaranteed on the fitted trajectory only (Proofs/lite-skip-rule.md).")
+    static let configuration = command("calibrate", "A threshold per step holding each step's error to a target.")
     @OptionGroup var trajectory: TrajectoryOptions
     @Option(help: "Per-step error allowed against exact attention, on the sampled rows.") var target = 1e-2
     @Option(help: "Error measure: max-abs or relative-l2.") var metric = LiteErrorMetric.maxAbs
@@ -89,9 +76,7 @@ struct LiteCalibrateCommand: ParsableCommand {
     @Flag(inversion: .prefixedNo, help: "Keep the schedule non-decreasing (stricter early).") var monotone = true
     @OptionGroup var output: OutputOption
     @Option(help: "Pareto CSV to write (an .svg and a .json are written beside it).") var paretoOut: String
-
     func validate() throws { try validateOutputPath(paretoOut, flag: "--pareto-out") }
-
     func run() throws {
         let out = try output.required()
         var r = LiteCalibrationRequest()
@@ -110,15 +95,11 @@ struct LiteCalibrateCommand: ParsableCommand {
 }
 
 struct DbspCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "dbsp", abstract: "db-SP sequence-parallel planning.", subcommands: [DbspPlanCommand.self])
+    static let configuration = command("dbsp", "db-SP sequence-parallel planning.", subcommands: [DbspPlanCommand.self])
 }
 
 struct DbspPlanCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "plan", abstract: "Balance a block mask over U·R devices (Ulysses × ring), choosing (U, R).",
-        discussion: "With --ranks-out: run on simulated devices, checked bitwise against the unpartitioned run."
-    )
+    static let configuration = command("plan", "Balance a block mask over U·R devices (Ulysses × ring), choosing U, R.")
     @Option(help: "Block mask .npy [heads, q_blocks, k_blocks] of 0/1 (default: generated).") var mask: String?
     @Option(help: "Generated mask: heads.") var heads = 32
     @Option(help: "Generated mask: blocks per sequence.") var blocks = 64
@@ -138,11 +119,9 @@ struct DbspPlanCommand: ParsableCommand {
     @Option(help: "Cost model: message latency, seconds.") var latency = 1e-5
     @Option(help: "Cost model: bytes per element.") var bytesPerElement = 2
     @OptionGroup var output: OutputOption
-    @Option(help: "Execute the chosen plan with simulated devices; per-device CSV here.") var ranksOut: String?
+    @Option(help: "Run the plan on simulated devices (checked bitwise); per-device CSV here.") var ranksOut: String?
     @OptionGroup var threads: ThreadsOption
-
     func validate() throws { if let r = ranksOut { try validateOutputPath(r, flag: "--ranks-out") } }
-
     func run() throws {
         let out = try output.required()
         var r = DbspPlanRequest()
@@ -159,9 +138,7 @@ struct DbspPlanCommand: ParsableCommand {
 }
 
 struct PruneCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "prune", abstract: "VisiPruner-style token pruning operators.",
-        discussion: "One CSV row: tokens kept, max |error| against the masked Float64 reference, attention FLOPs.")
+    static let configuration = command("prune", "VisiPruner-style pruning: tokens kept, |error| vs reference, FLOPs.")
     @OptionGroup var inputs: AttentionInputs
     @Option(help: "Vision token range START:END, half open (repeatable).") var vision: [HalfOpenRange] = []
     @Option(help: "Operator: shallow, middle or deep.") var mode: PruneMode
@@ -173,20 +150,17 @@ struct PruneCommand: ParsableCommand {
     @Option(help: "Per-token CSV: token, is_vision, cosine, norm, kept.") var tokensOut: String?
     @Option(help: "Write the operator's output as .npy here.") var npyOut: String?
     @Option(name: .customLong("output"), help: .hidden) var legacyNpyOut: String?
-
     func validate() throws {
         for (flag, path) in [("--out", out), ("--tokens-out", tokensOut), ("--npy-out", npyOut ?? legacyNpyOut)] {
             if let path { try validateOutputPath(path, flag: flag) }
         }
     }
-
     func run() throws {
         var r = PruneRequest(q: inputs.files.q, k: inputs.files.k, v: inputs.files.v, mode: mode)
         (r.scale, r.causal, r.vision, r.sink) = (inputs.scale, inputs.causal, vision.map(\.range), sink)
         (r.layerThreshold, r.tokensThreshold) = (layerThreshold, tokensThreshold)
         try precision == .float32 ? run(r, as: Float.self) : run(r, as: Double.self)
     }
-
     func run<T: KernelScalar>(_ request: PruneRequest, as _: T.Type) throws {
         var (report, evaluation) = try request.run(as: T.self)
         if let path = npyOut ?? legacyNpyOut { try Npy.write(evaluation.output, to: path) }
@@ -197,8 +171,7 @@ struct PruneCommand: ParsableCommand {
 }
 
 struct BenchSparseCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "sparse", abstract: "Block-sparse runtime vs skipped fraction; db-SP imbalance before/after.")
+    static let configuration = command("sparse", "Block-sparse time vs skipped fraction; db-SP imbalance before/after.")
     @OptionGroup var options: BenchOptions
     @Option(help: "Sequence length n (n_q = n_k = n).") var n = 16384
     @Option(help: "Head dimension d.") var d = 64
@@ -206,15 +179,12 @@ struct BenchSparseCommand: ParsableCommand {
     @Option(help: "Keys per k-tile of the block-sparse kernel.") var kTile = 512
     @OptionGroup var threads: ThreadsOption
     @Option(help: "Seed of the inputs and masks.") var seed: UInt64 = 42
-
     func run() throws {
         var s = SparseBenchmark.Setup()
         (s.n, s.d, s.queryTile, s.keyTile) = (n, d, qTile, kTile)
         (s.threads, s.runs, s.seed) = (threads.count, options.runs, seed)
         try s.validate()
-        options.printBLAS()
-        let note = "bench sparse: seed \(seed), n = \(n), d = \(d), tiles \(qTile)×\(kTile), \(s.threads) threads"
-        if !options.json { printNote(note) }
-        try emit(try SparseBenchmark.run(s).runReport, out: nil, json: options.json)
+        if !options.json { printNote("bench sparse: seed \(seed), n = \(n), d = \(d), tiles \(qTile)×\(kTile)") }
+        try options.emit { try SparseBenchmark.run(s).runReport }
     }
 }

@@ -1,14 +1,11 @@
 import ArgumentParser
-import AttnCertified
-import AttnCore
-import AttnExperiments
-import AttnPaged
+import AttnKit
 
 extension VerifyEngine: ExpressibleByArgument {}
 
 struct VerifyCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "verify", abstract: "Certify a candidate attention output entry by entry against the exact truth.",
+    static let configuration = command(
+        "verify", "Certify a candidate attention output entry by entry against the truth.",
         discussion: "Exit 0 if every entry certifiably passes, 1 if some fail or are undecided, 2 on bad input.")
     @OptionGroup var inputs: AttentionInputs
     @Option(help: "Candidate output .npy: Q's leading axes × [n_q, d_v], float16/32/64.") var candidate: String
@@ -20,7 +17,6 @@ struct VerifyCommand: ParsableCommand {
     @Option(help: "Precision of the GMP/MPFR enclosures, in bits.") var precision = 256
     @OptionGroup var threads: ThreadsOption
     @OptionGroup var json: JSONOption
-
     func run() throws {
         var r = VerifyRequest(q: inputs.files.q, k: inputs.files.k, v: inputs.files.v, candidate: candidate)
         (r.scale, r.causal, r.tolerance, r.atol, r.rtol) = (inputs.scale, inputs.causal, tolerance, atol, rtol)
@@ -30,35 +26,24 @@ struct VerifyCommand: ParsableCommand {
 }
 
 struct VerifyMergeCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "verify-merge", abstract: "Merge the --json reports of `verify --heads` shards into one.")
+    static let configuration = command("verify-merge", "Merge the --json reports of `verify --heads` shards into one.")
     @Argument(help: "JSON report files, one per shard.") var reports: [String]
     @OptionGroup var json: JSONOption
-
     func run() throws { try emit(try TieredVerificationReport.merge(files: reports), out: nil, json: json.json) }
 }
 
 struct VectorsCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "vectors",
-        abstract: "Write certified conformance vectors (inputs, certified lo/hi, JSON description).",
-        discussion: "One folder per case (q, k, v, lo, hi .npy, case.json) and DIR/index.json.")
+    static let configuration = command("vectors", "Write conformance vectors: per case q, k, v, lo, hi and case.json.")
     @Flag(help: "Write page-selection cases (Quest and ArkVale rules) instead of certified ones.") var paged = false
     @Option(name: [.customLong("out"), .short], help: "Output folder (created; its parent must exist).") var out: String
     @Option(help: "Precision of the certified enclosures, in bits.") var precision = 256
     @Option(help: "Seed of the random parts of the cases.") var seed: UInt64 = 0
     @OptionGroup var json: JSONOption
-
     func validate() throws { try validateOutputPath(out, flag: "--out") }
-
     func run() throws {
-        let report =
-            try paged
-            ? PagedConformance.run(to: out, extraFields: replayFlags)
-            : ConformanceVectors.run(to: out, precision: precision, seed: seed)
-        try emit(report, out: nil, json: json.json)
+        let vectors = { try ConformanceVectors.run(to: out, precision: precision, seed: seed) }
+        try emit(paged ? PagedConformance.run(to: out, extraFields: replayFlags) : vectors(), out: nil, json: json.json)
     }
-
     /// case.json's `kv-replay` flags that replay a page-selection case (besides --k/--v/--q/--selection-out).
     func replayFlags(_ c: PagedConformance.Case) -> [(String, JSONValue)] {
         let p = c.config
@@ -72,9 +57,7 @@ struct VectorsCommand: ParsableCommand {
 }
 
 struct BenchCertifiedCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "certified", abstract: "Time certified attention: n = 256, d = 16, 256 bits, scale 1/√d.",
-        discussion: "Target: ≤ 0.1 s on this machine for the defaults. Yardstick: the Float64 reference kernel.")
+    static let configuration = command("certified", "Time certified attention against the Float64 reference kernel.")
     @OptionGroup var options: BenchOptions
     @Option(help: "Sequence length n (n_q = n_k = n).") var n = 256
     @Option(help: "Head dimension d (= d_v).") var d = 16
@@ -82,13 +65,11 @@ struct BenchCertifiedCommand: ParsableCommand {
     @Option(help: "Softmax scale: 'paper' (1/d), 'standard' (1/√d) or a positive decimal.") var scale = Scale.standard
     @OptionGroup var threads: ThreadsOption
     @Option(help: "Seed of the uniform [−1, 1] Float32 inputs.") var seed: UInt64 = 42
-
     func run() throws {
         var s = CertifiedBenchmark.Setup()
         (s.n, s.d, s.precision, s.scale) = (n, d, precision, scale)
         (s.threads, s.runs, s.seed) = (threads.count, options.runs, seed)
         try s.validate()
-        options.printBLAS()
-        try emit(try CertifiedBenchmark.run(s).runReport, out: nil, json: options.json)
+        try options.emit { try CertifiedBenchmark.run(s).runReport }
     }
 }

@@ -1,6 +1,5 @@
 import ArgumentParser
-import AttnCore
-import AttnPaged
+import AttnKit
 import Foundation
 
 extension PolicyKind: ExpressibleByArgument {}
@@ -17,7 +16,6 @@ struct PolicyOptions: ParsableArguments {
     @Option(help: "Group score: per-head, mean or max (default: mean for arkvale).") var reduction: ScoreReduction?
     @Option(help: "steady: reuse a selection for at most this many steps.") var steadyReuse = 4
     @Option(help: "steady: drift test threshold on cos(q, q_ref), in [-1, 1].") var steadyCosine = 0.95
-
     var config: PolicyConfig {
         var c = PolicyConfig(budgetTokens: budget)
         (c.sinkPages, c.windowPages, c.topkPages) = (sinkPages, windowPages, topk)
@@ -27,8 +25,8 @@ struct PolicyOptions: ParsableArguments {
 }
 
 struct KVReplayCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "kv-replay", abstract: "Replay decode steps over a paged KV cache with a selection policy.",
+    static let configuration = command(
+        "kv-replay", "Replay decode steps over a paged KV cache with a page policy.",
         discussion: "Step t appends token n − T + t (the first n − T are the prompt) and attends with Q[:, t].")
     @Option(help: "Keys .npy, [n, d] or [kv_heads, n, d].") var k: String?
     @Option(help: "Values .npy, [n, d_v] or [kv_heads, n, d_v].") var v: String?
@@ -46,7 +44,6 @@ struct KVReplayCommand: ParsableCommand {
     @OptionGroup var output: OutputOption
     @Option(help: "CSV step,head,selected_pages: the pages each query head attended.") var selectionOut: String?
     @OptionGroup var json: JSONOption
-
     func validate() throws {
         let files = [k, v, q].compactMap { $0 }.count
         guard synthetic ? files == 0 : files == 3 else {
@@ -54,7 +51,6 @@ struct KVReplayCommand: ParsableCommand {
         }
         if let s = selectionOut { try validateOutputPath(s, flag: "--selection-out") }
     }
-
     func run() throws {
         var s = KVReplayRequest.Synthetic()
         (s.seed, s.context, s.steps, s.kvHeads, s.group, s.dim) = (seed, context, steps, kvHeads, group, dim)
@@ -68,8 +64,7 @@ struct KVReplayCommand: ParsableCommand {
 }
 
 struct BenchPagedCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "paged", abstract: "One decode step at 32k context: each policy vs dense exact decode.")
+    static let configuration = command("paged", "One decode step at 32k context: each policy vs dense exact decode.")
     @OptionGroup var options: BenchOptions
     @Option(help: "Context length in tokens.") var context = 32768
     @Option(help: "Head dimension d (= d_v).") var d = 128
@@ -83,7 +78,6 @@ struct BenchPagedCommand: ParsableCommand {
     @Option(help: "Accuracy trace: decode steps.") var accuracySteps = 64
     @Option(help: "Accuracy trace: budget in tokens.") var accuracyBudget = 1024
     @Option(help: "Seed of the inputs and of the trace.") var seed: UInt64 = 42
-
     func run() throws {
         var b = PagedBenchmarkSuite()
         (b.setup.context, b.setup.d, b.setup.kvHeads, b.setup.pageSize) = (context, d, kvHeads, pageSize)
@@ -91,7 +85,6 @@ struct BenchPagedCommand: ParsableCommand {
         (b.setup.threads, b.groups, b.accuracy, b.accuracyContext) = (threads.count, groups, accuracy, accuracyContext)
         (b.accuracySteps, b.accuracyBudget) = (accuracySteps, accuracyBudget)
         try b.validate()
-        options.printBLAS()
-        try emit(try b.run(note: printNote), out: nil, json: options.json)
+        try options.emit { try b.run(note: printNote) }
     }
 }

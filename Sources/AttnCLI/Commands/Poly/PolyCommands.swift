@@ -1,19 +1,13 @@
 import ArgumentParser
-import AttnCore
-import AttnExperiments
-import AttnPoly
+import AttnKit
 
 extension ExpFamily: ExpressibleByArgument {}
 extension ApproxMethod: ExpressibleByArgument {}
 extension ErrorRows: ExpressibleByArgument {}
 
 struct PlanCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "plan",
-        abstract: "Plan the polynomial method: degree, rank, flops and memory vs exact, crossover n.",
-        discussion:
-            "Scores lie in [−R, R], R = s·d·B²; g is the smallest degree certified for ε (Aggarwal–Alman's beside it).")
-
+    static let configuration = command(
+        "plan", "Plan the polynomial method: certified degree, rank, flops, crossover.")
     @Option(help: "Sequence length n (n_q = n_k).") var n: Int
     @Option(help: "Head dimension d of Q and K.") var d: Int
     @Option(help: "Value dimension d_v (default: d).") var dv: Int?
@@ -22,7 +16,6 @@ struct PlanCommand: ParsableCommand {
     @Option(help: "Softmax scale: paper (1/d, the default here), standard (1/√d) or a decimal.") var scale = Scale.paper
     @Option(help: "Family of P: taylor, chebyshev (default), interpolant or shifted.") var family = ExpFamily.chebyshev
     @OptionGroup var format: JSONOption
-
     func run() throws {
         let plan = try PolyPlan.make(
             n: n, d: d, valueCols: dv, entryBound: B, scale: scale, epsilon: eps, family: family)
@@ -31,24 +24,19 @@ struct PlanCommand: ParsableCommand {
 }
 
 struct ApproxCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "approx",
-        abstract: "Approximate attention (poly, svd, performer, nystrom) with its bound and measured error.",
-        discussion: "Float64. Under --eps the other methods take poly's rank C(g + d, d); under --rank, every method.")
-
-    @Option(help: "poly (Alman–Song, certified bound), svd (small n), performer (FAVOR+) or nystrom.") var method:
-        ApproxMethod
+    static let configuration = command(
+        "approx", "Approximate attention (Float64) with its bound and measured error.",
+        discussion: "Under --eps the other methods take poly's rank C(g + d, d); under --rank, every method.")
+    @Option(help: "poly (Alman–Song), svd (small n), performer (FAVOR+) or nystrom.") var method: ApproxMethod
     @Option(help: "Rank budget r (exclusive with --eps).") var rank: Int?
     @Option(help: "Target relative error ε of the polynomial (exclusive with --rank).") var eps: Double?
     @Option(help: "Family of P: taylor, chebyshev (default), interpolant or shifted.") var family = ExpFamily.chebyshev
     @OptionGroup var files: AttentionFiles
     @Option(help: "Softmax scale: paper (1/d, the default here), standard (1/√d) or a decimal.") var scale = Scale.paper
     @Option(help: "Seed of the random features (performer) and landmarks (nystrom).") var seed: UInt64 = 0
-    @Option(help: "Rows measured: all, or K seeded rows per head (default: all, or 64 past 2048²).") var errorRows:
-        ErrorRows?
+    @Option(help: "Rows measured: all, or K seeded rows per head (default: 64 past 2048²).") var errorRows: ErrorRows?
     @OptionGroup var output: OutputOption
     @OptionGroup var format: JSONOption
-
     func run() throws {
         let out = try output.required()
         let options = try ApproximationOptions(
