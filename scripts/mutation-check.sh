@@ -16,7 +16,7 @@
 # the source so refactors keep the row working; then the regex is that marker and the replacement
 # can rewrite the whole line (use & for the matched text). The filter is a regex over test names
 # (e.g. 'FastVsReferenceTests|KernelTightnessTests'). Rows that issues 10 and 12 asked for are in:
-#   float-e and float-exp (the float verification engine), fused (the fused kernel's bound).
+#   float-e and float-exp (the float verification engine), fused (the fused kernel's bound), exp64 (its Float64 exp).
 # -----------------------------------------------------------------------------------------------
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -38,6 +38,7 @@ ROWS=(
 "paged-mask | GQA masked union: rows not masked to their own pages | Sources/AttnPaged/PagedAttention.swift | ^.*// mutation-check: paged-mask$ |                                            _ = () | PagedAttentionTests"
 "float-e | float engine enclosure radius e (FloatAttentionEngine.entryBound) | Sources/AttnCertified/FloatEnclosure.swift | ^.*// mutation-check: float-e$ |        return e.isFinite ? e * 0.5 : .infinity | FloatEnclosureTests|FloatEnclosureTightnessTests|TieredVerificationTests|TorchShapesCLITests"
 "float-exp | FloatExp relative error bound ε | Sources/AttnCertified/FloatExp.swift | ^.*// mutation-check: float-exp$ |    package static let relativeErrorBound = 27 * 0x1p-53 | FloatExpTests"
+"exp64 | Double.expRelativeError (the fused kernel's Float64 exp, 3u halved) | Sources/AttnKernels/KernelScalar.swift | ^.*// mutation-check: exp64$ |    public static var expRelativeError: Double { 0x1.8p-53 } | KernelScalarTests"
 "regime-score | ScoreMaximum.errorBound (regime: error of the largest abs(q·k)) | Sources/AttnExperiments/Regime/ScoreMaximum.swift | ^(.*)\.nextUp  // mutation-check: regime-score$ | \1.nextUp / 2 | ScoreMaximumTests"
 )
 

@@ -14,6 +14,10 @@ import Foundation
 /// is applied only where a chunk crosses the diagonal. Overflow-safe for any
 /// score magnitude (every exp argument is ≤ 0).
 ///
+/// Decode: jobs of fewer rows than the register tile (n_q = 1) take a one-row path
+/// that reads K in place (no Kᵀ packing) with the same per-row summation order, so
+/// the same bound holds.
+///
 /// Error bound: `ForwardErrorBound.fastAttention` (Proofs/online-softmax-error.md),
 /// checked by `FastVsReferenceTests` and `KernelsVsCertifiedTests`.
 public enum FastAttention {
@@ -67,14 +71,16 @@ public enum FastAttention {
         // Partial softmaxes of the key ranges (split-K), merged below: [split][head][row].
         let partials = splits > 1 ? PartialSoftmax<T>(splits: splits, rows: heads * nq, valueCols: dv) : nil
         // Kᵀ packed once per head in the layout of the kernel copy (jobs then never transpose K);
-        // key ranges start on 256-key tiles so that they index it.
+        // key ranges start on 256-key tiles so that they index it. Not when every job has fewer rows
+        // than the register tile (decode): those read K in place, and packing would triple the bytes moved.
         let keyTiles = (nk + keyTile - 1) / keyTile
-        let packedCount = attnbound_fused_packed_k_count(nk, d)
+        let packs = min(nq, rowsPerJob) >= Int(attnbound_fused_row_block(isa.rawValue, Int32(MemoryLayout<T>.size)))
+        let packedCount = packs ? attnbound_fused_packed_k_count(nk, d) : 0
         let packed = UnsafeSendablePointer(UnsafeMutablePointer<T>.allocate(capacity: heads * packedCount))
         defer { packed.pointer.deallocate() }
         PinnedAttention.with(q: q, k: k, v: v, out: &out) { p in
-            let groups = min(keyTiles, 8)
-            Parallel.forEachJob(heads * groups, workers: min(workers, heads * groups)) { worker in
+            let groups = packs ? min(keyTiles, 8) : 0
+            Parallel.forEachJob(heads * groups, workers: max(1, min(workers, heads * groups))) { worker in
                 while let job = worker.next() {
                     let h = job / groups, g = job % groups
                     T.packKeys(
@@ -109,7 +115,7 @@ public enum FastAttention {
                     cj.dv = dv
                     cj.key_begin = split * keyTiles / splits * keyTile
                     cj.key_end = min(nk, (split + 1) * keyTiles / splits * keyTile)
-                    cj.k_packed = UnsafeRawPointer(packed.pointer + h * packedCount)
+                    cj.k_packed = packs ? UnsafeRawPointer(packed.pointer + h * packedCount) : nil
                     cj.causal_offset = i0 + (nk - nq)
                     cj.scale = s
                     cj.causal = causal ? 1 : 0

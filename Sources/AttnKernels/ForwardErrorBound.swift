@@ -35,7 +35,7 @@ public enum ForwardErrorBound {
         let splits = FastAttention.keySplits(queries: q.rows, keys: k.rows, heads: q.heads, tiles: tiles)
         let used = TileSizes(queryTile: tiles.balanced(queries: q.rows, heads: q.heads).queryTile,
                              keyTile: FastAttention.keyTile)
-        let lanes = T.self == Float.self ? SummationDepth.fusedFloatLanes : nil
+        let lanes = T.self == Float.self ? SummationDepth.fusedFloatLanes : SummationDepth.fusedDoubleLanes
         let bound = rowBounds(q: q, k: k, v: v, scale: scale, causal: causal, precision: T.self, tiles: used) {
             SummationDepth.fused(keys: $0, tiles: $1, keyTile: used.keyTile, splits: splits, lanes: lanes)
         }
@@ -136,8 +136,11 @@ struct SummationDepth: Equatable {
     var numerator: Int, denominator: Int, exps: Int, final: Int
 
     /// Lane counts W of the Float32 copies of the fused kernel (fused_attention.c: baseline SSE 4,
-    /// AVX2 8, AVX-512 16). Its Float64 copies sum the tile's weights one by one (no lanes).
+    /// AVX2 8, AVX-512 16).
     static let fusedFloatLanes = [4, 8, 16]
+
+    /// Lane counts W of the Float64 copies of the fused kernel (baseline SSE2 2, AVX2 4, AVX-512 8).
+    static let fusedDoubleLanes = [2, 4, 8]
 
     /// `FastAttention` (fused_kernel.inc). O accumulates one key at a time (one FMA, or a product
     /// and a sum in the baseline copy) across all tiles, with one rescale product per later tile:

@@ -16,6 +16,31 @@
 #include <stdlib.h>
 #include <string.h>
 
+// The Float64 exp of every copy (fused_kernel.inc, expsum; proof: Proofs/online-softmax-error.md, "The Float64
+// exp"; constants checked with MPFR by FastVsReferenceTests.float64ExpConstants). ln 2 = C1 + C2 + C3 with C1 = ln 2
+// rounded to 41 significant bits (k·C1 exact for |k| ≤ 1021), C2 = RN(ln 2 − C1), |C3| < 2^-101.
+#define EXP64_INV_LN2 0x1.71547652b82fep0
+#define EXP64_C1 0x1.62e42fefa4p-1
+#define EXP64_C2 -0x1.8432a1b0e2634p-43
+#define EXP64_SHIFTER 0x1.8p52
+#define EXP64_SHIFTER_BITS 0x4338000000000000LL
+#define EXP64_CUT -708.0
+// c_m = RN(1/m!) (m! < 2^53 is exact, so each is one correctly rounded division).
+static const double exp64_coef[14] = {
+    1.0, 1.0, 0.5, 1 / 6.0, 1 / 24.0, 1 / 120.0, 1 / 720.0, 1 / 5040.0, 1 / 40320.0, 1 / 362880.0,
+    1 / 3628800.0, 1 / 39916800.0, 1 / 479001600.0, 1 / 6227020800.0,
+};
+
+double attnbound_fused_exp_f64_constant(int which) {
+    switch (which) {
+    case 0: return EXP64_INV_LN2;
+    case 1: return EXP64_C1;
+    case 2: return EXP64_C2;
+    case 3: return EXP64_CUT;
+    default: return which >= 100 && which < 114 ? exp64_coef[which - 100] : 0.0;
+    }
+}
+
 static inline ptrdiff_t round_up(ptrdiff_t x, ptrdiff_t m) { return (x + m - 1) / m * m; }
 
 #if defined(__x86_64__) && defined(__clang__)
@@ -39,9 +64,10 @@ typedef long long v8l __attribute__((vector_size(64)));
 typedef long long v4l __attribute__((vector_size(32)));
 typedef long long v2l __attribute__((vector_size(16)));
 
-// Register tiles: RB rows × CV vectors (AVX-512: 6 × 4 = 24 of 32 registers; AVX2 Float32: 6 × 2 = 12 of 16, as
-// the Haswell sgemm kernels; the others 4 × 2). The widest chunk (CV·W) divides the key tile (256). RB = 6 measured
-// ~15% faster than 4 on Emerald Rapids (AVX-512), ~10% on Zen 5 (AVX2 copy); the baseline copy gained nothing
+// Register tiles: RB rows × CV vectors. AVX-512: Float32 6 × 4 = 24 of 32 registers, Float64 8 × 2; AVX2 Float32
+// 6 × 2 = 12 of 16, as the Haswell sgemm kernels; the others 4 × 2. The widest chunk (CV·W) divides the key tile
+// (256). Measured: Float32 RB = 6 ~15% faster than 4 on Emerald Rapids (AVX-512) and ~10% on Zen 5 (AVX2 copy);
+// Float64 8 × 2 46–49 against 28–31 GFLOP/s for 6 × 4 on one Zen 5 core; the baseline copy gained nothing from 6 rows
 // (without FMA every product needs a register of its own).
 #define T float
 #define IS_F32 1
@@ -135,8 +161,8 @@ typedef long long v2l __attribute__((vector_size(16)));
 #define VT v8d
 #define VI v8l
 #define W 8
-#define RB 6
-#define CV 4
+#define RB 8  // Float64: 8 × 2 (16 keys per chunk) ran 46–49 GFLOP/s on one core, 6 × 4 only 28–31 (n = 4096)
+#define CV 2
 #define SUF _f64_avx512
 #include "fused_kernel.inc"
 #undef VT
@@ -199,6 +225,16 @@ void attnbound_fused_f64(const attnbound_fused_job *job) {
     }
 }
 
+int attnbound_fused_row_block(int isa, int elem) {
+    switch (attnbound_fused_isa(isa)) {
+#if HAVE_X86_CLONES
+    case ATTNBOUND_ISA_AVX512: return elem == 4 ? row_block_f32_avx512() : row_block_f64_avx512();
+    case ATTNBOUND_ISA_AVX2: return elem == 4 ? row_block_f32_avx2() : row_block_f64_avx2();
+#endif
+    default: return elem == 4 ? row_block_f32_base() : row_block_f64_base();
+    }
+}
+
 size_t attnbound_fused_packed_k_count(ptrdiff_t nk, ptrdiff_t d) {
     return (size_t)(round_up(nk, ATTNBOUND_FUSED_KEY_TILE) * d);
 }
@@ -232,5 +268,15 @@ float attnbound_fused_exp_f32(int isa, float *x, ptrdiff_t n) {
     case ATTNBOUND_ISA_AVX2: return expsum_any_f32_avx2(x, n);
 #endif
     default: return expsum_any_f32_base(x, n);
+    }
+}
+
+double attnbound_fused_exp_f64(int isa, double *x, ptrdiff_t n) {
+    switch (attnbound_fused_isa(isa)) {
+#if HAVE_X86_CLONES
+    case ATTNBOUND_ISA_AVX512: return expsum_any_f64_avx512(x, n);
+    case ATTNBOUND_ISA_AVX2: return expsum_any_f64_avx2(x, n);
+#endif
+    default: return expsum_any_f64_base(x, n);
     }
 }

@@ -44,6 +44,10 @@ void attnbound_fused_pack_k_f64(int isa, const double *k, ptrdiff_t nk, ptrdiff_
 /// Scratch bytes for jobs of up to `max_rows` rows (Float32: elem = 4, Float64: elem = 8).
 size_t attnbound_fused_scratch_bytes(ptrdiff_t max_rows, ptrdiff_t d, ptrdiff_t dv, int elem);
 
+/// Rows of the register tile of the copy `isa` runs (Float32: elem = 4, Float64: elem = 8). Jobs of fewer rows
+/// (decode) take a one-row path that reads K in place: k_packed is then ignored, and need not be packed.
+int attnbound_fused_row_block(int isa, int elem);
+
 /// The ISA a job with `requested` would run (never one the CPU lacks).
 int attnbound_fused_isa(int requested);
 
@@ -53,6 +57,14 @@ void attnbound_fused_f64(const attnbound_fused_job *job);
 /// The Float32 exp of the copy `isa` runs: x[i] ← exp(x[i]) for x[i] ≤ 0 (−∞ gives 0); returns the sum.
 /// For the tests of its relative error (FastVsReferenceTests.vectorExpFloatUlps).
 float attnbound_fused_exp_f32(int isa, float *x, ptrdiff_t n);
+
+/// The Float64 exp of the copy `isa` runs: x[i] ← exp(x[i]) for x[i] ≤ 0 (below −708 and −∞ give 0); returns the
+/// sum. For the tests of its relative error (FastVsReferenceTests.vectorExpDoubleUlps).
+double attnbound_fused_exp_f64(int isa, double *x, ptrdiff_t n);
+
+/// The Float64 exp's constants, for the test that recomputes them with MPFR: 0 = fl(1/ln 2), 1 = C1, 2 = C2,
+/// 3 = the flush cut (−708), 100 + m = c_m ≈ 1/m! (m = 0…13).
+double attnbound_fused_exp_f64_constant(int which);
 
 /// Keys per tile (the T of the error bound counts tiles of this many keys).
 enum { ATTNBOUND_FUSED_KEY_TILE = 256 };
