@@ -27,8 +27,9 @@ let package = Package(
     ],
     targets: [
         // Ground floor: system libraries, shims only.
-        .systemLibrary(name: "CLapack", pkgConfig: "openblas",
-                       providers: [.apt(["liblapacke-dev", "libopenblas-dev"]), .brew(["openblas", "lapack"])]),
+        .systemLibrary(
+            name: "CLapack", pkgConfig: "openblas",
+            providers: [.apt(["liblapacke-dev", "libopenblas-dev"]), .brew(["openblas", "lapack"])]),
         .systemLibrary(name: "CGMP", pkgConfig: "gmp", providers: [.apt(["libgmp-dev"]), .brew(["gmp"])]),
         .systemLibrary(name: "CMPFR", pkgConfig: "mpfr", providers: [.apt(["libmpfr-dev"]), .brew(["mpfr"])]),
 
@@ -54,18 +55,23 @@ let package = Package(
         .target(name: "AttnPruning", dependencies: ["AttnCore", "AttnKernels"]),
 
         // Floor 4: experiments (sweep, CSV, sidecars, plots).
-        .target(name: "AttnExperiments",
-                dependencies: ["AttnCore", "AttnKernels", "AttnCertified", "AttnPoly", "AttnBlockSparse", "CLapack"]),
+        .target(
+            name: "AttnExperiments",
+            dependencies: ["AttnCore", "AttnKernels", "AttnCertified", "AttnPoly", "AttnBlockSparse", "CLapack"]),
 
         // Floor 5: the umbrella (re-exports only) and the CLI, thin.
-        .target(name: "AttnKit", dependencies: [
-            "AttnCore", "AttnKernels", "AttnCertified", "AttnPoly", "AttnPaged", "AttnBlockSparse", "AttnPruning",
-            "AttnExperiments",
-        ]),
+        .target(
+            name: "AttnKit",
+            dependencies: [
+                "AttnCore", "AttnKernels", "AttnCertified", "AttnPoly", "AttnPaged", "AttnBlockSparse", "AttnPruning",
+                "AttnExperiments",
+            ]),
         // The CLI is a front end of the umbrella: it sees exactly what a library user sees.
-        .target(name: "AttnCLI", dependencies: [
-            "AttnKit", .product(name: "ArgumentParser", package: "swift-argument-parser"),
-        ]),
+        .target(
+            name: "AttnCLI",
+            dependencies: [
+                "AttnKit", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
         .executableTarget(name: "attnbound", dependencies: ["AttnCLI"]),
 
         // Test support (not a product): the shared adversarial generator and the bound ledger (issue 11).
@@ -73,21 +79,32 @@ let package = Package(
 
         // Tests mirror Sources.
         .testTarget(name: "AttnCoreTests", dependencies: ["AttnTestSupport", "AttnCore", pbt], exclude: ["Fixtures"]),
-        .testTarget(name: "AttnKernelsTests", dependencies: ["AttnTestSupport", "AttnCore", "AttnKernels", "AttnCertified", "CVectorMath", pbt]),
-        .testTarget(name: "AttnCertifiedTests", dependencies: ["AttnTestSupport", "AttnCore", "AttnCertified", "CGMP", pbt]),
-        .testTarget(name: "AttnPolyTests",
-                    dependencies: ["AttnTestSupport", "AttnCore", "AttnKernels", "AttnCertified", "AttnPoly", pbt]),
-        .testTarget(name: "AttnPagedTests",
-                    dependencies: ["AttnTestSupport", "AttnCore", "AttnKernels", "AttnCertified", "AttnPaged", pbt]),
-        .testTarget(name: "AttnBlockSparseTests",
-                    dependencies: ["AttnTestSupport", "AttnCore", "AttnKernels", "AttnCertified", "AttnBlockSparse", pbt]),
-        .testTarget(name: "AttnPruningTests", dependencies: ["AttnTestSupport", "AttnCore", "AttnKernels", "AttnPruning", pbt]),
-        .testTarget(name: "AttnExperimentsTests",
-                    dependencies: ["AttnTestSupport", "AttnCore", "AttnExperiments", "AttnPoly", pbt]),
-        .testTarget(name: "AttnCLITests", dependencies: ["AttnTestSupport", 
-            "AttnCLI", "attnbound", "AttnCore", "AttnKernels", "AttnCertified", "AttnPoly", "AttnPaged",
-            "AttnBlockSparse", "AttnPruning", "AttnExperiments", pbt,
-        ]),
+        .testTarget(
+            name: "AttnKernelsTests",
+            dependencies: ["AttnTestSupport", "AttnCore", "AttnKernels", "AttnCertified", "CVectorMath", pbt]),
+        .testTarget(
+            name: "AttnCertifiedTests", dependencies: ["AttnTestSupport", "AttnCore", "AttnCertified", "CGMP", pbt]),
+        .testTarget(
+            name: "AttnPolyTests",
+            dependencies: ["AttnTestSupport", "AttnCore", "AttnKernels", "AttnCertified", "AttnPoly", pbt]),
+        .testTarget(
+            name: "AttnPagedTests",
+            dependencies: ["AttnTestSupport", "AttnCore", "AttnKernels", "AttnCertified", "AttnPaged", pbt]),
+        .testTarget(
+            name: "AttnBlockSparseTests",
+            dependencies: ["AttnTestSupport", "AttnCore", "AttnKernels", "AttnCertified", "AttnBlockSparse", pbt]),
+        .testTarget(
+            name: "AttnPruningTests", dependencies: ["AttnTestSupport", "AttnCore", "AttnKernels", "AttnPruning", pbt]),
+        .testTarget(
+            name: "AttnExperimentsTests",
+            dependencies: ["AttnTestSupport", "AttnCore", "AttnExperiments", "AttnPoly", pbt]),
+        .testTarget(
+            name: "AttnCLITests",
+            dependencies: [
+                "AttnTestSupport",
+                "AttnCLI", "attnbound", "AttnCore", "AttnKernels", "AttnCertified", "AttnPoly", "AttnPaged",
+                "AttnBlockSparse", "AttnPruning", "AttnExperiments", pbt,
+            ]),
         .testTarget(name: "AttnKitTests", dependencies: ["AttnKit"]),
     ],
     swiftLanguageModes: [.v6]

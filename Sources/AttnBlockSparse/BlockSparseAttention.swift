@@ -61,9 +61,11 @@ public enum BlockSparseAttention {
     /// - Throws: `AttnError.usage` on shape mismatch, NaN/Inf, or an empty mask row.
     @_specialize(where T == Float)
     @_specialize(where T == Double)
-    public static func compute<T: KernelScalar>(q: Tensor<T>, k: Tensor<T>, v: Tensor<T>, scale: Scale,
-                                                mask: TileMask, tiles: TileSizes, order: KeyTileOrder = .ascending,
-                                                threads: Int? = nil) throws -> BlockSparseResult<T> {
+    public static func compute<T: KernelScalar>(
+        q: Tensor<T>, k: Tensor<T>, v: Tensor<T>, scale: Scale,
+        mask: TileMask, tiles: TileSizes, order: KeyTileOrder = .ascending,
+        threads: Int? = nil
+    ) throws -> BlockSparseResult<T> {
         try validate(q: q, k: k, v: v, mask: mask, tiles: tiles)
         let s = T(scale.value(d: q.cols))
         let (nq, nk, d, dv) = (q.rows, k.rows, q.cols, v.cols)
@@ -101,13 +103,16 @@ public enum BlockSparseAttention {
         order == .ascending ? Array(0..<count) : Array((0..<count).reversed())
     }
 
-    static func validate<T: KernelScalar>(q: Tensor<T>, k: Tensor<T>, v: Tensor<T>, mask: TileMask,
-                                          tiles: TileSizes) throws {
+    static func validate<T: KernelScalar>(
+        q: Tensor<T>, k: Tensor<T>, v: Tensor<T>, mask: TileMask,
+        tiles: TileSizes
+    ) throws {
         try validateAttentionShapes(q: q, k: k, v: v)
         let qt = TileMask.tileCount(q.rows, tile: tiles.queryTile), kt = TileMask.tileCount(k.rows, tile: tiles.keyTile)
         guard mask.heads == q.heads, mask.qTiles == qt, mask.kTiles == kt else {
-            throw AttnError.usage("mask shape [\(mask.heads), \(mask.qTiles), \(mask.kTiles)] does not match "
-                                  + "[heads, q-tiles, k-tiles] = [\(q.heads), \(qt), \(kt)]")
+            throw AttnError.usage(
+                "mask shape [\(mask.heads), \(mask.qTiles), \(mask.kTiles)] does not match "
+                    + "[heads, q-tiles, k-tiles] = [\(q.heads), \(qt), \(kt)]")
         }
         for h in 0..<mask.heads {
             for i in 0..<mask.qTiles where !(0..<mask.kTiles).contains(where: { mask[h, i, $0] }) {

@@ -23,8 +23,10 @@ public struct DbspCostModel: Sendable, Equatable {
     public var headDim: Int
     public var bytesPerElement: Int
 
-    public init(denseSeconds: Double, launchSeconds: Double, bandwidth: Double, latencySeconds: Double,
-                tokens: Int, heads: Int, headDim: Int, bytesPerElement: Int) {
+    public init(
+        denseSeconds: Double, launchSeconds: Double, bandwidth: Double, latencySeconds: Double,
+        tokens: Int, heads: Int, headDim: Int, bytesPerElement: Int
+    ) {
         self.denseSeconds = denseSeconds; self.launchSeconds = launchSeconds; self.bandwidth = bandwidth
         self.latencySeconds = latencySeconds; self.tokens = tokens; self.heads = heads; self.headDim = headDim
         self.bytesPerElement = bytesPerElement
@@ -58,23 +60,28 @@ public struct DbspCandidate: Sendable, Equatable {
 
 extension DbspPlanner {
     /// The balanced plan for fixed (U, R) with its modelled latency (`chosen` = false).
-    public static func candidate(mask: TileMask, ulysses U: Int, ring R: Int, model: DbspCostModel,
-                                 rewards: [Double] = [0, 2, 5, 10]) throws -> DbspCandidate {
+    public static func candidate(
+        mask: TileMask, ulysses U: Int, ring R: Int, model: DbspCostModel,
+        rewards: [Double] = [0, 2, 5, 10]
+    ) throws -> DbspCandidate {
         let plan = try balancedPlan(mask: mask, ulysses: U, ring: R, rewards: rewards)
         let rho = plan.imbalance(mask)
-        return DbspCandidate(ulysses: U, ring: R,
-                             contiguousImbalance: DbspPlan.contiguous(mask: mask, ulysses: U, ring: R).imbalance(mask),
-                             plan: plan, balancedImbalance: rho,
-                             latency: model.latency(ulysses: U, ring: R, density: mask.density, imbalance: rho),
-                             chosen: false)
+        return DbspCandidate(
+            ulysses: U, ring: R,
+            contiguousImbalance: DbspPlan.contiguous(mask: mask, ulysses: U, ring: R).imbalance(mask),
+            plan: plan, balancedImbalance: rho,
+            latency: model.latency(ulysses: U, ring: R, density: mask.density, imbalance: rho),
+            chosen: false)
     }
 
     /// Every factorisation U·R = devices that fits the mask, with its
     /// balanced plan and modelled latency; the one of least latency is
     /// marked `chosen` (ties: larger U, since all-to-all is usually cheaper than a ring).
     /// - Throws: `AttnError.infeasible` if no factorisation fits.
-    public static func select(mask: TileMask, devices N: Int, model: DbspCostModel,
-                              rewards: [Double] = [0, 2, 5, 10]) throws -> [DbspCandidate] {
+    public static func select(
+        mask: TileMask, devices N: Int, model: DbspCostModel,
+        rewards: [Double] = [0, 2, 5, 10]
+    ) throws -> [DbspCandidate] {
         guard N >= 1 else { throw AttnError.usage(.devices, "must be ≥ 1") }
         var out: [DbspCandidate] = []
         for U in stride(from: N, through: 1, by: -1) where N % U == 0 {
@@ -83,7 +90,8 @@ extension DbspPlanner {
             out.append(try candidate(mask: mask, ulysses: U, ring: R, model: model, rewards: rewards))
         }
         guard !out.isEmpty else {
-            throw AttnError.infeasible("no U·R = \(N) fits \(mask.heads) heads and \(min(mask.qTiles, mask.kTiles)) blocks")
+            throw AttnError.infeasible(
+                "no U·R = \(N) fits \(mask.heads) heads and \(min(mask.qTiles, mask.kTiles)) blocks")
         }
         let best = out.indices.min { out[$0].latency.total < out[$1].latency.total }!
         out[best].chosen = true

@@ -29,14 +29,18 @@ public struct DbspRankReport: Sendable, Equatable {
 public enum DbspExecution {
     @_specialize(where T == Float)
     @_specialize(where T == Double)
-    public static func run<T: KernelScalar>(q: Tensor<T>, k: Tensor<T>, v: Tensor<T>, scale: Scale, mask: TileMask,
-                                            blockSize: Int, plan: DbspPlan, threads: Int? = nil)
-    throws -> (output: Tensor<T>, ranks: [DbspRankReport]) {
+    public static func run<T: KernelScalar>(
+        q: Tensor<T>, k: Tensor<T>, v: Tensor<T>, scale: Scale, mask: TileMask,
+        blockSize: Int, plan: DbspPlan, threads: Int? = nil
+    )
+        throws -> (output: Tensor<T>, ranks: [DbspRankReport])
+    {
         let tiles = TileSizes(queryTile: blockSize, keyTile: blockSize)
         try BlockSparseAttention.validate(q: q, k: k, v: v, mask: mask, tiles: tiles)
         try DbspPlanner.validate(mask: mask, ulysses: plan.ulysses, ring: plan.ring)
         guard plan.headOrder.sorted() == Array(0..<mask.heads), plan.rowOrder.sorted() == Array(0..<mask.qTiles),
-              plan.colOrder.sorted() == Array(0..<mask.kTiles) else {
+            plan.colOrder.sorted() == Array(0..<mask.kTiles)
+        else {
             throw AttnError.usage("db-SP plan: orders are not permutations of the mask's heads and blocks")
         }
         let (H, nq, nk, d, dv) = (q.heads, q.rows, k.rows, q.cols, v.cols)
@@ -48,47 +52,59 @@ public enum DbspExecution {
         let rowStart = starts(plan.rowOrder, n: nq, blockSize: blockSize)
         let colStart = starts(plan.colOrder, n: nk, blockSize: blockSize)
         let colPos = DbspPlan.positions(plan.colOrder)
-        let colChunk = (0..<mask.kTiles).map { b in (0..<R).first { DbspPlan.chunk($0, of: mask.kTiles, parts: R).contains(b) }! }
+        let colChunk = (0..<mask.kTiles).map { b in
+            (0..<R).first { DbspPlan.chunk($0, of: mask.kTiles, parts: R).contains(b) }!
+        }
         var op = Tensor<T>(heads: H, rows: nq, cols: dv)
-        var reports = [DbspRankReport](repeating: DbspRankReport(ulyssesIndex: 0, ringIndex: 0, tilesPerStep: [],
-                                                                  ringBytes: 0, allToAllBytes: 0), count: U * R)
+        var reports = [DbspRankReport](
+            repeating: DbspRankReport(
+                ulyssesIndex: 0, ringIndex: 0, tilesPerStep: [],
+                ringBytes: 0, allToAllBytes: 0), count: U * R)
         let s = T(scale.value(d: d)), hpg = H / U, elem = MemoryLayout<T>.size
         BLASThreads.withSingleThreadedBLAS {
             PinnedAttention.with(q: qp, k: kp, v: vp, out: &op) { pin in
-            reports.withUnsafeMutableBufferPointer { rb in
-                let rs = UnsafeSendablePointer(rb.baseAddress!)
-                Parallel.forEachJob(U * R, workers: threads ?? ProcessInfo.processInfo.activeProcessorCount) { worker in
-                    let ws = TileWorkspace<T>(tiles: tiles, valueCols: dv)
-                    while let device = worker.next() {
-                        let g = device / R, i = device % R
-                        var perStep = [Int](repeating: 0, count: R)
-                        var recvRows = 0
-                        for c in 0..<R where c != i {
-                            for b in DbspPlan.chunk(c, of: mask.kTiles, parts: R) { recvRows += blockRows(plan.colOrder[b], nk, blockSize) }
-                        }
-                        for p in (g * hpg)..<((g + 1) * hpg) {
-                            let h = plan.headOrder[p]
-                            for a in DbspPlan.chunk(i, of: mask.qTiles, parts: R) {
-                                let qa = plan.rowOrder[a], rows = blockRows(qa, nq, blockSize)
-                                ws.begin()
-                                for kb in 0..<mask.kTiles where mask[h, qa, kb] {
-                                    let b = colPos[kb], cols = blockRows(kb, nk, blockSize)
-                                    ws.score(q: pin.q + (p * nq + rowStart[a]) * d, rows: rows,
-                                             k: pin.k + (p * nk + colStart[b]) * d, cols: cols, d: d, s: s)
-                                    ws.absorb(rows: rows, cols: cols, v: pin.v + (p * nk + colStart[b]) * dv, dv: dv)
-                                    perStep[(colChunk[b] - i + R) % R] += 1
+                reports.withUnsafeMutableBufferPointer { rb in
+                    let rs = UnsafeSendablePointer(rb.baseAddress!)
+                    Parallel.forEachJob(U * R, workers: threads ?? ProcessInfo.processInfo.activeProcessorCount) {
+                        worker in
+                        let ws = TileWorkspace<T>(tiles: tiles, valueCols: dv)
+                        while let device = worker.next() {
+                            let g = device / R, i = device % R
+                            var perStep = [Int](repeating: 0, count: R)
+                            var recvRows = 0
+                            for c in 0..<R where c != i {
+                                for b in DbspPlan.chunk(c, of: mask.kTiles, parts: R) {
+                                    recvRows += blockRows(plan.colOrder[b], nk, blockSize)
                                 }
-                                ws.finish(into: pin.out + (p * nq + rowStart[a]) * dv, ldOut: dv, rows: rows)
                             }
+                            for p in (g * hpg)..<((g + 1) * hpg) {
+                                let h = plan.headOrder[p]
+                                for a in DbspPlan.chunk(i, of: mask.qTiles, parts: R) {
+                                    let qa = plan.rowOrder[a], rows = blockRows(qa, nq, blockSize)
+                                    ws.begin()
+                                    for kb in 0..<mask.kTiles where mask[h, qa, kb] {
+                                        let b = colPos[kb], cols = blockRows(kb, nk, blockSize)
+                                        ws.score(
+                                            q: pin.q + (p * nq + rowStart[a]) * d, rows: rows,
+                                            k: pin.k + (p * nk + colStart[b]) * d, cols: cols, d: d, s: s)
+                                        ws.absorb(
+                                            rows: rows, cols: cols, v: pin.v + (p * nk + colStart[b]) * dv, dv: dv)
+                                        perStep[(colChunk[b] - i + R) % R] += 1
+                                    }
+                                    ws.finish(into: pin.out + (p * nq + rowStart[a]) * dv, ldOut: dv, rows: rows)
+                                }
+                            }
+                            // Each device starts with n/N tokens of all heads; the all-to-alls swap (U−1)/U of them.
+                            let shareQ = nq * H * d / (U * R), shareKV = nk * H * (d + dv) / (U * R),
+                                shareO = nq * H * dv / (U * R)
+                            rs.pointer[device] = DbspRankReport(
+                                ulyssesIndex: g, ringIndex: i, tilesPerStep: perStep,
+                                ringBytes: recvRows * hpg * (d + dv) * elem,
+                                allToAllBytes: U == 1 ? 0 : (shareQ + shareKV + shareO) * (U - 1) / U * elem)
                         }
-                        // Each device starts with n/N tokens of all heads; the all-to-alls swap (U−1)/U of them.
-                        let shareQ = nq * H * d / (U * R), shareKV = nk * H * (d + dv) / (U * R), shareO = nq * H * dv / (U * R)
-                        rs.pointer[device] = DbspRankReport(
-                            ulyssesIndex: g, ringIndex: i, tilesPerStep: perStep, ringBytes: recvRows * hpg * (d + dv) * elem,
-                            allToAllBytes: U == 1 ? 0 : (shareQ + shareKV + shareO) * (U - 1) / U * elem)
                     }
                 }
-            }}
+            }
         }
         // Un-permute.
         var out = Tensor<T>(heads: H, rows: nq, cols: dv, logicalRank: q.logicalRank)

@@ -23,8 +23,9 @@ public struct DbspPlan: Sendable, Equatable {
 
     /// The naive plan: identity permutations.
     public static func contiguous(mask: TileMask, ulysses: Int, ring: Int) -> DbspPlan {
-        DbspPlan(ulysses: ulysses, ring: ring, headOrder: Array(0..<mask.heads), rowOrder: Array(0..<mask.qTiles),
-                 colOrder: Array(0..<mask.kTiles), method: "contiguous")
+        DbspPlan(
+            ulysses: ulysses, ring: ring, headOrder: Array(0..<mask.heads), rowOrder: Array(0..<mask.qTiles),
+            colOrder: Array(0..<mask.kTiles), method: "contiguous")
     }
 
     /// Chunk c of `count` blocks split R ways: positions [c·count/R, (c+1)·count/R).
@@ -44,8 +45,12 @@ public struct DbspPlan: Sendable, Equatable {
         let (U, R) = (ulysses, ring)
         let hp = Self.positions(headOrder), rp = Self.positions(rowOrder), cp = Self.positions(colOrder)
         let group = (0..<mask.heads).map { hp[$0] / (mask.heads / U) }
-        let rowChunk = (0..<mask.qTiles).map { o in (0..<R).first { Self.chunk($0, of: mask.qTiles, parts: R).contains(rp[o]) }! }
-        let colChunk = (0..<mask.kTiles).map { o in (0..<R).first { Self.chunk($0, of: mask.kTiles, parts: R).contains(cp[o]) }! }
+        let rowChunk = (0..<mask.qTiles).map { o in
+            (0..<R).first { Self.chunk($0, of: mask.qTiles, parts: R).contains(rp[o]) }!
+        }
+        let colChunk = (0..<mask.kTiles).map { o in
+            (0..<R).first { Self.chunk($0, of: mask.kTiles, parts: R).contains(cp[o]) }!
+        }
         var S = [Int](repeating: 0, count: U * R * R)
         for h in 0..<mask.heads {
             for a in 0..<mask.qTiles {

@@ -6,12 +6,15 @@ public enum DbspPlanner {
     /// Checks that U·R devices can hold the mask: U divides the head count
     /// and every ring chunk gets at least one q-block and one k-block.
     public static func validate(mask: TileMask, ulysses: Int, ring: Int) throws {
-        guard ulysses >= 1, ring >= 1 else { throw AttnError.usage(.ulysses, "the Ulysses and ring degrees must be ≥ 1") }
+        guard ulysses >= 1, ring >= 1 else {
+            throw AttnError.usage(.ulysses, "the Ulysses and ring degrees must be ≥ 1")
+        }
         guard mask.heads % ulysses == 0 else {
             throw AttnError.usage("Ulysses degree \(ulysses) does not divide the \(mask.heads) heads")
         }
         guard ring <= mask.qTiles, ring <= mask.kTiles else {
-            throw AttnError.usage("ring degree \(ring) exceeds the \(min(mask.qTiles, mask.kTiles)) blocks per sequence")
+            throw AttnError.usage(
+                "ring degree \(ring) exceeds the \(min(mask.qTiles, mask.kTiles)) blocks per sequence")
         }
     }
 
@@ -20,8 +23,9 @@ public enum DbspPlanner {
     /// - Returns: `headOrder` (groups laid out one after another, each in assignment order).
     public static func balancedHeads(mask: TileMask, ulysses U: Int) -> [Int] {
         let weights = (0..<mask.heads).map { mask.computedCount(head: $0) }
-        let groups = greedy(weights: weights, capacities: [Int](repeating: mask.heads / U, count: U),
-                            home: nil, reward: 0)
+        let groups = greedy(
+            weights: weights, capacities: [Int](repeating: mask.heads / U, count: U),
+            home: nil, reward: 0)
         return groups.flatMap { $0 }
     }
 
@@ -33,7 +37,9 @@ public enum DbspPlanner {
     /// - Returns: the order (`order[position] = original block`); within a chunk, blocks ascend.
     public static func balancedBlocks(weights: [Int], ring R: Int, reward: Double) -> [Int] {
         let caps = (0..<R).map { DbspPlan.chunk($0, of: weights.count, parts: R).count }
-        let home = (0..<weights.count).map { b in (0..<R).first { DbspPlan.chunk($0, of: weights.count, parts: R).contains(b) }! }
+        let home = (0..<weights.count).map { b in
+            (0..<R).first { DbspPlan.chunk($0, of: weights.count, parts: R).contains(b) }!
+        }
         return greedy(weights: weights, capacities: caps, home: home, reward: reward).flatMap { $0.sorted() }
     }
 
@@ -61,9 +67,13 @@ public enum DbspPlanner {
         plan.headOrder = balancedHeads(mask: mask, ulysses: U)
         if R > 1 {
             var rows = [Int](repeating: 0, count: mask.qTiles), cols = [Int](repeating: 0, count: mask.kTiles)
-            for h in 0..<mask.heads { for a in 0..<mask.qTiles { for b in 0..<mask.kTiles where mask[h, a, b] {
-                rows[a] += 1; cols[b] += 1
-            }}}
+            for h in 0..<mask.heads {
+                for a in 0..<mask.qTiles {
+                    for b in 0..<mask.kTiles where mask[h, a, b] {
+                        rows[a] += 1; cols[b] += 1
+                    }
+                }
+            }
             plan.rowOrder = balancedBlocks(weights: rows, ring: R, reward: reward)
             plan.colOrder = balancedBlocks(weights: cols, ring: R, reward: reward)
         }
@@ -77,8 +87,10 @@ public enum DbspPlanner {
     ///
     /// Postcondition: `imbalance(balanced) ≤ imbalance(contiguous)` for every
     /// mask (the contiguous plan is a candidate).
-    public static func balancedPlan(mask: TileMask, ulysses U: Int, ring R: Int,
-                                    rewards: [Double] = [0, 2, 5, 10]) throws -> DbspPlan {
+    public static func balancedPlan(
+        mask: TileMask, ulysses U: Int, ring R: Int,
+        rewards: [Double] = [0, 2, 5, 10]
+    ) throws -> DbspPlan {
         try validate(mask: mask, ulysses: U, ring: R)
         var candidates = [DbspPlan.contiguous(mask: mask, ulysses: U, ring: R)]
         var headOnly = candidates[0]

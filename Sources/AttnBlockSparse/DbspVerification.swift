@@ -18,8 +18,10 @@ public struct DbspVerification: Sendable {
     ///   - seed: Float32 Q, K, V uniform in [−1, 1] (`InputDistribution.attentionInputs`), scale 1/√d.
     /// - Throws: `AttnError.infeasible` (parameter `.ranksOutput`) beyond 4 GB of inputs, and the
     ///   kernels' errors.
-    public static func run(plan: DbspPlan, mask: TileMask, blockSize: Int, headDim: Int, seed: UInt64,
-                           threads: Int?) throws -> DbspVerification {
+    public static func run(
+        plan: DbspPlan, mask: TileMask, blockSize: Int, headDim: Int, seed: UInt64,
+        threads: Int?
+    ) throws -> DbspVerification {
         let nq = mask.qTiles * blockSize, nk = mask.kTiles * blockSize
         guard Double(mask.heads) * Double(nq + 2 * nk) * Double(headDim) * 4 <= 4e9 else {
             throw AttnError.infeasible(

@@ -33,8 +33,10 @@ public struct DiffusionTrajectory<T: AttnScalar>: TrajectorySource {
     var t = 0
     var rng: Xoshiro256StarStar
 
-    public init(shape: VideoShape, heads: Int, d: Int, steps: Int, seed: UInt64, bandwidth: Double = 2,
-                signal: Double = 10, noise: Double = 2, correlation: Double = 0.95) {
+    public init(
+        shape: VideoShape, heads: Int, d: Int, steps: Int, seed: UInt64, bandwidth: Double = 2,
+        signal: Double = 10, noise: Double = 2, correlation: Double = 0.95
+    ) {
         precondition(heads >= 1 && d >= 1 && steps >= 1 && bandwidth > 0 && (0...1).contains(correlation))
         self.shape = shape; self.heads = heads; self.d = d; self.steps = steps; self.seed = seed
         self.bandwidth = bandwidth; self.signal = signal; self.noise = noise; self.correlation = correlation
@@ -47,23 +49,31 @@ public struct DiffusionTrajectory<T: AttnScalar>: TrajectorySource {
             let omega = (0..<(3 * d)).map { _ in frng.gaussian() / bandwidth }
             let phase = (0..<d).map { _ in frng.uniform(0, 2 * Double.pi) }
             let w = (0..<(d * d)).map { _ in frng.gaussian() }
-            for f in 0..<shape.frames { for y in 0..<shape.height { for x in 0..<shape.width {
-                let p = (f * shape.height + y) * shape.width + x, row = (h * n + p) * d
-                for c in 0..<d {
-                    phi[row + c] = amp * cos(omega[3 * c] * Double(f) + omega[3 * c + 1] * Double(y)
-                                             + omega[3 * c + 2] * Double(x) + phase[c])
+            for f in 0..<shape.frames {
+                for y in 0..<shape.height {
+                    for x in 0..<shape.width {
+                        let p = (f * shape.height + y) * shape.width + x, row = (h * n + p) * d
+                        for c in 0..<d {
+                            phi[row + c] =
+                                amp
+                                * cos(
+                                    omega[3 * c] * Double(f) + omega[3 * c + 1] * Double(y)
+                                        + omega[3 * c + 2] * Double(x) + phase[c])
+                        }
+                        for c in 0..<d {
+                            var acc = 0.0
+                            for e in 0..<d { acc += phi[row + e] * w[e * d + c] }
+                            vals[row + c] = acc
+                        }
+                    }
                 }
-                for c in 0..<d {
-                    var acc = 0.0
-                    for e in 0..<d { acc += phi[row + e] * w[e * d + c] }
-                    vals[row + c] = acc
-                }
-            }}}
+            }
         }
         let qk = phi.map { signal * $0 }
-        clean = AttentionStep(q: Tensor(heads: heads, rows: n, cols: d, storage: qk),
-                              k: Tensor(heads: heads, rows: n, cols: d, storage: qk),
-                              v: Tensor(heads: heads, rows: n, cols: d, storage: vals))
+        clean = AttentionStep(
+            q: Tensor(heads: heads, rows: n, cols: d, storage: qk),
+            k: Tensor(heads: heads, rows: n, cols: d, storage: qk),
+            v: Tensor(heads: heads, rows: n, cols: d, storage: vals))
         rng = Xoshiro256StarStar(seed: SplitMix64.mix(seed, 2))
         noiseState = []
     }
@@ -84,7 +94,8 @@ public struct DiffusionTrajectory<T: AttnScalar>: TrajectorySource {
             for i in 0..<count { s[i] = T(base.storage[i] + tau * noise * z[i]) }
             return Tensor(heads: heads, rows: shape.tokens, cols: d, storage: s, logicalRank: heads == 1 ? 2 : 3)
         }
-        return AttentionStep(q: make(clean.q, noiseState[0]), k: make(clean.k, noiseState[1]),
-                             v: make(clean.v, noiseState[2]))
+        return AttentionStep(
+            q: make(clean.q, noiseState[0]), k: make(clean.k, noiseState[1]),
+            v: make(clean.v, noiseState[2]))
     }
 }

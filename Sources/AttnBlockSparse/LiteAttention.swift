@@ -15,8 +15,10 @@ public struct LiteConfig: Sendable, Equatable {
     /// are, and it is not must-do).
     public var mustSkip: [Range<Int>]
 
-    public init(threshold: Double, tiles: TileSizes = TileSizes(queryTile: 128, keyTile: 128),
-                mustDo: [Range<Int>] = [], mustSkip: [Range<Int>] = []) {
+    public init(
+        threshold: Double, tiles: TileSizes = TileSizes(queryTile: 128, keyTile: 128),
+        mustDo: [Range<Int>] = [], mustSkip: [Range<Int>] = []
+    ) {
         self.threshold = threshold
         self.tiles = tiles
         self.mustDo = mustDo
@@ -74,9 +76,11 @@ public enum LiteAttention {
     /// - Throws: `AttnError.usage` on bad shapes, NaN/Inf, NaN threshold, bad ranges.
     @_specialize(where T == Float)
     @_specialize(where T == Double)
-    public static func step<T: KernelScalar>(q: Tensor<T>, k: Tensor<T>, v: Tensor<T>, scale: Scale,
-                                             config: LiteConfig, state: inout LiteSkipState,
-                                             threads: Int? = nil) throws -> (output: Tensor<T>, stats: LiteStepStats) {
+    public static func step<T: KernelScalar>(
+        q: Tensor<T>, k: Tensor<T>, v: Tensor<T>, scale: Scale,
+        config: LiteConfig, state: inout LiteSkipState,
+        threads: Int? = nil
+    ) throws -> (output: Tensor<T>, stats: LiteStepStats) {
         var none: [Double]? = nil
         return try step(q: q, k: k, v: v, scale: scale, config: config, state: &state, threads: threads, levels: &none)
     }
@@ -87,9 +91,11 @@ public enum LiteAttention {
     /// The written list is exactly {computed tiles with λ > thr} (`LiteCalibration` relies on this).
     @_specialize(where T == Float)
     @_specialize(where T == Double)
-    public static func step<T: KernelScalar>(q: Tensor<T>, k: Tensor<T>, v: Tensor<T>, scale: Scale,
-                                             config: LiteConfig, state: inout LiteSkipState,
-                                             threads: Int?, levels: inout [Double]?) throws -> (output: Tensor<T>, stats: LiteStepStats) {
+    public static func step<T: KernelScalar>(
+        q: Tensor<T>, k: Tensor<T>, v: Tensor<T>, scale: Scale,
+        config: LiteConfig, state: inout LiteSkipState,
+        threads: Int?, levels: inout [Double]?
+    ) throws -> (output: Tensor<T>, stats: LiteStepStats) {
         try validateAttentionShapes(q: q, k: k, v: v)
         let forced = try config.forced(keys: k.rows)
         let tiles = config.tiles
@@ -107,54 +113,67 @@ public enum LiteAttention {
         let jobs = q.heads * qTiles
         if jobs == 0 || dv == 0 {  // nothing to score: no decision, the lists stay as they are
             state.commit(read)
-            return (out, LiteStepStats(work: BlockSparseStats(computedTiles: 0, totalTiles: read.count), newlyMarked: 0))
+            return (
+                out, LiteStepStats(work: BlockSparseStats(computedTiles: 0, totalTiles: read.count), newlyMarked: 0)
+            )
         }
         let workers = max(1, min(threads ?? ProcessInfo.processInfo.activeProcessorCount, jobs))
         BLASThreads.withSingleThreadedBLAS {
             PinnedAttention.with(q: q, k: k, v: v, out: &out) { p in
-            written.withUnsafeMutableBufferPointer { wb in
-            computed.withUnsafeMutableBufferPointer { cb in
-            marked.withUnsafeMutableBufferPointer { mb in
-            levelBuffer.withUnsafeMutableBufferPointer { lb in
-                let wp = UnsafeSendablePointer(wb.baseAddress!), cp = UnsafeSendablePointer(cb.baseAddress!)
-                let mp = UnsafeSendablePointer(mb.baseAddress!)
-                let lp = wantLevels ? UnsafeSendablePointer(lb.baseAddress!) : nil
-                Parallel.forEachJob(jobs, workers: workers) { worker in
-                    let ws = TileWorkspace<T>(tiles: tiles, valueCols: dv)
-                    while let job = worker.next() {
-                        let h = job / qTiles, qt = job % qTiles
-                        let i0 = qt * tiles.queryTile, rows = min(tiles.queryTile, nq - i0)
-                        let qp = p.q + (h * nq + i0) * d
-                        let base = job * kTiles  // (h·qTiles + qt)·kTiles
-                        ws.begin()
-                        var first = true, count = 0, newlyMarked = 0
-                        for kt in stride(from: kTiles - 1, through: 0, by: -1) {
-                            guard forced[kt] ?? read[base + kt] else { continue }
-                            let j0 = kt * tiles.keyTile, cols = min(tiles.keyTile, nk - j0)
-                            ws.score(q: qp, rows: rows, k: p.k + (h * nk + j0) * d, cols: cols, d: d, s: s)
-                            // The tile's level λ = max_r (m_loc − m_prev)·log₂e (+∞ for the first tile):
-                            // it is needed iff λ > thr. Computing λ rather than stopping at the first
-                            // row over thr lets calibration try every threshold from one pass.
-                            var level = T.infinity
-                            if !first {
-                                let running = ws.accumulator.rowMax
-                                level = -T.infinity
-                                for r in 0..<rows { level = max(level, (ws.tileRowMax(r, cols: cols) - running[r]) * log2e) }
+                written.withUnsafeMutableBufferPointer { wb in
+                    computed.withUnsafeMutableBufferPointer { cb in
+                        marked.withUnsafeMutableBufferPointer { mb in
+                            levelBuffer.withUnsafeMutableBufferPointer { lb in
+                                let wp = UnsafeSendablePointer(wb.baseAddress!),
+                                    cp = UnsafeSendablePointer(cb.baseAddress!)
+                                let mp = UnsafeSendablePointer(mb.baseAddress!)
+                                let lp = wantLevels ? UnsafeSendablePointer(lb.baseAddress!) : nil
+                                Parallel.forEachJob(jobs, workers: workers) { worker in
+                                    let ws = TileWorkspace<T>(tiles: tiles, valueCols: dv)
+                                    while let job = worker.next() {
+                                        let h = job / qTiles, qt = job % qTiles
+                                        let i0 = qt * tiles.queryTile, rows = min(tiles.queryTile, nq - i0)
+                                        let qp = p.q + (h * nq + i0) * d
+                                        let base = job * kTiles  // (h·qTiles + qt)·kTiles
+                                        ws.begin()
+                                        var first = true, count = 0, newlyMarked = 0
+                                        for kt in stride(from: kTiles - 1, through: 0, by: -1) {
+                                            guard forced[kt] ?? read[base + kt] else { continue }
+                                            let j0 = kt * tiles.keyTile, cols = min(tiles.keyTile, nk - j0)
+                                            ws.score(
+                                                q: qp, rows: rows, k: p.k + (h * nk + j0) * d, cols: cols, d: d, s: s)
+                                            // The tile's level λ = max_r (m_loc − m_prev)·log₂e (+∞ for the first tile):
+                                            // it is needed iff λ > thr. Computing λ rather than stopping at the first
+                                            // row over thr lets calibration try every threshold from one pass.
+                                            var level = T.infinity
+                                            if !first {
+                                                let running = ws.accumulator.rowMax
+                                                level = -T.infinity
+                                                for r in 0..<rows {
+                                                    level = max(
+                                                        level, (ws.tileRowMax(r, cols: cols) - running[r]) * log2e)
+                                                }
+                                            }
+                                            let keep = level > thr || forced[kt] == true
+                                            if let lp {
+                                                lp.pointer[base + kt] = forced[kt] == true ? .infinity : Double(level)
+                                            }
+                                            wp.pointer[base + kt] = keep
+                                            if !keep { newlyMarked += 1 }
+                                            ws.absorb(rows: rows, cols: cols, v: p.v + (h * nk + j0) * dv, dv: dv)
+                                            first = false
+                                            count += 1
+                                        }
+                                        cp.pointer[job] = count
+                                        mp.pointer[job] = newlyMarked
+                                        ws.finish(into: p.out + (h * nq + i0) * dv, ldOut: dv, rows: rows)
+                                    }
+                                }
                             }
-                            let keep = level > thr || forced[kt] == true
-                            if let lp { lp.pointer[base + kt] = forced[kt] == true ? .infinity : Double(level) }
-                            wp.pointer[base + kt] = keep
-                            if !keep { newlyMarked += 1 }
-                            ws.absorb(rows: rows, cols: cols, v: p.v + (h * nk + j0) * dv, dv: dv)
-                            first = false
-                            count += 1
                         }
-                        cp.pointer[job] = count
-                        mp.pointer[job] = newlyMarked
-                        ws.finish(into: p.out + (h * nq + i0) * dv, ldOut: dv, rows: rows)
                     }
                 }
-            }}}}}
+            }
         }
         if wantLevels { levels = levelBuffer }
         let work = BlockSparseStats(computedTiles: computed.reduce(0, +), totalTiles: read.count)

@@ -21,14 +21,17 @@ public struct LiteSchedule: Sendable, Equatable {
 
     /// The CSV text.
     public var csv: String {
-        CSV.row(["step", "thr"]) + thresholds.enumerated().map { CSV.row([String($0.offset), CSV.number($0.element)]) }.joined()
+        CSV.row(["step", "thr"])
+            + thresholds.enumerated().map { CSV.row([String($0.offset), CSV.number($0.element)]) }.joined()
     }
 
     /// Parses the CSV text.
     /// - Throws: `AttnError.usage` naming the line at fault (bad header, a step out of order,
     ///   a threshold that is not a number, NaN, no rows).
     public init(csv text: String) throws {
-        var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map { $0.hasSuffix("\r") ? $0.dropLast() : $0 }
+        var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map {
+            $0.hasSuffix("\r") ? $0.dropLast() : $0
+        }
         while lines.last?.isEmpty == true { lines.removeLast() }
         guard let header = lines.first, CSV.parseRow(header) == ["step", "thr"] else {
             throw AttnError.usage("line 1: expected the header 'step,thr'")
@@ -36,14 +39,20 @@ public struct LiteSchedule: Sendable, Equatable {
         var out: [Double] = []
         for (i, line) in lines.dropFirst().enumerated() {
             let f = CSV.parseRow(line)
-            guard f.count == 2, let step = Int(f[0]) else { throw AttnError.usage("line \(i + 2): expected 'step,thr'") }
-            guard step == out.count else { throw AttnError.usage("line \(i + 2): step \(step), expected \(out.count) (steps in order from 0)") }
+            guard f.count == 2, let step = Int(f[0]) else {
+                throw AttnError.usage("line \(i + 2): expected 'step,thr'")
+            }
+            guard step == out.count else {
+                throw AttnError.usage("line \(i + 2): step \(step), expected \(out.count) (steps in order from 0)")
+            }
             let thr: Double
             switch f[1].lowercased() {
             case "-inf", "-infinity": thr = -.infinity
             case "inf", "+inf", "infinity": thr = .infinity
             default:
-                guard let x = Double(f[1]), x.isFinite else { throw AttnError.usage("line \(i + 2): threshold '\(f[1])' is not a number") }
+                guard let x = Double(f[1]), x.isFinite else {
+                    throw AttnError.usage("line \(i + 2): threshold '\(f[1])' is not a number")
+                }
                 thr = x
             }
             out.append(thr)

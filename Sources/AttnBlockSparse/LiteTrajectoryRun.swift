@@ -17,8 +17,10 @@ public struct LiteStepReport: Sendable, Equatable, Codable {
     public var seconds: Double
     public var denseSeconds: Double
 
-    public init(step: Int, computedTiles: Int, totalTiles: Int, skippedFraction: Double, newlyMarked: Int,
-                maxAbsError: Double, seconds: Double, denseSeconds: Double) {
+    public init(
+        step: Int, computedTiles: Int, totalTiles: Int, skippedFraction: Double, newlyMarked: Int,
+        maxAbsError: Double, seconds: Double, denseSeconds: Double
+    ) {
         (self.step, self.computedTiles, self.totalTiles, self.skippedFraction) =
             (step, computedTiles, totalTiles, skippedFraction)
         (self.newlyMarked, self.maxAbsError, self.seconds, self.denseSeconds) =
@@ -48,14 +50,17 @@ public enum LiteTrajectoryRun {
     ///   - checkpoint: called after each step with the state to save.
     ///   - progress: called after each step (for stderr progress lines).
     /// - Postcondition: the rows equal those of an uninterrupted run, timings aside.
-    public static func run<S: TrajectorySource>(_ source: inout S, scale: Scale, config: LiteConfig,
-                                                schedule: LiteSchedule? = nil, resetEvery: Int? = nil, threads: Int? = nil,
-                                                resume: LiteCheckpoint? = nil, fingerprint: String = "",
-                                                checkpoint: (LiteCheckpoint) throws -> Void = { _ in },
-                                                progress: (LiteStepReport) -> Void = { _ in }) throws -> [LiteStepReport]
+    public static func run<S: TrajectorySource>(
+        _ source: inout S, scale: Scale, config: LiteConfig,
+        schedule: LiteSchedule? = nil, resetEvery: Int? = nil, threads: Int? = nil,
+        resume: LiteCheckpoint? = nil, fingerprint: String = "",
+        checkpoint: (LiteCheckpoint) throws -> Void = { _ in },
+        progress: (LiteStepReport) -> Void = { _ in }
+    ) throws -> [LiteStepReport]
     where S.Scalar: KernelScalar {
         if let schedule, schedule.thresholds.count < source.steps {
-            throw AttnError.usage("the threshold schedule has \(schedule.thresholds.count) steps, the trajectory \(source.steps)")
+            throw AttnError.usage(
+                "the threshold schedule has \(schedule.thresholds.count) steps, the trajectory \(source.steps)")
         }
         var state = resume?.state ?? LiteSkipState()
         var rows: [LiteStepReport] = resume?.rows ?? []
@@ -67,19 +72,22 @@ public enum LiteTrajectoryRun {
             var config = config
             if let schedule { config.threshold = schedule.thresholds[t] }
             let seconds = try Timing.seconds {
-                result = try LiteAttention.step(q: step.q, k: step.k, v: step.v, scale: scale, config: config,
-                                                state: &state, threads: threads)
+                result = try LiteAttention.step(
+                    q: step.q, k: step.k, v: step.v, scale: scale, config: config,
+                    state: &state, threads: threads)
             }
             let dense = try Timing.seconds {
                 _ = try FastAttention.compute(q: step.q, k: step.k, v: step.v, scale: scale, threads: threads)
             }
-            let exact = try FastAttention.compute(q: step.q.converted(to: Double.self), k: step.k.converted(to: Double.self),
-                                                  v: step.v.converted(to: Double.self), scale: scale, threads: threads)
+            let exact = try FastAttention.compute(
+                q: step.q.converted(to: Double.self), k: step.k.converted(to: Double.self),
+                v: step.v.converted(to: Double.self), scale: scale, threads: threads)
             let r = result!
-            let row = LiteStepReport(step: t, computedTiles: r.stats.work.computedTiles, totalTiles: r.stats.work.totalTiles,
-                                     skippedFraction: r.stats.work.skippedFraction, newlyMarked: r.stats.newlyMarked,
-                                     maxAbsError: ErrorMetrics.maxAbsDiff(r.output, exact), seconds: seconds,
-                                     denseSeconds: dense)
+            let row = LiteStepReport(
+                step: t, computedTiles: r.stats.work.computedTiles, totalTiles: r.stats.work.totalTiles,
+                skippedFraction: r.stats.work.skippedFraction, newlyMarked: r.stats.newlyMarked,
+                maxAbsError: ErrorMetrics.maxAbsDiff(r.output, exact), seconds: seconds,
+                denseSeconds: dense)
             rows.append(row)
             try checkpoint(LiteCheckpoint(fingerprint: fingerprint, rows: rows, state: state))
             progress(row)

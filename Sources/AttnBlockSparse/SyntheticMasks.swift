@@ -10,10 +10,12 @@ public enum SyntheticMasks {
         var rng = Xoshiro256StarStar(seed: seed)
         var m = TileMask(heads: heads, qTiles: qTiles, kTiles: kTiles, filled: true)
         var idx = Array(0..<kTiles)
-        for h in 0..<heads { for i in 0..<qTiles {
-            rng.shuffle(&idx)
-            for j in idx.prefix(skip) { m[h, i, j] = false }
-        }}
+        for h in 0..<heads {
+            for i in 0..<qTiles {
+                rng.shuffle(&idx)
+                for j in idx.prefix(skip) { m[h, i, j] = false }
+            }
+        }
         return m
     }
 
@@ -21,9 +23,12 @@ public enum SyntheticMasks {
     /// p_h = minDensity + (maxDensity − minDensity)·h/(H−1), plus the diagonal
     /// block (q-block i always sees k-block i·kTiles/qTiles). With `shuffled`
     /// the densities are dealt to heads in a seeded random order instead of ascending.
-    public static func headVarying(heads: Int, qTiles: Int, kTiles: Int, minDensity: Double, maxDensity: Double,
-                                   shuffled: Bool, seed: UInt64) -> TileMask {
-        precondition(heads >= 1 && qTiles >= 1 && kTiles >= 1 && 0 <= minDensity && minDensity <= maxDensity && maxDensity <= 1)
+    public static func headVarying(
+        heads: Int, qTiles: Int, kTiles: Int, minDensity: Double, maxDensity: Double,
+        shuffled: Bool, seed: UInt64
+    ) -> TileMask {
+        precondition(
+            heads >= 1 && qTiles >= 1 && kTiles >= 1 && 0 <= minDensity && minDensity <= maxDensity && maxDensity <= 1)
         var rng = Xoshiro256StarStar(seed: seed)
         var order = Array(0..<heads)
         if shuffled { rng.shuffle(&order) }

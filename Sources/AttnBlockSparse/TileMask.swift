@@ -57,7 +57,8 @@ public struct TileMask: Sendable, Equatable {
     public static func read(_ path: String) throws -> TileMask {
         let t: Tensor<Double> = try Npy.read(path)
         guard t.logicalRank >= 2, t.count > 0 else {
-            throw AttnError.usage("\(path): a block mask needs shape [heads, q_blocks, k_blocks] with no zero dimension")
+            throw AttnError.usage(
+                "\(path): a block mask needs shape [heads, q_blocks, k_blocks] with no zero dimension")
         }
         var bits = [Bool](repeating: false, count: t.count)
         for (i, x) in t.storage.enumerated() {

@@ -35,8 +35,9 @@ final class TileWorkspace<T: KernelScalar> {
     /// scores ← s·Q_tile·K_tileᵀ (`rows × cols`); nothing else is touched.
     @inline(__always)
     func score(q: UnsafePointer<T>, rows: Int, k: UnsafePointer<T>, cols: Int, d: Int, s: T) {
-        T.gemm(transA: false, transB: true, m: rows, n: cols, k: d, alpha: s, a: q, lda: d, b: k, ldb: d,
-               beta: 0, c: scores, ldc: keyTile)
+        T.gemm(
+            transA: false, transB: true, m: rows, n: cols, k: d, alpha: s, a: q, lda: d, b: k, ldb: d,
+            beta: 0, c: scores, ldc: keyTile)
     }
 
     /// Max of row `r` of the current score tile.

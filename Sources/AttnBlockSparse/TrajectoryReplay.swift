@@ -26,7 +26,8 @@ public struct TrajectoryReplay<T: AttnScalar>: TrajectorySource {
             let stem = name.dropLast(4)
             guard let us = stem.firstIndex(of: "_") else { continue }
             let kind = String(stem[..<us]), digits = stem[stem.index(after: us)...]
-            guard found[kind] != nil, !digits.isEmpty, digits.allSatisfy(\.isASCII), let step = Int(digits), step >= 0 else { continue }
+            guard found[kind] != nil, !digits.isEmpty, digits.allSatisfy(\.isASCII), let step = Int(digits), step >= 0
+            else { continue }
             guard found[kind]![step] == nil else {
                 throw AttnError.usage(.replay, "\(directory): step \(step) of \(kind) appears twice")
             }
@@ -37,7 +38,8 @@ public struct TrajectoryReplay<T: AttnScalar>: TrajectorySource {
         var list: [(String, String, String)] = []
         for s in 0..<count {
             guard let q = found["q"]![s], let k = found["k"]![s], let v = found["v"]![s] else {
-                throw AttnError.usage(.replay, "\(directory): steps must be 0..<\(count) with q, k and v each; step \(s) is incomplete")
+                throw AttnError.usage(
+                    .replay, "\(directory): steps must be 0..<\(count) with q, k and v each; step \(s) is incomplete")
             }
             list.append((q, k, v))
         }

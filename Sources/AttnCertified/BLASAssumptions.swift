@@ -12,8 +12,9 @@ package enum BLASAssumptions {
     package static let hold: Bool = {
         func dot(_ a: [Double], _ b: [Double]) -> Double {
             var c = 0.0
-            cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, 1, 1, Int32(a.count), 1, a, Int32(a.count),
-                        b, Int32(b.count), 0, &c, 1)
+            cblas_dgemm(
+                CblasRowMajor, CblasNoTrans, CblasTrans, 1, 1, Int32(a.count), 1, a, Int32(a.count),
+                b, Int32(b.count), 0, &c, 1)
             return c
         }
         let long = [Double](repeating: 0x1p-6, count: 64)
@@ -21,7 +22,8 @@ package enum BLASAssumptions {
             && dot([1, 0x1.8p-53], [1, 1]) == 1 + 0x1p-52
             && dot([1, 0x1p-53], [1, 1]) == 1
             && dot(long, [Double](repeating: 1, count: 64)) == 1
-            && dot([0x1.fffffffffffffp0, 3], [0x1.fffffffffffffp0, -4]) == (0x1.fffffffffffffp0 * 0x1.fffffffffffffp0 - 12)
+            && dot([0x1.fffffffffffffp0, 3], [0x1.fffffffffffffp0, -4])
+                == (0x1.fffffffffffffp0 * 0x1.fffffffffffffp0 - 12)
     }()
 
     /// The BLAS library and core in use, as OpenBLAS reports them.

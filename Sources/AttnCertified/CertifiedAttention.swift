@@ -55,21 +55,26 @@ public enum CertifiedAttention {
     ///     The result does not depend on it.
     /// - Throws: `AttnError.usage` (shape mismatch, NaN/Inf, bad precision,
     ///   causal with n_q > n_k), `AttnError.infeasible` (more than `maxScores` scores).
-    public static func compute<T: AttnScalar>(q: Tensor<T>, k: Tensor<T>, v: Tensor<T>, scale: Scale,
-                                              causal: Bool = false, precision: Int = 256,
-                                              threads: Int? = nil,
-                                              expMethod: CertifiedExpMethod = .tables,
-                                              progress: (@Sendable (_ rowsDone: Int, _ rowsTotal: Int) -> Void)? = nil)
-        throws -> CertifiedAttentionOutput {
+    public static func compute<T: AttnScalar>(
+        q: Tensor<T>, k: Tensor<T>, v: Tensor<T>, scale: Scale,
+        causal: Bool = false, precision: Int = 256,
+        threads: Int? = nil,
+        expMethod: CertifiedExpMethod = .tables,
+        progress: (@Sendable (_ rowsDone: Int, _ rowsTotal: Int) -> Void)? = nil
+    )
+        throws -> CertifiedAttentionOutput
+    {
         try validateAttentionShapes(q: q, k: k, v: v)
         guard precisionRange.contains(precision) else {
-            throw AttnError.usage(.precision, "\(precision) bits is outside \(precisionRange.lowerBound)...\(precisionRange.upperBound)")
+            throw AttnError.usage(
+                .precision, "\(precision) bits is outside \(precisionRange.lowerBound)...\(precisionRange.upperBound)")
         }
         if causal { try CausalMask.validate(queries: q.rows, keys: k.rows) }
         let (scoreCount, o1) = q.heads.multipliedReportingOverflow(by: q.rows)
         let (scores, o2) = scoreCount.multipliedReportingOverflow(by: k.rows)
         guard !o1, !o2, scores <= maxScores else {
-            throw AttnError.infeasible("certified attention: heads·n_q·n_k = \(q.heads)·\(q.rows)·\(k.rows) exceeds the limit \(maxScores)")
+            throw AttnError.infeasible(
+                "certified attention: heads·n_q·n_k = \(q.heads)·\(q.rows)·\(k.rows) exceeds the limit \(maxScores)")
         }
         var planned = EnclosurePlan(precision: precision)
         planned.method = expMethod
@@ -77,9 +82,10 @@ public enum CertifiedAttention {
         let scaleEnclosure = try ScaleEnclosure(scale, d: q.cols, precision: plan.workingPrecision)
         let (heads, nq, nk, dv) = (q.heads, q.rows, k.rows, v.cols)
         let prepared: [PreparedHead] = (0..<heads).map { h in
-            PreparedHead(q: IntegerMatrix(rows: nq, cols: q.cols, values: q.head(h).storage.map(Double.init)),
-                         k: IntegerMatrix(rows: nk, cols: k.cols, values: k.head(h).storage.map(Double.init)),
-                         v: IntegerMatrix(rows: nk, cols: dv, values: v.head(h).storage.map(Double.init)))
+            PreparedHead(
+                q: IntegerMatrix(rows: nq, cols: q.cols, values: q.head(h).storage.map(Double.init)),
+                k: IntegerMatrix(rows: nk, cols: k.cols, values: k.head(h).storage.map(Double.init)),
+                v: IntegerMatrix(rows: nk, cols: dv, values: v.head(h).storage.map(Double.init)))
         }
 
         // Jobs are blocks of rows of one head; each worker owns its MPFR/GMP scratch.
@@ -93,8 +99,9 @@ public enum CertifiedAttention {
         let totalRows = heads * nq
         let results = Mutex<[(job: Int, lo: [Double], hi: [Double], width: Double)]>([])
         DispatchQueue.concurrentPerform(iterations: max(workers, 1)) { _ in
-            let worker = RowWorker(plan: plan, scale: scaleEnclosure, keys: nk,
-                                   needsBigDots: prepared.contains { !$0.dotsFitInt128 })
+            let worker = RowWorker(
+                plan: plan, scale: scaleEnclosure, keys: nk,
+                needsBigDots: prepared.contains { !$0.dotsFitInt128 })
             var mine: [(job: Int, lo: [Double], hi: [Double], width: Double)] = []
             var rowLo = [Double](repeating: 0, count: dv), rowHi = rowLo
             while true {

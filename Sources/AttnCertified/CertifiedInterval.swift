@@ -88,8 +88,9 @@ package final class CertifiedInterval: @unchecked Sendable, CustomStringConverti
     /// `precision` (default: the larger endpoint precision).
     /// - Precondition: `lower ≤ upper`, neither NaN.
     package convenience init(lower: MPFRFloat, upper: MPFRFloat, precision: Int? = nil) {
-        precondition(!lower.isNaN && !upper.isNaN && lower.compare(upper) <= 0,
-                     "CertifiedInterval: need lower ≤ upper")
+        precondition(
+            !lower.isNaN && !upper.isNaN && lower.compare(upper) <= 0,
+            "CertifiedInterval: need lower ≤ upper")
         self.init(precision: precision ?? max(lower.precision, upper.precision))
         lo.set(lower, rounding: .down)
         hi.set(upper, rounding: .up)
@@ -255,9 +256,13 @@ package final class CertifiedInterval: @unchecked Sendable, CustomStringConverti
     /// An upper bound on max |x| over the interval.
     package var magnitude: Double { Swift.max(Swift.abs(lower), Swift.abs(upper)) }
     /// A copy of the lower endpoint (exact).
-    package func lowerEndpoint() -> MPFRFloat { let t = MPFRFloat(precision: precision); t.set(lo, rounding: .down); return t }
+    package func lowerEndpoint() -> MPFRFloat {
+        let t = MPFRFloat(precision: precision); t.set(lo, rounding: .down); return t
+    }
     /// A copy of the upper endpoint (exact).
-    package func upperEndpoint() -> MPFRFloat { let t = MPFRFloat(precision: precision); t.set(hi, rounding: .up); return t }
+    package func upperEndpoint() -> MPFRFloat {
+        let t = MPFRFloat(precision: precision); t.set(hi, rounding: .up); return t
+    }
 
     /// True when lo = hi (the interval is one exactly known number).
     package var isPoint: Bool { lo.compare(hi) == 0 }
@@ -295,18 +300,42 @@ package final class CertifiedInterval: @unchecked Sendable, CustomStringConverti
 /// the interval's precision (exact for a Double when precision ≥ 53, for an Int
 /// when ≥ 64; otherwise enclosed), then the interval operation applies.
 extension CertifiedInterval {
-    package static func + (a: CertifiedInterval, b: Double) -> CertifiedInterval { a + CertifiedInterval(b, precision: a.precision) }
-    package static func + (a: Double, b: CertifiedInterval) -> CertifiedInterval { CertifiedInterval(a, precision: b.precision) + b }
-    package static func - (a: CertifiedInterval, b: Double) -> CertifiedInterval { a - CertifiedInterval(b, precision: a.precision) }
-    package static func - (a: Double, b: CertifiedInterval) -> CertifiedInterval { CertifiedInterval(a, precision: b.precision) - b }
-    package static func * (a: CertifiedInterval, b: Double) -> CertifiedInterval { a * CertifiedInterval(b, precision: a.precision) }
-    package static func * (a: Double, b: CertifiedInterval) -> CertifiedInterval { CertifiedInterval(a, precision: b.precision) * b }
-    package static func / (a: CertifiedInterval, b: Double) -> CertifiedInterval { a / CertifiedInterval(b, precision: a.precision) }
-    package static func / (a: Double, b: CertifiedInterval) -> CertifiedInterval { CertifiedInterval(a, precision: b.precision) / b }
-    package static func + (a: CertifiedInterval, b: Int) -> CertifiedInterval { a + CertifiedInterval(b, precision: a.precision) }
-    package static func - (a: CertifiedInterval, b: Int) -> CertifiedInterval { a - CertifiedInterval(b, precision: a.precision) }
-    package static func * (a: CertifiedInterval, b: Int) -> CertifiedInterval { a * CertifiedInterval(b, precision: a.precision) }
-    package static func / (a: CertifiedInterval, b: Int) -> CertifiedInterval { a / CertifiedInterval(b, precision: a.precision) }
+    package static func + (a: CertifiedInterval, b: Double) -> CertifiedInterval {
+        a + CertifiedInterval(b, precision: a.precision)
+    }
+    package static func + (a: Double, b: CertifiedInterval) -> CertifiedInterval {
+        CertifiedInterval(a, precision: b.precision) + b
+    }
+    package static func - (a: CertifiedInterval, b: Double) -> CertifiedInterval {
+        a - CertifiedInterval(b, precision: a.precision)
+    }
+    package static func - (a: Double, b: CertifiedInterval) -> CertifiedInterval {
+        CertifiedInterval(a, precision: b.precision) - b
+    }
+    package static func * (a: CertifiedInterval, b: Double) -> CertifiedInterval {
+        a * CertifiedInterval(b, precision: a.precision)
+    }
+    package static func * (a: Double, b: CertifiedInterval) -> CertifiedInterval {
+        CertifiedInterval(a, precision: b.precision) * b
+    }
+    package static func / (a: CertifiedInterval, b: Double) -> CertifiedInterval {
+        a / CertifiedInterval(b, precision: a.precision)
+    }
+    package static func / (a: Double, b: CertifiedInterval) -> CertifiedInterval {
+        CertifiedInterval(a, precision: b.precision) / b
+    }
+    package static func + (a: CertifiedInterval, b: Int) -> CertifiedInterval {
+        a + CertifiedInterval(b, precision: a.precision)
+    }
+    package static func - (a: CertifiedInterval, b: Int) -> CertifiedInterval {
+        a - CertifiedInterval(b, precision: a.precision)
+    }
+    package static func * (a: CertifiedInterval, b: Int) -> CertifiedInterval {
+        a * CertifiedInterval(b, precision: a.precision)
+    }
+    package static func / (a: CertifiedInterval, b: Int) -> CertifiedInterval {
+        a / CertifiedInterval(b, precision: a.precision)
+    }
 }
 
 extension MPFRFloat {

@@ -12,11 +12,14 @@ extension CertifiedAttention {
     /// requested (head, row) and column c, `lo[c] ≤ O_c ≤ hi[c]`.
     /// - Returns: per request, in order, the row's lower and upper bounds (d_v each).
     /// - Throws: `AttnError.usage` (bad shapes, precision), never for valid requests.
-    package static func encloseRows(q: Tensor<Double>, k: Tensor<Double>, v: Tensor<Double>, scale: Scale,
-                                    causal: Bool, precision: Int, rows: [(head: Int, row: Int)],
-                                    threads: Int? = nil,
-                                    progress: (@Sendable (_ done: Int, _ total: Int) -> Void)? = nil) throws
-        -> [(lo: [Double], hi: [Double])] {
+    package static func encloseRows(
+        q: Tensor<Double>, k: Tensor<Double>, v: Tensor<Double>, scale: Scale,
+        causal: Bool, precision: Int, rows: [(head: Int, row: Int)],
+        threads: Int? = nil,
+        progress: (@Sendable (_ done: Int, _ total: Int) -> Void)? = nil
+    ) throws
+        -> [(lo: [Double], hi: [Double])]
+    {
         let shape = try AttentionShape(q: q, k: k, v: v, checkFinite: false)
         guard precisionRange.contains(precision) else {
             throw AttnError.usage("precision \(precision) bits is outside \(precisionRange)")
@@ -38,7 +41,9 @@ extension CertifiedAttention {
         let next = Atomic<Int>(0)
         let done = Atomic<Int>(0)
         let results = Mutex<[Int: (lo: [Double], hi: [Double])]>([:])
-        let workers = MPFRLibrary.isThreadSafe ? max(1, min(threads ?? ProcessInfo.processInfo.activeProcessorCount, rows.count)) : 1
+        let workers =
+            MPFRLibrary.isThreadSafe
+            ? max(1, min(threads ?? ProcessInfo.processInfo.activeProcessorCount, rows.count)) : 1
         DispatchQueue.concurrentPerform(iterations: workers) { _ in
             let worker = RowWorker(plan: plan, scale: scaleEnclosure, keys: nk, needsBigDots: bigDots)
             var lo = [Double](repeating: 0, count: dv), hi = lo

@@ -25,72 +25,94 @@ public enum ConformanceCases {
         func t(_ rows: Int, _ cols: Int, _ values: [Double], heads: Int = 1) -> Tensor<Double> {
             Tensor(heads: heads, rows: rows, cols: cols, storage: values)
         }
-        func uniform(_ rows: Int, _ cols: Int, _ g: inout Xoshiro256StarStar, bound: Double = 1,
-                     heads: Int = 1) -> Tensor<Double> {
-            let f: Tensor<Float> = InputDistribution.uniform.sample(heads: heads, rows: rows, cols: cols,
-                                                                    bound: bound, using: &g)
+        func uniform(
+            _ rows: Int, _ cols: Int, _ g: inout Xoshiro256StarStar, bound: Double = 1,
+            heads: Int = 1
+        ) -> Tensor<Double> {
+            let f: Tensor<Float> = InputDistribution.uniform.sample(
+                heads: heads, rows: rows, cols: cols,
+                bound: bound, using: &g)
             return f.converted(to: Double.self)
         }
         var cases: [ConformanceCase] = []
-        func add(_ name: String, _ description: String, _ q: Tensor<Double>, _ k: Tensor<Double>,
-                 _ v: Tensor<Double>, scale: Scale = .standard, causal: Bool = false, dtype: Npy.DType = .float32) {
-            cases.append(ConformanceCase(name: name, description: description, q: q, k: k, v: v, dtype: dtype,
-                                         scale: scale, causal: causal))
+        func add(
+            _ name: String, _ description: String, _ q: Tensor<Double>, _ k: Tensor<Double>,
+            _ v: Tensor<Double>, scale: Scale = .standard, causal: Bool = false, dtype: Npy.DType = .float32
+        ) {
+            cases.append(
+                ConformanceCase(
+                    name: name, description: description, q: q, k: k, v: v, dtype: dtype,
+                    scale: scale, causal: causal))
         }
 
         var g = rng()
         let qBase = uniform(8, 4, &g), kBase = uniform(8, 4, &g), vBase = uniform(8, 3, &g)
-        add("scale_paper", "Uniform [−1, 1] float32 inputs, n = 8, d = 4, s = 1/d (paper, rational).",
+        add(
+            "scale_paper", "Uniform [−1, 1] float32 inputs, n = 8, d = 4, s = 1/d (paper, rational).",
             qBase, kBase, vBase, scale: .paper)
-        add("scale_standard", "The same inputs with s = 1/√d; d = 4 makes s = 1/2 exactly.",
+        add(
+            "scale_standard", "The same inputs with s = 1/√d; d = 4 makes s = 1/2 exactly.",
             qBase, kBase, vBase, scale: .standard)
         g = rng()
-        add("scale_standard_irrational", "n = 16, d = 5: s = 1/√5 is irrational, enclosed at the working precision.",
+        add(
+            "scale_standard_irrational", "n = 16, d = 5: s = 1/√5 is irrational, enclosed at the working precision.",
             uniform(16, 5, &g), uniform(16, 5, &g), uniform(16, 4, &g), scale: .standard)
         g = rng()
-        add("scale_decimal", "s = 0.37 read as the exact decimal 37/100, not the nearest double.",
+        add(
+            "scale_decimal", "s = 0.37 read as the exact decimal 37/100, not the nearest double.",
             uniform(6, 3, &g), uniform(6, 3, &g), uniform(6, 2, &g), scale: .decimal("0.37"))
 
         // Near-ties: two keys whose scores differ by one float32 ulp of the key.
         let eps = Double(Float.ulpOfOne)
-        add("near_tie", "Scores 1 and 1 + 2⁻²³ (d = 1, s = 1): weights within 2⁻²⁴ of 1/2 each.",
+        add(
+            "near_tie", "Scores 1 and 1 + 2⁻²³ (d = 1, s = 1): weights within 2⁻²⁴ of 1/2 each.",
             t(1, 1, [1]), t(2, 1, [1, 1 + eps]), t(2, 2, [1, -1, 3, 0.5]), scale: .decimal("1"))
 
-        add("dominant_key", "One key scores 40 above the rest: the others weigh e⁻⁴⁰ ≈ 4e−18.",
+        add(
+            "dominant_key", "One key scores 40 above the rest: the others weigh e⁻⁴⁰ ≈ 4e−18.",
             t(2, 2, [1, 0, 0, 1]), t(4, 2, [40, 0, 0, 0, 0, 40, 1, 1]),
             t(4, 2, [1, 2, 3, 4, 5, 6, 7, 8]), scale: .decimal("1"))
 
-        add("huge_scores", "Scores ±10⁶ (q, k = ±1000, d = 1): far beyond Float64's exp range; max-subtraction is exact.",
+        add(
+            "huge_scores",
+            "Scores ±10⁶ (q, k = ±1000, d = 1): far beyond Float64's exp range; max-subtraction is exact.",
             t(3, 1, [1000, -1000, 0.5]), t(4, 1, [1000, -1000, 999.5, 0]),
             t(4, 2, [1, -1, 2, -2, 3, -3, 4, -4]), scale: .decimal("1"))
 
         let tiny = Double(Float.leastNonzeroMagnitude), sub = Double(Float.leastNormalMagnitude) / 4
-        add("subnormal_inputs", "Float32 subnormals (2⁻¹⁴⁹, 2⁻¹²⁸) in Q, K and V next to normal numbers.",
+        add(
+            "subnormal_inputs", "Float32 subnormals (2⁻¹⁴⁹, 2⁻¹²⁸) in Q, K and V next to normal numbers.",
             t(2, 2, [tiny, 1, sub, -tiny]), t(3, 2, [1, tiny, -sub, 2, tiny, tiny]),
             t(3, 2, [tiny, 1, -sub, sub, 0.5, tiny]), scale: .paper)
 
-        add("cancellation_in_v", "Equal weights over V = ±10⁷ that cancel to ~0.1: relative error in O is fragile.",
+        add(
+            "cancellation_in_v", "Equal weights over V = ±10⁷ that cancel to ~0.1: relative error in O is fragile.",
             t(1, 2, [0, 0]), t(4, 2, [1, 2, 3, 4, 5, 6, 7, 8]),
             t(4, 1, [1e7, -1e7, 0.25, 0.125]), scale: .standard)
 
         g = rng()
-        add("single_key", "n_k = 1: every output row is exactly v₁.",
+        add(
+            "single_key", "n_k = 1: every output row is exactly v₁.",
             uniform(3, 4, &g), uniform(1, 4, &g), uniform(1, 3, &g), scale: .standard)
 
         g = rng()
-        add("head_dim_1", "d = 1 (scores are products of two numbers), n = 16.",
+        add(
+            "head_dim_1", "d = 1 (scores are products of two numbers), n = 16.",
             uniform(16, 1, &g, bound: 4), uniform(16, 1, &g, bound: 4), uniform(16, 2, &g), scale: .standard)
 
         g = rng()
-        add("equal_scores", "Q = 0: all scores equal, so every row is exactly the mean of V.",
+        add(
+            "equal_scores", "Q = 0: all scores equal, so every row is exactly the mean of V.",
             t(2, 3, [0, 0, 0, 0, 0, 0]), uniform(8, 3, &g), uniform(8, 2, &g), scale: .standard)
 
         g = rng()
-        add("causal", "Causal mask, bottom-right aligned: n_q = 6, n_k = 8, row i sees keys j ≤ i + 2.",
+        add(
+            "causal", "Causal mask, bottom-right aligned: n_q = 6, n_k = 8, row i sees keys j ≤ i + 2.",
             uniform(6, 4, &g), uniform(8, 4, &g), uniform(8, 3, &g), scale: .standard, causal: true)
 
         g = rng()
-        add("multi_head_float64", "Three heads, float64 inputs in [−3, 3], n = 5, d = 2.",
+        add(
+            "multi_head_float64", "Three heads, float64 inputs in [−3, 3], n = 5, d = 2.",
             uniform(5, 2, &g, bound: 3, heads: 3).mapStorage { $0 + 1e-12 },
             uniform(5, 2, &g, bound: 3, heads: 3), uniform(5, 2, &g, heads: 3),
             scale: .standard, dtype: .float64)

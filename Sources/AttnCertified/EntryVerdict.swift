@@ -24,14 +24,18 @@ package struct EntryVerdict: Sendable, Equatable {
         guard lo.isFinite, hi.isFinite, lo <= hi else {
             kind = .undecided; errorBound = .infinity; relativeErrorBound = .infinity; return
         }
-        let upper = max(D.add(c, -lo), D.add(hi, -c), 0)             // ≥ |c − t| for all t ∈ [lo, hi]
-        let lower = max(D.subDown(lo, c), D.subDown(c, hi), 0)       // ≤ |c − t| for all t ∈ [lo, hi]
+        let upper = max(D.add(c, -lo), D.add(hi, -c), 0)  // ≥ |c − t| for all t ∈ [lo, hi]
+        let lower = max(D.subDown(lo, c), D.subDown(c, hi), 0)  // ≤ |c − t| for all t ∈ [lo, hi]
         let absLo = lo > 0 ? lo : hi < 0 ? -hi : 0
         let absHi = max(-lo, hi)
         errorBound = upper
         relativeErrorBound = upper == 0 ? 0 : absLo > 0 ? D.div(upper, absLo) : .infinity
-        if upper <= D.addDown(atol, D.mulDown(rtol, absLo)) { kind = .pass }
-        else if lower > D.add(atol, D.mul(rtol, absHi)) { kind = .fail }
-        else { kind = .undecided }
+        if upper <= D.addDown(atol, D.mulDown(rtol, absLo)) {
+            kind = .pass
+        } else if lower > D.add(atol, D.mul(rtol, absHi)) {
+            kind = .fail
+        } else {
+            kind = .undecided
+        }
     }
 }

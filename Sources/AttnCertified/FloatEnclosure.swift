@@ -65,7 +65,7 @@ package final class FloatAttentionEngine: @unchecked Sendable {  // immutable on
                 for c in 0..<dv {
                     var lo = Double.infinity, hi = -Double.infinity
                     for j in 0..<nk { let x = vt.storage[(g * nk + j) * dv + c]; lo = min(lo, x); hi = max(hi, x) }
-                    rng[g * dv + c] = Directed.add(hi, -lo)           // hi − lo rounded up
+                    rng[g * dv + c] = Directed.add(hi, -lo)  // hi − lo rounded up
                     mx[g * dv + c] = max(hi, -lo)
                 }
             }
@@ -105,65 +105,81 @@ package final class FloatAttentionEngine: @unchecked Sendable {  // immutable on
 
     /// Encloses rows `i0..<i0 + count` (count ≤ `rowsPerBlock`) of flat query head `f`:
     /// writes ô to `mid` and e to `radius`, each `count × d_v` row-major.
-    package func enclose(head f: Int, rows i0: Int, count: Int, workspace ws: Workspace,
-                         mid: UnsafeMutablePointer<Double>, radius: UnsafeMutablePointer<Double>) {
+    package func enclose(
+        head f: Int, rows i0: Int, count: Int, workspace ws: Workspace,
+        mid: UnsafeMutablePointer<Double>, radius: UnsafeMutablePointer<Double>
+    ) {
         let (nq, nk, d, dv) = (shape.nq, shape.nk, shape.d, shape.dv)
         let g = shape.kvHead(forQueryHead: f)
         let w = dv + 2
-        let lastKey = causal ? min(nk - 1, CausalMask.lastVisibleKey(row: i0 + count - 1, queries: nq, keys: nk)) : nk - 1
+        let lastKey =
+            causal ? min(nk - 1, CausalMask.lastVisibleKey(row: i0 + count - 1, queries: nq, keys: nk)) : nk - 1
         let cols = lastKey + 1
         q.withUnsafeBufferPointer { qb in
-        k.withUnsafeBufferPointer { kb in
-        vExt.withUnsafeBufferPointer { vb in
-        ws.scores.withUnsafeMutableBufferPointer { sb in
-        ws.pv.withUnsafeMutableBufferPointer { pb in
-            let qp = qb.baseAddress! + (f * nq + i0) * d
-            let sp = sb.baseAddress!, pp = pb.baseAddress!
-            // Scores ĝ = fl(Q·Kᵀ): alpha = 1, so BLAS never rounds a scaled operand (§0).
-            cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(count), Int32(cols), Int32(d), 1,
-                        qp, Int32(d), kb.baseAddress! + g * nk * d, Int32(d), 0, sp, Int32(nk))
-            var xHat = [Double](repeating: 0, count: count), mRow = xHat, ok = [Bool](repeating: true, count: count)
-            for r in 0..<count {
-                let row = sp + r * nk
-                let visible = causal ? CausalMask.lastVisibleKey(row: i0 + r, queries: nq, keys: nk) + 1 : nk
-                // m = max_j t̂_j with t̂ = fl(ŝ·ĝ): RN is monotone and ŝ > 0, so it is fl(ŝ·max_j ĝ_j).
-                let m = sLo * FloatExp.rowMax(row, count: visible)
-                guard m.isFinite else { ok[r] = false; for j in 0..<cols { row[j] = 0 }; continue }
-                mRow[r] = m
-                xHat[r] = FloatExp.weights(row, count: cols, visible: visible, scale: sLo, max: m)
-            }
-            // [N̂ | L̂ | K̂] = Ŵ · [V | 1 | ‖k‖].
-            cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(count), Int32(w), Int32(cols), 1,
-                        sp, Int32(nk), vb.baseAddress! + g * nk * w, Int32(w), 0, pp, Int32(w))
-            for r in 0..<count {
-                let out = pp + r * w
-                let rho = ok[r] ? rowFactor(qNorm: Directed.norm2(qp + r * d, count: d), m: mRow[r], xHat: xHat[r],
-                                            lHat: out[dv], kHat: out[dv + 1], kvHead: g) : .infinity
-                let L = out[dv]
-                for c in 0..<dv {
-                    let o = L > 0 ? out[c] / L : .nan
-                    mid[r * dv + c] = o
-                    radius[r * dv + c] = entryBound(rho: rho, o: o, column: g * dv + c)
+            k.withUnsafeBufferPointer { kb in
+                vExt.withUnsafeBufferPointer { vb in
+                    ws.scores.withUnsafeMutableBufferPointer { sb in
+                        ws.pv.withUnsafeMutableBufferPointer { pb in
+                            let qp = qb.baseAddress! + (f * nq + i0) * d
+                            let sp = sb.baseAddress!, pp = pb.baseAddress!
+                            // Scores ĝ = fl(Q·Kᵀ): alpha = 1, so BLAS never rounds a scaled operand (§0).
+                            cblas_dgemm(
+                                CblasRowMajor, CblasNoTrans, CblasTrans, Int32(count), Int32(cols), Int32(d), 1,
+                                qp, Int32(d), kb.baseAddress! + g * nk * d, Int32(d), 0, sp, Int32(nk))
+                            var xHat = [Double](repeating: 0, count: count), mRow = xHat,
+                                ok = [Bool](repeating: true, count: count)
+                            for r in 0..<count {
+                                let row = sp + r * nk
+                                let visible =
+                                    causal ? CausalMask.lastVisibleKey(row: i0 + r, queries: nq, keys: nk) + 1 : nk
+                                // m = max_j t̂_j with t̂ = fl(ŝ·ĝ): RN is monotone and ŝ > 0, so it is fl(ŝ·max_j ĝ_j).
+                                let m = sLo * FloatExp.rowMax(row, count: visible)
+                                guard m.isFinite else { ok[r] = false; for j in 0..<cols { row[j] = 0 }; continue }
+                                mRow[r] = m
+                                xHat[r] = FloatExp.weights(row, count: cols, visible: visible, scale: sLo, max: m)
+                            }
+                            // [N̂ | L̂ | K̂] = Ŵ · [V | 1 | ‖k‖].
+                            cblas_dgemm(
+                                CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(count), Int32(w), Int32(cols), 1,
+                                sp, Int32(nk), vb.baseAddress! + g * nk * w, Int32(w), 0, pp, Int32(w))
+                            for r in 0..<count {
+                                let out = pp + r * w
+                                let rho =
+                                    ok[r]
+                                    ? rowFactor(
+                                        qNorm: Directed.norm2(qp + r * d, count: d), m: mRow[r], xHat: xHat[r],
+                                        lHat: out[dv], kHat: out[dv + 1], kvHead: g) : .infinity
+                                let L = out[dv]
+                                for c in 0..<dv {
+                                    let o = L > 0 ? out[c] / L : .nan
+                                    mid[r * dv + c] = o
+                                    radius[r * dv + c] = entryBound(rho: rho, o: o, column: g * dv + c)
+                                }
+                            }
+                        }
+                    }
                 }
             }
-        }}}}}
+        }
     }
 
     /// ρ_i of §4: the relative factor of the score and exp errors, +∞ if its premises fail.
-    @inline(__always) func rowFactor(qNorm: Double, m: Double, xHat: Double, lHat: Double, kHat: Double, kvHead g: Int) -> Double {
+    @inline(__always) func rowFactor(qNorm: Double, m: Double, xHat: Double, lHat: Double, kHat: Double, kvHead g: Int)
+        -> Double
+    {
         typealias D = Directed
         let n = Double(shape.nk)
         let eps = FloatExp.relativeErrorBound
-        let z = D.mul(D.mul(sHi, gammaD), qNorm)                       // z = sHi·γ_d·‖q_i‖
+        let z = D.mul(D.mul(sHi, gammaD), qNorm)  // z = sHi·γ_d·‖q_i‖
         let bm = D.mul(b, abs(m))
         let dMax = D.add(D.add(D.add(D.mul(a1, FloatExp.tailThreshold), bm), D.mul(z, kNormMax[g])), c0)
-        guard dMax <= 0.25 else { return .infinity }                    // also false for NaN
+        guard dMax <= 0.25 else { return .infinity }  // also false for NaN
         // L_b ≥ max(L̂/(1+γ_n), 1): the exact bulk sum holds ŵ = exp(0) = 1.
         let lLow = max(D.divDown(lHat, gammaNUp), 1)
         let xUp = D.div(D.add(xHat, n * 0x1p-1074), gammaNDown)
         let kUp = D.div(D.add(kHat, n * 0x1p-1074), gammaNDown)
         let ratio = D.add(D.add(D.div(D.add(D.mul(a1, xUp), D.mul(z, kUp)), lLow), bm), c0)
-        let growth = D.add(1, D.mul(2, dMax))                           // e^δ − 1 ≤ δ(1 + 2δ_max)
+        let growth = D.add(1, D.mul(2, dMax))  // e^δ − 1 ≤ δ(1 + 2δ_max)
         let oneMinusEps = D.subDown(1, eps)
         let kappa = D.div(D.add(D.mul(dMax, growth), eps), oneMinusEps)
         guard kappa < 0.5 else { return .infinity }

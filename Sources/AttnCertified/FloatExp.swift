@@ -50,7 +50,9 @@ package enum FloatExp {
     }
 
     /// max_j buffer[j] over `count ≥ 1` doubles, or NaN if any is NaN or ±∞.
-    @inline(__always) package static func rowMax(_ buffer: UnsafePointer<Double>, count: Int, path: Path = .avx512) -> Double {
+    @inline(__always) package static func rowMax(_ buffer: UnsafePointer<Double>, count: Int, path: Path = .avx512)
+        -> Double
+    {
         attnbound_fe_row_max_on(path.rawValue, buffer, count)
     }
 
@@ -58,8 +60,10 @@ package enum FloatExp {
     /// exponent is < −700 (the tail), and 0 for `j ≥ visible` (masked).
     /// Returns X̂ = fl(Σ ŵ·|x̂|) over the bulk (in some order), the sum the score-error bound needs.
     /// - Precondition: m = fl(s·max_{j<visible} ĝ_j) (= max_j fl(s·ĝ_j): RN is monotone, s > 0).
-    @inline(__always) package static func weights(_ buffer: UnsafeMutablePointer<Double>, count: Int, visible: Int,
-                                                  scale s: Double, max m: Double, path: Path = .avx512) -> Double {
+    @inline(__always) package static func weights(
+        _ buffer: UnsafeMutablePointer<Double>, count: Int, visible: Int,
+        scale s: Double, max m: Double, path: Path = .avx512
+    ) -> Double {
         attnbound_fe_weights_on(path.rawValue, buffer, visible, count, s, m)
     }
 }

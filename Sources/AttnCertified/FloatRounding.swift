@@ -21,7 +21,7 @@ package enum Directed {
     /// (Proofs/rounding-gamma.md), made +∞ already when k·u ≥ 1/2 so that 1 − γ_k stays positive.
     package static func gamma(_ k: Int) -> Double {
         guard Double(k) * u < 0.5 else { return .infinity }
-        return AttnCore.Rounding.gamma(k, unitRoundoff: u)      // qualified: AttnCertified has its own MPFR `Rounding`
+        return AttnCore.Rounding.gamma(k, unitRoundoff: u)  // qualified: AttnCertified has its own MPFR `Rounding`
     }
 
     /// An upper bound on ‖x‖₂ over `count` doubles (§2 of the proof):
@@ -31,6 +31,6 @@ package enum Directed {
         for i in 0..<n { s += x[i] * x[i] }
         let padded = add(s, Double(n) * 0x1p-1074)
         let scaled = div(padded, subDown(1, gamma(n)))
-        return scaled.squareRoot().nextUp             // √ is correctly rounded too
+        return scaled.squareRoot().nextUp  // √ is correctly rounded too
     }
 }

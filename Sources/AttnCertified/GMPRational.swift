@@ -103,15 +103,16 @@ struct DecimalParts {
         let pieces = mantissa.split(separator: ".", maxSplits: 1, omittingEmptySubsequences: false)
         let whole = pieces[0], frac = pieces.count > 1 ? pieces[1] : ""
         guard !(whole.isEmpty && frac.isEmpty),
-              (whole + frac).allSatisfy({ $0.isASCII && $0.isNumber }) else { return nil }
+            (whole + frac).allSatisfy({ $0.isASCII && $0.isNumber })
+        else { return nil }
         digits = String(whole + frac)
         exponent = exp - frac.count
         guard exponent.magnitude <= 100_000 else { return nil }
     }
 }
 
-private extension String {
-    func trimmingCharacters(in set: Character) -> String {
+extension String {
+    fileprivate func trimmingCharacters(in set: Character) -> String {
         var s = Substring(self)
         while s.first == set { s.removeFirst() }
         while s.last == set { s.removeLast() }

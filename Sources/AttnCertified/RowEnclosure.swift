@@ -49,15 +49,21 @@ final class RowWorker {
         weights = .allocate(capacity: keys * weightLimbs)
         spread = .allocate(capacity: keys)
         sumLimbs = .allocate(capacity: weightLimbs + 2)
-        (positive, negative, plus, minus) = (.allocate(capacity: 0), .allocate(capacity: 0),
-                                             .allocate(capacity: 0), .allocate(capacity: 0))
+        (positive, negative, plus, minus) = (
+            .allocate(capacity: 0), .allocate(capacity: 0),
+            .allocate(capacity: 0), .allocate(capacity: 0)
+        )
         let wp = plan.workingPrecision
-        (xLo, xHi, yLo, yHi, t) = (MPFRFloat(precision: wp), MPFRFloat(precision: wp), MPFRFloat(precision: wp),
-                                   MPFRFloat(precision: wp), MPFRFloat(precision: wp))
+        (xLo, xHi, yLo, yHi, t) = (
+            MPFRFloat(precision: wp), MPFRFloat(precision: wp), MPFRFloat(precision: wp),
+            MPFRFloat(precision: wp), MPFRFloat(precision: wp)
+        )
         (outLo, outHi) = (MPFRFloat(precision: plan.precision), MPFRFloat(precision: plan.precision))
         width = MPFRFloat(precision: plan.precision + 2)
         tableExp = plan.method == .tables ? TableExp(limbs: plan.tableLimbs) : nil
-        if scale.denominatorLog2 != nil, let a = scale.numerator?.intValue, a > 0 { directNumerator = UInt(a) } else {
+        if scale.denominatorLog2 != nil, let a = scale.numerator?.intValue, a > 0 {
+            directNumerator = UInt(a)
+        } else {
             directNumerator = nil
         }
     }
@@ -153,7 +159,9 @@ final class RowWorker {
 
     /// Writes W_j from a table evaluation: exactly 2^F when exp is 1 (spread 0),
     /// the table's lower bound otherwise (spread 2). False when out of range.
-    private func storeWeight(_ result: TableExp.Result, _ j: Int, _ w: UnsafeMutablePointer<UInt>, _ te: TableExp) -> Bool {
+    private func storeWeight(_ result: TableExp.Result, _ j: Int, _ w: UnsafeMutablePointer<UInt>, _ te: TableExp)
+        -> Bool
+    {
         let f = plan.weightBits
         switch result {
         case .one:
@@ -232,8 +240,8 @@ final class RowWorker {
             if t.compare(1) > 0 { return false }
         }
         t.mulPowerOfTwo(xLo, a, rounding: .down)  // exact
-        t.integer(into: z, rounding: .down)        // ⌊xLo·2^A⌋ ≤ 0
-        z.negate()                                 // T = ⌈−xLo·2^A⌉ ≥ 0
+        t.integer(into: z, rounding: .down)  // ⌊xLo·2^A⌋ ≤ 0
+        z.negate()  // T = ⌈−xLo·2^A⌉ ≥ 0
         // T = 0 forces xLo = 0, so x = 0 and w = 1 exactly.
         return storeWeight(te.evaluate(z), j, w, te)
     }
@@ -279,12 +287,16 @@ final class RowWorker {
     }
 
     /// Steps 4–5 for every output column; returns the widest enclosure (rounded up).
-    private func combine(_ head: PreparedHead, _ n: Int, spreadSum: Int, lo: inout [Double],
-                         hi: inout [Double]) -> Double {
+    private func combine(
+        _ head: PreparedHead, _ n: Int, spreadSum: Int, lo: inout [Double],
+        hi: inout [Double]
+    ) -> Double {
         let v = head.v, dv = v.cols, wl = weightLimbs, al = wl + 2
         reserveColumns(dv)
-        let (positive, negative, plus, minus, weights, spread) = (self.positive, self.negative, self.plus, self.minus,
-                                                                  self.weights, self.spread)
+        let (positive, negative, plus, minus, weights, spread) = (
+            self.positive, self.negative, self.plus, self.minus,
+            self.weights, self.spread
+        )
         for k in 0..<(dv * al) { positive[k] = 0; negative[k] = 0 }
         for c in 0..<dv { plus[c] = 0; minus[c] = 0 }
         if let vs = v.small {

@@ -66,14 +66,14 @@ final class ExpTables: @unchecked Sendable {
 final class TableExp {
     let tables: ExpTables
     let limbs: Int
-    private let t: UnsafeMutablePointer<UInt>      // T, L + 1 limbs
-    private let acc: UnsafeMutablePointer<UInt>    // R, L limbs
-    private let prod: UnsafeMutablePointer<UInt>   // 2L limbs
+    private let t: UnsafeMutablePointer<UInt>  // T, L + 1 limbs
+    private let acc: UnsafeMutablePointer<UInt>  // R, L limbs
+    private let prod: UnsafeMutablePointer<UInt>  // 2L limbs
     private let resid: UnsafeMutablePointer<UInt>  // r, L limbs
-    private let b: UnsafeMutablePointer<UInt>      // ⌊r²·2^A⌋ + 1, L + 1 limbs
-    private let q: UnsafeMutablePointer<UInt>      // ⌈c/6⌉, 2L limbs
-    private let factor: UnsafeMutablePointer<UInt> // the residual factor, L + 1 limbs
-    private let half: UnsafeMutablePointer<UInt>   // ⌊b/2⌋ (before the +1), L + 1 limbs
+    private let b: UnsafeMutablePointer<UInt>  // ⌊r²·2^A⌋ + 1, L + 1 limbs
+    private let q: UnsafeMutablePointer<UInt>  // ⌈c/6⌉, 2L limbs
+    private let factor: UnsafeMutablePointer<UInt>  // the residual factor, L + 1 limbs
+    private let half: UnsafeMutablePointer<UInt>  // ⌊b/2⌋ (before the +1), L + 1 limbs
 
     init(limbs: Int) {
         self.limbs = limbs
@@ -104,7 +104,9 @@ final class TableExp {
 
     /// Evaluates the lower bound for T (a non-negative GMP integer).
     func evaluate(_ T: GMPInteger) -> Result {
-        guard T.sign >= 0, T.copyMagnitudeLimbs(into: t, count: limbs + 1), t[limbs] >> 16 == 0 else { return .outOfRange }
+        guard T.sign >= 0, T.copyMagnitudeLimbs(into: t, count: limbs + 1), t[limbs] >> 16 == 0 else {
+            return .outOfRange
+        }
         return evaluateLoaded()
     }
 
@@ -121,8 +123,10 @@ final class TableExp {
             // m << shift fits in L + 1 limbs: bits + shift < 64L + 64.
             let limbShift = shift / 64, bitShift = UInt128(shift % 64)
             let low = m << bitShift, high = bitShift == 0 ? 0 : m >> (128 - bitShift)
-            let words = [UInt(truncatingIfNeeded: low), UInt(truncatingIfNeeded: low >> 64),
-                         UInt(truncatingIfNeeded: high)]
+            let words = [
+                UInt(truncatingIfNeeded: low), UInt(truncatingIfNeeded: low >> 64),
+                UInt(truncatingIfNeeded: high),
+            ]
             for (k, w) in words.enumerated() where limbShift + k <= L { t[limbShift + k] = w }
         } else {
             let r = -shift
@@ -226,7 +230,9 @@ final class TableExp {
             if rem != 0 {
                 q[nc] = 0
                 var cy: UInt = 1
-                for i in 0...nc where cy != 0 { let (v, o) = q[i].addingReportingOverflow(cy); q[i] = v; cy = o ? 1 : 0 }
+                for i in 0...nc where cy != 0 {
+                    let (v, o) = q[i].addingReportingOverflow(cy); q[i] = v; cy = o ? 1 : 0
+                }
                 nc += 1
             }
         }

@@ -6,7 +6,8 @@ extension TieredVerificationReport {
     /// up (`TextFormat.bound`), so the printed number still bounds.
     public var text: String {
         let pct = { (k: Int) in String(format: "%.4g%%", entries == 0 ? 0 : 100 * Double(k) / Double(entries)) }
-        let tol = rtol == 0
+        let tol =
+            rtol == 0
             ? "tolerance \(formatShortest(atol))" : "atol \(formatShortest(atol)), rtol \(formatShortest(rtol))"
         let verdict = passed ? "PASS" : failing > 0 ? "FAIL" : "UNDECIDED"
         return """

@@ -43,9 +43,10 @@ extension CertifiedAttentionOutput {
             if bound > best { best = bound; at = e }
         }
         let perHead = lower.rows * lower.cols
-        return VerificationReport(maxErrorBound: max(best, 0), head: perHead == 0 ? 0 : at / perHead,
-                                  row: lower.cols == 0 ? 0 : (at % max(perHead, 1)) / lower.cols,
-                                  col: lower.cols == 0 ? 0 : at % lower.cols,
-                                  maxWidth: maxWidth, precision: precision)
+        return VerificationReport(
+            maxErrorBound: max(best, 0), head: perHead == 0 ? 0 : at / perHead,
+            row: lower.cols == 0 ? 0 : (at % max(perHead, 1)) / lower.cols,
+            col: lower.cols == 0 ? 0 : at % lower.cols,
+            maxWidth: maxWidth, precision: precision)
     }
 }

@@ -31,26 +31,36 @@ public enum VerifyBenchmark {
 
         /// The lines `bench verify` prints.
         public var summary: [String] {
-            ["n \(n), d \(d), \(heads) heads, float32 candidate from the fast float32 kernel; medians of \(runs) interleaved runs",
-             String(format: "fast Float64 kernel %.3f s, whole verify (read + certify) %.3f s: ratio %.2f× (target ≤ 5×)",
+            [
+                "n \(n), d \(d), \(heads) heads, float32 candidate from the fast float32 kernel; medians of \(runs) interleaved runs",
+                String(
+                    format:
+                        "fast Float64 kernel %.3f s, whole verify (read + certify) %.3f s: ratio %.2f× (target ≤ 5×)",
                     yardstickSeconds, verifySeconds, ratio),
-             "certified max error \(report.maxErrorBound); rows: \(report.rowsFloat) float engine, "
-                + "\(report.rowsExact) GMP/MPFR, \(report.rowsUndecided) undecided"]
+                "certified max error \(report.maxErrorBound); rows: \(report.rowsFloat) float engine, "
+                    + "\(report.rowsExact) GMP/MPFR, \(report.rowsUndecided) undecided",
+            ]
                 + tightness.map {
-                    String(format: "tightness, %@ candidate, %d sampled rows: float engine bound %.6e, GMP/MPFR %.6e: %.2e above (target ≤ 1%%)",
-                           $0.candidate, $0.rows, $0.floatBound, $0.exactBound, $0.excess)
+                    String(
+                        format:
+                            "tightness, %@ candidate, %d sampled rows: float engine bound %.6e, GMP/MPFR %.6e: %.2e above (target ≤ 1%%)",
+                        $0.candidate, $0.rows, $0.floatBound, $0.exactBound, $0.excess)
                 }
         }
 
         public var jsonFields: [(String, JSONValue)] {
-            [("n", .int(n)), ("d", .int(d)), ("heads", .int(heads)), ("runs", .int(runs)),
-             ("fast_float64_seconds", .double(yardstickSeconds)), ("verify_seconds", .double(verifySeconds)),
-             ("ratio", .double(ratio)), ("max_error_bound", .double(report.maxErrorBound)),
-             ("rows_float", .int(report.rowsFloat)), ("rows_exact", .int(report.rowsExact))]
+            [
+                ("n", .int(n)), ("d", .int(d)), ("heads", .int(heads)), ("runs", .int(runs)),
+                ("fast_float64_seconds", .double(yardstickSeconds)), ("verify_seconds", .double(verifySeconds)),
+                ("ratio", .double(ratio)), ("max_error_bound", .double(report.maxErrorBound)),
+                ("rows_float", .int(report.rowsFloat)), ("rows_exact", .int(report.rowsExact)),
+            ]
                 + tightness.flatMap { t in
-                    [("\(t.candidate)_sampled_rows", JSONValue.int(t.rows)),
-                     ("\(t.candidate)_float_max_error_bound", .double(t.floatBound)),
-                     ("\(t.candidate)_exact_max_error_bound", .double(t.exactBound))]
+                    [
+                        ("\(t.candidate)_sampled_rows", JSONValue.int(t.rows)),
+                        ("\(t.candidate)_float_max_error_bound", .double(t.floatBound)),
+                        ("\(t.candidate)_exact_max_error_bound", .double(t.exactBound)),
+                    ]
                 }
         }
     }
@@ -60,14 +70,18 @@ public enum VerifyBenchmark {
     ///   - yardstick: a Float64 exact attention, timed `runs` times, alternating with verify.
     ///   - sampledRows: rows (spread over the heads) on which the bound is compared with GMP/MPFR.
     /// - Throws: `AttnError.usage` on bad sizes; file errors from the temporary folder.
-    public static func run(n: Int, d: Int, heads: Int, runs: Int, seed: UInt64 = 42, sampledRows: Int = 16,
-                           candidate: (Tensor<Float>, Tensor<Float>, Tensor<Float>) throws -> Tensor<Float>,
-                           yardstick: (Tensor<Double>, Tensor<Double>, Tensor<Double>) throws -> Void) throws -> Result {
+    public static func run(
+        n: Int, d: Int, heads: Int, runs: Int, seed: UInt64 = 42, sampledRows: Int = 16,
+        candidate: (Tensor<Float>, Tensor<Float>, Tensor<Float>) throws -> Tensor<Float>,
+        yardstick: (Tensor<Double>, Tensor<Double>, Tensor<Double>) throws -> Void
+    ) throws -> Result {
         guard n >= 1, d >= 1, heads >= 1, runs >= 1, sampledRows >= 1 else {
             throw AttnError.usage("bench verify needs n, d, heads, runs and sampled rows ≥ 1")
         }
         var rng = Xoshiro256StarStar(seed: seed)
-        func t() -> Tensor<Float> { InputDistribution.gaussian.sample(heads: heads, rows: n, cols: d, bound: 1, using: &rng) }
+        func t() -> Tensor<Float> {
+            InputDistribution.gaussian.sample(heads: heads, rows: n, cols: d, bound: 1, using: &rng)
+        }
         let (q, k, v) = (t(), t(), t())
         let out = try candidate(q, k, v)
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("attnbound-bench-verify-\(UUID())")
@@ -79,36 +93,46 @@ public enum VerifyBenchmark {
         var yard: [Double] = [], whole: [Double] = [], report: TieredVerificationReport?
         for _ in 0..<runs {
             yard.append(try Timing.seconds { try yardstick(q64, k64, v64) })
-            whole.append(try Timing.seconds {
-                let p = try AttentionTensors<Double>(q: path("q"), k: path("k"), v: path("v"))
-                let c: Tensor<Double> = try Npy.read(path("o"))
-                report = try TieredVerification.run(q: p.q, k: p.k, v: p.v, candidate: c, scale: .standard, causal: false,
-                                                    options: VerifyOptions(atol: 1e-5))
-            })
+            whole.append(
+                try Timing.seconds {
+                    let p = try AttentionTensors<Double>(q: path("q"), k: path("k"), v: path("v"))
+                    let c: Tensor<Double> = try Npy.read(path("o"))
+                    report = try TieredVerification.run(
+                        q: p.q, k: p.k, v: p.v, candidate: c, scale: .standard, causal: false,
+                        options: VerifyOptions(atol: 1e-5))
+                })
         }
         let c32 = out.converted(to: Double.self)
         var c16 = c32
         for i in 0..<c16.count { c16[flat: i] = Double(Float16(c16[flat: i])) }
         let rows = (0..<sampledRows).map { s in (head: s % heads, row: (s * 2_654_435_761 + 7) % n) }
-        let tightness = try sampledTightness(q: q64, k: k64, v: v64, candidates: [("float32", c32), ("float16", c16)], rows: rows)
-        return Result(n: n, d: d, heads: heads, runs: runs, yardstickSeconds: Timing.median(of: yard),
-                      verifySeconds: Timing.median(of: whole), report: report!, tightness: tightness)
+        let tightness = try sampledTightness(
+            q: q64, k: k64, v: v64, candidates: [("float32", c32), ("float16", c16)], rows: rows)
+        return Result(
+            n: n, d: d, heads: heads, runs: runs, yardstickSeconds: Timing.median(of: yard),
+            verifySeconds: Timing.median(of: whole), report: report!, tightness: tightness)
     }
 
     /// The float engine's and GMP/MPFR's certified bounds on max |candidate − truth| over `rows`, per candidate.
-    static func sampledTightness(q: Tensor<Double>, k: Tensor<Double>, v: Tensor<Double>,
-                                 candidates: [(String, Tensor<Double>)], rows: [(head: Int, row: Int)]) throws -> [Tightness] {
+    static func sampledTightness(
+        q: Tensor<Double>, k: Tensor<Double>, v: Tensor<Double>,
+        candidates: [(String, Tensor<Double>)], rows: [(head: Int, row: Int)]
+    ) throws -> [Tightness] {
         let engine = try FloatAttentionEngine(q: q, k: k, v: v, scale: .standard, causal: false)
-        let exact = try CertifiedAttention.encloseRows(q: q, k: k, v: v, scale: .standard, causal: false,
-                                                       precision: 128, rows: rows)
+        let exact = try CertifiedAttention.encloseRows(
+            q: q, k: k, v: v, scale: .standard, causal: false,
+            precision: 128, rows: rows)
         let dv = engine.shape.dv
         let ws = engine.makeWorkspace()
         var mid = [Double](repeating: 0, count: rows.count * dv), rad = mid
         for (n, r) in rows.enumerated() {
-            mid.withUnsafeMutableBufferPointer { m in rad.withUnsafeMutableBufferPointer { e in
-                engine.enclose(head: r.head, rows: r.row, count: 1, workspace: ws,
-                               mid: m.baseAddress! + n * dv, radius: e.baseAddress! + n * dv)
-            } }
+            mid.withUnsafeMutableBufferPointer { m in
+                rad.withUnsafeMutableBufferPointer { e in
+                    engine.enclose(
+                        head: r.head, rows: r.row, count: 1, workspace: ws,
+                        mid: m.baseAddress! + n * dv, radius: e.baseAddress! + n * dv)
+                }
+            }
         }
         return candidates.map { name, candidate in
             var floatBound = 0.0, exactBound = 0.0
@@ -116,7 +140,8 @@ public enum VerifyBenchmark {
                 let base = candidate.offset(head: r.head, row: r.row)
                 for c in 0..<dv {
                     let cand = candidate.storage[base + c], (o, e) = (mid[n * dv + c], rad[n * dv + c])
-                    let f = EntryVerdict(candidate: cand, lo: Directed.subDown(o, e), hi: Directed.add(o, e), atol: 0, rtol: 0)
+                    let f = EntryVerdict(
+                        candidate: cand, lo: Directed.subDown(o, e), hi: Directed.add(o, e), atol: 0, rtol: 0)
                     let g = EntryVerdict(candidate: cand, lo: x.lo[c], hi: x.hi[c], atol: 0, rtol: 0)
                     floatBound = max(floatBound, f.errorBound); exactBound = max(exactBound, g.errorBound)
                 }

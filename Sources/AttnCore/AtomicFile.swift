@@ -7,7 +7,8 @@ import Foundation
 public enum AtomicFile {
     public static func write(_ data: Data, to url: URL) throws {
         let dir = url.deletingLastPathComponent()
-        let tmp = dir.appendingPathComponent(".\(url.lastPathComponent).\(getpid()).\(UInt64.random(in: 0...UInt64.max)).tmp")
+        let tmp = dir.appendingPathComponent(
+            ".\(url.lastPathComponent).\(getpid()).\(UInt64.random(in: 0...UInt64.max)).tmp")
         do {
             guard FileManager.default.createFile(atPath: tmp.path, contents: data) else {
                 throw AttnError.usage("\(url.path): cannot write (folder missing or not writable)")

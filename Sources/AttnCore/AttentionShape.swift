@@ -48,8 +48,10 @@ public struct AttentionShape: Sendable, Equatable, CustomStringConvertible {
             throw AttnError.usage(p, "\(name): need 2, 3 or 4 dimensions, got shape \(t.shape)")
         }
         guard q.batch == k.batch, k.batch == v.batch else {
-            throw AttnError.usage(.k, "shape mismatch: Q, K, V have batch \(q.batch), \(k.batch), \(v.batch) "
-                                  + "(shapes \(q.shape), \(k.shape), \(v.shape))")
+            throw AttnError.usage(
+                .k,
+                "shape mismatch: Q, K, V have batch \(q.batch), \(k.batch), \(v.batch) "
+                    + "(shapes \(q.shape), \(k.shape), \(v.shape))")
         }
         guard k.headsPerBatch == v.headsPerBatch else {
             throw AttnError.usage(.v, "shape mismatch: K has \(k.headsPerBatch) heads but V has \(v.headsPerBatch)")
@@ -58,8 +60,10 @@ public struct AttentionShape: Sendable, Equatable, CustomStringConvertible {
             throw AttnError.usage(.q, "shape: batch and head counts must be at least 1 (Q \(q.shape), K \(k.shape))")
         }
         guard q.headsPerBatch % k.headsPerBatch == 0 else {
-            throw AttnError.usage(.q, "shape mismatch: Q has \(q.headsPerBatch) heads, not a multiple of the "
-                                  + "\(k.headsPerBatch) heads of K and V (GQA needs heads_kv to divide heads_q)")
+            throw AttnError.usage(
+                .q,
+                "shape mismatch: Q has \(q.headsPerBatch) heads, not a multiple of the "
+                    + "\(k.headsPerBatch) heads of K and V (GQA needs heads_kv to divide heads_q)")
         }
         try validateWidthsRowsAndValues(q: q, k: k, v: v, checkFinite: checkFinite)
         batch = q.batch; headsQ = q.headsPerBatch; headsKV = k.headsPerBatch
@@ -76,8 +80,9 @@ public struct AttentionShape: Sendable, Equatable, CustomStringConvertible {
         t.storage.withUnsafeBufferPointer { b in
             for f in 0..<flatHeads { let o = kvHead(forQueryHead: f) * m; s.append(contentsOf: b[o..<o + m]) }
         }
-        return Tensor(heads: flatHeads, rows: t.rows, cols: t.cols, storage: s,
-                      logicalRank: max(t.logicalRank, 3), batch: batch, headsPerBatch: headsQ)
+        return Tensor(
+            heads: flatHeads, rows: t.rows, cols: t.cols, storage: s,
+            logicalRank: max(t.logicalRank, 3), batch: batch, headsPerBatch: headsQ)
     }
 }
 
@@ -98,7 +103,9 @@ public struct AttentionTensors<T: AttnScalar>: Sendable {
         var t: [Tensor<T>] = []
         for (p, path) in [(Parameter.q, qPath), (.k, kPath), (.v, vPath)] {
             let x: Tensor<T> = try Npy.read(path)
-            guard x.logicalRank >= 2 else { throw AttnError.usage(p, "\(path): need 2, 3 or 4 dimensions, got shape \(x.shape)") }
+            guard x.logicalRank >= 2 else {
+                throw AttnError.usage(p, "\(path): need 2, 3 or 4 dimensions, got shape \(x.shape)")
+            }
             guard x.isFinite else { throw AttnError.usage(p, "\(path): contains NaN or Inf") }
             t.append(x)
         }

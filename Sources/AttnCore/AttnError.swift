@@ -93,12 +93,12 @@ public enum Parameter: String, Sendable, Hashable, CaseIterable {
     case threshold, mustSkip, sink, vision, replay, ulysses, ring, devices, checkpoint, ranksOutput
     // Sweeps.
     case experiment, resume, shard, dConstant, hardDConstant, epsilonPower, gamma, sampleRows, maxDegree,
-         trials, distribution, bGrid
+        trials, distribution, bGrid
     // Paged replay and benchmark, certified verification, block-sparse planning and LiteAttention.
     case steadyReuse, kvHeads, group, dim, groups, accuracyContext, accuracySteps, accuracyBudget
     case candidate, heads, tolerance, atol, rtol
     case qTile, kTile, blocks, minDensity, maxDensity, blockSize, headDim, bytesPerElement, denseSeconds,
-         launchSeconds, bandwidth, latency, rewards
+        launchSeconds, bandwidth, latency, rewards
     case frames, height, width, signal, noise, correlation, mustDo, target, grid, liteSampleRows, lookahead,
-         resetEvery, thrSchedule, layerThreshold, tokensThreshold, mode
+        resetEvery, thrSchedule, layerThreshold, tokensThreshold, mode
 }

@@ -1,3 +1,5 @@
+import Foundation
+
 /// RFC 4180 CSV rows (AttnKit.docc/Conventions.md, "CSV"): comma separated, CRLF-free
 /// (LF line ends, as every CSV reader accepts), fields quoted only when needed.
 public enum CSV {
@@ -23,16 +25,26 @@ public enum CSV {
             if inQuotes {
                 if c == "\"" {
                     if let n = it.next() {
-                        if n == "\"" { cur.append("\"") } else { inQuotes = false; if n == "," { out.append(cur); cur = "" } else { cur.append(n) } }
-                    } else { inQuotes = false }
-                } else { cur.append(c) }
-            } else if c == "\"" { inQuotes = true }
-            else if c == "," { out.append(cur); cur = "" }
-            else { cur.append(c) }
+                        if n == "\"" {
+                            cur.append("\"")
+                        } else {
+                            inQuotes = false; if n == "," { out.append(cur); cur = "" } else { cur.append(n) }
+                        }
+                    } else {
+                        inQuotes = false
+                    }
+                } else {
+                    cur.append(c)
+                }
+            } else if c == "\"" {
+                inQuotes = true
+            } else if c == "," {
+                out.append(cur); cur = ""
+            } else {
+                cur.append(c)
+            }
         }
         out.append(cur)
         return out
     }
 }
-
-import Foundation

@@ -13,8 +13,8 @@ public enum CausalMask {
 
     public static func validate(queries nq: Int, keys nk: Int) throws {
         guard nq <= nk else {
-            throw AttnError.usage(.causal, "the causal mask needs n_q ≤ n_k (got n_q = \(nq), n_k = \(nk)): rows would see no key")
+            throw AttnError.usage(
+                .causal, "the causal mask needs n_q ≤ n_k (got n_q = \(nq), n_k = \(nk)): rows would see no key")
         }
     }
 }
-

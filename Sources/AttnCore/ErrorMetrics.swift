@@ -15,7 +15,9 @@ public enum ErrorMetrics {
     }
 
     /// Index (head, row, col) and value of the largest |a − b|.
-    public static func argMaxAbsDiff<A: AttnScalar, B: AttnScalar>(_ a: Tensor<A>, _ b: Tensor<B>) -> (head: Int, row: Int, col: Int, error: Double) {
+    public static func argMaxAbsDiff<A: AttnScalar, B: AttnScalar>(_ a: Tensor<A>, _ b: Tensor<B>) -> (
+        head: Int, row: Int, col: Int, error: Double
+    ) {
         precondition(a.count == b.count, "shape mismatch")
         var best = (0, 0.0)
         for i in 0..<a.count {

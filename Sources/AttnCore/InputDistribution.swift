@@ -12,8 +12,10 @@ public enum InputDistribution: String, Sendable, CaseIterable, Codable {
     /// Postcondition: every entry `x` satisfies `|x| ≤ B` exactly, also after
     /// rounding to `T` (values are clamped after conversion).
     @inlinable
-    public func sample<T: AttnScalar>(heads: Int = 1, rows: Int, cols: Int, bound B: Double,
-                                      using rng: inout Xoshiro256StarStar, as: T.Type = T.self) -> Tensor<T> {
+    public func sample<T: AttnScalar>(
+        heads: Int = 1, rows: Int, cols: Int, bound B: Double,
+        using rng: inout Xoshiro256StarStar, as: T.Type = T.self
+    ) -> Tensor<T> {
         precondition(B >= 0 && B.isFinite)
         let count = heads * rows * cols
         var out = [T](repeating: 0, count: count)
@@ -38,8 +40,10 @@ extension InputDistribution {
     /// V (`heads × keys × dv`), drawn in that order from one `Xoshiro256StarStar(seed:)`, entries
     /// in [−B, B]. The one set-up of every command and benchmark that generates its inputs, so the
     /// same seed gives the same tensors everywhere (AttnKit.docc/Conventions.md, "Randomness").
-    public func attentionInputs<T: AttnScalar>(heads: Int = 1, queries: Int, keys: Int, d: Int, dv: Int? = nil,
-                                               bound B: Double = 1, seed: UInt64, as: T.Type = T.self)
+    public func attentionInputs<T: AttnScalar>(
+        heads: Int = 1, queries: Int, keys: Int, d: Int, dv: Int? = nil,
+        bound B: Double = 1, seed: UInt64, as: T.Type = T.self
+    )
         -> (q: Tensor<T>, k: Tensor<T>, v: Tensor<T>)
     {
         var rng = Xoshiro256StarStar(seed: seed)

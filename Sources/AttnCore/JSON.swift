@@ -1,7 +1,8 @@
 /// A JSON value with ordered keys, written on one line (AttnKit.docc/Conventions.md,
 /// "Machine-readable output"): non-finite numbers become "inf", "-inf", "nan".
 public indirect enum JSONValue: Sendable, Equatable, ExpressibleByStringLiteral, ExpressibleByIntegerLiteral,
-    ExpressibleByFloatLiteral, ExpressibleByBooleanLiteral {
+    ExpressibleByFloatLiteral, ExpressibleByBooleanLiteral
+{
     case string(String)
     case int(Int)
     case double(Double)
@@ -51,7 +52,9 @@ public indirect enum JSONValue: Sendable, Equatable, ExpressibleByStringLiteral,
                 if u.value < 0x20 {
                     let h = String(u.value, radix: 16)
                     out += "\\u" + String(repeating: "0", count: 4 - h.count) + h
-                } else { out.unicodeScalars.append(u) }
+                } else {
+                    out.unicodeScalars.append(u)
+                }
             }
         }
         return out + "\""

@@ -14,7 +14,8 @@ public enum Npy {
     static let magic: [UInt8] = [0x93, 0x4E, 0x55, 0x4D, 0x50, 0x59]  // \x93NUMPY
 
     /// The element type found in a file.
-    public enum DType: String, Sendable { case float16, float32, float64
+    public enum DType: String, Sendable {
+        case float16, float32, float64
 
         /// Bytes per element.
         public var itemSize: Int { self == .float16 ? 2 : self == .float32 ? 4 : 8 }
@@ -48,7 +49,9 @@ public enum Npy {
     }
 
     /// Decodes the bytes of a .npy file. `name` is used in error messages.
-    public static func decode<T: AttnScalar>(_ data: Data, name: String = "input", as: T.Type = T.self) throws -> Tensor<T> {
+    public static func decode<T: AttnScalar>(_ data: Data, name: String = "input", as: T.Type = T.self) throws
+        -> Tensor<T>
+    {
         try data.withUnsafeBytes { (raw: UnsafeRawBufferPointer) in
             let (header, dataOffset) = try parseHeader(raw, name: name)
             let count = try elementCount(header.shape, name: name)
@@ -57,7 +60,8 @@ public enum Npy {
             guard !overflow else { throw AttnError.usage("\(name): shape \(header.shape) exceeds the address space") }
             let available = raw.count - dataOffset
             guard bytes <= available else {
-                throw AttnError.usage("\(name): truncated data: shape \(header.shape) needs \(bytes) bytes, file has \(available)")
+                throw AttnError.usage(
+                    "\(name): truncated data: shape \(header.shape) needs \(bytes) bytes, file has \(available)")
             }
             guard bytes == available else {
                 throw AttnError.usage("\(name): \(available - bytes) unexpected trailing bytes after the data")
@@ -90,8 +94,10 @@ public enum Npy {
             case 1: return Tensor(heads: 1, rows: 1, cols: s[0], storage: values, logicalRank: 1)
             case 2: return Tensor(heads: 1, rows: s[0], cols: s[1], storage: values, logicalRank: 2)
             case 3: return Tensor(heads: s[0], rows: s[1], cols: s[2], storage: values, logicalRank: 3)
-            default: return Tensor(heads: s[0] * s[1], rows: s[2], cols: s[3], storage: values, logicalRank: 4,
-                                   batch: s[0], headsPerBatch: s[1])
+            default:
+                return Tensor(
+                    heads: s[0] * s[1], rows: s[2], cols: s[3], storage: values, logicalRank: 4,
+                    batch: s[0], headsPerBatch: s[1])
             }
         }
     }
@@ -118,8 +124,11 @@ public enum Npy {
         guard headerLen <= raw.count - start else { throw AttnError.usage("\(name): truncated .npy header") }
         let headerBytes = Array(raw[start..<start + headerLen])
         // Versions 1 and 2 are latin-1, version 3 is UTF-8; the dict we accept is ASCII either way.
-        guard let text = major == 3 ? String(bytes: headerBytes, encoding: .utf8)
-                                    : String(bytes: headerBytes, encoding: .isoLatin1) else {
+        guard
+            let text = major == 3
+                ? String(bytes: headerBytes, encoding: .utf8)
+                : String(bytes: headerBytes, encoding: .isoLatin1)
+        else {
             throw AttnError.usage("\(name): malformed header (bad encoding)")
         }
         return (try parseDict(text, name: name), start + headerLen)
@@ -134,7 +143,8 @@ public enum Npy {
         }
         guard case .string(let descr)? = dict["descr"] else {
             if dict["descr"] != nil {
-                throw AttnError.usage("\(name): structured dtypes are not supported (only float16, float32 and float64)")
+                throw AttnError.usage(
+                    "\(name): structured dtypes are not supported (only float16, float32 and float64)")
             }
             throw AttnError.usage("\(name): malformed header (no 'descr')")
         }
@@ -146,7 +156,8 @@ public enum Npy {
         }
         let (dtype, bigEndian) = try parseDescr(descr, name: name)
         guard (1...4).contains(shape.count) else {
-            throw AttnError.usage("\(name): \(shape.count)-dimensional arrays are not supported (need 1 to 4 dimensions)")
+            throw AttnError.usage(
+                "\(name): \(shape.count)-dimensional arrays are not supported (need 1 to 4 dimensions)")
         }
         return Header(dtype: dtype, bigEndian: bigEndian, fortranOrder: fortran, shape: shape)
     }
@@ -170,8 +181,9 @@ public enum Npy {
         case "f4": return (.float32, big)
         case "f8": return (.float64, big)
         default:
-            throw AttnError.usage("\(name): unsupported dtype \(describe(d)) (only float16, float32 and float64; "
-                                  + "save bfloat16 as .float(), which is exact)")
+            throw AttnError.usage(
+                "\(name): unsupported dtype \(describe(d)) (only float16, float32 and float64; "
+                    + "save bfloat16 as .float(), which is exact)")
         }
     }
 
@@ -203,7 +215,7 @@ public enum Npy {
         let sign: Double = h & 0x8000 != 0 ? -1 : 1
         let e = Int(h >> 10 & 0x1f), m = Double(h & 0x3ff)
         switch e {
-        case 0: return sign * m * 0x1p-24                         // zero or subnormal: m·2⁻²⁴
+        case 0: return sign * m * 0x1p-24  // zero or subnormal: m·2⁻²⁴
         case 31: return m == 0 ? sign * .infinity : .nan
         default: return sign * (1024 + m) * Double(sign: .plus, exponent: e - 25, significand: 1)
         }
@@ -304,7 +316,12 @@ public enum Npy {
 
 /// A tiny parser for the Python literal subset used by .npy headers.
 struct DictParser {
-    enum Value: Equatable { case string(String), bool(Bool), tuple([Int]), other }
+    enum Value: Equatable {
+        case string(String)
+        case bool(Bool)
+        case tuple([Int])
+        case other
+    }
     let chars: [Unicode.Scalar]
     let name: String
     var i = 0

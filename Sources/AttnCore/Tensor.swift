@@ -47,8 +47,10 @@ public struct Tensor<Scalar: AttnScalar>: Sendable, Equatable {
 
     /// - Precondition: `storage.count == heads·rows·cols`, all dimensions ≥ 0,
     ///   and for rank 4, `heads == batch · headsPerBatch`.
-    public init(heads: Int = 1, rows: Int, cols: Int, storage: [Scalar], logicalRank: Int? = nil,
-                batch: Int = 1, headsPerBatch: Int? = nil) {
+    public init(
+        heads: Int = 1, rows: Int, cols: Int, storage: [Scalar], logicalRank: Int? = nil,
+        batch: Int = 1, headsPerBatch: Int? = nil
+    ) {
         precondition(heads >= 0 && rows >= 0 && cols >= 0 && batch >= 0, "negative dimension")
         precondition(storage.count == heads * rows * cols, "storage does not match shape")
         let hpb = headsPerBatch ?? (batch == 0 ? 0 : heads / batch)
@@ -63,11 +65,14 @@ public struct Tensor<Scalar: AttnScalar>: Sendable, Equatable {
     }
 
     /// A zero-filled tensor.
-    public init(heads: Int = 1, rows: Int, cols: Int, logicalRank: Int? = nil,
-                batch: Int = 1, headsPerBatch: Int? = nil) {
-        self.init(heads: heads, rows: rows, cols: cols,
-                  storage: [Scalar](repeating: 0, count: heads * rows * cols), logicalRank: logicalRank,
-                  batch: batch, headsPerBatch: headsPerBatch)
+    public init(
+        heads: Int = 1, rows: Int, cols: Int, logicalRank: Int? = nil,
+        batch: Int = 1, headsPerBatch: Int? = nil
+    ) {
+        self.init(
+            heads: heads, rows: rows, cols: cols,
+            storage: [Scalar](repeating: 0, count: heads * rows * cols), logicalRank: logicalRank,
+            batch: batch, headsPerBatch: headsPerBatch)
     }
 
     /// Shape as NumPy would print it (rank 1 is a single row `[cols]`).
@@ -90,8 +95,9 @@ public struct Tensor<Scalar: AttnScalar>: Sendable, Equatable {
     /// - Precondition: `like.heads == heads`.
     public func withLeadingAxes<U>(of like: Tensor<U>) -> Tensor {
         precondition(like.heads == heads, "head counts differ")
-        return Tensor(heads: heads, rows: rows, cols: cols, storage: storage,
-                      logicalRank: max(like.logicalRank, 2), batch: like.batch, headsPerBatch: like.headsPerBatch)
+        return Tensor(
+            heads: heads, rows: rows, cols: cols, storage: storage,
+            logicalRank: max(like.logicalRank, 2), batch: like.batch, headsPerBatch: like.headsPerBatch)
     }
 
     public var count: Int { _storage.count }
@@ -121,14 +127,16 @@ public struct Tensor<Scalar: AttnScalar>: Sendable, Equatable {
     /// The matrix of head `h` as its own one-head tensor.
     public func head(_ h: Int) -> Tensor {
         let start = h * rows * cols
-        return Tensor(heads: 1, rows: rows, cols: cols,
-                      storage: Array(storage[start..<start + rows * cols]), logicalRank: 2)
+        return Tensor(
+            heads: 1, rows: rows, cols: cols,
+            storage: Array(storage[start..<start + rows * cols]), logicalRank: 2)
     }
 
     /// Converts every element (exactly when widening Float → Double).
     public func converted<T: AttnScalar>(to: T.Type = T.self) -> Tensor<T> {
-        Tensor<T>(heads: heads, rows: rows, cols: cols, storage: storage.map { T($0) }, logicalRank: logicalRank,
-                  batch: batch, headsPerBatch: headsPerBatch)
+        Tensor<T>(
+            heads: heads, rows: rows, cols: cols, storage: storage.map { T($0) }, logicalRank: logicalRank,
+            batch: batch, headsPerBatch: headsPerBatch)
     }
 
     /// True when no element is NaN or ±∞.
@@ -166,8 +174,10 @@ public struct Tensor<Scalar: AttnScalar>: Sendable, Equatable {
 /// With `checkFinite: false` the O(size) NaN/Inf scan is skipped: only for
 /// inputs validated before (e.g. a KV cache checked as it was appended).
 @inlinable
-public func validateAttentionShapes<T: AttnScalar>(q: Tensor<T>, k: Tensor<T>, v: Tensor<T>,
-                                                   checkFinite: Bool = true) throws {
+public func validateAttentionShapes<T: AttnScalar>(
+    q: Tensor<T>, k: Tensor<T>, v: Tensor<T>,
+    checkFinite: Bool = true
+) throws {
     for (p, name, t) in [(Parameter.q, "Q", q), (.k, "K", k), (.v, "V", v)]
     where t.storage.count != t.heads * t.rows * t.cols {
         throw AttnError.usage(p, "\(name) holds \(t.storage.count) elements, not \(t.heads)·\(t.rows)·\(t.cols)")
@@ -188,8 +198,10 @@ public func validateAttentionShapes<T: AttnScalar>(q: Tensor<T>, k: Tensor<T>, v
 /// Inlinable, as its callers: unspecialised, the NaN/Inf scan ran generically at ~11 ns
 /// per element (8.8 ms of a 33 ms one-thread `FastAttention.compute` at n = 4096, d = 64).
 @inlinable
-func validateWidthsRowsAndValues<T: AttnScalar>(q: Tensor<T>, k: Tensor<T>, v: Tensor<T>,
-                                                checkFinite: Bool) throws {
+func validateWidthsRowsAndValues<T: AttnScalar>(
+    q: Tensor<T>, k: Tensor<T>, v: Tensor<T>,
+    checkFinite: Bool
+) throws {
     guard q.cols == k.cols else {
         throw AttnError.usage(.k, "shape mismatch: Q has d = \(q.cols) but K has d = \(k.cols)")
     }

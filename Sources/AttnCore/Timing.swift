@@ -54,8 +54,10 @@ extension Timing {
 
     /// Medians of `body` and `yardstick` timed alternately after one warm-up each, so that a
     /// machine whose load drifts slows both alike (a ratio of the two is then meaningful).
-    public static func alternating(runs: Int, _ body: () throws -> Void,
-                                   yardstick: () throws -> Void) rethrows -> (body: Double, yardstick: Double) {
+    public static func alternating(
+        runs: Int, _ body: () throws -> Void,
+        yardstick: () throws -> Void
+    ) rethrows -> (body: Double, yardstick: Double) {
         try body()
         try yardstick()
         var a: [Double] = [], b: [Double] = []
@@ -68,6 +70,7 @@ extension Timing {
 
     /// The 1-minute load average ("?" where /proc/loadavg is missing): benchmarks record it.
     public static func loadAverage() -> String {
-        (try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8))?.split(separator: " ").first.map(String.init) ?? "?"
+        (try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8))?.split(separator: " ").first.map(String.init)
+            ?? "?"
     }
 }

@@ -17,8 +17,10 @@ public struct ApproxReport: Sendable {
     public let output: Tensor<Double>
 
     /// - Parameter rows: the rows to measure on (default: `ErrorRows.automatic`).
-    public init(q: Tensor<Double>, k: Tensor<Double>, v: Tensor<Double>, scale: Scale, options: ApproximationOptions,
-                rows: ErrorRows? = nil) throws {
+    public init(
+        q: Tensor<Double>, k: Tensor<Double>, v: Tensor<Double>, scale: Scale, options: ApproximationOptions,
+        rows: ErrorRows? = nil
+    ) throws {
         result = try Approximation.run(q: q, k: k, v: v, scale: scale, options: options)
         let measure = rows ?? .automatic(queries: q.rows, keys: k.rows)
         (maxAbsError, measuredRows) = try MeasuredError.maxAbsError(
@@ -28,8 +30,10 @@ public struct ApproxReport: Sendable {
     }
 
     /// The approximation of a problem read from files (K and V expanded to Q's heads, GQA).
-    public init(_ problem: AttentionTensors<Double>, scale: Scale, options: ApproximationOptions,
-                rows: ErrorRows? = nil) throws {
+    public init(
+        _ problem: AttentionTensors<Double>, scale: Scale, options: ApproximationOptions,
+        rows: ErrorRows? = nil
+    ) throws {
         let (k, v) = problem.expandedKV
         try self.init(q: problem.q, k: k, v: v, scale: scale, options: options, rows: rows)
     }
@@ -38,9 +42,11 @@ public struct ApproxReport: Sendable {
     /// error is a failed check (exit 1), as in `demo`.
     public func report(out: String) -> RunReport {
         let violated = options.method == .poly && !(maxAbsError <= (result.maxErrorBound ?? .infinity))
-        let failure = violated
-            ? AttnError.checkFailed("measured max|T − Att| \(maxAbsError) exceeds the a-priori bound "
-                + "\(result.maxErrorBound ?? .nan)") : nil
+        let failure =
+            violated
+            ? AttnError.checkFailed(
+                "measured max|T − Att| \(maxAbsError) exceeds the a-priori bound "
+                    + "\(result.maxErrorBound ?? .nan)") : nil
         return RunReport(command: "approx", text: [text(out: out)], json: json(out: out), failure: failure)
     }
 

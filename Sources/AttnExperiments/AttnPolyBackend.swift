@@ -17,7 +17,9 @@ public struct AttnPolyBackend: PolynomialBackend {
 
     public var name: String { "poly-\(family.rawValue)" }
 
-    public func certifiedDegree(radius R: Double, epsilon: Double, maxDegree: Int) throws -> (degree: Int, bound: Double)? {
+    public func certifiedDegree(radius R: Double, epsilon: Double, maxDegree: Int) throws -> (
+        degree: Int, bound: Double
+    )? {
         guard let g = CertifiedExpBound.certifiedDegree(R: R, epsilon: epsilon, family: family), g <= maxDegree else {
             return nil
         }
@@ -28,10 +30,13 @@ public struct AttnPolyBackend: PolynomialBackend {
         CertifiedExpBound.relativeError(family, R: R, degree: g)
     }
 
-    public func attention(q: Tensor<Double>, k: Tensor<Double>, v: Tensor<Double>,
-                          degree g: Int, radius R: Double) throws -> (output: Tensor<Double>, bound: Double) {
-        let r = try PolyAttention.compute(q: q, k: k, v: v, scale: .paper,
-                                          options: PolyOptions(family: family, degree: .degree(g), radius: .fixed(R)))
+    public func attention(
+        q: Tensor<Double>, k: Tensor<Double>, v: Tensor<Double>,
+        degree g: Int, radius R: Double
+    ) throws -> (output: Tensor<Double>, bound: Double) {
+        let r = try PolyAttention.compute(
+            q: q, k: k, v: v, scale: .paper,
+            options: PolyOptions(family: family, degree: .degree(g), radius: .fixed(R)))
         return (r.output, r.maxErrorBound)
     }
 }

@@ -6,7 +6,9 @@ import Foundation
 /// itself, which is the yardstick's (`ReferenceAttention.row`).
 public enum ExactRows {
     /// Output row i of softmax(s·QKᵀ)V (d_v values): `ReferenceAttention.row`.
-    public static func row(_ i: Int, q: Tensor<Double>, k: Tensor<Double>, v: Tensor<Double>, scale s: Double) -> [Double] {
+    public static func row(_ i: Int, q: Tensor<Double>, k: Tensor<Double>, v: Tensor<Double>, scale s: Double)
+        -> [Double]
+    {
         ReferenceAttention.row(i, q: q, k: k, v: v, scale: s)
     }
 

@@ -14,14 +14,16 @@ extension LiteCalibrationResult {
             title: "LiteAttention: skipped tiles vs error (\(steps.count) steps)",
             note: "blue: constant thresholds (label = thr); red: the calibrated schedule; dashed: target",
             xLabel: "largest per-step error (\(metric.rawValue))", yLabel: "skipped fraction, second half of the steps",
-            curve: pts, highlight: [.init(x: cal.maxError(metric), y: cal.secondHalfSkippedFraction, label: "calibrated")],
+            curve: pts,
+            highlight: [.init(x: cal.maxError(metric), y: cal.secondHalfSkippedFraction, label: "calibrated")],
             vline: (target, "target"))
     }
 
     /// What was reached, e.g. "12 steps, target max-abs ≤ 0.01: skipped 40.0% of tiles (…), …".
     public func summary(metric: LiteErrorMetric, target: Double) -> String {
         let cal = pareto.last!, pct = { (x: Double) in TextFormat.fixed(100 * x) }
-        return "\(steps.count) steps, target \(metric.rawValue) ≤ \(target): skipped \(pct(cal.skippedFraction))% of tiles "
+        return
+            "\(steps.count) steps, target \(metric.rawValue) ≤ \(target): skipped \(pct(cal.skippedFraction))% of tiles "
             + "(\(pct(cal.secondHalfSkippedFraction))% over the second half), largest step error \(cal.maxError(metric)), "
             + "\(repairs) repairs"
     }

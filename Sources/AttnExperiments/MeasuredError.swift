@@ -41,9 +41,11 @@ public enum ErrorRows: Sendable, Equatable, LosslessStringConvertible {
 public enum MeasuredError {
     /// - Returns: the max abs error over the measured rows, and those rows
     ///   (per head, ascending; the same indices for every head), or nil when all rows were measured.
-    public static func maxAbsError(approximation t: Tensor<Double>, q: Tensor<Double>, k: Tensor<Double>,
-                                   v: Tensor<Double>, scale: Scale, rows: ErrorRows,
-                                   seed: UInt64) throws -> (error: Double, rows: [Int]?) {
+    public static func maxAbsError(
+        approximation t: Tensor<Double>, q: Tensor<Double>, k: Tensor<Double>,
+        v: Tensor<Double>, scale: Scale, rows: ErrorRows,
+        seed: UInt64
+    ) throws -> (error: Double, rows: [Int]?) {
         if case .sample(let count) = rows, count < q.rows {
             var rng = Xoshiro256StarStar(seed: seed ^ 0x5EED_E770)
             let chosen = ExactRows.sample(count, of: q.rows, using: &rng)

@@ -43,7 +43,10 @@ public enum PartialFile {
         // Killed before the header was complete: nothing was recorded yet.
         if bytes.count < header.count && header.starts(with: bytes) { return ([:], 0) }
         guard bytes.starts(with: header) else {
-            throw AttnError.usage(.resume, "\(url.path) was written by a sweep with other parameters (or is not a sweep partial file); start over without resuming")
+            throw AttnError.usage(
+                .resume,
+                "\(url.path) was written by a sweep with other parameters (or is not a sweep partial file); start over without resuming"
+            )
         }
         var records: [Int: [String]] = [:]
         var start = header.count, valid = header.count
@@ -62,7 +65,8 @@ public enum PartialFile {
         guard String(decoding: line[(tab + 1)...], as: UTF8.self) == checksum(body) else { return nil }
         let fields = String(decoding: body, as: UTF8.self).split(separator: "\t", omittingEmptySubsequences: false)
         guard fields.count >= 2, let index = Int(fields[0]), let count = Int(fields[1]), index >= 0,
-              fields.count == 2 + count else { return nil }
+            fields.count == 2 + count
+        else { return nil }
         return (index, fields.dropFirst(2).map { String($0) + "\n" })
     }
 }
@@ -99,7 +103,9 @@ final class PartialWriter: @unchecked Sendable {
         var off = 0
         while off < bytes.count {
             let w = bytes.withUnsafeMutableBytes { Foundation.write(fd, $0.baseAddress! + off, $0.count - off) }
-            if w < 0 { if errno == EINTR { continue }; throw AttnError.usage("partial file: write failed (errno \(errno))") }
+            if w < 0 {
+                if errno == EINTR { continue }; throw AttnError.usage("partial file: write failed (errno \(errno))")
+            }
             off += w
         }
     }

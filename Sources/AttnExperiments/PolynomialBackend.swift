@@ -28,6 +28,8 @@ public protocol PolynomialBackend: Sendable {
     /// the a-priori bound on max|T − Att| it certifies (inf if none).
     ///
     /// Precondition: every score `⟨q_i, k_j⟩/d` lies in [−R, R].
-    func attention(q: Tensor<Double>, k: Tensor<Double>, v: Tensor<Double>,
-                   degree: Int, radius: Double) throws -> (output: Tensor<Double>, bound: Double)
+    func attention(
+        q: Tensor<Double>, k: Tensor<Double>, v: Tensor<Double>,
+        degree: Int, radius: Double
+    ) throws -> (output: Tensor<Double>, bound: Double)
 }

@@ -45,7 +45,9 @@ struct SVGAxis {
             for k in stride(from: a, through: b, by: step) {
                 out.append((pow(10, Double(k)), Self.decade(k)))
                 if decades <= 2 {
-                    for m in [2.0, 5.0] where k < b { out.append((m * pow(10, Double(k)), Self.short(m * pow(10, Double(k))))) }
+                    for m in [2.0, 5.0] where k < b {
+                        out.append((m * pow(10, Double(k)), Self.short(m * pow(10, Double(k)))))
+                    }
                 }
             }
             for end in [lo, hi] where !out.contains(where: { abs($0.0 / end - 1) < 1e-9 }) && decades > 2 {
@@ -74,7 +76,9 @@ struct SVGAxis {
 
     static func short(_ x: Double) -> String {
         var s = String(format: "%.3g", x)
-        if s.contains("e") { s = s.replacingOccurrences(of: "e+0", with: "e").replacingOccurrences(of: "e-0", with: "e-") }
+        if s.contains("e") {
+            s = s.replacingOccurrences(of: "e+0", with: "e").replacingOccurrences(of: "e-0", with: "e-")
+        }
         return s
     }
 }

@@ -76,10 +76,12 @@ public struct SweepConfiguration: Sendable, Equatable {
     /// across runs, resumes and shards holds only without it.
     public var timing: Bool
 
-    public init(experiments: [Experiment] = Experiment.allCases, grids: [Experiment: ExperimentGrid] = Self.defaultGrids,
-                seed: UInt64 = 1, dConstant: Double = 1, fixedD: Int? = nil, hardDConstant: Double = 8,
-                epsilonPower: Double = 1, gamma: Double = 0.75, sampleRows: Int = 64, maxDegree: Int = 400,
-                timing: Bool = false) {
+    public init(
+        experiments: [Experiment] = Experiment.allCases, grids: [Experiment: ExperimentGrid] = Self.defaultGrids,
+        seed: UInt64 = 1, dConstant: Double = 1, fixedD: Int? = nil, hardDConstant: Double = 8,
+        epsilonPower: Double = 1, gamma: Double = 0.75, sampleRows: Int = 64, maxDegree: Int = 400,
+        timing: Bool = false
+    ) {
         self.experiments = Array(Set(experiments)).sorted()
         self.grids = grids
         self.seed = seed; self.dConstant = dConstant; self.fixedD = fixedD; self.hardDConstant = hardDConstant
@@ -90,14 +92,18 @@ public struct SweepConfiguration: Sendable, Equatable {
     /// The default grid: the headline reaches n = 2²⁰ and B/√ln n from 0.02 to 3;
     /// the dense experiments stay small. Sized to finish in well under a minute on 2 cores.
     public static let defaultGrids: [Experiment: ExperimentGrid] = [
-        .degreeVsB: ExperimentGrid(ns: stride(from: 8, through: 20, by: 2).map { 1 << $0 },
-                                   b: .relative(BGrid.logSpaced(0.02, 3, count: 41))),
-        .errorVsB: ExperimentGrid(ns: [1 << 8, 1 << 10, 1 << 12, 1 << 14],
-                                  b: .relative(BGrid.logSpaced(0.02, 3, count: 23))),
-        .erankVsB: ExperimentGrid(ns: [128, 256, 512],
-                                  b: .relative(BGrid.logSpaced(0.02, 3, count: 15))),
-        .hardInstance: ExperimentGrid(ns: [256, 512],
-                                      b: .relative(stride(from: 0.25, through: 2.5, by: 0.25).map { $0 }), trials: 4),
+        .degreeVsB: ExperimentGrid(
+            ns: stride(from: 8, through: 20, by: 2).map { 1 << $0 },
+            b: .relative(BGrid.logSpaced(0.02, 3, count: 41))),
+        .errorVsB: ExperimentGrid(
+            ns: [1 << 8, 1 << 10, 1 << 12, 1 << 14],
+            b: .relative(BGrid.logSpaced(0.02, 3, count: 23))),
+        .erankVsB: ExperimentGrid(
+            ns: [128, 256, 512],
+            b: .relative(BGrid.logSpaced(0.02, 3, count: 15))),
+        .hardInstance: ExperimentGrid(
+            ns: [256, 512],
+            b: .relative(stride(from: 0.25, through: 2.5, by: 0.25).map { $0 }), trials: 4),
     ]
 
     /// The largest n the dense experiments accept (n×n Float64 matrices).
@@ -122,14 +128,18 @@ public struct SweepConfiguration: Sendable, Equatable {
     /// (or `.infeasible` for sizes beyond the limits).
     public func validate() throws {
         if experiments.isEmpty { throw AttnError.usage(.experiment, "no experiment selected") }
-        guard dConstant > 0, dConstant.isFinite, dConstant <= 64 else { throw AttnError.usage(.dConstant, "must be in (0, 64]") }
+        guard dConstant > 0, dConstant.isFinite, dConstant <= 64 else {
+            throw AttnError.usage(.dConstant, "must be in (0, 64]")
+        }
         guard hardDConstant > 0, hardDConstant.isFinite, hardDConstant <= 64 else {
             throw AttnError.usage(.hardDConstant, "must be in (0, 64]")
         }
         if let d = fixedD, !(1...512).contains(d) { throw AttnError.usage(.d, "must be in 1...512") }
         guard epsilonPower > 0, epsilonPower <= 8 else { throw AttnError.usage(.epsilonPower, "must be in (0, 8]") }
         guard gamma > 0, gamma <= 2 else { throw AttnError.usage(.gamma, "must be in (0, 2]") }
-        guard sampleRows >= 1, sampleRows <= 1 << 20 else { throw AttnError.usage(.sampleRows, "must be in 1...1048576") }
+        guard sampleRows >= 1, sampleRows <= 1 << 20 else {
+            throw AttnError.usage(.sampleRows, "must be in 1...1048576")
+        }
         guard (0...2000).contains(maxDegree) else { throw AttnError.usage(.maxDegree, "must be in 0...2000") }
         for e in experiments {
             let g = grid(e)
@@ -139,11 +149,15 @@ public struct SweepConfiguration: Sendable, Equatable {
                 guard n >= 4 else { throw AttnError.usage(.n, "\(n): need n ≥ 4") }
                 guard n <= 1 << 30 else { throw AttnError.infeasible(.n, "\(n): above the limit 2^30") }
                 if e.isDense && n > Self.maxDenseN {
-                    throw AttnError.infeasible(.n, "\(n): \(e.rawValue) forms n×n matrices; limit n ≤ \(Self.maxDenseN)")
+                    throw AttnError.infeasible(
+                        .n, "\(n): \(e.rawValue) forms n×n matrices; limit n ≤ \(Self.maxDenseN)")
                 }
             }
             let bs: [Double]
-            switch g.b { case .relative(let v): bs = v; case .absolute(let v): bs = v }
+            switch g.b {
+            case .relative(let v): bs = v;
+            case .absolute(let v): bs = v
+            }
             guard !bs.isEmpty, bs.allSatisfy({ $0 > 0 && $0.isFinite && $0 <= 1e3 }) else {
                 throw AttnError.usage(.bGrid, "values must be positive, finite and ≤ 1000")
             }
@@ -151,7 +165,10 @@ public struct SweepConfiguration: Sendable, Equatable {
             if e == .errorVsB || e == .hardInstance {
                 let worst = g.ns.flatMap { n in g.b.values(n: n).map { $0.B * $0.B } }.max() ?? 0
                 if worst > ExpPolynomial.maxRadius {
-                    throw AttnError.infeasible(.bGrid, "\(e.rawValue): B² reaches \(formatShortest(worst)), above the polynomial method's limit R ≤ \(formatShortest(ExpPolynomial.maxRadius)); lower the B grid")
+                    throw AttnError.infeasible(
+                        .bGrid,
+                        "\(e.rawValue): B² reaches \(formatShortest(worst)), above the polynomial method's limit R ≤ \(formatShortest(ExpPolynomial.maxRadius)); lower the B grid"
+                    )
                 }
             }
             if e != .degreeVsB && e != .hardInstance && g.distributions.isEmpty {
@@ -166,12 +183,16 @@ public struct SweepConfiguration: Sendable, Equatable {
         var grids: [(String, JSONValue)] = []
         for e in experiments {
             let g = grid(e)
-            grids.append((e.rawValue, .object([
-                ("n", .array(g.ns.map { .int($0) })),
-                ("b_grid", g.b.json),
-                ("distributions", .array(g.distributions.map { .string($0.rawValue) })),
-                ("trials", .int(g.trials)),
-            ])))
+            grids.append(
+                (
+                    e.rawValue,
+                    .object([
+                        ("n", .array(g.ns.map { .int($0) })),
+                        ("b_grid", g.b.json),
+                        ("distributions", .array(g.distributions.map { .string($0.rawValue) })),
+                        ("trials", .int(g.trials)),
+                    ])
+                ))
         }
         return .object([
             ("experiments", .array(experiments.map { .string($0.rawValue) })),

@@ -25,8 +25,9 @@ public enum SweepMerge {
             throw AttnError.usage("\(csv.path): its sidecar \(json.lastPathComponent) is missing (merge needs it)")
         }
         guard let obj = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
-              let fp = obj["fingerprint"] as? String, let sh = obj["shard"] as? [String: Any],
-              let i = sh["index"] as? Int, let n = sh["count"] as? Int, let total = obj["points_total"] as? Int else {
+            let fp = obj["fingerprint"] as? String, let sh = obj["shard"] as? [String: Any],
+            let i = sh["index"] as? Int, let n = sh["count"] as? Int, let total = obj["points_total"] as? Int
+        else {
             throw AttnError.usage("\(json.path): not a sweep sidecar")
         }
         return Shard(csv: csv, fingerprint: fp, index: i, count: n, pointsTotal: total, sidecar: JSONValue(any: obj))
@@ -43,8 +44,11 @@ public enum SweepMerge {
         guard !inputs.isEmpty else { throw AttnError.usage("merge: no input CSV given") }
         let shards = try inputs.map(shard)
         let first = shards[0]
-        for s in shards where s.fingerprint != first.fingerprint || s.count != first.count || s.pointsTotal != first.pointsTotal {
-            throw AttnError.usage("\(s.csv.path): comes from a different sweep than \(first.csv.path) (parameters, seed or shard count differ)")
+        for s in shards
+        where s.fingerprint != first.fingerprint || s.count != first.count || s.pointsTotal != first.pointsTotal {
+            throw AttnError.usage(
+                "\(s.csv.path): comes from a different sweep than \(first.csv.path) (parameters, seed or shard count differ)"
+            )
         }
         var seen = Set<Int>()
         for s in shards where !seen.insert(s.index).inserted {
@@ -62,11 +66,14 @@ public enum SweepMerge {
                 throw AttnError.usage("\(s.csv.path): cannot read")
             }
             let table = try SweepTable(csv: String(decoding: data, as: UTF8.self), source: s.csv.path)
-            if let h = header, h != table.header { throw AttnError.usage("\(s.csv.path): header differs from the other shards") }
+            if let h = header, h != table.header {
+                throw AttnError.usage("\(s.csv.path): header differs from the other shards")
+            }
             header = table.header
             for (r, line) in zip(table.records, table.lines) {
                 guard r.point % s.count == s.index - 1, r.point < s.pointsTotal else {
-                    throw AttnError.usage("\(s.csv.path): point \(r.point) does not belong to shard \(s.index)/\(s.count)")
+                    throw AttnError.usage(
+                        "\(s.csv.path): point \(r.point) does not belong to shard \(s.index)/\(s.count)")
                 }
                 points.insert(r.point)
                 rows.append((r.point, rows.count, line))
@@ -74,19 +81,23 @@ public enum SweepMerge {
         }
         if points.count != first.pointsTotal {
             let missing = (0..<first.pointsTotal).first { !points.contains($0) } ?? -1
-            throw AttnError.usage("merge: point \(missing) is missing (\(points.count) of \(first.pointsTotal) present); was a shard incomplete?")
+            throw AttnError.usage(
+                "merge: point \(missing) is missing (\(points.count) of \(first.pointsTotal) present); was a shard incomplete?"
+            )
         }
         rows.sort { ($0.point, $0.order) < ($1.point, $1.order) }
         let text = header! + rows.map(\.line).joined()
         let table = try SweepTable(csv: text, source: output.path)
-        let sidecar = Sidecar(command: "merge", parameters: .object([("inputs", .array(inputs.map { .string($0.path) }))]),
-                              seed: nil, extra: [
-                                  ("fingerprint", .string(first.fingerprint)),
-                                  ("shard", .object([("index", 1), ("count", 1)])),
-                                  ("points_total", .int(first.pointsTotal)),
-                                  ("merged_from", .array(shards.map(\.sidecar))),
-                                  ("summary", SweepSummary(table: table).json),
-                              ], version: version)
+        let sidecar = Sidecar(
+            command: "merge", parameters: .object([("inputs", .array(inputs.map { .string($0.path) }))]),
+            seed: nil,
+            extra: [
+                ("fingerprint", .string(first.fingerprint)),
+                ("shard", .object([("index", 1), ("count", 1)])),
+                ("points_total", .int(first.pointsTotal)),
+                ("merged_from", .array(shards.map(\.sidecar))),
+                ("summary", SweepSummary(table: table).json),
+            ], version: version)
         try sidecar.write(csv: text, to: output)
         return text
     }
@@ -96,7 +107,8 @@ public enum SweepMerge {
     public static func run(_ inputs: [String], into output: String, version: String) throws -> RunReport {
         guard output.hasSuffix(".csv") else { throw AttnError.usage(.output, "\(output): must end in .csv") }
         for p in inputs where !FileManager.default.fileExists(atPath: p) { throw AttnError.usage("\(p): no such file") }
-        let text = try merge(inputs.map { URL(fileURLWithPath: $0) }, into: URL(fileURLWithPath: output), version: version)
+        let text = try merge(
+            inputs.map { URL(fileURLWithPath: $0) }, into: URL(fileURLWithPath: output), version: version)
         let rows = text.split(separator: "\n").count - 1
         let summary = "merged \(inputs.count) shard\(inputs.count == 1 ? "" : "s") into \(output) (\(rows) rows)"
         return RunReport(command: "merge", summary: [("rows", .int(rows))], text: [summary])

@@ -7,8 +7,10 @@ import Foundation
 /// The second panel is the point of the figure: if the threshold sits at
 /// B = Θ(√ln n), the curves for different n fall onto one curve there.
 public enum SweepPlot {
-    static let palette = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
-                          "#7f7f7f", "#bcbd22", "#17becf"]
+    static let palette = [
+        "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
+        "#7f7f7f", "#bcbd22", "#17becf",
+    ]
 
     /// What one experiment's figure shows.
     struct Figure {
@@ -33,31 +35,39 @@ public enum SweepPlot {
             case .degreeVsB:
                 let s = SweepSummary(table: t).degree
                 let cs = s?.median.map { "c* ≈ " + fmt4($0) } ?? "no crossing in range"
-                out.append(Figure(title: "degree-vs-b: cost exponent of the polynomial method (ε = 1/n)",
-                                  yLabel: "log_n(n·r·d)", logY: false, clampY: 1...4,
-                                  solid: t.curves(e) { $0.exponent.map { min($0, 1e9) } }, dashed: [], dashedLabel: nil,
-                                  hlines: [(2, "exact attention (n²d)"), (1, "linear time (n)")], perNLines: [],
-                                  note: "exponent 2 crossed at \(cs); values above 4 drawn at the top edge"))
+                out.append(
+                    Figure(
+                        title: "degree-vs-b: cost exponent of the polynomial method (ε = 1/n)",
+                        yLabel: "log_n(n·r·d)", logY: false, clampY: 1...4,
+                        solid: t.curves(e) { $0.exponent.map { min($0, 1e9) } }, dashed: [], dashedLabel: nil,
+                        hlines: [(2, "exact attention (n²d)"), (1, "linear time (n)")], perNLines: [],
+                        note: "exponent 2 crossed at \(cs); values above 4 drawn at the top edge"))
             case .errorVsB:
                 let solid = t.curves(e) { $0.error.map { max($0, 1e-17) } }
-                out.append(Figure(title: "error-vs-b: max|T − Att| at rank budget r ≤ n^γ (‖V‖∞ ≤ 1)",
-                                  yLabel: "max |T − Att|", logY: true, clampY: 1e-17...1e3, solid: solid, dashed: [],
-                                  dashedLabel: nil, hlines: [], perNLines: solid.map { ($0.n, 1 / Double($0.n)) },
-                                  note: "dotted: 1/n in the colour of each n"))
+                out.append(
+                    Figure(
+                        title: "error-vs-b: max|T − Att| at rank budget r ≤ n^γ (‖V‖∞ ≤ 1)",
+                        yLabel: "max |T − Att|", logY: true, clampY: 1e-17...1e3, solid: solid, dashed: [],
+                        dashedLabel: nil, hlines: [], perNLines: solid.map { ($0.n, 1 / Double($0.n)) },
+                        note: "dotted: 1/n in the colour of each n"))
             case .erankVsB:
-                out.append(Figure(title: "erank-vs-b: numerical ε-rank of the attention matrix D⁻¹A, A = exp(QKᵀ/d), ε = 1/n",
-                                  yLabel: "ε-rank of D⁻¹A", logY: true, clampY: nil,
-                                  solid: t.curves(e) { $0.rank }, dashed: [], dashedLabel: nil, hlines: [],
-                                  perNLines: [], note: "rank n means no low-rank structure"))
+                out.append(
+                    Figure(
+                        title: "erank-vs-b: numerical ε-rank of the attention matrix D⁻¹A, A = exp(QKᵀ/d), ε = 1/n",
+                        yLabel: "ε-rank of D⁻¹A", logY: true, clampY: nil,
+                        solid: t.curves(e) { $0.rank }, dashed: [], dashedLabel: nil, hlines: [],
+                        perNLines: [], note: "rank n means no low-rank structure"))
             case .hardInstance:
                 let poly = t.records.first { $0.experiment == e && $0.method != "exact" }?.method
                 let frac: (SweepTable.Record) -> Double? = { $0.revealed.map { $0 ? 1 : 0 } }
-                out.append(Figure(title: "hard-instance: is the planted close pair revealed? (β = c·√ln n)",
-                                  yLabel: "fraction of trials revealed", logY: false, clampY: 0...1,
-                                  solid: t.curves(e, method: poly, mean: true, metric: frac),
-                                  dashed: t.curves(e, method: "exact", mean: true, metric: frac),
-                                  dashedLabel: "exact attention", hlines: [], perNLines: [],
-                                  note: "solid: \(poly ?? "poly") at rank budget r ≤ n^γ; dashed: exact output"))
+                out.append(
+                    Figure(
+                        title: "hard-instance: is the planted close pair revealed? (β = c·√ln n)",
+                        yLabel: "fraction of trials revealed", logY: false, clampY: 0...1,
+                        solid: t.curves(e, method: poly, mean: true, metric: frac),
+                        dashed: t.curves(e, method: "exact", mean: true, metric: frac),
+                        dashedLabel: "exact attention", hlines: [], perNLines: [],
+                        note: "solid: \(poly ?? "poly") at rank budget r ≤ n^γ; dashed: exact output"))
             }
         }
         return out
@@ -85,10 +95,10 @@ public enum SweepPlot {
         let width = left + 2 * panelW + gap + legendW + 20
         let height = 20 + rowH * Double(figs.count)
         var s = """
-        <svg xmlns="http://www.w3.org/2000/svg" width="\(Int(width))" height="\(Int(height))" viewBox="0 0 \(Int(width)) \(Int(height))" font-family="DejaVu Sans, Helvetica, Arial, sans-serif">
-        <rect width="100%" height="100%" fill="white"/>
+            <svg xmlns="http://www.w3.org/2000/svg" width="\(Int(width))" height="\(Int(height))" viewBox="0 0 \(Int(width)) \(Int(height))" font-family="DejaVu Sans, Helvetica, Arial, sans-serif">
+            <rect width="100%" height="100%" fill="white"/>
 
-        """
+            """
         for (row, f) in figs.enumerated() {
             let y0 = 20 + Double(row) * rowH
             s += text(left, y0 + 18, f.title, size: 16, weight: "bold")
@@ -99,19 +109,25 @@ public enum SweepPlot {
                 let x0 = left + Double(k) * (panelW + gap)
                 let xs = (f.solid + f.dashed).flatMap { $0.points.map { useC ? $0.c : $0.B } }
                 let xAxis = SVGAxis(covering: xs, log: true)
-                s += panel(f, x0: x0, y0: y0 + top, w: panelW, h: panelH, xAxis: xAxis, yAxis: yAxis, useC: useC, id: "p\(row)\(k)")
+                s += panel(
+                    f, x0: x0, y0: y0 + top, w: panelW, h: panelH, xAxis: xAxis, yAxis: yAxis, useC: useC,
+                    id: "p\(row)\(k)")
             }
             s += legend(f, x0: left + 2 * panelW + gap + 18, y0: y0 + top + 8)
         }
         return s + "</svg>\n"
     }
 
-    private static func panel(_ f: Figure, x0: Double, y0: Double, w: Double, h: Double, xAxis: SVGAxis, yAxis: SVGAxis,
-                              useC: Bool, id: String) -> String {
+    private static func panel(
+        _ f: Figure, x0: Double, y0: Double, w: Double, h: Double, xAxis: SVGAxis, yAxis: SVGAxis,
+        useC: Bool, id: String
+    ) -> String {
         func px(_ x: Double) -> Double { x0 + xAxis.frac(x) * w }
         func py(_ y: Double) -> Double { y0 + h - yAxis.frac(y) * h }
-        var s = "<clipPath id=\"\(id)\"><rect x=\"\(r(x0))\" y=\"\(r(y0 - 1))\" width=\"\(r(w))\" height=\"\(r(h + 2))\"/></clipPath>\n"
-        s += "<rect x=\"\(r(x0))\" y=\"\(r(y0))\" width=\"\(r(w))\" height=\"\(r(h))\" fill=\"none\" stroke=\"#333\"/>\n"
+        var s =
+            "<clipPath id=\"\(id)\"><rect x=\"\(r(x0))\" y=\"\(r(y0 - 1))\" width=\"\(r(w))\" height=\"\(r(h + 2))\"/></clipPath>\n"
+        s +=
+            "<rect x=\"\(r(x0))\" y=\"\(r(y0))\" width=\"\(r(w))\" height=\"\(r(h))\" fill=\"none\" stroke=\"#333\"/>\n"
         for (v, label) in xAxis.ticks() {
             let x = px(v)
             s += "<line x1=\"\(r(x))\" y1=\"\(r(y0))\" x2=\"\(r(x))\" y2=\"\(r(y0 + h))\" stroke=\"#e4e4e4\"/>\n"
@@ -122,8 +138,10 @@ public enum SweepPlot {
             s += "<line x1=\"\(r(x0))\" y1=\"\(r(y))\" x2=\"\(r(x0 + w))\" y2=\"\(r(y))\" stroke=\"#e4e4e4\"/>\n"
             s += text(x0 - 6, y + 4, label, size: 12, anchor: "end")
         }
-        s += text(x0 + w / 2, y0 + h + 38, useC ? "B / √ln n" : "B (entries of Q, K in [−B, B])", size: 13, anchor: "middle")
-        s += "<text x=\"\(r(x0 - 56))\" y=\"\(r(y0 + h / 2))\" font-size=\"13\" text-anchor=\"middle\" transform=\"rotate(-90 \(r(x0 - 56)) \(r(y0 + h / 2)))\">\(esc(f.yLabel))</text>\n"
+        s += text(
+            x0 + w / 2, y0 + h + 38, useC ? "B / √ln n" : "B (entries of Q, K in [−B, B])", size: 13, anchor: "middle")
+        s +=
+            "<text x=\"\(r(x0 - 56))\" y=\"\(r(y0 + h / 2))\" font-size=\"13\" text-anchor=\"middle\" transform=\"rotate(-90 \(r(x0 - 56)) \(r(y0 + h / 2)))\">\(esc(f.yLabel))</text>\n"
         s += "<g clip-path=\"url(#\(id))\">\n"
         for (i, (y, _)) in f.hlines.enumerated() {
             s += "<line x1=\"\(r(x0))\" y1=\"\(r(py(y)))\" x2=\"\(r(x0 + w))\" y2=\"\(r(py(y)))\" \(hlineStyle(i))/>\n"
@@ -131,7 +149,8 @@ public enum SweepPlot {
         let ns = Array(Set((f.solid + f.dashed).map(\.n))).sorted()
         func colour(_ n: Int) -> String { palette[(ns.firstIndex(of: n) ?? 0) % palette.count] }
         for (n, y) in f.perNLines {
-            s += "<line x1=\"\(r(x0))\" y1=\"\(r(py(y)))\" x2=\"\(r(x0 + w))\" y2=\"\(r(py(y)))\" stroke=\"\(colour(n))\" stroke-width=\"1\" stroke-dasharray=\"2 3\"/>\n"
+            s +=
+                "<line x1=\"\(r(x0))\" y1=\"\(r(py(y)))\" x2=\"\(r(x0 + w))\" y2=\"\(r(py(y)))\" stroke=\"\(colour(n))\" stroke-width=\"1\" stroke-dasharray=\"2 3\"/>\n"
         }
         let lo = f.clampY?.lowerBound ?? -Double.infinity, hi = f.clampY?.upperBound ?? Double.infinity
         for (curves, dash) in [(f.solid, ""), (f.dashed, " stroke-dasharray=\"7 4\"")] {
@@ -140,10 +159,13 @@ public enum SweepPlot {
                     .map { (px(useC ? $0.c : $0.B), py(min(max($0.value, lo), hi))) }
                     .filter { $0.1.isFinite }
                 guard !pts.isEmpty else { continue }
-                s += "<polyline fill=\"none\" stroke=\"\(colour(cv.n))\" stroke-width=\"1.8\"\(dash) points=\"" +
-                    pts.map { "\(r($0.0)),\(r($0.1))" }.joined(separator: " ") + "\"/>\n"
+                s +=
+                    "<polyline fill=\"none\" stroke=\"\(colour(cv.n))\" stroke-width=\"1.8\"\(dash) points=\""
+                    + pts.map { "\(r($0.0)),\(r($0.1))" }.joined(separator: " ") + "\"/>\n"
                 if dash.isEmpty {
-                    for p in pts { s += "<circle cx=\"\(r(p.0))\" cy=\"\(r(p.1))\" r=\"2.2\" fill=\"\(colour(cv.n))\"/>\n" }
+                    for p in pts {
+                        s += "<circle cx=\"\(r(p.0))\" cy=\"\(r(p.1))\" r=\"2.2\" fill=\"\(colour(cv.n))\"/>\n"
+                    }
                 }
             }
         }
@@ -156,7 +178,8 @@ public enum SweepPlot {
         var y = y0 + 20
         for (i, n) in ns.enumerated() {
             let c = palette[i % palette.count]
-            s += "<line x1=\"\(r(x0))\" y1=\"\(r(y - 4))\" x2=\"\(r(x0 + 24))\" y2=\"\(r(y - 4))\" stroke=\"\(c)\" stroke-width=\"2.5\"/>\n"
+            s +=
+                "<line x1=\"\(r(x0))\" y1=\"\(r(y - 4))\" x2=\"\(r(x0 + 24))\" y2=\"\(r(y - 4))\" stroke=\"\(c)\" stroke-width=\"2.5\"/>\n"
             s += text(x0 + 30, y, "n = " + nLabel(n), size: 12)
             y += 18
         }
@@ -166,7 +189,8 @@ public enum SweepPlot {
             y += 18
         }
         if let d = f.dashedLabel {
-            s += "<line x1=\"\(r(x0))\" y1=\"\(r(y - 4))\" x2=\"\(r(x0 + 24))\" y2=\"\(r(y - 4))\" stroke=\"#555\" stroke-dasharray=\"7 4\"/>\n"
+            s +=
+                "<line x1=\"\(r(x0))\" y1=\"\(r(y - 4))\" x2=\"\(r(x0 + 24))\" y2=\"\(r(y - 4))\" stroke=\"#555\" stroke-dasharray=\"7 4\"/>\n"
             s += text(x0 + 30, y, d, size: 11)
         }
         return s
@@ -174,7 +198,9 @@ public enum SweepPlot {
 
     /// Reference lines: the first black dashed, the others grey dotted.
     static func hlineStyle(_ i: Int) -> String {
-        i == 0 ? "stroke=\"#000\" stroke-width=\"1.2\" stroke-dasharray=\"6 4\"" : "stroke=\"#888\" stroke-width=\"1.2\" stroke-dasharray=\"2 3\""
+        i == 0
+            ? "stroke=\"#000\" stroke-width=\"1.2\" stroke-dasharray=\"6 4\""
+            : "stroke=\"#888\" stroke-width=\"1.2\" stroke-dasharray=\"2 3\""
     }
 
     /// "2^14" style for powers of two, else the number.
@@ -182,8 +208,10 @@ public enum SweepPlot {
         n > 0 && n & (n - 1) == 0 ? "2^\(n.trailingZeroBitCount)" : String(n)
     }
 
-    private static func text(_ x: Double, _ y: Double, _ t: String, size: Int, anchor: String = "start",
-                             weight: String = "normal", fill: String = "#000") -> String {
+    private static func text(
+        _ x: Double, _ y: Double, _ t: String, size: Int, anchor: String = "start",
+        weight: String = "normal", fill: String = "#000"
+    ) -> String {
         "<text x=\"\(r(x))\" y=\"\(r(y))\" font-size=\"\(size)\" text-anchor=\"\(anchor)\" font-weight=\"\(weight)\" fill=\"\(fill)\">\(esc(t))</text>\n"
     }
 

@@ -56,9 +56,11 @@ extension SweepConfiguration {
                     for (B, c) in g.b.values(n: n) {
                         for t in 0..<(e == .degreeVsB ? 1 : g.trials) {
                             let k = out.count
-                            out.append(SweepPoint(index: k, experiment: e, distribution: dist, n: n,
-                                                  d: d(n: n, experiment: e), B: B, c: c, trial: t,
-                                                  seed: SplitMix64.mix(seed, UInt64(k))))
+                            out.append(
+                                SweepPoint(
+                                    index: k, experiment: e, distribution: dist, n: n,
+                                    d: d(n: n, experiment: e), B: B, c: c, trial: t,
+                                    seed: SplitMix64.mix(seed, UInt64(k))))
                         }
                     }
                 }

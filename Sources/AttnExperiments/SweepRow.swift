@@ -22,8 +22,10 @@ public struct SweepRow: Sendable, Equatable {
     public var margin: Double?
     public var seconds: Double?
 
-    public init(method: String, degree: Int? = nil, rank: Double? = nil, exponent: Double? = nil, rows: Int? = nil,
-                error: Double? = nil, bound: Double? = nil, revealed: Bool? = nil, margin: Double? = nil) {
+    public init(
+        method: String, degree: Int? = nil, rank: Double? = nil, exponent: Double? = nil, rows: Int? = nil,
+        error: Double? = nil, bound: Double? = nil, revealed: Bool? = nil, margin: Double? = nil
+    ) {
         self.method = method; self.degree = degree; self.rank = rank; self.exponent = exponent; self.rows = rows
         self.error = error; self.bound = bound; self.revealed = revealed; self.margin = margin
     }

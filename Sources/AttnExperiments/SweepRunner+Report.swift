@@ -17,7 +17,8 @@ extension SweepRunner {
     public func text(_ r: SweepResult, svg: String?) throws -> String {
         let cfg = configuration, sh = shard
         let dRule = cfg.fixedD.map { "d = \($0) fixed" } ?? "d = ⌈\(formatShortest(cfg.dConstant))·ln n⌉"
-        let head = "sweep\(sh.isWhole ? "" : " shard \(sh)"): \(r.pointsInShard) points (\(r.pointsMeasured) measured, "
+        let head =
+            "sweep\(sh.isWhole ? "" : " shard \(sh)"): \(r.pointsInShard) points (\(r.pointsMeasured) measured, "
             + "\(r.pointsInShard - r.pointsMeasured) resumed) in \(String(format: "%.1f", r.wallSeconds)) s "
             + "on \(threads) thread\(threads == 1 ? "" : "s"); seed \(cfg.seed); \(dRule); "
             + "ε = n^-\(formatShortest(cfg.epsilonPower)); backend \(backend.name)"

@@ -34,8 +34,10 @@ public struct SweepRunner: Sendable {
     public let directory: URL
     public let stem: String
 
-    public init(configuration: SweepConfiguration, backend: any PolynomialBackend, shard: Shard = .whole,
-                threads: Int, directory: URL, stem: String? = nil) {
+    public init(
+        configuration: SweepConfiguration, backend: any PolynomialBackend, shard: Shard = .whole,
+        threads: Int, directory: URL, stem: String? = nil
+    ) {
         self.configuration = configuration
         self.backend = backend
         self.shard = shard
@@ -61,8 +63,10 @@ public struct SweepRunner: Sendable {
     ///   - progress: called after each point with (points done, points owned, the
     ///     estimated fraction of the shard's work done); possibly from several threads.
     /// - Throws: `AttnError` from validation, I/O, or a measurement.
-    public func run(resume: Bool, version: String, argv: [String] = [],
-                    progress: (@Sendable (Int, Int, Double) -> Void)? = nil) throws -> SweepResult {
+    public func run(
+        resume: Bool, version: String, argv: [String] = [],
+        progress: (@Sendable (Int, Int, Double) -> Void)? = nil
+    ) throws -> SweepResult {
         try configuration.validate()
         let started = Date(), t0 = Timing.now()
         let all = configuration.points()
@@ -71,7 +75,9 @@ public struct SweepRunner: Sendable {
 
         var done: [Int: [String]] = [:]
         var keep = 0
-        if resume, !FileManager.default.fileExists(atPath: partialURL.path), let finished = try finishedResult(all.count, mine.count) {
+        if resume, !FileManager.default.fileExists(atPath: partialURL.path),
+            let finished = try finishedResult(all.count, mine.count)
+        {
             return finished  // nothing left to do: the run was already published
         }
         if resume, FileManager.default.fileExists(atPath: partialURL.path) {
@@ -86,64 +92,72 @@ public struct SweepRunner: Sendable {
 
         let totalCost = mine.reduce(0) { $0 + $1.costEstimate }
         let doneCost = mine.reduce(0) { $0 + (done[$1.index] == nil ? 0 : $1.costEstimate) }
-        let fresh = try measureAll(pending, writer: writer, alreadyDone: resumed, total: mine.count,
-                                   costDone: doneCost, costTotal: totalCost, progress: progress)
+        let fresh = try measureAll(
+            pending, writer: writer, alreadyDone: resumed, total: mine.count,
+            costDone: doneCost, costTotal: totalCost, progress: progress)
         writer.finish()
         done.merge(fresh) { a, _ in a }
 
         var text = SweepCSV.header(timing: configuration.timing)
         for p in mine { text += done[p.index]!.joined() }
         let wall = Timing.now() - t0
-        let sidecar = Sidecar.sweep(version: version, argv: argv, runner: self, started: started, wallSeconds: wall,
-                                    pointsTotal: all.count, pointsInShard: mine.count, measured: pending.count,
-                                    resumed: resumed, csvText: text)
+        let sidecar = Sidecar.sweep(
+            version: version, argv: argv, runner: self, started: started, wallSeconds: wall,
+            pointsTotal: all.count, pointsInShard: mine.count, measured: pending.count,
+            resumed: resumed, csvText: text)
         try sidecar.write(csv: text, to: csvURL)
         try? FileManager.default.removeItem(at: partialURL)
-        return SweepResult(csv: csvURL, sidecar: sidecarURL, csvText: text, pointsTotal: all.count,
-                           pointsInShard: mine.count, pointsMeasured: pending.count, wallSeconds: wall)
+        return SweepResult(
+            csv: csvURL, sidecar: sidecarURL, csvText: text, pointsTotal: all.count,
+            pointsInShard: mine.count, pointsMeasured: pending.count, wallSeconds: wall)
     }
 
     /// The published result of this very sweep (same fingerprint and shard), if there is one.
     private func finishedResult(_ total: Int, _ inShard: Int) throws -> SweepResult? {
         guard let data = FileManager.default.contents(atPath: sidecarURL.path),
-              let obj = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
-              obj["fingerprint"] as? String == fingerprint,
-              let sh = obj["shard"] as? [String: Any], sh["index"] as? Int == shard.index, sh["count"] as? Int == shard.count,
-              let csv = FileManager.default.contents(atPath: csvURL.path) else { return nil }
+            let obj = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+            obj["fingerprint"] as? String == fingerprint,
+            let sh = obj["shard"] as? [String: Any], sh["index"] as? Int == shard.index,
+            sh["count"] as? Int == shard.count,
+            let csv = FileManager.default.contents(atPath: csvURL.path)
+        else { return nil }
         let text = String(decoding: csv, as: UTF8.self)
         guard (try? SweepTable(csv: text))?.records.map(\.point).last != nil || inShard == 0 else { return nil }
-        return SweepResult(csv: csvURL, sidecar: sidecarURL, csvText: text, pointsTotal: total, pointsInShard: inShard,
-                           pointsMeasured: 0, wallSeconds: 0)
+        return SweepResult(
+            csv: csvURL, sidecar: sidecarURL, csvText: text, pointsTotal: total, pointsInShard: inShard,
+            pointsMeasured: 0, wallSeconds: 0)
     }
 
     /// Measures `points` on `threads` workers, appending each to the partial file.
-    private func measureAll(_ points: [SweepPoint], writer: PartialWriter, alreadyDone: Int, total: Int,
-                            costDone: Double, costTotal: Double,
-                            progress: (@Sendable (Int, Int, Double) -> Void)?) throws -> [Int: [String]] {
+    private func measureAll(
+        _ points: [SweepPoint], writer: PartialWriter, alreadyDone: Int, total: Int,
+        costDone: Double, costTotal: Double,
+        progress: (@Sendable (Int, Int, Double) -> Void)?
+    ) throws -> [Int: [String]] {
         let measurer = SweepMeasurer(configuration: configuration, backend: backend)
         let sink = ResultSink(alreadyDone: alreadyDone, cost: costDone)
         let timing = configuration.timing
         // Parallelism is over points; BLAS inside a point stays single-threaded,
         // which also keeps every point's arithmetic independent of `threads`.
         BLASThreads.withSingleThreadedBLAS {
-        Parallel.forEachJob(points.count, workers: threads) { worker in
-            while !sink.failed, let job = worker.next() {
-                let p = points[job]
-                do {
-                    let t = Timing.now()
-                    var rows = try measurer.measure(p)
-                    let secs = Timing.now() - t
-                    if timing { for r in rows.indices { rows[r].seconds = secs } }
-                    let eps = configuration.epsilon(n: p.n)
-                    let lines = rows.map { SweepCSV.line(point: p, epsilon: eps, row: $0, timing: timing) }
-                    try writer.append(PartialFile.record(index: p.index, lines: lines))
-                    let (count, cost) = sink.add(p.index, lines, cost: p.costEstimate)
-                    progress?(count, total, costTotal > 0 ? Swift.min(1, cost / costTotal) : 1)
-                } catch {
-                    sink.fail(error)
+            Parallel.forEachJob(points.count, workers: threads) { worker in
+                while !sink.failed, let job = worker.next() {
+                    let p = points[job]
+                    do {
+                        let t = Timing.now()
+                        var rows = try measurer.measure(p)
+                        let secs = Timing.now() - t
+                        if timing { for r in rows.indices { rows[r].seconds = secs } }
+                        let eps = configuration.epsilon(n: p.n)
+                        let lines = rows.map { SweepCSV.line(point: p, epsilon: eps, row: $0, timing: timing) }
+                        try writer.append(PartialFile.record(index: p.index, lines: lines))
+                        let (count, cost) = sink.add(p.index, lines, cost: p.costEstimate)
+                        progress?(count, total, costTotal > 0 ? Swift.min(1, cost / costTotal) : 1)
+                    } catch {
+                        sink.fail(error)
+                    }
                 }
             }
-        }
         }
         if let e = sink.error { throw e }
         return sink.results

@@ -11,8 +11,10 @@ public struct Curve: Sendable {
 extension SweepTable {
     /// Curves of `metric` for one experiment and method, one per n; the
     /// distribution is the first one present unless given.
-    public func curves(_ e: Experiment, method: String? = nil, distribution: String? = nil, mean: Bool = false,
-                       metric: (Record) -> Double?) -> [Curve] {
+    public func curves(
+        _ e: Experiment, method: String? = nil, distribution: String? = nil, mean: Bool = false,
+        metric: (Record) -> Double?
+    ) -> [Curve] {
         let rs = records.filter { $0.experiment == e && (method == nil || $0.method == method) }
         guard let dist = distribution ?? rs.first?.distribution else { return [] }
         var byN: [Int: [Double: (c: Double, vals: [Double])]] = [:]
@@ -21,10 +23,12 @@ extension SweepTable {
             byN[r.n, default: [:]][r.B, default: (r.c, [])].vals.append(v)
         }
         return byN.keys.sorted().map { n in
-            Curve(n: n, points: byN[n]!.keys.sorted().map { b in
-                let e = byN[n]![b]!
-                return (b, e.c, mean ? e.vals.reduce(0, +) / Double(e.vals.count) : median(e.vals))
-            })
+            Curve(
+                n: n,
+                points: byN[n]!.keys.sorted().map { b in
+                    let e = byN[n]![b]!
+                    return (b, e.c, mean ? e.vals.reduce(0, +) / Double(e.vals.count) : median(e.vals))
+                })
         }
     }
 
@@ -56,7 +60,9 @@ public struct SweepSummary: Sendable {
 
     /// degree-vs-b: c*_n per n where log_n(n·r·d) crosses 2, and how tightly the curves collapse:
     /// the mean over shared c values of (max − min) of the exponent across n, for exponents ≤ 2.5.
-    public var degree: (cStar: [(n: Int, c: Double?)], median: Double?, spread: Double?, smallestC: [(n: Int, exponent: Double)])? {
+    public var degree:
+        (cStar: [(n: Int, c: Double?)], median: Double?, spread: Double?, smallestC: [(n: Int, exponent: Double)])?
+    {
         let cs = table.curves(.degreeVsB) { $0.exponent }
         guard !cs.isEmpty else { return nil }
         let stars = cs.map { ($0.n, Self.crossing($0, level: 2)) }
@@ -76,43 +82,79 @@ public struct SweepSummary: Sendable {
     public var json: JSONValue {
         var out: [(String, JSONValue)] = []
         if let s = degree {
-            out.append(("degree_vs_b", .object([
-                ("c_star_median", s.median.map { .double($0) } ?? .null),
-                ("c_star_by_n", .object(s.cStar.map { (String($0.n), $0.c.map { .double($0) } ?? .null) })),
-                ("collapse_mean_spread", s.spread.map { .double($0) } ?? .null),
-                ("exponent_at_smallest_c_by_n", .object(s.smallestC.map { (String($0.n), .double($0.exponent)) })),
-            ])))
+            out.append(
+                (
+                    "degree_vs_b",
+                    .object([
+                        ("c_star_median", s.median.map { .double($0) } ?? .null),
+                        ("c_star_by_n", .object(s.cStar.map { (String($0.n), $0.c.map { .double($0) } ?? .null) })),
+                        ("collapse_mean_spread", s.spread.map { .double($0) } ?? .null),
+                        (
+                            "exponent_at_smallest_c_by_n",
+                            .object(s.smallestC.map { (String($0.n), .double($0.exponent)) })
+                        ),
+                    ])
+                ))
         }
         let err = table.curves(.errorVsB) { $0.error }
         if !err.isEmpty {
-            out.append(("error_vs_b", .object(err.map { cv in
-                let eps = 1 / Double(cv.n)  // reported against 1/n, the target
-                return (String(cv.n), .object([
-                    ("error_at_smallest_B", .double(cv.points.first!.value)),
-                    ("error_at_largest_B", .double(cv.points.last!.value)),
-                    ("c_where_error_exceeds_1_over_n", Self.crossing(cv, level: eps).map { .double($0) } ?? .null),
-                ]))
-            })))
+            out.append(
+                (
+                    "error_vs_b",
+                    .object(
+                        err.map { cv in
+                            let eps = 1 / Double(cv.n)  // reported against 1/n, the target
+                            return (
+                                String(cv.n),
+                                .object([
+                                    ("error_at_smallest_B", .double(cv.points.first!.value)),
+                                    ("error_at_largest_B", .double(cv.points.last!.value)),
+                                    (
+                                        "c_where_error_exceeds_1_over_n",
+                                        Self.crossing(cv, level: eps).map { .double($0) } ?? .null
+                                    ),
+                                ])
+                            )
+                        })
+                ))
         }
         let er = table.curves(.erankVsB) { $0.rank }
         if !er.isEmpty {
-            out.append(("erank_vs_b", .object(er.map { cv in
-                (String(cv.n), .object([("rank_at_smallest_B", .double(cv.points.first!.value)),
-                                        ("rank_at_largest_B", .double(cv.points.last!.value))]))
-            })))
+            out.append(
+                (
+                    "erank_vs_b",
+                    .object(
+                        er.map { cv in
+                            (
+                                String(cv.n),
+                                .object([
+                                    ("rank_at_smallest_B", .double(cv.points.first!.value)),
+                                    ("rank_at_largest_B", .double(cv.points.last!.value)),
+                                ])
+                            )
+                        })
+                ))
         }
         let exact = table.curves(.hardInstance, method: "exact", mean: true) { $0.revealed.map { $0 ? 1 : 0 } }
         if !exact.isEmpty {
             let polyName = table.records.first { $0.experiment == .hardInstance && $0.method != "exact" }?.method
             let poly = table.curves(.hardInstance, method: polyName, mean: true) { $0.revealed.map { $0 ? 1 : 0 } }
-            out.append(("hard_instance", .object(exact.map { cv in
-                let p = poly.first { $0.n == cv.n }
-                return (String(cv.n), .object([
-                    ("c", .array(cv.points.map { .double($0.c) })),
-                    ("exact_revealed_fraction", .array(cv.points.map { .double($0.value) })),
-                    ("poly_revealed_fraction", .array((p?.points ?? []).map { .double($0.value) })),
-                ]))
-            })))
+            out.append(
+                (
+                    "hard_instance",
+                    .object(
+                        exact.map { cv in
+                            let p = poly.first { $0.n == cv.n }
+                            return (
+                                String(cv.n),
+                                .object([
+                                    ("c", .array(cv.points.map { .double($0.c) })),
+                                    ("exact_revealed_fraction", .array(cv.points.map { .double($0.value) })),
+                                    ("poly_revealed_fraction", .array((p?.points ?? []).map { .double($0.value) })),
+                                ])
+                            )
+                        })
+                ))
         }
         return .object(out)
     }
@@ -122,25 +164,37 @@ public struct SweepSummary: Sendable {
         var out: [String] = []
         if let s = degree {
             let byN = s.cStar.map { "n=\($0.n): \($0.c.map { fmt4($0) } ?? "none")" }.joined(separator: ", ")
-            out.append("degree-vs-b: exponent log_n(n·r·d) crosses 2 at c* = B/√ln n ≈ \(s.median.map(fmt4) ?? "—") (\(byN))")
-            out.append("degree-vs-b: collapse: mean spread across n of the exponent \(s.spread.map(fmt4) ?? "—"); at the smallest c: " +
-                       s.smallestC.map { "\(fmt4($0.exponent))" }.joined(separator: ", "))
+            out.append(
+                "degree-vs-b: exponent log_n(n·r·d) crosses 2 at c* = B/√ln n ≈ \(s.median.map(fmt4) ?? "—") (\(byN))")
+            out.append(
+                "degree-vs-b: collapse: mean spread across n of the exponent \(s.spread.map(fmt4) ?? "—"); at the smallest c: "
+                    + s.smallestC.map { "\(fmt4($0.exponent))" }.joined(separator: ", "))
         }
         for cv in table.curves(.errorVsB, metric: { $0.error }) {
             let x = Self.crossing(cv, level: 1 / Double(cv.n))
-            out.append("error-vs-b n=\(cv.n): error \(fmt4(cv.points.first!.value)) at B=\(fmt4(cv.points.first!.B)) → \(fmt4(cv.points.last!.value)) at B=\(fmt4(cv.points.last!.B)); exceeds 1/n from c ≈ \(x.map(fmt4) ?? "never")")
+            out.append(
+                "error-vs-b n=\(cv.n): error \(fmt4(cv.points.first!.value)) at B=\(fmt4(cv.points.first!.B)) → \(fmt4(cv.points.last!.value)) at B=\(fmt4(cv.points.last!.B)); exceeds 1/n from c ≈ \(x.map(fmt4) ?? "never")"
+            )
         }
         for cv in table.curves(.erankVsB, metric: { $0.rank }) {
-            out.append("erank-vs-b n=\(cv.n): ε-rank of D⁻¹A \(fmt4(cv.points.first!.value)) at c=\(fmt4(cv.points.first!.c)), up to \(fmt4(cv.points.map(\.value).max()!)) at larger B")
+            out.append(
+                "erank-vs-b n=\(cv.n): ε-rank of D⁻¹A \(fmt4(cv.points.first!.value)) at c=\(fmt4(cv.points.first!.c)), up to \(fmt4(cv.points.map(\.value).max()!)) at larger B"
+            )
         }
         let polyName = table.records.first { $0.experiment == .hardInstance && $0.method != "exact" }?.method
         for (method, label) in [("exact", "exact"), (polyName ?? "", "poly at budget")] where polyName != nil {
-            for cv in table.curves(.hardInstance, method: method, mean: true, metric: { $0.revealed.map { $0 ? 1 : 0 } }) {
-                let verdict = cv.points.allSatisfy { $0.value == 0 } ? "never revealed"
-                    : cv.points.first { $0.value >= 1 }.map { "revealed in every trial from c = " + fmt4($0.c) } ?? "sometimes revealed"
-                out.append("hard-instance n=\(cv.n) \(label): revealed fraction " +
-                           cv.points.map { fmt4($0.value) }.joined(separator: " ") + " (c = " +
-                           cv.points.map { fmt4($0.c) }.joined(separator: " ") + "): \(verdict)")
+            for cv in table.curves(
+                .hardInstance, method: method, mean: true, metric: { $0.revealed.map { $0 ? 1 : 0 } })
+            {
+                let verdict =
+                    cv.points.allSatisfy { $0.value == 0 }
+                    ? "never revealed"
+                    : cv.points.first { $0.value >= 1 }.map { "revealed in every trial from c = " + fmt4($0.c) }
+                        ?? "sometimes revealed"
+                out.append(
+                    "hard-instance n=\(cv.n) \(label): revealed fraction "
+                        + cv.points.map { fmt4($0.value) }.joined(separator: " ") + " (c = "
+                        + cv.points.map { fmt4($0.c) }.joined(separator: " ") + "): \(verdict)")
             }
         }
         out.append(contentsOf: agreementLines(poly: polyName))
@@ -170,9 +224,9 @@ public struct SweepSummary: Sendable {
         }
         return cells.keys.sorted().map { n in
             let byC = cells[n]!, cs = byC.keys.sorted()
-            return "hard-instance n=\(n): poly's verdict equals exact's in fraction " +
-                cs.map { fmt4(Double(byC[$0]!.agree) / Double(byC[$0]!.total)) }.joined(separator: " ") +
-                " (c = " + cs.map(fmt4).joined(separator: " ") + ")"
+            return "hard-instance n=\(n): poly's verdict equals exact's in fraction "
+                + cs.map { fmt4(Double(byC[$0]!.agree) / Double(byC[$0]!.total)) }.joined(separator: " ") + " (c = "
+                + cs.map(fmt4).joined(separator: " ") + ")"
         }
     }
 }

@@ -12,8 +12,10 @@ public enum AttentionKernel: String, Sendable, CaseIterable {
 /// `A = exp(s·QKᵀ)` in precision `T`.
 ///
 /// The reference kernel computes in Float64 whatever `T` is, then rounds once.
-public func attention<T: KernelScalar>(q: Tensor<T>, k: Tensor<T>, v: Tensor<T>, scale: Scale,
-                                       causal: Bool = false, kernel: AttentionKernel = .fast) throws -> Tensor<T> {
+public func attention<T: KernelScalar>(
+    q: Tensor<T>, k: Tensor<T>, v: Tensor<T>, scale: Scale,
+    causal: Bool = false, kernel: AttentionKernel = .fast
+) throws -> Tensor<T> {
     switch kernel {
     case .reference:
         return try ReferenceAttention.compute(q: q, k: k, v: v, scale: scale, causal: causal).converted(to: T.self)
@@ -25,8 +27,10 @@ public func attention<T: KernelScalar>(q: Tensor<T>, k: Tensor<T>, v: Tensor<T>,
 /// Attention of a problem as read from files (`AttentionTensors`: 2-D to 4-D, GQA): K and V
 /// are expanded to one head per query head, and the output keeps Q's leading axes
 /// (`[batch, heads, n_q, d_v]` for 4-D Q), as PyTorch's `scaled_dot_product_attention` returns it.
-public func attention<T: KernelScalar>(_ problem: AttentionTensors<T>, scale: Scale, causal: Bool = false,
-                                       kernel: AttentionKernel = .fast) throws -> Tensor<T> {
+public func attention<T: KernelScalar>(
+    _ problem: AttentionTensors<T>, scale: Scale, causal: Bool = false,
+    kernel: AttentionKernel = .fast
+) throws -> Tensor<T> {
     let (k, v) = problem.expandedKV
     return try attention(q: problem.q, k: k, v: v, scale: scale, causal: causal, kernel: kernel)
         .withLeadingAxes(of: problem.q)
@@ -37,8 +41,10 @@ extension AttentionKernel {
     /// |output − Att(Q,K,V)| ≤ `rowBounds[head: h, row: i]` entrywise, against
     /// the exact attention of the inputs' exact values.
     /// - Throws: as `attention(q:k:v:scale:causal:kernel:)`.
-    public func run<T: KernelScalar>(q: Tensor<T>, k: Tensor<T>, v: Tensor<T>, scale: Scale,
-                                     causal: Bool = false) throws -> AttentionResult<T> {
+    public func run<T: KernelScalar>(
+        q: Tensor<T>, k: Tensor<T>, v: Tensor<T>, scale: Scale,
+        causal: Bool = false
+    ) throws -> AttentionResult<T> {
         let output = try attention(q: q, k: k, v: v, scale: scale, causal: causal, kernel: self)
         switch self {
         case .reference:
@@ -56,8 +62,9 @@ extension AttentionKernel {
             }
             return AttentionResult(output: output, rowBounds: RowBounds(heads: b.heads, rows: b.rows, values: values))
         case .fast:
-            return AttentionResult(output: output,
-                                   rowBounds: ForwardErrorBound.fastAttention(q: q, k: k, v: v, scale: scale, causal: causal))
+            return AttentionResult(
+                output: output,
+                rowBounds: ForwardErrorBound.fastAttention(q: q, k: k, v: v, scale: scale, causal: causal))
         }
     }
 }

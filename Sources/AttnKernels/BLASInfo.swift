@@ -47,12 +47,13 @@ public struct BLASInfo: Sendable, Equatable {
         case ATTNBOUND_BLAS_CORE_AS_DETECTED: sel = .asDetected
         default: sel = .notOpenBLAS
         }
-        return BLASInfo(library: sel == .notOpenBLAS ? "unknown" : "OpenBLAS",
-                        config: String(cString: attnbound_blas_config()),
-                        core: String(cString: attnbound_blas_corename()),
-                        detectedCore: String(cString: attnbound_blas_detected_corename()),
-                        cpuBestCore: String(cString: attnbound_blas_cpu_best_core()),
-                        selection: sel)
+        return BLASInfo(
+            library: sel == .notOpenBLAS ? "unknown" : "OpenBLAS",
+            config: String(cString: attnbound_blas_config()),
+            core: String(cString: attnbound_blas_corename()),
+            detectedCore: String(cString: attnbound_blas_detected_corename()),
+            cpuBestCore: String(cString: attnbound_blas_cpu_best_core()),
+            selection: sel)
     }
 
     /// True for OpenBLAS's pre-AVX2 cores (Prescott, Core2, Nehalem, Katmai, …).
@@ -80,8 +81,10 @@ public struct BLASInfo: Sendable, Equatable {
 
     /// The sidecar/JSON form (an object under key `blas`).
     public var json: JSONValue {
-        .object([("library", .string(library)), ("config", .string(config)), ("core", .string(core)),
-                 ("core_detected", .string(detectedCore)), ("core_selection", .string(selection.rawValue)),
-                 ("cpu_best_core", .string(cpuBestCore))])
+        .object([
+            ("library", .string(library)), ("config", .string(config)), ("core", .string(core)),
+            ("core_detected", .string(detectedCore)), ("core_selection", .string(selection.rawValue)),
+            ("cpu_best_core", .string(cpuBestCore)),
+        ])
     }
 }

@@ -10,9 +10,13 @@ extension ExactBenchmark {
         public let causal: Bool, double: Bool
         public let isa: KernelISA
 
-        public init(sgemm: Double, points: [Point], threads: Int, runs: Int, queryTile: Int, causal: Bool, double: Bool,
-                    isa: KernelISA) {
-            (self.sgemm, self.points, self.threads, self.runs, self.queryTile) = (sgemm, points, threads, runs, queryTile)
+        public init(
+            sgemm: Double, points: [Point], threads: Int, runs: Int, queryTile: Int, causal: Bool, double: Bool,
+            isa: KernelISA
+        ) {
+            (self.sgemm, self.points, self.threads, self.runs, self.queryTile) = (
+                sgemm, points, threads, runs, queryTile
+            )
             (self.causal, self.double, self.isa) = (causal, double, isa)
         }
 
@@ -20,13 +24,17 @@ extension ExactBenchmark {
 
         public var json: JSONValue {
             let rows: [JSONValue] = points.map { p in
-                .object([("n", .int(p.n)), ("n_q", .int(p.queries)), ("d", .int(p.d)), ("gflops", .double(p.gflops)),
-                         ("ratio_to_sgemm", .double(p.gflops / sgemm)), ("seconds", .double(p.seconds))])
+                .object([
+                    ("n", .int(p.n)), ("n_q", .int(p.queries)), ("d", .int(p.d)), ("gflops", .double(p.gflops)),
+                    ("ratio_to_sgemm", .double(p.gflops / sgemm)), ("seconds", .double(p.seconds)),
+                ])
             }
-            return .object([("blas", BLASInfo.current.json), ("benchmark", "exact"), ("threads", .int(threads)),
-                            ("runs", .int(runs)), ("causal", .bool(causal)), ("precision", .string(precision)),
-                            ("isa", .string(isa.resolved.description)), ("sgemm_gflops", .double(sgemm)),
-                            ("results", .array(rows))])
+            return .object([
+                ("blas", BLASInfo.current.json), ("benchmark", "exact"), ("threads", .int(threads)),
+                ("runs", .int(runs)), ("causal", .bool(causal)), ("precision", .string(precision)),
+                ("isa", .string(isa.resolved.description)), ("sgemm_gflops", .double(sgemm)),
+                ("results", .array(rows)),
+            ])
         }
 
         public var text: String {
@@ -37,8 +45,10 @@ extension ExactBenchmark {
                 "     n    n_q    d   kernel GFLOP/s   ratio to sgemm   median s",
             ]
             for p in points {
-                lines.append(String(format: "%6d %6d %4d %16.1f %16.3f %10.5f", p.n, p.queries, p.d, p.gflops,
-                                    p.gflops / sgemm, p.seconds))
+                lines.append(
+                    String(
+                        format: "%6d %6d %4d %16.1f %16.3f %10.5f", p.n, p.queries, p.d, p.gflops,
+                        p.gflops / sgemm, p.seconds))
             }
             return lines.joined(separator: "\n")
         }

@@ -16,9 +16,11 @@ public enum ExactBenchmark {
     /// - Parameters:
     ///   - queries: n_q (default n_q = n_k = n; 1 for decode).
     ///   - inputsOut: a folder to write each case's Q, K, V as `q_n{n}_d{d}.npy`, … (for peer benchmarks on identical inputs).
-    public static func run(sizes: [Int], headDims: [Int], queries: Int? = nil, causal: Bool, double: Bool, threads: Int,
-                           runs: Int, tiles: TileSizes = .default, isa: KernelISA = .auto,
-                           inputsOut: String? = nil) throws -> (sgemm: Double, points: [Point]) {
+    public static func run(
+        sizes: [Int], headDims: [Int], queries: Int? = nil, causal: Bool, double: Bool, threads: Int,
+        runs: Int, tiles: TileSizes = .default, isa: KernelISA = .auto,
+        inputsOut: String? = nil
+    ) throws -> (sgemm: Double, points: [Point]) {
         let gemm = GemmBenchmark.Problem()
         _ = gemm.rate(threads: threads)
         var cases: [(n: Int, d: Int, run: () throws -> Void)] = []
@@ -35,8 +37,11 @@ public enum ExactBenchmark {
                             try Npy.write(t, to: "\(dir)/\(name)_n\(n)_q\(nq)_d\(d).npy")
                         }
                     }
-                    return { _ = try FastAttention.compute(q: q, k: k, v: v, scale: .standard, causal: causal, tiles: tiles,
-                                                           threads: threads, isa: isa) }
+                    return {
+                        _ = try FastAttention.compute(
+                            q: q, k: k, v: v, scale: .standard, causal: causal, tiles: tiles,
+                            threads: threads, isa: isa)
+                    }
                 }
                 cases.append((n, d, double ? try make(Double.self) : try make(Float.self)))
             }
@@ -52,7 +57,9 @@ public enum ExactBenchmark {
             for (i, c) in cases.enumerated() { times[i].append(try Timing.seconds { try c.run() }) }
         }
         let points = cases.enumerated().map { i, c in
-            Point(n: c.n, queries: min(queries ?? c.n, c.n), d: c.d, causal: causal, double: double, seconds: Timing.median(of: times[i]))
+            Point(
+                n: c.n, queries: min(queries ?? c.n, c.n), d: c.d, causal: causal, double: double,
+                seconds: Timing.median(of: times[i]))
         }
         return (Timing.median(of: sgemm), points)
     }

@@ -48,8 +48,8 @@ public enum FastAttention {
     /// - Throws: `AttnError.usage` on shape mismatch, NaN/Inf, or causal with n_q > n_k.
     // Exported specialisations: a client calling with Float or Double from its own module gets them. Generic, the
     // NaN/Inf scan alone cost a third of a one-thread call (8 ms of 25 at n = 4096, d = 64).
-    @_specialize(exported: true, where T == Float)
-    @_specialize(exported: true, where T == Double)
+    @_specialize(exported:true,where T == Float)
+    @_specialize(exported:true,where T == Double)
     public static func compute<T: KernelScalar>(
         q: Tensor<T>, k: Tensor<T>, v: Tensor<T>, scale: Scale,
         causal: Bool = false, tiles: TileSizes = .default,

@@ -29,12 +29,15 @@ public enum ForwardErrorBound {
     /// Bound for `FastAttention.compute` (the fused kernel, every ISA copy) in precision `T`, per
     /// head and query row: 256-key tiles, the lane structure of each copy's denominator, and,
     /// when split-K cuts the keys into P ranges, the merge (proof, "Split-K").
-    public static func fastAttention<T: KernelScalar>(q: Tensor<T>, k: Tensor<T>, v: Tensor<T>, scale: Scale,
-                                                      causal: Bool = false, tiles: TileSizes = .default,
-                                                      as: T.Type = T.self) -> RowBounds {
+    public static func fastAttention<T: KernelScalar>(
+        q: Tensor<T>, k: Tensor<T>, v: Tensor<T>, scale: Scale,
+        causal: Bool = false, tiles: TileSizes = .default,
+        as: T.Type = T.self
+    ) -> RowBounds {
         let splits = FastAttention.keySplits(queries: q.rows, keys: k.rows, heads: q.heads, tiles: tiles)
-        let used = TileSizes(queryTile: tiles.balanced(queries: q.rows, heads: q.heads).queryTile,
-                             keyTile: FastAttention.keyTile)
+        let used = TileSizes(
+            queryTile: tiles.balanced(queries: q.rows, heads: q.heads).queryTile,
+            keyTile: FastAttention.keyTile)
         let lanes = T.self == Float.self ? SummationDepth.fusedFloatLanes : SummationDepth.fusedDoubleLanes
         let bound = rowBounds(q: q, k: k, v: v, scale: scale, causal: causal, precision: T.self, tiles: used) {
             SummationDepth.fused(keys: $0, tiles: $1, keyTile: used.keyTile, splits: splits, lanes: lanes)
@@ -46,9 +49,11 @@ public enum ForwardErrorBound {
     /// block-sparse and paged kernels) with key tiles of `tiles.keyTile` keys in precision `T`.
     /// Its gemm may sum in any order, so the bound holds for any BLAS core. (The fused kernel sums
     /// differently: its bound is `fastAttention`.)
-    public static func fast<T: KernelScalar>(q: Tensor<T>, k: Tensor<T>, v: Tensor<T>, scale: Scale,
-                                             causal: Bool = false, tiles: TileSizes = .default,
-                                             as: T.Type = T.self) -> RowBounds {
+    public static func fast<T: KernelScalar>(
+        q: Tensor<T>, k: Tensor<T>, v: Tensor<T>, scale: Scale,
+        causal: Bool = false, tiles: TileSizes = .default,
+        as: T.Type = T.self
+    ) -> RowBounds {
         let used = tiles.balanced(queries: q.rows, heads: q.heads)  // as `FastAttention.compute` tiles
         let float = T.self == Float.self
         let bound = rowBounds(q: q, k: k, v: v, scale: scale, causal: causal, precision: T.self, tiles: used) {
@@ -58,8 +63,10 @@ public enum ForwardErrorBound {
     }
 
     /// Bound for `ReferenceAttention.compute` (Float64 arithmetic, one pass, every sum left to right).
-    public static func reference<T: AttnScalar>(q: Tensor<T>, k: Tensor<T>, v: Tensor<T>, scale: Scale,
-                                                causal: Bool = false) -> RowBounds {
+    public static func reference<T: AttnScalar>(
+        q: Tensor<T>, k: Tensor<T>, v: Tensor<T>, scale: Scale,
+        causal: Bool = false
+    ) -> RowBounds {
         let bound = rowBounds(q: q, k: k, v: v, scale: scale, causal: causal, precision: Double.self, tiles: nil) {
             n, _ in SummationDepth.reference(keys: n)
         }
@@ -68,9 +75,11 @@ public enum ForwardErrorBound {
 
     /// The bound of the header, per row, for a kernel computing in `precision` whose summation
     /// `depth(n_i, T_i)` describes. `tiles == nil`: one pass over the keys row i sees (T_i = 1).
-    static func rowBounds<T: AttnScalar, P: KernelScalar>(q: Tensor<T>, k: Tensor<T>, v: Tensor<T>, scale: Scale,
-                                                        causal: Bool, precision: P.Type, tiles: TileSizes?,
-                                                        depth: (Int, Int) -> SummationDepth) -> RowBounds {
+    static func rowBounds<T: AttnScalar, P: KernelScalar>(
+        q: Tensor<T>, k: Tensor<T>, v: Tensor<T>, scale: Scale,
+        causal: Bool, precision: P.Type, tiles: TileSizes?,
+        depth: (Int, Int) -> SummationDepth
+    ) -> RowBounds {
         let u = P.unitRoundoff, eta = P.expRelativeError, tau = Double(P.leastNonzeroMagnitude)
         let cs = Scale.relativeError(unitRoundoff: u)
         let s = scale.value(d: q.cols) * (1 + 2 * u)  // ≥ the kernel's rounded scale and ≥ s* (|ŝ − s*| ≤ c_s·s*)
@@ -151,8 +160,9 @@ struct SummationDepth: Equatable {
         let c = min(n, keyTile)
         let tileSum = lanes.map { $0.map { (c + $0 - 1) / $0 - 1 + ($0 - 1) }.max() ?? c } ?? c - 1
         let merge = p > 1 ? p + 1 : 0
-        return SummationDepth(numerator: n + t + merge, denominator: max(0, tileSum) + 2 * t + merge,
-                              exps: t + 1 + (p > 1 ? 1 : 0), final: 1)
+        return SummationDepth(
+            numerator: n + t + merge, denominator: max(0, tileSum) + 2 * t + merge,
+            exps: t + 1 + (p > 1 ? 1 : 0), final: 1)
     }
 
     /// `OnlineSoftmaxAccumulator`. O += P·V is a BLAS gemm with β = 1 that may sum in any order: the

@@ -20,8 +20,9 @@ public enum GemmBenchmark {
             let t = BLASThreads.with(threads: threads) {
                 Timing.seconds {
                     c.withUnsafeMutableBufferPointer { cb in
-                        Float.gemm(transA: false, transB: false, m: n, n: n, k: n, alpha: 1, a: a, lda: n, b: b, ldb: n,
-                                   beta: 0, c: cb.baseAddress!, ldc: n)
+                        Float.gemm(
+                            transA: false, transB: false, m: n, n: n, k: n, alpha: 1, a: a, lda: n, b: b, ldb: n,
+                            beta: 0, c: cb.baseAddress!, ldc: n)
                     }
                 }
             }
@@ -38,8 +39,9 @@ public enum GemmBenchmark {
         let t = BLASThreads.with(threads: threads) {
             Timing.median(runs: runs) {
                 c.withUnsafeMutableBufferPointer { cb in
-                    Float.gemm(transA: false, transB: false, m: n, n: n, k: n, alpha: 1, a: a, lda: n, b: b, ldb: n,
-                               beta: 0, c: cb.baseAddress!, ldc: n)
+                    Float.gemm(
+                        transA: false, transB: false, m: n, n: n, k: n, alpha: 1, a: a, lda: n, b: b, ldb: n,
+                        beta: 0, c: cb.baseAddress!, ldc: n)
                 }
             }
         }

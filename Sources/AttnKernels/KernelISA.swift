@@ -6,7 +6,10 @@ import CVectorMath
 /// Every copy runs the same algorithm in the same order: only lane counts and
 /// register tiles differ, and the error bound is the same.
 public enum KernelISA: Int32, Sendable, CaseIterable, CustomStringConvertible {
-    case auto = 0, baseline = 1, avx2 = 2, avx512 = 3
+    case auto = 0
+    case baseline = 1
+    case avx2 = 2
+    case avx512 = 3
 
     /// The copy a call with this request runs on this machine.
     public var resolved: KernelISA { KernelISA(rawValue: attnbound_fused_isa(rawValue)) ?? .baseline }

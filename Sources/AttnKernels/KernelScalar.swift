@@ -7,9 +7,10 @@ import Foundation
 /// and a vectorised exp.
 public protocol KernelScalar: AttnScalar {
     /// C ← alpha·op(A)·op(B) + beta·C, row-major, as CBLAS (gemv when m = 1).
-    static func gemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Self,
-                     a: UnsafePointer<Self>, lda: Int, b: UnsafePointer<Self>, ldb: Int,
-                     beta: Self, c: UnsafeMutablePointer<Self>, ldc: Int)
+    static func gemm(
+        transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Self,
+        a: UnsafePointer<Self>, lda: Int, b: UnsafePointer<Self>, ldb: Int,
+        beta: Self, c: UnsafeMutablePointer<Self>, ldc: Int)
 
     /// Replaces each `x[i]` by exp(x[i] − shift) and returns Σ of the results.
     ///
@@ -32,24 +33,29 @@ public protocol KernelScalar: AttnScalar {
     static func fusedAttention(_ job: UnsafePointer<attnbound_fused_job>)
 
     /// Packs key tiles `tiles` of one head's K (keys × d) as Kᵀ for the kernel copy `isa` (exact copies).
-    static func packKeys(isa: KernelISA, k: UnsafePointer<Self>, keys: Int, d: Int, tiles: Range<Int>,
-                         into out: UnsafeMutablePointer<Self>)
+    static func packKeys(
+        isa: KernelISA, k: UnsafePointer<Self>, keys: Int, d: Int, tiles: Range<Int>,
+        into out: UnsafeMutablePointer<Self>)
 }
 
 extension Float: KernelScalar {
     @inlinable
-    public static func gemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float,
-                            a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
-                            beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
+    public static func gemm(
+        transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float,
+        a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+        beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int
+    ) {
         if m == 1 {
             // One row (decode): y = op(B)ᵀ·a is a matrix–vector product; gemv
             // streams B once where gemm would pack it first.
-            cblas_sgemv(CblasRowMajor, transB ? CblasNoTrans : CblasTrans, blasint(transB ? n : k), blasint(transB ? k : n),
-                        alpha, b, blasint(ldb), a, blasint(transA ? lda : 1), beta, c, 1)
+            cblas_sgemv(
+                CblasRowMajor, transB ? CblasNoTrans : CblasTrans, blasint(transB ? n : k), blasint(transB ? k : n),
+                alpha, b, blasint(ldb), a, blasint(transA ? lda : 1), beta, c, 1)
             return
         }
-        cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
-                    blasint(m), blasint(n), blasint(k), alpha, a, blasint(lda), b, blasint(ldb), beta, c, blasint(ldc))
+        cblas_sgemm(
+            CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
+            blasint(m), blasint(n), blasint(k), alpha, a, blasint(lda), b, blasint(ldb), beta, c, blasint(ldc))
     }
 
     /// Cephes-style expf in C (Sources/CVectorMath), compiled per ISA and chosen at load time.
@@ -67,24 +73,30 @@ extension Float: KernelScalar {
 
     public static func fusedAttention(_ job: UnsafePointer<attnbound_fused_job>) { attnbound_fused_f32(job) }
 
-    public static func packKeys(isa: KernelISA, k: UnsafePointer<Float>, keys: Int, d: Int, tiles: Range<Int>,
-                                into out: UnsafeMutablePointer<Float>) {
+    public static func packKeys(
+        isa: KernelISA, k: UnsafePointer<Float>, keys: Int, d: Int, tiles: Range<Int>,
+        into out: UnsafeMutablePointer<Float>
+    ) {
         attnbound_fused_pack_k_f32(isa.rawValue, k, keys, d, tiles.lowerBound, tiles.upperBound, out)
     }
 }
 
 extension Double: KernelScalar {
     @inlinable
-    public static func gemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Double,
-                            a: UnsafePointer<Double>, lda: Int, b: UnsafePointer<Double>, ldb: Int,
-                            beta: Double, c: UnsafeMutablePointer<Double>, ldc: Int) {
+    public static func gemm(
+        transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Double,
+        a: UnsafePointer<Double>, lda: Int, b: UnsafePointer<Double>, ldb: Int,
+        beta: Double, c: UnsafeMutablePointer<Double>, ldc: Int
+    ) {
         if m == 1 {
-            cblas_dgemv(CblasRowMajor, transB ? CblasNoTrans : CblasTrans, blasint(transB ? n : k), blasint(transB ? k : n),
-                        alpha, b, blasint(ldb), a, blasint(transA ? lda : 1), beta, c, 1)
+            cblas_dgemv(
+                CblasRowMajor, transB ? CblasNoTrans : CblasTrans, blasint(transB ? n : k), blasint(transB ? k : n),
+                alpha, b, blasint(ldb), a, blasint(transA ? lda : 1), beta, c, 1)
             return
         }
-        cblas_dgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
-                    blasint(m), blasint(n), blasint(k), alpha, a, blasint(lda), b, blasint(ldb), beta, c, blasint(ldc))
+        cblas_dgemm(
+            CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
+            blasint(m), blasint(n), blasint(k), alpha, a, blasint(lda), b, blasint(ldb), beta, c, blasint(ldc))
     }
 
     /// η = 3u = 1.5·2⁻⁵²: bounds both Float64 exps the kernels call on arguments in [−708, 0].
@@ -113,8 +125,10 @@ extension Double: KernelScalar {
 
     public static func fusedAttention(_ job: UnsafePointer<attnbound_fused_job>) { attnbound_fused_f64(job) }
 
-    public static func packKeys(isa: KernelISA, k: UnsafePointer<Double>, keys: Int, d: Int, tiles: Range<Int>,
-                                into out: UnsafeMutablePointer<Double>) {
+    public static func packKeys(
+        isa: KernelISA, k: UnsafePointer<Double>, keys: Int, d: Int, tiles: Range<Int>,
+        into out: UnsafeMutablePointer<Double>
+    ) {
         attnbound_fused_pack_k_f64(isa.rawValue, k, keys, d, tiles.lowerBound, tiles.upperBound, out)
     }
 }

@@ -44,15 +44,18 @@ public final class OnlineSoftmaxAccumulator<T: KernelScalar> {
     /// `rowLimit` rows take part (≤ rows), for ragged edge tiles.
     @_specialize(where T == Float)
     @_specialize(where T == Double)
-    public func absorb(scores: UnsafeMutablePointer<T>, ldScores: Int, rowLimit: Int? = nil, cols: Int,
-                       values: UnsafePointer<T>, ldValues: Int) {
+    public func absorb(
+        scores: UnsafeMutablePointer<T>, ldScores: Int, rowLimit: Int? = nil, cols: Int,
+        values: UnsafePointer<T>, ldValues: Int
+    ) {
         let nr = rowLimit ?? rows
         guard updateWeights(scores: scores, ldScores: ldScores, rows: nr, cols: cols) else { return }
         // O += P · V_tile (P is nr × cols).
         output.withUnsafeMutableBufferPointer { o in
-            T.gemm(transA: false, transB: false, m: nr, n: valueCols, k: cols, alpha: 1,
-                   a: scores, lda: ldScores, b: values, ldb: ldValues,
-                   beta: 1, c: o.baseAddress!, ldc: valueCols)
+            T.gemm(
+                transA: false, transB: false, m: nr, n: valueCols, k: cols, alpha: 1,
+                a: scores, lda: ldScores, b: values, ldb: ldValues,
+                beta: 1, c: o.baseAddress!, ldc: valueCols)
         }
     }
 
@@ -62,17 +65,20 @@ public final class OnlineSoftmaxAccumulator<T: KernelScalar> {
     /// `ldValues`). Same arithmetic per weight; no gather of the values.
     @_specialize(where T == Float)
     @_specialize(where T == Double)
-    public func absorb(scores: UnsafeMutablePointer<T>, ldScores: Int, rowLimit: Int? = nil,
-                       valueSegments: [(values: UnsafePointer<T>, rows: Int)], ldValues: Int) {
+    public func absorb(
+        scores: UnsafeMutablePointer<T>, ldScores: Int, rowLimit: Int? = nil,
+        valueSegments: [(values: UnsafePointer<T>, rows: Int)], ldValues: Int
+    ) {
         let nr = rowLimit ?? rows
         let cols = valueSegments.reduce(0) { $0 + $1.rows }
         guard updateWeights(scores: scores, ldScores: ldScores, rows: nr, cols: cols) else { return }
         output.withUnsafeMutableBufferPointer { o in
             var offset = 0
             for seg in valueSegments {
-                T.gemm(transA: false, transB: false, m: nr, n: valueCols, k: seg.rows, alpha: 1,
-                       a: scores + offset, lda: ldScores, b: seg.values, ldb: ldValues,
-                       beta: 1, c: o.baseAddress!, ldc: valueCols)
+                T.gemm(
+                    transA: false, transB: false, m: nr, n: valueCols, k: seg.rows, alpha: 1,
+                    a: scores + offset, lda: ldScores, b: seg.values, ldb: ldValues,
+                    beta: 1, c: o.baseAddress!, ldc: valueCols)
                 offset += seg.rows
             }
         }

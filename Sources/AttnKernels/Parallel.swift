@@ -53,14 +53,18 @@ package struct PinnedAttention<T: AttnScalar>: @unchecked Sendable {
     package let out: UnsafeMutablePointer<T>
 
     /// Pins the four tensors' storage and runs `body` with their pointers.
-    package static func with<R>(q: Tensor<T>, k: Tensor<T>, v: Tensor<T>, out: inout Tensor<T>,
-                               _ body: (PinnedAttention<T>) throws -> R) rethrows -> R {
+    package static func with<R>(
+        q: Tensor<T>, k: Tensor<T>, v: Tensor<T>, out: inout Tensor<T>,
+        _ body: (PinnedAttention<T>) throws -> R
+    ) rethrows -> R {
         try q.storage.withUnsafeBufferPointer { qb in
             try k.storage.withUnsafeBufferPointer { kb in
                 try v.storage.withUnsafeBufferPointer { vb in
                     try out.withUnsafeMutableBufferPointer { ob in
-                        try body(PinnedAttention(q: qb.baseAddress!, k: kb.baseAddress!, v: vb.baseAddress!,
-                                                 out: ob.baseAddress!))
+                        try body(
+                            PinnedAttention(
+                                q: qb.baseAddress!, k: kb.baseAddress!, v: vb.baseAddress!,
+                                out: ob.baseAddress!))
                     }
                 }
             }

@@ -12,8 +12,10 @@ import Foundation
 public enum ReferenceAttention {
     /// - Returns: `heads × n_q × d_v`, in Float64.
     /// - Throws: `AttnError.usage` on shape mismatch, NaN/Inf, or causal with n_q > n_k.
-    public static func compute<T: AttnScalar>(q: Tensor<T>, k: Tensor<T>, v: Tensor<T>,
-                                              scale: Scale, causal: Bool = false) throws -> Tensor<Double> {
+    public static func compute<T: AttnScalar>(
+        q: Tensor<T>, k: Tensor<T>, v: Tensor<T>,
+        scale: Scale, causal: Bool = false
+    ) throws -> Tensor<Double> {
         let w = try weights(q: q, k: k, scale: scale, causal: causal, v: v)
         let vs = v.storage.map(Double.init)
         let (nq, nk, dv) = (q.rows, k.rows, v.cols)
@@ -34,13 +36,16 @@ public enum ReferenceAttention {
 
     /// The attention weights `D⁻¹A` (heads × n_q × n_k); each row sums to 1
     /// up to rounding, and masked entries are exactly 0.
-    public static func weights<T: AttnScalar>(q: Tensor<T>, k: Tensor<T>, scale: Scale, causal: Bool = false,
-                                              v: Tensor<T>? = nil) throws -> Tensor<Double> {
+    public static func weights<T: AttnScalar>(
+        q: Tensor<T>, k: Tensor<T>, scale: Scale, causal: Bool = false,
+        v: Tensor<T>? = nil
+    ) throws -> Tensor<Double> {
         try validateAttentionShapes(q: q, k: k, v: v ?? Tensor<T>(heads: k.heads, rows: k.rows, cols: 1))
         if causal { try CausalMask.validate(queries: q.rows, keys: k.rows) }
         try checkMemory(heads: q.heads, nq: q.rows, nk: k.rows)
-        return weights(q: q.storage.map(Double.init), k: k.storage.map(Double.init), heads: q.heads,
-                       nq: q.rows, nk: k.rows, d: q.cols, s: scale.value(d: q.cols), causal: causal)
+        return weights(
+            q: q.storage.map(Double.init), k: k.storage.map(Double.init), heads: q.heads,
+            nq: q.rows, nk: k.rows, d: q.cols, s: scale.value(d: q.cols), causal: causal)
     }
 
     /// Output row `i` of softmax(s·QKᵀ)V for one head (`d_v` values), in
@@ -52,8 +57,10 @@ public enum ReferenceAttention {
     /// after summing, so its rounding error, about (n_k + d)·u·‖V‖∞ with
     /// u = 2⁻⁵³, is of the same order as `ForwardErrorBound.reference`.
     /// - Precondition: one-head tensors, `0 ≤ i < q.rows`, shapes as in `compute`.
-    public static func row(_ i: Int, q: Tensor<Double>, k: Tensor<Double>, v: Tensor<Double>,
-                           scale s: Double) -> [Double] {
+    public static func row(
+        _ i: Int, q: Tensor<Double>, k: Tensor<Double>, v: Tensor<Double>,
+        scale s: Double
+    ) -> [Double] {
         precondition(q.heads == 1 && k.heads == 1 && v.heads == 1 && (0..<q.rows).contains(i))
         let d = q.cols, dv = v.cols, nk = k.rows
         var score = [Double](repeating: 0, count: nk)
@@ -87,8 +94,9 @@ public enum ReferenceAttention {
     public static func scores(q: [Double], k: [Double], nq: Int, nk: Int, d: Int, scale s: Double) -> [Double] {
         var x = [Double](repeating: 0, count: nq * nk)
         if nq > 0 && nk > 0 {
-            Double.gemm(transA: false, transB: true, m: nq, n: nk, k: d, alpha: s, a: q, lda: d, b: k, ldb: d,
-                        beta: 0, c: &x, ldc: nk)
+            Double.gemm(
+                transA: false, transB: true, m: nq, n: nk, k: d, alpha: s, a: q, lda: d, b: k, ldb: d,
+                beta: 0, c: &x, ldc: nk)
         }
         return x
     }
@@ -101,12 +109,17 @@ public enum ReferenceAttention {
         let (bytes, o3) = b.multipliedReportingOverflow(by: MemoryLayout<Double>.size)
         let limit = ProcessInfo.processInfo.physicalMemory / 2
         if o1 || o2 || o3 || UInt64(bytes) > limit {
-            throw AttnError.infeasible(.kernel, "the reference kernel stores \(heads)·\(nq)·\(nk) Float64 weights, beyond half the memory (\(limit >> 20) MiB); the fast kernel streams them")
+            throw AttnError.infeasible(
+                .kernel,
+                "the reference kernel stores \(heads)·\(nq)·\(nk) Float64 weights, beyond half the memory (\(limit >> 20) MiB); the fast kernel streams them"
+            )
         }
     }
 
-    static func weights(q: [Double], k: [Double], heads: Int, nq: Int, nk: Int, d: Int, s: Double,
-                        causal: Bool) -> Tensor<Double> {
+    static func weights(
+        q: [Double], k: [Double], heads: Int, nq: Int, nk: Int, d: Int, s: Double,
+        causal: Bool
+    ) -> Tensor<Double> {
         var w = [Double](repeating: 0, count: heads * nq * nk)
         for h in 0..<heads {
             for i in 0..<nq {

@@ -36,8 +36,10 @@ extension ReferenceAttention {
     ///   - query: `d` entries (Float values widened, so products with Float keys are exact).
     ///   - blocks: runs of consecutive tokens: `rows` keys (`d` columns) and values (`dv` columns).
     /// - Precondition: at least one token.
-    package static func decode(query q: [Double], s: Double, d: Int, dv: Int,
-                               blocks: [(keys: UnsafePointer<Float>, values: UnsafePointer<Float>, rows: Int)]) -> Decode {
+    package static func decode(
+        query q: [Double], s: Double, d: Int, dv: Int,
+        blocks: [(keys: UnsafePointer<Float>, values: UnsafePointer<Float>, rows: Int)]
+    ) -> Decode {
         let u = Decode.u, tiny = Decode.tiny
         func gamma(_ n: Int) -> Double { Decode.gamma(n) }
         // Scores t_j = s·q·k_j; |t_j − s*·q·k_j| ≤ γ_{d+3}·s·Σ_c|q_c k_jc| (dot, product with s, s vs s*).

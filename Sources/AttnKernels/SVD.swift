@@ -16,22 +16,25 @@ package enum SVD {
         var copy = a
         var s = [Double](repeating: 0, count: min(rows, cols))
         var u = [Double](repeating: 0, count: 1), vt = [Double](repeating: 0, count: 1)
-        let info = LAPACKE_dgesdd(LAPACK_COL_MAJOR, Int8(UInt8(ascii: "N")), Int32(cols), Int32(rows),
-                                  &copy, Int32(cols), &s, &u, 1, &vt, 1)
+        let info = LAPACKE_dgesdd(
+            LAPACK_COL_MAJOR, Int8(UInt8(ascii: "N")), Int32(cols), Int32(rows),
+            &copy, Int32(cols), &s, &u, 1, &vt, 1)
         try check(info, rows: rows, cols: cols)
         return s
     }
 
     /// The thin SVD A = U·diag(σ)·Vᵀ of a `rows × cols` row-major matrix, k = min(rows, cols):
     /// U is rows × k, Vᵀ is k × cols (both row-major), σ descending.
-    package static func thin(_ a: [Double], rows: Int, cols: Int) throws -> (u: [Double], sigma: [Double], vt: [Double]) {
+    package static func thin(_ a: [Double], rows: Int, cols: Int) throws -> (u: [Double], sigma: [Double], vt: [Double])
+    {
         precondition(rows >= 1 && cols >= 1 && a.count == rows * cols, "matrix does not match its shape")
         let k = min(rows, cols)
         var copy = a
         var s = [Double](repeating: 0, count: k)
         var u = [Double](repeating: 0, count: rows * k), vt = [Double](repeating: 0, count: k * cols)
-        let info = LAPACKE_dgesdd(LAPACK_ROW_MAJOR, Int8(UInt8(ascii: "S")), Int32(rows), Int32(cols),
-                                  &copy, Int32(cols), &s, &u, Int32(k), &vt, Int32(cols))
+        let info = LAPACKE_dgesdd(
+            LAPACK_ROW_MAJOR, Int8(UInt8(ascii: "S")), Int32(rows), Int32(cols),
+            &copy, Int32(cols), &s, &u, Int32(k), &vt, Int32(cols))
         try check(info, rows: rows, cols: cols)
         return (u, s, vt)
     }
@@ -39,7 +42,8 @@ package enum SVD {
     static func check(_ info: Int32, rows: Int, cols: Int) throws {
         precondition(info >= 0, "dgesdd: argument \(-info) is invalid")
         guard info == 0 else {
-            throw AttnError.infeasible("the SVD of a \(rows)×\(cols) matrix did not converge (LAPACK dgesdd info = \(info))")
+            throw AttnError.infeasible(
+                "the SVD of a \(rows)×\(cols) matrix did not converge (LAPACK dgesdd info = \(info))")
         }
     }
 }

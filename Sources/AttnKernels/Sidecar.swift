@@ -25,8 +25,10 @@ public struct Sidecar: Sendable {
     public var started: Date
     public var version: String
 
-    public init(command: String, parameters: JSONValue, seed: UInt64?, argv: [String] = [],
-                extra: [(String, JSONValue)] = [], started: Date = Date(), version: String = AttnVersion.current) {
+    public init(
+        command: String, parameters: JSONValue, seed: UInt64?, argv: [String] = [],
+        extra: [(String, JSONValue)] = [], started: Date = Date(), version: String = AttnVersion.current
+    ) {
         self.command = command
         self.parameters = parameters
         self.seed = seed
@@ -37,22 +39,25 @@ public struct Sidecar: Sendable {
     }
 
     /// Convenience for parameters given as key–value pairs.
-    public init(command: String, parameters: [(String, JSONValue)], seed: UInt64?, argv: [String] = [],
-                extra: [(String, JSONValue)] = []) {
+    public init(
+        command: String, parameters: [(String, JSONValue)], seed: UInt64?, argv: [String] = [],
+        extra: [(String, JSONValue)] = []
+    ) {
         self.init(command: command, parameters: .object(parameters), seed: seed, argv: argv, extra: extra)
     }
 
     /// The sidecar object for a CSV named `csv` (a file name, not a path).
     public func json(csv: String) -> JSONValue {
-        .object([
-            ("tool", .string("attnbound " + command)),
-            ("version", .string(version)),
-            ("argv", .array(argv.map { .string($0) })),
-            ("csv", .string(csv)),
-            ("parameters", parameters),
-            ("seed", seed.map { .string(String($0)) } ?? .null),
-            ("started_utc", .string(Self.utc(started))),
-        ] + extra + [("machine", Self.machine())])
+        .object(
+            [
+                ("tool", .string("attnbound " + command)),
+                ("version", .string(version)),
+                ("argv", .array(argv.map { .string($0) })),
+                ("csv", .string(csv)),
+                ("parameters", parameters),
+                ("seed", seed.map { .string(String($0)) } ?? .null),
+                ("started_utc", .string(Self.utc(started))),
+            ] + extra + [("machine", Self.machine())])
     }
 
     /// The sidecar's location beside `csv`: same stem, `.json`.

@@ -26,4 +26,3 @@ public struct TileSizes: Sendable, Equatable {
         return TileSizes(queryTile: max(1, min(qt, queryTile)), keyTile: keyTile)
     }
 }
-

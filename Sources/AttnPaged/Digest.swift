@@ -101,8 +101,10 @@ public struct PageDigests: Sendable {
     ///
     /// Writes `out[i]` for `pages[i]`. Not rounding-safe; `SparseBound` re-derives
     /// rigorous upper bounds in Double.
-    func scores(kind: DigestKind, query q: UnsafePointer<Float>, queryNorm: Float,
-                pages: UnsafeBufferPointer<Int>, into out: UnsafeMutablePointer<Float>) {
+    func scores(
+        kind: DigestKind, query q: UnsafePointer<Float>, queryNorm: Float,
+        pages: UnsafeBufferPointer<Int>, into out: UnsafeMutablePointer<Float>
+    ) {
         switch kind {
         case .aabb, .cuboidMean:
             // max(q_c·hi_c, q_c·lo_c) = q⁺_c·hi_c + q⁻_c·lo_c exactly (hi ≥ lo; one of q⁺, q⁻ is 0),
@@ -115,8 +117,9 @@ public struct PageDigests: Sendable {
                     qPos.withUnsafeBufferPointer { qp in
                         qNeg.withUnsafeBufferPointer { qn in
                             for (i, p) in pages.enumerated() {
-                                out[i] = Self.boxScore(qp.baseAddress!, qn.baseAddress!, l.baseAddress! + p * d,
-                                                       h.baseAddress! + p * d, d)
+                                out[i] = Self.boxScore(
+                                    qp.baseAddress!, qn.baseAddress!, l.baseAddress! + p * d,
+                                    h.baseAddress! + p * d, d)
                             }
                         }
                     }
@@ -136,8 +139,10 @@ public struct PageDigests: Sendable {
     }
 
     /// Σ_c q⁺_c·hi_c + q⁻_c·lo_c, sixteen lanes at a time.
-    @inline(__always) static func boxScore(_ qPos: UnsafePointer<Float>, _ qNeg: UnsafePointer<Float>,
-                                           _ lo: UnsafePointer<Float>, _ hi: UnsafePointer<Float>, _ d: Int) -> Float {
+    @inline(__always) static func boxScore(
+        _ qPos: UnsafePointer<Float>, _ qNeg: UnsafePointer<Float>,
+        _ lo: UnsafePointer<Float>, _ hi: UnsafePointer<Float>, _ d: Int
+    ) -> Float {
         attnbound_box_score_f32(qPos, qNeg, lo, hi, d)
     }
 
@@ -156,7 +161,8 @@ public struct PageDigests: Sendable {
         query.withUnsafeBufferPointer { q in
             pages.withUnsafeBufferPointer { pb in
                 out.withUnsafeMutableBufferPointer {
-                    scores(kind: kind, query: q.baseAddress!, queryNorm: nq.squareRoot(), pages: pb, into: $0.baseAddress!)
+                    scores(
+                        kind: kind, query: q.baseAddress!, queryNorm: nq.squareRoot(), pages: pb, into: $0.baseAddress!)
                 }
             }
         }
@@ -168,7 +174,8 @@ public struct PageDigests: Sendable {
         let q = query.map(Double.init)
         let u = 0x1p-53
         let qq = q.reduce(0) { $0 + $1 * $1 }
-        return certifiedUpperBound(page: p, query: q, queryNormUpper: qq.squareRoot() * (1 + Double(d + 2) * u / (1 - Double(d + 2) * u)))
+        return certifiedUpperBound(
+            page: p, query: q, queryNormUpper: qq.squareRoot() * (1 + Double(d + 2) * u / (1 - Double(d + 2) * u)))
     }
 
     /// A rigorous upper bound, in Double, of max_j q·k_j over page `p` (exact arithmetic

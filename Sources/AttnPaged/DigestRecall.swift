@@ -13,7 +13,9 @@ public enum DigestRecall {
 
     /// I(q, p) = max_j q·k_j for every page of a head's `n` tokens (keys `n × d`, row-major), in Double.
     /// Float products are exact in Double, so this is the true ranking up to sums of d terms.
-    static func importance(keys: UnsafePointer<Float>, tokens n: Int, d: Int, pageSize P: Int, query q: [Double]) -> [Double] {
+    static func importance(keys: UnsafePointer<Float>, tokens n: Int, d: Int, pageSize P: Int, query q: [Double])
+        -> [Double]
+    {
         var out = [Double](repeating: -.infinity, count: (n + P - 1) / P)
         for j in 0..<n {
             var dot = 0.0
@@ -40,8 +42,10 @@ public enum DigestRecall {
 
     /// recall@1 and recall@k of `kind` for query head `h` (query `q`, `d` entries), over the full pages
     /// of its KV head, given the true importance of every page (`importance`, partial page included or not).
-    static func measure(store: PagedKVStore, head h: Int, query q: [Float], importance: [Double], kind: DigestKind,
-                        k: Int) -> (at1: Double, atK: Double) {
+    static func measure(
+        store: PagedKVStore, head h: Int, query q: [Float], importance: [Double], kind: DigestKind,
+        k: Int
+    ) -> (at1: Double, atK: Double) {
         let dig = store.digests[store.layout.kvHead(ofQueryHead: h)]
         let scores = dig.scores(kind: kind, query: q)
         let truth = Array(importance.prefix(dig.count))

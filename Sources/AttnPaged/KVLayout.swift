@@ -18,8 +18,10 @@ public struct KVLayout: Sendable, Equatable {
 
     /// - Throws: `AttnError.usage` when a dimension is < 1 or absurdly large.
     public init(kvHeads: Int, groupSize: Int = 1, d: Int, dv: Int, pageSize: Int) throws {
-        for (name, x, limit) in [("KV heads", kvHeads, 4096), ("group size", groupSize, 4096),
-                                 ("d", d, 65536), ("d_v", dv, 65536), ("page size", pageSize, 1 << 20)]
+        for (name, x, limit) in [
+            ("KV heads", kvHeads, 4096), ("group size", groupSize, 4096),
+            ("d", d, 65536), ("d_v", dv, 65536), ("page size", pageSize, 1 << 20),
+        ]
         where !(1...limit).contains(x) {
             throw AttnError.usage("\(name) must be in 1...\(limit), got \(x)")
         }

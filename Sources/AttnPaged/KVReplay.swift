@@ -32,16 +32,22 @@ public struct ReplayRecord: Sendable {
     public var stepSeconds: Double
     public var scoringSeconds: Double
 
-    public static let csvHeader = ["step", "head", "kv_head", "context_tokens", "pages_attended", "tokens_attended",
-                                   "attended_recall", "recall_at_1", "recall_at_k", "error", "bound", "truncation_bound", "rounding_bound",
-                                   "pages_recalled", "bytes_recalled", "pages_evicted", "pages_scored",
-                                   "pages_scoring_skipped", "step_seconds", "scoring_seconds"]
+    public static let csvHeader = [
+        "step", "head", "kv_head", "context_tokens", "pages_attended", "tokens_attended",
+        "attended_recall", "recall_at_1", "recall_at_k", "error", "bound", "truncation_bound", "rounding_bound",
+        "pages_recalled", "bytes_recalled", "pages_evicted", "pages_scored",
+        "pages_scoring_skipped", "step_seconds", "scoring_seconds",
+    ]
 
     public var csvFields: [String] {
-        [String(step), String(head), String(kvHead), String(contextTokens), String(pagesAttended), String(tokensAttended),
-         CSV.number(attendedRecall), CSV.number(recallAt1), CSV.number(recallAtK), CSV.number(error), CSV.number(bound), CSV.number(truncationBound),
-         CSV.number(roundingBound), String(pagesRecalled), String(bytesRecalled), String(pagesEvicted),
-         String(pagesScored), String(pagesScoringSkipped), CSV.number(stepSeconds), CSV.number(scoringSeconds)]
+        [
+            String(step), String(head), String(kvHead), String(contextTokens), String(pagesAttended),
+            String(tokensAttended),
+            CSV.number(attendedRecall), CSV.number(recallAt1), CSV.number(recallAtK), CSV.number(error),
+            CSV.number(bound), CSV.number(truncationBound),
+            CSV.number(roundingBound), String(pagesRecalled), String(bytesRecalled), String(pagesEvicted),
+            String(pagesScored), String(pagesScoringSkipped), CSV.number(stepSeconds), CSV.number(scoringSeconds),
+        ]
     }
 }
 
@@ -80,8 +86,10 @@ public struct ReplaySummary: Sendable {
             let rows = records.filter { $0.digestRecallAt1.count == DigestRecall.digests.count }
             guard !rows.isEmpty else { return nil }
             let m = Double(rows.count)
-            return (DigestRecall.digests[i], rows.reduce(0) { $0 + $1.digestRecallAt1[i] } / m,
-                    rows.reduce(0) { $0 + $1.digestRecallAtK[i] } / m)
+            return (
+                DigestRecall.digests[i], rows.reduce(0) { $0 + $1.digestRecallAt1[i] } / m,
+                rows.reduce(0) { $0 + $1.digestRecallAtK[i] } / m
+            )
         }
         maxError = records.map(\.error).max() ?? 0
         meanError = records.reduce(0) { $0 + $1.error } / n
@@ -95,7 +103,8 @@ public struct ReplaySummary: Sendable {
         for r in records where byStep[r.step] == nil { byStep[r.step] = r }
         pagesRecalled = byStep.values.reduce(0) { $0 + $1.pagesRecalled }
         bytesRecalled = byStep.values.reduce(0) { $0 + $1.bytesRecalled }
-        let scored = byStep.values.reduce(0) { $0 + $1.pagesScored }, skipped = byStep.values.reduce(0) { $0 + $1.pagesScoringSkipped }
+        let scored = byStep.values.reduce(0) { $0 + $1.pagesScored },
+            skipped = byStep.values.reduce(0) { $0 + $1.pagesScoringSkipped }
         scoringSaved = scored + skipped == 0 ? 0 : Double(skipped) / Double(scored + skipped)
         medianStepSeconds = byStep.isEmpty ? 0 : Timing.median(of: byStep.values.map(\.stepSeconds))
     }
@@ -111,9 +120,13 @@ public struct ReplaySummary: Sendable {
 public enum KVReplay {
     /// Checks shapes and values; returns the layout.
     /// - Throws: `AttnError.usage` naming the input at fault.
-    public static func validate(keys: Tensor<Float>, values: Tensor<Float>, queries: Tensor<Float>, pageSize: Int) throws -> KVLayout {
+    public static func validate(keys: Tensor<Float>, values: Tensor<Float>, queries: Tensor<Float>, pageSize: Int)
+        throws -> KVLayout
+    {
         for (name, t) in [(Parameter.k, keys), (.v, values), (.q, queries)] {
-            guard t.logicalRank >= 2 else { throw AttnError.usage(name, "need shape [n, d] or [heads, n, d], got \(t.shape)") }
+            guard t.logicalRank >= 2 else {
+                throw AttnError.usage(name, "need shape [n, d] or [heads, n, d], got \(t.shape)")
+            }
             guard t.isFinite else { throw AttnError.usage(name, "contains NaN or Inf") }
             guard t.rows >= 1, t.cols >= 1, t.heads >= 1 else { throw AttnError.usage(name, "empty tensor \(t.shape)") }
         }
@@ -127,21 +140,25 @@ public enum KVReplay {
             throw AttnError.usage(.q, "shape mismatch: Q has d = \(queries.cols) but K has d = \(keys.cols)")
         }
         guard queries.heads % keys.heads == 0 else {
-            throw AttnError.usage(.q, "shape mismatch: Q has \(queries.heads) heads, not a multiple of the \(keys.heads) KV heads")
+            throw AttnError.usage(
+                .q, "shape mismatch: Q has \(queries.heads) heads, not a multiple of the \(keys.heads) KV heads")
         }
         guard queries.rows <= keys.rows else {
             throw AttnError.usage(.q, "\(queries.rows) steps but K has only \(keys.rows) tokens (one token per step)")
         }
-        return try KVLayout(kvHeads: keys.heads, groupSize: queries.heads / keys.heads, d: keys.cols, dv: values.cols,
-                            pageSize: pageSize)
+        return try KVLayout(
+            kvHeads: keys.heads, groupSize: queries.heads / keys.heads, d: keys.cols, dv: values.cols,
+            pageSize: pageSize)
     }
 
     /// Runs the replay. `progress` is called after each step with (done, total).
     /// - Throws: `AttnError.usage` for invalid inputs or policy parameters.
-    public static func run(keys: Tensor<Float>, values: Tensor<Float>, queries: Tensor<Float>, prefillQueries: [Float]? = nil,
-                           policy kind: PolicyKind, config: PolicyConfig, pageSize: Int, scale: Scale,
-                           evaluate: Bool = true, certify: Bool = true, threads: Int = ProcessInfo.processInfo.activeProcessorCount,
-                           progress: ((Int, Int) -> Void)? = nil) throws -> (records: [ReplayRecord], referenceBounds: [Double]) {
+    public static func run(
+        keys: Tensor<Float>, values: Tensor<Float>, queries: Tensor<Float>, prefillQueries: [Float]? = nil,
+        policy kind: PolicyKind, config: PolicyConfig, pageSize: Int, scale: Scale,
+        evaluate: Bool = true, certify: Bool = true, threads: Int = ProcessInfo.processInfo.activeProcessorCount,
+        progress: ((Int, Int) -> Void)? = nil
+    ) throws -> (records: [ReplayRecord], referenceBounds: [Double]) {
         let L = try validate(keys: keys, values: values, queries: queries, pageSize: pageSize)
         let policy = try kind.make(config: config, layout: L)
         let k = kind.scoredPages(config: config, pageSize: pageSize)
@@ -161,21 +178,26 @@ public enum KVReplay {
         for t in 0..<T {
             let q = stepQueries(t)
             let r = decoder.step(keys: keys, values: values, row: prompt + t, queries: q, certify: certify)
-            let ev = evaluate ? StepEvaluation.evaluate(store: decoder.store, queries: q, selection: r.selection,
-                                                            output: r.output, scale: scale, recallK: k) : nil
+            let ev =
+                evaluate
+                ? StepEvaluation.evaluate(
+                    store: decoder.store, queries: q, selection: r.selection,
+                    output: r.output, scale: scale, recallK: k) : nil
             for h in 0..<L.queryHeads {
-                records.append(ReplayRecord(
-                    step: t, head: h, kvHead: L.kvHead(ofQueryHead: h), contextTokens: decoder.store.tokenCount,
-                    pagesAttended: r.selection.pages[h].count,
-                    tokensAttended: r.selection.tokens(head: h, table: decoder.store.table),
-                    attendedRecall: ev?.attendedRecall[h] ?? .nan, recallAt1: ev?.recallAt1[h][own] ?? .nan,
-                    recallAtK: ev?.recallAtK[h][own] ?? .nan, digestRecallAt1: ev?.recallAt1[h] ?? [],
-                    digestRecallAtK: ev?.recallAtK[h] ?? [], pages: r.selection.pages[h], error: ev?.error[h] ?? .nan,
-                    bound: r.bound?.perHead[h] ?? .nan, truncationBound: r.bound?.truncation[h] ?? .nan,
-                    roundingBound: r.bound?.rounding[h] ?? .nan, pagesRecalled: r.traffic.pagesRecalled,
-                    bytesRecalled: r.traffic.bytesRecalled, pagesEvicted: r.traffic.pagesEvicted,
-                    pagesScored: r.pagesScored, pagesScoringSkipped: r.pagesScoringSkipped,
-                    stepSeconds: r.stepSeconds, scoringSeconds: r.scoringSeconds))
+                records.append(
+                    ReplayRecord(
+                        step: t, head: h, kvHead: L.kvHead(ofQueryHead: h), contextTokens: decoder.store.tokenCount,
+                        pagesAttended: r.selection.pages[h].count,
+                        tokensAttended: r.selection.tokens(head: h, table: decoder.store.table),
+                        attendedRecall: ev?.attendedRecall[h] ?? .nan, recallAt1: ev?.recallAt1[h][own] ?? .nan,
+                        recallAtK: ev?.recallAtK[h][own] ?? .nan, digestRecallAt1: ev?.recallAt1[h] ?? [],
+                        digestRecallAtK: ev?.recallAtK[h] ?? [], pages: r.selection.pages[h],
+                        error: ev?.error[h] ?? .nan,
+                        bound: r.bound?.perHead[h] ?? .nan, truncationBound: r.bound?.truncation[h] ?? .nan,
+                        roundingBound: r.bound?.rounding[h] ?? .nan, pagesRecalled: r.traffic.pagesRecalled,
+                        bytesRecalled: r.traffic.bytesRecalled, pagesEvicted: r.traffic.pagesEvicted,
+                        pagesScored: r.pagesScored, pagesScoringSkipped: r.pagesScoringSkipped,
+                        stepSeconds: r.stepSeconds, scoringSeconds: r.scoringSeconds))
                 refBounds.append(ev?.referenceBound[h] ?? 0)
             }
             progress?(t + 1, T)
@@ -194,7 +216,9 @@ public enum SelectionCSV {
     public static let header = ["step", "head", "selected_pages"]
 
     public static func text(_ rows: [(step: Int, head: Int, pages: [Int])]) -> String {
-        rows.reduce(CSV.row(header)) { $0 + CSV.row([String($1.step), String($1.head), $1.pages.map(String.init).joined(separator: " ")]) }
+        rows.reduce(CSV.row(header)) {
+            $0 + CSV.row([String($1.step), String($1.head), $1.pages.map(String.init).joined(separator: " ")])
+        }
     }
 
     public static func text(_ records: [ReplayRecord]) -> String { text(records.map { ($0.step, $0.head, $0.pages) }) }

@@ -82,8 +82,9 @@ public final class PagedKVStore {
             if row == P - 1 {
                 backupKeys[h].withUnsafeBufferPointer { kb in
                     backupValues[h].withUnsafeBufferPointer { vb in
-                        digests[h].append(keys: kb.baseAddress! + page * P * d, values: vb.baseAddress! + page * P * dv,
-                                          rows: P)
+                        digests[h].append(
+                            keys: kb.baseAddress! + page * P * d, values: vb.baseAddress! + page * P * dv,
+                            rows: P)
                     }
                 }
             }
@@ -93,9 +94,11 @@ public final class PagedKVStore {
     /// Array convenience for `append(keys:values:)`.
     public func append(keys: [Float], values: [Float]) {
         precondition(keys.count == layout.kvHeads * layout.d && values.count == layout.kvHeads * layout.dv)
-        keys.withUnsafeBufferPointer { k in values.withUnsafeBufferPointer { v in
-            append(keys: k.baseAddress!, values: v.baseAddress!)
-        } }
+        keys.withUnsafeBufferPointer { k in
+            values.withUnsafeBufferPointer { v in
+                append(keys: k.baseAddress!, values: v.baseAddress!)
+            }
+        }
     }
 
     public func isResident(page p: Int, head h: Int) -> Bool { table.isResident(page: p, head: h) }
@@ -119,7 +122,9 @@ public final class PagedKVStore {
         if fresh { pools[h].ensureSlots(s + 1) }
         let (d, dv, P) = (layout.d, layout.dv, layout.pageSize)
         let n = table.pageLength(p)
-        backupKeys[h].withUnsafeBufferPointer { pools[h].keyRows(slot: s).update(from: $0.baseAddress! + p * P * d, count: n * d) }
+        backupKeys[h].withUnsafeBufferPointer {
+            pools[h].keyRows(slot: s).update(from: $0.baseAddress! + p * P * d, count: n * d)
+        }
         backupValues[h].withUnsafeBufferPointer {
             pools[h].valueRows(slot: s).update(from: $0.baseAddress! + p * P * dv, count: n * dv)
         }

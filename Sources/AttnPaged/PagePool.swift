@@ -35,8 +35,10 @@ final class PagePool {
             nk.update(from: keys, count: slotCapacity * pageSize * d)
             nv.update(from: values, count: slotCapacity * pageSize * dv)
         }
-        nk.advanced(by: slotCapacity * pageSize * d).initialize(repeating: 0, count: (newCap - slotCapacity) * pageSize * d)
-        nv.advanced(by: slotCapacity * pageSize * dv).initialize(repeating: 0, count: (newCap - slotCapacity) * pageSize * dv)
+        nk.advanced(by: slotCapacity * pageSize * d).initialize(
+            repeating: 0, count: (newCap - slotCapacity) * pageSize * d)
+        nv.advanced(by: slotCapacity * pageSize * dv).initialize(
+            repeating: 0, count: (newCap - slotCapacity) * pageSize * dv)
         keys.deallocate()
         values.deallocate()
         keys = nk

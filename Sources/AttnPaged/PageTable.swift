@@ -42,7 +42,7 @@ public struct PageTable: Sendable, Equatable {
     /// Tokens in page `p`.
     public func pageLength(_ p: Int) -> Int { p == pageCount - 1 ? lastPageLength : pageSize }
     /// Absolute positions of page `p`.
-    public func positions(ofPage p: Int) -> Range<Int> { p * pageSize ..< p * pageSize + pageLength(p) }
+    public func positions(ofPage p: Int) -> Range<Int> { p * pageSize..<p * pageSize + pageLength(p) }
 
     /// The slot of page `p` in head `h`'s pool, or nil when it is only in the backup tier.
     public func slot(page p: Int, head h: Int) -> Int? {
@@ -128,7 +128,9 @@ public struct PageTable: Sendable, Equatable {
     public func consistencyViolation() -> String? {
         for h in 0..<heads {
             if slots[h].count != pageCount { return "head \(h): \(slots[h].count) entries for \(pageCount) pages" }
-            if let c = capacity, allocated[h] > c { return "head \(h): \(allocated[h]) slots allocated > capacity \(c)" }
+            if let c = capacity, allocated[h] > c {
+                return "head \(h): \(allocated[h]) slots allocated > capacity \(c)"
+            }
             var owner = [Int](repeating: -1, count: allocated[h])
             for (p, s) in slots[h].enumerated() where s >= 0 {
                 if s >= allocated[h] { return "head \(h): page \(p) in unallocated slot \(s)" }

@@ -64,8 +64,10 @@ public enum PagedAttention {
         for p in pages {
             let n = store.table.pageLength(p)
             if rows + n > limit { close() }
-            current.append(Segment(page: p, keys: store.residentKeys(page: p, head: kv)!,
-                                   values: store.residentValues(page: p, head: kv)!, rows: n))
+            current.append(
+                Segment(
+                    page: p, keys: store.residentKeys(page: p, head: kv)!,
+                    values: store.residentValues(page: p, head: kv)!, rows: n))
             rows += n
         }
         close()
@@ -75,11 +77,14 @@ public enum PagedAttention {
     /// scores[i][j] = scale·(q_i·k_j). A decode step has a handful of query rows, where BLAS's
     /// packing costs more than the product: a SIMD dot per (row, key) streams each key once.
     @inline(__always)
-    static func scoreTile(queries q: UnsafePointer<Float>, rows: Int, keys k: UnsafePointer<Float>, cols: Int, d: Int,
-                          scale: Float, into out: UnsafeMutablePointer<Float>, ld: Int) {
+    static func scoreTile(
+        queries q: UnsafePointer<Float>, rows: Int, keys k: UnsafePointer<Float>, cols: Int, d: Int,
+        scale: Float, into out: UnsafeMutablePointer<Float>, ld: Int
+    ) {
         if rows > 8 {
-            Float.gemm(transA: false, transB: true, m: rows, n: cols, k: d, alpha: scale, a: q, lda: d, b: k, ldb: d,
-                       beta: 0, c: out, ldc: ld)
+            Float.gemm(
+                transA: false, transB: true, m: rows, n: cols, k: d, alpha: scale, a: q, lda: d, b: k, ldb: d,
+                beta: 0, c: out, ldc: ld)
             return
         }
         for j in 0..<cols {
@@ -100,9 +105,12 @@ public enum PagedAttention {
     ///     (its share of the softmax, summed over the group's query heads; 0 for pages not attended).
     /// - Returns: `queryHeads × dv` outputs, and the masses when asked.
     /// - Precondition: every selected page is resident and every list is non-empty.
-    public static func attend(store: PagedKVStore, queries: [Float], selection: PageSelection, scale: Float,
-                              pageMass: Bool = false, threads: Int = ProcessInfo.processInfo.activeProcessorCount)
-        -> (output: [Float], mass: [[Double]]?) {
+    public static func attend(
+        store: PagedKVStore, queries: [Float], selection: PageSelection, scale: Float,
+        pageMass: Bool = false, threads: Int = ProcessInfo.processInfo.activeProcessorCount
+    )
+        -> (output: [Float], mass: [[Double]]?)
+    {
         let L = store.layout
         let (G, d, dv) = (L.groupSize, L.d, L.dv)
         precondition(queries.count == L.queryHeads * d && selection.pages.count == L.queryHeads)
@@ -114,7 +122,9 @@ public enum PagedAttention {
         var batches: [(first: Int, rows: Int, tiles: [Tile], masks: [[Bool]]?)] = []
         for kv in 0..<L.kvHeads {
             let h0 = kv * G
-            for h in h0..<h0 + G { precondition(!selection.pages[h].isEmpty, "empty page selection for query head \(h)") }
+            for h in h0..<h0 + G {
+                precondition(!selection.pages[h].isEmpty, "empty page selection for query head \(h)")
+            }
             if (h0..<h0 + G).allSatisfy({ selection.pages[$0] == selection.pages[h0] }) {
                 batches.append((h0, G, tiles(store: store, pages: selection.pages[h0], kv: kv), nil))
             } else {
@@ -129,66 +139,82 @@ public enum PagedAttention {
         let work = batches
         BLASThreads.withSingleThreadedBLAS {
             queries.withUnsafeBufferPointer { qb in
-            out.withUnsafeMutableBufferPointer { ob in
-            mass.withUnsafeMutableBufferPointer { mb in
-                let qp = UnsafeSendablePointer(mutating: qb.baseAddress!), op = UnsafeSendablePointer(ob.baseAddress!)
-                let mp = pageMass ? UnsafeSendablePointer(mb.baseAddress!) : nil
-                Parallel.forEachJob(work.count, workers: threads) { worker in
-                    var scores = [Float](repeating: 0, count: G * tile)
-                    while let job = worker.next() {
-                        let (first, rows, tiles, masks) = work[job]
-                        let acc = OnlineSoftmaxAccumulator<Float>(rows: rows, valueCols: dv)
-                        var pageSums: [(page: Int, sum: [Float], max: [Float])] = []
-                        var segmentIndex = 0
-                        scores.withUnsafeMutableBufferPointer { sb in
-                            let sp = sb.baseAddress!
-                            for t in tiles {
-                                var offset = 0
-                                for seg in t.segments {
-                                    scoreTile(queries: qp.pointer + first * d, rows: rows, keys: seg.keys, cols: seg.rows, d: d,
-                                              scale: scale, into: sp + offset, ld: tile)
-                                    if let masks {
-                                        for i in 0..<rows where !masks[segmentIndex][i] {
-                                            for j in 0..<seg.rows { sp[i * tile + offset + j] = -.infinity }  // mutation-check: paged-mask
+                out.withUnsafeMutableBufferPointer { ob in
+                    mass.withUnsafeMutableBufferPointer { mb in
+                        let qp = UnsafeSendablePointer(mutating: qb.baseAddress!),
+                            op = UnsafeSendablePointer(ob.baseAddress!)
+                        let mp = pageMass ? UnsafeSendablePointer(mb.baseAddress!) : nil
+                        Parallel.forEachJob(work.count, workers: threads) { worker in
+                            var scores = [Float](repeating: 0, count: G * tile)
+                            while let job = worker.next() {
+                                let (first, rows, tiles, masks) = work[job]
+                                let acc = OnlineSoftmaxAccumulator<Float>(rows: rows, valueCols: dv)
+                                var pageSums: [(page: Int, sum: [Float], max: [Float])] = []
+                                var segmentIndex = 0
+                                scores.withUnsafeMutableBufferPointer { sb in
+                                    let sp = sb.baseAddress!
+                                    for t in tiles {
+                                        var offset = 0
+                                        for seg in t.segments {
+                                            scoreTile(
+                                                queries: qp.pointer + first * d, rows: rows, keys: seg.keys,
+                                                cols: seg.rows, d: d,
+                                                scale: scale, into: sp + offset, ld: tile)
+                                            if let masks {
+                                                // mutation-check: paged-mask (the row regex is the line below)
+                                                for i in 0..<rows where !masks[segmentIndex][i] {
+                                                    for j in 0..<seg.rows { sp[i * tile + offset + j] = -.infinity }
+                                                }
+                                            }
+                                            segmentIndex += 1
+                                            offset += seg.rows
+                                        }
+                                        if t.contiguous {
+                                            acc.absorb(
+                                                scores: sp, ldScores: tile, cols: t.rows, values: t.segments[0].values,
+                                                ldValues: dv)
+                                        } else {
+                                            // One small product per page beats copying every page's values first.
+                                            acc.absorb(
+                                                scores: sp, ldScores: tile,
+                                                valueSegments: t.segments.map { ($0.values, $0.rows) }, ldValues: dv)
+                                        }
+                                        if mp != nil {
+                                            var offset = 0
+                                            for seg in t.segments {
+                                                let sums = (0..<rows).map { i in
+                                                    (offset..<offset + seg.rows).reduce(Float(0)) {
+                                                        $0 + sp[i * tile + $1]
+                                                    }
+                                                }
+                                                pageSums.append((seg.page, sums, acc.rowMax))
+                                                offset += seg.rows
+                                            }
                                         }
                                     }
-                                    segmentIndex += 1
-                                    offset += seg.rows
                                 }
-                                if t.contiguous {
-                                    acc.absorb(scores: sp, ldScores: tile, cols: t.rows, values: t.segments[0].values, ldValues: dv)
-                                } else {
-                                    // One small product per page beats copying every page's values first.
-                                    acc.absorb(scores: sp, ldScores: tile,
-                                               valueSegments: t.segments.map { ($0.values, $0.rows) }, ldValues: dv)
-                                }
-                                if mp != nil {
-                                    var offset = 0
-                                    for seg in t.segments {
-                                        let sums = (0..<rows).map { i in (offset..<offset + seg.rows).reduce(Float(0)) { $0 + sp[i * tile + $1] } }
-                                        pageSums.append((seg.page, sums, acc.rowMax))
-                                        offset += seg.rows
+                                acc.finish(into: op.pointer + first * dv, ldOut: dv)
+                                if let mp {
+                                    // Weights were exp(score − running max): rescale to the final max and normalise.
+                                    for (page, sums, maxAt) in pageSums {
+                                        for i in 0..<rows {
+                                            mp.pointer[(first + i) * pageCount + page] =
+                                                Double(sums[i]) * exp(Double(maxAt[i]) - Double(acc.rowMax[i]))
+                                                / Double(acc.rowSum[i])
+                                        }
                                     }
-                                }
-                            }
-                        }
-                        acc.finish(into: op.pointer + first * dv, ldOut: dv)
-                        if let mp {
-                            // Weights were exp(score − running max): rescale to the final max and normalise.
-                            for (page, sums, maxAt) in pageSums {
-                                for i in 0..<rows {
-                                    mp.pointer[(first + i) * pageCount + page] =
-                                        Double(sums[i]) * exp(Double(maxAt[i]) - Double(acc.rowMax[i])) / Double(acc.rowSum[i])
                                 }
                             }
                         }
                     }
                 }
-            }}}
+            }
         }
-        let masses: [[Double]]? = pageMass ? (0..<L.kvHeads).map { kv in
-            (0..<pageCount).map { p in (kv * G ..< (kv + 1) * G).reduce(0.0) { $0 + mass[$1 * pageCount + p] } }
-        } : nil
+        let masses: [[Double]]? =
+            pageMass
+            ? (0..<L.kvHeads).map { kv in
+                (0..<pageCount).map { p in (kv * G..<(kv + 1) * G).reduce(0.0) { $0 + mass[$1 * pageCount + p] } }
+            } : nil
         return (out, masses)
     }
 }

@@ -7,17 +7,22 @@ extension PagedBenchmark.Result {
     public var json: JSONValue {
         .object([
             ("group", .int(setup.groupSize)), ("dense_seconds", .double(denseSeconds)),
-            ("dense_input_check_seconds", .double(inputCheckSeconds)), ("dense_paged_seconds", .double(densePagedSeconds)),
-            ("policies", .array(policies.map { p in
-                .object([
-                    ("policy", .string(p.policy)), ("step_seconds", .double(p.stepSeconds)),
-                    ("speedup", .double(denseSeconds / p.stepSeconds)),
-                    ("speedup_vs_dense_paged", .double(densePagedSeconds / p.stepSeconds)),
-                    ("scoring_share", .double(p.scoringShare)), ("pages_attended", .int(p.pagesAttended)),
-                    ("pages_read_per_kv_head", .int(p.pagesRead)), ("pages_recalled", .int(p.pagesRecalled)),
-                    ("bound_seconds", .double(p.boundSeconds)), ("max_error_bound", .double(p.bound)),
-                ])
-            })),
+            ("dense_input_check_seconds", .double(inputCheckSeconds)),
+            ("dense_paged_seconds", .double(densePagedSeconds)),
+            (
+                "policies",
+                .array(
+                    policies.map { p in
+                        .object([
+                            ("policy", .string(p.policy)), ("step_seconds", .double(p.stepSeconds)),
+                            ("speedup", .double(denseSeconds / p.stepSeconds)),
+                            ("speedup_vs_dense_paged", .double(densePagedSeconds / p.stepSeconds)),
+                            ("scoring_share", .double(p.scoringShare)), ("pages_attended", .int(p.pagesAttended)),
+                            ("pages_read_per_kv_head", .int(p.pagesRead)), ("pages_recalled", .int(p.pagesRecalled)),
+                            ("bound_seconds", .double(p.boundSeconds)), ("max_error_bound", .double(p.bound)),
+                        ])
+                    })
+            ),
         ])
     }
 
@@ -27,16 +32,20 @@ extension PagedBenchmark.Result {
         var lines = [
             "decode step: context \(s.context), d \(s.d), \(s.kvHeads) KV heads × \(s.groupSize) query heads, "
                 + "page \(s.pageSize), budget \(s.budgetTokens) tokens, \(s.threads) threads, median of \(s.runs)",
-            String(format: "dense exact, FastAttention.compute (trusted inputs): %.5f s (a NaN/Inf scan of K and V would add %.5f s)",
-                   denseSeconds, inputCheckSeconds),
+            String(
+                format:
+                    "dense exact, FastAttention.compute (trusted inputs): %.5f s (a NaN/Inf scan of K and V would add %.5f s)",
+                denseSeconds, inputCheckSeconds),
             String(format: "dense exact, paged kernel over every page: %.5f s", densePagedSeconds),
             "policy                 step s   vs FastAttention  vs dense paged  scoring share  pages/head  read/kv  recalled   bound s  step bound",
         ]
         for p in policies {
-            lines.append(String(format: "%@ %9.6f %17.1fx %14.1fx %13.1f%% %11d %8d %9d %9.5f  %@",
-                                p.policy.padding(toLength: 20, withPad: " ", startingAt: 0), p.stepSeconds,
-                                denseSeconds / p.stepSeconds, densePagedSeconds / p.stepSeconds, 100 * p.scoringShare,
-                                p.pagesAttended, p.pagesRead, p.pagesRecalled, p.boundSeconds, String(format: "%.3g", p.bound)))
+            lines.append(
+                String(
+                    format: "%@ %9.6f %17.1fx %14.1fx %13.1f%% %11d %8d %9d %9.5f  %@",
+                    p.policy.padding(toLength: 20, withPad: " ", startingAt: 0), p.stepSeconds,
+                    denseSeconds / p.stepSeconds, densePagedSeconds / p.stepSeconds, 100 * p.scoringShare,
+                    p.pagesAttended, p.pagesRead, p.pagesRecalled, p.boundSeconds, String(format: "%.3g", p.bound)))
         }
         return (lines + [""]).joined(separator: "\n")
     }
@@ -56,12 +65,15 @@ extension ReplaySummary {
 
     /// The accuracy table's header and one row per summary.
     public static func benchmarkTable(_ rows: [ReplaySummary]) -> String {
-        (["policy      attended recall  max error  mean error  mean err (ask)  max bound  median bound/error  violations  recalled  scoring saved"]
+        ([
+            "policy      attended recall  max error  mean error  mean err (ask)  max bound  median bound/error  violations  recalled  scoring saved"
+        ]
             + rows.map { s in
-                String(format: "%@ %15.3f %10.3g %11.3g %15.3g %10.3g %19.3g %11d %9d %13.0f%%",
-                       s.policy.padding(toLength: 13, withPad: " ", startingAt: 0), s.meanAttendedRecall, s.maxError,
-                       s.meanError, s.meanErrorLate, s.maxBound, s.medianBoundRatio, s.violations, s.pagesRecalled,
-                       100 * s.scoringSaved)
+                String(
+                    format: "%@ %15.3f %10.3g %11.3g %15.3g %10.3g %19.3g %11d %9d %13.0f%%",
+                    s.policy.padding(toLength: 13, withPad: " ", startingAt: 0), s.meanAttendedRecall, s.maxError,
+                    s.meanError, s.meanErrorLate, s.maxBound, s.medianBoundRatio, s.violations, s.pagesRecalled,
+                    100 * s.scoringSaved)
             }).joined(separator: "\n")
     }
 }

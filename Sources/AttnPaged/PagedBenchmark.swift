@@ -51,14 +51,19 @@ public enum PagedBenchmark {
 
     /// Runs the benchmark; `progress` receives one line per finished figure.
     public static func run(_ setup: Setup, progress: (String) -> Void = { _ in }) throws -> Result {
-        let L = try KVLayout(kvHeads: setup.kvHeads, groupSize: setup.groupSize, d: setup.d, dv: setup.d, pageSize: setup.pageSize)
+        let L = try KVLayout(
+            kvHeads: setup.kvHeads, groupSize: setup.groupSize, d: setup.d, dv: setup.d, pageSize: setup.pageSize)
         // Sparse steps are cheap and this machine is shared: take more of them than dense runs.
         let stepRuns = max(15, 3 * setup.runs)
         let steps = stepRuns + 1  // one warm-up step
-        guard setup.context > steps + setup.pageSize else { throw AttnError.usage(.context, "\(setup.context) tokens is too small for \(steps) steps and one page") }
+        guard setup.context > steps + setup.pageSize else {
+            throw AttnError.usage(.context, "\(setup.context) tokens is too small for \(steps) steps and one page")
+        }
         var rng = Xoshiro256StarStar(seed: setup.seed)
-        let K: Tensor<Float> = InputDistribution.uniform.sample(heads: L.kvHeads, rows: setup.context, cols: L.d, bound: 1, using: &rng)
-        let V: Tensor<Float> = InputDistribution.uniform.sample(heads: L.kvHeads, rows: setup.context, cols: L.dv, bound: 1, using: &rng)
+        let K: Tensor<Float> = InputDistribution.uniform.sample(
+            heads: L.kvHeads, rows: setup.context, cols: L.d, bound: 1, using: &rng)
+        let V: Tensor<Float> = InputDistribution.uniform.sample(
+            heads: L.kvHeads, rows: setup.context, cols: L.dv, bound: 1, using: &rng)
         // Queries drift slowly from step to step, as in decoding.
         let base: Tensor<Float> = InputDistribution.uniform.sample(rows: L.queryHeads, cols: L.d, bound: 2, using: &rng)
         let queries: [[Float]] = (0...steps + 1).map { _ in base.storage.map { $0 + Float(rng.uniform(-0.2, 0.2)) } }
@@ -88,7 +93,8 @@ public enum PagedBenchmark {
             let s = Float(scale.value(d: L.d))
             var i = 0
             densePaged = Timing.median(runs: stepRuns) {
-                _ = PagedAttention.attend(store: all, queries: queries[1 + i % stepRuns], selection: sel, scale: s, threads: setup.threads)
+                _ = PagedAttention.attend(
+                    store: all, queries: queries[1 + i % stepRuns], selection: sel, scale: s, threads: setup.threads)
                 i += 1
             }
         }
@@ -109,7 +115,8 @@ public enum PagedBenchmark {
             let decoder = PagedDecoder(layout: L, policy: policy, scale: scale, threads: setup.threads)
             let prompt = setup.context - steps - 1
             decoder.prefill(keys: K, values: V, count: prompt, lastQueries: queries[0])
-            var secs: [Double] = [], shares: [Double] = [], pages: [Double] = [], recalled: [Double] = [], read: [Double] = []
+            var secs: [Double] = [], shares: [Double] = [], pages: [Double] = [], recalled: [Double] = [],
+                read: [Double] = []
             for i in 0..<steps {
                 let r = decoder.step(keys: K, values: V, row: prompt + i, queries: queries[1 + i], certify: false)
                 if i == 0 { continue }
@@ -117,32 +124,43 @@ public enum PagedBenchmark {
                 shares.append(r.scoringSeconds / r.stepSeconds)
                 pages.append(Double(r.selection.pages.map(\.count).reduce(0, +)) / Double(L.queryHeads))
                 recalled.append(Double(r.traffic.pagesRecalled))
-                read.append(Double((0..<L.kvHeads).reduce(0) { n, kv in
-                    n + Set(r.selection.pages[kv * L.groupSize ..< (kv + 1) * L.groupSize].joined()).count
-                }) / Double(L.kvHeads))
+                read.append(
+                    Double(
+                        (0..<L.kvHeads).reduce(0) { n, kv in
+                            n + Set(r.selection.pages[kv * L.groupSize..<(kv + 1) * L.groupSize].joined()).count
+                        }) / Double(L.kvHeads))
             }
             let last = decoder.step(keys: K, values: V, row: prompt + steps, queries: queries[steps + 1], certify: true)
-            let timing = PolicyTiming(policy: policy.name + label, stepSeconds: Timing.median(of: secs), scoringShare: Timing.median(of: shares),
-                                      pagesAttended: Int(Timing.median(of: pages).rounded()), pagesRead: Int(Timing.median(of: read).rounded()),
-                                      pagesRecalled: Int(Timing.median(of: recalled).rounded()),
-                                      boundSeconds: last.boundSeconds, bound: last.bound?.max ?? .nan)
+            let timing = PolicyTiming(
+                policy: policy.name + label, stepSeconds: Timing.median(of: secs),
+                scoringShare: Timing.median(of: shares),
+                pagesAttended: Int(Timing.median(of: pages).rounded()),
+                pagesRead: Int(Timing.median(of: read).rounded()),
+                pagesRecalled: Int(Timing.median(of: recalled).rounded()),
+                boundSeconds: last.boundSeconds, bound: last.bound?.max ?? .nan)
             progress("\(timing.policy): \(timing.stepSeconds) s")
             timings.append(timing)
         }
-        return Result(setup: setup, denseSeconds: dense, inputCheckSeconds: check, densePagedSeconds: densePaged, policies: timings)
+        return Result(
+            setup: setup, denseSeconds: dense, inputCheckSeconds: check, densePagedSeconds: densePaged,
+            policies: timings)
     }
 
     /// The accuracy table: each policy replays the same shifting-importance trace at the same budget.
-    public static func accuracy(trace: SyntheticTrace, policies: [PolicyKind], budgetTokens: Int, scale: Scale = .standard,
-                                threads: Int = ProcessInfo.processInfo.activeProcessorCount,
-                                progress: (String) -> Void = { _ in }) throws -> [ReplaySummary] {
+    public static func accuracy(
+        trace: SyntheticTrace, policies: [PolicyKind], budgetTokens: Int, scale: Scale = .standard,
+        threads: Int = ProcessInfo.processInfo.activeProcessorCount,
+        progress: (String) -> Void = { _ in }
+    ) throws -> [ReplaySummary] {
         var out: [ReplaySummary] = []
         for kind in policies {
-            let (records, refs) = try KVReplay.run(keys: trace.keys, values: trace.values, queries: trace.queries,
-                                                   prefillQueries: trace.prefillQueries, policy: kind,
-                                                   config: PolicyConfig(budgetTokens: budgetTokens),
-                                                   pageSize: trace.parameters.pageSize, scale: scale, threads: threads)
-            let s = ReplaySummary(policy: kind.rawValue, records: records, referenceBounds: refs, lateFrom: trace.parameters.askStep)
+            let (records, refs) = try KVReplay.run(
+                keys: trace.keys, values: trace.values, queries: trace.queries,
+                prefillQueries: trace.prefillQueries, policy: kind,
+                config: PolicyConfig(budgetTokens: budgetTokens),
+                pageSize: trace.parameters.pageSize, scale: scale, threads: threads)
+            let s = ReplaySummary(
+                policy: kind.rawValue, records: records, referenceBounds: refs, lateFrom: trace.parameters.askStep)
             progress("\(kind.rawValue): attended recall \(s.meanAttendedRecall), max error \(s.maxError)")
             out.append(s)
         }

@@ -34,8 +34,10 @@ public final class PagedDecoder {
     public let threads: Int
     let s: Double
 
-    public init(layout: KVLayout, policy: any PagePolicy, scale: Scale,
-                threads: Int = ProcessInfo.processInfo.activeProcessorCount) {
+    public init(
+        layout: KVLayout, policy: any PagePolicy, scale: Scale,
+        threads: Int = ProcessInfo.processInfo.activeProcessorCount
+    ) {
         store = PagedKVStore(layout: layout, capacity: policy.capacity)
         self.policy = policy
         self.scale = scale
@@ -46,7 +48,8 @@ public final class PagedDecoder {
     /// Appends one token (`kvHeads × d` keys, `kvHeads × dv` values), making room first if needed.
     public func append(keys: UnsafePointer<Float>, values: UnsafePointer<Float>) {
         if store.table.nextAppendOpensPage,
-           (0..<store.layout.kvHeads).contains(where: { !store.table.hasRoom(head: $0) }) {
+            (0..<store.layout.kvHeads).contains(where: { !store.table.hasRoom(head: $0) })
+        {
             policy.makeRoom(store: store)
         }
         store.append(keys: keys, values: values)
@@ -62,20 +65,26 @@ public final class PagedDecoder {
         for i in 0..<count {
             Self.gatherRow(keys, i, into: &k)
             Self.gatherRow(values, i, into: &v)
-            k.withUnsafeBufferPointer { kb in v.withUnsafeBufferPointer { vb in append(keys: kb.baseAddress!, values: vb.baseAddress!) } }
+            k.withUnsafeBufferPointer { kb in
+                v.withUnsafeBufferPointer { vb in append(keys: kb.baseAddress!, values: vb.baseAddress!) }
+            }
         }
         guard count > 0 else { return }
         policy.finishPrefill(store: store, queries: lastQueries)
         if policy.wantsPageMass {
             let sel = policy.select(store: store, queries: lastQueries).selection
-            let mass = PagedAttention.attend(store: store, queries: lastQueries, selection: sel, scale: Float(s),
-                                             pageMass: true, threads: threads).mass!
+            let mass = PagedAttention.attend(
+                store: store, queries: lastQueries, selection: sel, scale: Float(s),
+                pageMass: true, threads: threads
+            ).mass!
             policy.observe(mass: mass)
         }
     }
 
     /// One decode step for the token at row `row` of `keys`/`values`, with `queries` (`queryHeads × d`).
-    public func step(keys: Tensor<Float>, values: Tensor<Float>, row: Int, queries: [Float], certify: Bool) -> DecodeStepResult {
+    public func step(keys: Tensor<Float>, values: Tensor<Float>, row: Int, queries: [Float], certify: Bool)
+        -> DecodeStepResult
+    {
         let L = store.layout
         var k = [Float](repeating: 0, count: L.kvHeads * L.d), v = [Float](repeating: 0, count: L.kvHeads * L.dv)
         Self.gatherRow(keys, row, into: &k)
@@ -87,24 +96,29 @@ public final class PagedDecoder {
     public func step(key: [Float], value: [Float], queries: [Float], certify: Bool) -> DecodeStepResult {
         let before = store.counters
         let t0 = Timing.now()
-        key.withUnsafeBufferPointer { kb in value.withUnsafeBufferPointer { vb in append(keys: kb.baseAddress!, values: vb.baseAddress!) } }
+        key.withUnsafeBufferPointer { kb in
+            value.withUnsafeBufferPointer { vb in append(keys: kb.baseAddress!, values: vb.baseAddress!) }
+        }
         let t1 = Timing.now()
         let decision = policy.select(store: store, queries: queries)
         let t2 = Timing.now()
-        let (out, mass) = PagedAttention.attend(store: store, queries: queries, selection: decision.selection, scale: Float(s),
-                                                pageMass: policy.wantsPageMass, threads: threads)
+        let (out, mass) = PagedAttention.attend(
+            store: store, queries: queries, selection: decision.selection, scale: Float(s),
+            pageMass: policy.wantsPageMass, threads: threads)
         let t3 = Timing.now()
         if let mass { policy.observe(mass: mass) }
         var bound: SparseStepBound?
         var t4 = t3
         if certify {
-            bound = SparseBound.compute(store: store, queries: queries, selection: decision.selection, output: out, scale: s)
+            bound = SparseBound.compute(
+                store: store, queries: queries, selection: decision.selection, output: out, scale: s)
             t4 = Timing.now()
         }
-        return DecodeStepResult(output: out, selection: decision.selection, bound: bound, traffic: store.counters - before,
-                                pagesScored: decision.pagesScored, pagesScoringSkipped: decision.pagesScoringSkipped,
-                                scoringSeconds: decision.scoringSeconds, selectSeconds: t2 - t1, attendSeconds: t3 - t2,
-                                boundSeconds: t4 - t3, appendSeconds: t1 - t0)
+        return DecodeStepResult(
+            output: out, selection: decision.selection, bound: bound, traffic: store.counters - before,
+            pagesScored: decision.pagesScored, pagesScoringSkipped: decision.pagesScoringSkipped,
+            scoringSeconds: decision.scoringSeconds, selectSeconds: t2 - t1, attendSeconds: t3 - t2,
+            boundSeconds: t4 - t3, appendSeconds: t1 - t0)
     }
 
     /// Row `i` of every head of a `heads × n × cols` tensor, head-major.

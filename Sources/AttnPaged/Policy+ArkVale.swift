@@ -54,24 +54,27 @@ public struct ArkValePolicy: PagePolicy {
         if lastScore.isEmpty { lastScore = Array(repeating: [:], count: L.kvHeads) }
         var perKV: [[Int]] = []
         var step = PolicyStep(selection: PageSelection(pages: []))
-        let candidates = Array(sink ..< Swift.max(sink, n - window))
+        let candidates = Array(sink..<Swift.max(sink, n - window))
         for h in 0..<L.kvHeads {
             if n <= pagesBudget || candidates.isEmpty {
                 perKV.append(store.table.residentPages(head: h))
                 continue
             }
             let t0 = Timing.now()
-            let scores = DigestScoring.reduced(store: store, queries: queries, kv: h, pages: candidates, kind: kind,
-                                               reduction: reduction)
+            let scores = DigestScoring.reduced(
+                store: store, queries: queries, kv: h, pages: candidates, kind: kind,
+                reduction: reduction)
             step.scoringSeconds += Timing.now() - t0
             step.pagesScored += candidates.count * L.groupSize
             for (i, p) in candidates.enumerated() { lastScore[h][p] = scores[i] }
             let top = DigestScoring.topIndices(scores, k: topk).map { candidates[$0] }
             let topSet = Set(top)
             // Victims: resident candidates outside the top-k, lowest score first.
-            var victims = candidates.indices.filter { store.isResident(page: candidates[$0], head: h) && !topSet.contains(candidates[$0]) }
-                .sorted { scores[$0] != scores[$1] ? scores[$0] < scores[$1] : $0 < $1 }
-                .map { candidates[$0] }[...]
+            var victims = candidates.indices.filter {
+                store.isResident(page: candidates[$0], head: h) && !topSet.contains(candidates[$0])
+            }
+            .sorted { scores[$0] != scores[$1] ? scores[$0] < scores[$1] : $0 < $1 }
+            .map { candidates[$0] }[...]
             for p in top where !store.isResident(page: p, head: h) {
                 if !store.table.hasRoom(head: h) {
                     guard let v = victims.popFirst() else { break }

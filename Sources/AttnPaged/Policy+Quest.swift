@@ -22,24 +22,33 @@ public struct QuestPolicy: PagePolicy {
 
     public mutating func select(store: PagedKVStore, queries: [Float]) -> PolicyStep {
         var step = PolicyStep(selection: PageSelection(pages: []))
-        step.selection = Self.topPages(store: store, queries: queries, budgetPages: budgetPages, kind: kind,
-                                       reduction: reduction, step: &step)
+        step.selection = Self.topPages(
+            store: store, queries: queries, budgetPages: budgetPages, kind: kind,
+            reduction: reduction, step: &step)
         return step
     }
 
     /// The last page plus the best `budgetPages − 1` other pages, per query head or per group.
-    static func topPages(store: PagedKVStore, queries: [Float], budgetPages: Int, kind: DigestKind,
-                         reduction: ScoreReduction, step: inout PolicyStep) -> PageSelection {
+    static func topPages(
+        store: PagedKVStore, queries: [Float], budgetPages: Int, kind: DigestKind,
+        reduction: ScoreReduction, step: inout PolicyStep
+    ) -> PageSelection {
         let L = store.layout
         let n = store.pageCount
-        if n <= budgetPages { return PageSelection(perKVHead: Array(repeating: Array(0..<n), count: L.kvHeads), layout: L) }
+        if n <= budgetPages {
+            return PageSelection(perKVHead: Array(repeating: Array(0..<n), count: L.kvHeads), layout: L)
+        }
         let candidates = Array(0..<(n - 1))
         var pages: [[Int]] = []
         for kv in 0..<L.kvHeads {
             let t0 = Timing.now()
-            let rows: [[Float]] = reduction == .perHead
+            let rows: [[Float]] =
+                reduction == .perHead
                 ? DigestScoring.perHead(store: store, queries: queries, kv: kv, pages: candidates, kind: kind)
-                : [DigestScoring.reduced(store: store, queries: queries, kv: kv, pages: candidates, kind: kind, reduction: reduction)]
+                : [
+                    DigestScoring.reduced(
+                        store: store, queries: queries, kv: kv, pages: candidates, kind: kind, reduction: reduction)
+                ]
             step.scoringSeconds += Timing.now() - t0
             step.pagesScored += candidates.count * L.groupSize
             for g in 0..<L.groupSize {

@@ -41,8 +41,9 @@ public struct SteadyPolicy: PagePolicy {
             return step
         }
         var step = PolicyStep(selection: PageSelection(pages: []))
-        step.selection = QuestPolicy.topPages(store: store, queries: queries, budgetPages: budgetPages, kind: kind,
-                                              reduction: reduction, step: &step)
+        step.selection = QuestPolicy.topPages(
+            store: store, queries: queries, budgetPages: budgetPages, kind: kind,
+            reduction: reduction, step: &step)
         previous = step.selection
         reference = queries
         pageCountAtScoring = store.pageCount

@@ -22,7 +22,9 @@ public struct StreamingPolicy: PagePolicy {
 
     public mutating func select(store: PagedKVStore, queries: [Float]) -> PolicyStep {
         let L = store.layout
-        return PolicyStep(selection: PageSelection(perKVHead: (0..<L.kvHeads).map { store.table.residentPages(head: $0) },
-                                                   layout: L))
+        return PolicyStep(
+            selection: PageSelection(
+                perKVHead: (0..<L.kvHeads).map { store.table.residentPages(head: $0) },
+                layout: L))
     }
 }

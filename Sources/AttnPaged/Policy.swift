@@ -47,7 +47,9 @@ public protocol PagePolicy {
 
 extension PagePolicy {
     public var wantsPageMass: Bool { false }
-    public mutating func finishPrefill(store: PagedKVStore, queries: [Float]) { _ = select(store: store, queries: queries) }
+    public mutating func finishPrefill(store: PagedKVStore, queries: [Float]) {
+        _ = select(store: store, queries: queries)
+    }
     public mutating func observe(mass: [[Double]]) {}
 }
 
@@ -101,19 +103,26 @@ public enum PolicyKind: String, Sendable, CaseIterable {
         case .arkvale, .arkvaleTopk:
             let topk = config.topkPages ?? Swift.max(1, pages / 2)
             guard topk >= 1, config.sinkPages + config.windowPages + topk <= pages else {
-                throw AttnError.usage(.budget, "\(config.budgetTokens) tokens: \(pages) pages cannot hold \(config.sinkPages) sink + "
-                                      + "\(config.windowPages) window + \(topk) top-k pages")
+                throw AttnError.usage(
+                    .budget,
+                    "\(config.budgetTokens) tokens: \(pages) pages cannot hold \(config.sinkPages) sink + "
+                        + "\(config.windowPages) window + \(topk) top-k pages")
             }
             return ArkValePolicy(config: config, capacity: pages, topk: topk, attendResidentSet: self == .arkvale)
         case .quest:
             return QuestPolicy(config: config, budgetPages: pages)
         case .streaming:
             guard config.sinkPages + 1 <= pages else {
-                throw AttnError.usage(.budget, "\(config.budgetTokens) tokens: \(pages) pages cannot hold \(config.sinkPages) sink pages and a window")
+                throw AttnError.usage(
+                    .budget,
+                    "\(config.budgetTokens) tokens: \(pages) pages cannot hold \(config.sinkPages) sink pages and a window"
+                )
             }
             return StreamingPolicy(sinkPages: config.sinkPages, capacity: pages)
         case .h2o:
-            guard pages >= 2 else { throw AttnError.usage(.budget, "\(config.budgetTokens) tokens: h2o needs at least 2 pages") }
+            guard pages >= 2 else {
+                throw AttnError.usage(.budget, "\(config.budgetTokens) tokens: h2o needs at least 2 pages")
+            }
             return H2OPolicy(capacity: pages, recentShare: config.h2oRecentShare)
         case .steady:
             guard config.steadyMaxReuse >= 1, (-1...1).contains(config.steadyCosine) else {
@@ -156,7 +165,8 @@ public enum DigestScoring {
                     for c in 0..<L.d { nq += q[c] * q[c] }
                     var row = [Float](repeating: 0, count: pages.count)
                     row.withUnsafeMutableBufferPointer {
-                        store.digests[kv].scores(kind: kind, query: q, queryNorm: nq.squareRoot(), pages: pb, into: $0.baseAddress!)
+                        store.digests[kv].scores(
+                            kind: kind, query: q, queryNorm: nq.squareRoot(), pages: pb, into: $0.baseAddress!)
                     }
                     out.append(row)
                 }
@@ -166,8 +176,10 @@ public enum DigestScoring {
     }
 
     /// One score per page for the whole group (`perHead` is read as `max`).
-    static func reduced(store: PagedKVStore, queries: [Float], kv: Int, pages: [Int], kind: DigestKind,
-                        reduction: ScoreReduction) -> [Float] {
+    static func reduced(
+        store: PagedKVStore, queries: [Float], kv: Int, pages: [Int], kind: DigestKind,
+        reduction: ScoreReduction
+    ) -> [Float] {
         let rows = perHead(store: store, queries: queries, kv: kv, pages: pages, kind: kind)
         if rows.count == 1 { return rows[0] }
         return (0..<pages.count).map { i in

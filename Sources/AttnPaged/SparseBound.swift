@@ -28,13 +28,16 @@ public enum SparseBound {
     ///   - queries: `queryHeads × d`; `output`: the sparse step's `queryHeads × dv` result.
     ///   - scale: the softmax scale s (the Double `Scale.value(d:)`; the bound also covers the
     ///     exact value s* it stands for, |s − s*| ≤ `Scale.relativeError(unitRoundoff: 2⁻⁵³)`·s*).
-    public static func compute(store: PagedKVStore, queries: [Float], selection: PageSelection,
-                               output: [Float], scale s: Double) -> SparseStepBound {
+    public static func compute(
+        store: PagedKVStore, queries: [Float], selection: PageSelection,
+        output: [Float], scale s: Double
+    ) -> SparseStepBound {
         let L = store.layout
         var perHead: [Double] = [], trunc: [Double] = [], round: [Double] = []
         for h in 0..<L.queryHeads {
-            let (b, t, r) = head(h, store: store, query: Array(queries[h * L.d ..< (h + 1) * L.d]),
-                                 pages: selection.pages[h], output: Array(output[h * L.dv ..< (h + 1) * L.dv]), s: s)
+            let (b, t, r) = head(
+                h, store: store, query: Array(queries[h * L.d..<(h + 1) * L.d]),
+                pages: selection.pages[h], output: Array(output[h * L.dv..<(h + 1) * L.dv]), s: s)
             perHead.append(b); trunc.append(t); round.append(r)
         }
         return SparseStepBound(perHead: perHead, truncation: trunc, rounding: round)
@@ -44,8 +47,10 @@ public enum SparseBound {
     static func gamma(_ n: Int) -> Double { ReferenceAttention.Decode.gamma(n) }
     static let tiny = ReferenceAttention.Decode.tiny
 
-    static func head(_ h: Int, store: PagedKVStore, query qf: [Float], pages selected: [Int], output: [Float],
-                     s: Double) -> (Double, Double, Double) {
+    static func head(
+        _ h: Int, store: PagedKVStore, query qf: [Float], pages selected: [Int], output: [Float],
+        s: Double
+    ) -> (Double, Double, Double) {
         let L = store.layout
         let (d, dv, P) = (L.d, L.dv, L.pageSize)
         let kv = L.kvHead(ofQueryHead: h)
@@ -54,9 +59,14 @@ public enum SparseBound {
         let q = qf.map(Double.init)
 
         // 1. Selected tokens, recomputed in Double with a certified rounding enclosure (Lemmas 2–3).
-        let exact = ReferenceAttention.decode(query: q, s: s, d: d, dv: dv, blocks: selected.map { p in
-            (store.residentKeys(page: p, head: kv)!, store.residentValues(page: p, head: kv)!, store.table.pageLength(p))
-        })
+        let exact = ReferenceAttention.decode(
+            query: q, s: s, d: d, dv: dv,
+            blocks: selected.map { p in
+                (
+                    store.residentKeys(page: p, head: kv)!, store.residentValues(page: p, head: kv)!,
+                    store.table.pageLength(p)
+                )
+            })
         let (oBar, eD, m, B) = (exact.output, exact.error, exact.shift, exact.massLowerBound)
 
         // 2. Unselected pages, from digests only: A ≥ Σ_U exp(s·q·k_j − m) (Lemma 1, 4).

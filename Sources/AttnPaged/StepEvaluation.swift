@@ -23,8 +23,10 @@ public struct StepEvaluation: Sendable {
     public let recallAt1: [[Double]]
     public let recallAtK: [[Double]]
 
-    public static func evaluate(store: PagedKVStore, queries: [Float], selection: PageSelection, output: [Float],
-                                scale: Scale, recallK: Int = 1) -> StepEvaluation {
+    public static func evaluate(
+        store: PagedKVStore, queries: [Float], selection: PageSelection, output: [Float],
+        scale: Scale, recallK: Int = 1
+    ) -> StepEvaluation {
         let L = store.layout
         let (d, dv, n, P) = (L.d, L.dv, store.tokenCount, L.pageSize)
         let s = scale.value(d: d)
@@ -34,30 +36,36 @@ public struct StepEvaluation: Sendable {
             let (kAll, vAll) = store.allTokens(head: kv)
             kAll.withUnsafeBufferPointer { kb in
                 vAll.withUnsafeBufferPointer { vb in
-                    for h in kv * L.groupSize ..< (kv + 1) * L.groupSize {
+                    for h in kv * L.groupSize..<(kv + 1) * L.groupSize {
                         let q = (0..<d).map { Double(queries[h * d + $0]) }
-                        let exact = ReferenceAttention.decode(query: q, s: s, d: d, dv: dv,
-                                                         blocks: [(kb.baseAddress!, vb.baseAddress!, n)])
+                        let exact = ReferenceAttention.decode(
+                            query: q, s: s, d: d, dv: dv,
+                            blocks: [(kb.baseAddress!, vb.baseAddress!, n)])
                         var e = 0.0
                         for c in 0..<dv { e = max(e, abs(Double(output[h * dv + c]) - exact.output[c])) }
                         error.append(e)
                         refBound.append(exact.error.max() ?? 0)
-                        let importance = DigestRecall.importance(keys: kb.baseAddress!, tokens: n, d: d, pageSize: P, query: q)
-                        let qf = Array(queries[h * d ..< (h + 1) * d])
+                        let importance = DigestRecall.importance(
+                            keys: kb.baseAddress!, tokens: n, d: d, pageSize: P, query: q)
+                        let qf = Array(queries[h * d..<(h + 1) * d])
                         let r = DigestRecall.digests.map {
-                            DigestRecall.measure(store: store, head: h, query: qf, importance: importance, kind: $0, k: recallK)
+                            DigestRecall.measure(
+                                store: store, head: h, query: qf, importance: importance, kind: $0, k: recallK)
                         }
                         at1.append(r.map(\.at1))
                         atK.append(r.map(\.atK))
                         let k = selection.pages[h].count
-                        let top = Set(importance.indices.sorted {
-                            importance[$0] != importance[$1] ? importance[$0] > importance[$1] : $0 < $1
-                        }.prefix(k))
-                        accuracy.append(Double(selection.pages[h].filter(top.contains).count) / Double(max(1, top.count)))
+                        let top = Set(
+                            importance.indices.sorted {
+                                importance[$0] != importance[$1] ? importance[$0] > importance[$1] : $0 < $1
+                            }.prefix(k))
+                        accuracy.append(
+                            Double(selection.pages[h].filter(top.contains).count) / Double(max(1, top.count)))
                     }
                 }
             }
         }
-        return StepEvaluation(error: error, referenceBound: refBound, attendedRecall: accuracy, recallAt1: at1, recallAtK: atK)
+        return StepEvaluation(
+            error: error, referenceBound: refBound, attendedRecall: accuracy, recallAt1: at1, recallAtK: atK)
     }
 }

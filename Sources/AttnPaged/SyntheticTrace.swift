@@ -36,11 +36,13 @@ public struct SyntheticTrace: Sendable {
 
     /// - Throws: `AttnError.usage` when the passkey page is outside the prompt or the ask step outside the run.
     public init(_ p: Parameters) throws {
-        guard p.prefill >= 1, p.steps >= 1, p.pageSize >= 1, p.kvHeads >= 1, p.groupSize >= 1, p.d >= 2, p.dv >= 1 else {
+        guard p.prefill >= 1, p.steps >= 1, p.pageSize >= 1, p.kvHeads >= 1, p.groupSize >= 1, p.d >= 2, p.dv >= 1
+        else {
             throw AttnError.usage("synthetic trace: sizes must be positive (d ≥ 2)")
         }
         guard (p.passkeyPage + 1) * p.pageSize <= p.prefill else {
-            throw AttnError.usage("synthetic trace: passkey page \(p.passkeyPage) is not a full page of the \(p.prefill)-token prompt")
+            throw AttnError.usage(
+                "synthetic trace: passkey page \(p.passkeyPage) is not a full page of the \(p.prefill)-token prompt")
         }
         guard (0..<p.steps).contains(p.askStep) else {
             throw AttnError.usage("synthetic trace: ask step \(p.askStep) is not in 0..<\(p.steps)")
@@ -68,7 +70,8 @@ public struct SyntheticTrace: Sendable {
             for j in 0..<n {
                 let page = j / p.pageSize
                 let isKey = page == p.passkeyPage
-                let lead = isKey ? passkey : dirs[Int(SplitMix64.mix(p.seed ^ UInt64(h), UInt64(page)) % UInt64(topics))]
+                let lead =
+                    isKey ? passkey : dirs[Int(SplitMix64.mix(p.seed ^ UInt64(h), UInt64(page)) % UInt64(topics))]
                 let mixing = basis.map { _ in 0.6 * rng.gaussian() }
                 for c in 0..<d {
                     var x = (isKey ? 3.0 : 2.0) * lead[c] + 0.15 * rng.gaussian()

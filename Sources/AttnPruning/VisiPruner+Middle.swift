@@ -18,8 +18,10 @@ public struct ContributionAnalysis: Sendable, Equatable {
     /// o = Σ_j c_j, the last query's output concatenated over heads (length heads·d_v).
     public var lastOutput: [Double]
 
-    public init(cosines: [Double], norms: [Double], minVisionCosine: Double, prune: Bool, keep: [Bool],
-                lastOutput: [Double] = []) {
+    public init(
+        cosines: [Double], norms: [Double], minVisionCosine: Double, prune: Bool, keep: [Bool],
+        lastOutput: [Double] = []
+    ) {
         self.cosines = cosines; self.norms = norms; self.minVisionCosine = minVisionCosine
         self.prune = prune; self.keep = keep; self.lastOutput = lastOutput
     }
@@ -29,9 +31,11 @@ extension VisiPruner {
     /// Contributions of the last query (row n−1) to its output, c_j = a_{last,j}·v_j,
     /// concatenated over heads, with o = Σ_j c_j (VisiPruner's middle layers).
     /// Computed in Float64 from `ReferenceAttention.weights` of that one row.
-    public static func analyse<T: AttnScalar>(q: Tensor<T>, k: Tensor<T>, v: Tensor<T>, scale: Scale,
-                                              types: TokenTypes, layerThreshold: Double = 0.995,
-                                              tokensThreshold: Double = 0.2) throws -> ContributionAnalysis {
+    public static func analyse<T: AttnScalar>(
+        q: Tensor<T>, k: Tensor<T>, v: Tensor<T>, scale: Scale,
+        types: TokenTypes, layerThreshold: Double = 0.995,
+        tokensThreshold: Double = 0.2
+    ) throws -> ContributionAnalysis {
         try validateAttentionShapes(q: q, k: k, v: v)
         try checkTypes(q, k, types)
         let (H, n, dv) = (q.heads, k.rows, v.cols)
@@ -40,14 +44,16 @@ extension VisiPruner {
         let w = try ReferenceAttention.weights(q: lastQ, k: k, scale: scale)  // the last row sees every key
         var contrib = [Double](repeating: 0, count: n * H * dv)  // token-major: c_j is contiguous
         var o = [Double](repeating: 0, count: H * dv)
-        for j in 0..<n { for h in 0..<H {
-            let a = w[h, 0, j]
-            for c in 0..<dv {
-                let x = a * Double(v[h, j, c])
-                contrib[(j * H + h) * dv + c] = x
-                o[h * dv + c] += x
+        for j in 0..<n {
+            for h in 0..<H {
+                let a = w[h, 0, j]
+                for c in 0..<dv {
+                    let x = a * Double(v[h, j, c])
+                    contrib[(j * H + h) * dv + c] = x
+                    o[h * dv + c] += x
+                }
             }
-        }}
+        }
         let oNorm = o.reduce(0) { $0 + $1 * $1 }.squareRoot()
         var cosines = [Double](repeating: .nan, count: n), norms = [Double](repeating: 0, count: n)
         for j in 0..<n {
@@ -64,19 +70,23 @@ extension VisiPruner {
         for j in 0..<n where types.isVision[j] { minCos = cosines[j].isNaN ? -.infinity : min(minCos, cosines[j]) }
         let prune = minCos < layerThreshold
         let keep = (0..<n).map { !types.isVision[$0] || !prune || norms[$0] > tokensThreshold }
-        return ContributionAnalysis(cosines: cosines, norms: norms, minVisionCosine: minCos, prune: prune, keep: keep,
-                                    lastOutput: o)
+        return ContributionAnalysis(
+            cosines: cosines, norms: norms, minVisionCosine: minCos, prune: prune, keep: keep,
+            lastOutput: o)
     }
 
     /// Attention among the kept tokens only (dropped tokens leave the
     /// sequence as queries and as keys): `[heads, n_kept, d_v]`, rows in
     /// token order. Deep-layer dropping is `keep = text tokens`.
-    public static func prunedAttention<T: KernelScalar>(q: Tensor<T>, k: Tensor<T>, v: Tensor<T>, scale: Scale,
-                                                        keep: [Bool], causal: Bool = false,
-                                                        threads: Int? = nil) throws -> (output: Tensor<T>, flops: AttentionFlops) {
+    public static func prunedAttention<T: KernelScalar>(
+        q: Tensor<T>, k: Tensor<T>, v: Tensor<T>, scale: Scale,
+        keep: [Bool], causal: Bool = false,
+        threads: Int? = nil
+    ) throws -> (output: Tensor<T>, flops: AttentionFlops) {
         try validateAttentionShapes(q: q, k: k, v: v)
         guard q.rows == k.rows, keep.count == k.rows else {
-            throw AttnError.usage("keep mask: need n_q = n_k = \(keep.count) tokens, got n_q = \(q.rows), n_k = \(k.rows)")
+            throw AttnError.usage(
+                "keep mask: need n_q = n_k = \(keep.count) tokens, got n_q = \(q.rows), n_k = \(k.rows)")
         }
         let kept = keep.indices.filter { keep[$0] }
         guard !kept.isEmpty else { throw AttnError.usage("pruning keeps no token") }
@@ -85,9 +95,12 @@ extension VisiPruner {
             for h in 0..<t.heads { for j in kept { let o = t.offset(head: h, row: j); s += t.storage[o..<o + t.cols] } }
             return Tensor(heads: t.heads, rows: kept.count, cols: t.cols, storage: s, logicalRank: t.logicalRank)
         }
-        let out = try FastAttention.compute(q: gather(q), k: gather(k), v: gather(v), scale: scale, causal: causal,
-                                            threads: threads)
-        func pairs(_ n: Int) -> Double { (0..<n).reduce(0.0) { $0 + Double(visible(row: $1, nq: n, nk: n, causal: causal)) } }
+        let out = try FastAttention.compute(
+            q: gather(q), k: gather(k), v: gather(v), scale: scale, causal: causal,
+            threads: threads)
+        func pairs(_ n: Int) -> Double {
+            (0..<n).reduce(0.0) { $0 + Double(visible(row: $1, nq: n, nk: n, causal: causal)) }
+        }
         let perPair = 2 * Double(q.heads) * Double(q.cols + v.cols)
         return (out, AttentionFlops(dense: perPair * pairs(q.rows), pruned: perPair * pairs(kept.count)))
     }
@@ -107,7 +120,11 @@ public struct VisiPrunerSchedule: Sendable, Equatable {
     public init() {}
 
     /// What to do at layer ℓ given the middle-layer analysis of that layer.
-    public enum Action: Sendable, Equatable { case shallowMask, keep([Bool]), dropAllVision }
+    public enum Action: Sendable, Equatable {
+        case shallowMask
+        case keep([Bool])
+        case dropAllVision
+    }
 
     public mutating func action(layer: Int, analysis: ContributionAnalysis?, types: TokenTypes) -> Action {
         if layer < shallowMidLayer { return .shallowMask }

@@ -17,12 +17,16 @@ extension VisiPruner {
     /// unchanged; the cost is that of 2·d_v + 1 value columns. FLOPs are
     /// counted for the operator as a GPU kernel would run it: QKᵀ stays
     /// (the softmax denominator needs every score), PV skips text→vision pairs.
-    public static func shallow<T: KernelScalar>(q: Tensor<T>, k: Tensor<T>, v: Tensor<T>, scale: Scale,
-                                                types: TokenTypes, sink: Int?, causal: Bool = false,
-                                                threads: Int? = nil) throws -> (output: Tensor<T>, flops: AttentionFlops) {
+    public static func shallow<T: KernelScalar>(
+        q: Tensor<T>, k: Tensor<T>, v: Tensor<T>, scale: Scale,
+        types: TokenTypes, sink: Int?, causal: Bool = false,
+        threads: Int? = nil
+    ) throws -> (output: Tensor<T>, flops: AttentionFlops) {
         try validateAttentionShapes(q: q, k: k, v: v)
         try checkTypes(q, k, types)
-        if let sink { guard (0..<k.rows).contains(sink) else { throw AttnError.usage(.sink, "\(sink) is outside 0..<\(k.rows)") } }
+        if let sink {
+            guard (0..<k.rows).contains(sink) else { throw AttnError.usage(.sink, "\(sink) is outside 0..<\(k.rows)") }
+        }
         let (H, n, dv) = (q.heads, k.rows, v.cols)
         let wide = 2 * dv + 1
         var aug = Tensor<T>(heads: H, rows: n, cols: wide)
@@ -56,8 +60,10 @@ extension VisiPruner {
         return (out, shallowFlops(q: q, k: k, v: v, types: types, sink: sink, causal: causal))
     }
 
-    static func shallowFlops<T: AttnScalar>(q: Tensor<T>, k: Tensor<T>, v: Tensor<T>, types: TokenTypes,
-                                            sink: Int?, causal: Bool) -> AttentionFlops {
+    static func shallowFlops<T: AttnScalar>(
+        q: Tensor<T>, k: Tensor<T>, v: Tensor<T>, types: TokenTypes,
+        sink: Int?, causal: Bool
+    ) -> AttentionFlops {
         let (n, d, dv) = (k.rows, Double(q.cols), Double(v.cols))
         var pairs = 0.0, textToVision = 0.0, textRows = 0.0
         for i in 0..<q.rows {

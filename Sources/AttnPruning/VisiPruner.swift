@@ -43,7 +43,8 @@ public enum VisiPruner {
 
     static func checkTypes<T: AttnScalar>(_ q: Tensor<T>, _ k: Tensor<T>, _ types: TokenTypes) throws {
         guard q.rows == k.rows, types.count == k.rows else {
-            throw AttnError.usage("token types: need n_q = n_k = \(types.count) tokens, got n_q = \(q.rows), n_k = \(k.rows)")
+            throw AttnError.usage(
+                "token types: need n_q = n_k = \(types.count) tokens, got n_q = \(q.rows), n_k = \(k.rows)")
         }
     }
 }

@@ -5,8 +5,9 @@ import Testing
 /// `DbspVerification`: the `dbsp plan --ranks-out` check, in the library.
 @Suite struct DbspVerificationTests {
     @Test func balancedPlanIsBitwiseEqualAndReportsEveryDevice() throws {
-        let mask = SyntheticMasks.headVarying(heads: 4, qTiles: 6, kTiles: 6, minDensity: 0.1, maxDensity: 0.7,
-                                              shuffled: true, seed: 3)
+        let mask = SyntheticMasks.headVarying(
+            heads: 4, qTiles: 6, kTiles: 6, minDensity: 0.1, maxDensity: 0.7,
+            shuffled: true, seed: 3)
         let plan = try DbspPlanner.balancedPlan(mask: mask, ulysses: 2, ring: 2)
         let r = try DbspVerification.run(plan: plan, mask: mask, blockSize: 8, headDim: 4, seed: 5, threads: 2)
         #expect(r.bitwiseEqual && r.maxAbsDifference == 0)
@@ -24,10 +25,12 @@ import Testing
     }
 
     @Test func candidateRowsMatchTheHeader() throws {
-        let mask = SyntheticMasks.headVarying(heads: 4, qTiles: 4, kTiles: 4, minDensity: 0.2, maxDensity: 0.6,
-                                              shuffled: false, seed: 1)
-        let model = DbspCostModel(denseSeconds: 1, launchSeconds: 1e-5, bandwidth: 2.5e10, latencySeconds: 1e-5,
-                                  tokens: 256, heads: 4, headDim: 64, bytesPerElement: 2)
+        let mask = SyntheticMasks.headVarying(
+            heads: 4, qTiles: 4, kTiles: 4, minDensity: 0.2, maxDensity: 0.6,
+            shuffled: false, seed: 1)
+        let model = DbspCostModel(
+            denseSeconds: 1, launchSeconds: 1e-5, bandwidth: 2.5e10, latencySeconds: 1e-5,
+            tokens: 256, heads: 4, headDim: 64, bytesPerElement: 2)
         let cands = try DbspPlanner.select(mask: mask, devices: 4, model: model)
         #expect(cands.filter(\.chosen).count == 1)
         for c in cands { #expect(c.csvFields(density: mask.density).count == DbspCandidate.csvHeader.count) }

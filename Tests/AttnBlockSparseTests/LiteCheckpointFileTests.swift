@@ -13,8 +13,9 @@ import Testing
         let path = Self.temp("ok.json")
         defer { try? FileManager.default.removeItem(atPath: path) }
         #expect(try LiteCheckpoint.load(from: path, fingerprint: "a") == nil)  // none yet: start afresh
-        let row = LiteStepReport(step: 0, computedTiles: 3, totalTiles: 4, skippedFraction: 0.25, newlyMarked: 1,
-                                 maxAbsError: .infinity, seconds: 0.5, denseSeconds: 0.25)
+        let row = LiteStepReport(
+            step: 0, computedTiles: 3, totalTiles: 4, skippedFraction: 0.25, newlyMarked: 1,
+            maxAbsError: .infinity, seconds: 0.5, denseSeconds: 0.25)
         let c = LiteCheckpoint(fingerprint: "a", rows: [row], state: LiteSkipState())
         try c.save(to: path)
         #expect(try LiteCheckpoint.load(from: path, fingerprint: "a") == c)

@@ -8,8 +8,12 @@ import Testing
 @Suite struct CertifiedAttentionTests {
     /// n_k = 1: the only weight is exp(0)/exp(0) = 1, so O = v₁ exactly (lo = hi).
     @Test func singleKeyGivesV1Exactly() async throws {
-        await propertyCheck(count: 30, input: zip(Gen.int(in: 0...Int.max), Gen.int(in: 1...5),
-                                                  anyScale)) { seed, d, scale in
+        await propertyCheck(
+            count: 30,
+            input: zip(
+                Gen.int(in: 0...Int.max), Gen.int(in: 1...5),
+                anyScale)
+        ) { seed, d, scale in
             let p = Problem(seed: UInt64(seed), nq: 3, nk: 1, d: d, dv: 4, bound: 100)
             let r = try! CertifiedAttention.compute(q: p.q, k: p.k, v: p.v, scale: scale, precision: 64)
             for i in 0..<3 {
@@ -23,11 +27,14 @@ import Testing
     /// Q = 0: every score is 0, so O is the mean of V: exact (lo = hi) when n_k
     /// is a power of two and V is on a coarse dyadic grid; enclosed otherwise.
     @Test func equalScoresGiveTheMeanOfV() async throws {
-        await propertyCheck(count: 30, input: zip(Gen.int(in: -64...64).array(of: 1...9), Gen.int(in: 1...4))) { ints, d in
+        await propertyCheck(count: 30, input: zip(Gen.int(in: -64...64).array(of: 1...9), Gen.int(in: 1...4))) {
+            ints, d in
             let nk = ints.count
             let v = Tensor<Float>(rows: nk, cols: 1, storage: ints.map { Float($0) / 8 })
-            let q = Tensor<Float>(rows: 2, cols: d), k = Tensor<Float>(rows: nk, cols: d,
-                                                                       storage: (0..<nk * d).map { Float($0 % 7) - 3 })
+            let q = Tensor<Float>(rows: 2, cols: d),
+                k = Tensor<Float>(
+                    rows: nk, cols: d,
+                    storage: (0..<nk * d).map { Float($0 % 7) - 3 })
             let r = try! CertifiedAttention.compute(q: q, k: k, v: v, scale: .standard, precision: 128)
             let mean = CertifiedInterval(numerator: ints.reduce(0, +), denominator: 8 * nk, precision: 200)
             for i in 0..<2 {
@@ -43,14 +50,20 @@ import Testing
     /// (max subtracted, exp, sums, quotient). The two enclosures must overlap,
     /// for any magnitude up to scores of ±10⁶, and ours must be tight.
     @Test func agreesWithIntervalArithmeticUpToHugeScores() async throws {
-        await propertyCheck(count: 40, input: zip(Gen.int(in: 0...Int.max), Gen.int(in: 1...8),
-                                                  Gen.element(of: [1.0, 30, 1000]).map { $0! })) { seed, nk, b in
+        await propertyCheck(
+            count: 40,
+            input: zip(
+                Gen.int(in: 0...Int.max), Gen.int(in: 1...8),
+                Gen.element(of: [1.0, 30, 1000]).map { $0! })
+        ) { seed, nk, b in
             let p = Problem(seed: UInt64(seed), nq: 2, nk: nk, d: 1, dv: 2, bound: b)
             let r = try! CertifiedAttention.compute(q: p.q, k: p.k, v: p.v, scale: .decimal("1"), precision: 256)
             for i in 0..<2 {
                 let scores = (0..<nk).map { Double(p.q[0, i, 0]) * Double(p.k[0, $0, 0]) }  // exact: 24 + 24 bits
                 let m = scores.max()!
-                let w = scores.map { (CertifiedInterval($0, precision: 300) - CertifiedInterval(m, precision: 300)).exp() }
+                let w = scores.map {
+                    (CertifiedInterval($0, precision: 300) - CertifiedInterval(m, precision: 300)).exp()
+                }
                 let l = w.dropFirst().reduce(w[0], +)
                 for c in 0..<2 {
                     let num = (0..<nk).map { w[$0] * CertifiedInterval(Double(p.v[0, $0, c]), precision: 300) }
@@ -67,8 +80,10 @@ import Testing
     /// higher precision is narrower.
     @Test func precisionsOverlapAndHigherIsNarrower() async throws {
         await propertyCheck(count: 25, input: zip(smallProblems, anyScale, Gen.bool())) { p, scale, causal in
-            let low = try! CertifiedAttention.compute(q: p.q, k: p.k, v: p.v, scale: scale, causal: causal, precision: 40)
-            let high = try! CertifiedAttention.compute(q: p.q, k: p.k, v: p.v, scale: scale, causal: causal, precision: 160)
+            let low = try! CertifiedAttention.compute(
+                q: p.q, k: p.k, v: p.v, scale: scale, causal: causal, precision: 40)
+            let high = try! CertifiedAttention.compute(
+                q: p.q, k: p.k, v: p.v, scale: scale, causal: causal, precision: 160)
             for e in 0..<low.lower.count {
                 #expect(low.lower.storage[e] <= high.upper.storage[e] && high.lower.storage[e] <= low.upper.storage[e])
             }
@@ -79,9 +94,13 @@ import Testing
     /// exp by tables and exp by MPFR are two certified routes to the same
     /// numbers: entrywise overlap, both widths within 2^-(p−8)·max|V|.
     @Test func tableExpAndMPFRExpAgree() async throws {
-        await propertyCheck(count: 25, input: zip(smallProblems, anyScale, Gen.element(of: [64, 200, 256, 700]).map { $0! })) { p, scale, bits in
-            let a = try! CertifiedAttention.compute(q: p.q, k: p.k, v: p.v, scale: scale, precision: bits, expMethod: .tables)
-            let b = try! CertifiedAttention.compute(q: p.q, k: p.k, v: p.v, scale: scale, precision: bits, expMethod: .mpfr)
+        await propertyCheck(
+            count: 25, input: zip(smallProblems, anyScale, Gen.element(of: [64, 200, 256, 700]).map { $0! })
+        ) { p, scale, bits in
+            let a = try! CertifiedAttention.compute(
+                q: p.q, k: p.k, v: p.v, scale: scale, precision: bits, expMethod: .tables)
+            let b = try! CertifiedAttention.compute(
+                q: p.q, k: p.k, v: p.v, scale: scale, precision: bits, expMethod: .mpfr)
             for e in 0..<a.lower.count {
                 #expect(a.lower.storage[e] <= b.upper.storage[e] && b.lower.storage[e] <= a.upper.storage[e])
             }
@@ -92,8 +111,12 @@ import Testing
 
     /// On ordinary inputs 256 bits give enclosures no wider than 2⁻²⁴⁰·max|V|.
     @Test func widthAt256BitsIsBelow2ToMinus240() async throws {
-        await propertyCheck(count: 10, input: zip(Gen.int(in: 0...Int.max), anyScale,
-                                                  Gen.element(of: InputDistribution.allCases).map { $0! })) { seed, scale, dist in
+        await propertyCheck(
+            count: 10,
+            input: zip(
+                Gen.int(in: 0...Int.max), anyScale,
+                Gen.element(of: InputDistribution.allCases).map { $0! })
+        ) { seed, scale, dist in
             let p = Problem(seed: UInt64(seed), heads: 2, nq: 24, nk: 40, d: 7, dv: 3, bound: 2, distribution: dist)
             let r = try! CertifiedAttention.compute(q: p.q, k: p.k, v: p.v, scale: scale, precision: 256)
             #expect(r.maxWidth <= 0x1p-240 * Double(p.v.maxAbs), "\(p)")
@@ -106,8 +129,10 @@ import Testing
         await propertyCheck(count: 20, input: zip(smallProblems, anyScale)) { p, scale in
             let nk = p.k.rows
             let perm = Array((0..<nk).reversed())
-            let k2 = Tensor<Float>(rows: nk, cols: p.k.cols, storage: perm.flatMap { j in (0..<p.k.cols).map { p.k[0, j, $0] } })
-            let v2 = Tensor<Float>(rows: nk, cols: p.v.cols, storage: perm.flatMap { j in (0..<p.v.cols).map { p.v[0, j, $0] } })
+            let k2 = Tensor<Float>(
+                rows: nk, cols: p.k.cols, storage: perm.flatMap { j in (0..<p.k.cols).map { p.k[0, j, $0] } })
+            let v2 = Tensor<Float>(
+                rows: nk, cols: p.v.cols, storage: perm.flatMap { j in (0..<p.v.cols).map { p.v[0, j, $0] } })
             let a = try! CertifiedAttention.compute(q: p.q, k: p.k, v: p.v, scale: scale, precision: 96, threads: 1)
             let b = try! CertifiedAttention.compute(q: p.q, k: k2, v: v2, scale: scale, precision: 96, threads: 2)
             #expect(a.lower == b.lower && a.upper == b.upper)
@@ -136,12 +161,15 @@ import Testing
     @Test func causalRowEqualsTruncatedKeys() async throws {
         await propertyCheck(count: 15, input: smallProblems) { p in
             let (nq, nk) = (p.q.rows, p.k.rows)
-            let r = try! CertifiedAttention.compute(q: p.q, k: p.k, v: p.v, scale: .standard, causal: true, precision: 80)
+            let r = try! CertifiedAttention.compute(
+                q: p.q, k: p.k, v: p.v, scale: .standard, causal: true, precision: 80)
             for i in 0..<nq {
                 let last = i + nk - nq
                 let qi = Tensor<Float>(rows: 1, cols: p.q.cols, storage: (0..<p.q.cols).map { p.q[0, i, $0] })
-                let kt = Tensor<Float>(rows: last + 1, cols: p.k.cols, storage: Array(p.k.storage[0..<(last + 1) * p.k.cols]))
-                let vt = Tensor<Float>(rows: last + 1, cols: p.v.cols, storage: Array(p.v.storage[0..<(last + 1) * p.v.cols]))
+                let kt = Tensor<Float>(
+                    rows: last + 1, cols: p.k.cols, storage: Array(p.k.storage[0..<(last + 1) * p.k.cols]))
+                let vt = Tensor<Float>(
+                    rows: last + 1, cols: p.v.cols, storage: Array(p.v.storage[0..<(last + 1) * p.v.cols]))
                 let t = try! CertifiedAttention.compute(q: qi, k: kt, v: vt, scale: .standard, precision: 80)
                 for c in 0..<p.v.cols {
                     #expect(t.lower[0, 0, c] == r.lower[0, i, c] && t.upper[0, 0, c] == r.upper[0, i, c])
@@ -157,8 +185,11 @@ import Testing
     @Test func bigIntegerPathsAgreeWithMachineIntegerPaths() async throws {
         await propertyCheck(count: 15, input: smallProblems) { p in
             func widen(_ t: Tensor<Float>, _ extra: (Int) -> Float) -> Tensor<Float> {
-                Tensor(rows: t.rows, cols: t.cols + 1, storage: (0..<t.rows).flatMap { r in
-                    (0..<t.cols).map { t[0, r, $0] } + [extra(r)] })
+                Tensor(
+                    rows: t.rows, cols: t.cols + 1,
+                    storage: (0..<t.rows).flatMap { r in
+                        (0..<t.cols).map { t[0, r, $0] } + [extra(r)]
+                    })
             }
             let q2 = widen(p.q) { _ in .leastNonzeroMagnitude }, k2 = widen(p.k) { _ in 0 }
             let v2 = widen(p.v) { r in r % 2 == 0 ? .leastNonzeroMagnitude : 0x1p120 }
@@ -194,16 +225,24 @@ import Testing
 
     /// Bad input is a usage error (exit 2 in the CLI), an absurd size is infeasible.
     @Test func badInputThrows() {
-        let q = Tensor<Float>(rows: 2, cols: 3), k = Tensor<Float>(rows: 2, cols: 3), v = Tensor<Float>(rows: 2, cols: 1)
-        #expect(throws: AttnError.self) { try CertifiedAttention.compute(q: q, k: Tensor<Float>(rows: 2, cols: 2), v: v, scale: .paper) }
-        #expect(throws: AttnError.self) { try CertifiedAttention.compute(q: q, k: k, v: v, scale: .paper, precision: 4) }
+        let q = Tensor<Float>(rows: 2, cols: 3), k = Tensor<Float>(rows: 2, cols: 3),
+            v = Tensor<Float>(rows: 2, cols: 1)
+        #expect(throws: AttnError.self) {
+            try CertifiedAttention.compute(q: q, k: Tensor<Float>(rows: 2, cols: 2), v: v, scale: .paper)
+        }
+        #expect(throws: AttnError.self) {
+            try CertifiedAttention.compute(q: q, k: k, v: v, scale: .paper, precision: 4)
+        }
         let nan = Tensor<Float>(rows: 2, cols: 3, storage: [0, .nan, 0, 0, 0, 0])
         #expect(throws: AttnError.self) { try CertifiedAttention.compute(q: nan, k: k, v: v, scale: .paper) }
         let big = Tensor<Float>(rows: 3, cols: 3)
-        #expect(throws: AttnError.self) { try CertifiedAttention.compute(q: big, k: k, v: v, scale: .paper, causal: true) }
+        #expect(throws: AttnError.self) {
+            try CertifiedAttention.compute(q: big, k: k, v: v, scale: .paper, causal: true)
+        }
         do {
-            _ = try CertifiedAttention.compute(q: Tensor<Float>(rows: 9000, cols: 1), k: Tensor<Float>(rows: 9000, cols: 1),
-                                               v: Tensor<Float>(rows: 9000, cols: 1), scale: .paper)
+            _ = try CertifiedAttention.compute(
+                q: Tensor<Float>(rows: 9000, cols: 1), k: Tensor<Float>(rows: 9000, cols: 1),
+                v: Tensor<Float>(rows: 9000, cols: 1), scale: .paper)
             Issue.record("expected infeasible")
         } catch let e as AttnError { #expect(e.kind == .infeasible) } catch { Issue.record("\(error)") }
     }

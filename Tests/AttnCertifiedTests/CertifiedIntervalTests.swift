@@ -59,8 +59,9 @@ import Testing
         #expect(d.contains(q) && q.contains(d))
         #expect(!d.contains(0.37))
         #expect(d.width < 0x1p-298)
-        #expect(CertifiedInterval(decimal: "1.5e-3", precision: 64)!.contains(
-            CertifiedInterval(numerator: 3, denominator: 2000, precision: 64)))
+        #expect(
+            CertifiedInterval(decimal: "1.5e-3", precision: 64)!.contains(
+                CertifiedInterval(numerator: 3, denominator: 2000, precision: 64)))
         #expect(CertifiedInterval(decimal: "0x1p3", precision: 64) == nil)
         #expect(CertifiedInterval(decimal: "nan", precision: 64) == nil)
         #expect(CertifiedInterval(decimal: "2.50", precision: 64)!.isPoint)

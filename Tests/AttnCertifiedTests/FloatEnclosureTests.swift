@@ -8,29 +8,35 @@ import Testing
 @Suite("Float engine: enclosures contain the truth")
 struct FloatEnclosureTests {
     /// A problem family: the regime in which each part of the bound is tight or stressed.
-    enum Regime: Int, CaseIterable { case plain, hugeScores, nearTie, dominantKey, subnormalV, hugeV, cancellation, tinyQ }
+    enum Regime: Int, CaseIterable {
+        case plain, hugeScores, nearTie, dominantKey, subnormalV, hugeV, cancellation, tinyQ
+    }
 
-    static func problem(_ regime: Regime, seed: UInt64, batch: Int, headsQ: Int, group: Int, nq: Int, nk: Int, d: Int, dv: Int)
-        -> (Tensor<Double>, Tensor<Double>, Tensor<Double>) {
+    static func problem(
+        _ regime: Regime, seed: UInt64, batch: Int, headsQ: Int, group: Int, nq: Int, nk: Int, d: Int, dv: Int
+    )
+        -> (Tensor<Double>, Tensor<Double>, Tensor<Double>)
+    {
         var g = Xoshiro256StarStar(seed: seed)
         let hkv = headsQ / group
         func t(_ h: Int, _ r: Int, _ c: Int, _ f: (inout Xoshiro256StarStar, Int) -> Double) -> Tensor<Double> {
             let s = (0..<batch * h * r * c).map { f(&g, $0) }
-            return Tensor(heads: batch * h, rows: r, cols: c, storage: s, logicalRank: 4, batch: batch, headsPerBatch: h)
+            return Tensor(
+                heads: batch * h, rows: r, cols: c, storage: s, logicalRank: 4, batch: batch, headsPerBatch: h)
         }
         let f32 = { (x: Double) in Double(Float(x)) }
         var qScale = 1.0, kScale = 1.0
         switch regime {
-        case .hugeScores: qScale = 100; kScale = 100 * Double(d).squareRoot()      // scores ~ ±1e4 and beyond
+        case .hugeScores: qScale = 100; kScale = 100 * Double(d).squareRoot()  // scores ~ ±1e4 and beyond
         case .tinyQ: qScale = 1e-160
         default: break
         }
         let q = t(headsQ, nq, d) { r, _ in f32(r.uniform(-1, 1) * qScale) }
         var k = t(hkv, nk, d) { r, _ in f32(r.uniform(-1, 1) * kScale) }
-        if regime == .nearTie {            // every key equal up to one float32 ulp: weights nearly uniform
+        if regime == .nearTie {  // every key equal up to one float32 ulp: weights nearly uniform
             k = t(hkv, nk, d) { r, i in f32(0.5 + (i % d == 0 ? r.uniform(0, 1) * 0x1p-22 : 0)) }
         }
-        if regime == .dominantKey {        // key 0 dwarfs the rest: one weight ≈ 1, others underflow
+        if regime == .dominantKey {  // key 0 dwarfs the rest: one weight ≈ 1, others underflow
             k = t(hkv, nk, d) { r, i in (i / d) % nk == 0 ? 300 : f32(r.uniform(-1, 1)) }
         }
         let v = t(hkv, nk, dv) { r, _ in
@@ -45,13 +51,16 @@ struct FloatEnclosureTests {
     }
 
     /// Checks ô − e ≤ GMP midpoint ≤ ô + e and that the intervals intersect, entrywise.
-    static func check(_ q: Tensor<Double>, _ k: Tensor<Double>, _ v: Tensor<Double>, causal: Bool, scale: Scale,
-                      label: String) throws -> (maxRadius: Double, finite: Int) {
+    static func check(
+        _ q: Tensor<Double>, _ k: Tensor<Double>, _ v: Tensor<Double>, causal: Bool, scale: Scale,
+        label: String
+    ) throws -> (maxRadius: Double, finite: Int) {
         let engine = try FloatAttentionEngine(q: q, k: k, v: v, scale: scale, causal: causal)
         let shape = engine.shape
         var rows: [(head: Int, row: Int)] = []
         for f in 0..<shape.flatHeads { for i in 0..<shape.nq { rows.append((f, i)) } }
-        let exact = try CertifiedAttention.encloseRows(q: q, k: k, v: v, scale: scale, causal: causal, precision: 128, rows: rows)
+        let exact = try CertifiedAttention.encloseRows(
+            q: q, k: k, v: v, scale: scale, causal: causal, precision: 128, rows: rows)
         let ws = engine.makeWorkspace()
         var mid = [Double](repeating: 0, count: engine.rowsPerBlock * shape.dv), rad = mid
         var worst = 0.0, finite = 0
@@ -60,36 +69,47 @@ struct FloatEnclosureTests {
             while i0 < shape.nq {
                 let count = min(engine.rowsPerBlock, shape.nq - i0)
                 engine.enclose(head: f, rows: i0, count: count, workspace: ws, mid: &mid, radius: &rad)
-                for r in 0..<count { for c in 0..<shape.dv {
-                    let (o, e) = (mid[r * shape.dv + c], rad[r * shape.dv + c])
-                    let x = exact[f * shape.nq + i0 + r]
-                    let m = x.lo[c] / 2 + x.hi[c] / 2
-                    #expect(e >= 0, "\(label)")
-                    if e.isFinite {
-                        finite += 1
-                        worst = max(worst, e)
-                        #expect(o - e <= m && m <= o + e, "\(label): head \(f) row \(i0 + r) col \(c): ô \(o) e \(e) truth \(m)")
-                        #expect(o - e <= x.hi[c] && x.lo[c] <= o + e)
+                for r in 0..<count {
+                    for c in 0..<shape.dv {
+                        let (o, e) = (mid[r * shape.dv + c], rad[r * shape.dv + c])
+                        let x = exact[f * shape.nq + i0 + r]
+                        let m = x.lo[c] / 2 + x.hi[c] / 2
+                        #expect(e >= 0, "\(label)")
+                        if e.isFinite {
+                            finite += 1
+                            worst = max(worst, e)
+                            #expect(
+                                o - e <= m && m <= o + e,
+                                "\(label): head \(f) row \(i0 + r) col \(c): ô \(o) e \(e) truth \(m)")
+                            #expect(o - e <= x.hi[c] && x.lo[c] <= o + e)
+                        }
                     }
-                } }
+                }
                 i0 += count
             }
         }
         return (worst, finite)
     }
 
-    @Test("the enclosure contains the GMP truth over random shapes, magnitudes, causal masks, GQA and 4-D",
-          arguments: Regime.allCases)
+    @Test(
+        "the enclosure contains the GMP truth over random shapes, magnitudes, causal masks, GQA and 4-D",
+        arguments: Regime.allCases)
     func containsTruth(_ regime: Regime) async {
-        await propertyCheck(count: 6, input: zip(Gen.int(in: 0...Int.max), Gen.int(in: 1...2), Gen.int(in: 1...2),
-                                                   Gen.int(in: 1...70), Gen.int(in: 1...90)), Gen.int(in: 1...9)) { p, d in
+        await propertyCheck(
+            count: 6,
+            input: zip(
+                Gen.int(in: 0...Int.max), Gen.int(in: 1...2), Gen.int(in: 1...2),
+                Gen.int(in: 1...70), Gen.int(in: 1...90)), Gen.int(in: 1...9)
+        ) { p, d in
             let (seed, batch, group, nq0, nk) = p
             let causal = seed % 2 == 0
             let nq = causal ? min(nq0, nk) : nq0
-            let (q, k, v) = Self.problem(regime, seed: UInt64(seed), batch: batch, headsQ: 2 * group, group: group,
-                                         nq: nq, nk: nk, d: d, dv: 3)
+            let (q, k, v) = Self.problem(
+                regime, seed: UInt64(seed), batch: batch, headsQ: 2 * group, group: group,
+                nq: nq, nk: nk, d: d, dv: 3)
             let scale: Scale = seed % 3 == 0 ? .paper : seed % 3 == 1 ? .standard : .decimal("0.37")
-            let (worst, finite) = try! Self.check(q, k, v, causal: causal, scale: scale, label: "\(regime) seed \(seed)")
+            let (worst, finite) = try! Self.check(
+                q, k, v, causal: causal, scale: scale, label: "\(regime) seed \(seed)")
             // The engine decides (finite e) everywhere except where its premises fail: huge V overflows.
             if regime != .hugeV { #expect(finite == batch * 2 * group * nq * 3, "\(regime): some rows undecided") }
             if regime == .plain { #expect(worst < 1e-11) }

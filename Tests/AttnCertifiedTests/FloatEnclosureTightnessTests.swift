@@ -22,7 +22,9 @@ import Testing
 @Suite struct FloatEnclosureTightnessTests {
     static let eta = 0x1p-10
 
-    static func staircase(up: Bool, nq: Int, nk: Int, dv: Int) throws -> (Tensor<Double>, Tensor<Double>, Tensor<Double>) {
+    static func staircase(up: Bool, nq: Int, nk: Int, dv: Int) throws -> (
+        Tensor<Double>, Tensor<Double>, Tensor<Double>
+    ) {
         let u = 0x1p-53
         let c = Foundation.log(u) + Foundation.log1p(up ? -eta : eta)
         let w = FloatExp.exp(c), v = up ? 1 + 3 * eta : 1 - 3 * eta
@@ -39,18 +41,22 @@ import Testing
         let (q, k, v) = try staircase(up: up, nq: nq, nk: nk, dv: dv)
         let scale = Scale.decimal("1")
         let engine = try FloatAttentionEngine(q: q, k: k, v: v, scale: scale, causal: false)
-        let exact = try CertifiedAttention.encloseRows(q: q, k: k, v: v, scale: scale, causal: false, precision: 128,
-                                                       rows: (0..<nq).map { (0, $0) })
+        let exact = try CertifiedAttention.encloseRows(
+            q: q, k: k, v: v, scale: scale, causal: false, precision: 128,
+            rows: (0..<nq).map { (0, $0) })
         var mid = [Double](repeating: 0, count: nq * dv), rad = mid
         engine.enclose(head: 0, rows: 0, count: nq, workspace: engine.makeWorkspace(), mid: &mid, radius: &rad)
         var worst = 0.0
-        for i in 0..<nq { for c in 0..<dv {
-            let (o, e, x) = (mid[i * dv + c], rad[i * dv + c], exact[i])
-            let error = max(x.lo[c] - o, o - x.hi[c], 0)          // ≤ |ô − O| for every O in GMP's enclosure
-            #expect(BoundLedger.shared.within(.floatEngine, error: error, bound: e),
+        for i in 0..<nq {
+            for c in 0..<dv {
+                let (o, e, x) = (mid[i * dv + c], rad[i * dv + c], exact[i])
+                let error = max(x.lo[c] - o, o - x.hi[c], 0)  // ≤ |ô − O| for every O in GMP's enclosure
+                #expect(
+                    BoundLedger.shared.within(.floatEngine, error: error, bound: e),
                     "\(up ? "up" : "down") row \(i) col \(c): |ô − O| ≥ \(error) > e = \(e)")
-            worst = max(worst, error / e)
-        } }
+                worst = max(worst, error / e)
+            }
+        }
         print("tightness \(TrackedBound.floatEngine.rawValue) staircase \(up ? "up" : "down") n_k = \(nk): \(worst)")
         return worst
     }

@@ -1,5 +1,6 @@
 import AttnCertified
 import AttnCore
+import Foundation
 import PropertyBased
 import Testing
 
@@ -33,12 +34,18 @@ struct FloatExpTests {
         return worst
     }
 
-    @Test("relative error within the bound on [−700, 0] on every path: random points, reduction boundaries, tiny and extreme arguments")
+    @Test(
+        "relative error within the bound on [−700, 0] on every path: random points, reduction boundaries, tiny and extreme arguments"
+    )
     func withinBound() async {
         let ln2 = 0.6931471805599453
-        var xs: [Double] = [0, -0.0, -0x1p-1074, -1e-300, -1e-17, -0.34657359027997264, -0.3465735902799727, -700,
-                            -699.9999999999999, -1, -ln2, -2 * ln2, -1009 * ln2 / 1.44]
-        for k in 1...1010 { for off in [-0.5, 0.5] { let x = (Double(k) + off) * -ln2; if x >= -700 { xs.append(x) } } }
+        var xs: [Double] = [
+            0, -0.0, -0x1p-1074, -1e-300, -1e-17, -0.34657359027997264, -0.3465735902799727, -700,
+            -699.9999999999999, -1, -ln2, -2 * ln2, -1009 * ln2 / 1.44,
+        ]
+        for k in 1...1010 {
+            for off in [-0.5, 0.5] { let x = (Double(k) + off) * -ln2; if x >= -700 { xs.append(x) } }
+        }
         for path in Self.paths {
             let worst = Self.worst(xs, path: path)
             #expect(worst <= FloatExp.relativeErrorBound, "\(path)")
@@ -81,7 +88,7 @@ struct FloatExpTests {
         _ = c3.sub(ln2, MPFRFloat(FloatExp.c1, precision: p), rounding: .nearest)
         _ = c3.sub(c3, MPFRFloat(FloatExp.c2, precision: p), rounding: .nearest)
         #expect(abs(c3.double(rounding: .nearest)) < 0x1p-85)
-        #expect(FloatExp.c1 == (FloatExp.c1 * 0x1p32).rounded() * 0x1p-32)     // 32 fractional bits: k·C1 exact
+        #expect(FloatExp.c1 == (FloatExp.c1 * 0x1p32).rounded() * 0x1p-32)  // 32 fractional bits: k·C1 exact
         for (k, c) in FloatExp.coefficients.enumerated() {
             var f = 1.0; for i in stride(from: 1, through: k, by: 1) { f *= Double(i) }
             #expect(c == 1 / f)
@@ -99,4 +106,3 @@ struct FloatExpTests {
         #expect(FloatExp.relativeErrorBound <= 1.05 * eps, "the bound is looser than the proof needs")
     }
 }
-import Foundation

@@ -24,7 +24,8 @@ final class Q {
 
     /// ⌊x·2^bits⌋/2^bits (down) or ⌈x·2^bits⌉/2^bits (up): keeps the numbers small, rounding outward.
     func dyadic(bits: Int, up: Bool) -> Q {
-        let n = UnsafeMutablePointer<__mpz_struct>.allocate(capacity: 1), t = UnsafeMutablePointer<__mpz_struct>.allocate(capacity: 1)
+        let n = UnsafeMutablePointer<__mpz_struct>.allocate(capacity: 1),
+            t = UnsafeMutablePointer<__mpz_struct>.allocate(capacity: 1)
         __gmpz_init(n); __gmpz_init(t)
         defer { __gmpz_clear(n); __gmpz_clear(t); n.deallocate(); t.deallocate() }
         __gmpz_mul_2exp(n, &raw.pointee._mp_num, UInt(bits))
@@ -51,7 +52,11 @@ final class Q {
         __gmpz_tdiv_q_ui(z, z, UInt(d))
         __gmpz_sqrt(z, z)  // ⌊√⌊2^{2b}/d⌋⌋ = ⌊2^b/√d⌋
         let lo = Q(); __gmpq_set_z(lo.raw, z); __gmpq_div_2exp(lo.raw, lo.raw, UInt(bits))
-        let hi = lo + { let e = Q(1); __gmpq_div_2exp(e.raw, e.raw, UInt(bits)); return e }()
+        let hi =
+            lo
+            + {
+                let e = Q(1); __gmpq_div_2exp(e.raw, e.raw, UInt(bits)); return e
+            }()
         return (lo, hi)
     }
 
@@ -69,7 +74,9 @@ final class Q {
     static func exp(_ xLo: Q, _ xHi: Q, squarings r: Int = 4) -> (Q, Q) {
         var (lo, _) = expSmall(xLo / Q(1 << r))
         var (_, hi) = expSmall(xHi / Q(1 << r))
-        for _ in 0..<r { lo = (lo * lo).dyadic(bits: bits + 20, up: false); hi = (hi * hi).dyadic(bits: bits + 20, up: true) }
+        for _ in 0..<r {
+            lo = (lo * lo).dyadic(bits: bits + 20, up: false); hi = (hi * hi).dyadic(bits: bits + 20, up: true)
+        }
         return (lo, hi)
     }
 
@@ -96,7 +103,9 @@ final class Q {
     }
 
     /// Explicit cases: d = 2, 3, 5, 7 (1/√d irrational), dyadic entries, scores |x| ≤ 8.
-    static let cases: [(d: Int, n: Int, dv: Int, seed: UInt64)] = [(2, 5, 2, 1), (3, 9, 3, 2), (5, 4, 1, 3), (7, 12, 2, 4), (3, 30, 2, 5)]
+    static let cases: [(d: Int, n: Int, dv: Int, seed: UInt64)] = [
+        (2, 5, 2, 1), (3, 9, 3, 2), (5, 4, 1, 3), (7, 12, 2, 4), (3, 30, 2, 5),
+    ]
 
     @Test(arguments: [16, 24, 53, 113], [CertifiedExpMethod.tables, .mpfr])
     func irrationalScaleMatchesExactRationals(precision: Int, method: CertifiedExpMethod) throws {
@@ -109,15 +118,18 @@ final class Q {
             let k = (0..<c.n).map { _ in (0..<c.d).map { _ in entry() } }
             let v = (0..<c.n).map { _ in (0..<c.dv).map { _ in entry() } }
             let truth = Self.enclosure(q: q, k: k, v: v, d: c.d)
-            let r = try CertifiedAttention.compute(q: Tensor(rows: 1, cols: c.d, storage: q),
-                                                   k: Tensor(rows: c.n, cols: c.d, storage: k.flatMap { $0 }),
-                                                   v: Tensor(rows: c.n, cols: c.dv, storage: v.flatMap { $0 }),
-                                                   scale: .standard, precision: precision, expMethod: method)
+            let r = try CertifiedAttention.compute(
+                q: Tensor(rows: 1, cols: c.d, storage: q),
+                k: Tensor(rows: c.n, cols: c.d, storage: k.flatMap { $0 }),
+                v: Tensor(rows: c.n, cols: c.dv, storage: v.flatMap { $0 }),
+                scale: .standard, precision: precision, expMethod: method)
             for col in 0..<c.dv {
                 let lo = r.lower[0, 0, col], hi = r.upper[0, 0, col]
                 let (tLo, tHi) = truth[col]
-                #expect(Q(lo) <= tLo && tHi <= Q(hi),
-                        "d=\(c.d) seed \(c.seed) p=\(precision) \(method) col \(col): [\(lo), \(hi)] ∌ [\(tLo.double), \(tHi.double)]")
+                #expect(
+                    Q(lo) <= tLo && tHi <= Q(hi),
+                    "d=\(c.d) seed \(c.seed) p=\(precision) \(method) col \(col): [\(lo), \(hi)] ∌ [\(tLo.double), \(tHi.double)]"
+                )
                 // How far into its enclosure the truth sits: |truth − mid| / half-width (1 = at an end).
                 let mid = (Q(lo) + Q(hi)) / Q(2), half = (Q(hi) - Q(lo)) / Q(2)
                 if half.sign > 0 {
@@ -157,13 +169,16 @@ final class Q {
                 v.append([Float(1 + rng.below(16)) / 8])
             }
             let truth = Self.enclosure(q: q, k: k, v: v, d: d, squarings: 7)
-            let r = try CertifiedAttention.compute(q: Tensor(rows: 1, cols: d, storage: q),
-                                                   k: Tensor(rows: n, cols: d, storage: k.flatMap { $0 }),
-                                                   v: Tensor(rows: n, cols: 1, storage: v.flatMap { $0 }),
-                                                   scale: .standard, precision: precision, expMethod: .mpfr)
+            let r = try CertifiedAttention.compute(
+                q: Tensor(rows: 1, cols: d, storage: q),
+                k: Tensor(rows: n, cols: d, storage: k.flatMap { $0 }),
+                v: Tensor(rows: n, cols: 1, storage: v.flatMap { $0 }),
+                scale: .standard, precision: precision, expMethod: .mpfr)
             let lo = r.lower[0, 0, 0], hi = r.upper[0, 0, 0]
             let (tLo, tHi) = truth[0]
-            #expect(Q(lo) <= tLo && tHi <= Q(hi), "seed \(seed) p=\(precision): [\(lo), \(hi)] ∌ [\(tLo.double), \(tHi.double)]")
+            #expect(
+                Q(lo) <= tLo && tHi <= Q(hi),
+                "seed \(seed) p=\(precision): [\(lo), \(hi)] ∌ [\(tLo.double), \(tHi.double)]")
             // The spreads dominate: the enclosure is far wider than its p-bit rounding.
             #expect((hi - lo) > 16 * hi * pow(2, -Double(precision)), "spread not dominant: [\(lo), \(hi)]")
             let mid = (Q(lo) + Q(hi)) / Q(2), half = (Q(hi) - Q(lo)) / Q(2)

@@ -6,8 +6,10 @@ import PropertyBased
 typealias Problem = SeededProblem<Float>
 
 /// Small problems of every shape class: n_k ≥ n_q (so causal is valid), B up to 8.
-let smallProblems = zip(Gen.int(in: 0...Int.max), Gen.int(in: 1...6), Gen.int(in: 0...6), Gen.int(in: 1...5),
-                        Gen.int(in: 1...3), Gen.double(in: 0.1...8)).map { seed, nq, extra, d, dv, b in
+let smallProblems = zip(
+    Gen.int(in: 0...Int.max), Gen.int(in: 1...6), Gen.int(in: 0...6), Gen.int(in: 1...5),
+    Gen.int(in: 1...3), Gen.double(in: 0.1...8)
+).map { seed, nq, extra, d, dv, b in
     Problem(seed: UInt64(seed), nq: nq, nk: nq + extra, d: d, dv: dv, bound: b)
 }
 

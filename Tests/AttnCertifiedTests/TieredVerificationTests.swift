@@ -1,5 +1,6 @@
 import AttnCertified
 import AttnCore
+import Foundation
 import PropertyBased
 import Testing
 
@@ -15,16 +16,20 @@ struct TieredVerificationTests {
     }
 
     static func exactMidpoints(_ c: Case) throws -> Tensor<Double> {
-        let enc = try CertifiedAttention.compute(q: c.q, k: c.k, v: c.v, scale: c.scale, causal: c.causal, precision: 128)
-        return Tensor(heads: enc.lower.heads, rows: enc.lower.rows, cols: enc.lower.cols,
-                      storage: zip(enc.lower.storage, enc.upper.storage).map { $0 / 2 + $1 / 2 }, logicalRank: c.q.logicalRank)
+        let enc = try CertifiedAttention.compute(
+            q: c.q, k: c.k, v: c.v, scale: c.scale, causal: c.causal, precision: 128)
+        return Tensor(
+            heads: enc.lower.heads, rows: enc.lower.rows, cols: enc.lower.cols,
+            storage: zip(enc.lower.storage, enc.upper.storage).map { $0 / 2 + $1 / 2 }, logicalRank: c.q.logicalRank)
     }
 
     static func run(_ c: Case, _ cand: Tensor<Double>, atol: Double, rtol: Double, engine: VerifyEngine) throws
-        -> TieredVerificationReport {
+        -> TieredVerificationReport
+    {
         var o = VerifyOptions(atol: atol, rtol: rtol)
         o.engine = engine; o.precision = 128
-        return try TieredVerification.run(q: c.q, k: c.k, v: c.v, candidate: cand, scale: c.scale, causal: c.causal, options: o)
+        return try TieredVerification.run(
+            q: c.q, k: c.k, v: c.v, candidate: cand, scale: c.scale, causal: c.causal, options: o)
     }
 
     @Test("auto, float and exact give the same verdicts on every conformance vector (float32 candidates, perturbed)")
@@ -39,7 +44,8 @@ struct TieredVerificationTests {
                 let auto = try Self.run(c, cand, atol: atol, rtol: rtol, engine: .auto)
                 let float = try Self.run(c, cand, atol: atol, rtol: rtol, engine: .float)
                 #expect(exact.undecided == 0, "\(c.name)")
-                #expect(auto.passed == exact.passed && auto.failing == exact.failing && auto.undecided == 0, "\(c.name)")
+                #expect(
+                    auto.passed == exact.passed && auto.failing == exact.failing && auto.undecided == 0, "\(c.name)")
                 #expect(auto.rowsFloat + auto.rowsExact == exact.rowsExact)
                 // The float engine alone never contradicts exact: it may only leave entries undecided.
                 #expect(float.failing <= exact.failing && float.failing + float.undecided >= exact.failing, "\(c.name)")
@@ -50,7 +56,9 @@ struct TieredVerificationTests {
         }
     }
 
-    @Test("candidates just inside and just outside the tolerance: the float engine decides the clear ones, GMP the rest, all as exact")
+    @Test(
+        "candidates just inside and just outside the tolerance: the float engine decides the clear ones, GMP the rest, all as exact"
+    )
     func boundary() async {
         await propertyCheck(count: 8, input: Gen.int(in: 0...Int.max)) { seed in
             var g = Xoshiro256StarStar(seed: UInt64(seed))
@@ -69,11 +77,12 @@ struct TieredVerificationTests {
             for rtol in [0.0, 0x1p-20] {
                 for (r, f) in offsets.enumerated() {
                     let t0 = truth[0, r, 0], allowed = tol + rtol * abs(t0)
-                    cand[0, r, 0] = t0 + (t0 >= 0 ? 1 : -1) * allowed * (1 + f)    // away from 0: |truth| stays the same
+                    cand[0, r, 0] = t0 + (t0 >= 0 ? 1 : -1) * allowed * (1 + f)  // away from 0: |truth| stays the same
                 }
                 let exact = try! Self.run(c, cand, atol: tol, rtol: rtol, engine: .exact)
                 let auto = try! Self.run(c, cand, atol: tol, rtol: rtol, engine: .auto)
-                #expect(auto.failing == exact.failing && auto.passed == exact.passed && auto.undecided == exact.undecided)
+                #expect(
+                    auto.failing == exact.failing && auto.passed == exact.passed && auto.undecided == exact.undecided)
                 #expect(auto.rowsExact >= 2, "rows within e of the tolerance must reach GMP and be decided there")
                 #expect(auto.rowsFloat >= 2, "clear rows must be decided in floating point")
             }
@@ -84,34 +93,42 @@ struct TieredVerificationTests {
     func shardsMerge() throws {
         var g = Xoshiro256StarStar(seed: 11)
         func t(_ h: Int, _ r: Int, _ c: Int) -> Tensor<Double> {
-            Tensor(heads: h, rows: r, cols: c, storage: (0..<h * r * c).map { _ in Double(Float(g.uniform(-2, 2))) },
-                   logicalRank: 4, batch: 1, headsPerBatch: h)
+            Tensor(
+                heads: h, rows: r, cols: c, storage: (0..<h * r * c).map { _ in Double(Float(g.uniform(-2, 2))) },
+                logicalRank: 4, batch: 1, headsPerBatch: h)
         }
         let (q, k, v) = (t(4, 5, 3), t(2, 7, 3), t(2, 7, 2))
-        let exact = try CertifiedAttention.encloseRows(q: q, k: k, v: v, scale: .standard, causal: false, precision: 128,
-                                                       rows: (0..<4).flatMap { f in (0..<5).map { (f, $0) } })
+        let exact = try CertifiedAttention.encloseRows(
+            q: q, k: k, v: v, scale: .standard, causal: false, precision: 128,
+            rows: (0..<4).flatMap { f in (0..<5).map { (f, $0) } })
         var o = Tensor<Double>(heads: 4, rows: 5, cols: 2, logicalRank: 4, batch: 1, headsPerBatch: 4)
         for (n, x) in exact.enumerated() {
             for col in 0..<2 { let m: Double = x.lo[col] / 2 + x.hi[col] / 2; o[flat: n * 2 + col] = Double(Float(m)) }
         }
         o[flat: 3 * 10 + 4 * 2 + 1] += 0.01
         var opt = VerifyOptions(atol: 1e-6)
-        let full = try TieredVerification.run(q: q, k: k, v: v, candidate: o, scale: .standard, causal: false, options: opt)
+        let full = try TieredVerification.run(
+            q: q, k: k, v: v, candidate: o, scale: .standard, causal: false, options: opt)
         #expect(full.failing == 1 && full.head == 3 && full.row == 4 && full.col == 1)
         var parts: [TieredVerificationReport] = []
         for r in [0..<1, 1..<3, 3..<4] {
             opt.heads = r
-            parts.append(try TieredVerification.run(q: q, k: k, v: v, candidate: o, scale: .standard, causal: false, options: opt))
+            parts.append(
+                try TieredVerification.run(
+                    q: q, k: k, v: v, candidate: o, scale: .standard, causal: false, options: opt))
         }
         let merged = try TieredVerificationReport.merge(parts.reversed())
-        #expect(merged.failing == full.failing && merged.entries == full.entries && merged.maxErrorBound == full.maxErrorBound)
+        #expect(
+            merged.failing == full.failing && merged.entries == full.entries
+                && merged.maxErrorBound == full.maxErrorBound)
         #expect((merged.head, merged.row, merged.col) == (3, 4, 1) && merged.headRanges == [0..<1, 1..<3, 3..<4])
         let roundTrip = try TieredVerificationReport(json: JSONValue.object(merged.jsonFields).serialized())
         #expect(roundTrip == merged)
         #expect(throws: AttnError.self) { _ = try TieredVerificationReport.merge([parts[0], parts[0]]) }
         opt.heads = 2..<9
         #expect(throws: AttnError.self) {
-            _ = try TieredVerification.run(q: q, k: k, v: v, candidate: o, scale: .standard, causal: false, options: opt)
+            _ = try TieredVerification.run(
+                q: q, k: k, v: v, candidate: o, scale: .standard, causal: false, options: opt)
         }
     }
 }
@@ -122,22 +139,32 @@ extension TieredVerificationTests {
         let (h, n, m, d, dv) = (q.heads, q.rows, k.rows, q.cols, v.cols)
         var o = Tensor<Double>(heads: h, rows: n, cols: dv, logicalRank: 3)
         let s = Float(1 / Double(d).squareRoot())
-        for f in 0..<h { for i in 0..<n {
-            var w = [Float](repeating: 0, count: m)
-            for j in 0..<m { var t: Float = 0; for c in 0..<d { t += Float(q[f, i, c]) * Float(k[f, j, c]) }; w[j] = t * s }
-            let mx = w.max()!
-            var l: Float = 0
-            for j in 0..<m { w[j] = Foundation.exp(w[j] - mx); l += w[j] }
-            for c in 0..<dv { var acc: Float = 0; for j in 0..<m { acc += w[j] * Float(v[f, j, c]) }; o[f, i, c] = Double(acc / l) }
-        } }
+        for f in 0..<h {
+            for i in 0..<n {
+                var w = [Float](repeating: 0, count: m)
+                for j in 0..<m {
+                    var t: Float = 0; for c in 0..<d { t += Float(q[f, i, c]) * Float(k[f, j, c]) }; w[j] = t * s
+                }
+                let mx = w.max()!
+                var l: Float = 0
+                for j in 0..<m { w[j] = Foundation.exp(w[j] - mx); l += w[j] }
+                for c in 0..<dv {
+                    var acc: Float = 0; for j in 0..<m { acc += w[j] * Float(v[f, j, c]) }; o[f, i, c] = Double(acc / l)
+                }
+            }
+        }
         return o
     }
 
-    @Test("tightness: the float engine's certified bound is within 1% of the true max error (GMP) for float32 and float16 candidates")
+    @Test(
+        "tightness: the float engine's certified bound is within 1% of the true max error (GMP) for float32 and float16 candidates"
+    )
     func tightness() throws {
         var g = Xoshiro256StarStar(seed: 5)
         func t(_ r: Int, _ c: Int) -> Tensor<Double> {
-            Tensor(heads: 2, rows: r, cols: c, storage: (0..<2 * r * c).map { _ in Double(Float(g.uniform(-1.5, 1.5))) }, logicalRank: 3)
+            Tensor(
+                heads: 2, rows: r, cols: c, storage: (0..<2 * r * c).map { _ in Double(Float(g.uniform(-1.5, 1.5))) },
+                logicalRank: 3)
         }
         let (q, k, v) = (t(96, 64), t(128, 64), t(128, 32))
         let f32 = Self.float32Attention(q, k, v)
@@ -149,8 +176,9 @@ extension TieredVerificationTests {
             let exact = try Self.run(c, cand, atol: 1, rtol: 0, engine: .exact)
             #expect(float.rowsFloat == 2 * 96, "\(name)")
             #expect(float.maxErrorBound >= exact.maxErrorBound * (1 - 1e-12), "\(name)")
-            #expect(float.maxErrorBound <= 1.01 * exact.maxErrorBound, "\(name): \(float.maxErrorBound) vs \(exact.maxErrorBound)")
+            #expect(
+                float.maxErrorBound <= 1.01 * exact.maxErrorBound,
+                "\(name): \(float.maxErrorBound) vs \(exact.maxErrorBound)")
         }
     }
 }
-import Foundation

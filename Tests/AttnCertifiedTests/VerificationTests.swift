@@ -12,8 +12,9 @@ import Testing
         await propertyCheck(count: 20, input: zip(Gen.int(in: 0...Int.max), Gen.int(in: 0...1_000_000))) { seed, pick in
             let p = Problem(seed: UInt64(seed), heads: 2, nq: 5, nk: 7, d: 3, dv: 3, bound: 2)
             let r = try! CertifiedAttention.compute(q: p.q, k: p.k, v: p.v, scale: .standard, precision: 128)
-            var honest = Tensor<Float>(heads: 2, rows: 5, cols: 3,
-                                       storage: zip(r.lower.storage, r.upper.storage).map { Float(($0 + $1) / 2) })
+            var honest = Tensor<Float>(
+                heads: 2, rows: 5, cols: 3,
+                storage: zip(r.lower.storage, r.upper.storage).map { Float(($0 + $1) / 2) })
             let ok = try! r.errorBound(of: honest)
             #expect(ok.passes(tolerance: 1e-6))
             #expect(ok.maxErrorBound <= Double(Float.ulpOfOne))
@@ -30,7 +31,8 @@ import Testing
     @Test func boundCoversTheEnclosure() async throws {
         await propertyCheck(count: 30, input: zip(smallProblems, Gen.double(in: -1...1))) { p, shift in
             let r = try! CertifiedAttention.compute(q: p.q, k: p.k, v: p.v, scale: .paper, precision: 64)
-            let cand = Tensor<Double>(rows: r.lower.rows, cols: r.lower.cols, storage: r.lower.storage.map { $0 + shift })
+            let cand = Tensor<Double>(
+                rows: r.lower.rows, cols: r.lower.cols, storage: r.lower.storage.map { $0 + shift })
             let b = try! r.errorBound(of: cand)
             for e in 0..<cand.count {
                 #expect(b.maxErrorBound >= abs(cand.storage[e] - r.lower.storage[e]))

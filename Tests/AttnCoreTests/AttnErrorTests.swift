@@ -4,7 +4,9 @@ import Testing
 
 /// Error messages are one line with no raw control bytes (scripts grep stderr; terminals interpret them).
 @Suite struct AttnErrorTests {
-    static func hasControl(_ s: String) -> Bool { s.unicodeScalars.contains { $0.properties.generalCategory == .control } }
+    static func hasControl(_ s: String) -> Bool {
+        s.unicodeScalars.contains { $0.properties.generalCategory == .control }
+    }
 
     @Test func controlBytesAreEscaped() {
         let e = AttnError.usage("bad\u{1e}key\tand\u{7f}\u{9b}\nnext line\u{85}end")
@@ -15,8 +17,9 @@ import Testing
 
     /// A malformed .npy header used to put a raw 0x1E into the one-line error.
     @Test func malformedNpyHeaderGivesAnEscapedOneLineError() {
-        let data = NpyBytes.make(descr: "<f4", shape: "(1,)", body: [0, 0, 0, 0],
-                                 headerText: "{'descr': '<f4\u{1e}', 'fortran_order': False, 'shape': (1,), }")
+        let data = NpyBytes.make(
+            descr: "<f4", shape: "(1,)", body: [0, 0, 0, 0],
+            headerText: "{'descr': '<f4\u{1e}', 'fortran_order': False, 'shape': (1,), }")
         do {
             _ = try Npy.decode(data, name: "x.npy", as: Float.self)
             Issue.record("accepted")

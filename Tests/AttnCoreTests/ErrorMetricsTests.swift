@@ -7,8 +7,10 @@ struct ErrorMetricsTests {
     /// The maximum and its location agree with a direct scan; Float inputs are widened
     /// exactly, so the difference of two floats is the exact real difference.
     @Test func maxAndArgMaxAgreeWithAScan() async {
-        await propertyCheck(count: 100, input: Gen.int(in: 1...3), Gen.int(in: 1...5), Gen.int(in: 1...5),
-                            Gen.int(in: 0...1_000_000)) { H, n, d, seed in
+        await propertyCheck(
+            count: 100, input: Gen.int(in: 1...3), Gen.int(in: 1...5), Gen.int(in: 1...5),
+            Gen.int(in: 0...1_000_000)
+        ) { H, n, d, seed in
             var rng = Xoshiro256StarStar(seed: UInt64(seed))
             let a: Tensor<Float> = InputDistribution.uniform.sample(heads: H, rows: n, cols: d, bound: 4, using: &rng)
             let b: Tensor<Double> = InputDistribution.uniform.sample(heads: H, rows: n, cols: d, bound: 4, using: &rng)

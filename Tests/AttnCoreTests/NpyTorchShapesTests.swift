@@ -9,13 +9,16 @@ import Testing
 struct NpyTorchShapesTests {
     @Test("4-D round trip keeps batch and heads, in float16, float32 and float64")
     func roundTrip4D() async {
-        await propertyCheck(count: 100, input: zip(Gen.int(in: 0...3), Gen.int(in: 0...3), Gen.int(in: 0...4), Gen.int(in: 1...4)),
-                            Gen.int(in: 0...1_000_000)) { dims, seed in
+        await propertyCheck(
+            count: 100, input: zip(Gen.int(in: 0...3), Gen.int(in: 0...3), Gen.int(in: 0...4), Gen.int(in: 1...4)),
+            Gen.int(in: 0...1_000_000)
+        ) { dims, seed in
             let (b, h, n, d) = dims
             var rng = Xoshiro256StarStar(seed: UInt64(seed))
             // Halves: integers times powers of two in float16's range, so every value is a half.
             let values = (0..<b * h * n * d).map { _ in Double(Int(rng.uniform(-2048, 2048))) * 0x1p-8 }
-            let t = Tensor<Double>(heads: b * h, rows: n, cols: d, storage: values, logicalRank: 4, batch: b, headsPerBatch: h)
+            let t = Tensor<Double>(
+                heads: b * h, rows: n, cols: d, storage: values, logicalRank: 4, batch: b, headsPerBatch: h)
             #expect(t.shape == [b, h, n, d])
             for dtype in [Npy.DType.float16, .float32, .float64] {
                 let back: Tensor<Double> = try! Npy.decode(Npy.encode(t, dtype: dtype))
@@ -65,8 +68,9 @@ struct NpyTorchShapesTests {
         // shape (2,1,2,2): C element [b,h,i,j] is at Fortran offset b + 2·(h + 1·(i + 2·j)).
         var f = [Double](repeating: 0, count: 8)
         for b in 0..<2 { for i in 0..<2 { for j in 0..<2 { f[b + 2 * (i + 2 * j)] = Double(100 * b + 10 * i + j) } } }
-        let data = NpyBytes.make(descr: "<f8", fortran: true, shape: "(2, 1, 2, 2)",
-                                 body: NpyBytes.bytes(f, float32: false, bigEndian: false))
+        let data = NpyBytes.make(
+            descr: "<f8", fortran: true, shape: "(2, 1, 2, 2)",
+            body: NpyBytes.bytes(f, float32: false, bigEndian: false))
         let t: Tensor<Double> = try Npy.decode(data)
         #expect(t.shape == [2, 1, 2, 2])
         #expect(t.storage == [0, 1, 10, 11, 100, 101, 110, 111])
@@ -78,24 +82,30 @@ struct NpyTorchShapesTests {
         switch shape.count {
         case 2: return Tensor(rows: shape[0], cols: shape[1], storage: s)
         case 3: return Tensor(heads: shape[0], rows: shape[1], cols: shape[2], storage: s, logicalRank: 3)
-        default: return Tensor(heads: shape[0] * shape[1], rows: shape[2], cols: shape[3], storage: s,
-                               logicalRank: 4, batch: shape[0], headsPerBatch: shape[1])
+        default:
+            return Tensor(
+                heads: shape[0] * shape[1], rows: shape[2], cols: shape[3], storage: s,
+                logicalRank: 4, batch: shape[0], headsPerBatch: shape[1])
         }
     }
 
     @Test("GQA: query head h of batch b uses KV head h / (heads_q / heads_kv) of batch b")
     func gqaMapping() throws {
-        let p = try AttentionTensors(q: Self.tensor([2, 8, 3, 4]), k: Self.tensor([2, 2, 5, 4]), v: Self.tensor([2, 2, 5, 6]))
+        let p = try AttentionTensors(
+            q: Self.tensor([2, 8, 3, 4]), k: Self.tensor([2, 2, 5, 4]), v: Self.tensor([2, 2, 5, 6]))
         #expect(p.shape.group == 4 && p.shape.flatHeads == 16)
-        for b in 0..<2 { for h in 0..<8 {
-            #expect(p.shape.kvHead(forQueryHead: b * 8 + h) == b * 2 + h / 4)
-            #expect(p.shape.location(ofQueryHead: b * 8 + h) == (b, h))
-        } }
+        for b in 0..<2 {
+            for h in 0..<8 {
+                #expect(p.shape.kvHead(forQueryHead: b * 8 + h) == b * 2 + h / 4)
+                #expect(p.shape.location(ofQueryHead: b * 8 + h) == (b, h))
+            }
+        }
         let (k, v) = p.expandedKV
         #expect(k.heads == 16 && v.heads == 16 && k.shape == [2, 8, 5, 4] && v.shape == [2, 8, 5, 6])
         for f in 0..<16 { #expect(k.head(f) == p.k.head(p.shape.kvHead(forQueryHead: f))) }
         // Without GQA the expansion is the identity.
-        let plain = try AttentionTensors(q: Self.tensor([3, 2, 4]), k: Self.tensor([3, 5, 4]), v: Self.tensor([3, 5, 2]))
+        let plain = try AttentionTensors(
+            q: Self.tensor([3, 2, 4]), k: Self.tensor([3, 5, 4]), v: Self.tensor([3, 5, 2]))
         #expect(plain.expandedKV.k == plain.k && plain.shape.group == 1)
     }
 
@@ -112,8 +122,10 @@ struct NpyTorchShapesTests {
     @Test("shape mismatches are rejected naming the mismatch", arguments: NpyTorchShapesTests.mismatches.indices)
     func rejectsMismatch(_ i: Int) {
         let (qs, ks, vs, words) = Self.mismatches[i]
-        let q = qs.count == 1 ? Tensor<Double>(rows: 1, cols: qs[0], storage: [Double](repeating: 0, count: qs[0]), logicalRank: 1)
-                              : Self.tensor(qs)
+        let q =
+            qs.count == 1
+            ? Tensor<Double>(rows: 1, cols: qs[0], storage: [Double](repeating: 0, count: qs[0]), logicalRank: 1)
+            : Self.tensor(qs)
         do {
             _ = try AttentionTensors(q: q, k: Self.tensor(ks), v: Self.tensor(vs))
             Issue.record("accepted \(qs) \(ks) \(vs)")
@@ -131,7 +143,10 @@ struct NpyTorchShapesTests {
         try Npy.write(Self.tensor([1, 2, 3, 4]), to: good, dtype: .float16)
         let cases: [(String, Data, String)] = [
             ("int.npy", NpyBytes.make(descr: "<i4", shape: "(1, 1)", body: [0, 0, 0, 0]), "int32"),
-            ("vec.npy", NpyBytes.make(descr: "<f8", shape: "(1,)", body: [UInt8](repeating: 0, count: 8)), "dimensions"),
+            (
+                "vec.npy", NpyBytes.make(descr: "<f8", shape: "(1,)", body: [UInt8](repeating: 0, count: 8)),
+                "dimensions"
+            ),
             ("nan.npy", NpyBytes.make(descr: "<f2", shape: "(1, 1)", body: [0x00, 0x7e]), "NaN"),
         ]
         for (name, data, words) in cases {
@@ -146,6 +161,8 @@ struct NpyTorchShapesTests {
         }
         let p = try AttentionTensors<Float>(q: good, k: good, v: good)
         #expect(p.shape == p.shape && p.q.shape == [1, 2, 3, 4])
-        #expect(throws: AttnError.self) { _ = try AttentionTensors<Double>(q: dir.appendingPathComponent("none.npy").path, k: good, v: good) }
+        #expect(throws: AttnError.self) {
+            _ = try AttentionTensors<Double>(q: dir.appendingPathComponent("none.npy").path, k: good, v: good)
+        }
     }
 }

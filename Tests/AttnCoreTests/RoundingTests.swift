@@ -11,8 +11,9 @@ import Testing
         return fma(g, twoP - Double(n), -Double(n))
     }
 
-    @Test("γ_n is an upper bound on n·u/(1 − n·u), and within a few ulps of it",
-          arguments: [1, 2, 3, 7, 100, 4097, 1 << 20, (1 << 23) - 1, 123_456_789, 1 << 40])
+    @Test(
+        "γ_n is an upper bound on n·u/(1 − n·u), and within a few ulps of it",
+        arguments: [1, 2, 3, 7, 100, 4097, 1 << 20, (1 << 23) - 1, 123_456_789, 1 << 40])
     func upperAndTight(_ n: Int) {
         for p in [24, 53] where Double(n) < Double(sign: .plus, exponent: p, significand: 1) {
             let e = Self.excess(n, p: p)

@@ -27,7 +27,8 @@ struct ScaleTests {
             let m = UInt128(s.significandBitPattern | (1 << 52)), e = Int(s.exponent) - 52
             let E = 2 * e + 106  // s²·d·2¹⁰⁶ = m²·d·2^E
             let lhs = m * m * UInt128(d)
-            let lo = (UInt128(1 << 53) - k) * (UInt128(1 << 53) - k), hi = (UInt128(1 << 53) + k) * (UInt128(1 << 53) + k)
+            let lo = (UInt128(1 << 53) - k) * (UInt128(1 << 53) - k),
+                hi = (UInt128(1 << 53) + k) * (UInt128(1 << 53) + k)
             let x = E >= 0 ? lhs << E : lhs  // s²·d·2¹⁰⁶, times 2^{−E} when E < 0
             let (l, h) = E >= 0 ? (lo, hi) : (lo << -E, hi << -E)
             #expect(x >= l && x <= h, "d = \(d)")
@@ -40,7 +41,9 @@ struct ScaleTests {
         }
         // Paper (1/d) and decimals are one correctly rounded operation: within u ≤ c.
         #expect(abs(Scale.paper.value(d: 3) - 1.0 / 3) <= 0x1p-53 / 3)
-        #expect(Scale.relativeError(unitRoundoff: 0x1p-24) >= 0x1p-24 && Scale.relativeError(unitRoundoff: 0x1p-24) < 0x1p-24 * 1.000001)
+        #expect(
+            Scale.relativeError(unitRoundoff: 0x1p-24) >= 0x1p-24
+                && Scale.relativeError(unitRoundoff: 0x1p-24) < 0x1p-24 * 1.000001)
         print("scale: worst |s − s*|/s* over d ≤ 20000 ≈ \(worst / 0x1p-53) u; \(aboveU) values of d exceed u")
         #expect(aboveU > 0, "some d must exceed u, or the bound was never at risk")
     }
@@ -58,8 +61,11 @@ struct ScaleTests {
         #expect(try Scale(parsing: "2e-3").value(d: 1) == 0.002)
     }
 
-    @Test("zero, negative, NaN, infinite and non-numbers are usage errors",
-          arguments: ["0", "-1", "-0.5", "nan", "NaN", "inf", "-inf", "1e999", "0x1p-3", "", "abc", "1.2.3", "1e", "--1", "0.0"])
+    @Test(
+        "zero, negative, NaN, infinite and non-numbers are usage errors",
+        arguments: [
+            "0", "-1", "-0.5", "nan", "NaN", "inf", "-inf", "1e999", "0x1p-3", "", "abc", "1.2.3", "1e", "--1", "0.0",
+        ])
     func rejects(_ text: String) {
         #expect(throws: AttnError.self) { try Scale(parsing: text) }
         do { _ = try Scale(parsing: text) } catch let e as AttnError {
@@ -92,7 +98,8 @@ struct RandomTests {
 
     @Test("uniform draws lie in [0, 1), below(n) in 0..<n, generated inputs in [−B, B]")
     func ranges() async {
-        await propertyCheck(input: Gen.int(in: 0...1_000_000), Gen.int(in: 1...1000), Gen.double(in: 0...1e4)) { seed, n, B in
+        await propertyCheck(input: Gen.int(in: 0...1_000_000), Gen.int(in: 1...1000), Gen.double(in: 0...1e4)) {
+            seed, n, B in
             var g = Xoshiro256StarStar(seed: UInt64(seed))
             for _ in 0..<50 {
                 let u = g.nextUnit()

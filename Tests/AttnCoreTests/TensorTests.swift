@@ -33,8 +33,10 @@ struct TensorTests {
 
     /// Float → Double is exact, so a round trip returns the same bits (subnormals included).
     @Test func conversionWidensExactly() {
-        let xs: [Float] = [0, -0.0, 1, -1.5, .leastNonzeroMagnitude, .leastNormalMagnitude, .greatestFiniteMagnitude,
-                           0x1.fffffep-1, 0x1p-130]
+        let xs: [Float] = [
+            0, -0.0, 1, -1.5, .leastNonzeroMagnitude, .leastNormalMagnitude, .greatestFiniteMagnitude,
+            0x1.fffffep-1, 0x1p-130,
+        ]
         let t = Tensor<Float>(rows: 1, cols: xs.count, storage: xs)
         let wide: Tensor<Double> = t.converted()
         #expect(wide.storage == xs.map(Double.init) && wide.shape == t.shape)
@@ -45,7 +47,8 @@ struct TensorTests {
     /// One NaN or ±∞ anywhere (in the 8-lane body or the tail) makes `isFinite` false;
     /// huge finite values whose sum would overflow do not.
     @Test func isFiniteFindsEveryNonFiniteEntry() async {
-        await propertyCheck(count: 200, input: Gen.int(in: 1...41), Gen.int(in: 0...40), Gen.int(in: 0...2)) { n, at, kind in
+        await propertyCheck(count: 200, input: Gen.int(in: 1...41), Gen.int(in: 0...40), Gen.int(in: 0...2)) {
+            n, at, kind in
             var xs = [Float](repeating: .greatestFiniteMagnitude, count: n)
             #expect(Tensor<Float>(rows: 1, cols: n, storage: xs).isFinite)
             xs[at % n] = [Float.nan, .infinity, -.infinity][kind]
@@ -67,10 +70,12 @@ struct TensorTests {
             Tensor(heads: h, rows: n, cols: d, storage: [Double](repeating: fill, count: h * n * d))
         }
         try validateAttentionShapes(q: t(2, 3, 4), k: t(2, 5, 4), v: t(2, 5, 7))
-        for (q, k, v) in [(t(1, 3, 4), t(2, 5, 4), t(2, 5, 4)), (t(1, 3, 4), t(1, 5, 3), t(1, 5, 4)),
-                          (t(1, 3, 4), t(1, 5, 4), t(1, 6, 4)), (t(1, 3, 0), t(1, 5, 0), t(1, 5, 4)),
-                          (t(1, 3, 4), t(1, 0, 4), t(1, 0, 4)), (t(1, 3, 4), t(1, 5, 4, .nan), t(1, 5, 4)),
-                          (t(1, 3, 4, .infinity), t(1, 5, 4), t(1, 5, 4))] {
+        for (q, k, v) in [
+            (t(1, 3, 4), t(2, 5, 4), t(2, 5, 4)), (t(1, 3, 4), t(1, 5, 3), t(1, 5, 4)),
+            (t(1, 3, 4), t(1, 5, 4), t(1, 6, 4)), (t(1, 3, 0), t(1, 5, 0), t(1, 5, 4)),
+            (t(1, 3, 4), t(1, 0, 4), t(1, 0, 4)), (t(1, 3, 4), t(1, 5, 4, .nan), t(1, 5, 4)),
+            (t(1, 3, 4, .infinity), t(1, 5, 4), t(1, 5, 4)),
+        ] {
             #expect(throws: (any Error).self) { try validateAttentionShapes(q: q, k: k, v: v) }
         }
         try validateAttentionShapes(q: t(1, 3, 4), k: t(1, 5, 4, .nan), v: t(1, 5, 4), checkFinite: false)

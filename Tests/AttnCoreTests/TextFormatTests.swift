@@ -19,6 +19,8 @@ import Testing
 
     @Test func fixedAndSci() {
         #expect(TextFormat.fixed(2.25, 3) == "2.250" && TextFormat.fixed(7) == "7.0")
-        #expect(TextFormat.sci(123456) == "1.23e+05" && TextFormat.sci(-.infinity) == "-inf" && TextFormat.sci(.nan) == "nan")
+        #expect(
+            TextFormat.sci(123456) == "1.23e+05" && TextFormat.sci(-.infinity) == "-inf"
+                && TextFormat.sci(.nan) == "nan")
     }
 }

@@ -8,15 +8,19 @@ import Testing
 /// `Regime.analyze` on constructed inputs whose B, R and max score are known in
 /// closed form; its degree against `plan`'s (`PolyPlan`) and its exponent against the sweep's.
 @Suite struct RegimeTests {
-    static func tensor(heads: Int = 1, rows: Int, cols: Int, batch: Int = 1,
-                       _ f: (Int, Int, Int) -> Double) -> Tensor<Double> {
+    static func tensor(
+        heads: Int = 1, rows: Int, cols: Int, batch: Int = 1,
+        _ f: (Int, Int, Int) -> Double
+    ) -> Tensor<Double> {
         var t = Tensor<Double>(heads: heads, rows: rows, cols: cols, batch: batch)
         for h in 0..<heads { for i in 0..<rows { for c in 0..<cols { t[h, i, c] = f(h, i, c) } } }
         return t
     }
 
-    static func analyze(_ q: Tensor<Double>, _ k: Tensor<Double>, scale: Scale = .standard,
-                        eps: Regime.Epsilon = .power(1)) throws -> [RegimeHead] {
+    static func analyze(
+        _ q: Tensor<Double>, _ k: Tensor<Double>, scale: Scale = .standard,
+        eps: Regime.Epsilon = .power(1)
+    ) throws -> [RegimeHead] {
         try Regime.analyze(q: q, k: k, options: Regime.Options(scale: scale, epsilon: eps))
     }
 
@@ -25,8 +29,11 @@ import Testing
     /// All entries equal to B: max‖q‖ = √d·B, so R = s·d·B², and every score is exactly s·d·B².
     /// `plan` (`PolyPlan.make`) takes the same R = s·d·B² from B: the degrees must agree.
     @Test func allEqualEntries() throws {
-        for (n, d, B, scale) in [(64, 8, 0.75, Scale.standard), (300, 5, 1.3, .paper), (1000, 32, 0.2, .decimal("0.37"))] {
-            let q = Self.tensor(rows: n, cols: d) { _, _, _ in B }, k = Self.tensor(rows: n / 2, cols: d) { _, _, _ in -B }
+        for (n, d, B, scale) in [
+            (64, 8, 0.75, Scale.standard), (300, 5, 1.3, .paper), (1000, 32, 0.2, .decimal("0.37")),
+        ] {
+            let q = Self.tensor(rows: n, cols: d) { _, _, _ in B },
+                k = Self.tensor(rows: n / 2, cols: d) { _, _, _ in -B }
             let h = try #require(try Self.analyze(q, k, scale: scale).first)
             #expect(h.entryBound == B && h.keys == n / 2 && h.queries == n && h.d == d)
             #expect(Self.close(h.c, B / log(Double(n / 2)).squareRoot()))
@@ -39,8 +46,11 @@ import Testing
             let plan = try PolyPlan.make(n: n / 2, d: d, entryBound: B, scale: scale, epsilon: h.epsilon)
             #expect(a.degree == plan.degree && a.rank == plan.rank, "n \(n) d \(d) B \(B) \(scale)")
             #expect(a.polyWins == plan.polyWins && a.crossoverN == plan.crossoverN)
-            #expect(a.relativeErrorBound == CertifiedExpBound.relativeError(.chebyshev, R: a.radius, degree: plan.degree))
-            #expect(a.relativeErrorBound <= h.epsilon && Self.close(a.relativeErrorBound, plan.certifiedRelativeError, 1e-9))
+            #expect(
+                a.relativeErrorBound == CertifiedExpBound.relativeError(.chebyshev, R: a.radius, degree: plan.degree))
+            #expect(
+                a.relativeErrorBound <= h.epsilon && Self.close(a.relativeErrorBound, plan.certifiedRelativeError, 1e-9)
+            )
             // The paper's scale is added exactly when the user's differs from 1/d.
             #expect(h.scales.count == (scale == .paper ? 1 : 2))
             if h.scales.count == 2 {
@@ -82,15 +92,18 @@ import Testing
     /// R = B², the sweep's degree-vs-b radius at the same (n, B): same degree, same exponent.
     @Test func exponentMatchesSweep() throws {
         for n in [256, 4096] {
-            let config = SweepConfiguration(experiments: [.degreeVsB],
-                                            grids: [.degreeVsB: ExperimentGrid(ns: [n], b: .relative([0.05, 0.2, 0.5]))])
+            let config = SweepConfiguration(
+                experiments: [.degreeVsB],
+                grids: [.degreeVsB: ExperimentGrid(ns: [n], b: .relative([0.05, 0.2, 0.5]))])
             let measurer = SweepMeasurer(configuration: config, backend: AttnPolyBackend())
             for p in config.points() {
                 let row = try #require(try measurer.measure(p).first)
-                let q = Self.tensor(rows: 4, cols: p.d) { _, _, _ in p.B }, k = Self.tensor(rows: n, cols: p.d) { _, _, _ in p.B }
+                let q = Self.tensor(rows: 4, cols: p.d) { _, _, _ in p.B },
+                    k = Self.tensor(rows: n, cols: p.d) { _, _, _ in p.B }
                 let a = try #require(try Self.analyze(q, k, scale: .paper).first).scales[0]
                 #expect(a.degree == row.degree, "n \(n) c \(p.c)")
-                #expect(a.exponent == row.exponent, "n \(n) c \(p.c): \(a.exponent) vs \(String(describing: row.exponent))")
+                #expect(
+                    a.exponent == row.exponent, "n \(n) c \(p.c): \(a.exponent) vs \(String(describing: row.exponent))")
             }
         }
     }
@@ -132,10 +145,15 @@ import Testing
         #expect(parameter { _ = try Self.analyze(q, q, eps: .fixed(2)) } == .epsilon)
         #expect(parameter { _ = try Self.analyze(q, q, eps: .power(9)) } == .epsilonPower)
         #expect(kind { _ = try Self.analyze(q, Self.tensor(rows: 4, cols: 2) { _, _, _ in 1 }) } == .usage)
-        #expect(kind { _ = try Self.analyze(Self.tensor(heads: 3, rows: 4, cols: 3) { _, _, _ in 1 },
-                                            Self.tensor(heads: 2, rows: 4, cols: 3) { _, _, _ in 1 }) } == .usage)
+        #expect(
+            kind {
+                _ = try Self.analyze(
+                    Self.tensor(heads: 3, rows: 4, cols: 3) { _, _, _ in 1 },
+                    Self.tensor(heads: 2, rows: 4, cols: 3) { _, _, _ in 1 })
+            } == .usage)
         #expect(kind { _ = try Self.analyze(q, Self.tensor(rows: 1, cols: 3) { _, _, _ in 1 }) } == .usage)
-        #expect(kind { _ = try Self.analyze(q, Self.tensor(rows: 4, cols: 3) { _, i, _ in i == 2 ? .nan : 1 }) } == .usage)
+        #expect(
+            kind { _ = try Self.analyze(q, Self.tensor(rows: 4, cols: 3) { _, i, _ in i == 2 ? .nan : 1 }) } == .usage)
         #expect(kind { _ = try Self.analyze(q, q, eps: .fixed(0)) } == .usage)
         #expect(kind { _ = try Self.analyze(q, q, eps: .fixed(1.5)) } == .usage)
         #expect(kind { _ = try Self.analyze(q, q, eps: .power(-1)) } == .usage)
@@ -155,7 +173,8 @@ import Testing
         let s = try #require(report.summaries.first)
         #expect(report.summaries.count == 1)
         let root = log(16.0).squareRoot()
-        #expect(Self.close(s.c.min, 0.1 / root) && Self.close(s.c.median, 0.3 / root) && Self.close(s.c.max, 0.8 / root))
+        #expect(
+            Self.close(s.c.min, 0.1 / root) && Self.close(s.c.median, 0.3 / root) && Self.close(s.c.max, 0.8 / root))
         let degrees = hs.map { Double($0.scales[0].degree!) }.sorted()
         #expect(s.degree.median == (degrees[1] + degrees[2]) / 2 && s.degree.max == degrees[3])
         #expect(report.csv.split(separator: "\n").count == 5)
@@ -181,6 +200,8 @@ import Testing
         #expect(r.table?.csv == report.csv && r.command == "regime" && r.failure == nil)
         #expect(r.text == [report.table] && r.json == report.json)
         #expect(r.sidecarExtra.map(\.0) == ["inputs", "summary"])
-        #expect(throws: AttnError.self) { try Regime.run(q: path, k: path, options: Regime.Options(epsilon: .fixed(2))) }
+        #expect(throws: AttnError.self) {
+            try Regime.run(q: path, k: path, options: Regime.Options(epsilon: .fixed(2)))
+        }
     }
 }

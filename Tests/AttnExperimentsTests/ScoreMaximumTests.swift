@@ -35,9 +35,11 @@ import Testing
     }
 
     static func compute(_ q: [Double], _ k: [Double], nq: Int, nk: Int, d: Int) -> ScoreMaximum {
-        q.withUnsafeBufferPointer { qb in k.withUnsafeBufferPointer { kb in
-            ScoreMaximum.compute(q: qb, k: kb, nq: nq, nk: nk, d: d)
-        } }
+        q.withUnsafeBufferPointer { qb in
+            k.withUnsafeBufferPointer { kb in
+                ScoreMaximum.compute(q: qb, k: kb, nq: nq, nk: nk, d: d)
+            }
+        }
     }
 
     /// A random entry ±[1/2, 2) with a full 53-bit significand.
@@ -63,7 +65,7 @@ import Testing
     /// worst rounding (≈ u relative) among many. The bound γ₁·N ≈ u·|qk| holds, and half of it does not:
     /// the test of the halving mutation (Proofs/regime-score-maximum.md).
     @Test func boundIsTightAndHalvingFails() {
-        var g = Xoshiro256StarStar(seed: 20261201)
+        var g = Xoshiro256StarStar(seed: 20_261_201)
         var worst = (q: 1.0, k: 1.0, rel: 0.0)
         for _ in 0..<20000 {
             // Products just above a power of two make a half-ulp rounding ≈ u relative.

@@ -11,8 +11,10 @@ struct SweepCSVTests {
     let table: SweepTable
 
     init() throws {
-        result = try SweepRunner(configuration: smallConfiguration(), backend: AttnPolyBackend(), threads: 2,
-                                 directory: try temporaryFolder()).run(resume: false, version: "test")
+        result = try SweepRunner(
+            configuration: smallConfiguration(), backend: AttnPolyBackend(), threads: 2,
+            directory: try temporaryFolder()
+        ).run(resume: false, version: "test")
         table = try SweepTable(csv: result.csvText)
     }
 
@@ -23,8 +25,11 @@ struct SweepCSVTests {
         for line in lines.dropFirst().dropLast() {
             #expect(CSV.parseRow(line).count == SweepCSV.columns.count, "\(line)")
         }
-        #expect(Set(SweepCSV.columns).isSuperset(of: ["experiment", "distribution", "n", "d", "B", "B_over_sqrt_ln_n",
-                                                      "method", "degree", "rank", "trial", "seed", "error", "bound"]))
+        #expect(
+            Set(SweepCSV.columns).isSuperset(of: [
+                "experiment", "distribution", "n", "d", "B", "B_over_sqrt_ln_n",
+                "method", "degree", "rank", "trial", "seed", "error", "bound",
+            ]))
     }
 
     /// The agreement line is the revealed columns computed another way: when the
@@ -41,8 +46,9 @@ struct SweepCSVTests {
                 let rows = exact.filter { $0.n == n && $0.c == c }
                 return String(format: "%.4g", Double(rows.filter { $0.revealed == false }.count) / Double(rows.count))
             }.joined(separator: " ")
-            #expect(lines.contains { $0.hasPrefix("hard-instance n=\(n):") && $0.contains("fraction \(expected) (c") },
-                    "\(lines)")
+            #expect(
+                lines.contains { $0.hasPrefix("hard-instance n=\(n):") && $0.contains("fraction \(expected) (c") },
+                "\(lines)")
         }
     }
 
@@ -82,7 +88,9 @@ struct SweepCSVTests {
 
     /// The measured error of the polynomial method never exceeds its a-priori bound.
     @Test func errorNeverAboveBound() {
-        let rows = table.records.filter { $0.experiment == .errorVsB || ($0.experiment == .hardInstance && $0.method != "exact") }
+        let rows = table.records.filter {
+            $0.experiment == .errorVsB || ($0.experiment == .hardInstance && $0.method != "exact")
+        }
         #expect(!rows.isEmpty)
         for r in rows { #expect(r.error! <= r.bound!, "n=\(r.n) B=\(r.B): \(r.error!) > \(r.bound!)") }
     }
@@ -115,7 +123,9 @@ struct SweepCSVTests {
         #expect(r.text == ["wrote \(svg) (\(table.experiments.map(\.rawValue).joined(separator: ", ")))"])
         #expect(try String(contentsOfFile: svg, encoding: .utf8) == (try SweepPlot.svg(table)))
         #expect((#expect(throws: AttnError.self) { try SweepPlot.write(csv: csv, to: csv) })?.parameter == .output)
-        #expect((#expect(throws: AttnError.self) { try SweepMerge.run([csv], into: svg, version: "t") })?.parameter == .output)
+        #expect(
+            (#expect(throws: AttnError.self) { try SweepMerge.run([csv], into: svg, version: "t") })?.parameter
+                == .output)
         let missing = #expect(throws: AttnError.self) { try SweepMerge.run([csv + "x"], into: csv, version: "t") }
         #expect(missing?.message == "\(csv)x: no such file")
     }
@@ -132,11 +142,15 @@ struct SweepCSVTests {
 struct SweepMeasurementTests {
     /// The certified degree, hence the exponent, never decreases as B grows (same n).
     @Test func exponentMonotoneInB() async throws {
-        await propertyCheck(count: 60, input: Gen.int(in: 6...20), Gen.double(in: 0.01...2.5), Gen.double(in: 0.01...2.5)) { k, a, b in
+        await propertyCheck(
+            count: 60, input: Gen.int(in: 6...20), Gen.double(in: 0.01...2.5), Gen.double(in: 0.01...2.5)
+        ) { k, a, b in
             let n = 1 << k
-            let cfg = SweepConfiguration(experiments: [.degreeVsB], grids: [
-                .degreeVsB: ExperimentGrid(ns: [n], b: .relative([min(a, b), max(a, b)])),
-            ])
+            let cfg = SweepConfiguration(
+                experiments: [.degreeVsB],
+                grids: [
+                    .degreeVsB: ExperimentGrid(ns: [n], b: .relative([min(a, b), max(a, b)]))
+                ])
             let m = SweepMeasurer(configuration: cfg, backend: AttnPolyBackend())
             let pts = cfg.points()
             let e = try pts.map { try m.measure($0)[0].exponent! }
@@ -147,7 +161,8 @@ struct SweepMeasurementTests {
     /// The hard instance: the planted key is the planted query with exactly
     /// ⌊d/10⌋ signs flipped, and the exact output equals n/(S_i + n).
     @Test func hardInstanceStructure() async throws {
-        await propertyCheck(count: 40, input: Gen.int(in: 4...60), Gen.int(in: 10...40), Gen.double(in: 0.1...3)) { n, d, beta in
+        await propertyCheck(count: 40, input: Gen.int(in: 4...60), Gen.int(in: 10...40), Gen.double(in: 0.1...3)) {
+            n, d, beta in
             var rng = Xoshiro256StarStar(seed: UInt64(n * 1000 + d))
             let h = HardInstance(n: n, d: d, beta: beta, rng: &rng)
             var flips = 0

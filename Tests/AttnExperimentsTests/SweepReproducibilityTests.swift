@@ -10,10 +10,14 @@ import Testing
 struct SweepReproducibilityTests {
     let backend = AttnPolyBackend()
 
-    func run(_ cfg: SweepConfiguration, threads: Int, dir: URL, shard: Shard = .whole, resume: Bool = false,
-             backend: (any PolynomialBackend)? = nil) throws -> SweepResult {
-        try SweepRunner(configuration: cfg, backend: backend ?? self.backend, shard: shard, threads: threads,
-                        directory: dir).run(resume: resume, version: "test")
+    func run(
+        _ cfg: SweepConfiguration, threads: Int, dir: URL, shard: Shard = .whole, resume: Bool = false,
+        backend: (any PolynomialBackend)? = nil
+    ) throws -> SweepResult {
+        try SweepRunner(
+            configuration: cfg, backend: backend ?? self.backend, shard: shard, threads: threads,
+            directory: dir
+        ).run(resume: resume, version: "test")
     }
 
     @Test func sameBytesForOneAndTwoThreads() throws {
@@ -22,7 +26,8 @@ struct SweepReproducibilityTests {
         let b = try run(cfg, threads: 2, dir: try temporaryFolder())
         #expect(a.csvText == b.csvText)
         #expect(try readText(a.csv) == a.csvText)
-        #expect(!FileManager.default.fileExists(atPath: a.csv.path + ".partial"), "partial file removed after publishing")
+        #expect(
+            !FileManager.default.fileExists(atPath: a.csv.path + ".partial"), "partial file removed after publishing")
     }
 
     @Test func differentSeedsGiveDifferentData() throws {
@@ -69,7 +74,8 @@ struct SweepReproducibilityTests {
     @Test func resumeRefusesOtherParameters() throws {
         let dir = try temporaryFolder()
         #expect(throws: CrashingBackend.Crash.self) {
-            try run(smallConfiguration(seed: 1), threads: 1, dir: dir, backend: CrashingBackend(inner: backend, crashAt: 3))
+            try run(
+                smallConfiguration(seed: 1), threads: 1, dir: dir, backend: CrashingBackend(inner: backend, crashAt: 3))
         }
         #expect(throws: AttnError.self) { try run(smallConfiguration(seed: 2), threads: 1, dir: dir, resume: true) }
     }
@@ -91,7 +97,8 @@ struct SweepReproducibilityTests {
         let dir = try temporaryFolder(), other = try temporaryFolder()
         let s1 = try run(smallConfiguration(), threads: 1, dir: dir, shard: Shard(index: 1, count: 2)).csv
         let s2 = try run(smallConfiguration(), threads: 1, dir: dir, shard: Shard(index: 2, count: 2)).csv
-        let foreign = try run(smallConfiguration(seed: 99), threads: 1, dir: other, shard: Shard(index: 2, count: 2)).csv
+        let foreign = try run(smallConfiguration(seed: 99), threads: 1, dir: other, shard: Shard(index: 2, count: 2))
+            .csv
         let out = dir.appendingPathComponent("m.csv")
         #expect(throws: AttnError.self) { try SweepMerge.merge([s1], into: out, version: "t") }
         #expect(throws: AttnError.self) { try SweepMerge.merge([s1, s1], into: out, version: "t") }

@@ -5,13 +5,15 @@ import Foundation
 
 /// A small sweep touching every experiment, fast enough for unit tests.
 func smallConfiguration(seed: UInt64 = 7) -> SweepConfiguration {
-    SweepConfiguration(grids: [
-        .degreeVsB: ExperimentGrid(ns: [256, 4096, 1 << 20], b: .relative(BGrid.logSpaced(0.02, 3, count: 7))),
-        .errorVsB: ExperimentGrid(ns: [64, 200], b: .relative([0.05, 0.3, 1.5]), distributions: [.uniform, .signs],
-                                  trials: 2),
-        .erankVsB: ExperimentGrid(ns: [32, 48], b: .relative([0.1, 1])),
-        .hardInstance: ExperimentGrid(ns: [64], b: .relative([0.5, 2]), trials: 2),
-    ], seed: seed, sampleRows: 16)
+    SweepConfiguration(
+        grids: [
+            .degreeVsB: ExperimentGrid(ns: [256, 4096, 1 << 20], b: .relative(BGrid.logSpaced(0.02, 3, count: 7))),
+            .errorVsB: ExperimentGrid(
+                ns: [64, 200], b: .relative([0.05, 0.3, 1.5]), distributions: [.uniform, .signs],
+                trials: 2),
+            .erankVsB: ExperimentGrid(ns: [32, 48], b: .relative([0.1, 1])),
+            .hardInstance: ExperimentGrid(ns: [64], b: .relative([0.5, 2]), trials: 2),
+        ], seed: seed, sampleRows: 16)
 }
 
 /// A fresh empty folder.
@@ -43,8 +45,10 @@ struct CrashingBackend: PolynomialBackend {
     func relativeErrorBound(radius: Double, degree: Int) throws -> Double {
         try inner.relativeErrorBound(radius: radius, degree: degree)
     }
-    func attention(q: Tensor<Double>, k: Tensor<Double>, v: Tensor<Double>, degree: Int,
-                   radius: Double) throws -> (output: Tensor<Double>, bound: Double) {
+    func attention(
+        q: Tensor<Double>, k: Tensor<Double>, v: Tensor<Double>, degree: Int,
+        radius: Double
+    ) throws -> (output: Tensor<Double>, bound: Double) {
         if counter.tick() == crashAt { throw Crash() }
         return try inner.attention(q: q, k: k, v: v, degree: degree, radius: radius)
     }

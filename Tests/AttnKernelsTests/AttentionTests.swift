@@ -33,10 +33,16 @@ import Testing
         let k: Tensor<Float> = InputDistribution.uniform.sample(rows: 600, cols: 4, bound: 2, using: &g)
         let v: Tensor<Float> = InputDistribution.uniform.sample(rows: 600, cols: 3, bound: 1, using: &g)
         let tiles = TileSizes(queryTile: 8, keyTile: 64)
-        let pairs = [(ForwardErrorBound.reference(q: q, k: k, v: v, scale: .standard),
-                      ForwardErrorBound.reference(q: q, k: k, v: v, scale: .standard, causal: true)),
-                     (ForwardErrorBound.fast(q: q, k: k, v: v, scale: .standard, tiles: tiles),
-                      ForwardErrorBound.fast(q: q, k: k, v: v, scale: .standard, causal: true, tiles: tiles))]
+        let pairs = [
+            (
+                ForwardErrorBound.reference(q: q, k: k, v: v, scale: .standard),
+                ForwardErrorBound.reference(q: q, k: k, v: v, scale: .standard, causal: true)
+            ),
+            (
+                ForwardErrorBound.fast(q: q, k: k, v: v, scale: .standard, tiles: tiles),
+                ForwardErrorBound.fast(q: q, k: k, v: v, scale: .standard, causal: true, tiles: tiles)
+            ),
+        ]
         for (full, masked) in pairs {
             for i in 0..<q.rows { #expect(masked[head: 0, row: i] <= full[head: 0, row: i]) }
             #expect(masked[head: 0, row: q.rows - 1] == full[head: 0, row: q.rows - 1])

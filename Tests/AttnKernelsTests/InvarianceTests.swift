@@ -9,7 +9,9 @@ import Testing
 /// means within the sum of the two computations' proved bounds.
 @Suite("Invariances of exact attention")
 struct InvarianceTests {
-    static func within<T: KernelScalar>(_ a: Tensor<T>, _ b: Tensor<T>, _ ba: RowBounds, _ bb: RowBounds, _ note: String) {
+    static func within<T: KernelScalar>(
+        _ a: Tensor<T>, _ b: Tensor<T>, _ ba: RowBounds, _ bb: RowBounds, _ note: String
+    ) {
         for h in 0..<a.heads {
             for i in 0..<a.rows {
                 let allowed = ba[head: h, row: i] + bb[head: h, row: i]
@@ -24,7 +26,8 @@ struct InvarianceTests {
     @Test("adding a constant to every score of a row changes nothing")
     func rowShift() async {
         // s·⟨[q, c/s], [k, 1]⟩ = s·⟨q, k⟩ + c: an extra column shifts row i by c_i.
-        await propertyCheck(count: 100, input: AdversarialCase.generator(maxMagnitude: 5), Gen.int(in: -40...40)) { c0, shift in
+        await propertyCheck(count: 100, input: AdversarialCase.generator(maxMagnitude: 5), Gen.int(in: -40...40)) {
+            c0, shift in
             var c = c0
             c.scale = .decimal("0.5")
             let (q, k, v) = c.tensors(Float.self)
@@ -43,8 +46,10 @@ struct InvarianceTests {
             let tiles = TileSizes(queryTile: 5, keyTile: 6)
             let a = try! FastAttention.compute(q: q, k: k, v: v, scale: c.scale, causal: c.causal, tiles: tiles)
             let b = try! FastAttention.compute(q: qs, k: ks, v: v, scale: c.scale, causal: c.causal, tiles: tiles)
-            Self.within(a, b, ForwardErrorBound.fastAttention(q: q, k: k, v: v, scale: c.scale, tiles: tiles),
-                   ForwardErrorBound.fastAttention(q: qs, k: ks, v: v, scale: c.scale, tiles: tiles), "\(c) shift \(shift)")
+            Self.within(
+                a, b, ForwardErrorBound.fastAttention(q: q, k: k, v: v, scale: c.scale, tiles: tiles),
+                ForwardErrorBound.fastAttention(q: qs, k: ks, v: v, scale: c.scale, tiles: tiles), "\(c) shift \(shift)"
+            )
         }
     }
 

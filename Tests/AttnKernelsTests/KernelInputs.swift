@@ -7,7 +7,8 @@ typealias AttentionCase = AdversarialCase
 extension AdversarialCase {
     /// A uniform problem with entries of Q and K in [−bound, bound] (the regression cases' old shape).
     init(heads: Int, nq: Int, nk: Int, d: Int, dv: Int, bound: Double, scale: Scale, causal: Bool, seed: UInt64) {
-        self.init(regime: .uniform, heads: heads, nq: nq, nk: nk, d: d, dv: dv, magnitude: bound, scale: scale,
-                  causal: causal, seed: seed)
+        self.init(
+            regime: .uniform, heads: heads, nq: nq, nk: nk, d: d, dv: dv, magnitude: bound, scale: scale,
+            causal: causal, seed: seed)
     }
 }

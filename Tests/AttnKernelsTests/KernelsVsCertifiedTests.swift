@@ -17,26 +17,33 @@ import Testing
         }
         func inputs<T: AttnScalar>(_: T.Type) -> (Tensor<T>, Tensor<T>, Tensor<T>) {
             var g = Xoshiro256StarStar(seed: seed)
-            return (distribution.sample(heads: heads, rows: nq, cols: d, bound: bound, using: &g),
-                    distribution.sample(heads: heads, rows: nk, cols: d, bound: bound, using: &g),
-                    distribution.sample(heads: heads, rows: nk, cols: dv, bound: 1, using: &g))
+            return (
+                distribution.sample(heads: heads, rows: nq, cols: d, bound: bound, using: &g),
+                distribution.sample(heads: heads, rows: nk, cols: d, bound: bound, using: &g),
+                distribution.sample(heads: heads, rows: nk, cols: dv, bound: 1, using: &g)
+            )
         }
     }
 
     /// Small problems across magnitudes (B up to 30: scores up to ~10³·d, where
     /// the exp arguments matter), both scale conventions, causal or not.
-    static let cases = zip(Gen.int(in: 0...Int.max), Gen.int(in: 1...2), Gen.int(in: 1...20), Gen.int(in: 0...20),
-                           Gen.int(in: 1...8), Gen.int(in: 1...4), Gen.element(of: [0.5, 2, 8, 30]).map { $0! },
-                           Gen.element(of: InputDistribution.allCases).map { $0! },
-                           Gen.element(of: [Scale.paper, .standard, .decimal("0.37")]).map { $0! }, Gen.bool())
-        .map { seed, heads, nq, extra, d, dv, b, dist, scale, causal in
-            Case(seed: UInt64(seed), heads: heads, nq: nq, nk: nq + extra, d: d, dv: dv, bound: b,
-                 distribution: dist, scale: scale, causal: causal)
-        }
+    static let cases = zip(
+        Gen.int(in: 0...Int.max), Gen.int(in: 1...2), Gen.int(in: 1...20), Gen.int(in: 0...20),
+        Gen.int(in: 1...8), Gen.int(in: 1...4), Gen.element(of: [0.5, 2, 8, 30]).map { $0! },
+        Gen.element(of: InputDistribution.allCases).map { $0! },
+        Gen.element(of: [Scale.paper, .standard, .decimal("0.37")]).map { $0! }, Gen.bool()
+    )
+    .map { seed, heads, nq, extra, d, dv, b, dist, scale, causal in
+        Case(
+            seed: UInt64(seed), heads: heads, nq: nq, nk: nq + extra, d: d, dv: dv, bound: b,
+            distribution: dist, scale: scale, causal: causal)
+    }
 
     /// [out − bound, out + bound] ⊇ [lo, hi] entrywise, for each row's bound.
-    static func expectContains<T: AttnScalar>(_ out: Tensor<T>, bounds: RowBounds, _ r: CertifiedAttentionOutput,
-                                              _ c: Case, _ what: String) {
+    static func expectContains<T: AttnScalar>(
+        _ out: Tensor<T>, bounds: RowBounds, _ r: CertifiedAttentionOutput,
+        _ c: Case, _ what: String
+    ) {
         for h in 0..<out.heads {
             for i in 0..<out.rows {
                 let b = bounds[head: h, row: i]
@@ -44,8 +51,10 @@ import Testing
                     let o = Double(out[h, i, col])
                     // o ± b rounded outward so the widened interval is not narrowed by rounding.
                     let lo = (o - b).nextDown, hi = (o + b).nextUp
-                    #expect(lo <= r.lower[h, i, col] && r.upper[h, i, col] <= hi,
-                            "\(what) \(c) at (\(h),\(i),\(col)): \(o) ± \(b) vs [\(r.lower[h, i, col]), \(r.upper[h, i, col])]")
+                    #expect(
+                        lo <= r.lower[h, i, col] && r.upper[h, i, col] <= hi,
+                        "\(what) \(c) at (\(h),\(i),\(col)): \(o) ± \(b) vs [\(r.lower[h, i, col]), \(r.upper[h, i, col])]"
+                    )
                 }
             }
         }
@@ -64,9 +73,11 @@ import Testing
     /// The fast kernel in precision `T`, widened by its bound, contains the enclosure.
     static func checkFast<T: KernelScalar>(_ c: Case, _: T.Type, tiles: TileSizes, precision: Int, _ label: String) {
         let (q, k, v) = c.inputs(T.self)
-        let r = try! CertifiedAttention.compute(q: q, k: k, v: v, scale: c.scale, causal: c.causal, precision: precision)
+        let r = try! CertifiedAttention.compute(
+            q: q, k: k, v: v, scale: c.scale, causal: c.causal, precision: precision)
         let out = try! FastAttention.compute(q: q, k: k, v: v, scale: c.scale, causal: c.causal, tiles: tiles)
-        let bounds = ForwardErrorBound.fastAttention(q: q, k: k, v: v, scale: c.scale, causal: c.causal, tiles: tiles, as: T.self)
+        let bounds = ForwardErrorBound.fastAttention(
+            q: q, k: k, v: v, scale: c.scale, causal: c.causal, tiles: tiles, as: T.self)
         Self.expectContains(out, bounds: bounds, r, c, label)
     }
 
@@ -91,12 +102,15 @@ import Testing
         let k = Tensor<Float>(rows: 4, cols: 1, storage: [1000, -1000, 999.5, 0])
         let v = Tensor<Float>(rows: 4, cols: 2, storage: [1, -1, 2, -2, 3, -3, 4, -4])
         let r = try CertifiedAttention.compute(q: q, k: k, v: v, scale: .decimal("1"), precision: 256)
-        let c = Case(seed: 0, heads: 1, nq: 3, nk: 4, d: 1, dv: 2, bound: 1000, distribution: .uniform,
-                     scale: .decimal("1"), causal: false)
+        let c = Case(
+            seed: 0, heads: 1, nq: 3, nk: 4, d: 1, dv: 2, bound: 1000, distribution: .uniform,
+            scale: .decimal("1"), causal: false)
         let fast = try FastAttention.compute(q: q, k: k, v: v, scale: .decimal("1"))
-        Self.expectContains(fast, bounds: ForwardErrorBound.fastAttention(q: q, k: k, v: v, scale: .decimal("1")), r, c, "fast")
+        Self.expectContains(
+            fast, bounds: ForwardErrorBound.fastAttention(q: q, k: k, v: v, scale: .decimal("1")), r, c, "fast")
         let ref = try ReferenceAttention.compute(q: q, k: k, v: v, scale: .decimal("1"))
-        Self.expectContains(ref, bounds: ForwardErrorBound.reference(q: q, k: k, v: v, scale: .decimal("1")), r, c, "ref")
+        Self.expectContains(
+            ref, bounds: ForwardErrorBound.reference(q: q, k: k, v: v, scale: .decimal("1")), r, c, "ref")
         #expect(r.maxWidth <= 0x1p-240 * 4)
     }
 }

@@ -12,8 +12,9 @@ struct SidecarTests {
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
         let csv = dir.appendingPathComponent("run.csv")
-        let sidecar = Sidecar(command: "lite", parameters: [("n", .int(4)), ("label", "a,b")], seed: 18_446_744_073_709_551_615,
-                              argv: ["lite", "--n", "4"], extra: [("summary", .object([("rows", .int(1))]))])
+        let sidecar = Sidecar(
+            command: "lite", parameters: [("n", .int(4)), ("label", "a,b")], seed: 18_446_744_073_709_551_615,
+            argv: ["lite", "--n", "4"], extra: [("summary", .object([("rows", .int(1))]))])
         let url = try sidecar.write(header: ["step", "error"], rows: [["0", "a,b"]], to: csv)
         #expect(url.lastPathComponent == "run.json")
         #expect(try String(contentsOf: csv, encoding: .utf8) == "step,error\n0,\"a,b\"\n")
@@ -21,7 +22,8 @@ struct SidecarTests {
         #expect(text.hasSuffix("}\n") && text.filter { $0 == "\n" }.count == 1)
         let keys = ["tool", "version", "argv", "csv", "parameters", "seed", "started_utc", "summary", "machine"]
         let positions = keys.map { text.range(of: "\"\($0)\":")?.lowerBound }
-        #expect(positions.allSatisfy { $0 != nil } && positions.map { $0! } == positions.map { $0! }.sorted(), "\(text)")
+        #expect(
+            positions.allSatisfy { $0 != nil } && positions.map { $0! } == positions.map { $0! }.sorted(), "\(text)")
         let obj = try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
         #expect(obj["tool"] as? String == "attnbound lite")
         #expect(obj["version"] as? String == AttnVersion.current)

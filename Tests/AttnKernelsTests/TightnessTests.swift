@@ -14,8 +14,10 @@ import Testing
         AdversarialCase(regime: .nearTies, nq: 3, nk: 40, d: 4, dv: 2, magnitude: 20, scale: .standard, seed: 1),
         AdversarialCase(regime: .hugeNearTies, nq: 3, nk: 64, d: 2, dv: 2, magnitude: 3000, scale: .standard, seed: 2),
         AdversarialCase(regime: .hugeNearTies, nq: 2, nk: 300, d: 8, dv: 1, magnitude: 5000, scale: .paper, seed: 3),
-        AdversarialCase(regime: .alignedRounding, nq: 2, nk: 200, d: 1, dv: 1, magnitude: 4000, scale: .decimal("1"), seed: 4),
-        AdversarialCase(regime: .alignedRounding, nq: 1, nk: 2000, d: 1, dv: 1, magnitude: 8000, scale: .decimal("1"), seed: 5),
+        AdversarialCase(
+            regime: .alignedRounding, nq: 2, nk: 200, d: 1, dv: 1, magnitude: 4000, scale: .decimal("1"), seed: 4),
+        AdversarialCase(
+            regime: .alignedRounding, nq: 1, nk: 2000, d: 1, dv: 1, magnitude: 8000, scale: .decimal("1"), seed: 5),
         AdversarialCase(regime: .longRows, nq: 2, nk: 3000, d: 4, dv: 2, magnitude: 30, scale: .standard, seed: 6),
         AdversarialCase(regime: .cancellingV, nq: 3, nk: 500, d: 3, dv: 3, magnitude: 500, scale: .standard, seed: 7),
         AdversarialCase(regime: .subnormalV, nq: 3, nk: 100, d: 2, dv: 2, magnitude: 10, scale: .standard, seed: 8),
@@ -24,17 +26,25 @@ import Testing
     ]
 
     /// max over entries of |out − mid| / bound_row, and checks out ± bound ⊇ enclosure.
-    static func ratio<T: AttnScalar>(_ out: Tensor<T>, bounds: RowBounds, _ r: CertifiedAttentionOutput,
-                                     _ c: AdversarialCase, _ tracked: TrackedBound) -> Double {
+    static func ratio<T: AttnScalar>(
+        _ out: Tensor<T>, bounds: RowBounds, _ r: CertifiedAttentionOutput,
+        _ c: AdversarialCase, _ tracked: TrackedBound
+    ) -> Double {
         var worst = 0.0
-        for h in 0..<out.heads { for i in 0..<out.rows { for col in 0..<out.cols {
-            let o = Double(out[h, i, col]), lo = r.lower[h, i, col], hi = r.upper[h, i, col]
-            // Distance from o to the farthest point of the enclosure: the error is at most this.
-            let e = Swift.max(abs(o - lo), abs(hi - o))
-            let b = bounds[head: h, row: i]
-            #expect(BoundLedger.shared.within(tracked, error: e, bound: b), "\(tracked.rawValue) \(c) (\(h),\(i),\(col)): \(e) > \(b)")
-            if b > 0 { worst = Swift.max(worst, e / b) }
-        }}}
+        for h in 0..<out.heads {
+            for i in 0..<out.rows {
+                for col in 0..<out.cols {
+                    let o = Double(out[h, i, col]), lo = r.lower[h, i, col], hi = r.upper[h, i, col]
+                    // Distance from o to the farthest point of the enclosure: the error is at most this.
+                    let e = Swift.max(abs(o - lo), abs(hi - o))
+                    let b = bounds[head: h, row: i]
+                    #expect(
+                        BoundLedger.shared.within(tracked, error: e, bound: b),
+                        "\(tracked.rawValue) \(c) (\(h),\(i),\(col)): \(e) > \(b)")
+                    if b > 0 { worst = Swift.max(worst, e / b) }
+                }
+            }
+        }
         return worst
     }
 
@@ -47,11 +57,16 @@ import Testing
             let x: Double
             if reference {
                 let out = try ReferenceAttention.compute(q: q, k: k, v: v, scale: c.scale, causal: c.causal)
-                x = ratio(out, bounds: ForwardErrorBound.reference(q: q, k: k, v: v, scale: c.scale, causal: c.causal), r, c, tracked)
+                x = ratio(
+                    out, bounds: ForwardErrorBound.reference(q: q, k: k, v: v, scale: c.scale, causal: c.causal), r, c,
+                    tracked)
             } else {
                 let out = try FastAttention.compute(q: q, k: k, v: v, scale: c.scale, causal: c.causal, tiles: tiles)
-                x = ratio(out, bounds: ForwardErrorBound.fastAttention(q: q, k: k, v: v, scale: c.scale, causal: c.causal,
-                                                                       tiles: tiles, as: T.self), r, c, tracked)
+                x = ratio(
+                    out,
+                    bounds: ForwardErrorBound.fastAttention(
+                        q: q, k: k, v: v, scale: c.scale, causal: c.causal,
+                        tiles: tiles, as: T.self), r, c, tracked)
             }
             print("tightness \(tracked.rawValue) \(c.regime.rawValue) seed \(c.seed): \(x)")
             worst = Swift.max(worst, x)
@@ -85,8 +100,9 @@ import Testing
                 var copyWorst = 0.0
                 for i in 0..<st.rows {
                     let e = abs(out[i] - st.exactOutput), b = bounds[head: 0, row: i]
-                    #expect(BoundLedger.shared.within(tracked, error: e, bound: b),
-                            "\(tracked.rawValue) \(st) \(name) row \(i): \(e) > \(b)")
+                    #expect(
+                        BoundLedger.shared.within(tracked, error: e, bound: b),
+                        "\(tracked.rawValue) \(st) \(name) row \(i): \(e) > \(b)")
                     copyWorst = Swift.max(copyWorst, e / b)
                 }
                 print("tightness \(tracked.rawValue) \(st) \(name): \(copyWorst)")
@@ -104,20 +120,24 @@ import Testing
     }
 
     @Test func fastFloat() throws {
-        let w = try Swift.max(Self.worst(Float.self, tracked: .fastKernelFloat), Self.staircase(Float.self, tracked: .fastKernelFloat))
+        let w = try Swift.max(
+            Self.worst(Float.self, tracked: .fastKernelFloat), Self.staircase(Float.self, tracked: .fastKernelFloat))
         print("tightness worst \(TrackedBound.fastKernelFloat.rawValue): \(w)")
         Self.expectTight(w)
     }
 
     @Test func fastDouble() throws {
-        let w = try Swift.max(Self.worst(Double.self, tracked: .fastKernelDouble), Self.staircase(Double.self, tracked: .fastKernelDouble))
+        let w = try Swift.max(
+            Self.worst(Double.self, tracked: .fastKernelDouble), Self.staircase(Double.self, tracked: .fastKernelDouble)
+        )
         print("tightness worst \(TrackedBound.fastKernelDouble.rawValue): \(w)")
         Self.expectTight(w)
     }
 
     @Test func reference() throws {
-        let w = try Swift.max(Self.worst(Float.self, tracked: .referenceKernel, reference: true),
-                              Self.staircase(Float.self, tracked: .referenceKernel, reference: true))
+        let w = try Swift.max(
+            Self.worst(Float.self, tracked: .referenceKernel, reference: true),
+            Self.staircase(Float.self, tracked: .referenceKernel, reference: true))
         print("tightness worst \(TrackedBound.referenceKernel.rawValue): \(w)")
         Self.expectTight(w)
     }

@@ -25,7 +25,8 @@ struct DigestRecallTests {
         for _ in 0..<64 { store.append(keys: dyadic(&rng, count: 8), values: [0, 0]) }
         let q = dyadic(&rng, count: 8)
         let sel = PageSelection(pages: [Array(0..<64)])
-        let ev = StepEvaluation.evaluate(store: store, queries: q, selection: sel, output: [0, 0], scale: .standard, recallK: 8)
+        let ev = StepEvaluation.evaluate(
+            store: store, queries: q, selection: sel, output: [0, 0], scale: .standard, recallK: 8)
         for kind in [DigestKind.aabb, .cuboidMean, .centroid] {
             let i = DigestRecall.digests.firstIndex(of: kind)!
             #expect(ev.recallAt1[0][i] == 1 && ev.recallAtK[0][i] == 1, "\(kind)")
@@ -34,9 +35,12 @@ struct DigestRecallTests {
         // Page 0: one key aligned with q, three opposite; page 1: four keys mildly aligned.
         let L4 = try KVLayout(kvHeads: 1, groupSize: 1, d: 2, dv: 1, pageSize: 4)
         let s4 = PagedKVStore(layout: L4, capacity: nil)
-        for k: [Float] in [[4, 0], [-2, 0], [-2, 0], [-2, 0], [1, 0], [1, 0], [1, 0], [1, 0]] { s4.append(keys: k, values: [0]) }
-        let e4 = StepEvaluation.evaluate(store: s4, queries: [1, 0], selection: PageSelection(pages: [[0, 1]]), output: [0],
-                                         scale: .standard, recallK: 1)
+        for k: [Float] in [[4, 0], [-2, 0], [-2, 0], [-2, 0], [1, 0], [1, 0], [1, 0], [1, 0]] {
+            s4.append(keys: k, values: [0])
+        }
+        let e4 = StepEvaluation.evaluate(
+            store: s4, queries: [1, 0], selection: PageSelection(pages: [[0, 1]]), output: [0],
+            scale: .standard, recallK: 1)
         #expect(e4.recallAt1[0][DigestRecall.digests.firstIndex(of: .centroid)!] == 0)
         #expect(e4.recallAt1[0][DigestRecall.digests.firstIndex(of: .aabb)!] == 1)
     }

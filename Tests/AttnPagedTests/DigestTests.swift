@@ -8,7 +8,9 @@ struct DigestTests {
     /// aabb and sphere-max scores are ≥ max_j q·k_j for every page, and so is the certified
     /// Double bound. Inputs are dyadic, so q·k_j and the Float aabb score are exact.
     @Test func boundingDigestsDominateTheTrueMax() async {
-        await propertyCheck(count: 80, input: Gen.int(in: 0...Int(UInt32.max)), Gen.int(in: 1...32), Gen.int(in: 1...16)) { seed, d, pageSize in
+        await propertyCheck(
+            count: 80, input: Gen.int(in: 0...Int(UInt32.max)), Gen.int(in: 1...32), Gen.int(in: 1...16)
+        ) { seed, d, pageSize in
             var rng = Xoshiro256StarStar(seed: UInt64(seed))
             let store = PagedKVStore(layout: try! KVLayout(kvHeads: 1, d: d, dv: 1, pageSize: pageSize), capacity: nil)
             let tokens = pageSize * (1 + rng.below(6))
@@ -24,7 +26,7 @@ struct DigestTests {
                 let q = dyadic(&rng, count: d)
                 let aabb = dig.scores(kind: .aabb, query: q), sphere = dig.scores(kind: .sphereMax, query: q)
                 for p in 0..<dig.count {
-                    let truth = exactMaxDot(query: q, keys: keys, rows: p * pageSize ..< (p + 1) * pageSize, d: d)
+                    let truth = exactMaxDot(query: q, keys: keys, rows: p * pageSize..<(p + 1) * pageSize, d: d)
                     #expect(Double(aabb[p]) >= truth)
                     // The Float sphere score rounds a square root and a product: allow Float's relative rounding.
                     #expect(Double(sphere[p]) >= truth - 1e-5 * (abs(truth) + 1))
@@ -37,7 +39,8 @@ struct DigestTests {
     /// The certified bound also holds for full-precision Floats of any magnitude, against a
     /// compensated sum of the (exact) Double products.
     @Test func certifiedUpperBoundForGeneralFloats() async {
-        await propertyCheck(count: 60, input: Gen.int(in: 0...Int(UInt32.max)), Gen.double(in: 0.01...1000)) { seed, scale in
+        await propertyCheck(count: 60, input: Gen.int(in: 0...Int(UInt32.max)), Gen.double(in: 0.01...1000)) {
+            seed, scale in
             var rng = Xoshiro256StarStar(seed: UInt64(seed))
             let (d, P) = (24, 8)
             let store = PagedKVStore(layout: try! KVLayout(kvHeads: 1, d: d, dv: 1, pageSize: P), capacity: nil)
@@ -50,7 +53,7 @@ struct DigestTests {
             let q = (0..<d).map { _ in Float(rng.uniform(-scale, scale)) }
             for p in 0..<3 {
                 var best = -Double.infinity
-                for j in p * P ..< (p + 1) * P {
+                for j in p * P..<(p + 1) * P {
                     var s = 0.0, comp = 0.0  // Neumaier summation
                     for c in 0..<d {
                         let x = Double(q[c]) * Double(keys[j * d + c]), t = s + x

@@ -9,12 +9,14 @@ struct SmallProblem {
     let pageSize: Int
 
     /// Keys and queries uniform in [−bound, bound], values in [−1, 1]; `steps` decode steps after `prompt` tokens.
-    init(seed: UInt64, kvHeads: Int, group: Int, d: Int, dv: Int, prompt: Int, steps: Int, pageSize: Int, bound: Double) {
+    init(seed: UInt64, kvHeads: Int, group: Int, d: Int, dv: Int, prompt: Int, steps: Int, pageSize: Int, bound: Double)
+    {
         var rng = Xoshiro256StarStar(seed: seed)
         let n = prompt + steps
         keys = InputDistribution.uniform.sample(heads: kvHeads, rows: n, cols: d, bound: bound, using: &rng)
         values = InputDistribution.uniform.sample(heads: kvHeads, rows: n, cols: dv, bound: 1, using: &rng)
-        queries = InputDistribution.uniform.sample(heads: kvHeads * group, rows: steps, cols: d, bound: bound, using: &rng)
+        queries = InputDistribution.uniform.sample(
+            heads: kvHeads * group, rows: steps, cols: d, bound: bound, using: &rng)
         self.pageSize = pageSize
     }
 }

@@ -9,8 +9,10 @@ struct PageTableTests {
     /// every resident slot holding its page's backup rows, and the counters equal
     /// to the successful operations.
     @Test func consistentUnderRandomOperations() async {
-        await propertyCheck(count: 60, input: Gen.int(in: 0...Int(UInt32.max)), Gen.int(in: 1...3), Gen.int(in: 1...5),
-                            Gen.int(in: 0...6)) { seed, heads, pageSize, extraCapacity in
+        await propertyCheck(
+            count: 60, input: Gen.int(in: 0...Int(UInt32.max)), Gen.int(in: 1...3), Gen.int(in: 1...5),
+            Gen.int(in: 0...6)
+        ) { seed, heads, pageSize, extraCapacity in
             var rng = Xoshiro256StarStar(seed: UInt64(seed))
             let layout = try! KVLayout(kvHeads: heads, d: 3, dv: 2, pageSize: pageSize)
             let capacity = extraCapacity == 0 ? nil : 1 + extraCapacity

@@ -19,14 +19,19 @@ struct PagedAttentionTests {
             store.append(keys: keys.last!, values: values.last!)
         }
         let q = (0..<L.queryHeads * L.d).map { _ in Float(rng.uniform(-3, 3)) }
-        let lists: [[Int]] = [[0, 3, 74], [3, 4, 74], [0, 4, 5, 70, 74], [5, 74],  // overlapping
-                              [0, 1, 74], [2, 3], [70, 71], [40, 41, 42]]         // disjoint; head 6 masked on the whole first tile
-        let (out, _) = PagedAttention.attend(store: store, queries: q, selection: PageSelection(pages: lists),
-                                             scale: 0.25, threads: 2)
+        let lists: [[Int]] = [
+            [0, 3, 74], [3, 4, 74], [0, 4, 5, 70, 74], [5, 74],  // overlapping
+            [0, 1, 74], [2, 3], [70, 71], [40, 41, 42],
+        ]  // disjoint; head 6 masked on the whole first tile
+        let (out, _) = PagedAttention.attend(
+            store: store, queries: q, selection: PageSelection(pages: lists),
+            scale: 0.25, threads: 2)
         for h in 0..<L.queryHeads {
             let kv = L.kvHead(ofQueryHead: h)
-            let tokens = lists[h].flatMap { p in p * 8 ..< min(596, p * 8 + 8) }
-            let scores = tokens.map { j in 0.25 * (0..<L.d).reduce(0.0) { $0 + Double(q[h * L.d + $1]) * Double(keys[j][kv * L.d + $1]) } }
+            let tokens = lists[h].flatMap { p in p * 8..<min(596, p * 8 + 8) }
+            let scores = tokens.map { j in
+                0.25 * (0..<L.d).reduce(0.0) { $0 + Double(q[h * L.d + $1]) * Double(keys[j][kv * L.d + $1]) }
+            }
             let m = scores.max()!, w = scores.map { exp($0 - m) }, z = w.reduce(0, +)
             for c in 0..<L.dv {
                 let exact = zip(tokens, w).reduce(0.0) { $0 + $1.1 * Double(values[$1.0][kv * L.dv + c]) } / z

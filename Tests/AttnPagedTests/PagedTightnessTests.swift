@@ -33,14 +33,17 @@ import Testing
             let out = PagedAttention.attend(store: store, queries: q, selection: sel, scale: Float(c.scale)).output
             let b = SparseBound.compute(store: store, queries: q, selection: sel, output: out, scale: c.scale)
             let n = c.pages * P
-            let exact = try ReferenceAttention.compute(q: Tensor(rows: 1, cols: d, storage: q),
-                                                       k: Tensor(rows: n, cols: d, storage: keys),
-                                                       v: Tensor(rows: n, cols: 1, storage: values),
-                                                       scale: .decimal("\(c.scale)"))
-            let slack = ForwardErrorBound.reference(q: Tensor(rows: 1, cols: d, storage: q), k: Tensor(rows: n, cols: d, storage: keys),
-                                                    v: Tensor(rows: n, cols: 1, storage: values), scale: .decimal("\(c.scale)"))[0]
+            let exact = try ReferenceAttention.compute(
+                q: Tensor(rows: 1, cols: d, storage: q),
+                k: Tensor(rows: n, cols: d, storage: keys),
+                v: Tensor(rows: n, cols: 1, storage: values),
+                scale: .decimal("\(c.scale)"))
+            let slack = ForwardErrorBound.reference(
+                q: Tensor(rows: 1, cols: d, storage: q), k: Tensor(rows: n, cols: d, storage: keys),
+                v: Tensor(rows: n, cols: 1, storage: values), scale: .decimal("\(c.scale)"))[0]
             let e = abs(Double(out[0]) - exact[0, 0, 0])
-            #expect(BoundLedger.shared.within(.pagedAposteriori, error: e, bound: b.max + slack), "\(c): \(e) > \(b.max)")
+            #expect(
+                BoundLedger.shared.within(.pagedAposteriori, error: e, bound: b.max + slack), "\(c): \(e) > \(b.max)")
             worst = max(worst, (e - slack) / b.max)
             print("tightness \(TrackedBound.pagedAposteriori.rawValue) \(c): \((e - slack) / b.max)")
         }

@@ -9,12 +9,16 @@ struct PolicyTests {
     /// With a budget covering the context every policy attends every page and its output
     /// agrees with exact attention within the fast kernel's a-priori bound for page-sized tiles.
     @Test func fullBudgetEqualsExactAttention() async {
-        await propertyCheck(count: 12, input: Gen.int(in: 0...Int(UInt32.max)), Gen.int(in: 0...5).map { PolicyKind.allCases[$0] },
-                            Gen.int(in: 1...3)) { seed, kind, group in
+        await propertyCheck(
+            count: 12, input: Gen.int(in: 0...Int(UInt32.max)), Gen.int(in: 0...5).map { PolicyKind.allCases[$0] },
+            Gen.int(in: 1...3)
+        ) { seed, kind, group in
             let P = 4
-            let prob = SmallProblem(seed: UInt64(seed), kvHeads: 2, group: group, d: 8, dv: 5, prompt: 37, steps: 1, pageSize: P, bound: 2)
+            let prob = SmallProblem(
+                seed: UInt64(seed), kvHeads: 2, group: group, d: 8, dv: 5, prompt: 37, steps: 1, pageSize: P, bound: 2)
             let L = try! KVLayout(kvHeads: 2, groupSize: group, d: 8, dv: 5, pageSize: P)
-            let decoder = PagedDecoder(layout: L, policy: try! kind.make(config: PolicyConfig(budgetTokens: 64), layout: L), scale: .standard)
+            let decoder = PagedDecoder(
+                layout: L, policy: try! kind.make(config: PolicyConfig(budgetTokens: 64), layout: L), scale: .standard)
             let q0 = (0..<L.queryHeads).flatMap { h in (0..<8).map { prob.queries[h, 0, $0] } }
             decoder.prefill(keys: prob.keys, values: prob.values, count: 37, lastQueries: q0)
             let r = decoder.step(keys: prob.keys, values: prob.values, row: 37, queries: q0, certify: false)
@@ -22,8 +26,9 @@ struct PolicyTests {
             let Q = Tensor(heads: 2, rows: group, cols: 8, storage: q0)
             let exact = try! ReferenceAttention.compute(q: Q, k: prob.keys, v: prob.values, scale: .standard)
             // The paged kernel absorbs at most one tile per page; the bound grows with the tile count.
-            let feb = ForwardErrorBound.fast(q: Q, k: prob.keys, v: prob.values, scale: .standard,
-                                             tiles: TileSizes(queryTile: group, keyTile: P), as: Float.self)
+            let feb = ForwardErrorBound.fast(
+                q: Q, k: prob.keys, v: prob.values, scale: .standard,
+                tiles: TileSizes(queryTile: group, keyTile: P), as: Float.self)
             for h in 0..<L.queryHeads {
                 for c in 0..<5 { #expect(abs(Double(r.output[h * 5 + c]) - exact.storage[h * 5 + c]) <= feb[h]) }
             }
@@ -33,10 +38,13 @@ struct PolicyTests {
     /// Residency stays within the budget, every attended page is resident, and selections respect
     /// each policy's size (quest: budget pages; arkvale-topk: sink + window + top-k).
     @Test func budgetsAreRespected() async {
-        await propertyCheck(count: 20, input: Gen.int(in: 0...Int(UInt32.max)), Gen.int(in: 0...5).map { PolicyKind.allCases[$0] },
-                            Gen.int(in: 4...8)) { seed, kind, pages in
+        await propertyCheck(
+            count: 20, input: Gen.int(in: 0...Int(UInt32.max)), Gen.int(in: 0...5).map { PolicyKind.allCases[$0] },
+            Gen.int(in: 4...8)
+        ) { seed, kind, pages in
             let P = 4
-            let prob = SmallProblem(seed: UInt64(seed), kvHeads: 2, group: 2, d: 6, dv: 2, prompt: 80, steps: 12, pageSize: P, bound: 2)
+            let prob = SmallProblem(
+                seed: UInt64(seed), kvHeads: 2, group: 2, d: 6, dv: 2, prompt: 80, steps: 12, pageSize: P, bound: 2)
             let L = try! KVLayout(kvHeads: 2, groupSize: 2, d: 6, dv: 2, pageSize: P)
             var config = PolicyConfig(budgetTokens: pages * P)
             config.windowPages = 1
@@ -73,7 +81,8 @@ struct PolicyTests {
             keys += (0..<d).map { c in (isKey && c == 0 ? 4 : 0) + Float(rng.uniform(-0.1, 0.1)) }
             values.append(isKey ? 1 : 0)
         }
-        let K = Tensor(rows: pages * P + 1, cols: d, storage: keys), V = Tensor(rows: pages * P + 1, cols: 1, storage: values)
+        let K = Tensor(rows: pages * P + 1, cols: d, storage: keys),
+            V = Tensor(rows: pages * P + 1, cols: 1, storage: values)
         let dislike = (0..<d).map { Float($0 == 0 ? -2 : 0.1) }, want = (0..<d).map { Float($0 == 0 ? 3 : 0) }
         var config = PolicyConfig(budgetTokens: 4 * P)
         config.windowPages = 1
@@ -82,7 +91,9 @@ struct PolicyTests {
         for kind in [PolicyKind.arkvale, .arkvaleTopk, .quest, .streaming, .h2o] {
             let decoder = PagedDecoder(layout: L, policy: try kind.make(config: config, layout: L), scale: .standard)
             decoder.prefill(keys: K, values: V, count: pages * P, lastQueries: dislike)
-            if kind != .quest { #expect(!decoder.store.isResident(page: 5, head: 0), "\(kind.rawValue) kept the passkey at prefill") }
+            if kind != .quest {
+                #expect(!decoder.store.isResident(page: 5, head: 0), "\(kind.rawValue) kept the passkey at prefill")
+            }
             let r = decoder.step(keys: K, values: V, row: pages * P, queries: want, certify: true)
             found[kind] = r.selection.pages[0].contains(5)
             if kind == .streaming || kind == .h2o {
@@ -104,7 +115,9 @@ struct PolicyTests {
         let q = (0..<2).flatMap { h in (0..<8).map { prob.queries[h, 0, $0] } }
         var selections: [PolicyKind: [PageSelection]] = [:], skipped = 0
         for kind in [PolicyKind.quest, .steady] {
-            let decoder = PagedDecoder(layout: L, policy: try kind.make(config: PolicyConfig(budgetTokens: 4 * P), layout: L), scale: .standard)
+            let decoder = PagedDecoder(
+                layout: L, policy: try kind.make(config: PolicyConfig(budgetTokens: 4 * P), layout: L), scale: .standard
+            )
             decoder.prefill(keys: prob.keys, values: prob.values, count: 64, lastQueries: q)
             for t in 0..<3 {  // tokens 64, 65, 66 stay in one page
                 let r = decoder.step(keys: prob.keys, values: prob.values, row: 64 + t, queries: q, certify: false)
@@ -120,23 +133,30 @@ struct PolicyTests {
     @Test func pageMassesMatchReferenceWeights() async {
         await propertyCheck(count: 15, input: Gen.int(in: 0...Int(UInt32.max)), Gen.int(in: 1...3)) { seed, group in
             let P = 4
-            let prob = SmallProblem(seed: UInt64(seed), kvHeads: 2, group: group, d: 8, dv: 2, prompt: 70, steps: 1, pageSize: P, bound: 3)
+            let prob = SmallProblem(
+                seed: UInt64(seed), kvHeads: 2, group: group, d: 8, dv: 2, prompt: 70, steps: 1, pageSize: P, bound: 3)
             let L = try! KVLayout(kvHeads: 2, groupSize: group, d: 8, dv: 2, pageSize: P)
             let store = PagedKVStore(layout: L, capacity: nil)
             for j in 0..<70 {
-                store.append(keys: (0..<2).flatMap { h in (0..<8).map { prob.keys[h, j, $0] } },
-                             values: (0..<2).flatMap { h in (0..<2).map { prob.values[h, j, $0] } })
+                store.append(
+                    keys: (0..<2).flatMap { h in (0..<8).map { prob.keys[h, j, $0] } },
+                    values: (0..<2).flatMap { h in (0..<2).map { prob.values[h, j, $0] } })
             }
             let q = (0..<L.queryHeads).flatMap { h in (0..<8).map { prob.queries[h, 0, $0] } }
             // Every other page, so runs of one page and a partial last page both occur.
-            let pages = Array(stride(from: 0, to: store.pageCount, by: 2)) + (store.pageCount % 2 == 0 ? [store.pageCount - 1] : [])
+            let pages =
+                Array(stride(from: 0, to: store.pageCount, by: 2))
+                + (store.pageCount % 2 == 0 ? [store.pageCount - 1] : [])
             let sel = PageSelection(perKVHead: [pages, pages], layout: L)
-            let mass = PagedAttention.attend(store: store, queries: q, selection: sel, scale: Float(Scale.standard.value(d: 8)),
-                                             pageMass: true).mass!
+            let mass = PagedAttention.attend(
+                store: store, queries: q, selection: sel, scale: Float(Scale.standard.value(d: 8)),
+                pageMass: true
+            ).mass!
             let tokens = pages.flatMap { store.table.positions(ofPage: $0) }
             for kv in 0..<2 {
-                let K = Tensor(rows: tokens.count, cols: 8, storage: tokens.flatMap { j in (0..<8).map { prob.keys[kv, j, $0] } })
-                let Q = Tensor(rows: group, cols: 8, storage: Array(q[kv * group * 8 ..< (kv + 1) * group * 8]))
+                let K = Tensor(
+                    rows: tokens.count, cols: 8, storage: tokens.flatMap { j in (0..<8).map { prob.keys[kv, j, $0] } })
+                let Q = Tensor(rows: group, cols: 8, storage: Array(q[kv * group * 8..<(kv + 1) * group * 8]))
                 let w = try! ReferenceAttention.weights(q: Q, k: K, scale: .standard)
                 for p in 0..<store.pageCount {
                     var expected = 0.0
@@ -150,7 +170,9 @@ struct PolicyTests {
     @Test func invalidBudgetsAreUsageErrors() throws {
         let L = try KVLayout(kvHeads: 1, d: 4, dv: 4, pageSize: 32)
         #expect(throws: AttnError.self) { try PolicyKind.quest.make(config: PolicyConfig(budgetTokens: 16), layout: L) }
-        #expect(throws: AttnError.self) { try PolicyKind.arkvale.make(config: PolicyConfig(budgetTokens: 64), layout: L) }
+        #expect(throws: AttnError.self) {
+            try PolicyKind.arkvale.make(config: PolicyConfig(budgetTokens: 64), layout: L)
+        }
         var c = PolicyConfig(budgetTokens: 128)
         c.topkPages = 5
         #expect(throws: AttnError.self) { try PolicyKind.arkvale.make(config: c, layout: L) }
@@ -164,8 +186,10 @@ struct TopIndicesTests {
         // Scores from a small set so that ties are common.
         await propertyCheck(count: 300, input: Gen.int(in: -4...4).array(of: 0...60), Gen.int(in: 0...70)) { raw, k in
             let scores = raw.map { Float($0) * 0.5 }
-            let bySort = Array(scores.indices.sorted { scores[$0] != scores[$1] ? scores[$0] > scores[$1] : $0 < $1 }
-                .prefix(k)).sorted()
+            let bySort = Array(
+                scores.indices.sorted { scores[$0] != scores[$1] ? scores[$0] > scores[$1] : $0 < $1 }
+                    .prefix(k)
+            ).sorted()
             #expect(DigestScoring.topIndices(scores, k: k) == bySort, "\(scores) k=\(k)")
         }
     }

@@ -9,34 +9,44 @@ struct SparseBoundTests {
     /// For every policy, step and head, on random problems with scores from tiny to
     /// overflow-sized: measured error vs ReferenceAttention ≤ bound + the yardstick's own bound.
     @Test func boundIsNeverBelowTheTrueError() async {
-        await propertyCheck(count: 200, input: Gen.int(in: 0...Int(UInt32.max)), Gen.int(in: 0...5), Gen.int(in: 1...2),
-                            Gen.int(in: 1...3), Gen.int(in: 2...16), Gen.int(in: 1...3).map { 1 << $0 }, Gen.int(in: 3...6),
-                            Gen.int(in: 0...3).map { [0.3, 1.0, 3.0, 30.0][$0] }) { seed, policyIndex, kvHeads, group, d, P, budgetPages, B in
-            let prob = SmallProblem(seed: UInt64(seed), kvHeads: kvHeads, group: group, d: d, dv: 3, prompt: 12 * P + 1,
-                                    steps: 5, pageSize: P, bound: B)
+        await propertyCheck(
+            count: 200, input: Gen.int(in: 0...Int(UInt32.max)), Gen.int(in: 0...5), Gen.int(in: 1...2),
+            Gen.int(in: 1...3), Gen.int(in: 2...16), Gen.int(in: 1...3).map { 1 << $0 }, Gen.int(in: 3...6),
+            Gen.int(in: 0...3).map { [0.3, 1.0, 3.0, 30.0][$0] }
+        ) { seed, policyIndex, kvHeads, group, d, P, budgetPages, B in
+            let prob = SmallProblem(
+                seed: UInt64(seed), kvHeads: kvHeads, group: group, d: d, dv: 3, prompt: 12 * P + 1,
+                steps: 5, pageSize: P, bound: B)
             var config = PolicyConfig(budgetTokens: budgetPages * P)
             config.windowPages = 1
             config.digest = [DigestKind.aabb, .sphereMax, .cuboidMean][seed % 3]
             config.reduction = ScoreReduction.allCases[seed % 3]
             let kind = PolicyKind.allCases[policyIndex]
-            let (records, refs) = try! KVReplay.run(keys: prob.keys, values: prob.values, queries: prob.queries, policy: kind,
-                                                    config: config, pageSize: P, scale: .standard, threads: 1)
+            let (records, refs) = try! KVReplay.run(
+                keys: prob.keys, values: prob.values, queries: prob.queries, policy: kind,
+                config: config, pageSize: P, scale: .standard, threads: 1)
             #expect(records.count == 5 * kvHeads * group)
             for (r, ref) in zip(records, refs) {
                 #expect(r.bound.isFinite)
-                #expect(r.error <= r.bound + ref, "policy \(kind.rawValue) step \(r.step) head \(r.head): error \(r.error) > bound \(r.bound)")
+                #expect(
+                    r.error <= r.bound + ref,
+                    "policy \(kind.rawValue) step \(r.step) head \(r.head): error \(r.error) > bound \(r.bound)")
             }
         }
     }
 
     /// Same with the paper scale 1/d and GQA, larger d (longer dot products, more rounding).
     @Test func boundHoldsWithPaperScaleAndWideHeads() async {
-        await propertyCheck(count: 10, input: Gen.int(in: 0...Int(UInt32.max)), Gen.int(in: 0...5).map { PolicyKind.allCases[$0] }) { seed, kind in
-            let prob = SmallProblem(seed: UInt64(seed), kvHeads: 2, group: 2, d: 64, dv: 8, prompt: 200, steps: 3, pageSize: 8, bound: 4)
+        await propertyCheck(
+            count: 10, input: Gen.int(in: 0...Int(UInt32.max)), Gen.int(in: 0...5).map { PolicyKind.allCases[$0] }
+        ) { seed, kind in
+            let prob = SmallProblem(
+                seed: UInt64(seed), kvHeads: 2, group: 2, d: 64, dv: 8, prompt: 200, steps: 3, pageSize: 8, bound: 4)
             var config = PolicyConfig(budgetTokens: 48)
             config.windowPages = 1
-            let (records, refs) = try! KVReplay.run(keys: prob.keys, values: prob.values, queries: prob.queries, policy: kind,
-                                                    config: config, pageSize: 8, scale: .paper, threads: 2)
+            let (records, refs) = try! KVReplay.run(
+                keys: prob.keys, values: prob.values, queries: prob.queries, policy: kind,
+                config: config, pageSize: 8, scale: .paper, threads: 2)
             for (r, ref) in zip(records, refs) { #expect(r.error <= r.bound + ref) }
         }
     }
@@ -45,9 +55,11 @@ struct SparseBoundTests {
     /// measured against a Double recomputation, and so it is small.
     @Test func fullSelectionBoundIsRoundingOnly() async {
         await propertyCheck(count: 20, input: Gen.int(in: 0...Int(UInt32.max))) { seed in
-            let prob = SmallProblem(seed: UInt64(seed), kvHeads: 2, group: 2, d: 16, dv: 4, prompt: 60, steps: 2, pageSize: 4, bound: 1)
-            let (records, refs) = try! KVReplay.run(keys: prob.keys, values: prob.values, queries: prob.queries, policy: .quest,
-                                                    config: PolicyConfig(budgetTokens: 64), pageSize: 4, scale: .standard)
+            let prob = SmallProblem(
+                seed: UInt64(seed), kvHeads: 2, group: 2, d: 16, dv: 4, prompt: 60, steps: 2, pageSize: 4, bound: 1)
+            let (records, refs) = try! KVReplay.run(
+                keys: prob.keys, values: prob.values, queries: prob.queries, policy: .quest,
+                config: PolicyConfig(budgetTokens: 64), pageSize: 4, scale: .standard)
             for (r, ref) in zip(records, refs) {
                 #expect(r.truncationBound == 0)
                 #expect(r.bound < 1e-5)

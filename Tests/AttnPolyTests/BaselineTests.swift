@@ -9,13 +9,16 @@ import Testing
 /// Nyström, determinism of the seeded methods, one interface for all.
 struct BaselineTests {
     static func scores(_ p: Problem, scale: Scale) -> [Double] {
-        exactScores(q: p.q.storage, k: p.k.storage, nq: p.q.rows, nk: p.k.rows, d: p.q.cols, scale: scale.value(d: p.q.cols))
+        exactScores(
+            q: p.q.storage, k: p.k.storage, nq: p.q.rows, nk: p.k.rows, d: p.q.cols, scale: scale.value(d: p.q.cols))
     }
 
     /// ‖A' − Ã'_r‖₂ = σ_{r+1}(A'), the spectral norm computed by a second SVD.
     @Test func svdSpectralErrorIsNextSingularValue() async throws {
-        await propertyCheck(count: 200, input: Gen.int(in: 0...1_000_000), Gen.int(in: 2...12), Gen.int(in: 2...12),
-                            Gen.double(in: 0.1...3), Gen.int(in: 1...11)) { seed, nq, nk, B, r0 in
+        await propertyCheck(
+            count: 200, input: Gen.int(in: 0...1_000_000), Gen.int(in: 2...12), Gen.int(in: 2...12),
+            Gen.double(in: 0.1...3), Gen.int(in: 1...11)
+        ) { seed, nq, nk, B, r0 in
             let prob = Problem(seed: UInt64(seed), nq: nq, nk: nk, d: 3, dv: 1, bound: B)
             let x = Self.scores(prob, scale: .paper)
             let r = min(r0, min(nq, nk) - 1)
@@ -41,24 +44,28 @@ struct BaselineTests {
             let x = Self.scores(prob, scale: .standard)
             let sigma = try SVDBaseline.singularValues(scores: x, rows: n, keys: n).sigma
             guard sigma.last! > 1e-6 * sigma[0] else { return }
-            let f = try NystromBaseline.factors(q: prob.q.storage, k: prob.k.storage, nq: n, nk: n, d: 6,
-                                                scale: Scale.standard.value(d: 6), rank: n, seed: UInt64(seed))
+            let f = try NystromBaseline.factors(
+                q: prob.q.storage, k: prob.k.storage, nq: n, nk: n, d: 6,
+                scale: Scale.standard.value(d: 6), rank: n, seed: UInt64(seed))
             #expect(f.maxRelativeEntryError(scores: x) <= 1e-6)
         }
     }
 
     /// Same seed, same output; Performer's Ã is entrywise positive.
     @Test func seededMethodsAreDeterministic() async throws {
-        await propertyCheck(count: 60, input: Gen.int(in: 0...1_000_000), Gen.element(of: [ApproxMethod.performer, .nystrom]),
-                            Gen.int(in: 1...16)) { seed, method, r in
+        await propertyCheck(
+            count: 60, input: Gen.int(in: 0...1_000_000), Gen.element(of: [ApproxMethod.performer, .nystrom]),
+            Gen.int(in: 1...16)
+        ) { seed, method, r in
             let prob = Problem(seed: UInt64(seed), heads: 2, nq: 16, nk: 16, d: 3, dv: 2, bound: 1)
             let o = ApproximationOptions(method: method!, request: .rank(r), seed: UInt64(seed))
             let a = try Approximation.run(q: prob.q, k: prob.k, v: prob.v, scale: .paper, options: o)
             let b = try Approximation.run(q: prob.q, k: prob.k, v: prob.v, scale: .paper, options: o)
             #expect(a.output == b.output)
             if method == .performer {
-                let f = PerformerBaseline.factors(q: prob.q.head(0).storage, k: prob.k.head(0).storage, nq: 16, nk: 16,
-                                                  d: 3, scale: 1.0 / 3, rank: r, seed: 7)
+                let f = PerformerBaseline.factors(
+                    q: prob.q.head(0).storage, k: prob.k.head(0).storage, nq: 16, nk: 16,
+                    d: 3, scale: 1.0 / 3, rank: r, seed: 7)
                 #expect(f.left.allSatisfy { $0 > 0 } && f.right.allSatisfy { $0 > 0 })
             }
         }
@@ -69,12 +76,14 @@ struct BaselineTests {
     @Test func equalRankInterface() async throws {
         await propertyCheck(count: 40, input: Gen.int(in: 0...1_000_000), Gen.double(in: -8 ... -2)) { seed, le in
             let prob = Problem(seed: UInt64(seed), nq: 40, nk: 40, d: 2, dv: 2, bound: 1)
-            let poly = try Approximation.run(q: prob.q, k: prob.k, v: prob.v, scale: .paper,
-                                             options: ApproximationOptions(method: .poly, request: .epsilon(pow(10, le))))
+            let poly = try Approximation.run(
+                q: prob.q, k: prob.k, v: prob.v, scale: .paper,
+                options: ApproximationOptions(method: .poly, request: .epsilon(pow(10, le))))
             let r = poly.heads[0].rank
             for m in [ApproxMethod.svd, .performer, .nystrom] {
-                let res = try Approximation.run(q: prob.q, k: prob.k, v: prob.v, scale: .paper,
-                                                options: ApproximationOptions(method: m, request: .epsilon(pow(10, le))))
+                let res = try Approximation.run(
+                    q: prob.q, k: prob.k, v: prob.v, scale: .paper,
+                    options: ApproximationOptions(method: m, request: .epsilon(pow(10, le))))
                 #expect(res.heads[0].rank == (m == .performer ? r : min(r, 40)))
                 #expect(res.maxRelativeEntryError != nil)
             }

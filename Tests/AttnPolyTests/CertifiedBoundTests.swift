@@ -10,8 +10,10 @@ struct CertifiedBoundTests {
     /// |fl(P̂(x)) − fl(eˣ)|/eˣ minus what Horner's and libm's rounding can account for,
     /// never above the certified bound of the stored polynomial.
     @Test func storedPolynomialWithinBound() async throws {
-        await propertyCheck(count: 300, input: Gen.element(of: ExpFamily.allCases), Gen.double(in: 0...12),
-                            Gen.int(in: 0...40)) { family, R, g in
+        await propertyCheck(
+            count: 300, input: Gen.element(of: ExpFamily.allCases), Gen.double(in: 0...12),
+            Gen.int(in: 0...40)
+        ) { family, R, g in
             let p = try ExpPolynomial(family: family!, radius: R, degree: g)
             let u = 0x1p-53
             for i in 0...200 {
@@ -20,8 +22,9 @@ struct CertifiedBoundTests {
                 let measured = abs(p.evaluate(x) - ex) / ex
                 // Horner: |fl − P̂(x)| ≤ γ_{2g+1}·P̄(|x|); libm exp: ≤ 1 ulp.
                 let slack = (Double(2 * g + 2) * u * p.absoluteMajorant(at: abs(x)) + 2 * u * ex) / ex * 1.01
-                #expect(measured <= p.certifiedRelativeError + slack,
-                        "\(family!) R=\(R) g=\(g) x=\(x): \(measured) > \(p.certifiedRelativeError)")
+                #expect(
+                    measured <= p.certifiedRelativeError + slack,
+                    "\(family!) R=\(R) g=\(g) x=\(x): \(measured) > \(p.certifiedRelativeError)")
             }
         }
     }
@@ -32,10 +35,13 @@ struct CertifiedBoundTests {
         for family in ExpFamily.allCases {
             for (R, eps) in [(0.5, 1e-12), (2.0, 1e-10), (4.0, 1e-8), (1.0, 1e-3)] {
                 let p = try ExpPolynomial(family: family, radius: R, epsilon: eps)
-                #expect(p.certifiedRelativeError <= eps && p.meetsEpsilon(eps), "\(family) R=\(R) ε=\(eps): \(p.certifiedRelativeError)")
+                #expect(
+                    p.certifiedRelativeError <= eps && p.meetsEpsilon(eps),
+                    "\(family) R=\(R) ε=\(eps): \(p.certifiedRelativeError)")
                 if p.degree > 0 {
                     let lower = try ExpPolynomial(family: family, radius: R, degree: p.degree - 1)
-                    #expect(lower.certifiedRelativeError > eps, "\(family) R=\(R): degree \(p.degree) is not the smallest")
+                    #expect(
+                        lower.certifiedRelativeError > eps, "\(family) R=\(R): degree \(p.degree) is not the smallest")
                 }
             }
             let far = try ExpPolynomial(family: family, radius: 10, epsilon: 1e-12)
@@ -88,8 +94,10 @@ struct CertifiedBoundTests {
 
     /// Larger R or smaller ε never lowers the certified degree.
     @Test func degreeMonotoneInRAndEpsilon() async throws {
-        await propertyCheck(count: 400, input: Gen.element(of: ExpFamily.allCases), Gen.double(in: 0...60),
-                            Gen.double(in: 0...60), Gen.double(in: -14 ... -1), Gen.double(in: -14 ... -1)) { f, r1, r2, l1, l2 in
+        await propertyCheck(
+            count: 400, input: Gen.element(of: ExpFamily.allCases), Gen.double(in: 0...60),
+            Gen.double(in: 0...60), Gen.double(in: -14 ... -1), Gen.double(in: -14 ... -1)
+        ) { f, r1, r2, l1, l2 in
             let (lo, hi) = (min(r1, r2), max(r1, r2))
             let (eBig, eSmall) = (pow(10, max(l1, l2)), pow(10, min(l1, l2)))
             let gLo = CertifiedExpBound.certifiedDegree(R: lo, epsilon: eBig, family: f!)!
@@ -105,8 +113,10 @@ struct CertifiedBoundTests {
 
     /// As B → 0 the certified degree falls to 0 or 1.
     @Test func degreeFallsAsBVanishes() async throws {
-        await propertyCheck(count: 300, input: Gen.element(of: ExpFamily.allCases), Gen.double(in: 0...1e-4),
-                            Gen.int(in: 1...16), Gen.double(in: -6 ... -1)) { f, B, d, le in
+        await propertyCheck(
+            count: 300, input: Gen.element(of: ExpFamily.allCases), Gen.double(in: 0...1e-4),
+            Gen.int(in: 1...16), Gen.double(in: -6 ... -1)
+        ) { f, B, d, le in
             for scale in testScales {
                 let R = ScoreRadius.fromEntryBound(B, d: d, scale: scale.value(d: d))
                 let g = CertifiedExpBound.certifiedDegree(R: R, epsilon: pow(10, le), family: f!)!

@@ -9,13 +9,17 @@ import Testing
 struct CostModelTests {
     /// n* is the first n where the polynomial method's flops fall below exact's.
     @Test func crossoverIsFirstWinningN() async throws {
-        await propertyCheck(count: 300, input: Gen.int(in: 1...16), Gen.int(in: 1...16), Gen.int(in: 1...100_000),
-                            Gen.double(in: 1...64)) { d, dv, r, kappa in
+        await propertyCheck(
+            count: 300, input: Gen.int(in: 1...16), Gen.int(in: 1...16), Gen.int(in: 1...100_000),
+            Gen.double(in: 1...64)
+        ) { d, dv, r, kappa in
             let m = CostModel(expCost: kappa)
             let n = Int(m.crossover(d: d, valueCols: dv, rank: Double(r)))
             #expect(m.polyFlops(n: n, rank: Double(r), valueCols: dv) < m.exactFlops(n: n, d: d, valueCols: dv))
             if n > 1 {
-                #expect(m.polyFlops(n: n - 1, rank: Double(r), valueCols: dv) >= m.exactFlops(n: n - 1, d: d, valueCols: dv))
+                #expect(
+                    m.polyFlops(n: n - 1, rank: Double(r), valueCols: dv) >= m.exactFlops(n: n - 1, d: d, valueCols: dv)
+                )
             }
         }
     }

@@ -8,8 +8,10 @@ import Testing
 struct PolyPlanTests {
     /// The plan's degree and rank are the certified degree at R = s·d·B² and C(g + d, d).
     @Test func planMatchesCertifiedDegree() async throws {
-        await propertyCheck(count: 200, input: Gen.int(in: 1...12), Gen.double(in: 0...3), Gen.double(in: -12 ... -1),
-                            Gen.element(of: ExpFamily.allCases)) { d, B, le, f in
+        await propertyCheck(
+            count: 200, input: Gen.int(in: 1...12), Gen.double(in: 0...3), Gen.double(in: -12 ... -1),
+            Gen.element(of: ExpFamily.allCases)
+        ) { d, B, le, f in
             let eps = pow(10, le)
             let p = try PolyPlan.make(n: 4096, d: d, entryBound: B, scale: .paper, epsilon: eps, family: f!)
             let R = ScoreRadius.fromEntryBound(B, d: d, scale: 1 / Double(d))

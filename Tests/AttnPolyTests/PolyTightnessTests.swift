@@ -35,10 +35,12 @@ import Testing
         let grid = (0...400).map { -p.radius + 2 * p.radius * Double($0) / 400 }
         let rel = grid.map { p.evaluate($0) / Foundation.exp($0) - 1 }
         var best = (0.0, grid[0], grid[0])
-        for a in grid.indices { for b in grid.indices where abs(grid[a] - grid[b]) <= 7 {
-            let spread = rel[a] - rel[b]
-            if spread > best.0 { best = (spread, grid[a], grid[b]) }
-        }}
+        for a in grid.indices {
+            for b in grid.indices where abs(grid[a] - grid[b]) <= 7 {
+                let spread = rel[a] - rel[b]
+                if spread > best.0 { best = (spread, grid[a], grid[b]) }
+            }
+        }
         return (best.1, best.2)
     }
 
@@ -59,9 +61,15 @@ import Testing
         let o = Double(res.output[0, 0, 0])
         let e = max(abs(o - cert.lower[0, 0, 0]), abs(cert.upper[0, 0, 0] - o))
         let bound = res.heads[0].bound.rows[0]
-        if c.float { #expect(bound.isFinite && res.heads[0].bound.rounding > res.heads[0].bound.approximation, "\(c): η does not dominate") }
+        if c.float {
+            #expect(
+                bound.isFinite && res.heads[0].bound.rounding > res.heads[0].bound.approximation,
+                "\(c): η does not dominate")
+        }
         #expect(BoundLedger.shared.within(.polynomialApriori, error: e, bound: bound), "\(c): \(e) > \(bound)")
-        print("tightness \(TrackedBound.polynomialApriori.rawValue) \(c) keys at \(xUp), \(xDown): error \(e) bound \(bound) ratio \(e / bound)")
+        print(
+            "tightness \(TrackedBound.polynomialApriori.rawValue) \(c) keys at \(xUp), \(xDown): error \(e) bound \(bound) ratio \(e / bound)"
+        )
         return e / bound
     }
 

@@ -43,20 +43,25 @@ struct RankAndFeatureTests {
 
     /// U₁U₂ᵀ entry = P̂(s⟨q,k⟩) by Horner, for every family.
     @Test func featureInnerProductIsPolynomial() async throws {
-        await propertyCheck(count: 300, input: Gen.element(of: ExpFamily.allCases), Gen.int(in: 1...4),
-                            Gen.int(in: 0...10), Gen.double(in: 0...2), Gen.int(in: 0...1_000_000)) { f, d, g, B, seed in
+        await propertyCheck(
+            count: 300, input: Gen.element(of: ExpFamily.allCases), Gen.int(in: 1...4),
+            Gen.int(in: 0...10), Gen.double(in: 0...2), Gen.int(in: 0...1_000_000)
+        ) { f, d, g, B, seed in
             let prob = Problem(seed: UInt64(seed), nq: 3, nk: 3, d: d, dv: 1, bound: B)
             let s = Scale.paper.value(d: d)
             let R = ScoreRadius.fromEntryBound(B, d: d, scale: s)
             let p = try ExpPolynomial(family: f!, radius: R, degree: g)
-            let factors = Approximation.polyFactors(p, q: prob.q.storage, k: prob.k.storage, nq: 3, nk: 3, d: d, scale: s)
+            let factors = Approximation.polyFactors(
+                p, q: prob.q.storage, k: prob.k.storage, nq: 3, nk: 3, d: d, scale: s)
             for i in 0..<3 {
                 for j in 0..<3 {
                     var dot = 0.0
                     for c in 0..<d { dot += prob.q[0, i, c] * prob.k[0, j, c] }
                     let x = s * dot
                     var viaFeatures = 0.0
-                    for a in 0..<factors.rank { viaFeatures += factors.left[i * factors.rank + a] * factors.right[j * factors.rank + a] }
+                    for a in 0..<factors.rank {
+                        viaFeatures += factors.left[i * factors.rank + a] * factors.right[j * factors.rank + a]
+                    }
                     let scaleOfTerms = p.absoluteMajorant(at: abs(x)) + p.absoluteMajorant(at: R)
                     #expect(abs(viaFeatures - p.evaluate(x)) <= 1e-12 * scaleOfTerms)
                 }

@@ -1,7 +1,7 @@
-import AttnPruning
 import AttnCore
-import AttnTestSupport
 import AttnKernels
+import AttnPruning
+import AttnTestSupport
 import PropertyBased
 import Testing
 
@@ -19,13 +19,16 @@ import Testing
     }
 
     @Test func shallowMaskingEqualsMaskedReference() async throws {
-        await propertyCheck(count: 20, input: Gen.int(in: 6...48), Gen.int(in: 0...1_000_000), Gen.bool()) { n, seed, causal in
+        await propertyCheck(count: 20, input: Gen.int(in: 6...48), Gen.int(in: 0...1_000_000), Gen.bool()) {
+            n, seed, causal in
             let (q, k, v) = randomQKV(heads: 2, nq: n, nk: n, d: 8, dv: 6, bound: 1.5, seed: seed, as: Double.self)
             let tt = try types(n, seed: seed)
             let firstVision = tt.isVision.firstIndex(of: true)!
             for sink in [nil, firstVision] {
-                let (o, flops) = try VisiPruner.shallow(q: q, k: k, v: v, scale: .standard, types: tt, sink: sink, causal: causal)
-                let ref = try VisiPrunerReference.shallow(q: q, k: k, v: v, scale: .standard, types: tt, sink: sink, causal: causal)
+                let (o, flops) = try VisiPruner.shallow(
+                    q: q, k: k, v: v, scale: .standard, types: tt, sink: sink, causal: causal)
+                let ref = try VisiPrunerReference.shallow(
+                    q: q, k: k, v: v, scale: .standard, types: tt, sink: sink, causal: causal)
                 #expect(ErrorMetrics.maxAbsDiff(o, ref) <= tolerance(o, v))
                 #expect(flops.pruned <= flops.dense && flops.savedFraction >= 0)
             }
@@ -33,14 +36,17 @@ import Testing
     }
 
     @Test func pruningAndDeepDropEqualMaskedReference() async throws {
-        await propertyCheck(count: 20, input: Gen.int(in: 6...48), Gen.int(in: 0...1_000_000), Gen.bool()) { n, seed, causal in
+        await propertyCheck(count: 20, input: Gen.int(in: 6...48), Gen.int(in: 0...1_000_000), Gen.bool()) {
+            n, seed, causal in
             let (q, k, v) = randomQKV(heads: 3, nq: n, nk: n, d: 8, dv: 8, bound: 2, seed: seed, as: Double.self)
             let tt = try types(n, seed: seed)
-            let analysis = try VisiPruner.analyse(q: q, k: k, v: v, scale: .standard, types: tt,
-                                                  layerThreshold: 0.995, tokensThreshold: 0.05)
+            let analysis = try VisiPruner.analyse(
+                q: q, k: k, v: v, scale: .standard, types: tt,
+                layerThreshold: 0.995, tokensThreshold: 0.05)
             let deep = tt.isVision.map { !$0 }
             for keep in [analysis.keep, deep] {
-                let (o, flops) = try VisiPruner.prunedAttention(q: q, k: k, v: v, scale: .standard, keep: keep, causal: causal)
+                let (o, flops) = try VisiPruner.prunedAttention(
+                    q: q, k: k, v: v, scale: .standard, keep: keep, causal: causal)
                 let ref = try VisiPrunerReference.pruned(q: q, k: k, v: v, scale: .standard, keep: keep, causal: causal)
                 #expect(ErrorMetrics.maxAbsDiff(o, ref) <= tolerance(o, v))
                 if !causal {
@@ -52,15 +58,21 @@ import Testing
     }
 
     @Test func analysisKeepsTextAndFollowsThresholds() async throws {
-        await propertyCheck(count: 20, input: Gen.int(in: 6...40), Gen.int(in: 0...1_000_000), Gen.double(in: 0...0.5)) { n, seed, tokThr in
+        await propertyCheck(count: 20, input: Gen.int(in: 6...40), Gen.int(in: 0...1_000_000), Gen.double(in: 0...0.5))
+        { n, seed, tokThr in
             let (q, k, v) = randomQKV(heads: 2, nq: n, nk: n, d: 4, dv: 4, bound: 2, seed: seed, as: Double.self)
             let tt = try types(n, seed: seed)
-            let a = try VisiPruner.analyse(q: q, k: k, v: v, scale: .standard, types: tt, layerThreshold: 0.995,
-                                           tokensThreshold: tokThr)
+            let a = try VisiPruner.analyse(
+                q: q, k: k, v: v, scale: .standard, types: tt, layerThreshold: 0.995,
+                tokensThreshold: tokThr)
             for j in 0..<n {
-                if !tt.isVision[j] { #expect(a.keep[j]) }
-                else if a.prune { #expect(a.keep[j] == (a.norms[j] > tokThr)) }
-                else { #expect(a.keep[j]) }
+                if !tt.isVision[j] {
+                    #expect(a.keep[j])
+                } else if a.prune {
+                    #expect(a.keep[j] == (a.norms[j] > tokThr))
+                } else {
+                    #expect(a.keep[j])
+                }
             }
             // The contributions sum to the last row's output: Σ_j c_j = o_last.
             let exact = try ReferenceAttention.compute(q: q, k: k, v: v, scale: .standard)
@@ -74,8 +86,9 @@ import Testing
     @Test func scheduleDropsVisionAfterTwoQuietLayers() throws {
         var s = VisiPrunerSchedule()
         let tt = try TokenTypes(count: 4, vision: [1..<3])
-        let quiet = ContributionAnalysis(cosines: [1, 1, 1, 1], norms: [0, 0, 0, 0], minVisionCosine: 0.9995,
-                                         prune: false, keep: [true, true, true, true])
+        let quiet = ContributionAnalysis(
+            cosines: [1, 1, 1, 1], norms: [0, 0, 0, 0], minVisionCosine: 0.9995,
+            prune: false, keep: [true, true, true, true])
         #expect(s.action(layer: 0, analysis: quiet, types: tt) == .shallowMask)
         #expect(s.action(layer: 6, analysis: quiet, types: tt) == .keep([true, true, true, true]))
         #expect(s.action(layer: 7, analysis: quiet, types: tt) == .dropAllVision)

@@ -40,8 +40,10 @@ public struct AdversarialCase: Sendable, CustomStringConvertible {
     public var causal: Bool
     public var seed: UInt64
 
-    public init(regime: Regime, heads: Int = 1, nq: Int, nk: Int, d: Int, dv: Int, magnitude: Double,
-                scale: Scale, causal: Bool = false, seed: UInt64) {
+    public init(
+        regime: Regime, heads: Int = 1, nq: Int, nk: Int, d: Int, dv: Int, magnitude: Double,
+        scale: Scale, causal: Bool = false, seed: UInt64
+    ) {
         self.regime = regime
         self.heads = heads; self.nq = nq; self.nk = nk; self.d = d; self.dv = dv
         self.magnitude = magnitude; self.scale = scale; self.causal = causal; self.seed = seed
@@ -59,8 +61,10 @@ public struct AdversarialCase: Sendable, CustomStringConvertible {
         let s = scale.value(d: d)
         switch regime {
         case .uniform:
-            let q: Tensor<T> = InputDistribution.uniform.sample(heads: heads, rows: nq, cols: d, bound: magnitude, using: &rng)
-            let k: Tensor<T> = InputDistribution.uniform.sample(heads: heads, rows: nk, cols: d, bound: magnitude, using: &rng)
+            let q: Tensor<T> = InputDistribution.uniform.sample(
+                heads: heads, rows: nq, cols: d, bound: magnitude, using: &rng)
+            let k: Tensor<T> = InputDistribution.uniform.sample(
+                heads: heads, rows: nk, cols: d, bound: magnitude, using: &rng)
             let v: Tensor<T> = InputDistribution.uniform.sample(heads: heads, rows: nk, cols: dv, bound: 1, using: &rng)
             return (q, k, v)
         case .nearTies, .longRows, .cancellingV, .subnormalV, .nearOverflowV, .hugeNearTies, .alignedRounding:
@@ -122,20 +126,25 @@ public struct AdversarialCase: Sendable, CustomStringConvertible {
 
     /// Random cases over `regimes`: shapes up to `maxN` (the long-row regime uses 2000–4000 keys),
     /// d up to `maxD`, all three scale conventions, causal half the time (then n_q ≤ n_k).
-    public static func generator(regimes: [Regime] = Regime.allCases, maxN: Int = 40, maxD: Int = 12,
-                                 maxMagnitude: Double = 30) -> Generator<AdversarialCase, some SendableSequenceType> {
-        zip(Gen.element(of: regimes), Gen.int(in: 1...2), Gen.int(in: 1...maxN), Gen.int(in: 1...maxN),
+    public static func generator(
+        regimes: [Regime] = Regime.allCases, maxN: Int = 40, maxD: Int = 12,
+        maxMagnitude: Double = 30
+    ) -> Generator<AdversarialCase, some SendableSequenceType> {
+        zip(
+            Gen.element(of: regimes), Gen.int(in: 1...2), Gen.int(in: 1...maxN), Gen.int(in: 1...maxN),
             Gen.int(in: 1...maxD), Gen.int(in: 1...maxD), Gen.double(in: -3...log10(maxMagnitude)),
-            Gen.int(in: 0...Int(Int32.max)))
-            .map { regime, h, a, b, d, dv, logM, seed in
-                let regime = regime ?? .uniform
-                let causal = seed & 1 == 1
-                let scales: [Scale] = [.paper, .standard, .decimal("0.37")]
-                var nq = causal ? Swift.min(a, b) : a, nk = causal ? Swift.max(a, b) : b
-                if regime == .longRows { nk = 2000 + (seed >> 3) % 2000; nq = Swift.min(nq, 3) }
-                return AdversarialCase(regime: regime, heads: h, nq: nq, nk: nk, d: d, dv: dv,
-                                       magnitude: logM < -2.9 ? 0 : Foundation.pow(10, logM),
-                                       scale: scales[(seed >> 1) % 3], causal: causal, seed: UInt64(seed))
-            }
+            Gen.int(in: 0...Int(Int32.max))
+        )
+        .map { regime, h, a, b, d, dv, logM, seed in
+            let regime = regime ?? .uniform
+            let causal = seed & 1 == 1
+            let scales: [Scale] = [.paper, .standard, .decimal("0.37")]
+            var nq = causal ? Swift.min(a, b) : a, nk = causal ? Swift.max(a, b) : b
+            if regime == .longRows { nk = 2000 + (seed >> 3) % 2000; nq = Swift.min(nq, 3) }
+            return AdversarialCase(
+                regime: regime, heads: h, nq: nq, nk: nk, d: d, dv: dv,
+                magnitude: logM < -2.9 ? 0 : Foundation.pow(10, logM),
+                scale: scales[(seed >> 1) % 3], causal: causal, seed: UInt64(seed))
+        }
     }
 }

@@ -29,7 +29,11 @@ public final class BoundLedger: @unchecked Sendable {
     public func within(_ bound: TrackedBound, error: Double, bound b: Double) -> Bool {
         let ratio = b > 0 ? error / b : (error == 0 ? 0 : .infinity)
         lock.lock(); defer { lock.unlock() }
-        if ratio.isNaN { worstRatio[bound] = .nan } else { worstRatio[bound] = Swift.max(worstRatio[bound] ?? 0, ratio) }
+        if ratio.isNaN {
+            worstRatio[bound] = .nan
+        } else {
+            worstRatio[bound] = Swift.max(worstRatio[bound] ?? 0, ratio)
+        }
         return error <= b
     }
 

@@ -42,14 +42,17 @@ public struct RoundingStaircase: Sendable, CustomStringConvertible {
     /// The score of keys 1…n−1 before rounding to T: ln((1 − 2⁻⁹)·u).
     public var offScore: Double { log((1 - 0x1p-9) * unitRoundoff) }
 
-    public var description: String { "staircase rows=\(rows) keys=\(keys) dv=\(valueCols) u=2^\(Int(log2(unitRoundoff)))" }
+    public var description: String {
+        "staircase rows=\(rows) keys=\(keys) dv=\(valueCols) u=2^\(Int(log2(unitRoundoff)))"
+    }
 
     public func tensors<T: AttnScalar>(_: T.Type = T.self) -> (q: Tensor<T>, k: Tensor<T>, v: Tensor<T>) {
         let q = Tensor<T>(heads: 1, rows: rows, cols: 1, storage: [T](repeating: 1, count: rows))
         var ks = [T](repeating: T(offScore), count: keys)
         ks[0] = 0
         let k = Tensor<T>(heads: 1, rows: keys, cols: 1, storage: ks)
-        let v = Tensor<T>(heads: 1, rows: keys, cols: valueCols, storage: [T](repeating: T(Self.value), count: keys * valueCols))
+        let v = Tensor<T>(
+            heads: 1, rows: keys, cols: valueCols, storage: [T](repeating: T(Self.value), count: keys * valueCols))
         return (q, k, v)
     }
 }

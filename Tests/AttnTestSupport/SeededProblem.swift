@@ -10,8 +10,10 @@ public struct SeededProblem<T: AttnScalar>: Sendable, CustomStringConvertible {
     public let v: Tensor<T>
     public let seed: UInt64
 
-    public init(seed: UInt64, heads: Int = 1, nq: Int, nk: Int, d: Int, dv: Int, bound: Double,
-                valueBound: Double = 1, distribution: InputDistribution = .uniform) {
+    public init(
+        seed: UInt64, heads: Int = 1, nq: Int, nk: Int, d: Int, dv: Int, bound: Double,
+        valueBound: Double = 1, distribution: InputDistribution = .uniform
+    ) {
         var g = Xoshiro256StarStar(seed: seed)
         q = distribution.sample(heads: heads, rows: nq, cols: d, bound: bound, using: &g)
         k = distribution.sample(heads: heads, rows: nk, cols: d, bound: bound, using: &g)

@@ -14,7 +14,7 @@ let package = Package(
     name: "Consumer",
     dependencies: [.package(path: root)],
     targets: [
-        .executableTarget(name: "Consumer", dependencies: [.product(name: "AttnKit", package: identity)]),
+        .executableTarget(name: "Consumer", dependencies: [.product(name: "AttnKit", package: identity)])
     ],
     swiftLanguageModes: [.v6]
 )

@@ -10,8 +10,9 @@ import Foundation
 func checkError(_ error: Error) {
     guard let e = error as? AttnError else { fatalError("non-AttnError thrown: \(error)") }
     precondition(e.kind == .usage, "malformed input must be a usage error: \(e.message)")
-    precondition(!e.message.unicodeScalars.contains { $0.properties.generalCategory == .control },
-                 "control byte in the message: \(e.message.debugDescription)")
+    precondition(
+        !e.message.unicodeScalars.contains { $0.properties.generalCategory == .control },
+        "control byte in the message: \(e.message.debugDescription)")
 }
 
 @_cdecl("LLVMFuzzerTestOneInput")
@@ -24,8 +25,9 @@ public func npyFuzzOne(_ bytes: UnsafePointer<UInt8>, _ count: Int) -> CInt {
     }
     // A decoded tensor re-encodes and decodes to itself (the writer and reader agree).
     if let t = try? Npy.decode(data, name: "fuzz.npy", as: Double.self) {
-        precondition((try? Npy.decode(Npy.encode(t), as: Double.self)) == t || t.storage.contains { $0.isNaN },
-                     "round trip changed the tensor")
+        precondition(
+            (try? Npy.decode(Npy.encode(t), as: Double.self)) == t || t.storage.contains { $0.isNaN },
+            "round trip changed the tensor")
     }
     return 0
 }

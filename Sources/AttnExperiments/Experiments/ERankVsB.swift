@@ -20,8 +20,9 @@ extension SweepMeasurer {
         let eps = configuration.epsilon(n: n)
         let r = sigma.prefix { $0 > eps * sigma[0] }.count
         let tail = r < n ? sigma[r] / sigma[0] : 0
-        return SweepRow(method: "svd", rank: Double(r),
-                        exponent: Self.costExponent(n: n, d: d, logRank: log(Double(Swift.max(r, 1)))),
-                        error: tail, bound: eps)
+        return SweepRow(
+            method: "svd", rank: Double(r),
+            exponent: Self.costExponent(n: n, d: d, logRank: log(Double(Swift.max(r, 1)))),
+            error: tail, bound: eps)
     }
 }

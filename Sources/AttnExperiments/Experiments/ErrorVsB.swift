@@ -21,8 +21,9 @@ extension SweepMeasurer {
                 err = e.isNaN ? .infinity : Swift.max(err, e)
             }
         }
-        return SweepRow(method: backend.name, degree: g, rank: Double(r),
-                        exponent: Self.costExponent(n: p.n, d: p.d, logRank: log(Double(r))),
-                        rows: rows.count, error: err, bound: bound)
+        return SweepRow(
+            method: backend.name, degree: g, rank: Double(r),
+            exponent: Self.costExponent(n: p.n, d: p.d, logRank: log(Double(r))),
+            rows: rows.count, error: err, bound: bound)
     }
 }

@@ -62,9 +62,10 @@ extension SweepMeasurer {
         let ex = inst.reveal(exact), po = inst.reveal(t.storage)
         return [
             SweepRow(method: "exact", rows: p.n, revealed: ex.revealed, margin: ex.margin),
-            SweepRow(method: backend.name, degree: g, rank: Double(r),
-                     exponent: Self.costExponent(n: p.n, d: p.d, logRank: log(Double(r))),
-                     rows: p.n, error: err, bound: bound, revealed: po.revealed, margin: po.margin),
+            SweepRow(
+                method: backend.name, degree: g, rank: Double(r),
+                exponent: Self.costExponent(n: p.n, d: p.d, logRank: log(Double(r))),
+                rows: p.n, error: err, bound: bound, revealed: po.revealed, margin: po.margin),
         ]
     }
 }

@@ -39,7 +39,9 @@ public struct SweepMeasurer: Sendable {
 
     /// Q (n×d, entries in [−B, B]), K likewise, V (n×d_v, entries in [−1, 1]) from
     /// the point's distribution: V is kept in [−1, 1] so errors read relative to ‖V‖∞.
-    func inputs(_ p: SweepPoint, dv: Int, rng: inout Xoshiro256StarStar) -> (Tensor<Double>, Tensor<Double>, Tensor<Double>) {
+    func inputs(_ p: SweepPoint, dv: Int, rng: inout Xoshiro256StarStar) -> (
+        Tensor<Double>, Tensor<Double>, Tensor<Double>
+    ) {
         let dist = InputDistribution(rawValue: p.distribution) ?? .uniform
         let q: Tensor<Double> = dist.sample(rows: p.n, cols: p.d, bound: p.B, using: &rng)
         let k: Tensor<Double> = dist.sample(rows: p.n, cols: p.d, bound: p.B, using: &rng)

@@ -39,8 +39,10 @@ public enum Regime {
         public var epsilon: Epsilon
         public var family: ExpFamily
         public var model: CostModel
-        public init(scale: Scale = .standard, epsilon: Epsilon = .power(1), family: ExpFamily = .chebyshev,
-                    model: CostModel = CostModel()) {
+        public init(
+            scale: Scale = .standard, epsilon: Epsilon = .power(1), family: ExpFamily = .chebyshev,
+            model: CostModel = CostModel()
+        ) {
             self.scale = scale; self.epsilon = epsilon; self.family = family; self.model = model
         }
 
@@ -63,8 +65,10 @@ public enum Regime {
     /// - Throws: `AttnError.usage` (parameter `q`, `k`, `epsilon` or `epsilonPower`) for mismatched
     ///   shapes, empty or non-finite inputs, n_k < 2 (c and log_n need ln n > 0), or a bad ε;
     ///   `.infeasible` when a head's scores leave the Double range.
-    public static func analyze(q: Tensor<Double>, k: Tensor<Double>, options: Options,
-                               progress: ((Int, Int) -> Void)? = nil) throws -> [RegimeHead] {
+    public static func analyze(
+        q: Tensor<Double>, k: Tensor<Double>, options: Options,
+        progress: ((Int, Int) -> Void)? = nil
+    ) throws -> [RegimeHead] {
         try options.validate()
         try validate(q: q, k: k)
         let batches = q.batch, hq = q.headsPerBatch, hk = k.headsPerBatch, group = hq / hk
@@ -77,9 +81,12 @@ public enum Regime {
                     for h in 0..<hq {
                         let kh = h / group
                         let qb = UnsafeBufferPointer(rebasing: qs[q.offset(head: b * hq + h, row: 0)...].prefix(nq * d))
-                        let kb = UnsafeBufferPointer(rebasing: ks[k.offset(head: b * hk + kh, row: 0)...].prefix(nk * d))
-                        out.append(try head(q: qb, k: kb, nq: nq, nk: nk, d: d, batch: b, head: h, kvHead: kh,
-                                            options: options))
+                        let kb = UnsafeBufferPointer(
+                            rebasing: ks[k.offset(head: b * hk + kh, row: 0)...].prefix(nk * d))
+                        out.append(
+                            try head(
+                                q: qb, k: kb, nq: nq, nk: nk, d: d, batch: b, head: h, kvHead: kh,
+                                options: options))
                         progress?(out.count, q.heads)
                     }
                 }
@@ -89,12 +96,15 @@ public enum Regime {
     }
 
     /// One head: n_q × d queries and n_k × d keys, row-major.
-    static func head(q: UnsafeBufferPointer<Double>, k: UnsafeBufferPointer<Double>, nq: Int, nk: Int, d: Int,
-                     batch: Int, head: Int, kvHead: Int, options: Options) throws -> RegimeHead {
+    static func head(
+        q: UnsafeBufferPointer<Double>, k: UnsafeBufferPointer<Double>, nq: Int, nk: Int, d: Int,
+        batch: Int, head: Int, kvHead: Int, options: Options
+    ) throws -> RegimeHead {
         let maximum = ScoreMaximum.compute(q: q, k: k, nq: nq, nk: nk, d: d)
         guard maximum.normProduct.isFinite, maximum.value.isFinite else {
-            throw AttnError.infeasible("batch \(batch), head \(head): scores exceed the Double range "
-                                       + "(max‖q‖·max‖k‖ = \(maximum.normProduct))")
+            throw AttnError.infeasible(
+                "batch \(batch), head \(head): scores exceed the Double range "
+                    + "(max‖q‖·max‖k‖ = \(maximum.normProduct))")
         }
         let B = max(q.reduce(0) { max($0, abs($1)) }, k.reduce(0) { max($0, abs($1)) })
         let eps = options.epsilon.value(n: nk)
@@ -102,18 +112,22 @@ public enum Regime {
         if options.scale.value(d: d) != Scale.paper.value(d: d) { scales.append(.paper) }
         let results = scales.map { scale in
             let s = scale.value(d: d)
-            return RegimeAtScale.make(scale: scale, scaleValue: s,
-                                      radius: ScoreRadius.measured(q: q, k: k, nq: nq, nk: nk, d: d, scale: s),
-                                      maximum: maximum, n: nk, d: d, epsilon: eps, family: options.family,
-                                      model: options.model)
+            return RegimeAtScale.make(
+                scale: scale, scaleValue: s,
+                radius: ScoreRadius.measured(q: q, k: k, nq: nq, nk: nk, d: d, scale: s),
+                maximum: maximum, n: nk, d: d, epsilon: eps, family: options.family,
+                model: options.model)
         }
-        return RegimeHead(batch: batch, head: head, kvHead: kvHead, queries: nq, keys: nk, d: d, entryBound: B,
-                          c: B / log(Double(nk)).squareRoot(), epsilon: eps, scales: results)
+        return RegimeHead(
+            batch: batch, head: head, kvHead: kvHead, queries: nq, keys: nk, d: d, entryBound: B,
+            c: B / log(Double(nk)).squareRoot(), epsilon: eps, scales: results)
     }
 
     static func validate(q: Tensor<Double>, k: Tensor<Double>) throws {
         for (p, t) in [(Parameter.q, q), (.k, k)] {
-            guard t.logicalRank >= 2 else { throw AttnError.usage(p, "need 2, 3 or 4 dimensions, got shape \(t.shape)") }
+            guard t.logicalRank >= 2 else {
+                throw AttnError.usage(p, "need 2, 3 or 4 dimensions, got shape \(t.shape)")
+            }
             guard t.rows >= 1, t.cols >= 1, t.heads >= 1 else { throw AttnError.usage(p, "empty, shape \(t.shape)") }
             guard t.isFinite else { throw AttnError.usage(p, "contains NaN or Inf") }
         }
@@ -124,8 +138,10 @@ public enum Regime {
             throw AttnError.usage(.k, "shape mismatch: Q has d = \(q.cols) but K has d = \(k.cols)")
         }
         guard q.headsPerBatch % k.headsPerBatch == 0 else {
-            throw AttnError.usage(.k, "shape mismatch: K's \(k.headsPerBatch) heads do not divide Q's "
-                                  + "\(q.headsPerBatch) (GQA needs heads_kv to divide heads_q)")
+            throw AttnError.usage(
+                .k,
+                "shape mismatch: K's \(k.headsPerBatch) heads do not divide Q's "
+                    + "\(q.headsPerBatch) (GQA needs heads_kv to divide heads_q)")
         }
         guard k.rows >= 2 else { throw AttnError.usage(.k, "needs at least 2 keys (c = B/√ln n needs ln n > 0)") }
     }

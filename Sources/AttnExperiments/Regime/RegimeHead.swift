@@ -49,13 +49,16 @@ public struct RegimeAtScale: Sendable, Equatable {
     public let crossoverN: Double
 
     /// The polynomial method's numbers for radius R (`ScoreRadius.measured` at s) at n keys, dimension d.
-    static func make(scale: Scale, scaleValue s: Double, radius R: Double, maximum: ScoreMaximum, n: Int, d: Int,
-                     epsilon: Double, family: ExpFamily, model: CostModel) -> RegimeAtScale {
+    static func make(
+        scale: Scale, scaleValue s: Double, radius R: Double, maximum: ScoreMaximum, n: Int, d: Int,
+        epsilon: Double, family: ExpFamily, model: CostModel
+    ) -> RegimeAtScale {
         let (score, scoreBound) = maximum.scaled(by: s)
         guard R.isFinite, let g = CertifiedExpBound.certifiedDegree(R: R, epsilon: epsilon, family: family) else {
-            return RegimeAtScale(scale: scale, scaleValue: s, radius: R, maxAbsScore: score,
-                                 maxAbsScoreErrorBound: scoreBound, degree: nil, relativeErrorBound: .infinity,
-                                 rank: .infinity, exponent: .infinity, polyWins: false, crossoverN: .infinity)
+            return RegimeAtScale(
+                scale: scale, scaleValue: s, radius: R, maxAbsScore: score,
+                maxAbsScoreErrorBound: scoreBound, degree: nil, relativeErrorBound: .infinity,
+                rank: .infinity, exponent: .infinity, polyWins: false, crossoverN: .infinity)
         }
         let rank = PolyRank.rankAsDouble(d: d, degree: g)
         return RegimeAtScale(

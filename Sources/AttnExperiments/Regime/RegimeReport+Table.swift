@@ -13,10 +13,12 @@ extension RegimeReport {
         for h in heads {
             for a in h.scales {
                 lines.append(
-                    ["\(h.batch)/\(h.head)", a.scale.description, "\(h.keys)", "\(h.d)", g3(h.entryBound), g3(h.c),
-                     g3(a.radius), String(format: "%.4g", a.maxAbsScore), a.degree.map(String.init) ?? "none",
-                     g3(a.rank), String(format: "%.3f", a.exponent), (a.polyWins ? "wins " : "") + g3(a.crossoverN)]
-                        .map { col($0, 10) }.joined(separator: " "))
+                    [
+                        "\(h.batch)/\(h.head)", a.scale.description, "\(h.keys)", "\(h.d)", g3(h.entryBound), g3(h.c),
+                        g3(a.radius), String(format: "%.4g", a.maxAbsScore), a.degree.map(String.init) ?? "none",
+                        g3(a.rank), String(format: "%.3f", a.exponent), (a.polyWins ? "wins " : "") + g3(a.crossoverN),
+                    ]
+                    .map { col($0, 10) }.joined(separator: " "))
             }
         }
         return (lines + summaryLines.map { "summary: " + $0 }).joined(separator: "\n")

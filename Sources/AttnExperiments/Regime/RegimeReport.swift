@@ -81,9 +81,10 @@ public struct RegimeReport: Sendable {
         guard let first = heads.first else { return [] }
         return first.scales.indices.map { i in
             let at = heads.map { $0.scales[i] }
-            return Summary(scale: at[0].scale, heads: heads.count, c: Spread(heads.map(\.c)),
-                           degree: Spread(at.map { $0.degree.map(Double.init) ?? .infinity }),
-                           exponent: Spread(at.map(\.exponent)), polyWins: at.filter(\.polyWins).count)
+            return Summary(
+                scale: at[0].scale, heads: heads.count, c: Spread(heads.map(\.c)),
+                degree: Spread(at.map { $0.degree.map(Double.init) ?? .infinity }),
+                exponent: Spread(at.map(\.exponent)), polyWins: at.filter(\.polyWins).count)
         }
     }
 
@@ -103,26 +104,37 @@ public struct RegimeReport: Sendable {
     var parameters: JSONValue { .object(parameterPairs) }
 
     var parameterPairs: [(String, JSONValue)] {
-        let eps: JSONValue = switch options.epsilon {
-        case .fixed(let e): .double(e)
-        case .power(let p): .string("n^-\(formatShortest(p))")
-        }
-        return [("scale", .string(options.scale.description)), ("eps", eps),
-                ("family", .string(options.family.rawValue)),
-                ("exp_cost", .double(options.model.expCost)), ("value_cols", "d")]
+        let eps: JSONValue =
+            switch options.epsilon {
+            case .fixed(let e): .double(e)
+            case .power(let p): .string("n^-\(formatShortest(p))")
+            }
+        return [
+            ("scale", .string(options.scale.description)), ("eps", eps),
+            ("family", .string(options.family.rawValue)),
+            ("exp_cost", .double(options.model.expCost)), ("value_cols", "d"),
+        ]
     }
 
     var summaryJSON: JSONValue {
-        .object(summaries.map { s in
-            (s.scale.description, .object([("heads", .int(s.heads)), ("c", s.c.json), ("degree", s.degree.json),
-                                            ("exponent", s.exponent.json), ("poly_wins", .int(s.polyWins))]))
-        })
+        .object(
+            summaries.map { s in
+                (
+                    s.scale.description,
+                    .object([
+                        ("heads", .int(s.heads)), ("c", s.c.json), ("degree", s.degree.json),
+                        ("exponent", s.exponent.json), ("poly_wins", .int(s.polyWins)),
+                    ])
+                )
+            })
     }
 
     /// The `--json` object: parameters, summary per scale and every row.
     public var json: JSONValue {
-        .object([("tool", "attnbound regime"), ("parameters", parameters), ("summary", summaryJSON),
-                 ("rows", .array(rows.map { .object($0) }))])
+        .object([
+            ("tool", "attnbound regime"), ("parameters", parameters), ("summary", summaryJSON),
+            ("rows", .array(rows.map { .object($0) })),
+        ])
     }
 
     /// Writes the CSV and its sidecar (same stem, `.json`), each by temp file and rename.
@@ -150,6 +162,8 @@ extension Regime {
             command: "regime", parameters: report.parameterPairs,
             table: .init(header: RegimeReport.columns, rows: report.csvFields), text: [report.table],
             json: report.json,
-            sidecarExtra: [("inputs", .object([("q", .string(q)), ("k", .string(k))])), ("summary", report.summaryJSON)])
+            sidecarExtra: [
+                ("inputs", .object([("q", .string(q)), ("k", .string(k))])), ("summary", report.summaryJSON),
+            ])
     }
 }

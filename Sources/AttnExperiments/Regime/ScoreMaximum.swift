@@ -34,8 +34,10 @@ public struct ScoreMaximum: Sendable, Equatable {
 
     /// - Parameters: q: n_q × d row-major, k: n_k × d row-major.
     /// - Precondition: finite entries, n_q, n_k ≥ 1, d ≥ 1.
-    public static func compute(q: UnsafeBufferPointer<Double>, k: UnsafeBufferPointer<Double>,
-                               nq: Int, nk: Int, d: Int) -> ScoreMaximum {
+    public static func compute(
+        q: UnsafeBufferPointer<Double>, k: UnsafeBufferPointer<Double>,
+        nq: Int, nk: Int, d: Int
+    ) -> ScoreMaximum {
         precondition(nq >= 1 && nk >= 1 && d >= 1 && q.count >= nq * d && k.count >= nk * d)
         let normProduct = ScoreRadius.measured(q: q, k: k, nq: nq, nk: nk, d: d, scale: 1)
         let rowsPerBlock = min(blockRows, nq)
@@ -46,9 +48,10 @@ public struct ScoreMaximum: Sendable, Equatable {
             while start < nq {
                 let m = min(rowsPerBlock, nq - start)
                 // C (m × n_k) = Q[start..<start+m] · Kᵀ
-                Double.gemm(transA: false, transB: true, m: m, n: nk, k: d, alpha: 1,
-                            a: q.baseAddress! + start * d, lda: d, b: k.baseAddress!, ldb: d,
-                            beta: 0, c: c.baseAddress!, ldc: nk)
+                Double.gemm(
+                    transA: false, transB: true, m: m, n: nk, k: d, alpha: 1,
+                    a: q.baseAddress! + start * d, lda: d, b: k.baseAddress!, ldb: d,
+                    beta: 0, c: c.baseAddress!, ldc: nk)
                 for i in 0..<m {
                     for j in 0..<nk where abs(c[i * nk + j]) > best {
                         best = abs(c[i * nk + j]); bestRow = start + i; bestCol = j
@@ -57,8 +60,9 @@ public struct ScoreMaximum: Sendable, Equatable {
                 start += m
             }
         }
-        return ScoreMaximum(value: best, errorBound: errorBound(normProduct: normProduct, d: d),
-                            row: bestRow, col: bestCol, normProduct: normProduct)
+        return ScoreMaximum(
+            value: best, errorBound: errorBound(normProduct: normProduct, d: d),
+            row: bestRow, col: bestCol, normProduct: normProduct)
     }
 
     /// γ_d·N + d·2⁻¹⁰⁷⁴, rounded up (the proof's Lemma 1 and 2).

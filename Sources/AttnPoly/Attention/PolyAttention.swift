@@ -30,8 +30,10 @@ public struct PolyOptions: Sendable, Equatable {
     /// Worker threads (default: active processors). Results do not depend on it.
     public var threads: Int?
 
-    public init(family: ExpFamily = .chebyshev, degree: Degree, radius: Radius = .measured,
-                blockRows: Int = 256, threads: Int? = nil) {
+    public init(
+        family: ExpFamily = .chebyshev, degree: Degree, radius: Radius = .measured,
+        blockRows: Int = 256, threads: Int? = nil
+    ) {
         self.family = family
         self.degree = degree
         self.radius = radius
@@ -87,8 +89,10 @@ public enum PolyAttention {
     ///   exceeds the limits.
     @_specialize(where T == Float)
     @_specialize(where T == Double)
-    public static func compute<T: KernelScalar>(q: Tensor<T>, k: Tensor<T>, v: Tensor<T>, scale: Scale,
-                                                options: PolyOptions) throws -> PolyAttentionResult<T> {
+    public static func compute<T: KernelScalar>(
+        q: Tensor<T>, k: Tensor<T>, v: Tensor<T>, scale: Scale,
+        options: PolyOptions
+    ) throws -> PolyAttentionResult<T> {
         try validateAttentionShapes(q: q, k: k, v: v)  // @inlinable: specialised here
         guard options.blockRows >= 1 else { throw AttnError.usage("blockRows must be ≥ 1") }
         let (nq, nk, d, dv, H) = (q.rows, k.rows, q.cols, v.cols, q.heads)
@@ -100,9 +104,10 @@ public enum PolyAttention {
             let qo = h * nq * d, ko = h * nk * d, vo = h * nk * dv
             let measured = q.storage.withUnsafeBufferPointer { qb in
                 k.storage.withUnsafeBufferPointer { kb in
-                    ScoreRadius.measured(q: UnsafeBufferPointer(rebasing: qb[qo..<qo + nq * d]),
-                                         k: UnsafeBufferPointer(rebasing: kb[ko..<ko + nk * d]),
-                                         nq: nq, nk: nk, d: d, scale: s)
+                    ScoreRadius.measured(
+                        q: UnsafeBufferPointer(rebasing: qb[qo..<qo + nq * d]),
+                        k: UnsafeBufferPointer(rebasing: kb[ko..<ko + nk * d]),
+                        nq: nq, nk: nk, d: d, scale: s)
                 }
             }
             let R = try radius(options.radius, measured: measured, d: d, s: s, head: h)
@@ -119,23 +124,30 @@ public enum PolyAttention {
             let chunks = max(1, min(keyChunks, nk / 1024, (1 << 26) / rw))
             let blockRows = max(1, min(options.blockRows, (1 << 24) / r))
             q.storage.withUnsafeBufferPointer { qb in
-            k.storage.withUnsafeBufferPointer { kb in
-            v.storage.withUnsafeBufferPointer { vb in
-            out.withUnsafeMutableBufferPointer { ob in
-            den.withUnsafeMutableBufferPointer { db in
-                run(fmap: fmap, q: qb.baseAddress! + qo, k: kb.baseAddress! + ko, v: vb.baseAddress! + vo,
-                    out: ob.baseAddress! + h * nq * dv, den: db.baseAddress! + h * nq,
-                    nq: nq, nk: nk, d: d, dv: dv, chunks: chunks, blockRows: blockRows,
-                    threads: options.threads)
-            }}}}}
+                k.storage.withUnsafeBufferPointer { kb in
+                    v.storage.withUnsafeBufferPointer { vb in
+                        out.withUnsafeMutableBufferPointer { ob in
+                            den.withUnsafeMutableBufferPointer { db in
+                                run(
+                                    fmap: fmap, q: qb.baseAddress! + qo, k: kb.baseAddress! + ko,
+                                    v: vb.baseAddress! + vo,
+                                    out: ob.baseAddress! + h * nq * dv, den: db.baseAddress! + h * nq,
+                                    nq: nq, nk: nk, d: d, dv: dv, chunks: chunks, blockRows: blockRows,
+                                    threads: options.threads)
+                            }
+                        }
+                    }
+                }
+            }
             let bound = q.storage.withUnsafeBufferPointer { qb in
                 k.storage.withUnsafeBufferPointer { kb in
                     v.storage.withUnsafeBufferPointer { vb in
-                        PolyErrorBound.head(q: UnsafeBufferPointer(rebasing: qb[qo..<qo + nq * d]),
-                                            k: UnsafeBufferPointer(rebasing: kb[ko..<ko + nk * d]),
-                                            v: UnsafeBufferPointer(rebasing: vb[vo..<vo + nk * dv]),
-                                            nq: nq, nk: nk, d: d, dv: dv, scale: s, polynomial: poly,
-                                            chunks: chunks, unitRoundoff: T.unitRoundoff)
+                        PolyErrorBound.head(
+                            q: UnsafeBufferPointer(rebasing: qb[qo..<qo + nq * d]),
+                            k: UnsafeBufferPointer(rebasing: kb[ko..<ko + nk * d]),
+                            v: UnsafeBufferPointer(rebasing: vb[vo..<vo + nk * dv]),
+                            nq: nq, nk: nk, d: d, dv: dv, scale: s, polynomial: poly,
+                            chunks: chunks, unitRoundoff: T.unitRoundoff)
                     }
                 }
             }
@@ -178,9 +190,11 @@ public enum PolyAttention {
     }
 
     /// One head: W = Σ_chunks U₂ᵀ[V | 1], then Y = U₁W, T = Y[:, :dv]/Y[:, dv].
-    static func run<T: KernelScalar>(fmap: PolyFeatureMap<T>, q: UnsafePointer<T>, k: UnsafePointer<T>,
-                                     v: UnsafePointer<T>, out: UnsafeMutablePointer<T>, den: UnsafeMutablePointer<T>,
-                                     nq: Int, nk: Int, d: Int, dv: Int, chunks: Int, blockRows: Int, threads: Int?) {
+    static func run<T: KernelScalar>(
+        fmap: PolyFeatureMap<T>, q: UnsafePointer<T>, k: UnsafePointer<T>,
+        v: UnsafePointer<T>, out: UnsafeMutablePointer<T>, den: UnsafeMutablePointer<T>,
+        nq: Int, nk: Int, d: Int, dv: Int, chunks: Int, blockRows: Int, threads: Int?
+    ) {
         let r = fmap.rank, w = dv + 1
         let nb = max(1, min(blockRows, max(nq, nk)))
         // Small problems: one worker (dispatch costs more than it saves; results are identical).
@@ -208,11 +222,13 @@ public enum PolyAttention {
                             }
                             feats.withUnsafeMutableBufferPointer { fb in
                                 scratch.withUnsafeMutableBufferPointer { sb in
-                                    fmap.build(side: .key, rows: rows, input: ks.pointer + j * d, into: fb.baseAddress!,
-                                               ldOut: rows, scratch: sb.baseAddress!)
-                                    T.gemm(transA: false, transB: false, m: r, n: w, k: rows, alpha: 1,
-                                           a: fb.baseAddress!, lda: rows, b: vaug, ldb: w, beta: 1,
-                                           c: ps.pointer + c * r * w, ldc: w)
+                                    fmap.build(
+                                        side: .key, rows: rows, input: ks.pointer + j * d, into: fb.baseAddress!,
+                                        ldOut: rows, scratch: sb.baseAddress!)
+                                    T.gemm(
+                                        transA: false, transB: false, m: r, n: w, k: rows, alpha: 1,
+                                        a: fb.baseAddress!, lda: rows, b: vaug, ldb: w, beta: 1,
+                                        c: ps.pointer + c * r * w, ldc: w)
                                 }
                             }
                             j += rows
@@ -236,11 +252,13 @@ public enum PolyAttention {
                     feats.withUnsafeMutableBufferPointer { fb in
                         scratch.withUnsafeMutableBufferPointer { sb in
                             y.withUnsafeMutableBufferPointer { yb in
-                                fmap.build(side: .query, rows: rows, input: qs.pointer + i0 * d, into: fb.baseAddress!,
-                                           ldOut: rows, scratch: sb.baseAddress!)
-                                T.gemm(transA: true, transB: false, m: rows, n: w, k: r, alpha: 1,
-                                       a: fb.baseAddress!, lda: rows, b: wsum, ldb: w, beta: 0,
-                                       c: yb.baseAddress!, ldc: w)
+                                fmap.build(
+                                    side: .query, rows: rows, input: qs.pointer + i0 * d, into: fb.baseAddress!,
+                                    ldOut: rows, scratch: sb.baseAddress!)
+                                T.gemm(
+                                    transA: true, transB: false, m: rows, n: w, k: r, alpha: 1,
+                                    a: fb.baseAddress!, lda: rows, b: wsum, ldb: w, beta: 0,
+                                    c: yb.baseAddress!, ldc: w)
                                 for i in 0..<rows {
                                     let dd = yb[i * w + dv]
                                     dn.pointer[i0 + i] = dd

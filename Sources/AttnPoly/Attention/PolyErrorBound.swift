@@ -60,10 +60,12 @@ public enum PolyErrorBound {
     ///   - chunks: the number of key chunks whose partial sums are added.
     @_specialize(where T == Float)
     @_specialize(where T == Double)
-    public static func head<T: AttnScalar>(q: UnsafeBufferPointer<T>, k: UnsafeBufferPointer<T>,
-                                           v: UnsafeBufferPointer<T>, nq: Int, nk: Int, d: Int, dv: Int,
-                                           scale s: Double, polynomial p: ExpPolynomial, chunks: Int,
-                                           unitRoundoff u: Double) -> Head {
+    public static func head<T: AttnScalar>(
+        q: UnsafeBufferPointer<T>, k: UnsafeBufferPointer<T>,
+        v: UnsafeBufferPointer<T>, nq: Int, nk: Int, d: Int, dv: Int,
+        scale s: Double, polynomial p: ExpPolynomial, chunks: Int,
+        unitRoundoff u: Double
+    ) -> Head {
         let eps = p.certifiedRelativeError
         var maxV = 0.0, maxRange = 0.0
         for c in 0..<dv {
@@ -78,13 +80,14 @@ public enum PolyErrorBound {
             }
         }
         var approximation = Double.infinity
-        if eps < 1 { approximation = (factor(eps) * OutwardInterval(exactly: maxRange)).hi }  // mutation-check: poly-lemma
+        if eps < 1 { approximation = (factor(eps) * OutwardInterval(exactly: maxRange)).hi }
         let kMax = ScoreRadius.maxRowNorm(k, rows: nk, cols: d)
         let r = PolyRank.rankAsDouble(d: d, degree: p.degree)
         let m = Double(10 * p.degree + 12 + nk + chunks) + r
         let gamma = Rounding.gamma(m, unitRoundoff: u)
-        let under = Underflow(q: q, k: k, d: d, nk: nk, scale: s, polynomial: p, rank: r, gamma: gamma,
-                              unitRoundoff: u, tau: Double(T.leastNonzeroMagnitude), keyNorm: kMax)
+        let under = Underflow(
+            q: q, k: k, d: d, nk: nk, scale: s, polynomial: p, rank: r, gamma: gamma,
+            unitRoundoff: u, tau: Double(T.leastNonzeroMagnitude), keyNorm: kMax)
         // |ŝ − s*| ≤ c_s·s* (Scale.relativeError): every score moves by ≤ c_s·R(1 + 10⁻⁴), every weight ratio by e^{2·that}.
         let cs = Scale.relativeError(unitRoundoff: 0x1p-53)
         let scaleTerm = (CertifiedElementary.expUp(2 * cs * 1.0001 * p.radius) - 1) * maxV * (1 + 1e-15)
@@ -97,12 +100,14 @@ public enum PolyErrorBound {
             for c in 0..<d { let x = Double(q[i * d + c]); q2 += x * x }
             let Ri = min(p.radius, s * q2.squareRoot() * (1 + 1e-15 * Double(d + 2)) * kMax)
             let queryMass = under.queryMass(squaredNorm: q2 * (1 + 1e-15 * Double(d + 2)))
-            let eta = (gamma * p.absoluteMajorant(at: Ri) + under.perKey(queryMass: queryMass)) * expR / (1 - eps)
+            let eta =
+                (gamma * p.absoluteMajorant(at: Ri) + under.perKey(queryMass: queryMass)) * expR / (1 - eps)
                 * (1 + 1e-15)
             let rounding: Double, underflow: Double
             if eps < 1, eta < 1 {
                 rounding = (2 * eta / (1 - eta) * maxV * (1 + u) + 2 * u * maxV) * (1 + 1e-14)
-                underflow = under.output(queryMass: queryMass, expR: expR, eps: eps, eta: eta)  // mutation-check: poly-underflow
+                // mutation-check: poly-underflow (the row regex is the line below)
+                underflow = under.output(queryMass: queryMass, expR: expR, eps: eps, eta: eta)
             } else {
                 (rounding, underflow) = (.infinity, .infinity)
             }
@@ -130,10 +135,14 @@ struct Underflow {
     let polynomial: ExpPolynomial
     let scale: Double
 
-    init<T: AttnScalar>(q: UnsafeBufferPointer<T>, k: UnsafeBufferPointer<T>, d: Int, nk: Int, scale s: Double,
-                        polynomial p: ExpPolynomial, rank r: Double, gamma: Double, unitRoundoff u: Double,
-                        tau: Double, keyNorm: Double) {
-        (self.tau, rank, keys, self.gamma, degree, polynomial, scale) = (tau, r, Double(max(nk, 1)), gamma, p.degree, p, s)
+    init<T: AttnScalar>(
+        q: UnsafeBufferPointer<T>, k: UnsafeBufferPointer<T>, d: Int, nk: Int, scale s: Double,
+        polynomial p: ExpPolynomial, rank r: Double, gamma: Double, unitRoundoff u: Double,
+        tau: Double, keyNorm: Double
+    ) {
+        (self.tau, rank, keys, self.gamma, degree, polynomial, scale) = (
+            tau, r, Double(max(nk, 1)), gamma, p.degree, p, s
+        )
         var x = 0.0
         for e in q { x = max(x, abs(Double(e))) }
         for e in k { x = max(x, abs(Double(e))) }
@@ -144,7 +153,8 @@ struct Underflow {
         for (t, c) in p.coefficients.enumerated() { w = max(w, abs(c) * pow(Double(d), Double(t))) }
         let omega = max(1, w.squareRoot() * (1 + 8 * u))
         feature = Double(p.degree + 2) * (tau / 2) * pow(y, Double(p.degree)) * omega * (1 + gamma) * (1 + 1e-12)
-        keyMass = (r * p.absoluteMajorant(at: s * keyNorm * keyNorm * (1 + 1e-14))).squareRoot() * (1 + gamma)
+        keyMass =
+            (r * p.absoluteMajorant(at: s * keyNorm * keyNorm * (1 + 1e-14))).squareRoot() * (1 + gamma)
             * (1 + 1e-15)
     }
 

@@ -6,8 +6,10 @@ public enum ScoreRadius {
     /// s·max_i‖q_i‖₂·max_j‖k_j‖₂ (Cauchy–Schwarz), rounded up.
     @_specialize(where T == Float)
     @_specialize(where T == Double)
-    public static func measured<T: AttnScalar>(q: UnsafeBufferPointer<T>, k: UnsafeBufferPointer<T>,
-                                               nq: Int, nk: Int, d: Int, scale s: Double) -> Double {
+    public static func measured<T: AttnScalar>(
+        q: UnsafeBufferPointer<T>, k: UnsafeBufferPointer<T>,
+        nq: Int, nk: Int, d: Int, scale s: Double
+    ) -> Double {
         let r = s * maxRowNorm(q, rows: nq, cols: d) * maxRowNorm(k, rows: nk, cols: d)
         return r == 0 ? 0 : (r * (1 + 1e-15)).nextUp
     }

@@ -41,8 +41,10 @@ public struct ApproximationOptions: Sendable, Equatable {
     /// Ã's relative entry error is measured when n_q·n_k ≤ this (it needs A).
     public var entryErrorLimit: Int
 
-    public init(method: ApproxMethod, request: RankRequest, family: ExpFamily = .chebyshev, seed: UInt64 = 0,
-                entryErrorLimit: Int = 2048 * 2048) {
+    public init(
+        method: ApproxMethod, request: RankRequest, family: ExpFamily = .chebyshev, seed: UInt64 = 0,
+        entryErrorLimit: Int = 2048 * 2048
+    ) {
         self.method = method
         self.request = request
         self.family = family
@@ -89,14 +91,17 @@ public enum Approximation {
 
     /// Runs one method on every head (Float64).
     /// - Throws: `AttnError.usage` for bad shapes or options; `.infeasible` past a size limit.
-    public static func run(q: Tensor<Double>, k: Tensor<Double>, v: Tensor<Double>, scale: Scale,
-                           options o: ApproximationOptions) throws -> ApproximationResult {
+    public static func run(
+        q: Tensor<Double>, k: Tensor<Double>, v: Tensor<Double>, scale: Scale,
+        options o: ApproximationOptions
+    ) throws -> ApproximationResult {
         try validateAttentionShapes(q: q, k: k, v: v)
         let (nq, nk, d, dv) = (q.rows, k.rows, q.cols, v.cols)
         let s = scale.value(d: d)
         switch o.request {
         case .rank(let r): guard r >= 1 else { throw AttnError.usage(.rank, "\(r) must be ≥ 1") }
-        case .epsilon(let e): guard e > 0, e.isFinite else { throw AttnError.usage(.epsilon, "\(e) must be positive and finite") }
+        case .epsilon(let e):
+            guard e > 0, e.isFinite else { throw AttnError.usage(.epsilon, "\(e) must be positive and finite") }
         }
         let measureEntries = nq * nk <= o.entryErrorLimit
         var out = Tensor<Double>(heads: q.heads, rows: nq, cols: dv, logicalRank: q.logicalRank)
@@ -109,20 +114,24 @@ public enum Approximation {
             case .rank(let r): degree = .maxRank(r)
             case .epsilon(let e): degree = .epsilon(e)
             }
-            let res = try PolyAttention.compute(q: q, k: k, v: v, scale: scale,
-                                                options: PolyOptions(family: o.family, degree: degree))
+            let res = try PolyAttention.compute(
+                q: q, k: k, v: v, scale: scale,
+                options: PolyOptions(family: o.family, degree: degree))
             for h in 0..<q.heads {
                 let rep = res.heads[h]
                 var entry: Double? = nil
                 if measureEntries, (nq + nk).multipliedReportingOverflow(by: rep.rank).partialValue <= maxFactorEntries,
-                   !(nq + nk).multipliedReportingOverflow(by: rep.rank).overflow {
+                    !(nq + nk).multipliedReportingOverflow(by: rep.rank).overflow
+                {
                     let (qh, kh) = (q.head(h).storage, k.head(h).storage)
                     let f = polyFactors(rep.polynomial, q: qh, k: kh, nq: nq, nk: nk, d: d, scale: s)
                     entry = f.maxRelativeEntryError(scores: exactScores(q: qh, k: kh, nq: nq, nk: nk, d: d, scale: s))
                 }
-                heads.append(ApproximationHead(rank: rep.rank, degree: rep.polynomial.degree, radius: rep.radius,
-                                               maxRelativeEntryError: entry, bound: rep.bound.total,
-                                               certifiedRelativeError: rep.polynomial.certifiedRelativeError))
+                heads.append(
+                    ApproximationHead(
+                        rank: rep.rank, degree: rep.polynomial.degree, radius: rep.radius,
+                        maxRelativeEntryError: entry, bound: rep.bound.total,
+                        certifiedRelativeError: rep.polynomial.certifiedRelativeError))
             }
             return ApproximationResult(method: .poly, output: res.output, heads: heads, seed: o.seed)
         }
@@ -137,15 +146,18 @@ public enum Approximation {
             case .rank(let rr): r = rr
             case .epsilon(let e):
                 guard let gg = CertifiedExpBound.certifiedDegree(R: R, epsilon: e, family: o.family),
-                      let rr = PolyRank.rank(d: d, degree: gg) else {
+                    let rr = PolyRank.rank(d: d, degree: gg)
+                else {
                     throw AttnError.infeasible("no certified degree (or rank beyond Int) for ε = \(e) at R = \(R)")
                 }
                 (r, g) = (rr, gg)
             }
             if baseline == .svd || baseline == .nystrom { r = min(r, nq, nk) }
             guard (nq + nk).multipliedReportingOverflow(by: r).partialValue <= maxFactorEntries,
-                  !(nq + nk).multipliedReportingOverflow(by: r).overflow else {
-                throw AttnError.infeasible("\(o.method.rawValue): rank \(r) with n = \(nq)+\(nk) exceeds \(maxFactorEntries) factor entries")
+                !(nq + nk).multipliedReportingOverflow(by: r).overflow
+            else {
+                throw AttnError.infeasible(
+                    "\(o.method.rawValue): rank \(r) with n = \(nq)+\(nk) exceeds \(maxFactorEntries) factor entries")
             }
             let seed = SplitMix64.mix(o.seed, UInt64(h))
             let f: LowRankFactors
@@ -164,10 +176,13 @@ public enum Approximation {
             for i in 0..<(nq * dv) { out[flat: h * nq * dv + i] = t[i] }
             var entry: Double? = nil
             if measureEntries {
-                entry = f.maxRelativeEntryError(scores: scores ?? exactScores(q: qh, k: kh, nq: nq, nk: nk, d: d, scale: s))
+                entry = f.maxRelativeEntryError(
+                    scores: scores ?? exactScores(q: qh, k: kh, nq: nq, nk: nk, d: d, scale: s))
             }
-            heads.append(ApproximationHead(rank: f.rank, degree: g, radius: R, maxRelativeEntryError: entry,
-                                           bound: nil, certifiedRelativeError: nil))
+            heads.append(
+                ApproximationHead(
+                    rank: f.rank, degree: g, radius: R, maxRelativeEntryError: entry,
+                    bound: nil, certifiedRelativeError: nil))
         }
         return ApproximationResult(method: o.method, output: out, heads: heads, seed: o.seed)
     }
@@ -186,12 +201,15 @@ public enum Approximation {
     }
 
     /// The polynomial method's Ã = U₁U₂ᵀ as factors (row-major U₁, U₂).
-    public static func polyFactors(_ p: ExpPolynomial, q: [Double], k: [Double], nq: Int, nk: Int, d: Int,
-                                   scale s: Double) -> LowRankFactors {
+    public static func polyFactors(
+        _ p: ExpPolynomial, q: [Double], k: [Double], nq: Int, nk: Int, d: Int,
+        scale s: Double
+    ) -> LowRankFactors {
         let fmap = PolyFeatureMap<Double>(polynomial: p, variables: d, scale: s)
         let r = fmap.rank
         func side(_ x: [Double], _ n: Int, _ which: PolyFeatureMap<Double>.Side) -> [Double] {
-            var fm = [Double](repeating: 0, count: r * max(1, n)), scratch = [Double](repeating: 0, count: d * max(1, n))
+            var fm = [Double](repeating: 0, count: r * max(1, n)),
+                scratch = [Double](repeating: 0, count: d * max(1, n))
             if n > 0 {
                 x.withUnsafeBufferPointer { xb in
                     fmap.build(side: which, rows: n, input: xb.baseAddress!, into: &fm, ldOut: n, scratch: &scratch)
@@ -206,7 +224,9 @@ public enum Approximation {
 
     /// Exact attention in Float64 to measure against: the reference kernel
     /// when n_q·n_k ≤ 4096², else the fast kernel in Float64.
-    public static func exact(q: Tensor<Double>, k: Tensor<Double>, v: Tensor<Double>, scale: Scale) throws -> Tensor<Double> {
+    public static func exact(q: Tensor<Double>, k: Tensor<Double>, v: Tensor<Double>, scale: Scale) throws -> Tensor<
+        Double
+    > {
         if q.rows * k.rows <= 4096 * 4096 {
             return try ReferenceAttention.compute(q: q, k: k, v: v, scale: scale)
         }

@@ -21,8 +21,10 @@ public struct LowRankFactors: Sendable {
     public let leftLogScale: [Double]
     public let rightLogScale: [Double]
 
-    public init(rows: Int, keys: Int, rank: Int, left: [Double], right: [Double],
-                leftLogScale: [Double]? = nil, rightLogScale: [Double]? = nil) {
+    public init(
+        rows: Int, keys: Int, rank: Int, left: [Double], right: [Double],
+        leftLogScale: [Double]? = nil, rightLogScale: [Double]? = nil
+    ) {
         precondition(left.count == rows * rank && right.count == keys * rank)
         self.rows = rows
         self.keys = keys
@@ -49,10 +51,12 @@ public struct LowRankFactors: Sendable {
         var W = [Double](repeating: 0, count: max(1, rank * w))
         var Y = [Double](repeating: 0, count: rows * w)
         if rank > 0 && keys > 0 {
-            Double.gemm(transA: true, transB: false, m: rank, n: w, k: keys, alpha: 1, a: right, lda: rank,
-                        b: weighted, ldb: w, beta: 0, c: &W, ldc: w)
-            Double.gemm(transA: false, transB: false, m: rows, n: w, k: rank, alpha: 1, a: left, lda: rank,
-                        b: W, ldb: w, beta: 0, c: &Y, ldc: w)
+            Double.gemm(
+                transA: true, transB: false, m: rank, n: w, k: keys, alpha: 1, a: right, lda: rank,
+                b: weighted, ldb: w, beta: 0, c: &W, ldc: w)
+            Double.gemm(
+                transA: false, transB: false, m: rows, n: w, k: rank, alpha: 1, a: left, lda: rank,
+                b: W, ldb: w, beta: 0, c: &Y, ldc: w)
         }
         var out = [Double](repeating: 0, count: rows * dv), den = [Double](repeating: 0, count: rows)
         for i in 0..<rows {
@@ -68,8 +72,9 @@ public struct LowRankFactors: Sendable {
         precondition(x.count == rows * keys)
         var P = [Double](repeating: 0, count: rows * keys)
         if rank > 0 {
-            Double.gemm(transA: false, transB: true, m: rows, n: keys, k: rank, alpha: 1, a: left, lda: rank,
-                        b: right, ldb: rank, beta: 0, c: &P, ldc: keys)
+            Double.gemm(
+                transA: false, transB: true, m: rows, n: keys, k: rank, alpha: 1, a: left, lda: rank,
+                b: right, ldb: rank, beta: 0, c: &P, ldc: keys)
         }
         var worst = 0.0
         for i in 0..<rows {

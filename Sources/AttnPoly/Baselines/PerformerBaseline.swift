@@ -41,8 +41,10 @@ public enum PerformerBaseline {
     }
 
     /// Rank-m factors of A for one head (row-major q: n_q × d, k: n_k × d).
-    public static func factors(q: [Double], k: [Double], nq: Int, nk: Int, d: Int, scale s: Double,
-                               rank m: Int, seed: UInt64) -> LowRankFactors {
+    public static func factors(
+        q: [Double], k: [Double], nq: Int, nk: Int, d: Int, scale s: Double,
+        rank m: Int, seed: UInt64
+    ) -> LowRankFactors {
         let omega = features(count: m, d: d, seed: seed)
         let root = s.squareRoot()
         func side(_ x: [Double], _ n: Int) -> ([Double], [Double]) {

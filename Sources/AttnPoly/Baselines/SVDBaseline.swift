@@ -13,7 +13,9 @@ public enum SVDBaseline {
     public static let maxEntries = 4096 * 4096
 
     /// Singular values of A' = e^{−m}·A, descending, and the shift m.
-    public static func singularValues(scores x: [Double], rows: Int, keys: Int) throws -> (sigma: [Double], shift: Double) {
+    public static func singularValues(scores x: [Double], rows: Int, keys: Int) throws -> (
+        sigma: [Double], shift: Double
+    ) {
         let (a, m) = scaledMatrix(x)
         return (try singularValues(matrix: a, rows: rows, cols: keys), m)
     }
@@ -25,7 +27,9 @@ public enum SVDBaseline {
 
     /// The rank-r truncated SVD as factors (r is capped at min(n_q, n_k)).
     /// - Throws: `AttnError.infeasible` beyond `maxEntries` or if LAPACK fails.
-    public static func factors(scores x: [Double], rows: Int, keys: Int, rank r: Int) throws -> (LowRankFactors, sigma: [Double]) {
+    public static func factors(scores x: [Double], rows: Int, keys: Int, rank r: Int) throws -> (
+        LowRankFactors, sigma: [Double]
+    ) {
         guard rows * keys <= maxEntries else {
             throw AttnError.infeasible("svd baseline: n_q·n_k = \(rows * keys) exceeds \(maxEntries) (it forms A)")
         }
@@ -36,8 +40,9 @@ public enum SVDBaseline {
         var left = [Double](repeating: 0, count: rows * rr), right = [Double](repeating: 0, count: keys * rr)
         for i in 0..<rows { for c in 0..<rr { left[i * rr + c] = u[i * k + c] * s[c] } }
         for j in 0..<keys { for c in 0..<rr { right[j * rr + c] = vt[c * keys + j] } }
-        let f = LowRankFactors(rows: rows, keys: keys, rank: rr, left: left, right: right,
-                               leftLogScale: [Double](repeating: m, count: rows))
+        let f = LowRankFactors(
+            rows: rows, keys: keys, rank: rr, left: left, right: right,
+            leftLogScale: [Double](repeating: m, count: rows))
         return (f, s)
     }
 

@@ -11,8 +11,10 @@ import AttnCertified
 /// (±2³⁰ binary orders) means no intermediate overflow: e^{−10⁶} rounds down
 /// to 0 and up to the least subnormal only at the final conversion.
 public enum CertifiedElementary {
-    @inline(__always) static func apply(_ x: Double, _ rounding: Rounding,
-                                        _ f: (MPFRFloat, MPFRFloat, Rounding) -> Int32) -> Double {
+    @inline(__always) static func apply(
+        _ x: Double, _ rounding: Rounding,
+        _ f: (MPFRFloat, MPFRFloat, Rounding) -> Int32
+    ) -> Double {
         let a = MPFRFloat(x, precision: 53, rounding: .nearest)  // exact
         let r = MPFRFloat(precision: 53)
         _ = f(r, a, rounding)

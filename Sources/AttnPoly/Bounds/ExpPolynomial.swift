@@ -38,7 +38,9 @@ public struct ExpPolynomial: Sendable, Equatable {
         guard R.isFinite, R >= 0 else { throw AttnError.usage("score radius R = \(R) must be finite and ≥ 0") }
         guard g >= 0 else { throw AttnError.usage("degree \(g) must be ≥ 0") }
         guard R <= ExpPolynomial.maxRadius else {
-            throw AttnError.infeasible("score radius R = \(R) exceeds \(ExpPolynomial.maxRadius): e^±R leaves the double range of the coefficients")
+            throw AttnError.infeasible(
+                "score radius R = \(R) exceeds \(ExpPolynomial.maxRadius): e^±R leaves the double range of the coefficients"
+            )
         }
         guard g <= ExpPolynomial.maxDegree else {
             throw AttnError.infeasible("degree \(g) exceeds the limit \(ExpPolynomial.maxDegree)")
@@ -48,7 +50,8 @@ public struct ExpPolynomial: Sendable, Equatable {
         self.degree = g
         let enclosures = ExpPolynomial.coefficientEnclosures(family, R: R, degree: g)
         guard enclosures.allSatisfy(\.isFinite) else {
-            throw AttnError.infeasible("the \(family.rawValue) coefficients of degree \(g) on [−\(R), \(R)] leave the double range")
+            throw AttnError.infeasible(
+                "the \(family.rawValue) coefficients of degree \(g) on [−\(R), \(R)] leave the double range")
         }
         var c = [Double](repeating: 0, count: g + 1), delta = c
         for t in 0...g {
@@ -83,17 +86,22 @@ public struct ExpPolynomial: Sendable, Equatable {
     /// Test: `CertifiedBoundTests.epsilonConstructorCertifiesTheStoredPolynomial`.
     /// - Throws: `AttnError.infeasible` if no degree ≤ `maxDegree` certifies even the exact polynomial.
     public init(family: ExpFamily, radius R: Double, epsilon: Double) throws {
-        guard epsilon > 0, epsilon.isFinite else { throw AttnError.usage(.epsilon, "\(epsilon) must be positive and finite") }
+        guard epsilon > 0, epsilon.isFinite else {
+            throw AttnError.usage(.epsilon, "\(epsilon) must be positive and finite")
+        }
         guard R.isFinite, R >= 0 else { throw AttnError.usage("score radius R = \(R) must be finite and ≥ 0") }
-        guard let g0 = CertifiedExpBound.certifiedDegree(R: R, epsilon: epsilon, family: family), g0 <= ExpPolynomial.maxDegree
+        guard let g0 = CertifiedExpBound.certifiedDegree(R: R, epsilon: epsilon, family: family),
+            g0 <= ExpPolynomial.maxDegree
         else {
-            throw AttnError.infeasible("no \(family.rawValue) degree ≤ \(ExpPolynomial.maxDegree) certifies ε = \(epsilon) on [−\(R), \(R)]")
+            throw AttnError.infeasible(
+                "no \(family.rawValue) degree ≤ \(ExpPolynomial.maxDegree) certifies ε = \(epsilon) on [−\(R), \(R)]")
         }
         let first = try ExpPolynomial(family: family, radius: R, degree: g0)
         var p = first
         // A few degrees more at most: past that the coefficient term only grows.
         while p.certifiedRelativeError > epsilon, p.certifiedRelativeError - p.approximationBound <= epsilon,
-              p.degree < Swift.min(ExpPolynomial.maxDegree, g0 + 64) {
+            p.degree < Swift.min(ExpPolynomial.maxDegree, g0 + 64)
+        {
             p = try ExpPolynomial(family: family, radius: R, degree: p.degree + 1)
         }
         self = p.certifiedRelativeError <= epsilon ? p : first
@@ -167,7 +175,7 @@ public struct ExpPolynomial: Sendable, Equatable {
         var b = Array(a[0...g])
         var j = N + 1  // indices g + 2 … J alias onto 0…g (N itself maps to 0·T)
         while j <= J {
-            let m = (j + N) / (2 * N)          // nearest multiple 2mN
+            let m = (j + N) / (2 * N)  // nearest multiple 2mN
             let k = abs(j - 2 * m * N)
             if k <= g, k != N {
                 b[k] = m % 2 == 0 ? b[k] + a[j] : b[k] - a[j]
@@ -192,7 +200,7 @@ public struct ExpPolynomial: Sendable, Equatable {
         // Monomial coefficients (in t = x/R) of T_k by T_{k+1} = 2tT_k − T_{k−1}.
         var c = [OutwardInterval](repeating: zero, count: g + 1)
         var prev = [OutwardInterval](repeating: zero, count: g + 1)  // T_{k−1}
-        var cur = prev                                                 // T_k
+        var cur = prev  // T_k
         cur[0] = OutwardInterval(exactly: 1)
         let two = OutwardInterval(exactly: 2)
         for k in 0...g {

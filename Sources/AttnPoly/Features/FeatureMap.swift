@@ -47,8 +47,10 @@ public struct PolyFeatureMap<T: AttnScalar>: Sendable {
     /// - Parameters:
     ///   - scratch: at least `d·rows` elements (the scaled, transposed inputs).
     /// - Precondition: ldOut ≥ rows.
-    public func build(side: Side, rows: Int, input x: UnsafePointer<T>, into out: UnsafeMutablePointer<T>,
-                      ldOut: Int, scratch: UnsafeMutablePointer<T>) {
+    public func build(
+        side: Side, rows: Int, input x: UnsafePointer<T>, into out: UnsafeMutablePointer<T>,
+        ldOut: Int, scratch: UnsafeMutablePointer<T>
+    ) {
         let d = table.variables, r = table.count
         precondition(ldOut >= rows)
         for i in 0..<rows {

@@ -8,8 +8,10 @@ extension PolyBenchmark.Report {
     public func json(_ s: PolyBenchmark.Setup, loadAverage: String) -> JSONValue {
         let rows: [JSONValue] = points.map { p in
             .object([
-                ("n", .int(p.n)), ("poly_seconds", .double(p.poly)), ("exact_seconds", p.exact.map { .double($0) } ?? .null),
-                ("poly_cpu_seconds", .double(p.polyCPU)), ("exact_cpu_seconds", p.exactCPU.map { .double($0) } ?? .null),
+                ("n", .int(p.n)), ("poly_seconds", .double(p.poly)),
+                ("exact_seconds", p.exact.map { .double($0) } ?? .null),
+                ("poly_cpu_seconds", .double(p.polyCPU)),
+                ("exact_cpu_seconds", p.exactCPU.map { .double($0) } ?? .null),
             ])
         }
         let fine: [JSONValue] = crossoverGrid.map { p in
@@ -17,7 +19,8 @@ extension PolyBenchmark.Report {
         }
         return .object([
             ("blas", BLASInfo.current.json),
-            ("benchmark", "poly"), ("d", .int(s.d)), ("B", .double(s.B)), ("scale", "paper"), ("eps", .double(s.epsilon)),
+            ("benchmark", "poly"), ("d", .int(s.d)), ("B", .double(s.B)), ("scale", "paper"),
+            ("eps", .double(s.epsilon)),
             ("family", .string(s.family.rawValue)), ("degree", .int(degree)), ("rank", .int(rank)),
             ("threads", .int(s.threads)), ("runs", .int(s.runs)), ("seed", 1), ("results", .array(rows)),
             ("crossover_grid", .array(fine)), ("poly_exponent", .double(polyExponent)),
@@ -41,8 +44,9 @@ extension PolyBenchmark.Report {
         ]
         for p in points {
             let ratio = p.exact.map { String(format: "%12.1f", $0 / p.poly) } ?? "           —"
-            lines.append(String(format: "%8d %11.6f ", p.n, p.poly) + seconds(p.exact, 11) + " " + ratio
-                + String(format: " %12.6f ", p.polyCPU) + seconds(p.exactCPU, 12))
+            lines.append(
+                String(format: "%8d %11.6f ", p.n, p.poly) + seconds(p.exact, 11) + " " + ratio
+                    + String(format: " %12.6f ", p.polyCPU) + seconds(p.exactCPU, 12))
         }
         lines += [
             "fitted exponent of time vs n: poly \(fmt(polyExponent, 3)) (n = 2^\(s.minLog2)…2^\(s.maxLog2); CPU time: "

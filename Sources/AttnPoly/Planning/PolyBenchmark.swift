@@ -49,13 +49,15 @@ public enum PolyBenchmark {
     public static func run(_ s: Setup, progress: (Int) -> Void = { _ in }) throws -> Report {
         let R = ScoreRadius.fromEntryBound(s.B, d: s.d, scale: Scale.paper.value(d: s.d))
         guard let g = CertifiedExpBound.certifiedDegree(R: R, epsilon: s.epsilon, family: s.family),
-              let r = PolyRank.rank(d: s.d, degree: g) else {
+            let r = PolyRank.rank(d: s.d, degree: g)
+        else {
             throw AttnError.infeasible(.epsilon, "no certified degree for ε = \(s.epsilon) at R = \(R)")
         }
         var points: [Point] = []
         for e in s.minLog2...s.maxLog2 {
             let n = 1 << e
-            points.append(try time(s, n: n, exact: e <= s.exactMaxLog2, runs: e >= 17 ? max(1, min(s.runs, 3)) : s.runs))
+            points.append(
+                try time(s, n: n, exact: e <= s.exactMaxLog2, runs: e >= 17 ? max(1, min(s.runs, 3)) : s.runs))
             progress(n)
         }
         // Crossover on a finer grid: n = 2^{k/4}, from 16 up, until poly wins twice in a row.
@@ -69,12 +71,13 @@ public enum PolyBenchmark {
             k += 1
         }
         let model = CostModel()
-        return Report(radius: R, degree: g, rank: r, points: points, crossoverGrid: fine,
-                      polyExponent: slope(points.map { (Double($0.n), $0.poly) }),
-                      exactExponent: slope(points.compactMap { p in p.exact.map { (Double(p.n), $0) } }),
-                      polyCPUExponent: slope(points.map { (Double($0.n), $0.polyCPU) }),
-                      measuredCrossover: crossover(fine),
-                      modelCrossover: model.crossover(d: s.d, valueCols: s.d, rank: Double(r)), model: model)
+        return Report(
+            radius: R, degree: g, rank: r, points: points, crossoverGrid: fine,
+            polyExponent: slope(points.map { (Double($0.n), $0.poly) }),
+            exactExponent: slope(points.compactMap { p in p.exact.map { (Double(p.n), $0) } }),
+            polyCPUExponent: slope(points.map { (Double($0.n), $0.polyCPU) }),
+            measuredCrossover: crossover(fine),
+            modelCrossover: model.crossover(d: s.d, valueCols: s.d, rank: Double(r)), model: model)
     }
 
     static func time(_ s: Setup, n: Int, exact: Bool, runs: Int) throws -> Point {
@@ -82,11 +85,16 @@ public enum PolyBenchmark {
         let q: Tensor<Float> = InputDistribution.uniform.sample(rows: n, cols: s.d, bound: s.B, using: &rng)
         let k: Tensor<Float> = InputDistribution.uniform.sample(rows: n, cols: s.d, bound: s.B, using: &rng)
         let v: Tensor<Float> = InputDistribution.uniform.sample(rows: n, cols: s.d, bound: s.B, using: &rng)
-        let opts = PolyOptions(family: s.family, degree: .epsilon(s.epsilon), radius: .entryBound(s.B), threads: s.threads)
-        let tp = try Timing.medians(runs: runs) { _ = try PolyAttention.compute(q: q, k: k, v: v, scale: .paper, options: opts) }
+        let opts = PolyOptions(
+            family: s.family, degree: .epsilon(s.epsilon), radius: .entryBound(s.B), threads: s.threads)
+        let tp = try Timing.medians(runs: runs) {
+            _ = try PolyAttention.compute(q: q, k: k, v: v, scale: .paper, options: opts)
+        }
         var te: (wall: Double, cpu: Double)? = nil
         if exact {
-            te = try Timing.medians(runs: runs) { _ = try FastAttention.compute(q: q, k: k, v: v, scale: .paper, threads: s.threads) }
+            te = try Timing.medians(runs: runs) {
+                _ = try FastAttention.compute(q: q, k: k, v: v, scale: .paper, threads: s.threads)
+            }
         }
         return Point(n: n, poly: tp.wall, exact: te?.wall, polyCPU: tp.cpu, exactCPU: te?.cpu)
     }

@@ -32,30 +32,36 @@ public struct PolyPlan: Sendable, Equatable {
 
     /// Plans the polynomial method for entries in [−B, B].
     /// - Throws: `AttnError.usage` for bad arguments; `.infeasible` if no certified degree exists.
-    public static func make(n: Int, d: Int, valueCols dv: Int? = nil, entryBound B: Double, scale: Scale,
-                            epsilon: Double, family: ExpFamily = .chebyshev, model: CostModel = CostModel()) throws -> PolyPlan {
+    public static func make(
+        n: Int, d: Int, valueCols dv: Int? = nil, entryBound B: Double, scale: Scale,
+        epsilon: Double, family: ExpFamily = .chebyshev, model: CostModel = CostModel()
+    ) throws -> PolyPlan {
         guard n >= 1 else { throw AttnError.usage(.n, "\(n) must be ≥ 1") }
         guard (1...4096).contains(d) else { throw AttnError.usage(.d, "\(d) must be in 1...4096") }
         if let dv, !(1...65536).contains(dv) { throw AttnError.usage(.dv, "\(dv) must be in 1...65536") }
         guard B.isFinite, B >= 0 else { throw AttnError.usage(.B, "\(B) must be finite and ≥ 0") }
-        guard epsilon.isFinite, epsilon > 0 else { throw AttnError.usage(.epsilon, "\(epsilon) must be positive and finite") }
+        guard epsilon.isFinite, epsilon > 0 else {
+            throw AttnError.usage(.epsilon, "\(epsilon) must be positive and finite")
+        }
         let dv = dv ?? d
         let s = scale.value(d: d)
         let R = ScoreRadius.fromEntryBound(B, d: d, scale: s)
         guard R.isFinite else { throw AttnError.infeasible("score radius s·d·B² = \(R) is not finite") }
         guard let g = CertifiedExpBound.certifiedDegree(R: R, epsilon: epsilon, family: family) else {
-            throw AttnError.infeasible("no \(family.rawValue) degree ≤ \(CertifiedExpBound.maxDegree) certifies ε = \(epsilon) at R = \(R)")
+            throw AttnError.infeasible(
+                "no \(family.rawValue) degree ≤ \(CertifiedExpBound.maxDegree) certifies ε = \(epsilon) at R = \(R)")
         }
         let r = PolyRank.rankAsDouble(d: d, degree: g)
         let eps = CertifiedExpBound.relativeError(family, R: R, degree: g)
-        return PolyPlan(n: n, d: d, valueCols: dv, entryBound: B, scale: s, epsilon: epsilon, family: family, radius: R,
-                        degree: g, rank: r, aggarwalAlmanDegree: CertifiedExpBound.aggarwalAlmanDegree(R: R, epsilon: epsilon),
-                        certifiedRelativeError: eps, outputErrorBound: PolyErrorBound.approximation(epsilon: eps, maxAbsV: B),
-                        polyFlops: model.polyFlops(n: n, rank: r, valueCols: dv),
-                        exactFlops: model.exactFlops(n: n, d: d, valueCols: dv),
-                        polyMemory: model.polyMemory(rank: r, valueCols: dv),
-                        exactTiledMemory: model.exactTiledMemory(valueCols: dv),
-                        exactNaiveMemory: model.exactNaiveMemory(n: n),
-                        crossoverN: model.crossover(d: d, valueCols: dv, rank: r))
+        return PolyPlan(
+            n: n, d: d, valueCols: dv, entryBound: B, scale: s, epsilon: epsilon, family: family, radius: R,
+            degree: g, rank: r, aggarwalAlmanDegree: CertifiedExpBound.aggarwalAlmanDegree(R: R, epsilon: epsilon),
+            certifiedRelativeError: eps, outputErrorBound: PolyErrorBound.approximation(epsilon: eps, maxAbsV: B),
+            polyFlops: model.polyFlops(n: n, rank: r, valueCols: dv),
+            exactFlops: model.exactFlops(n: n, d: d, valueCols: dv),
+            polyMemory: model.polyMemory(rank: r, valueCols: dv),
+            exactTiledMemory: model.exactTiledMemory(valueCols: dv),
+            exactNaiveMemory: model.exactNaiveMemory(n: n),
+            crossoverN: model.crossover(d: d, valueCols: dv, rank: r))
     }
 }
