@@ -92,9 +92,16 @@ public struct TieredVerificationReport: Sendable, Equatable {
 /// go to the GMP/MPFR engine (`.auto`). Whichever engine decides, every
 /// reported bound is certified.
 public enum TieredVerification {
+    /// Certifies `candidate` entry by entry: the float engine first, GMP/MPFR for the rows it leaves undecided.
+    ///
     /// - Parameters:
-    ///   - q, k, v: the problem (batch and GQA as `AttentionShape`), exact values as Double.
+    ///   - q: the queries (batch and GQA as `AttentionShape`), exact values as Double.
+    ///   - k: the keys.
+    ///   - v: the values.
     ///   - candidate: the output to certify, Q's leading axes × [n_q, d_v].
+    ///   - scale: the softmax scale s (exact rational for a decimal).
+    ///   - causal: bottom-right causal mask.
+    ///   - options: tolerance, engine, heads, precision and threads.
     ///   - progress: called with (rows done, rows total) over the float pass and the exact pass.
     /// - Throws: `AttnError.usage` for a candidate of the wrong shape, bad shapes, a head range
     ///   outside the heads, bad precision, causal with n_q > n_k.
