@@ -68,7 +68,7 @@ public struct ScoreMaximum: Sendable, Equatable {
     /// γ_d·N + d·2⁻¹⁰⁷⁴, rounded up (the proof's Lemma 1 and 2).
     static func errorBound(normProduct N: Double, d: Int) -> Double {
         let gamma = Rounding.gamma(d, unitRoundoff: Double.unitRoundoff)  // rounded up; +∞ when d·u ≥ 1
-        return ((gamma * N).nextUp + Double(d) * 0x1p-1074).nextUp / 2
+        return ((gamma * N).nextUp + Double(d) * 0x1p-1074).nextUp  // mutation-check: regime-score
     }
 
     /// The maximum of |s·q_i·k_j| for scale value ŝ (the nearest double to s),
