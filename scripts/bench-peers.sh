@@ -12,19 +12,24 @@
 # output, n = 4096, d = 128, 8 heads, beside PyTorch's float64 SDPA on the same tensors: issue 10's
 # target is verify ≤ 5× torch F64 (the ratio printed is verify_s / torch_s, < 5 meets it).
 #
-# Usage: scripts/bench-peers.sh [--rounds R] [--threads T] [--quick] [--verify-only]
+# Then the whole `attention` process on a Llama-3-8B-shaped causal layer ([1, 32, 8192, 128] Q, 8 KV
+# heads, float32) beside torch's np.load + SDPA + np.save of the same files (issue 22: torch/ours ≥ 1).
+#
+# Usage: scripts/bench-peers.sh [--rounds R] [--threads T] [--quick] [--verify-only] [--whole-only]
 #   --quick: n = 1024 and 4096 only (the full set adds n = 8192).
 #   --verify-only: only the verify comparison.
+#   --whole-only: only the whole-process attention comparison.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-ROUNDS=3; THREADS=$(nproc); SIZES="1024 4096 8192"; VERIFY_ONLY=0
+ROUNDS=3; THREADS=$(nproc); SIZES="1024 4096 8192"; VERIFY_ONLY=0; WHOLE_ONLY=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --rounds) ROUNDS="$2"; shift 2 ;;
     --threads) THREADS="$2"; shift 2 ;;
     --quick) SIZES="1024 4096"; shift ;;
     --verify-only) VERIFY_ONLY=1; shift ;;
-    *) echo "error: unknown option $1 (use --rounds R, --threads T, --quick, --verify-only)" >&2; exit 2 ;;
+    --whole-only) WHOLE_ONLY=1; shift ;;
+    *) echo "error: unknown option $1 (use --rounds R, --threads T, --quick, --verify-only, --whole-only)" >&2; exit 2 ;;
   esac
 done
 VENV=.venv-peers
@@ -41,7 +46,11 @@ trap 'rm -rf "$DIR"' EXIT
 verify_case() {
   "$VENV/bin/python" scripts/bench_peers.py verify "$DIR" "$ROUNDS" "$THREADS" "$BIN" 4096 128 8
 }
+whole_case() {
+  "$VENV/bin/python" scripts/bench_peers.py whole "$DIR" "$ROUNDS" "$THREADS" "$BIN" 32 8 8192 128
+}
 if [ "$VERIFY_ONLY" = 1 ]; then verify_case; exit 0; fi
+if [ "$WHOLE_ONLY" = 1 ]; then whole_case; exit 0; fi
 echo "torch $("$VENV/bin/python" -c 'import torch; print(torch.__version__, "threads", torch.get_num_threads())'), attnbound threads $THREADS, $ROUNDS interleaved rounds, medians"
 printf "%-28s %12s %12s %10s\n" "case" "attnbound s" "torch s" "torch/ours"
 
@@ -77,3 +86,4 @@ run_case "f64" float64 0 - 128 4096
 run_case "f32 decode" float32 0 1 64 32768
 run_case "f32 decode" float32 0 1 128 32768
 verify_case
+whole_case

@@ -9,8 +9,16 @@ Usage:
       float32 SDPA, then alternates ROUNDS times: the whole `BIN verify` process (wall clock, read +
       certify) and torch's float64 SDPA on the same tensors (in process, median of 3). Prints the
       medians and their ratio, then one line "json: {...}" with every run and verify's report.
+  bench_peers.py whole DIR ROUNDS THREADS BIN HEADS KV_HEADS N D
+      Writes seeded float32 Q [1, HEADS, N, D] and K, V [1, KV_HEADS, N, D], then alternates ROUNDS
+      times: the whole `BIN attention --causal` process (read, attend under GQA, write) and torch in
+      process: np.load of the three files, SDPA(is_causal, enable_gqa), np.save of the output. Beside
+      them: the kernel's time (HEADS × `BIN bench exact` of one head, same n, d, causal) and the file
+      I/O at this machine's measured file bandwidth (the three inputs read, the output written and
+      fsynced, as `attention` does), so whole / (kernel + I/O) says what the process adds.
 """
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -63,7 +71,68 @@ def verify(folder, rounds, threads, binary, n, d, heads):
                                  "verify_runs": ours, "torch_runs": torch64, "report": report}))
 
 
+def whole(folder, rounds, threads, binary, heads, kv_heads, n, d):
+    torch.set_num_threads(threads)
+    g = np.random.default_rng(20261204)
+    q = g.standard_normal((1, heads, n, d)).astype(np.float32)
+    k, v = (g.standard_normal((1, kv_heads, n, d)).astype(np.float32) for _ in range(2))
+    files = {x: f"{folder}/{x}.npy" for x in "qkv"}
+    for x, a in zip("qkv", (q, k, v)):
+        np.save(files[x], a)
+    del q, k, v
+    out_ours, out_torch = f"{folder}/o_ours.npy", f"{folder}/o_torch.npy"
+    cmd = [binary, "attention", "--q", files["q"], "--k", files["k"], "--v", files["v"], "--causal", "--out", out_ours]
+
+    def torch_once():
+        t = time.perf_counter()
+        qt, kt, vt = (torch.from_numpy(np.load(files[x])) for x in "qkv")
+        with torch.inference_mode():
+            o = F.scaled_dot_product_attention(qt, kt, vt, is_causal=True, enable_gqa=True)
+        np.save(out_torch, o.numpy())
+        return time.perf_counter() - t
+
+    def io_once():
+        t = time.perf_counter()
+        size = 0
+        for x in "qkv":
+            with open(files[x], "rb") as f:
+                size += len(f.read())
+        data = bytes(heads * n * d * 4)
+        with open(f"{folder}/io.bin", "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        return time.perf_counter() - t
+
+    ours, theirs, io = [], [], []
+    for _ in range(rounds):
+        t = time.perf_counter()
+        run = subprocess.run(cmd, capture_output=True, text=True)
+        ours.append(time.perf_counter() - t)
+        if run.returncode != 0:
+            sys.exit(f"error: attnbound attention failed: {run.stderr.strip()}")
+        theirs.append(torch_once())
+        io.append(io_once())
+    bench = subprocess.run([binary, "bench", "exact", "--n", str(n), "--d", str(d), "--causal", "--runs", "3",
+                            "--threads", str(threads), "--json"], capture_output=True, text=True, check=True)
+    kernel = heads * json.loads(bench.stdout)["results"][0]["seconds"]
+    diff = float(np.max(np.abs(np.load(out_ours).astype(np.float64) - np.load(out_torch).astype(np.float64))))
+    a, t, i = statistics.median(ours), statistics.median(theirs), statistics.median(io)
+    print(f"attention whole process [1, {heads}, {n}, {d}] Q, {kv_heads} KV heads, causal, float32: attnbound {a:.3f} s, "
+          f"torch (np.load + SDPA + np.save) {t:.3f} s: torch/ours {t / a:.2f}x (target >= 1.0)")
+    print(f"  kernel {kernel:.3f} s ({heads} x bench exact, one head) + file I/O {i:.3f} s: "
+          f"whole/(kernel + I/O) {a / (kernel + i):.2f} (target <= 1.3); max |ours - torch| {diff:.3g}")
+    print("json: " + json.dumps({"attention_seconds": a, "torch_seconds": t, "ratio": t / a, "kernel_seconds": kernel,
+                                 "io_seconds": i, "overhead_ratio": a / (kernel + i), "rounds": rounds,
+                                 "attention_runs": ours, "torch_runs": theirs, "io_runs": io,
+                                 "max_abs_difference": diff}))
+
+
 def main():
+    if sys.argv[1] == "whole":
+        folder, rounds, threads, binary, heads, kv_heads, n, d = sys.argv[2:10]
+        whole(folder, int(rounds), int(threads), binary, int(heads), int(kv_heads), int(n), int(d))
+        return
     if sys.argv[1] == "verify":
         folder, rounds, threads, binary, n, d, heads = sys.argv[2:9]
         verify(folder, int(rounds), int(threads), binary, int(n), int(d), int(heads))

@@ -94,6 +94,9 @@ public struct AttentionTensors<T: AttnScalar>: Sendable {
     public let k: Tensor<T>
     public let v: Tensor<T>
     public let shape: AttentionShape
+    /// True when Q, K and V were checked for NaN/Inf (read from files, or `checkFinite`): kernels
+    /// need not scan them again.
+    public let checkedFinite: Bool
 
     /// - Throws: `AttnError.usage` naming the file at fault (unreadable, bad
     ///   .npy, unsupported dtype, 1-D, NaN/Inf) or the shape mismatch.
@@ -109,12 +112,17 @@ public struct AttentionTensors<T: AttnScalar>: Sendable {
             guard x.isFinite else { throw AttnError.usage(p, "\(path): contains NaN or Inf") }
             t.append(x)
         }
-        try self.init(q: t[0], k: t[1], v: t[2], checkFinite: false)
+        try self.init(q: t[0], k: t[1], v: t[2], checkFinite: false, checkedFinite: true)  // each scanned above
     }
 
     public init(q: Tensor<T>, k: Tensor<T>, v: Tensor<T>, checkFinite: Bool = true) throws {
+        try self.init(q: q, k: k, v: v, checkFinite: checkFinite, checkedFinite: checkFinite)
+    }
+
+    init(q: Tensor<T>, k: Tensor<T>, v: Tensor<T>, checkFinite: Bool, checkedFinite: Bool) throws {
         shape = try AttentionShape(q: q, k: k, v: v, checkFinite: checkFinite)
         self.q = q; self.k = k; self.v = v
+        self.checkedFinite = checkedFinite
     }
 
     /// K and V repeated to one KV head per query head (identity without GQA),

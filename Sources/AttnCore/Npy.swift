@@ -49,6 +49,8 @@ public enum Npy {
     }
 
     /// Decodes the bytes of a .npy file. `name` is used in error messages.
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
     public static func decode<T: AttnScalar>(_ data: Data, name: String = "input", as: T.Type = T.self) throws
         -> Tensor<T>
     {
@@ -68,7 +70,19 @@ public enum Npy {
             }
             let body = UnsafeRawBufferPointer(rebasing: raw[dataOffset..<dataOffset + bytes])
             var values = [T](repeating: 0, count: count)
+            let native = header.bigEndian == (1.bigEndian == 1)
             switch header.dtype {
+            case .float32 where native && T.self == Float.self, .float64 where native && T.self == Double.self:
+                // The stored type in the host's order: one copy of the bytes, no per-element conversion.
+                values.withUnsafeMutableBytes { $0.copyMemory(from: body) }
+            case .float32 where native:
+                values.withUnsafeMutableBufferPointer { out in
+                    for i in 0..<count { out[i] = T(body.loadUnaligned(fromByteOffset: 4 * i, as: Float.self)) }
+                }
+            case .float64 where native:
+                values.withUnsafeMutableBufferPointer { out in
+                    for i in 0..<count { out[i] = T(body.loadUnaligned(fromByteOffset: 8 * i, as: Double.self)) }
+                }
             case .float16:
                 for i in 0..<count {
                     var bits = body.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self)
@@ -252,6 +266,9 @@ public enum Npy {
     /// Encodes a tensor as a little-endian C-order file: format 1.0, or 2.0 when the
     /// header would not fit 1.0's 16-bit length (never for the ≤ 4-D shapes written today).
     /// To float16 (and float32 from Double) values round to nearest, ties to even.
+    /// Specialised, with the stored type written as its bytes in one copy.
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
     public static func encode<T: AttnScalar>(_ t: Tensor<T>, dtype: DType? = nil) -> Data {
         let dt = dtype ?? (T.self == Float.self ? .float32 : .float64)
         let shapeText: String
@@ -263,28 +280,24 @@ public enum Npy {
         let dict = "{'descr': '<\(code)', 'fortran_order': False, 'shape': \(shapeText), }"
         var out = Data(header(dict))
         out.reserveCapacity(out.count + t.count * dt.itemSize)
-        switch dt {
-        case .float16:
-            var bytes = [UInt8](repeating: 0, count: 2 * t.count)
-            for (i, x) in t.storage.enumerated() {
-                let b = doubleToHalf(Double(x)).littleEndian
-                bytes[2 * i] = UInt8(b & 0xff); bytes[2 * i + 1] = UInt8(b >> 8)
+        let little = 1.littleEndian == 1
+        t.storage.withUnsafeBufferPointer { b in
+            switch dt {
+            case .float32 where little && T.self == Float.self, .float64 where little && T.self == Double.self:
+                out.append(UnsafeRawBufferPointer(b).bindMemory(to: UInt8.self))  // the bytes as they are
+            case .float16:
+                var bytes = [UInt16](repeating: 0, count: b.count)
+                for i in 0..<b.count { bytes[i] = doubleToHalf(Double(b[i])).littleEndian }
+                bytes.withUnsafeBytes { out.append($0.bindMemory(to: UInt8.self)) }
+            case .float32:
+                var bits = [UInt32](repeating: 0, count: b.count)
+                for i in 0..<b.count { bits[i] = Float(b[i]).bitPattern.littleEndian }
+                bits.withUnsafeBytes { out.append($0.bindMemory(to: UInt8.self)) }
+            case .float64:
+                var bits = [UInt64](repeating: 0, count: b.count)
+                for i in 0..<b.count { bits[i] = Double(b[i]).bitPattern.littleEndian }
+                bits.withUnsafeBytes { out.append($0.bindMemory(to: UInt8.self)) }
             }
-            out.append(contentsOf: bytes)
-        case .float32:
-            var bytes = [UInt8](repeating: 0, count: 4 * t.count)
-            for (i, x) in t.storage.enumerated() {
-                let b = Float(x).bitPattern.littleEndian
-                withUnsafeBytes(of: b) { for j in 0..<4 { bytes[4 * i + j] = $0[j] } }
-            }
-            out.append(contentsOf: bytes)
-        case .float64:
-            var bytes = [UInt8](repeating: 0, count: 8 * t.count)
-            for (i, x) in t.storage.enumerated() {
-                let b = Double(x).bitPattern.littleEndian
-                withUnsafeBytes(of: b) { for j in 0..<8 { bytes[8 * i + j] = $0[j] } }
-            }
-            out.append(contentsOf: bytes)
         }
         return out
     }
@@ -309,6 +322,8 @@ public enum Npy {
     }
 
     /// Writes atomically (temp file + rename).
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
     public static func write<T: AttnScalar>(_ t: Tensor<T>, to path: String, dtype: DType? = nil) throws {
         try AtomicFile.write(encode(t, dtype: dtype), to: URL(fileURLWithPath: path))
     }

@@ -24,16 +24,24 @@ public func attention<T: KernelScalar>(
     }
 }
 
-/// Attention of a problem as read from files (`AttentionTensors`: 2-D to 4-D, GQA): K and V
-/// are expanded to one head per query head, and the output keeps Q's leading axes
-/// (`[batch, heads, n_q, d_v]` for 4-D Q), as PyTorch's `scaled_dot_product_attention` returns it.
+/// Attention of a problem as read from files (`AttentionTensors`: 2-D to 4-D, GQA); the output keeps
+/// Q's leading axes (`[batch, heads, n_q, d_v]` for 4-D Q), as PyTorch's `scaled_dot_product_attention`
+/// returns it. The fast kernel reads each query head's KV head in place (no copy of K and V per query
+/// head); the reference gets K and V expanded to one head per query head.
 public func attention<T: KernelScalar>(
     _ problem: AttentionTensors<T>, scale: Scale, causal: Bool = false,
     kernel: AttentionKernel = .fast
 ) throws -> Tensor<T> {
-    let (k, v) = problem.expandedKV
-    return try attention(q: problem.q, k: k, v: v, scale: scale, causal: causal, kernel: kernel)
-        .withLeadingAxes(of: problem.q)
+    let p = problem
+    switch kernel {
+    case .fast:
+        return try FastAttention.compute(
+            q: p.q, k: p.k, v: p.v, scale: scale, causal: causal, checkInputs: !p.checkedFinite
+        ).withLeadingAxes(of: p.q)
+    case .reference:
+        let (k, v) = p.expandedKV
+        return try attention(q: p.q, k: k, v: v, scale: scale, causal: causal, kernel: kernel).withLeadingAxes(of: p.q)
+    }
 }
 
 extension AttentionKernel {

@@ -5,18 +5,20 @@ extension ExactBenchmark {
     public struct Report: Sendable {
         /// sgemm 2048³ GFLOP/s, interleaved with the cases.
         public let sgemm: Double
+        /// Decode: the copy bandwidth (GB/s, read + written), interleaved with the cases.
+        public let copyGBs: Double?
         public let points: [Point]
         public let threads: Int, runs: Int, queryTile: Int
         public let causal: Bool, double: Bool
         public let isa: KernelISA
 
         public init(
-            sgemm: Double, points: [Point], threads: Int, runs: Int, queryTile: Int, causal: Bool, double: Bool,
+            sgemm: Double, copyGBs: Double? = nil, points: [Point], threads: Int, runs: Int, queryTile: Int,
+            causal: Bool, double: Bool,
             isa: KernelISA
         ) {
-            (self.sgemm, self.points, self.threads, self.runs, self.queryTile) = (
-                sgemm, points, threads, runs, queryTile
-            )
+            (self.sgemm, self.copyGBs, self.points, self.threads, self.runs) = (sgemm, copyGBs, points, threads, runs)
+            self.queryTile = queryTile
             (self.causal, self.double, self.isa) = (causal, double, isa)
         }
 
@@ -24,17 +26,18 @@ extension ExactBenchmark {
 
         public var json: JSONValue {
             let rows: [JSONValue] = points.map { p in
-                .object([
-                    ("n", .int(p.n)), ("n_q", .int(p.queries)), ("d", .int(p.d)), ("gflops", .double(p.gflops)),
-                    ("ratio_to_sgemm", .double(p.gflops / sgemm)), ("seconds", .double(p.seconds)),
-                ])
+                .object(
+                    [
+                        ("n", .int(p.n)), ("n_q", .int(p.queries)), ("d", .int(p.d)), ("gflops", .double(p.gflops)),
+                        ("ratio_to_sgemm", .double(p.gflops / sgemm)), ("seconds", .double(p.seconds)),
+                    ] + (copyGBs.map { [("gbs", .double(p.gbs)), ("ratio_to_copy", .double(p.gbs / $0))] } ?? []))
             }
-            return .object([
-                ("blas", BLASInfo.current.json), ("benchmark", "exact"), ("threads", .int(threads)),
-                ("runs", .int(runs)), ("causal", .bool(causal)), ("precision", .string(precision)),
-                ("isa", .string(isa.resolved.description)), ("sgemm_gflops", .double(sgemm)),
-                ("results", .array(rows)),
-            ])
+            return .object(
+                [
+                    ("blas", BLASInfo.current.json), ("benchmark", "exact"), ("threads", .int(threads)),
+                    ("runs", .int(runs)), ("causal", .bool(causal)), ("precision", .string(precision)),
+                    ("isa", .string(isa.resolved.description)), ("sgemm_gflops", .double(sgemm)),
+                ] + (copyGBs.map { [("copy_gbs", .double($0))] } ?? []) + [("results", .array(rows))])
         }
 
         public var text: String {
@@ -42,13 +45,21 @@ extension ExactBenchmark {
                 "sgemm 2048³ (\(threads) threads): \(TextFormat.fixed(sgemm)) GFLOP/s, median of \(runs) interleaved runs",
                 "fused kernel (\(isa.resolved)): \(queryTile) query rows per job, \(FastAttention.keyTile)-key tiles, "
                     + "\(precision), one head, scale 1/√d\(causal ? ", causal (rates count half the flops)" : "")",
-                "     n    n_q    d   kernel GFLOP/s   ratio to sgemm   median s",
             ]
-            for p in points {
+            if let copyGBs {
                 lines.append(
-                    String(
-                        format: "%6d %6d %4d %16.1f %16.3f %10.5f", p.n, p.queries, p.d, p.gflops,
-                        p.gflops / sgemm, p.seconds))
+                    "copy bandwidth (\(threads) threads, 256 MiB memcpy, read + written): \(TextFormat.fixed(copyGBs)) GB/s, "
+                        + "interleaved; decode GB/s counts K and V read once")
+            }
+            lines.append(
+                "     n    n_q    d   kernel GFLOP/s   ratio to sgemm   median s"
+                    + (copyGBs == nil ? "" : "   GB/s  of copy"))
+            for p in points {
+                var line = String(
+                    format: "%6d %6d %4d %16.1f %16.3f %10.5f", p.n, p.queries, p.d, p.gflops, p.gflops / sgemm,
+                    p.seconds)
+                if let copyGBs { line += String(format: " %6.1f %7.2f", p.gbs, p.gbs / copyGBs) }
+                lines.append(line)
             }
             return lines.joined(separator: "\n")
         }

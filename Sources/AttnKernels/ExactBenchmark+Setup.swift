@@ -35,12 +35,13 @@ extension ExactBenchmark {
     /// `bench exact` as one call: validates, times (`run(sizes:…)`) and reports the table and JSON.
     public static func run(_ s: Setup) throws -> RunReport {
         try s.validate()
-        let (sgemm, points) = try run(
+        let (sgemm, copy, points) = try run(
             sizes: s.sizes, headDims: s.headDims, queries: s.queries, causal: s.causal, double: s.double,
             threads: s.threads, runs: s.runs, tiles: TileSizes(queryTile: s.queryTile, keyTile: FastAttention.keyTile),
             isa: s.isa, inputsOut: s.inputsOut)
         let r = Report(
-            sgemm: sgemm, points: points, threads: s.threads, runs: s.runs, queryTile: s.queryTile, causal: s.causal,
+            sgemm: sgemm, copyGBs: copy, points: points, threads: s.threads, runs: s.runs, queryTile: s.queryTile,
+            causal: s.causal,
             double: s.double, isa: s.isa)
         return RunReport(command: "bench exact", text: [r.text], json: r.json)
     }

@@ -11,7 +11,12 @@ public enum ExactBenchmark {
         public let seconds: Double
         /// GFLOP/s counting 4·n_q·n_k·d (halved when causal, as AttnKit.docc/Conventions.md says).
         public var gflops: Double { 4 * Double(queries) * Double(n) * Double(d) / (causal ? 2 : 1) / seconds / 1e9 }
+        /// GB/s of K and V read (2·n·d elements) per second: the decode figure, beside the copy bandwidth.
+        public var gbs: Double { 2 * Double(n) * Double(d) * (double ? 8 : 4) / seconds / 1e9 }
     }
+
+    /// Decode (n_q ≤ 16): the copy bandwidth is measured beside the kernel, interleaved.
+    public static func isDecode(queries: Int?) -> Bool { (queries ?? .max) <= 16 }
 
     /// - Parameters:
     ///   - queries: n_q (default n_q = n_k = n; 1 for decode).
@@ -20,9 +25,11 @@ public enum ExactBenchmark {
         sizes: [Int], headDims: [Int], queries: Int? = nil, causal: Bool, double: Bool, threads: Int,
         runs: Int, tiles: TileSizes = .default, isa: KernelISA = .auto,
         inputsOut: String? = nil
-    ) throws -> (sgemm: Double, points: [Point]) {
+    ) throws -> (sgemm: Double, copy: Double?, points: [Point]) {
         let gemm = GemmBenchmark.Problem()
         _ = gemm.rate(threads: threads)
+        let copy = isDecode(queries: queries) ? CopyBandwidth() : nil
+        _ = copy?.rate(threads: threads)
         var cases: [(n: Int, d: Int, run: () throws -> Void)] = []
         for d in headDims {
             for n in sizes {
@@ -47,10 +54,11 @@ public enum ExactBenchmark {
             }
         }
         for c in cases { try c.run() }  // warm-up
-        var sgemm: [Double] = []
+        var sgemm: [Double] = [], copies: [Double] = []
         var times = [[Double]](repeating: [], count: cases.count)
         for _ in 0..<runs {
             sgemm.append(gemm.rate(threads: threads))
+            if let copy { copies.append(copy.rate(threads: threads)) }
             // OpenBLAS's idle workers spin for a while after a call; let them
             // sleep before timing our kernel, or they steal its cores.
             usleep(300_000)
@@ -61,6 +69,6 @@ public enum ExactBenchmark {
                 n: c.n, queries: min(queries ?? c.n, c.n), d: c.d, causal: causal, double: double,
                 seconds: Timing.median(of: times[i]))
         }
-        return (Timing.median(of: sgemm), points)
+        return (Timing.median(of: sgemm), copy == nil ? nil : Timing.median(of: copies), points)
     }
 }

@@ -24,26 +24,65 @@ public enum FastAttention {
     /// Keys per tile of the fused kernel (the T of the error bound counts these tiles).
     public static let keyTile = Int(ATTNBOUND_FUSED_KEY_TILE)
 
-    /// Number of key ranges (split-K) a problem is cut into: more than one only
-    /// when there are fewer than 8 (head, row block) jobs and at least 4096 keys;
-    /// each range then has at least 2048 keys. Depends on the shape only, never
-    /// on the thread count, so results do not either.
-    public static func keySplits(queries nq: Int, keys nk: Int, heads: Int, tiles: TileSizes = .default) -> Int {
-        let rows = tiles.balanced(queries: nq, heads: heads).queryTile
-        let jobs = heads * ((nq + rows - 1) / rows)
-        guard jobs < 8, nk >= 4096 else { return 1 }
-        return min(nk / 2048, max(1, 16 / max(1, jobs)))  // ≤ ⌈n_k/256⌉/8: every range has whole tiles
+    /// How `compute` cuts a problem into jobs. `ForwardErrorBound.fastAttention` reads the same plan, so
+    /// the bound counts the split-K merge exactly when the kernel does one.
+    package struct Plan: Equatable, Sendable {
+        /// Query heads per KV head (GQA; 1 without): query head h reads KV head h / group.
+        package let group: Int
+        /// Decode: one job holds the rows of every query head of a group (head after head), so each tile
+        /// of K and V is read once for all of them.
+        package let grouped: Bool
+        /// Grouped jobs take the few-row path (K in place, tile by tile) whatever their row count.
+        package let inPlace: Bool
+        /// Query rows per job of one head (grouped: all n_q rows).
+        package let rowsPerJob: Int
+        /// Key ranges (split-K), each of whole 256-key tiles.
+        package let splits: Int
+    }
+
+    /// The plan of a problem with `heads` query heads over `kvHeads` KV heads. Depends on the shape
+    /// only, never on the thread count, so results do not either.
+    ///
+    /// Decode (n_q ≤ 16 per head): the group's heads form one job of group·n_q rows, in the few-row path
+    /// up to 16 rows (beyond, the register tile, with Kᵀ packed tile by tile in the job: still one pass).
+    /// Causal with n_q > 1 needs the few-row path (its rows' diagonals repeat head after head): beyond
+    /// 16 rows such problems run head by head. Split-K when there are fewer than 8 jobs and at least
+    /// 4096 keys; each range then has at least 2048 keys.
+    package static func plan(
+        queries nq: Int, keys nk: Int, heads: Int, kvHeads: Int, causal: Bool, tiles: TileSizes = .default
+    ) -> Plan {
+        let group = kvHeads > 0 && heads % kvHeads == 0 ? heads / kvHeads : 1
+        let balanced = tiles.balanced(queries: nq, heads: heads).queryTile
+        let rows = group * nq
+        // The bound charges row i the keys of its query tile (`balanced`): a grouped job must not see more.
+        let grouped = nq <= 16 && balanced >= nq && (rows <= 16 || !causal || nq == 1)
+        let rowsPerJob = grouped ? nq : balanced
+        let jobs = grouped ? heads / group : heads * ((nq + rowsPerJob - 1) / rowsPerJob)
+        var splits = 1
+        if jobs < 8, nk >= 4096 { splits = min(nk / 2048, max(1, 16 / max(1, jobs))) }  // ≤ ⌈n_k/256⌉/8
+        return Plan(
+            group: group, grouped: grouped, inPlace: grouped && rows <= 16, rowsPerJob: rowsPerJob, splits: splits)
+    }
+
+    /// Number of key ranges (split-K) a problem is cut into (`plan(…).splits`).
+    public static func keySplits(
+        queries nq: Int, keys nk: Int, heads: Int, kvHeads: Int? = nil, causal: Bool = false,
+        tiles: TileSizes = .default
+    ) -> Int {
+        plan(queries: nq, keys: nk, heads: heads, kvHeads: kvHeads ?? heads, causal: causal, tiles: tiles).splits
     }
 
     /// - Parameters:
+    ///   - k, v: one head per query head, or GQA (as PyTorch's `enable_gqa`): `k.heads` divides
+    ///     `q.heads` and query head h reads KV head h / (q.heads / k.heads), in place (no copy).
     ///   - tiles: `queryTile` is the number of query rows per job (balanced
     ///     down for small problems); the key tile is always `keyTile`.
     ///   - threads: worker count (default: active processors). The result does
     ///     not depend on it: each job is computed by one thread in a fixed order.
-    ///   - checkInputs: scan Q, K, V for NaN/Inf first (default). Pass false only
-    ///     for inputs already validated, e.g. a KV cache checked on append: the
-    ///     scan reads all of K and V once more, which at decode (n_q = 1) costs
-    ///     about as much as the attention itself.
+    ///   - checkInputs: refuse NaN/Inf in Q, K, V (default). At decode the kernel itself flags a
+    ///     non-finite score or output (every non-finite entry of K or V it reads makes one), and only
+    ///     then are K and V scanned, so the check costs no second pass over the KV cache. Pass false
+    ///     only for inputs already validated, e.g. a KV cache checked on append.
     ///   - isa: which copy of the kernel runs (tests and benchmarks force the baseline with it).
     /// - Throws: `AttnError.usage` on shape mismatch, NaN/Inf, or causal with n_q > n_k.
     // Exported specialisations: a client calling with Float or Double from its own module gets them. Generic, the
@@ -56,31 +95,54 @@ public enum FastAttention {
         threads: Int? = nil, checkInputs: Bool = true,
         isa: KernelISA = .auto
     ) throws -> Tensor<T> {
-        try validateAttentionShapes(q: q, k: k, v: v, checkFinite: checkInputs)
+        if q.heads == k.heads {
+            try validateAttentionShapes(q: q, k: k, v: v, checkFinite: false)
+        } else {
+            _ = try AttentionShape(q: q, k: k, v: v, checkFinite: false)  // GQA: k.heads must divide q.heads
+        }
         if causal { try CausalMask.validate(queries: q.rows, keys: k.rows) }
         let (heads, nq, nk, d, dv) = (q.heads, q.rows, k.rows, q.cols, v.cols)
-        var out = Tensor<T>(heads: heads, rows: nq, cols: dv, logicalRank: q.logicalRank)
-        let rowsPerJob = tiles.balanced(queries: nq, heads: heads).queryTile
+        let plan = plan(queries: nq, keys: nk, heads: heads, kvHeads: k.heads, causal: causal, tiles: tiles)
+        let (group, splits, rowsPerJob) = (plan.group, plan.splits, plan.rowsPerJob)
         let qBlocks = (nq + rowsPerJob - 1) / rowsPerJob
-        let splits = keySplits(queries: nq, keys: nk, heads: heads, tiles: tiles)
-        let jobs = heads * qBlocks * splits
+        // A job: (query head, row block) or, grouped, (KV head); times the key range.
+        let units = plan.grouped ? k.heads : heads * qBlocks
+        let jobRows = plan.grouped ? group * nq : rowsPerJob
+        let jobs = units * splits
+        // At decode every job's few-row path sees every key (the last row sees them all): its flag covers K.
+        let fusedCheck =
+            checkInputs && jobs > 0
+            && (plan.inPlace || jobRows < Int(attnbound_fused_row_block(isa.rawValue, Int32(MemoryLayout<T>.size))))
+            && qBlocks == 1
+        if checkInputs {
+            for (p, name, t) in [(Parameter.q, "Q", q), (.k, "K", k), (.v, "V", v)]
+            where (p == .q || !fusedCheck) && !t.isFinite {
+                throw AttnError.usage(p, "\(name) contains NaN or Inf")
+            }
+        }
+        var out = Tensor<T>(heads: heads, rows: nq, cols: dv, logicalRank: q.logicalRank)
         if jobs == 0 || dv == 0 { return out }
         let workers = min(max(1, threads ?? ProcessInfo.processInfo.activeProcessorCount), jobs)
-        let scratchBytes = attnbound_fused_scratch_bytes(rowsPerJob, d, dv, Int32(MemoryLayout<T>.size))
+        let scratchBytes = attnbound_fused_scratch_bytes(jobRows, d, dv, Int32(MemoryLayout<T>.size))
         let s = scale.value(d: d)
         // Partial softmaxes of the key ranges (split-K), merged below: [split][head][row].
         let partials = splits > 1 ? PartialSoftmax<T>(splits: splits, rows: heads * nq, valueCols: dv) : nil
-        // Kᵀ packed once per head in the layout of the kernel copy (jobs then never transpose K);
-        // key ranges start on 256-key tiles so that they index it. Not when every job has fewer rows
-        // than the register tile (decode): those read K in place, and packing would triple the bytes moved.
+        // Kᵀ packed once per KV head in the layout of the kernel copy, when several jobs read the same head
+        // (jobs then never transpose K); key ranges start on 256-key tiles so that they index it. Not at
+        // decode: a job per head packs each tile once as it reads it, and packing first would triple the bytes moved.
         let keyTiles = (nk + keyTile - 1) / keyTile
-        let packs = min(nq, rowsPerJob) >= Int(attnbound_fused_row_block(isa.rawValue, Int32(MemoryLayout<T>.size)))
+        let packs =
+            !plan.grouped
+            && min(nq, rowsPerJob) >= Int(attnbound_fused_row_block(isa.rawValue, Int32(MemoryLayout<T>.size)))
         let packedCount = packs ? attnbound_fused_packed_k_count(nk, d) : 0
-        let packed = UnsafeSendablePointer(UnsafeMutablePointer<T>.allocate(capacity: heads * packedCount))
+        let packed = UnsafeSendablePointer(UnsafeMutablePointer<T>.allocate(capacity: k.heads * packedCount))
         defer { packed.pointer.deallocate() }
+        let flags = UnsafeSendablePointer(UnsafeMutablePointer<Int32>.allocate(capacity: jobs))
+        flags.pointer.initialize(repeating: 0, count: jobs)
+        defer { flags.pointer.deallocate() }
         PinnedAttention.with(q: q, k: k, v: v, out: &out) { p in
             let groups = packs ? min(keyTiles, 8) : 0
-            Parallel.forEachJob(heads * groups, workers: max(1, min(workers, heads * groups))) { worker in
+            Parallel.forEachJob(k.heads * groups, workers: max(1, min(workers, k.heads * groups))) { worker in
                 while let job = worker.next() {
                     let h = job / groups, g = job % groups
                     T.packKeys(
@@ -93,15 +155,16 @@ public enum FastAttention {
                 let scratch = UnsafeMutableRawPointer.allocate(byteCount: scratchBytes, alignment: 64)
                 defer { scratch.deallocate() }
                 while let job = worker.next() {
-                    let split = job % splits, rest = job / splits
+                    let split = job % splits, unit = job / splits
                     // Causal: the longest row blocks (the last) first, so the tail of the run is short jobs.
-                    let h = rest / qBlocks, b = causal ? qBlocks - 1 - rest % qBlocks : rest % qBlocks
-                    let i0 = b * rowsPerJob, rows = min(rowsPerJob, nq - i0)
-                    let row = h * nq + i0
+                    let h = plan.grouped ? unit * group : unit / qBlocks
+                    let b = plan.grouped ? 0 : causal ? qBlocks - 1 - unit % qBlocks : unit % qBlocks
+                    let i0 = b * rowsPerJob, rows = plan.grouped ? jobRows : min(rowsPerJob, nq - i0)
+                    let row = h * nq + i0, kv = h / group
                     var cj = attnbound_fused_job()
                     cj.q = UnsafeRawPointer(p.q + row * d)
-                    cj.k = UnsafeRawPointer(p.k + h * nk * d)
-                    cj.v = UnsafeRawPointer(p.v + h * nk * dv)
+                    cj.k = UnsafeRawPointer(p.k + kv * nk * d)
+                    cj.v = UnsafeRawPointer(p.v + kv * nk * dv)
                     if let partials {
                         cj.out = UnsafeMutableRawPointer(partials.output.pointer + (split * heads * nq + row) * dv)
                         cj.part_max = UnsafeMutableRawPointer(partials.rowMax.pointer + split * heads * nq + row)
@@ -115,8 +178,11 @@ public enum FastAttention {
                     cj.dv = dv
                     cj.key_begin = split * keyTiles / splits * keyTile
                     cj.key_end = min(nk, (split + 1) * keyTiles / splits * keyTile)
-                    cj.k_packed = packs ? UnsafeRawPointer(packed.pointer + h * packedCount) : nil
+                    cj.k_packed = packs ? UnsafeRawPointer(packed.pointer + kv * packedCount) : nil
                     cj.causal_offset = i0 + (nk - nq)
+                    cj.causal_period = plan.grouped ? nq : 0
+                    cj.in_place = plan.inPlace ? 1 : 0
+                    cj.nonfinite = fusedCheck ? flags.pointer + job : nil
                     cj.scale = s
                     cj.causal = causal ? 1 : 0
                     cj.isa = isa.rawValue
@@ -124,6 +190,12 @@ public enum FastAttention {
                 }
             }
             partials?.merge(into: p.out)
+        }
+        if fusedCheck, (0..<jobs).contains(where: { flags.pointer[$0] != 0 }) || !out.isFinite {
+            // A non-finite score or output: name the input at fault (a finite overflow is a false alarm).
+            for (p, name, t) in [(Parameter.k, "K", k), (.v, "V", v)] where !t.isFinite {
+                throw AttnError.usage(p, "\(name) contains NaN or Inf")
+            }
         }
         return out
     }

@@ -34,7 +34,8 @@ public enum ForwardErrorBound {
         causal: Bool = false, tiles: TileSizes = .default,
         as: T.Type = T.self
     ) -> RowBounds {
-        let splits = FastAttention.keySplits(queries: q.rows, keys: k.rows, heads: q.heads, tiles: tiles)
+        let splits = FastAttention.keySplits(
+            queries: q.rows, keys: k.rows, heads: q.heads, kvHeads: k.heads, causal: causal, tiles: tiles)
         let used = TileSizes(
             queryTile: tiles.balanced(queries: q.rows, heads: q.heads).queryTile,
             keyTile: FastAttention.keyTile)
@@ -89,13 +90,14 @@ public enum ForwardErrorBound {
         let g = gamma(d + 1) + cs * (1 + gamma(d + 1))
         let expPair = log1p(2 * eta / (1 - eta))  // ln((1 + η)/(1 − η)): one exp in a weight ratio (§2)
         var out = [Double](repeating: 0, count: q.heads * q.rows)
+        let group = max(1, q.heads / max(1, k.heads))  // GQA: query head h reads KV head h / group
         for h in 0..<q.heads {
             var kMax = 0.0, vMax = 0.0
             for j in 0..<nk {
                 var s2 = 0.0
-                for c in 0..<d { let x = Double(k[h, j, c]); s2 += x * x }
+                for c in 0..<d { let x = Double(k[h / group, j, c]); s2 += x * x }
                 kMax = max(kMax, s2.squareRoot())
-                for c in 0..<v.cols { vMax = max(vMax, abs(Double(v[h, j, c]))) }
+                for c in 0..<v.cols { vMax = max(vMax, abs(Double(v[h / group, j, c]))) }
             }
             kMax *= 1 + 1e-15 * Double(d + 2)  // the Double norm is itself rounded
             for i in 0..<q.rows {

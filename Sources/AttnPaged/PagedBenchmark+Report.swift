@@ -7,6 +7,7 @@ extension PagedBenchmark.Result {
     public var json: JSONValue {
         .object([
             ("group", .int(setup.groupSize)), ("dense_seconds", .double(denseSeconds)),
+            ("dense_gbs", .double(denseGBs)), ("copy_gbs", .double(copyGBs)),
             ("dense_input_check_seconds", .double(inputCheckSeconds)),
             ("dense_paged_seconds", .double(densePagedSeconds)),
             (
@@ -34,8 +35,9 @@ extension PagedBenchmark.Result {
                 + "page \(s.pageSize), budget \(s.budgetTokens) tokens, \(s.threads) threads, median of \(s.runs)",
             String(
                 format:
-                    "dense exact, FastAttention.compute (trusted inputs): %.5f s (a NaN/Inf scan of K and V would add %.5f s)",
-                denseSeconds, inputCheckSeconds),
+                    "dense exact, FastAttention.compute (trusted inputs): %.5f s, %.1f GB/s of K and V = %.2f of the copy "
+                    + "bandwidth (%.1f GB/s, read + written, interleaved); a NaN/Inf scan of K and V would add %.5f s",
+                denseSeconds, denseGBs, denseGBs / copyGBs, copyGBs, inputCheckSeconds),
             String(format: "dense exact, paged kernel over every page: %.5f s", densePagedSeconds),
             "policy                 step s   vs FastAttention  vs dense paged  scoring share  pages/head  read/kv  recalled   bound s  step bound",
         ]

@@ -45,12 +45,13 @@ public struct PagedBenchmarkSuite: Sendable {
     /// Runs every table; `note` receives one progress line per finished figure.
     public func run(note: (String) -> Void = { _ in }) throws -> RunReport {
         try validate()
-        var timings: [JSONValue] = [], text: [String] = []
+        var timings: [JSONValue] = [], text: [String] = [], copies: [Double] = []
         for g in groups {
             var s = setup
             s.groupSize = g
             let r = try PagedBenchmark.run(s) { note("bench paged (group \(g)): " + $0) }
             timings.append(r.json)
+            copies.append(r.copyGBs)
             text.append(r.text)
         }
         var accuracyRows: [JSONValue] = []
@@ -79,7 +80,8 @@ public struct PagedBenchmarkSuite: Sendable {
         ]
         let json = JSONValue.object(
             [("blas", BLASInfo.current.json), ("benchmark", "paged")] + parameters
-                + [("timings", .array(timings)), ("accuracy", .array(accuracyRows))])
+                + [("copy_gbs", .double(Timing.median(of: copies))), ("timings", .array(timings))]
+                + [("accuracy", .array(accuracyRows))])
         return RunReport(
             command: "bench paged", parameters: parameters, seed: s.seed, text: text, json: json)
     }

@@ -90,7 +90,7 @@ public enum PagedConformance {
             make(
                 "quest-gqa-per-head",
                 "Quest under 2:1 GQA (2 KV heads), per-head top pages: heads of a group may differ.",
-                policy: .quest, budget: 16, kvHeads: 2, group: 2, tokens: 44, steps: 3, seed: 4),
+                policy: .quest, budget: 16, kvHeads: 2, group: 2, tokens: 44, steps: 3, reduction: .perHead, seed: 4),
             make(
                 "quest-gqa-group-mean", "Quest under 2:1 GQA with the group-mean reduction: one page set per group.",
                 policy: .quest, budget: 16, kvHeads: 2, group: 2, tokens: 44, steps: 3, reduction: .mean, seed: 4),
@@ -154,7 +154,7 @@ public enum PagedConformance {
             for h in 0..<c.queries.heads {
                 let kv = h / G
                 let group =
-                    c.policy == .quest && (c.config.reduction ?? .perHead) == .perHead
+                    c.policy == .quest && c.config.reduction == .perHead
                     ? [h] : Array(kv * G..<(kv + 1) * G)
                 func q(_ g: Int) -> [Double] { (0..<d).map { Double(c.queries[g, t, $0]) } }
                 func groupScore(_ p: Int, cuboidMean: Bool) -> Double {
@@ -226,7 +226,7 @@ public enum PagedConformance {
                         ("digest", .string(c.policy.digest(config: c.config).rawValue)),
                         (
                             "reduction",
-                            .string((c.config.reduction ?? (c.policy == .quest ? .perHead : .mean)).rawValue)
+                            .string((c.config.reduction ?? .mean).rawValue)
                         ),
                         ("prompt_tokens", .int(c.keys.rows - c.queries.rows)), ("steps", .int(c.queries.rows)),
                         ("kv_heads", .int(c.keys.heads)), ("query_heads", .int(c.queries.heads)),

@@ -14,7 +14,7 @@ public struct QuestPolicy: PagePolicy {
     init(config: PolicyConfig, budgetPages: Int) {
         self.budgetPages = budgetPages
         kind = config.digest ?? .aabb
-        reduction = config.reduction ?? .perHead
+        reduction = config.reduction ?? .mean  // one page set per KV group: its budget of pages read, no more
     }
 
     public mutating func makeRoom(store: PagedKVStore) {}

@@ -24,7 +24,7 @@ public struct SteadyPolicy: PagePolicy {
     init(config: PolicyConfig, budgetPages: Int) {
         self.budgetPages = budgetPages
         kind = config.digest ?? .aabb
-        reduction = config.reduction ?? .perHead
+        reduction = config.reduction ?? .mean  // one page set per KV group, as Quest
         maxReuse = config.steadyMaxReuse
         cosine = config.steadyCosine
     }

@@ -3,9 +3,10 @@ import Foundation
 
 /// How per-head digest scores are combined over the query heads of a group.
 public enum ScoreReduction: String, Sendable, CaseIterable {
-    /// One score per query head (Quest); policies whose residency is per KV head use the group max.
+    /// One score per query head (Quest's paper); policies whose residency is per KV head use the group max.
+    /// Under GQA the kernel reads the union of the group's page sets: up to group × the budget per KV head.
     case perHead = "per-head"
-    /// Mean over the group (ArkVale).
+    /// Mean over the group: one page set per KV head, so at most the budget is read (the default of every policy).
     case mean
     /// Max over the group.
     case max

@@ -14,8 +14,10 @@ enum { ATTNBOUND_ISA_AUTO = 0, ATTNBOUND_ISA_BASELINE = 1, ATTNBOUND_ISA_AVX2 = 
 /// Otherwise out receives the unnormalised Σ_j exp(x_j − m)·v_j and part_max / part_sum the
 /// row max m and Σ_j exp(x_j − m): a partial softmax for a split-K merge.
 ///
-/// Causal: key j is visible to query row i (0-based in this job) iff j ≤ i + causal_offset,
-/// where causal_offset = row0 + (n_k − n_q). Error bound: Proofs/online-softmax-error.md.
+/// Causal: key j is visible to query row i (0-based in this job) iff j ≤ pos(i) + causal_offset,
+/// where causal_offset = row0 + (n_k − n_q) and pos(i) = i, or i mod causal_period when a job holds
+/// the rows of several query heads of one GQA group, head after head (decode).
+/// Error bound: Proofs/online-softmax-error.md.
 typedef struct {
     const void *q, *k, *v;
     void *out;
@@ -28,6 +30,15 @@ typedef struct {
     double scale;
     int causal;
     int isa;                 ///< ATTNBOUND_ISA_*; AUTO (0) honours ATTNBOUND_KERNEL_ISA=baseline|avx2|avx512
+    /// Decode (speed): rows of one query position per head; 0 = every row its own position (pos(i) = i).
+    ptrdiff_t causal_period;
+    /// Decode (speed): 1 = take the few-row path (K read in place, tile by tile, every row per tile)
+    /// whatever the row count; 0 = only below the register tile's rows.
+    int in_place;
+    /// If not NULL, the few-row path sets *nonfinite = 1 when a score it computes is NaN or ±∞:
+    /// every non-finite entry of K (or Q) of a visited key makes its score non-finite. The caller then
+    /// scans the inputs itself (a finite overflow is a false alarm, never a miss).
+    int *nonfinite;
 } attnbound_fused_job;
 
 /// Elements of Kᵀ packed for one head (⌈n_k/256⌉ tiles of 256 × d).

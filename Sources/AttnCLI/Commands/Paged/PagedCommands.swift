@@ -13,7 +13,8 @@ struct PolicyOptions: ParsableArguments {
     @Option(help: "Recent-window pages always resident (arkvale).") var windowPages = 2
     @Option(help: "ArkVale top-k pages (default: half the budget's pages).") var topk: Int?
     @Option(help: "aabb, cuboid-mean or sphere-max (default: cuboid-mean for arkvale).") var digest: DigestKind?
-    @Option(help: "Group score: per-head, mean or max (default: mean for arkvale).") var reduction: ScoreReduction?
+    @Option(help: "Group score: mean (default: one page set per KV group), max, or per-head (Quest's own rule).")
+    var reduction: ScoreReduction?
     @Option(help: "steady: reuse a selection for at most this many steps.") var steadyReuse = 4
     @Option(help: "steady: drift test threshold on cos(q, q_ref), in [-1, 1].") var steadyCosine = 0.95
     var config: PolicyConfig {

@@ -1,0 +1,114 @@
+import AttnCore
+import AttnKernels
+import AttnTestSupport
+import Foundation
+import PropertyBased
+import Testing
+
+/// Decode with GQA: the rows of a group's query heads run as one job over one pass of K and V (the few-row
+/// path, tile by tile, or the register tile beyond 16 rows), split-K over long contexts. Checked against the
+/// reference on K and V expanded to one head per query head, within the sum of both bounds
+/// (Proofs/online-softmax-error.md, "Few rows (decode)" and "Split-K").
+@Suite("FastAttention decode under GQA: one pass over K and V per group, within the bound")
+struct FastAttentionDecodeTests {
+    /// Query head h of `q` reads KV head h / group: the reference sees K, V repeated per query head.
+    static func check<T: KernelScalar>(
+        heads kvHeads: Int, group: Int, nq: Int, nk: Int, d: Int, dv: Int, causal: Bool, seed: UInt64,
+        magnitude: Double, _: T.Type, isa: KernelISA = .auto
+    ) throws {
+        var rng = Xoshiro256StarStar(seed: seed)
+        let q: Tensor<T> = InputDistribution.uniform.sample(
+            heads: kvHeads * group, rows: nq, cols: d, bound: magnitude, using: &rng)
+        let k: Tensor<T> = InputDistribution.uniform.sample(heads: kvHeads, rows: nk, cols: d, bound: 1, using: &rng)
+        let v: Tensor<T> = InputDistribution.uniform.sample(heads: kvHeads, rows: nk, cols: dv, bound: 1, using: &rng)
+        let shape = try AttentionShape(q: q, k: k, v: v)
+        let (ke, ve) = (shape.expandingKV(k), shape.expandingKV(v))
+        let fast = try FastAttention.compute(q: q, k: k, v: v, scale: .standard, causal: causal, isa: isa)
+        let ref = try ReferenceAttention.compute(q: q, k: ke, v: ve, scale: .standard, causal: causal)
+        let bf = ForwardErrorBound.fastAttention(q: q, k: k, v: v, scale: .standard, causal: causal, as: T.self)
+        let br = ForwardErrorBound.reference(q: q, k: ke, v: ve, scale: .standard, causal: causal)
+        for h in 0..<q.heads {
+            for i in 0..<nq {
+                let r = h * nq + i
+                for c in 0..<dv {
+                    let e = abs(Double(fast[h, i, c]) - ref[h, i, c])
+                    #expect(e <= bf[r] + br[r], "head \(h) row \(i) col \(c): error \(e) > \(bf[r] + br[r])")
+                }
+            }
+        }
+    }
+
+    @Test("grouped decode (few-row path and register tile), causal or not, every precision", arguments: [false, true])
+    func grouped(causal: Bool) async {
+        let gen = zip(
+            Gen.int(in: 1...3), Gen.int(in: 1...9), Gen.int(in: 1...5), Gen.int(in: 1...700), Gen.int(in: 1...40)
+        )
+        .map { ($0, $1, $2, $3, $4) }
+        await propertyCheck(count: 25, input: gen) { kvHeads, group, nq, nkExtra, d in
+            let nk = nq + nkExtra
+            for isa in [KernelISA.auto, .baseline] {
+                try! Self.check(
+                    heads: kvHeads, group: group, nq: nq, nk: nk, d: d, dv: 1 + d % 7 * 5, causal: causal,
+                    seed: UInt64(nk * 31 + d), magnitude: 2, Float.self, isa: isa)
+                try! Self.check(
+                    heads: kvHeads, group: group, nq: nq, nk: nk, d: d, dv: 1 + d % 7 * 5, causal: causal,
+                    seed: UInt64(nk * 17 + d), magnitude: 2, Double.self, isa: isa)
+            }
+        }
+    }
+
+    /// Long contexts with few KV heads: split-K ranges of the grouped job, merged.
+    @Test("grouped decode with split-K", arguments: [false, true])
+    func groupedSplitK(causal: Bool) throws {
+        for (kvHeads, group, nq, nk, d) in [(1, 4, 1, 5000, 16), (2, 3, 2, 4700, 9), (1, 8, 2, 4400, 64)] {
+            #expect(
+                FastAttention.keySplits(queries: nq, keys: nk, heads: kvHeads * group, kvHeads: kvHeads, causal: causal)
+                    > 1)
+            try Self.check(
+                heads: kvHeads, group: group, nq: nq, nk: nk, d: d, dv: d, causal: causal, seed: 3, magnitude: 3,
+                Float.self)
+            try Self.check(
+                heads: kvHeads, group: group, nq: nq, nk: nk, d: d, dv: d, causal: causal, seed: 4, magnitude: 3,
+                Double.self)
+        }
+    }
+
+    /// Prefill under GQA reads each KV head in place too (Kᵀ packed once per KV head).
+    @Test("GQA prefill (many rows per head) is within the bound")
+    func gqaPrefill() throws {
+        try Self.check(
+            heads: 2, group: 3, nq: 300, nk: 700, d: 24, dv: 16, causal: true, seed: 9, magnitude: 2, Float.self)
+        try Self.check(
+            heads: 1, group: 2, nq: 40, nk: 600, d: 8, dv: 8, causal: false, seed: 10, magnitude: 2, Double.self)
+    }
+
+    /// The decode path's own NaN/Inf detection (no second pass over K and V): one non-finite entry of K or
+    /// V anywhere is refused, naming the tensor, as the full scan would.
+    @Test("NaN or ±∞ in K or V at decode is refused, naming the tensor", arguments: [Float.nan, .infinity, -.infinity])
+    func nonFiniteAtDecode(bad: Float) throws {
+        var rng = Xoshiro256StarStar(seed: 5)
+        for (kvHeads, group, nk) in [(1, 1, 300), (2, 4, 5000), (1, 3, 17)] {
+            let q: Tensor<Float> = InputDistribution.uniform.sample(
+                heads: kvHeads * group, rows: 1, cols: 8, bound: 1, using: &rng)
+            let k: Tensor<Float> = InputDistribution.uniform.sample(
+                heads: kvHeads, rows: nk, cols: 8, bound: 1, using: &rng)
+            let v: Tensor<Float> = InputDistribution.uniform.sample(
+                heads: kvHeads, rows: nk, cols: 8, bound: 1, using: &rng)
+            for (which, at) in [(Parameter.k, 0), (.k, k.count - 1), (.k, k.count / 2 + 3), (.v, 0), (.v, v.count - 1)]
+            {
+                var (k2, v2) = (k, v)
+                if which == .k { k2[flat: at] = bad } else { v2[flat: at] = bad }
+                #expect(throws: AttnError.usage(which, "\(which == .k ? "K" : "V") contains NaN or Inf")) {
+                    _ = try FastAttention.compute(q: q, k: k2, v: v2, scale: .standard)
+                }
+            }
+            // A zero query row still reads every key: 0·∞ is NaN.
+            var k3 = k
+            k3[flat: 5] = bad
+            #expect(throws: AttnError.self) {
+                _ = try FastAttention.compute(
+                    q: Tensor(heads: q.heads, rows: 1, cols: 8), k: k3, v: v, scale: .standard)
+            }
+        }
+    }
+}
