@@ -44,7 +44,8 @@ public enum CertifiedExpMethod: String, Sendable, CaseIterable {
 public enum CertifiedAttention {
     /// Checks `scoreModel` against the problem and refuses what the engines do not enclose yet: every
     /// term but right-bounded windows, and rows without a visible key.
-    static func requireEnclosed(_ scoreModel: ScoreModel, batch: Int, heads: Int, queries nq: Int, keys nk: Int) throws {
+    static func requireEnclosed(_ scoreModel: ScoreModel, batch: Int, heads: Int, queries nq: Int, keys nk: Int) throws
+    {
         try scoreModel.validate(batch: batch, heads: heads, queries: nq, keys: nk)
         try scoreModel.requireSupported([], by: "the certified engines")
         try scoreModel.requireNoEmptyRows(queries: nq, keys: nk, by: "the certified engines")

@@ -57,7 +57,8 @@ public struct VerifyRequest: Sendable {
         }
         let extra: [(String, JSONValue)] = [
             ("engine", .string(engine.rawValue)), ("precision_bits", .int(precision)),
-            ("scale", .string(scale.description)), ("causal", .bool(scoreModel.mask.isCausal)), ("candidate", .string(candidate)),
+            ("scale", .string(scale.description)), ("causal", .bool(scoreModel.mask.isCausal)),
+            ("candidate", .string(candidate)),
         ]
         return report.runReport(command: "verify", json: .object(report.jsonFields + extra))
     }

@@ -79,8 +79,9 @@ public struct AttentionMask: Sendable, Equatable {
     /// (checked by `ScoreModel.validate`).
     public var explicit: ScoreGrid<Bool>?
 
-    public init(alignment: MaskAlignment = .bottomRight, window: AttentionWindow? = nil, explicit: ScoreGrid<Bool>? = nil)
-    {
+    public init(
+        alignment: MaskAlignment = .bottomRight, window: AttentionWindow? = nil, explicit: ScoreGrid<Bool>? = nil
+    ) {
         (self.alignment, self.window, self.explicit) = (alignment, window, explicit)
     }
 

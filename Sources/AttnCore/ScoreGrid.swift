@@ -33,7 +33,8 @@ public struct ScoreGrid<Element: Sendable & Equatable>: Sendable, Equatable {
         guard (1...2).contains(shape.count) else {
             throw AttnError.usage(parameter, "need shape [heads] or [batch, heads], got \(shape)")
         }
-        return try ScoreGrid(shape: shape, axes: [Int](repeating: 1, count: 2 - shape.count) + shape + [1, 1], values, parameter)
+        return try ScoreGrid(
+            shape: shape, axes: [Int](repeating: 1, count: 2 - shape.count) + shape + [1, 1], values, parameter)
     }
 
     /// Per-head values of shape [heads].

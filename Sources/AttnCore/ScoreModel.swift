@@ -52,8 +52,10 @@ public struct ScoreModel: Sendable, Equatable {
         self.init(unchecked: mask, softcap, bias, alibiSlopes, sinks)
     }
 
-    init(unchecked mask: AttentionMask, _ softcap: Double?, _ bias: ScoreGrid<Double>?,
-         _ alibi: ScoreGrid<Double>?, _ sinks: ScoreGrid<Double>?) {
+    init(
+        unchecked mask: AttentionMask, _ softcap: Double?, _ bias: ScoreGrid<Double>?,
+        _ alibi: ScoreGrid<Double>?, _ sinks: ScoreGrid<Double>?
+    ) {
         (self.mask, self.softcap, self.bias, self.alibiSlopes, self.sinks) = (mask, softcap, bias, alibi, sinks)
     }
 
@@ -74,8 +76,10 @@ public struct ScoreModel: Sendable, Equatable {
     /// - Throws: `AttnError.usage` naming the parameter whose shape does not broadcast.
     public func validate(batch: Int, heads: Int, queries nq: Int, keys nk: Int) throws {
         let target = [batch, heads, nq, nk]
-        for (p, grid) in [(Parameter.mask, mask.explicit.map { ($0.shape, $0.axes) }), (.bias, bias.map { ($0.shape, $0.axes) }),
-                          (.alibi, alibiSlopes.map { ($0.shape, $0.axes) }), (.sinks, sinks.map { ($0.shape, $0.axes) })] {
+        for (p, grid) in [
+            (Parameter.mask, mask.explicit.map { ($0.shape, $0.axes) }), (.bias, bias.map { ($0.shape, $0.axes) }),
+            (.alibi, alibiSlopes.map { ($0.shape, $0.axes) }), (.sinks, sinks.map { ($0.shape, $0.axes) }),
+        ] {
             guard let (shape, axes) = grid else { continue }
             if !zip(axes, target).allSatisfy({ $0 == 1 || $0 == $1 }) {
                 throw AttnError.usage(
@@ -140,13 +144,16 @@ public struct ScoreModel: Sendable, Equatable {
         guard mask.windowEmptiesRows(queries: nq, keys: nk) else { return }
         throw AttnError.usage(
             mask.isCausal ? .causal : .window,
-            "rows with no visible key (n_q = \(nq), n_k = \(nk), \(mask.alignment) aligned) are not supported by \(computation) yet")
+            "rows with no visible key (n_q = \(nq), n_k = \(nk), \(mask.alignment) aligned) are not supported by \(computation) yet"
+        )
     }
 
     /// The score of key `j` for row `i` given the scaled dot product `x = s·q_i·k_j`, in Float64
     /// (the reference's evaluation order: softcap, then bias, then ALiBi). `b`, `h`: batch and head.
-    @inlinable public func score(_ x: Double, batch b: Int, head h: Int, row i: Int, col j: Int, queries nq: Int,
-                                 keys nk: Int) -> Double {
+    @inlinable public func score(
+        _ x: Double, batch b: Int, head h: Int, row i: Int, col j: Int, queries nq: Int,
+        keys nk: Int
+    ) -> Double {
         var y = x
         if let c = softcap { y = c * tanh(y / c) }
         if let bias { y += bias[batch: b, head: h, row: i, col: j] }

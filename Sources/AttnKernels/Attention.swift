@@ -18,7 +18,8 @@ public func attention<T: KernelScalar>(
 ) throws -> Tensor<T> {
     switch kernel {
     case .reference:
-        return try ReferenceAttention.compute(q: q, k: k, v: v, scale: scale, scoreModel: scoreModel).converted(to: T.self)
+        return try ReferenceAttention.compute(q: q, k: k, v: v, scale: scale, scoreModel: scoreModel).converted(
+            to: T.self)
     case .fast:
         return try FastAttention.compute(q: q, k: k, v: v, scale: scale, scoreModel: scoreModel)
     }

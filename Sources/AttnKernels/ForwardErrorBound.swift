@@ -67,7 +67,9 @@ public enum ForwardErrorBound {
         q: Tensor<T>, k: Tensor<T>, v: Tensor<T>, scale: Scale,
         scoreModel: ScoreModel = .plain
     ) -> RowBounds {
-        let bound = rowBounds(q: q, k: k, v: v, scale: scale, scoreModel: scoreModel, precision: Double.self, tiles: nil) {
+        let bound = rowBounds(
+            q: q, k: k, v: v, scale: scale, scoreModel: scoreModel, precision: Double.self, tiles: nil
+        ) {
             n, _ in SummationDepth.reference(keys: n)
         }
         return bound  // mutation-check: reference

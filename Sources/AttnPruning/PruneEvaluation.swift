@@ -57,8 +57,10 @@ public struct PruneEvaluation<T: KernelScalar>: Sendable {
                 layerThreshold: layerThreshold, tokensThreshold: tokensThreshold)
             analysis = a
             keep = mode == .middle ? a.keep : types.isVision.map { !$0 }
-            (output, flops) = try VisiPruner.prunedAttention(q: q, k: k, v: v, scale: scale, keep: keep, scoreModel: scoreModel)
-            reference = try VisiPrunerReference.pruned(q: q, k: k, v: v, scale: scale, keep: keep, scoreModel: scoreModel)
+            (output, flops) = try VisiPruner.prunedAttention(
+                q: q, k: k, v: v, scale: scale, keep: keep, scoreModel: scoreModel)
+            reference = try VisiPrunerReference.pruned(
+                q: q, k: k, v: v, scale: scale, keep: keep, scoreModel: scoreModel)
         }
         maxAbsError = ErrorMetrics.maxAbsDiff(output, reference)
         (self.mode, self.types, heads) = (mode, types, q.heads)

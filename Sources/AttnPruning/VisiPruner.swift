@@ -48,7 +48,8 @@ public enum VisiPruner {
     static func requireTokenMask(_ scoreModel: ScoreModel) throws {
         try scoreModel.requireSupported([], by: "token pruning")
         guard scoreModel.mask.window == nil || scoreModel.mask.isCausal else {
-            throw AttnError.usage(.window, "token pruning supports the causal mask only (got the window \(scoreModel.mask.window!))")
+            throw AttnError.usage(
+                .window, "token pruning supports the causal mask only (got the window \(scoreModel.mask.window!))")
         }
     }
 

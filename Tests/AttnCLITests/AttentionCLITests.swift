@@ -51,9 +51,12 @@ struct AttentionCLITests {
                     #expect(r.status == 0, "\(r.stderr)")
                     let o: Tensor<Double> = try Npy.read(out)
                     #expect(o.shape == (heads == 1 ? [5, 3] : [3, 5, 3]))
-                    let ref = try ReferenceAttention.compute(q: q, k: k, v: v, scale: .decimal("0.37"), scoreModel: .causal())
-                    let bound = ForwardErrorBound.fastAttention(q: q, k: k, v: v, scale: .decimal("0.37"), scoreModel: .causal())
-                        .max()!
+                    let ref = try ReferenceAttention.compute(
+                        q: q, k: k, v: v, scale: .decimal("0.37"), scoreModel: .causal())
+                    let bound = ForwardErrorBound.fastAttention(
+                        q: q, k: k, v: v, scale: .decimal("0.37"), scoreModel: .causal()
+                    )
+                    .max()!
                     #expect(ErrorMetrics.maxAbsDiff(o, ref) <= 2 * bound)
                 }
             }

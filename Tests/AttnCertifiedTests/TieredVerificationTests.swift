@@ -10,7 +10,9 @@ struct TieredVerificationTests {
     struct Case {
         let name: String, q: Tensor<Double>, k: Tensor<Double>, v: Tensor<Double>, scale: Scale, causal: Bool
         var scoreModel: ScoreModel { causal ? .causal() : .plain }
-        init(_ c: ConformanceCase) { (name, q, k, v, scale, causal) = (c.name, c.q, c.k, c.v, c.scale, c.scoreModel.mask.isCausal) }
+        init(_ c: ConformanceCase) {
+            (name, q, k, v, scale, causal) = (c.name, c.q, c.k, c.v, c.scale, c.scoreModel.mask.isCausal)
+        }
         init(name: String, q: Tensor<Double>, k: Tensor<Double>, v: Tensor<Double>) {
             (self.name, self.q, self.k, self.v, scale, causal) = (name, q, k, v, .standard, false)
         }

@@ -6,7 +6,9 @@ import Testing
 /// definition written out key by key (i′ − L ≤ j ≤ i′ + R), at the edges and over random shapes.
 @Suite struct AttentionMaskTests {
     /// The definition, one key at a time, with unbounded sides as nil.
-    static func visibleByDefinition(row i: Int, queries nq: Int, keys nk: Int, _ w: AttentionWindow?, _ a: MaskAlignment)
+    static func visibleByDefinition(
+        row i: Int, queries nq: Int, keys nk: Int, _ w: AttentionWindow?, _ a: MaskAlignment
+    )
         -> [Int]
     {
         let di = i + (a == .bottomRight ? nk - nq : 0)
@@ -94,7 +96,9 @@ import Testing
             var anyEmpty = false
             for i in 0..<nq {
                 let want = Self.visibleByDefinition(row: i, queries: nq, keys: nk, w, a)
-                #expect(Array(m.visibleKeys(row: i, queries: nq, keys: nk)) == want, "row \(i) of \(nq)×\(nk) \(a) \(String(describing: w))")
+                #expect(
+                    Array(m.visibleKeys(row: i, queries: nq, keys: nk)) == want,
+                    "row \(i) of \(nq)×\(nk) \(a) \(String(describing: w))")
                 for j in 0..<nk {
                     #expect(m.isVisible(batch: 0, head: 0, row: i, col: j, queries: nq, keys: nk) == want.contains(j))
                 }
@@ -109,7 +113,9 @@ import Testing
         // [n_q, n_k] = [2, 3]: row 0 hides key 0, row 1 hides key 2.
         let e = try ScoreGrid(shape: [2, 3], values: [false, true, true, true, true, false], parameter: .mask)
         let m = AttentionMask(alignment: .bottomRight, window: .causal, explicit: e)
-        let seen = (0..<2).map { i in (0..<3).filter { m.isVisible(batch: 0, head: 0, row: i, col: $0, queries: 2, keys: 3) } }
+        let seen = (0..<2).map { i in
+            (0..<3).filter { m.isVisible(batch: 0, head: 0, row: i, col: $0, queries: 2, keys: 3) }
+        }
         #expect(seen == [[1], [0, 1]])
         #expect(!m.isCausal && !m.isNone)
     }

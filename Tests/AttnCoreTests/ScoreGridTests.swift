@@ -27,7 +27,9 @@ import Testing
         let b = try ScoreGrid.perHead(shape: [2, 2], values: [1.0, 2, 3, 4], parameter: .alibi)
         #expect(b[batch: 1, head: 0, row: 0, col: 0] == 3)
         #expect(!b.broadcasts(batch: 3, heads: 2, queries: 1, keys: 1))
-        #expect(throws: AttnError.self) { try ScoreGrid.perHead(shape: [1, 2, 2], values: [Double](repeating: 0, count: 4), parameter: .sinks) }
+        #expect(throws: AttnError.self) {
+            try ScoreGrid.perHead(shape: [1, 2, 2], values: [Double](repeating: 0, count: 4), parameter: .sinks)
+        }
     }
 
     @Test("bad shapes are usage errors naming the parameter")
@@ -54,11 +56,17 @@ import Testing
             let values = (0..<shape.reduce(1, *)).map(Double.init)
             let g = try! ScoreGrid(shape: shape, values: values, parameter: .bias)
             #expect(g.broadcasts(batch: b, heads: h, queries: nq, keys: nk))
-            for x in 0..<b { for y in 0..<h { for i in 0..<nq { for j in 0..<nk {
-                let idx = zip([x, y, i, j], shape).map { $1 == 1 ? 0 : $0 }
-                let flat = ((idx[0] * shape[1] + idx[1]) * shape[2] + idx[2]) * shape[3] + idx[3]
-                #expect(g[batch: x, head: y, row: i, col: j] == Double(flat))
-            } } } }
+            for x in 0..<b {
+                for y in 0..<h {
+                    for i in 0..<nq {
+                        for j in 0..<nk {
+                            let idx = zip([x, y, i, j], shape).map { $1 == 1 ? 0 : $0 }
+                            let flat = ((idx[0] * shape[1] + idx[1]) * shape[2] + idx[2]) * shape[3] + idx[3]
+                            #expect(g[batch: x, head: y, row: i, col: j] == Double(flat))
+                        }
+                    }
+                }
+            }
         }
     }
 }

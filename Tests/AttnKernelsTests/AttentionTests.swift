@@ -10,7 +10,8 @@ import Testing
 @Suite struct AttentionTests {
     static func check<T: KernelScalar>(_ c: KernelsVsCertifiedTests.Case, _: T.Type) {
         let (q, k, v) = c.inputs(T.self)
-        let r = try! CertifiedAttention.compute(q: q, k: k, v: v, scale: c.scale, scoreModel: c.scoreModel, precision: 128)
+        let r = try! CertifiedAttention.compute(
+            q: q, k: k, v: v, scale: c.scale, scoreModel: c.scoreModel, precision: 128)
         for kernel in AttentionKernel.allCases {
             let res = try! kernel.run(q: q, k: k, v: v, scale: c.scale, scoreModel: c.scoreModel)
             #expect(res.rowBounds.heads == q.heads && res.rowBounds.rows == q.rows)

@@ -16,7 +16,8 @@ struct FastVsReferenceTests {
         isa: KernelISA = .auto
     ) throws -> (Double, Double) {
         let (q, k, v) = c.tensors(T.self)
-        let fast = try FastAttention.compute(q: q, k: k, v: v, scale: c.scale, scoreModel: c.scoreModel, tiles: tiles, isa: isa)
+        let fast = try FastAttention.compute(
+            q: q, k: k, v: v, scale: c.scale, scoreModel: c.scoreModel, tiles: tiles, isa: isa)
         let ref = try ReferenceAttention.compute(q: q, k: k, v: v, scale: c.scale, scoreModel: c.scoreModel)
         let bf = ForwardErrorBound.fastAttention(
             q: q, k: k, v: v, scale: c.scale, scoreModel: c.scoreModel, tiles: tiles, as: T.self)
@@ -100,7 +101,8 @@ struct FastVsReferenceTests {
             heads: 2, nq: 33, nk: 70, d: 8, dv: 3, bound: 1000, scale: .standard, causal: causal, seed: 7)
         let (q, k, v) = c.tensors(Float.self)
         let fast = try FastAttention.compute(
-            q: q, k: k, v: v, scale: c.scale, scoreModel: causal ? .causal() : .plain, tiles: TileSizes(queryTile: 8, keyTile: 16))
+            q: q, k: k, v: v, scale: c.scale, scoreModel: causal ? .causal() : .plain,
+            tiles: TileSizes(queryTile: 8, keyTile: 16))
         #expect(fast.isFinite)
         _ = try Self.check(c, Float.self, tiles: TileSizes(queryTile: 8, keyTile: 16))
         _ = try Self.check(c, Double.self)

@@ -45,7 +45,8 @@ struct InvarianceTests {
             }
             let tiles = TileSizes(queryTile: 5, keyTile: 6)
             let a = try! FastAttention.compute(q: q, k: k, v: v, scale: c.scale, scoreModel: c.scoreModel, tiles: tiles)
-            let b = try! FastAttention.compute(q: qs, k: ks, v: v, scale: c.scale, scoreModel: c.scoreModel, tiles: tiles)
+            let b = try! FastAttention.compute(
+                q: qs, k: ks, v: v, scale: c.scale, scoreModel: c.scoreModel, tiles: tiles)
             Self.within(
                 a, b, ForwardErrorBound.fastAttention(q: q, k: k, v: v, scale: c.scale, tiles: tiles),
                 ForwardErrorBound.fastAttention(q: qs, k: ks, v: v, scale: c.scale, tiles: tiles), "\(c) shift \(shift)"

@@ -64,7 +64,8 @@ import Testing
     @Test func referenceKernelWidenedByItsBoundContainsTheEnclosure() async {
         await propertyCheck(count: 40, input: Self.cases) { c in
             let (q, k, v) = c.inputs(Double.self)
-            let r = try! CertifiedAttention.compute(q: q, k: k, v: v, scale: c.scale, scoreModel: c.scoreModel, precision: 128)
+            let r = try! CertifiedAttention.compute(
+                q: q, k: k, v: v, scale: c.scale, scoreModel: c.scoreModel, precision: 128)
             let out = try! ReferenceAttention.compute(q: q, k: k, v: v, scale: c.scale, scoreModel: c.scoreModel)
             let bounds = ForwardErrorBound.reference(q: q, k: k, v: v, scale: c.scale, scoreModel: c.scoreModel)
             Self.expectContains(out, bounds: bounds, r, c, "reference")

@@ -49,10 +49,12 @@ import Testing
     func fullyMaskedRowsAreZero() throws {
         // n_k = 4096 with one row block per job triggers split-K (FastAttention.keySplits).
         for (nq, nk) in [(9, 4), (4100, 4096)] {
-            let c = AttentionCase(heads: 1, nq: nq, nk: nk, d: 4, dv: 3, bound: 1, scale: .standard, causal: false, seed: 3)
+            let c = AttentionCase(
+                heads: 1, nq: nq, nk: nk, d: 4, dv: 3, bound: 1, scale: .standard, causal: false, seed: 3)
             try Self.expectAgree(c, .causal(), Float.self)
         }
-        let c = AttentionCase(heads: 1, nq: 1, nk: 8192, d: 4, dv: 3, bound: 1, scale: .standard, causal: false, seed: 4)
+        let c = AttentionCase(
+            heads: 1, nq: 1, nk: 8192, d: 4, dv: 3, bound: 1, scale: .standard, causal: false, seed: 4)
         // Decode (the one-row path), top-left: the row sees key 0 only, and bottom-right every key.
         try Self.expectAgree(c, .causal(.topLeft), Float.self)
         try Self.expectAgree(c, .causal(), Float.self)
@@ -60,7 +62,8 @@ import Testing
 
     @Test("terms the fast kernel does not compute yet are refused with their parameter")
     func unsupportedTermsAreRefused() throws {
-        let q = Tensor<Float>(rows: 2, cols: 2), k = Tensor<Float>(rows: 3, cols: 2), v = Tensor<Float>(rows: 3, cols: 1)
+        let q = Tensor<Float>(rows: 2, cols: 2), k = Tensor<Float>(rows: 3, cols: 2),
+            v = Tensor<Float>(rows: 3, cols: 1)
         let models: [(ScoreModel, Parameter)] = [
             (ScoreModel(mask: AttentionMask(window: try AttentionWindow(left: 1, right: 0))), .window),
             (try ScoreModel(softcap: 2), .softcap),

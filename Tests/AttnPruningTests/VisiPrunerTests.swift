@@ -47,7 +47,8 @@ import Testing
             for keep in [analysis.keep, deep] {
                 let (o, flops) = try VisiPruner.prunedAttention(
                     q: q, k: k, v: v, scale: .standard, keep: keep, scoreModel: causal ? .causal() : .plain)
-                let ref = try VisiPrunerReference.pruned(q: q, k: k, v: v, scale: .standard, keep: keep, scoreModel: causal ? .causal() : .plain)
+                let ref = try VisiPrunerReference.pruned(
+                    q: q, k: k, v: v, scale: .standard, keep: keep, scoreModel: causal ? .causal() : .plain)
                 #expect(ErrorMetrics.maxAbsDiff(o, ref) <= tolerance(o, v))
                 if !causal {
                     let kept = Double(keep.filter { $0 }.count), all = Double(n)
