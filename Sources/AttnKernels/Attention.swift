@@ -9,18 +9,19 @@ public enum AttentionKernel: String, Sendable, CaseIterable {
 }
 
 /// One entry point over both kernels: computes `Att(Q,K,V) = D⁻¹AV` with
-/// `A = exp(s·QKᵀ)` in precision `T`.
+/// `A = exp(score)`, the scores and mask of `scoreModel`, in precision `T`.
 ///
 /// The reference kernel computes in Float64 whatever `T` is, then rounds once.
 public func attention<T: KernelScalar>(
     q: Tensor<T>, k: Tensor<T>, v: Tensor<T>, scale: Scale,
-    causal: Bool = false, kernel: AttentionKernel = .fast
+    scoreModel: ScoreModel = .plain, kernel: AttentionKernel = .fast
 ) throws -> Tensor<T> {
     switch kernel {
     case .reference:
-        return try ReferenceAttention.compute(q: q, k: k, v: v, scale: scale, causal: causal).converted(to: T.self)
+        return try ReferenceAttention.compute(q: q, k: k, v: v, scale: scale, scoreModel: scoreModel).converted(
+            to: T.self)
     case .fast:
-        return try FastAttention.compute(q: q, k: k, v: v, scale: scale, causal: causal)
+        return try FastAttention.compute(q: q, k: k, v: v, scale: scale, scoreModel: scoreModel)
     }
 }
 
@@ -29,18 +30,19 @@ public func attention<T: KernelScalar>(
 /// returns it. The fast kernel reads each query head's KV head in place (no copy of K and V per query
 /// head); the reference gets K and V expanded to one head per query head.
 public func attention<T: KernelScalar>(
-    _ problem: AttentionTensors<T>, scale: Scale, causal: Bool = false,
+    _ problem: AttentionTensors<T>, scale: Scale, scoreModel: ScoreModel = .plain,
     kernel: AttentionKernel = .fast
 ) throws -> Tensor<T> {
     let p = problem
     switch kernel {
     case .fast:
         return try FastAttention.compute(
-            q: p.q, k: p.k, v: p.v, scale: scale, causal: causal, checkInputs: !p.checkedFinite
+            q: p.q, k: p.k, v: p.v, scale: scale, scoreModel: scoreModel, checkInputs: !p.checkedFinite
         ).withLeadingAxes(of: p.q)
     case .reference:
         let (k, v) = p.expandedKV
-        return try attention(q: p.q, k: k, v: v, scale: scale, causal: causal, kernel: kernel).withLeadingAxes(of: p.q)
+        return try attention(q: p.q, k: k, v: v, scale: scale, scoreModel: scoreModel, kernel: kernel)
+            .withLeadingAxes(of: p.q)
     }
 }
 
@@ -48,16 +50,18 @@ extension AttentionKernel {
     /// Exact attention with its a-priori per-row bound (`ForwardErrorBound`):
     /// |output − Att(Q,K,V)| ≤ `rowBounds[head: h, row: i]` entrywise, against
     /// the exact attention of the inputs' exact values.
-    /// - Throws: as `attention(q:k:v:scale:causal:kernel:)`.
+    /// - Throws: as `attention(q:k:v:scale:scoreModel:kernel:)`.
     public func run<T: KernelScalar>(
         q: Tensor<T>, k: Tensor<T>, v: Tensor<T>, scale: Scale,
-        causal: Bool = false
+        scoreModel: ScoreModel = .plain
     ) throws -> AttentionResult<T> {
-        let output = try attention(q: q, k: k, v: v, scale: scale, causal: causal, kernel: self)
+        // The a-priori bounds cover the mask; the score terms get theirs with the kernels that compute them.
+        try scoreModel.requireSupported([], by: "the a-priori error bound")
+        let output = try attention(q: q, k: k, v: v, scale: scale, scoreModel: scoreModel, kernel: self)
         switch self {
         case .reference:
             // Rounded once to T after the Float64 pass.
-            let b = ForwardErrorBound.reference(q: q, k: k, v: v, scale: scale, causal: causal)
+            let b = ForwardErrorBound.reference(q: q, k: k, v: v, scale: scale, scoreModel: scoreModel)
             // |o − x| ≤ u·|x| ≤ u·|o|/(1 − u) for the rounding x ↦ o; (1 + 4u) covers this sum's own rounding.
             let u = T.unitRoundoff
             var values = [Double](repeating: 0, count: b.count)
@@ -72,7 +76,7 @@ extension AttentionKernel {
         case .fast:
             return AttentionResult(
                 output: output,
-                rowBounds: ForwardErrorBound.fastAttention(q: q, k: k, v: v, scale: scale, causal: causal))
+                rowBounds: ForwardErrorBound.fastAttention(q: q, k: k, v: v, scale: scale, scoreModel: scoreModel))
         }
     }
 }

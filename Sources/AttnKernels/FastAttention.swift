@@ -8,11 +8,12 @@ import Foundation
 /// over (head, row block) jobs, and over key ranges (split-K) when there are
 /// too few row blocks, e.g. at decode (n_q = 1).
 ///
-/// Causal: key tiles are visited only up to the last key visible to a job's
-/// last row, and within a tile only the key chunks (64 keys with AVX-512)
+/// Masks: the causal mask and windows bounded on the right (either alignment) are native: key
+/// tiles are visited only up to the last key visible to a job's last row, and within a tile only the key chunks (64 keys with AVX-512)
 /// visible to a group of 4–6 rows (the register tile) are computed; masking
-/// is applied only where a chunk crosses the diagonal. Overflow-safe for any
-/// score magnitude (every exp argument is ≤ 0).
+/// is applied only where a chunk crosses the diagonal. A row that sees no key outputs 0.
+/// Overflow-safe for any score magnitude (every exp argument is ≤ 0). Other terms of the
+/// score model are refused (`ScoreModel.requireSupported`) until the kernel computes them.
 ///
 /// Decode: jobs of fewer rows than the register tile (n_q = 1) take a one-row path
 /// that reads K in place (no Kᵀ packing) with the same per-row summation order, so
@@ -55,7 +56,7 @@ public enum FastAttention {
         let balanced = tiles.balanced(queries: nq, heads: heads).queryTile
         let rows = group * nq
         // The bound charges row i the keys of its query tile (`balanced`): a grouped job must not see more.
-        let grouped = nq <= 16 && balanced >= nq && (rows <= 16 || !causal || nq == 1)
+        let grouped = nq <= 16 && balanced >= nq && (rows <= 16 || !causal)
         let rowsPerJob = grouped ? nq : balanced
         let jobs = grouped ? heads / group : heads * ((nq + rowsPerJob - 1) / rowsPerJob)
         var splits = 1
@@ -84,14 +85,15 @@ public enum FastAttention {
     ///     then are K and V scanned, so the check costs no second pass over the KV cache. Pass false
     ///     only for inputs already validated, e.g. a KV cache checked on append.
     ///   - isa: which copy of the kernel runs (tests and benchmarks force the baseline with it).
-    /// - Throws: `AttnError.usage` on shape mismatch, NaN/Inf, or causal with n_q > n_k.
+    /// - Throws: `AttnError.usage` on shape mismatch, NaN/Inf, a score model that does not fit the
+    ///   shapes, or a term of it the kernel does not compute yet.
     // Exported specialisations: a client calling with Float or Double from its own module gets them. Generic, the
     // NaN/Inf scan alone cost a third of a one-thread call (8 ms of 25 at n = 4096, d = 64).
     @_specialize(exported:true,where T == Float)
     @_specialize(exported:true,where T == Double)
     public static func compute<T: KernelScalar>(
         q: Tensor<T>, k: Tensor<T>, v: Tensor<T>, scale: Scale,
-        causal: Bool = false, tiles: TileSizes = .default,
+        scoreModel: ScoreModel = .plain, tiles: TileSizes = .default,
         threads: Int? = nil, checkInputs: Bool = true,
         isa: KernelISA = .auto
     ) throws -> Tensor<T> {
@@ -100,20 +102,26 @@ public enum FastAttention {
         } else {
             _ = try AttentionShape(q: q, k: k, v: v, checkFinite: false)  // GQA: k.heads must divide q.heads
         }
-        if causal { try CausalMask.validate(queries: q.rows, keys: k.rows) }
         let (heads, nq, nk, d, dv) = (q.heads, q.rows, k.rows, q.cols, v.cols)
-        let plan = plan(queries: nq, keys: nk, heads: heads, kvHeads: k.heads, causal: causal, tiles: tiles)
+        try scoreModel.validate(batch: q.batch, heads: q.headsPerBatch, queries: nq, keys: nk)
+        try scoreModel.requireSupported([], by: "the fast kernel")
+        // Right-bounded windows (causal): key j is visible to row i iff j ≤ i + shift + R; R ≥ n_k is unbounded.
+        let rightBound = scoreModel.mask.window?.right.map { min($0, nk) }
+        let shift = scoreModel.mask.alignment.shift(queries: nq, keys: nk)
+        let plan = plan(
+            queries: nq, keys: nk, heads: heads, kvHeads: k.heads, causal: rightBound != nil, tiles: tiles)
         let (group, splits, rowsPerJob) = (plan.group, plan.splits, plan.rowsPerJob)
         let qBlocks = (nq + rowsPerJob - 1) / rowsPerJob
         // A job: (query head, row block) or, grouped, (KV head); times the key range.
         let units = plan.grouped ? k.heads : heads * qBlocks
         let jobRows = plan.grouped ? group * nq : rowsPerJob
         let jobs = units * splits
-        // At decode every job's few-row path sees every key (the last row sees them all): its flag covers K.
+        // At decode the few-row path's flag covers K when every job's last row sees every key of its range:
+        // no mask but the window's right bound, which the last query row of the head must not clip.
+        let lastRowSeesAll = rightBound.map { nq - 1 + shift + $0 + 1 >= nk } ?? true
         let fusedCheck =
-            checkInputs && jobs > 0
+            checkInputs && jobs > 0 && qBlocks == 1 && scoreModel.terms.isEmpty && lastRowSeesAll
             && (plan.inPlace || jobRows < Int(attnbound_fused_row_block(isa.rawValue, Int32(MemoryLayout<T>.size))))
-            && qBlocks == 1
         if checkInputs {
             for (p, name, t) in [(Parameter.q, "Q", q), (.k, "K", k), (.v, "V", v)]
             where (p == .q || !fusedCheck) && !t.isFinite {
@@ -158,7 +166,7 @@ public enum FastAttention {
                     let split = job % splits, unit = job / splits
                     // Causal: the longest row blocks (the last) first, so the tail of the run is short jobs.
                     let h = plan.grouped ? unit * group : unit / qBlocks
-                    let b = plan.grouped ? 0 : causal ? qBlocks - 1 - unit % qBlocks : unit % qBlocks
+                    let b = plan.grouped ? 0 : rightBound != nil ? qBlocks - 1 - unit % qBlocks : unit % qBlocks
                     let i0 = b * rowsPerJob, rows = plan.grouped ? jobRows : min(rowsPerJob, nq - i0)
                     let row = h * nq + i0, kv = h / group
                     var cj = attnbound_fused_job()
@@ -179,12 +187,12 @@ public enum FastAttention {
                     cj.key_begin = split * keyTiles / splits * keyTile
                     cj.key_end = min(nk, (split + 1) * keyTiles / splits * keyTile)
                     cj.k_packed = packs ? UnsafeRawPointer(packed.pointer + kv * packedCount) : nil
-                    cj.causal_offset = i0 + (nk - nq)
+                    cj.causal_offset = i0 + shift + (rightBound ?? 0)
                     cj.causal_period = plan.grouped ? nq : 0
                     cj.in_place = plan.inPlace ? 1 : 0
                     cj.nonfinite = fusedCheck ? flags.pointer + job : nil
                     cj.scale = s
-                    cj.causal = causal ? 1 : 0
+                    cj.causal = rightBound != nil ? 1 : 0
                     cj.isa = isa.rawValue
                     T.fusedAttention(&cj)
                 }

@@ -13,7 +13,7 @@ import Testing
 struct FastAttentionDecodeTests {
     /// Query head h of `q` reads KV head h / group: the reference sees K, V repeated per query head.
     static func check<T: KernelScalar>(
-        heads kvHeads: Int, group: Int, nq: Int, nk: Int, d: Int, dv: Int, causal: Bool, seed: UInt64,
+        heads kvHeads: Int, group: Int, nq: Int, nk: Int, d: Int, dv: Int, model: ScoreModel, seed: UInt64,
         magnitude: Double, _: T.Type, isa: KernelISA = .auto
     ) throws {
         var rng = Xoshiro256StarStar(seed: seed)
@@ -23,10 +23,10 @@ struct FastAttentionDecodeTests {
         let v: Tensor<T> = InputDistribution.uniform.sample(heads: kvHeads, rows: nk, cols: dv, bound: 1, using: &rng)
         let shape = try AttentionShape(q: q, k: k, v: v)
         let (ke, ve) = (shape.expandingKV(k), shape.expandingKV(v))
-        let fast = try FastAttention.compute(q: q, k: k, v: v, scale: .standard, causal: causal, isa: isa)
-        let ref = try ReferenceAttention.compute(q: q, k: ke, v: ve, scale: .standard, causal: causal)
-        let bf = ForwardErrorBound.fastAttention(q: q, k: k, v: v, scale: .standard, causal: causal, as: T.self)
-        let br = ForwardErrorBound.reference(q: q, k: ke, v: ve, scale: .standard, causal: causal)
+        let fast = try FastAttention.compute(q: q, k: k, v: v, scale: .standard, scoreModel: model, isa: isa)
+        let ref = try ReferenceAttention.compute(q: q, k: ke, v: ve, scale: .standard, scoreModel: model)
+        let bf = ForwardErrorBound.fastAttention(q: q, k: k, v: v, scale: .standard, scoreModel: model, as: T.self)
+        let br = ForwardErrorBound.reference(q: q, k: ke, v: ve, scale: .standard, scoreModel: model)
         for h in 0..<q.heads {
             for i in 0..<nq {
                 let r = h * nq + i
@@ -38,8 +38,12 @@ struct FastAttentionDecodeTests {
         }
     }
 
-    @Test("grouped decode (few-row path and register tile), causal or not, every precision", arguments: [false, true])
-    func grouped(causal: Bool) async {
+    static let models: [ScoreModel] = [.plain, .causal(), .causal(.topLeft)]
+
+    @Test(
+        "grouped decode (few-row path and register tile), every mask the kernel computes, both precisions",
+        arguments: models)
+    func grouped(model: ScoreModel) async {
         let gen = zip(
             Gen.int(in: 1...3), Gen.int(in: 1...9), Gen.int(in: 1...5), Gen.int(in: 1...700), Gen.int(in: 1...40)
         )
@@ -48,27 +52,28 @@ struct FastAttentionDecodeTests {
             let nk = nq + nkExtra
             for isa in [KernelISA.auto, .baseline] {
                 try! Self.check(
-                    heads: kvHeads, group: group, nq: nq, nk: nk, d: d, dv: 1 + d % 7 * 5, causal: causal,
+                    heads: kvHeads, group: group, nq: nq, nk: nk, d: d, dv: 1 + d % 7 * 5, model: model,
                     seed: UInt64(nk * 31 + d), magnitude: 2, Float.self, isa: isa)
                 try! Self.check(
-                    heads: kvHeads, group: group, nq: nq, nk: nk, d: d, dv: 1 + d % 7 * 5, causal: causal,
+                    heads: kvHeads, group: group, nq: nq, nk: nk, d: d, dv: 1 + d % 7 * 5, model: model,
                     seed: UInt64(nk * 17 + d), magnitude: 2, Double.self, isa: isa)
             }
         }
     }
 
     /// Long contexts with few KV heads: split-K ranges of the grouped job, merged.
-    @Test("grouped decode with split-K", arguments: [false, true])
-    func groupedSplitK(causal: Bool) throws {
+    @Test("grouped decode with split-K", arguments: models)
+    func groupedSplitK(model: ScoreModel) throws {
         for (kvHeads, group, nq, nk, d) in [(1, 4, 1, 5000, 16), (2, 3, 2, 4700, 9), (1, 8, 2, 4400, 64)] {
             #expect(
-                FastAttention.keySplits(queries: nq, keys: nk, heads: kvHeads * group, kvHeads: kvHeads, causal: causal)
+                FastAttention.keySplits(
+                    queries: nq, keys: nk, heads: kvHeads * group, kvHeads: kvHeads, causal: model.mask.window != nil)
                     > 1)
             try Self.check(
-                heads: kvHeads, group: group, nq: nq, nk: nk, d: d, dv: d, causal: causal, seed: 3, magnitude: 3,
+                heads: kvHeads, group: group, nq: nq, nk: nk, d: d, dv: d, model: model, seed: 3, magnitude: 3,
                 Float.self)
             try Self.check(
-                heads: kvHeads, group: group, nq: nq, nk: nk, d: d, dv: d, causal: causal, seed: 4, magnitude: 3,
+                heads: kvHeads, group: group, nq: nq, nk: nk, d: d, dv: d, model: model, seed: 4, magnitude: 3,
                 Double.self)
         }
     }
@@ -77,9 +82,9 @@ struct FastAttentionDecodeTests {
     @Test("GQA prefill (many rows per head) is within the bound")
     func gqaPrefill() throws {
         try Self.check(
-            heads: 2, group: 3, nq: 300, nk: 700, d: 24, dv: 16, causal: true, seed: 9, magnitude: 2, Float.self)
+            heads: 2, group: 3, nq: 300, nk: 700, d: 24, dv: 16, model: .causal(), seed: 9, magnitude: 2, Float.self)
         try Self.check(
-            heads: 1, group: 2, nq: 40, nk: 600, d: 8, dv: 8, causal: false, seed: 10, magnitude: 2, Double.self)
+            heads: 1, group: 2, nq: 40, nk: 600, d: 8, dv: 8, model: .plain, seed: 10, magnitude: 2, Double.self)
     }
 
     /// The decode path's own NaN/Inf detection (no second pass over K and V): one non-finite entry of K or
@@ -101,6 +106,13 @@ struct FastAttentionDecodeTests {
                 #expect(throws: AttnError.usage(which, "\(which == .k ? "K" : "V") contains NaN or Inf")) {
                     _ = try FastAttention.compute(q: q, k: k2, v: v2, scale: .standard)
                 }
+            }
+            // Top-left causal: a decode row sees key 0 only, yet a NaN in the last key is still refused
+            // (the kernel's own flag covers only what it reads, so the full scan runs).
+            var k4 = k
+            k4[flat: k.count - 1] = bad
+            #expect(throws: AttnError.usage(.k, "K contains NaN or Inf")) {
+                _ = try FastAttention.compute(q: q, k: k4, v: v, scale: .standard, scoreModel: .causal(.topLeft))
             }
             // A zero query row still reads every key: 0·∞ is NaN.
             var k3 = k

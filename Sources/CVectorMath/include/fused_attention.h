@@ -15,8 +15,9 @@ enum { ATTNBOUND_ISA_AUTO = 0, ATTNBOUND_ISA_BASELINE = 1, ATTNBOUND_ISA_AVX2 = 
 /// row max m and Σ_j exp(x_j − m): a partial softmax for a split-K merge.
 ///
 /// Causal: key j is visible to query row i (0-based in this job) iff j ≤ pos(i) + causal_offset,
-/// where causal_offset = row0 + (n_k − n_q) and pos(i) = i, or i mod causal_period when a job holds
-/// the rows of several query heads of one GQA group, head after head (decode).
+/// where causal_offset = row0 + (i′ − i) + R for a window (∞, R) aligned at i′ (causal: R = 0), and
+/// pos(i) = i, or i mod causal_period when a job holds the rows of several query heads of one GQA
+/// group, head after head (decode). A row that sees no key outputs 0.
 /// Error bound: Proofs/online-softmax-error.md.
 typedef struct {
     const void *q, *k, *v;
