@@ -65,6 +65,13 @@ public enum FastAttention {
             group: group, grouped: grouped, inPlace: grouped && rows <= 16, rowsPerJob: rowsPerJob, splits: splits)
     }
 
+    /// The window's right bound R as the kernel applies it (key j visible to row i iff j ≤ i + shift + R), or
+    /// nil when every row's diagonal reaches past the last key (R ≥ n_k − 1 − shift): no bound.
+    package static func rightBound(_ model: ScoreModel, queries nq: Int, keys nk: Int) -> Int? {
+        let shift = model.mask.alignment.shift(queries: nq, keys: nk)
+        return model.mask.window?.right.flatMap { $0 >= nk - 1 - shift ? nil : $0 }
+    }
+
     /// Number of key ranges (split-K) a problem is cut into (`plan(…).splits`).
     public static func keySplits(
         queries nq: Int, keys nk: Int, heads: Int, kvHeads: Int? = nil, causal: Bool = false,
@@ -105,9 +112,10 @@ public enum FastAttention {
         let (heads, nq, nk, d, dv) = (q.heads, q.rows, k.rows, q.cols, v.cols)
         try scoreModel.validate(batch: q.batch, heads: q.headsPerBatch, queries: nq, keys: nk)
         try scoreModel.requireSupported([], by: "the fast kernel")
-        // Right-bounded windows (causal): key j is visible to row i iff j ≤ i + shift + R; R ≥ n_k is unbounded.
-        let rightBound = scoreModel.mask.window?.right.map { min($0, nk) }
+        // Right-bounded windows (causal): key j is visible to row i iff j ≤ i + shift + R; a bound that every
+        // row's diagonal reaches past the last key (R ≥ n_k − 1 − shift) is no bound (and cannot overflow).
         let shift = scoreModel.mask.alignment.shift(queries: nq, keys: nk)
+        let rightBound = Self.rightBound(scoreModel, queries: nq, keys: nk)
         let plan = plan(
             queries: nq, keys: nk, heads: heads, kvHeads: k.heads, causal: rightBound != nil, tiles: tiles)
         let (group, splits, rowsPerJob) = (plan.group, plan.splits, plan.rowsPerJob)

@@ -36,7 +36,7 @@ public enum ForwardErrorBound {
     ) -> RowBounds {
         let splits = FastAttention.keySplits(
             queries: q.rows, keys: k.rows, heads: q.heads, kvHeads: k.heads,
-            causal: scoreModel.mask.window?.right != nil, tiles: tiles)
+            causal: FastAttention.rightBound(scoreModel, queries: q.rows, keys: k.rows) != nil, tiles: tiles)
         let used = TileSizes(
             queryTile: tiles.balanced(queries: q.rows, heads: q.heads).queryTile,
             keyTile: FastAttention.keyTile)
