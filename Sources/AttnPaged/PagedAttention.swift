@@ -1,5 +1,6 @@
 import AttnCore
 import AttnKernels
+import CVectorMath
 import Foundation
 
 /// The pages each query head attends in one decode step.
@@ -23,7 +24,10 @@ public struct PageSelection: Sendable, Equatable {
 /// Sparse decode attention over selected resident pages: for each query head,
 /// softmax(s·q·Kᵀ)·V restricted to the tokens of its selected pages.
 ///
-/// The selected pages are packed, in page order, into score tiles of up to
+/// When the heads of each group share one page list (every policy's default) and no page masses are
+/// wanted, the fused kernel's decode path runs with the pages as key ranges (`attendFused`): each page is
+/// read once per group, in place. Otherwise (per-head lists under GQA, H2O's masses):
+/// the selected pages are packed, in page order, into score tiles of up to
 /// `maxTileTokens` tokens; each tile is absorbed by `OnlineSoftmaxAccumulator`
 /// (the shared tile machinery), so the result is the fast kernel's on the
 /// selected tokens. Scores are read straight from the pages' slots. The values
@@ -99,6 +103,52 @@ public enum PagedAttention {
         return (union, union.map { p in sets.map { $0.contains(p) } })
     }
 
+    /// The fused kernel's few-row path (`FastAttention`'s decode) over a group's shared page list: one
+    /// job per KV head, the group's query heads as its rows, the pages as key ranges of the head's pool
+    /// (adjacent slots merged). Every page is read once for the group, with no gather and no BLAS call per
+    /// page. The certified step bound measures this output as any other (`SparseBound`).
+    static func attendFused(store: PagedKVStore, queries: [Float], selection: PageSelection, scale: Float, threads: Int)
+        -> [Float]
+    {
+        let L = store.layout
+        let (G, d, dv, P) = (L.groupSize, L.d, L.dv, L.pageSize)
+        let ranges: [[Int]] = (0..<L.kvHeads).map { kv in
+            var r: [Int] = []
+            for p in selection.pages[kv * G] {
+                let a = store.table.slot(page: p, head: kv)! * P, b = a + store.table.pageLength(p)
+                if let last = r.last, last == a { r[r.count - 1] = b } else { r += [a, b] }
+            }
+            return r
+        }
+        var out = [Float](repeating: 0, count: L.queryHeads * dv)
+        let scratchBytes = attnbound_fused_scratch_bytes(G, d, dv, 4)
+        queries.withUnsafeBufferPointer { qb in
+            out.withUnsafeMutableBufferPointer { ob in
+                let qp = UnsafeSendablePointer(mutating: qb.baseAddress!), op = UnsafeSendablePointer(ob.baseAddress!)
+                Parallel.forEachJob(L.kvHeads, workers: threads) { worker in
+                    let scratch = UnsafeMutableRawPointer.allocate(byteCount: scratchBytes, alignment: 64)
+                    defer { scratch.deallocate() }
+                    while let kv = worker.next() {
+                        ranges[kv].withUnsafeBufferPointer { rb in
+                            var cj = attnbound_fused_job()
+                            cj.q = UnsafeRawPointer(qp.pointer + kv * G * d)
+                            cj.k = UnsafeRawPointer(store.pools[kv].keys)
+                            cj.v = UnsafeRawPointer(store.pools[kv].values)
+                            cj.out = UnsafeMutableRawPointer(op.pointer + kv * G * dv)
+                            cj.scratch = scratch
+                            (cj.rows, cj.d, cj.dv, cj.scale) = (G, d, dv, Double(scale))
+                            cj.in_place = 1
+                            cj.key_ranges = rb.baseAddress
+                            cj.key_range_count = rb.count / 2
+                            attnbound_fused_f32(&cj)
+                        }
+                    }
+                }
+            }
+        }
+        return out
+    }
+
     /// - Parameters:
     ///   - queries: `queryHeads × d`, row-major.
     ///   - pageMass: also return, per KV head, each logical page's attention mass
@@ -114,6 +164,16 @@ public enum PagedAttention {
         let L = store.layout
         let (G, d, dv) = (L.groupSize, L.d, L.dv)
         precondition(queries.count == L.queryHeads * d && selection.pages.count == L.queryHeads)
+        precondition(selection.pages.allSatisfy { !$0.isEmpty }, "empty page selection")
+        // One page list per group (every policy's default) and no masses wanted: the fused kernel.
+        let shared = (0..<L.kvHeads).allSatisfy { kv in
+            (kv * G..<(kv + 1) * G).allSatisfy { selection.pages[$0] == selection.pages[kv * G] }
+        }
+        if shared && !pageMass {
+            return (
+                attendFused(store: store, queries: queries, selection: selection, scale: scale, threads: threads), nil
+            )
+        }
         // The heads of a group run as rows of one accumulator. When their page lists differ (Quest per
         // head under GQA) it runs over the union of the lists, each row masked to its own pages (score −∞,
         // weight 0): every page is read once per group. A decode step is memory-bound (bench paged: time

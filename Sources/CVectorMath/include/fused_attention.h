@@ -40,6 +40,11 @@ typedef struct {
     /// every non-finite entry of K (or Q) of a visited key makes its score non-finite. The caller then
     /// scans the inputs itself (a finite overflow is a false alarm, never a miss).
     int *nonfinite;
+    /// Decode over pages (speed): if not NULL, the keys are the ranges [key_ranges[2i], key_ranges[2i + 1]),
+    /// i < key_range_count, in this order (each cut into 256-key tiles; key_begin, key_end and the causal
+    /// mask are then ignored). Few-row path only: set in_place.
+    const ptrdiff_t *key_ranges;
+    ptrdiff_t key_range_count;
 } attnbound_fused_job;
 
 /// Elements of Kᵀ packed for one head (⌈n_k/256⌉ tiles of 256 × d).
