@@ -120,6 +120,7 @@ public enum PagedAttention {
             }
             return r
         }
+        let pools = store.pools.map { (k: UnsafeSendablePointer($0.keys), v: UnsafeSendablePointer($0.values)) }
         var out = [Float](repeating: 0, count: L.queryHeads * dv)
         let scratchBytes = attnbound_fused_scratch_bytes(G, d, dv, 4)
         queries.withUnsafeBufferPointer { qb in
@@ -132,8 +133,8 @@ public enum PagedAttention {
                         ranges[kv].withUnsafeBufferPointer { rb in
                             var cj = attnbound_fused_job()
                             cj.q = UnsafeRawPointer(qp.pointer + kv * G * d)
-                            cj.k = UnsafeRawPointer(store.pools[kv].keys)
-                            cj.v = UnsafeRawPointer(store.pools[kv].values)
+                            cj.k = UnsafeRawPointer(pools[kv].k.pointer)
+                            cj.v = UnsafeRawPointer(pools[kv].v.pointer)
                             cj.out = UnsafeMutableRawPointer(op.pointer + kv * G * dv)
                             cj.scratch = scratch
                             (cj.rows, cj.d, cj.dv, cj.scale) = (G, d, dv, Double(scale))
