@@ -29,7 +29,7 @@ package enum FloatGradientEngine {
     /// - Precondition: shapes checked (`AttentionShape`), inputs and dO finite.
     package static func enclose(
         q: Tensor<Double>, k: Tensor<Double>, v: Tensor<Double>, dO: Tensor<Double>, shape: AttentionShape,
-        scale: Scale, causal: Bool, threads: Int?
+        scale: Scale, mask: GradientMask, threads: Int?
     ) throws -> GradientEnclosures {
         let (nq, nk, d, dv) = (shape.nq, shape.nk, shape.d, shape.dv)
         let kvHeads = shape.batch * shape.headsKV
@@ -91,7 +91,7 @@ package enum FloatGradientEngine {
                                 for unit in ch * units / chunks..<(ch + 1) * units / chunks {
                                     let f = h * shape.group + unit / blocks, i0 = (unit % blocks) * rowsPerBlock
                                     let rows = min(rowsPerBlock, nq - i0)
-                                    let cols = visibleKeys(i0 + rows - 1, nq, nk, causal)
+                                    let cols = mask.union(rows: i0..<i0 + rows).1  // keys 0..<cols hold scores
                                     guard cols > 0 else { continue }
                                     let qBlk = out.q + (f * nq + i0) * d, gBlk = out.g + (f * nq + i0) * dv
                                     cblas_dgemm(
@@ -102,25 +102,33 @@ package enum FloatGradientEngine {
                                         gBlk, Int32(dv), out.v + h * nk * dv, Int32(dv), 0, dp, Int32(nk))
                                     for r in 0..<rows {
                                         let i = i0 + r, row = f * nq + i
-                                        let seen = visibleKeys(i, nq, nk, causal)
+                                        let win = mask.window(i), seen = mask.count(head: f, row: i)
                                         let s = sc + r * nk, p = dp + r * nk
                                         guard seen > 0 else {
                                             for j in 0..<cols { s[j] = 0; p[j] = 0 }
                                             continue
                                         }
-                                        let m = sLo * FloatExp.rowMax(s, count: seen, path: FloatExp.machinePath)
+                                        // Hidden keys get a score deep in the tail (ŵ = 0, never the max).
+                                        for j in 0..<cols
+                                        where !win.contains(j) || !mask.visible(head: f, row: i, key: j) {
+                                            s[j] = -1e300 / max(sLo, 1)
+                                        }
+                                        let m =
+                                            sLo
+                                            * FloatExp.rowMax(
+                                                s + win.lowerBound, count: win.count, path: FloatExp.machinePath)
                                         var terms: GradientErrorModel.Row? = nil
                                         if m.isFinite {
                                             _ = FloatExp.weights(
-                                                s, count: cols, visible: seen, scale: sLo, max: m,
+                                                s, count: cols, visible: cols, scale: sLo, max: m,
                                                 path: FloatExp.machinePath)
                                             var l = 0.0, e = 0.0
-                                            for j in 0..<seen { l += s[j]; e += s[j] * p[j] }
+                                            for j in win { l += s[j]; e += s[j] * p[j] }
                                             let rInv = 1 / l, dRow = e * rInv
                                             for j in 0..<cols {
-                                                let w = j < seen ? s[j] * rInv : 0
+                                                let w = win.contains(j) ? s[j] * rInv : 0
                                                 s[j] = w
-                                                p[j] = j < seen ? w * (p[j] - dRow) : 0
+                                                p[j] = w == 0 ? 0 : w * (p[j] - dRow)
                                             }
                                             let qn = D.norm2(qBlk + r * d, count: d)
                                             var o1 = 0.0
@@ -229,7 +237,32 @@ package enum FloatGradientEngine {
     }
 }
 
-/// Keys visible to query row i: all, or the causal prefix (bottom-right aligned).
-@inline(__always) func visibleKeys(_ i: Int, _ nq: Int, _ nk: Int, _ causal: Bool) -> Int {
-    causal ? max(0, min(nk, CausalMask.lastVisibleKey(row: i, queries: nq, keys: nk) + 1)) : nk
+/// The keys each query row sees under a score model's mask (the judge's own copy: it uses no kernel):
+/// the window's range, less what an explicit mask hides. Flat query head f is (f / heads, f % heads).
+package struct GradientMask: Sendable {
+    let mask: AttentionMask, nq: Int, nk: Int, heads: Int
+    /// - Throws: `AttnError.usage` for a score term beyond the mask (its parameter), or a model that
+    ///   does not fit the problem.
+    package init(_ model: ScoreModel, _ shape: AttentionShape) throws {
+        try model.validate(for: shape)
+        try model.requireSupported([.leftWindow, .explicitMask], by: "the certified backward")
+        (mask, nq, nk, heads) = (model.mask, shape.nq, shape.nk, shape.headsQ)
+    }
+    @inline(__always) func window(_ i: Int) -> Range<Int> { mask.visibleKeys(row: i, queries: nq, keys: nk) }
+    @inline(__always) func visible(head f: Int, row i: Int, key j: Int) -> Bool {
+        mask.explicit.map { $0[batch: f / heads, head: f % heads, row: i, col: j] } ?? true
+    }
+    func count(head f: Int, row i: Int) -> Int {
+        let w = window(i)
+        return mask.explicit == nil ? w.count : w.reduce(0) { $0 + (visible(head: f, row: i, key: $1) ? 1 : 0) }
+    }
+    /// [lo, hi): the union of the windows of `rows` (lo ≥ hi when all are empty).
+    func union(rows: Range<Int>) -> (Int, Int) {
+        var lo = nk, hi = 0
+        for i in rows {
+            let w = window(i)
+            if !w.isEmpty { (lo, hi) = (min(lo, w.lowerBound), max(hi, w.upperBound)) }
+        }
+        return (lo, hi)
+    }
 }

@@ -22,7 +22,7 @@ package enum MPFRGradientEngine {
     /// - Precondition: shapes checked, inputs finite.
     package static func enclose(
         q: Tensor<Double>, k: Tensor<Double>, v: Tensor<Double>, dO: Tensor<Double>, shape: AttentionShape,
-        scale: Scale, causal: Bool, precision p: Int, rows: [GradientName: [Row]]
+        scale: Scale, mask: GradientMask, precision p: Int, rows: [GradientName: [Row]]
     ) throws -> [GradientName: [(lo: [Double], hi: [Double])]] {
         let (nq, nk, d, dv) = (shape.nq, shape.nk, shape.d, shape.dv)
         typealias D = Directed
@@ -77,7 +77,7 @@ package enum MPFRGradientEngine {
             var wK = [Double](repeating: 0, count: d), wV = [Double](repeating: 0, count: dv)
             let passes = allRows ? queryHeads.flatMap { f in (0..<nq).map { (f, $0) } } : dqRows
             for (f, i) in passes {
-                let seen = visibleKeys(i, nq, nk, causal)
+                let keys = mask.window(i).filter { mask.visible(head: f, row: i, key: $0) }, seen = keys.count
                 let qi = (f * nq + i) * d, gi = (f * nq + i) * dv
                 if seen == 0 {
                     if let x = dqAt[Row(head: f, row: i)] {
@@ -85,22 +85,22 @@ package enum MPFRGradientEngine {
                     }
                     continue
                 }
-                // Scores t_j = ŝ·(q_i·k_j), m = max t_j, w_j = exp(t_j − m), l = Σw, dP_j, E = Σ w·dP.
+                // Scores t = ŝ·(q_i·k_j) and dP_j over the visible keys (slot x holds key keys[x]), m = max t.
                 mpfr_set_si(m.raw, 0, MPFR_RNDN)
-                for j in 0..<seen {
+                for (x, j) in keys.enumerated() {
                     mpfr_set_si(acc.raw, 0, MPFR_RNDN)
                     for c in 0..<d {
                         mpfr_set_d(tmp.raw, qb[qi + c], MPFR_RNDN)
                         mpfr_mul_d(tmp.raw, tmp.raw, kb[(h * nk + j) * d + c], MPFR_RNDN)
                         mpfr_add(acc.raw, acc.raw, tmp.raw, MPFR_RNDN)
                     }
-                    mpfr_mul(score[j].raw, acc.raw, sLo.raw, MPFR_RNDN)
-                    if j == 0 || mpfr_cmp(score[j].raw, m.raw) > 0 { mpfr_set(m.raw, score[j].raw, MPFR_RNDN) }
-                    mpfr_set_si(dp[j].raw, 0, MPFR_RNDN)
+                    mpfr_mul(score[x].raw, acc.raw, sLo.raw, MPFR_RNDN)
+                    if x == 0 || mpfr_cmp(score[x].raw, m.raw) > 0 { mpfr_set(m.raw, score[x].raw, MPFR_RNDN) }
+                    mpfr_set_si(dp[x].raw, 0, MPFR_RNDN)
                     for c in 0..<dv {
                         mpfr_set_d(tmp.raw, gb[gi + c], MPFR_RNDN)
                         mpfr_mul_d(tmp.raw, tmp.raw, vb[(h * nk + j) * dv + c], MPFR_RNDN)
-                        mpfr_add(dp[j].raw, dp[j].raw, tmp.raw, MPFR_RNDN)
+                        mpfr_add(dp[x].raw, dp[x].raw, tmp.raw, MPFR_RNDN)
                     }
                 }
                 mpfr_set_si(l.raw, 0, MPFR_RNDN); mpfr_set_si(e.raw, 0, MPFR_RNDN)
@@ -129,8 +129,8 @@ package enum MPFRGradientEngine {
                     var lo = [Double](repeating: 0, count: d), hi = lo
                     for c in 0..<d {
                         mpfr_set_si(acc.raw, 0, MPFR_RNDN)
-                        for j in 0..<seen {
-                            mpfr_mul_d(tmp.raw, dp[j].raw, kb[(h * nk + j) * d + c], MPFR_RNDN)
+                        for (x, j) in keys.enumerated() {
+                            mpfr_mul_d(tmp.raw, dp[x].raw, kb[(h * nk + j) * d + c], MPFR_RNDN)
                             mpfr_add(acc.raw, acc.raw, tmp.raw, MPFR_RNDN)
                         }
                         mpfr_mul(acc.raw, acc.raw, sLo.raw, MPFR_RNDN)
@@ -146,15 +146,19 @@ package enum MPFRGradientEngine {
                     } else {
                         wK = wK.map { _ in .infinity }; wV = wV.map { _ in .infinity }
                     }
-                    for (x, j) in keyRowsK.enumerated() where j < seen {
+                    var slot = [Int: Int]()
+                    for (x, j) in keys.enumerated() { slot[j] = x }
+                    for (x, j) in keyRowsK.enumerated() {
+                        guard let y = slot[j] else { continue }
                         for c in 0..<d {
-                            mpfr_mul_d(tmp.raw, dp[j].raw, qb[qi + c], MPFR_RNDN)
+                            mpfr_mul_d(tmp.raw, dp[y].raw, qb[qi + c], MPFR_RNDN)
                             mpfr_add(accK[x][c].raw, accK[x][c].raw, tmp.raw, MPFR_RNDN)
                         }
                     }
-                    for (x, j) in keyRowsV.enumerated() where j < seen {
+                    for (x, j) in keyRowsV.enumerated() {
+                        guard let y = slot[j] else { continue }
                         for c in 0..<dv {
-                            mpfr_mul_d(tmp.raw, score[j].raw, gb[gi + c], MPFR_RNDN)
+                            mpfr_mul_d(tmp.raw, score[y].raw, gb[gi + c], MPFR_RNDN)
                             mpfr_add(accV[x][c].raw, accV[x][c].raw, tmp.raw, MPFR_RNDN)
                         }
                     }

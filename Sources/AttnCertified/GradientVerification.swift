@@ -15,18 +15,18 @@ public enum GradientVerification {
     ///   - dO: the upstream gradient, the output's shape.
     ///   - candidates: the gradients to certify (any subset): dq in Q's shape, dk in K's, dv in V's.
     ///   - scale: the softmax scale s (exact rational for a decimal).
-    ///   - causal: bottom-right causal mask.
+    ///   - scoreModel: the mask (windows of either alignment, explicit masks); score terms are refused.
     ///   - options: tolerance, engine, precision and threads (`heads` must be nil: every head is certified).
     /// - Returns: one report per candidate; dK and dV locations count KV heads.
     /// - Throws: `AttnError.usage` naming the input at fault (`.dO`, `.dqCandidate`, `.dkCandidate`,
-    ///   `.dvCandidate` for a wrong shape or NaN/Inf in dO), bad shapes, causal with n_q > n_k, `.heads` if given.
+    ///   `.dvCandidate` for a wrong shape or NaN/Inf in dO), bad shapes, a score term (its parameter), `.heads` if given.
     public static func run(
         q: Tensor<Double>, k: Tensor<Double>, v: Tensor<Double>, dO: Tensor<Double>,
-        candidates: [GradientName: Tensor<Double>], scale: Scale, causal: Bool, options: VerifyOptions,
+        candidates: [GradientName: Tensor<Double>], scale: Scale, scoreModel: ScoreModel, options: VerifyOptions,
         progress: (@Sendable (_ done: Int, _ total: Int) -> Void)? = nil
     ) throws -> [GradientName: TieredVerificationReport] {
         let shape = try AttentionShape(q: q, k: k, v: v)
-        if causal { try CausalMask.validate(queries: shape.nq, keys: shape.nk) }
+        let mask = try GradientMask(scoreModel, shape)
         guard options.heads == nil else {
             throw AttnError.usage(.heads, "gradients are certified for every head; drop the head range")
         }
@@ -54,7 +54,7 @@ public enum GradientVerification {
         let total = candidates.values.reduce(0) { $0 + $1.heads * $1.rows }
         if options.engine != .exact {
             let enc = try FloatGradientEngine.enclose(
-                q: q, k: k, v: v, dO: dO, shape: shape, scale: scale, causal: causal, threads: options.threads)
+                q: q, k: k, v: v, dO: dO, shape: shape, scale: scale, mask: mask, threads: options.threads)
             for (name, c) in candidates {
                 let (lo, hi) = (enc.lo[name]!, enc.hi[name]!)
                 var rows: [RowVerdict] = []
@@ -89,7 +89,7 @@ public enum GradientVerification {
         var exactRows = Set<String>()
         if !pending.isEmpty {
             let enc = try MPFRGradientEngine.enclose(
-                q: q, k: k, v: v, dO: dO, shape: shape, scale: scale, causal: causal, precision: options.precision,
+                q: q, k: k, v: v, dO: dO, shape: shape, scale: scale, mask: mask, precision: options.precision,
                 rows: pending)
             for (name, rows) in pending {
                 let c = candidates[name]!

@@ -49,7 +49,7 @@ public struct GradientVerifyRequest: Sendable {
         do {
             reports = try GradientVerification.run(
                 q: problem.q, k: problem.k, v: problem.v, dO: dO, candidates: tensors, scale: output.scale,
-                causal: output.causal, options: output.options,
+                scoreModel: output.scoreModel, options: output.options,
                 progress: RowProgress.throttled("verify gradients", note: note))
         } catch let e as AttnError where e.parameter == .dO || Self.parameters.values.contains(e.parameter ?? .q) {
             let path =

@@ -24,7 +24,7 @@ public struct GradientBounds: Sendable, Equatable {
 ///
 /// With u the unit roundoff of `T`, γ_k = ku/(1 − ku), η the vectorised exp's relative error,
 /// τ the smallest subnormal, τ_w the exp's flush threshold (2⁻¹²⁵ or 2⁻¹⁰²¹), s⁺ = s(1 + c_s)(1 + u),
-/// and for query row i of flat head f (KV head h, n_i visible keys):
+/// and for query row i of flat head f (KV head h, n_i keys visible under the score model's mask):
 ///
 ///     δ_i = g·M_i + 2u·M_i(1 + g)          the forward's exponent error (M_i = s‖q_i‖max‖k_j‖)
 ///     a_i = e^{δ_i}(1 + η) − 1,   λ_i = a_i + γ_{n_i}(1 + a_i) + (1 + γ_{n_i})·n_i·τ_w·e^{δ_i}
@@ -49,9 +49,10 @@ public struct GradientBounds: Sendable, Equatable {
 public enum BackwardErrorBound {
     /// The bound of `FusedBackward.compute` in precision `T`.
     public static func fused<T: KernelScalar>(
-        _ problem: AttentionTensors<T>, dO: Tensor<T>, scale: Scale, causal: Bool = false, as: T.Type = T.self
+        _ problem: AttentionTensors<T>, dO: Tensor<T>, scale: Scale, scoreModel: ScoreModel = .plain,
+        as: T.Type = T.self
     ) -> GradientBounds {
-        let sh = problem.shape
+        let sh = problem.shape, mask = BackwardMask(scoreModel, sh)
         let (nq, nk, d, dv) = (sh.nq, sh.nk, sh.d, sh.dv)
         let u = T.unitRoundoff, eta = T.expRelativeError, tau = Double(T.leastNonzeroMagnitude)
         let tauW = T.self == Float.self ? 0x1p-125 : 0x1p-1021
@@ -80,7 +81,7 @@ public enum BackwardErrorBound {
             var dkCol = [Double](repeating: 0, count: d), dvCol = [Double](repeating: 0, count: dv)
             for f in h * sh.group..<(h + 1) * sh.group {
                 for i in 0..<nq {
-                    let n = visibleKeys(row: i, queries: nq, keys: nk, causal: causal)
+                    let n = mask.count(head: f, row: i)
                     var q2 = 0.0, o2 = 0.0, o1 = 0.0
                     for c in 0..<d { let x = Double(problem.q[f, i, c]); q2 += x * x }
                     for c in 0..<dv { let x = Double(dO[f, i, c]); o2 += x * x; o1 += abs(x) }

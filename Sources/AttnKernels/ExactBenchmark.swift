@@ -47,7 +47,8 @@ public enum ExactBenchmark {
                         let problem = try AttentionTensors(q: q, k: k, v: v)
                         return {
                             _ = try FusedBackward.compute(
-                                problem, dO: dO, scale: .standard, causal: causal, threads: threads)
+                                problem, dO: dO, scale: .standard, scoreModel: causal ? .causal() : .plain,
+                                threads: threads)
                         }
                     }
                     return {

@@ -18,7 +18,8 @@ import Foundation
 ///
 /// Tile products are BLAS gemms (single-threaded inside jobs); the result does not depend on the
 /// thread count (each job is one worker's, in a fixed order; the groups depend on the shape only).
-/// Masked entries of P are exact zeros; a row that sees no key gives zero gradients.
+/// Masks (`ScoreModel`: windows of either alignment, explicit masks): masked entries of P are exact
+/// zeros, tiles outside every row's window are skipped, and a row that sees no key gives zero gradients.
 ///
 /// Error bound: `BackwardErrorBound.fused` (Proofs/backward-error.md).
 public enum FusedBackward {
@@ -39,15 +40,17 @@ public enum FusedBackward {
     /// - Parameters:
     ///   - dO: the upstream gradient, the output's shape.
     ///   - threads: workers (default: active processors); the result does not depend on it.
-    /// - Throws: `AttnError.usage` on shape mismatch, NaN/Inf (`.dO` for the gradient), causal with n_q > n_k.
+    /// - Throws: `AttnError.usage` on shape mismatch, NaN/Inf (`.dO` for the gradient), a score term
+    ///   beyond the mask (its parameter).
     @_specialize(exported:true,where T == Float)
     @_specialize(exported:true,where T == Double)
     public static func compute<T: KernelScalar>(
-        _ problem: AttentionTensors<T>, dO: Tensor<T>, scale: Scale, causal: Bool = false, threads: Int? = nil
+        _ problem: AttentionTensors<T>, dO: Tensor<T>, scale: Scale, scoreModel: ScoreModel = .plain,
+        threads: Int? = nil
     ) throws -> AttentionGradients<T> {
         let shape = problem.shape
-        try validateUpstreamGradient(dO, shape: shape, q: problem.q)
-        if causal { try CausalMask.validate(queries: shape.nq, keys: shape.nk) }
+        try validateBackward(dO, shape: shape, q: problem.q, model: scoreModel)
+        let mask = BackwardMask(scoreModel, shape)
         var dq = Tensor<T>(
             heads: problem.q.heads, rows: shape.nq, cols: shape.d, logicalRank: problem.q.logicalRank,
             batch: problem.q.batch, headsPerBatch: problem.q.headsPerBatch)
@@ -73,7 +76,7 @@ public enum FusedBackward {
                                 let p = Pointers(
                                     q: qb.baseAddress!, k: kb.baseAddress!, v: vb.baseAddress!, dO: gb.baseAddress!,
                                     stats: sb.baseAddress!)
-                                rowStatistics(p, shape: shape, scale: s, causal: causal, workers: workers)
+                                rowStatistics(p, shape: shape, scale: s, mask: mask, workers: workers)
                                 partial.withUnsafeMutableBufferPointer { pb in
                                     dk.withUnsafeMutableBufferPointer { kOut in
                                         dv.withUnsafeMutableBufferPointer { vOut in
@@ -81,7 +84,7 @@ public enum FusedBackward {
                                                 dqPartial: pb.baseAddress!, dk: kOut.baseAddress!,
                                                 dv: vOut.baseAddress!)
                                             gradients(
-                                                p, out, shape: shape, scale: s, causal: causal, groups: groups,
+                                                p, out, shape: shape, scale: s, mask: mask, groups: groups,
                                                 workers: workers)
                                         }
                                     }
@@ -117,7 +120,7 @@ public enum FusedBackward {
 
     /// Pass 1: m̂_i, r̂_i = fl(1/l̂_i) and D̂_i for every (flat head, row); (−∞, 0, 0) for a row without keys.
     static func rowStatistics<T: KernelScalar>(
-        _ p: Pointers<T>, shape: AttentionShape, scale s: T, causal: Bool, workers: Int
+        _ p: Pointers<T>, shape: AttentionShape, scale s: T, mask: BackwardMask, workers: Int
     ) {
         let (nq, nk, d, dv) = (shape.nq, shape.nk, shape.d, shape.dv)
         let rowsPerJob = max(1, min(queryBlock, (1 << 20) / nk))
@@ -130,26 +133,31 @@ public enum FusedBackward {
             while let job = worker.next() {
                 let f = job / blocks, i0 = (job % blocks) * rowsPerJob, rows = min(rowsPerJob, nq - i0)
                 let h = shape.kvHead(forQueryHead: f)
-                let cols = visibleKeys(row: i0 + rows - 1, queries: nq, keys: nk, causal: causal)
-                if cols > 0 {
+                let (lo, hi) = mask.union(rows: i0..<i0 + rows)  // keys [lo, hi) at x[r·n_k + j − lo]
+                if hi > lo {
                     T.gemm(
-                        transA: false, transB: true, m: rows, n: cols, k: d, alpha: s, a: p.q + (f * nq + i0) * d,
-                        lda: d, b: p.k + h * nk * d, ldb: d, beta: 0, c: x, ldc: nk)
+                        transA: false, transB: true, m: rows, n: hi - lo, k: d, alpha: s, a: p.q + (f * nq + i0) * d,
+                        lda: d, b: p.k + (h * nk + lo) * d, ldb: d, beta: 0, c: x, ldc: nk)
                     T.gemm(
-                        transA: false, transB: true, m: rows, n: cols, k: dv, alpha: 1,
-                        a: p.dO + (f * nq + i0) * dv, lda: dv, b: p.v + h * nk * dv, ldb: dv, beta: 0, c: dp, ldc: nk)
+                        transA: false, transB: true, m: rows, n: hi - lo, k: dv, alpha: 1,
+                        a: p.dO + (f * nq + i0) * dv, lda: dv, b: p.v + (h * nk + lo) * dv, ldb: dv, beta: 0, c: dp,
+                        ldc: nk)
                 }
                 for r in 0..<rows {
-                    let row = f * nq + i0 + r
-                    let seen = visibleKeys(row: i0 + r, queries: nq, keys: nk, causal: causal)
-                    guard seen > 0 else {
+                    let row = f * nq + i0 + r, w = mask.window(i0 + r)
+                    let xr = x + r * nk + (w.lowerBound - lo), dpr = dp + r * nk + (w.lowerBound - lo)
+                    if mask.hasExplicit {
+                        for j in w where !mask.visible(head: f, row: i0 + r, key: j) {
+                            xr[j - w.lowerBound] = -.infinity
+                        }
+                    }
+                    let m = w.isEmpty ? -T.infinity : T.maximum(xr, count: w.count)
+                    guard m > -.infinity else {
                         (p.stats[row], p.stats[rowCount + row], p.stats[2 * rowCount + row]) = (-.infinity, 0, 0)
                         continue
                     }
-                    let xr = x + r * nk
-                    let m = T.maximum(xr, count: seen)
-                    let l = T.expShiftedSum(xr, count: seen, shift: m)
-                    let e = dot(xr, dp + r * nk, count: seen)
+                    let l = T.expShiftedSum(xr, count: w.count, shift: m)
+                    let e = dot(xr, dpr, count: w.count)
                     let rInv = 1 / l
                     (p.stats[row], p.stats[rowCount + row], p.stats[2 * rowCount + row]) = (m, rInv, e * rInv)
                 }
@@ -159,7 +167,7 @@ public enum FusedBackward {
 
     /// Pass 2: the five gemms per (key block, query block) of each job's key blocks.
     static func gradients<T: KernelScalar>(
-        _ p: Pointers<T>, _ out: Outputs<T>, shape: AttentionShape, scale s: T, causal: Bool, groups: Int,
+        _ p: Pointers<T>, _ out: Outputs<T>, shape: AttentionShape, scale s: T, mask: BackwardMask, groups: Int,
         workers: Int
     ) {
         let (nq, nk, d, dv) = (shape.nq, shape.nk, shape.d, shape.dv)
@@ -182,8 +190,9 @@ public enum FusedBackward {
                     for f in h * shape.group..<(h + 1) * shape.group {
                         for qb in 0..<queryBlocks {
                             let i0 = qb * br, rows = min(br, nq - i0)
-                            // Rows before the first that sees key j0 contribute nothing (causal).
-                            if visibleKeys(row: i0 + rows - 1, queries: nq, keys: nk, causal: causal) <= j0 { continue }
+                            // A query block whose rows' windows miss this key block contributes nothing.
+                            let (lo, hi) = mask.union(rows: i0..<i0 + rows)
+                            if hi <= j0 || lo >= j0 + keys { continue }
                             let qBlk = p.q + (f * nq + i0) * d, gBlk = p.dO + (f * nq + i0) * dv
                             T.gemm(
                                 transA: false, transB: true, m: rows, n: keys, k: d, alpha: s, a: qBlk, lda: d,
@@ -194,21 +203,27 @@ public enum FusedBackward {
                             for r in 0..<rows {
                                 let row = f * nq + i0 + r
                                 let m = p.stats[row], rInv = p.stats[rowCount + row], dRow = p.stats[2 * rowCount + row]
-                                let seen = min(
-                                    keys, max(0, visibleKeys(row: i0 + r, queries: nq, keys: nk, causal: causal) - j0))
+                                let w = mask.window(i0 + r)
+                                let a = min(keys, max(0, w.lowerBound - j0)), b = max(a, min(keys, w.upperBound - j0))
                                 let xr = x + r * bc, dpr = dp + r * bc
-                                if seen > 0 && m > -.infinity {
-                                    for c in 0..<seen where xr[c] > m { xr[c] = m }  // recomputed scores may exceed m̂
-                                    _ = T.expShiftedSum(xr, count: seen, shift: m)
-                                    for c in 0..<seen {
-                                        let w = xr[c] * rInv
-                                        xr[c] = w
-                                        dpr[c] = w * (dpr[c] - dRow)
-                                    }
-                                } else {
-                                    for c in 0..<seen { xr[c] = 0; dpr[c] = 0 }
+                                for c in 0..<a { xr[c] = 0; dpr[c] = 0 }
+                                for c in b..<keys { xr[c] = 0; dpr[c] = 0 }
+                                guard b > a && m > -.infinity else {
+                                    for c in a..<b { xr[c] = 0; dpr[c] = 0 }
+                                    continue
                                 }
-                                for c in seen..<keys { xr[c] = 0; dpr[c] = 0 }
+                                for c in a..<b where xr[c] > m { xr[c] = m }  // recomputed scores may exceed m̂
+                                if mask.hasExplicit {
+                                    for c in a..<b where !mask.visible(head: f, row: i0 + r, key: j0 + c) {
+                                        xr[c] = -.infinity
+                                    }
+                                }
+                                _ = T.expShiftedSum(xr + a, count: b - a, shift: m)
+                                for c in a..<b {
+                                    let pij = xr[c] * rInv
+                                    xr[c] = pij
+                                    dpr[c] = pij * (dpr[c] - dRow)
+                                }
                             }
                             // dV_blk += P̂ᵀ·dO_blk;  dK_blk += dŜᵀ·Q_blk;  dQ_g += dŜ·K_blk.
                             T.gemm(

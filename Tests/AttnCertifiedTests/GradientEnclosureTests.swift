@@ -40,12 +40,14 @@ struct GradientEnclosureTests {
             let scale: Scale = seed % 3 == 0 ? .paper : seed % 3 == 1 ? .standard : .decimal("0.37")
             let shape = try! AttentionShape(q: q, k: k, v: v)
             let float = try! FloatGradientEngine.enclose(
-                q: q, k: k, v: v, dO: dO, shape: shape, scale: scale, causal: causal, threads: 2)
+                q: q, k: k, v: v, dO: dO, shape: shape, scale: scale,
+                mask: GradientMask(causal ? .causal() : .plain, shape), threads: 2)
             let rows: [GradientName: [MPFRGradientEngine.Row]] = [
                 .dq: Self.allRows(q), .dk: Self.allRows(k), .dv: Self.allRows(v),
             ]
             let exact = try! MPFRGradientEngine.enclose(
-                q: q, k: k, v: v, dO: dO, shape: shape, scale: scale, causal: causal, precision: 128, rows: rows)
+                q: q, k: k, v: v, dO: dO, shape: shape, scale: scale,
+                mask: GradientMask(causal ? .causal() : .plain, shape), precision: 128, rows: rows)
             for name in GradientName.allCases {
                 let (lo, hi) = (float.lo[name]!, float.hi[name]!)
                 for (req, e) in zip(rows[name]!, exact[name]!) {
@@ -70,10 +72,12 @@ struct GradientEnclosureTests {
         let dO = Self.upstream(seed: 5, like: q, dv: 2)
         let shape = try AttentionShape(q: q, k: k, v: v)
         let exact = try MPFRGradientEngine.enclose(
-            q: q, k: k, v: v, dO: dO, shape: shape, scale: .standard, causal: causal, precision: 128,
+            q: q, k: k, v: v, dO: dO, shape: shape, scale: .standard,
+            mask: GradientMask(causal ? .causal() : .plain, shape), precision: 128,
             rows: [.dq: Self.allRows(q), .dk: Self.allRows(k), .dv: Self.allRows(v)])
         func loss(_ q: Tensor<Double>, _ k: Tensor<Double>, _ v: Tensor<Double>) throws -> Double {
-            let o = try CertifiedAttention.compute(q: q, k: k, v: v, scale: .standard, causal: causal, precision: 128)
+            let o = try CertifiedAttention.compute(
+                q: q, k: k, v: v, scale: .standard, scoreModel: causal ? .causal() : .plain, precision: 128)
             return (0..<o.lower.count).reduce(0) { $0 + (o.lower[flat: $1] / 2 + o.upper[flat: $1] / 2) * dO[flat: $1] }
         }
         let h = 1e-6
@@ -100,7 +104,8 @@ struct GradientEnclosureTests {
     {
         let shape = try AttentionShape(q: q, k: k, v: v)
         let enc = try FloatGradientEngine.enclose(
-            q: q, k: k, v: v, dO: dO, shape: shape, scale: .standard, causal: causal, threads: 1)
+            q: q, k: k, v: v, dO: dO, shape: shape, scale: .standard,
+            mask: GradientMask(causal ? .causal() : .plain, shape), threads: 1)
         var rng = Xoshiro256StarStar(seed: 99)
         var out: [GradientName: Tensor<Double>] = [:]
         for name in GradientName.allCases {
@@ -122,10 +127,10 @@ struct GradientEnclosureTests {
         var options = VerifyOptions(atol: 1e-2)
         options.engine = .float
         let float = try GradientVerification.run(
-            q: q, k: k, v: v, dO: dO, candidates: cands, scale: .standard, causal: true, options: options)
+            q: q, k: k, v: v, dO: dO, candidates: cands, scale: .standard, scoreModel: .causal(), options: options)
         options.engine = .exact
         let exact = try GradientVerification.run(
-            q: q, k: k, v: v, dO: dO, candidates: cands, scale: .standard, causal: true, options: options)
+            q: q, k: k, v: v, dO: dO, candidates: cands, scale: .standard, scoreModel: .causal(), options: options)
         for name in GradientName.allCases {
             let (f, e) = (float[name]!, exact[name]!)
             #expect(f.passed && e.passed && e.rowsExact > 0 && f.rowsFloat > 0)
@@ -144,7 +149,7 @@ struct GradientEnclosureTests {
         var cands = try Self.candidates(q, k, v, dO, causal: false)
         cands[.dk]![1, 7, 2] += 0.5
         let r = try GradientVerification.run(
-            q: q, k: k, v: v, dO: dO, candidates: cands, scale: .standard, causal: false,
+            q: q, k: k, v: v, dO: dO, candidates: cands, scale: .standard, scoreModel: .plain,
             options: VerifyOptions(atol: 1e-2))
         #expect(r[.dk]!.failing == 1 && (r[.dk]!.head, r[.dk]!.row, r[.dk]!.col) == (1, 7, 2))
         #expect(r[.dq]!.passed && r[.dv]!.passed && r[.dq]!.rowsExact == 0)
@@ -158,7 +163,7 @@ struct GradientEnclosureTests {
         func blame(_ dO: Tensor<Double>, _ c: [GradientName: Tensor<Double>]) -> Parameter? {
             do {
                 _ = try GradientVerification.run(
-                    q: q, k: k, v: v, dO: dO, candidates: c, scale: .standard, causal: false,
+                    q: q, k: k, v: v, dO: dO, candidates: c, scale: .standard, scoreModel: .plain,
                     options: VerifyOptions(atol: 1))
             } catch let e as AttnError { return e.parameter } catch { return nil }
             return nil

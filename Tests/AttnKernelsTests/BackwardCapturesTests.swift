@@ -38,7 +38,7 @@ struct BackwardCapturesTests {
             var cands: [GradientName: Tensor<Double>] = [:]
             for name in GradientName.allCases { cands[name] = try Self.read(Self.capture, "\(name.rawValue)_\(b)") }
             let r = try GradientVerification.run(
-                q: q, k: k, v: v, dO: dO, candidates: cands, scale: .standard, causal: false, options: options)
+                q: q, k: k, v: v, dO: dO, candidates: cands, scale: .standard, scoreModel: .plain, options: options)
             for name in GradientName.allCases {
                 let x = r[name]!
                 #expect(x.undecided == 0 && x.rowsFloat == 1024, "\(b) \(name): \(x.undecided) undecided")
@@ -61,10 +61,11 @@ struct BackwardCapturesTests {
         let dq = try Self.read(Self.capture, "dq_flash")
         let shape = try AttentionShape(q: q, k: k, v: v)
         let float = try FloatGradientEngine.enclose(
-            q: q, k: k, v: v, dO: dO, shape: shape, scale: .standard, causal: false, threads: nil)
+            q: q, k: k, v: v, dO: dO, shape: shape, scale: .standard, mask: GradientMask(.plain, shape), threads: nil)
         let rows = [0, 333, 1023].map { MPFRGradientEngine.Row(head: 0, row: $0) }
         let exact = try MPFRGradientEngine.enclose(
-            q: q, k: k, v: v, dO: dO, shape: shape, scale: .standard, causal: false, precision: 256, rows: [.dq: rows])
+            q: q, k: k, v: v, dO: dO, shape: shape, scale: .standard, mask: GradientMask(.plain, shape), precision: 256,
+            rows: [.dq: rows])
         var worst = 0.0
         for (r, e) in zip(rows, exact[.dq]!) {
             for c in 0..<128 {
@@ -95,10 +96,10 @@ struct BackwardCapturesTests {
         var options = VerifyOptions(atol: 1)
         options.engine = .float
         let float = try GradientVerification.run(
-            q: q, k: k, v: v, dO: dO, candidates: cands, scale: .standard, causal: false, options: options)
+            q: q, k: k, v: v, dO: dO, candidates: cands, scale: .standard, scoreModel: .plain, options: options)
         options.engine = .exact
         let exact = try GradientVerification.run(
-            q: q, k: k, v: v, dO: dO, candidates: cands, scale: .standard, causal: false, options: options)
+            q: q, k: k, v: v, dO: dO, candidates: cands, scale: .standard, scoreModel: .plain, options: options)
         for (name, b) in [(GradientName.dq, bound.dq), (.dk, bound.dk), (.dv, bound.dv)] {
             #expect(
                 exact[name]!.maxErrorBound <= b.maxBound,

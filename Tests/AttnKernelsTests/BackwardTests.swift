@@ -21,9 +21,9 @@ struct BackwardTests {
         let (q, k, v) = c.tensors(T.self)
         let problem = try AttentionTensors(q: q, k: k, v: v)
         let g = upstream(c, T.self)
-        let fused = try FusedBackward.compute(problem, dO: g, scale: c.scale, causal: c.causal)
-        let ref = try ReferenceBackward.compute(problem, dO: g, scale: c.scale, causal: c.causal)
-        let b = BackwardErrorBound.fused(problem, dO: g, scale: c.scale, causal: c.causal, as: T.self)
+        let fused = try FusedBackward.compute(problem, dO: g, scale: c.scale, scoreModel: c.scoreModel)
+        let ref = try ReferenceBackward.compute(problem, dO: g, scale: c.scale, scoreModel: c.scoreModel)
+        let b = BackwardErrorBound.fused(problem, dO: g, scale: c.scale, scoreModel: c.scoreModel, as: T.self)
         var worst = 0.0
         for (name, x, y, rb) in [
             ("dq", fused.dq, ref.dq, b.dq), ("dk", fused.dk, ref.dk, b.dk), ("dv", fused.dv, ref.dv, b.dv),
@@ -62,10 +62,16 @@ struct BackwardTests {
     /// |fused − truth| ≤ bound with the truth enclosed by the MPFR engine (no slack: rigorous).
     static func checkCertified<T: KernelScalar>(_ c: AdversarialCase, _: T.Type) throws {
         let (q, k, v) = c.tensors(T.self)
+        try checkCertified(q, k, v, upstream(c, T.self), scale: c.scale, model: c.scoreModel, label: "\(c)")
+    }
+
+    @discardableResult
+    static func checkCertified<T: KernelScalar>(
+        _ q: Tensor<T>, _ k: Tensor<T>, _ v: Tensor<T>, _ g: Tensor<T>, scale: Scale, model: ScoreModel, label: String
+    ) throws -> AttentionGradients<T> {
         let problem = try AttentionTensors(q: q, k: k, v: v)
-        let g = upstream(c, T.self)
-        let fused = try FusedBackward.compute(problem, dO: g, scale: c.scale, causal: c.causal)
-        let b = BackwardErrorBound.fused(problem, dO: g, scale: c.scale, causal: c.causal, as: T.self)
+        let fused = try FusedBackward.compute(problem, dO: g, scale: scale, scoreModel: model)
+        let b = BackwardErrorBound.fused(problem, dO: g, scale: scale, scoreModel: model, as: T.self)
         let (qd, kd, vd, gd) = (
             q.converted(to: Double.self), k.converted(to: Double.self), v.converted(to: Double.self),
             g.converted(to: Double.self)
@@ -73,8 +79,9 @@ struct BackwardTests {
         func rows(_ t: Tensor<T>) -> [MPFRGradientEngine.Row] {
             (0..<t.heads).flatMap { h in (0..<t.rows).map { MPFRGradientEngine.Row(head: h, row: $0) } }
         }
+        let shape = try AttentionShape(q: qd, k: kd, v: vd)
         let truth = try MPFRGradientEngine.enclose(
-            q: qd, k: kd, v: vd, dO: gd, shape: AttentionShape(q: qd, k: kd, v: vd), scale: c.scale, causal: c.causal,
+            q: qd, k: kd, v: vd, dO: gd, shape: shape, scale: scale, mask: GradientMask(model, shape),
             precision: 128, rows: [.dq: rows(q), .dk: rows(k), .dv: rows(v)])
         for (name, x, rb) in [(GradientName.dq, fused.dq, b.dq), (.dk, fused.dk, b.dk), (.dv, fused.dv, b.dv)] {
             for (r, e) in zip(rows(x), truth[name]!) {
@@ -84,9 +91,35 @@ struct BackwardTests {
                     let err = max(e.lo[col] - y, y - e.hi[col], 0)
                     #expect(
                         err <= rb[head: r.head, row: r.row],
-                        "\(c) \(name)[\(r.head),\(r.row),\(col)]: \(err) > \(rb[head: r.head, row: r.row])")
+                        "\(label) \(name)[\(r.head),\(r.row),\(col)]: \(err) > \(rb[head: r.head, row: r.row])")
                 }
             }
+        }
+        return fused
+    }
+
+    @Test("masks: sliding window, bottom-right causal with empty rows, top-left causal, explicit mask")
+    func masks() throws {
+        let (q, k, v) = randomQKV(heads: 2, nq: 12, nk: 7, d: 5, dv: 3, bound: 2, seed: 21, as: Float.self)
+        var rng = Xoshiro256StarStar(seed: 22)
+        let g: Tensor<Float> = InputDistribution.uniform.sample(heads: 2, rows: 12, cols: 3, bound: 1, using: &rng)
+        let hidden = (0..<2 * 12 * 7).map { $0 % 5 != 0 }
+        let models: [ScoreModel] = [
+            ScoreModel(mask: AttentionMask(alignment: .bottomRight, window: try AttentionWindow(left: 2, right: 1))),
+            .causal(.bottomRight), .causal(.topLeft),
+            ScoreModel(
+                mask: AttentionMask(explicit: try ScoreGrid(shape: [2, 12, 7], values: hidden, parameter: .mask))),
+        ]
+        for model in models {
+            let grads = try Self.checkCertified(q, k, v, g, scale: .standard, model: model, label: "\(model.mask)")
+            // Bottom-right causal with n_q = 12 > n_k = 7: rows 0…4 see no key and get zero gradients.
+            if model == .causal(.bottomRight) {
+                for h in 0..<2 { for i in 0..<5 { for c in 0..<5 { #expect(grads.dq[h, i, c] == 0) } } }
+            }
+        }
+        let problem = try AttentionTensors(q: q, k: k, v: v)
+        #expect(throws: AttnError.self) {
+            _ = try FusedBackward.compute(problem, dO: g, scale: .standard, scoreModel: ScoreModel(softcap: 30))
         }
     }
 
@@ -104,9 +137,10 @@ struct BackwardTests {
         let c = AdversarialCase(regime: .uniform, nq: 3, nk: 4, d: 3, dv: 2, magnitude: 1, scale: .standard, seed: 7)
         let g = Self.upstream(c, Double.self)
         let grads = try ReferenceBackward.compute(
-            AttentionTensors(q: q, k: k, v: v), dO: g, scale: .standard, causal: causal)
+            AttentionTensors(q: q, k: k, v: v), dO: g, scale: .standard, scoreModel: causal ? .causal() : .plain)
         func loss(_ q: Tensor<Double>, _ k: Tensor<Double>, _ v: Tensor<Double>) throws -> Double {
-            let o = try ReferenceAttention.compute(q: q, k: k, v: v, scale: .standard, causal: causal)
+            let o = try ReferenceAttention.compute(
+                q: q, k: k, v: v, scale: .standard, scoreModel: causal ? .causal() : .plain)
             return zip(o.storage, g.storage).reduce(0) { $0 + $1.0 * $1.1 }
         }
         let h = 1e-6
@@ -155,8 +189,8 @@ struct BackwardTests {
         var rng = Xoshiro256StarStar(seed: 4)
         let g: Tensor<Float> = InputDistribution.uniform.sample(heads: 2, rows: 300, cols: 8, bound: 1, using: &rng)
         let problem = try AttentionTensors(q: q, k: k, v: v)
-        let one = try FusedBackward.compute(problem, dO: g, scale: .standard, causal: true, threads: 1)
-        let many = try FusedBackward.compute(problem, dO: g, scale: .standard, causal: true, threads: 5)
+        let one = try FusedBackward.compute(problem, dO: g, scale: .standard, scoreModel: .causal(), threads: 1)
+        let many = try FusedBackward.compute(problem, dO: g, scale: .standard, scoreModel: .causal(), threads: 5)
         #expect(one.dq.storage == many.dq.storage && one.dk.storage == many.dk.storage)
         #expect(one.dv.storage == many.dv.storage)
     }
