@@ -53,8 +53,9 @@ public enum CertifiedAttention {
     ///   - progress: called now and then (from worker threads, serialised) with rows done / total.
     ///   - threads: workers (default: active processors; 1 if MPFR is not thread-safe).
     ///     The result does not depend on it.
-    /// - Throws: `AttnError.usage` (shape mismatch, NaN/Inf, bad precision,
-    ///   causal with n_q > n_k), `AttnError.infeasible` (more than `maxScores` scores).
+    /// - Throws: `AttnError.usage` (shape mismatch, NaN/Inf, bad precision),
+    ///   `AttnError.infeasible` (more than `maxScores` scores). With causal and n_q > n_k, the
+    ///   first n_q − n_k rows see no key: their output is 0 (PyTorch's `_safe_softmax`).
     public static func compute<T: AttnScalar>(
         q: Tensor<T>, k: Tensor<T>, v: Tensor<T>, scale: Scale,
         causal: Bool = false, precision: Int = 256,
@@ -69,7 +70,6 @@ public enum CertifiedAttention {
             throw AttnError.usage(
                 .precision, "\(precision) bits is outside \(precisionRange.lowerBound)...\(precisionRange.upperBound)")
         }
-        if causal { try CausalMask.validate(queries: q.rows, keys: k.rows) }
         let (scoreCount, o1) = q.heads.multipliedReportingOverflow(by: q.rows)
         let (scores, o2) = scoreCount.multipliedReportingOverflow(by: k.rows)
         guard !o1, !o2, scores <= maxScores else {
@@ -103,15 +103,20 @@ public enum CertifiedAttention {
                 plan: plan, scale: scaleEnclosure, keys: nk,
                 needsBigDots: prepared.contains { !$0.dotsFitInt128 })
             var mine: [(job: Int, lo: [Double], hi: [Double], width: Double)] = []
-            var rowLo = [Double](repeating: 0, count: dv), rowHi = rowLo
+            var rowLo = [Double](repeating: 0, count: dv), rowHi = rowLo, lse = (lo: 0.0, hi: 0.0)
+            var visible: [Int] = []
             while true {
                 let job = next.add(1, ordering: .relaxed).oldValue
                 if job >= jobs { break }
                 let h = job / blocksPerHead, i0 = (job % blocksPerHead) * block
                 var lo: [Double] = [], hi: [Double] = [], width = 0.0
                 for i in i0..<min(i0 + block, nq) {
-                    let last = causal ? CausalMask.lastVisibleKey(row: i, queries: nq, keys: nk) : nk - 1
-                    width = max(width, worker.row(i, of: prepared[h], lastKey: last, lo: &rowLo, hi: &rowHi))
+                    let last = causal ? i + nk - nq : nk - 1  // bottom-right; a row with no key is 0
+                    visible.removeAll(keepingCapacity: true)
+                    if last >= 0 { visible.append(contentsOf: 0...min(last, nk - 1)) }
+                    width = max(
+                        width,
+                        worker.row(i, of: prepared[h], visible: visible, lo: &rowLo, hi: &rowHi, lse: &lse))
                     lo += rowLo
                     hi += rowHi
                 }

@@ -120,7 +120,7 @@ public enum VerifyBenchmark {
     ) throws -> [Tightness] {
         let engine = try FloatAttentionEngine(q: q, k: k, v: v, scale: .standard, causal: false)
         let exact = try CertifiedAttention.encloseRows(
-            q: q, k: k, v: v, scale: .standard, causal: false,
+            q: q, k: k, v: v, scale: .standard, model: JudgedScores(shape: engine.shape),
             precision: 128, rows: rows)
         let dv = engine.shape.dv
         let ws = engine.makeWorkspace()
