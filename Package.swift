@@ -83,7 +83,8 @@ let package = Package(
             name: "AttnKernelsTests",
             dependencies: ["AttnTestSupport", "AttnCore", "AttnKernels", "AttnCertified", "CVectorMath", pbt]),
         .testTarget(
-            name: "AttnCertifiedTests", dependencies: ["AttnTestSupport", "AttnCore", "AttnCertified", "CGMP", pbt]),
+            name: "AttnCertifiedTests", dependencies: ["AttnTestSupport", "AttnCore", "AttnCertified", "CGMP", pbt],
+            exclude: ["Fixtures"]),
         .testTarget(
             name: "AttnPolyTests",
             dependencies: ["AttnTestSupport", "AttnCore", "AttnKernels", "AttnCertified", "AttnPoly", pbt]),
