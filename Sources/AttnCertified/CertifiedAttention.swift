@@ -53,12 +53,13 @@ public enum CertifiedAttention {
     ///   - progress: called now and then (from worker threads, serialised) with rows done / total.
     ///   - threads: workers (default: active processors; 1 if MPFR is not thread-safe).
     ///     The result does not depend on it.
-    /// - Throws: `AttnError.usage` (shape mismatch, NaN/Inf, bad precision),
-    ///   `AttnError.infeasible` (more than `maxScores` scores). With causal and n_q > n_k, the
-    ///   first n_q − n_k rows see no key: their output is 0 (PyTorch's `_safe_softmax`).
+    ///   - scoreModel: what attention computes (every term is enclosed; Proofs/certified-score-model.md).
+    ///     A row with no visible key is output 0 exactly (PyTorch's `_safe_softmax`).
+    /// - Throws: `AttnError.usage` (shape mismatch, NaN/Inf, bad precision, a model term whose shape
+    ///   does not broadcast), `AttnError.infeasible` (more than `maxScores` scores).
     public static func compute<T: AttnScalar>(
         q: Tensor<T>, k: Tensor<T>, v: Tensor<T>, scale: Scale,
-        causal: Bool = false, precision: Int = 256,
+        scoreModel: ScoreModel = .plain, precision: Int = 256,
         threads: Int? = nil,
         expMethod: CertifiedExpMethod = .tables,
         progress: (@Sendable (_ rowsDone: Int, _ rowsTotal: Int) -> Void)? = nil
@@ -81,6 +82,14 @@ public enum CertifiedAttention {
         let plan = planned
         let scaleEnclosure = try ScaleEnclosure(scale, d: q.cols, precision: plan.workingPrecision)
         let (heads, nq, nk, dv) = (q.heads, q.rows, k.rows, v.cols)
+        let shape = try AttentionShape(q: q, k: k, v: v, checkFinite: false)
+        let judged = try JudgedScores(scoreModel, shape: shape)
+        let terms =
+            judged.hasTerms
+            ? try TermPlan(
+                model: judged, scale: scale, d: q.cols, workingPrecision: plan.workingPrecision,
+                magnitudeLog2: scoreMagnitudeLog2(q: q, k: k, d: q.cols)
+                    + log2(max(scaleEnclosure.upper.double(rounding: .up), 1))) : nil
         let prepared: [PreparedHead] = (0..<heads).map { h in
             PreparedHead(
                 q: IntegerMatrix(rows: nq, cols: q.cols, values: q.head(h).storage.map(Double.init)),
@@ -101,7 +110,7 @@ public enum CertifiedAttention {
         DispatchQueue.concurrentPerform(iterations: max(workers, 1)) { _ in
             let worker = RowWorker(
                 plan: plan, scale: scaleEnclosure, keys: nk,
-                needsBigDots: prepared.contains { !$0.dotsFitInt128 })
+                needsBigDots: prepared.contains { !$0.dotsFitInt128 }, terms: terms)
             var mine: [(job: Int, lo: [Double], hi: [Double], width: Double)] = []
             var rowLo = [Double](repeating: 0, count: dv), rowHi = rowLo, lse = (lo: 0.0, hi: 0.0)
             var visible: [Int] = []
@@ -111,12 +120,11 @@ public enum CertifiedAttention {
                 let h = job / blocksPerHead, i0 = (job % blocksPerHead) * block
                 var lo: [Double] = [], hi: [Double] = [], width = 0.0
                 for i in i0..<min(i0 + block, nq) {
-                    let last = causal ? i + nk - nq : nk - 1  // bottom-right; a row with no key is 0
-                    visible.removeAll(keepingCapacity: true)
-                    if last >= 0 { visible.append(contentsOf: 0...min(last, nk - 1)) }
+                    judged.visibleKeys(head: h, row: i, into: &visible)
                     width = max(
                         width,
-                        worker.row(i, of: prepared[h], visible: visible, lo: &rowLo, hi: &rowHi, lse: &lse))
+                        worker.row(
+                            i, head: h, of: prepared[h], visible: visible, lo: &rowLo, hi: &rowHi, lse: &lse))
                     lo += rowLo
                     hi += rowHi
                 }

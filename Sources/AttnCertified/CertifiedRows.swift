@@ -15,25 +15,15 @@ extension CertifiedAttention {
     /// - Returns: per request, in order, the row's lower and upper bounds (d_v each) and its LSE enclosure.
     /// - Throws: `AttnError.usage` (bad shapes, precision), never for valid requests.
     package static func encloseRows(
-        q: Tensor<Double>, k: Tensor<Double>, v: Tensor<Double>, scale: Scale, causal: Bool, precision: Int,
-        rows: [(head: Int, row: Int)], threads: Int? = nil
-    ) throws -> [CertifiedRow] {
-        let shape = try AttentionShape(q: q, k: k, v: v, checkFinite: false)
-        return try encloseRows(
-            q: q, k: k, v: v, scale: scale, model: JudgedScores(shape: shape, causal: causal), precision: precision,
-            rows: rows, threads: threads)
-    }
-
-    /// `encloseRows` under a score model.
-    package static func encloseRows(
         q: Tensor<Double>, k: Tensor<Double>, v: Tensor<Double>, scale: Scale,
-        model: JudgedScores, precision: Int, rows: [(head: Int, row: Int)],
+        scoreModel: ScoreModel, precision: Int, rows: [(head: Int, row: Int)],
         threads: Int? = nil,
         progress: (@Sendable (_ done: Int, _ total: Int) -> Void)? = nil
     ) throws
         -> [CertifiedRow]
     {
         let shape = try AttentionShape(q: q, k: k, v: v, checkFinite: false)
+        let model = try JudgedScores(scoreModel, shape: shape)
         guard precisionRange.contains(precision) else {
             throw AttnError.usage("precision \(precision) bits is outside \(precisionRange)")
         }
@@ -94,8 +84,8 @@ package struct CertifiedRow: Sendable {
 
 /// An upper bound on log₂ max |⟨q_i, k_j⟩| (log₂(d·max|q|·max|k|) + 1, formed in the log domain so
 /// that it never overflows); 0 for an all-zero Q or K.
-func scoreMagnitudeLog2(q: Tensor<Double>, k: Tensor<Double>, d: Int) -> Double {
-    let mq = q.storage.reduce(0.0) { max($0, abs($1)) }, mk = k.storage.reduce(0.0) { max($0, abs($1)) }
+func scoreMagnitudeLog2<T: AttnScalar>(q: Tensor<T>, k: Tensor<T>, d: Int) -> Double {
+    let mq = q.storage.reduce(0.0) { max($0, abs(Double($1))) }, mk = k.storage.reduce(0.0) { max($0, abs(Double($1))) }
     guard mq > 0, mk > 0 else { return 0 }
     return log2(mq) + log2(mk) + log2(Double(d)) + 1
 }

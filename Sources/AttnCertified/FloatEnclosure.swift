@@ -40,22 +40,15 @@ package final class FloatAttentionEngine: @unchecked Sendable {  // immutable on
 
     /// NaN or ±∞ in the inputs are not rejected here (`TieredVerification.run` rejects them): they
     /// make the scores, the row maximum, ô or R_c non-finite, so the rows they touch get e = +∞.
-    /// - Throws: `AttnError.usage` on bad shapes.
-    package convenience init(
-        q qt: Tensor<Double>, k kt: Tensor<Double>, v vt: Tensor<Double>, scale: Scale, causal: Bool
+    /// - Parameter scoreModel: what attention computes. Rows of a model with score terms (softcap,
+    ///   bias, ALiBi, sinks) are left undecided here (e = +∞, for GMP/MPFR), except rows with no
+    ///   visible key, which are exact.
+    /// - Throws: `AttnError.usage` on bad shapes, a model term whose shape does not broadcast.
+    package init(
+        q qt: Tensor<Double>, k kt: Tensor<Double>, v vt: Tensor<Double>, scale: Scale, scoreModel: ScoreModel
     ) throws {
-        let shape = try AttentionShape(q: qt, k: kt, v: vt, checkFinite: false)
-        try self.init(q: qt, k: kt, v: vt, scale: scale, model: JudgedScores(shape: shape, causal: causal))
-    }
-
-    /// - Parameter model: the score model (its shape must be the problem's). Rows of a model with
-    ///   score terms are left undecided here (e = +∞, for GMP/MPFR), except rows with no visible key,
-    ///   which are exact.
-    package init(q qt: Tensor<Double>, k kt: Tensor<Double>, v vt: Tensor<Double>, scale: Scale, model: JudgedScores)
-        throws
-    {
         shape = try AttentionShape(q: qt, k: kt, v: vt, checkFinite: false)
-        self.model = model
+        model = try JudgedScores(scoreModel, shape: shape)
         rowsPerBlock = max(1, min(256, (1 << 21) / max(shape.nk, 1)))
         q = qt.storage; k = kt.storage
         let (nk, d, dv) = (shape.nk, shape.d, shape.dv)
@@ -146,7 +139,6 @@ package final class FloatAttentionEngine: @unchecked Sendable {  // immutable on
             return
         }
         let cols = c1 - c0 + 1
-        let (bIndex, hIndex) = (f / shape.headsQ, f % shape.headsQ)
         q.withUnsafeBufferPointer { qb in
             k.withUnsafeBufferPointer { kb in
                 vExt.withUnsafeBufferPointer { vb in
@@ -171,10 +163,10 @@ package final class FloatAttentionEngine: @unchecked Sendable {  // immutable on
                                     }
                                     let lo = kr.lowerBound - c0, hi = kr.upperBound - c0
                                     var m: Double
-                                    if let mask = model.mask {
-                                        let o = mask.offset(batch: bIndex, head: hIndex, row: i0 + r), st = mask.keyStride
+                                    if model.model.mask.explicit != nil {
                                         for j in 0..<cols {
-                                            mk[j] = j >= lo && j <= hi && mask.values[o + (c0 + j) * st] ? 1 : 0
+                                            let shown = model.explicitlyVisible(head: f, row: i0 + r, key: c0 + j)
+                                            mk[j] = j >= lo && j <= hi && shown ? 1 : 0
                                         }
                                         m = FloatExp.rowMax(row, mask: mk, count: cols)
                                         if m == -.infinity { ws.masked[r] = true; for j in 0..<cols { row[j] = 0 }; continue }

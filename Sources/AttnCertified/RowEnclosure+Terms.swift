@@ -16,11 +16,12 @@ final class TermPlan: @unchecked Sendable {
     init(model: JudgedScores, scale: Scale, d: Int, workingPrecision wp: Int, magnitudeLog2: Double) throws {
         self.model = model
         var m = max(magnitudeLog2, 0)
-        if let c = model.softcap { m = max(m, log2(c)) }
+        let sm = model.model
+        if let c = sm.softcap { m = max(m, log2(c)) }
         let span = Double(model.nk + model.nq)
-        var terms: [Double] = model.bias?.values ?? []
-        terms += (model.slopes ?? []).map { $0 * span }
-        terms += model.sinks ?? []
+        var terms: [Double] = sm.bias?.values ?? []
+        terms += (sm.alibiSlopes?.values ?? []).map { $0 * span }
+        terms += sm.sinks?.values ?? []
         for x in terms where x != 0 { m = max(m, log2(abs(x))) }
         let bits: Double = min(m + 4, 65536)
         scorePrecision = wp + 64 + Int(bits.rounded(.up))
@@ -49,7 +50,7 @@ final class TermRegisters {
             MPFRFloat(precision: p), MPFRFloat(precision: p), MPFRFloat(precision: p), MPFRFloat(precision: p),
             MPFRFloat(precision: p)
         )
-        if let c = model.softcap { cap.set(c, rounding: .nearest) }  // exact: p ≥ 53
+        if let c = model.model.softcap { cap.set(c, rounding: .nearest) }  // exact: p ≥ 53
     }
 
     /// xLo ≤ t_t − M ≤ xHi ≤ 0 (one directed rounding each, to the working precision).
@@ -95,7 +96,7 @@ extension RowWorker {
                 lo.mul(lo, positive ? s.lower : s.upper, rounding: .down)
                 hi.mul(hi, positive ? s.upper : s.lower, rounding: .up)
             }
-            if model.softcap != nil {  // c·tanh(a/c): increasing in a
+            if model.model.softcap != nil {  // c·tanh(a/c): increasing in a
                 lo.div(lo, r.cap, rounding: .down)
                 hi.div(hi, r.cap, rounding: .up)
                 lo.tanh(lo, rounding: .down)
@@ -104,7 +105,7 @@ extension RowWorker {
                 hi.mul(hi, r.cap, rounding: .up)
             }
             let j = keyIndex[t]
-            if model.bias != nil {
+            if model.model.bias != nil {
                 r.a.set(model.bias(head: f, row: i, key: j), rounding: .nearest)  // exact
                 lo.add(lo, r.a, rounding: .down)
                 hi.add(hi, r.a, rounding: .up)

@@ -109,30 +109,20 @@ public enum TieredVerification {
     ///   - v: the values.
     ///   - candidate: the output to certify, Q's leading axes × [n_q, d_v].
     ///   - scale: the softmax scale s (exact rational for a decimal).
-    ///   - causal: bottom-right causal mask.
+    ///   - scoreModel: what attention computes: alignment, window, explicit mask, softcap, bias,
+    ///     ALiBi, sinks (every term enclosed). Rows with no visible key are certified exactly
+    ///     (output 0, LSE −∞) and counted.
     ///   - options: tolerance, engine, heads, precision, threads and the LSE candidate.
     ///   - progress: called with (rows done, rows total) over the float pass and the exact pass.
     /// - Throws: `AttnError.usage` for a candidate of the wrong shape, bad shapes, a head range
-    ///   outside the heads, bad precision.
+    ///   outside the heads, bad precision, a model term whose shape does not broadcast.
     public static func run(
         q: Tensor<Double>, k: Tensor<Double>, v: Tensor<Double>, candidate: Tensor<Double>,
-        scale: Scale, causal: Bool, options: VerifyOptions,
+        scale: Scale, scoreModel: ScoreModel, options: VerifyOptions,
         progress: (@Sendable (_ done: Int, _ total: Int) -> Void)? = nil
     ) throws -> TieredVerificationReport {
         let shape = try AttentionShape(q: q, k: k, v: v)
-        return try run(
-            q: q, k: k, v: v, candidate: candidate, scale: scale, model: JudgedScores(shape: shape, causal: causal),
-            options: options, progress: progress)
-    }
-
-    /// `run` under a score model (alignment, window, explicit mask, softcap, bias, ALiBi, sinks).
-    /// Rows with no visible key are certified exactly (output 0, LSE −∞) and counted.
-    package static func run(
-        q: Tensor<Double>, k: Tensor<Double>, v: Tensor<Double>, candidate: Tensor<Double>,
-        scale: Scale, model: JudgedScores, options: VerifyOptions,
-        progress: (@Sendable (_ done: Int, _ total: Int) -> Void)? = nil
-    ) throws -> TieredVerificationReport {
-        let shape = try AttentionShape(q: q, k: k, v: v)
+        try scoreModel.validate(for: shape)
         guard candidate.heads == shape.flatHeads, candidate.rows == shape.nq, candidate.cols == shape.dv,
             candidate.batch == q.batch || candidate.logicalRank < 4
         else {
@@ -159,7 +149,7 @@ public enum TieredVerification {
             pending = flatHeads.flatMap { f in (0..<nq).map { (f, $0) } }
         } else {
             let rows = try floatPass(
-                q: q, k: k, v: v, candidate: candidate, scale: scale, model: model,
+                q: q, k: k, v: v, candidate: candidate, scale: scale, scoreModel: scoreModel,
                 heads: flatHeads, options: options, progress: progress)
             for r in rows {
                 if r.anyUndecided && options.engine == .auto { pending.append((r.head, r.row)); continue }
@@ -172,7 +162,7 @@ public enum TieredVerification {
             var exactProgress: (@Sendable (Int, Int) -> Void)? = nil
             if let progress { exactProgress = { done, _ in progress(offset + done, totalRows) } }
             let enclosures = try CertifiedAttention.encloseRows(
-                q: q, k: k, v: v, scale: scale, model: model, precision: options.precision, rows: pending,
+                q: q, k: k, v: v, scale: scale, scoreModel: scoreModel, precision: options.precision, rows: pending,
                 threads: options.threads, progress: exactProgress)
             for (req, enc) in zip(pending, enclosures) {
                 var r = RowVerdict(head: req.head, row: req.row)
@@ -199,7 +189,7 @@ public enum TieredVerification {
     /// The float engine over all rows of `heads`, in parallel row blocks.
     static func floatPass(
         q: Tensor<Double>, k: Tensor<Double>, v: Tensor<Double>, candidate: Tensor<Double>,
-        scale: Scale, model: JudgedScores, heads: [Int], options: VerifyOptions,
+        scale: Scale, scoreModel: ScoreModel, heads: [Int], options: VerifyOptions,
         progress: (@Sendable (Int, Int) -> Void)?
     ) throws -> [RowVerdict] {
         guard BLASAssumptions.hold else {  // §0 violated: the float engine decides nothing
@@ -210,7 +200,7 @@ public enum TieredVerification {
                 }
             }
         }
-        let engine = try FloatAttentionEngine(q: q, k: k, v: v, scale: scale, model: model)
+        let engine = try FloatAttentionEngine(q: q, k: k, v: v, scale: scale, scoreModel: scoreModel)
         let lse = options.lse
         let (nq, dv) = (engine.shape.nq, engine.shape.dv)
         let block = engine.rowsPerBlock

@@ -81,9 +81,9 @@ import Testing
     @Test func precisionsOverlapAndHigherIsNarrower() async throws {
         await propertyCheck(count: 25, input: zip(smallProblems, anyScale, Gen.bool())) { p, scale, causal in
             let low = try! CertifiedAttention.compute(
-                q: p.q, k: p.k, v: p.v, scale: scale, causal: causal, precision: 40)
+                q: p.q, k: p.k, v: p.v, scale: scale, scoreModel: causal ? .causal() : .plain, precision: 40)
             let high = try! CertifiedAttention.compute(
-                q: p.q, k: p.k, v: p.v, scale: scale, causal: causal, precision: 160)
+                q: p.q, k: p.k, v: p.v, scale: scale, scoreModel: causal ? .causal() : .plain, precision: 160)
             for e in 0..<low.lower.count {
                 #expect(low.lower.storage[e] <= high.upper.storage[e] && high.lower.storage[e] <= low.upper.storage[e])
             }
@@ -162,7 +162,7 @@ import Testing
         await propertyCheck(count: 15, input: smallProblems) { p in
             let (nq, nk) = (p.q.rows, p.k.rows)
             let r = try! CertifiedAttention.compute(
-                q: p.q, k: p.k, v: p.v, scale: .standard, causal: true, precision: 80)
+                q: p.q, k: p.k, v: p.v, scale: .standard, scoreModel: .causal(), precision: 80)
             for i in 0..<nq {
                 let last = i + nk - nq
                 let qi = Tensor<Float>(rows: 1, cols: p.q.cols, storage: (0..<p.q.cols).map { p.q[0, i, $0] })
@@ -238,7 +238,7 @@ import Testing
         // Causal with n_q > n_k is no longer an error: row 0 sees no key and is 0 exactly (issue 20).
         let big = Tensor<Float>(rows: 3, cols: 3, storage: [1, 2, 3, 4, 5, 6, 7, 8, 9])
         let vv = Tensor<Float>(rows: 2, cols: 1, storage: [3, 5])
-        let out = try? CertifiedAttention.compute(q: big, k: k, v: vv, scale: .paper, causal: true)
+        let out = try? CertifiedAttention.compute(q: big, k: k, v: vv, scale: .paper, scoreModel: .causal())
         #expect(out?.lower[0, 0, 0] == 0 && out?.upper[0, 0, 0] == 0)
         #expect(out?.lower[0, 1, 0] == 3 && out?.upper[0, 1, 0] == 3)  // row 1 sees key 0 only
         do {

@@ -34,7 +34,7 @@ struct GPUCaptureTests {
                 q: folder.appendingPathComponent("q.npy").path, k: folder.appendingPathComponent("k.npy").path,
                 v: folder.appendingPathComponent("v.npy").path,
                 candidate: folder.appendingPathComponent("o_\(b).npy").path)
-            r.causal = causal
+            r.scoreModel = causal ? .causal() : .plain
             r.tolerance = 0.01
             let report = try r.run()
             let json = report.json.serialized()

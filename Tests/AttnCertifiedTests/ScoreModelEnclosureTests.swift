@@ -11,9 +11,11 @@ struct ScoreModelEnclosureTests {
     struct Problem {
         let q: Tensor<Double>, k: Tensor<Double>, v: Tensor<Double>
         let shape: AttentionShape
-        var model: JudgedScores
+        var model = ScoreModel.plain
         var causal = false, topLeft = false
         var window: (Int?, Int?)? = nil
+        var mask: ScoreGrid<Bool>? = nil
+        var judged: JudgedScores { try! JudgedScores(model, shape: shape) }
     }
 
     /// A random problem with a random score model: alignment, causal, window, a broadcast mask,
@@ -28,37 +30,43 @@ struct ScoreModelEnclosureTests {
         }
         let q = t(headsQ, nq, d, 3), k = t(headsQ / group, nk, d, 3), v = t(headsQ / group, nk, dv, 1)
         let shape = try! AttentionShape(q: q, k: k, v: v)
-        var p = Problem(q: q, k: k, v: v, shape: shape, model: JudgedScores(shape: shape))
+        var p = Problem(q: q, k: k, v: v, shape: shape)
         p.topLeft = g.next() % 2 == 0
         p.causal = g.next() % 2 == 0
         if g.next() % 2 == 0 {
             p.window = (g.next() % 3 == 0 ? nil : Int(g.next() % 4), g.next() % 3 == 0 ? nil : Int(g.next() % 3))
         }
-        p.model.offset = p.topLeft ? 0 : nk - nq
-        var right = p.causal ? 0 : nil as Int?
-        if let w = p.window {
-            p.model.left = w.0
-            if let r = w.1 { right = min(right ?? r, r) }
+        var window: AttentionWindow? = p.causal ? .causal : nil
+        if let w = p.window {  // the intersection of causal and the window is one window
+            let right = p.causal ? min(w.1 ?? 0, 0) : w.1
+            window = try! AttentionWindow(left: w.0, right: right)
         }
-        p.model.right = right
         if g.next() % 2 == 0 {  // an explicit mask broadcast over batch or heads
             let dims = g.next() % 2 == 0 ? [nq, nk] : [1, headsQ, nq, nk]
             let vals = (0..<dims.reduce(1, *)).map { _ in g.next() % 4 != 0 }
-            p.model.mask = BroadcastArray(values: vals, dims: dims, target: [batch, headsQ, nq, nk])
+            p.mask = try! ScoreGrid(shape: dims, values: vals, parameter: .mask)
         }
+        let mask = AttentionMask(alignment: p.topLeft ? .topLeft : .bottomRight, window: window, explicit: p.mask)
+        var softcap: Double? = nil
+        var bias: ScoreGrid<Double>? = nil, slopes: ScoreGrid<Double>? = nil, sinks: ScoreGrid<Double>? = nil
         if terms {
             if g.next() % 2 == 0 {
                 let vals = (0..<headsQ * nq * nk).map { _ in Double(Float(g.uniform(-3, 3))) }
-                p.model.bias = BroadcastArray(values: vals, dims: [headsQ, nq, nk], target: [batch, headsQ, nq, nk])
+                bias = try! ScoreGrid(shape: [headsQ, nq, nk], values: vals, parameter: .bias)
             }
-            if g.next() % 2 == 0 { p.model.slopes = (0..<headsQ).map { _ in Double(Float(g.uniform(0, 2))) } }
-            if g.next() % 2 == 0 { p.model.softcap = Double(Float(g.uniform(0.5, 4))) }
-            if g.next() % 2 == 0 { p.model.sinks = (0..<headsQ).map { _ in Double(Float(g.uniform(-2, 6))) } }
+            if g.next() % 2 == 0 {
+                slopes = try! .perHead((0..<headsQ).map { _ in Double(Float(g.uniform(0, 2))) }, parameter: .alibi)
+            }
+            if g.next() % 2 == 0 { softcap = Double(Float(g.uniform(0.5, 4))) }
+            if g.next() % 2 == 0 {
+                sinks = try! .perHead((0..<headsQ).map { _ in Double(Float(g.uniform(-2, 6))) }, parameter: .sinks)
+            }
         }
+        p.model = try! ScoreModel(mask: mask, softcap: softcap, bias: bias, alibiSlopes: slopes, sinks: sinks)
         return p
     }
 
-    /// Key j visible to row i of flat head f, from the definitions (not `JudgedScores.keyRange`).
+    /// Key j visible to row i of flat head f, from the definitions (not `AttentionMask`).
     static func visible(_ p: Problem, f: Int, i: Int, j: Int) -> Bool {
         let diag = i + (p.topLeft ? 0 : p.shape.nk - p.shape.nq)
         if p.causal && j > diag { return false }
@@ -66,9 +74,9 @@ struct ScoreModelEnclosureTests {
             if let l = w.0, j < diag - l { return false }
             if let r = w.1, j > diag + r { return false }
         }
-        if let m = p.model.mask {
-            let (b, h) = (f / p.shape.headsQ, f % p.shape.headsQ)
-            if !m.values[m.offset(batch: b, head: h, row: i) + j * m.keyStride] { return false }
+        if let m = p.mask {  // [n_q, n_k] or [1, heads, n_q, n_k], row-major
+            let head = m.shape.count == 4 ? f % p.shape.headsQ : 0
+            if !m.values[(head * p.shape.nq + i) * p.shape.nk + j] { return false }
         }
         return true
     }
@@ -95,14 +103,14 @@ struct ScoreModelEnclosureTests {
                 let c = CertifiedInterval(cap, precision: prec)
                 t = c * (one - two / ((two * t / c).exp() + one))  // c·tanh(t/c)
             }
-            t = t + CertifiedInterval(p.model.bias(head: f, row: i, key: j), precision: prec)
+            t = t + CertifiedInterval(p.judged.bias(head: f, row: i, key: j), precision: prec)
             let dist = abs(i + (p.topLeft ? 0 : p.shape.nk - p.shape.nq) - j)
-            t = t - CertifiedInterval(p.model.slope(head: f), precision: prec) * CertifiedInterval(dist, precision: prec)
+            t = t - CertifiedInterval(p.judged.slope(head: f), precision: prec) * CertifiedInterval(dist, precision: prec)
             let w = t.exp()
             den = den + w
             for c in 0..<dv { num[c] = num[c] + w * CertifiedInterval(p.v[g, j, c], precision: prec) }
         }
-        if let sigma = p.model.sink(head: f) { den = den + CertifiedInterval(sigma, precision: prec).exp() }
+        if let sigma = p.judged.sink(head: f) { den = den + CertifiedInterval(sigma, precision: prec).exp() }
         else if !any { return nil }
         return (num.map { $0 / den }, den.log()!)
     }
@@ -113,7 +121,7 @@ struct ScoreModelEnclosureTests {
             let p = Self.problem(seed: UInt64(seed), terms: true)
             let rows = (0..<p.shape.flatHeads).flatMap { f in (0..<p.shape.nq).map { (f, $0) } }
             let got = try! CertifiedAttention.encloseRows(
-                q: p.q, k: p.k, v: p.v, scale: .standard, model: p.model, precision: 128, rows: rows)
+                q: p.q, k: p.k, v: p.v, scale: .standard, scoreModel: p.model, precision: 128, rows: rows)
             for (n, (f, i)) in rows.enumerated() {
                 let r = got[n]
                 guard let want = Self.truth(p, f: f, i: i) else {
@@ -141,8 +149,8 @@ struct ScoreModelEnclosureTests {
             let p = Self.problem(seed: UInt64(seed), terms: false)
             let rows = (0..<p.shape.flatHeads).flatMap { f in (0..<p.shape.nq).map { (f, $0) } }
             let exact = try! CertifiedAttention.encloseRows(
-                q: p.q, k: p.k, v: p.v, scale: .standard, model: p.model, precision: 128, rows: rows)
-            let engine = try! FloatAttentionEngine(q: p.q, k: p.k, v: p.v, scale: .standard, model: p.model)
+                q: p.q, k: p.k, v: p.v, scale: .standard, scoreModel: p.model, precision: 128, rows: rows)
+            let engine = try! FloatAttentionEngine(q: p.q, k: p.k, v: p.v, scale: .standard, scoreModel: p.model)
             let ws = engine.makeWorkspace()
             let (nq, dv) = (p.shape.nq, p.shape.dv)
             var mid = [Double](repeating: 0, count: nq * dv), rad = mid
@@ -174,22 +182,20 @@ struct ScoreModelEnclosureTests {
         let q = Tensor<Double>(rows: 4, cols: 1, storage: [1, 2, 3, 4])
         let k = Tensor<Double>(rows: 2, cols: 1, storage: [1, -1])
         let v = Tensor<Double>(rows: 2, cols: 1, storage: [5, 7])
-        let shape = try AttentionShape(q: q, k: k, v: v)
-        var model = JudgedScores(shape: shape, causal: true)  // bottom-right: rows 0, 1 see nothing
+        let model = ScoreModel.causal()  // bottom-right: rows 0, 1 see nothing
         var cand = Tensor<Double>(rows: 4, cols: 1, storage: [0, 0, 5, 0])
         let exact = try CertifiedAttention.encloseRows(
-            q: q, k: k, v: v, scale: .paper, model: model, precision: 64, rows: (0..<4).map { (0, $0) })
+            q: q, k: k, v: v, scale: .paper, scoreModel: model, precision: 64, rows: (0..<4).map { (0, $0) })
         cand[0, 3, 0] = exact[3].lo[0]
         var options = VerifyOptions(atol: 1e-9)
         for engine in VerifyEngine.allCases {
             options.engine = engine
             let r = try TieredVerification.run(
-                q: q, k: k, v: v, candidate: cand, scale: .paper, model: model, options: options)
+                q: q, k: k, v: v, candidate: cand, scale: .paper, scoreModel: model, options: options)
             #expect(r.passed && r.maskedRows == 2, "\(engine)")
         }
-        model.offset = 0  // top-left: every row sees key 0
-        let r = try TieredVerification.run(
-            q: q, k: k, v: v, candidate: cand, scale: .paper, model: model, options: options)
+        let r = try TieredVerification.run(  // top-left: every row sees key 0
+            q: q, k: k, v: v, candidate: cand, scale: .paper, scoreModel: .causal(.topLeft), options: options)
         #expect(r.maskedRows == 0 && !r.passed)
     }
 }
