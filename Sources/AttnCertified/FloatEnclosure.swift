@@ -49,7 +49,10 @@ package final class FloatAttentionEngine: @unchecked Sendable {  // immutable on
     ) throws {
         shape = try AttentionShape(q: qt, k: kt, v: vt, checkFinite: false)
         model = try JudgedScores(scoreModel, shape: shape)
-        rowsPerBlock = max(1, min(256, (1 << 21) / max(shape.nk, 1)))
+        // A sliding window of w keys: blocks of about w rows, so the union of a block's windows (what the
+        // dgemm multiplies) stays within twice the visible keys.
+        let band = scoreModel.mask.window.flatMap { w in w.left.map { $0 + (w.right ?? $0) + 1 } } ?? 256
+        rowsPerBlock = max(1, min(256, max(32, band), (1 << 21) / max(shape.nk, 1)))
         q = qt.storage; k = kt.storage
         let (nk, d, dv) = (shape.nk, shape.d, shape.dv)
         let kvHeads = shape.batch * shape.headsKV
@@ -130,8 +133,10 @@ package final class FloatAttentionEngine: @unchecked Sendable {  // immutable on
         let g = shape.kvHead(forQueryHead: f)
         let w = dv + 2
         var c0 = nk, c1 = -1
+        var spans = [ClosedRange<Int>?](repeating: nil, count: count)
         for r in 0..<count {
-            if let kr = model.keyRange(row: i0 + r) { c0 = min(c0, kr.lowerBound); c1 = max(c1, kr.upperBound) }
+            spans[r] = model.visibleSpan(head: f, row: i0 + r)
+            if let kr = spans[r] { c0 = min(c0, kr.lowerBound); c1 = max(c1, kr.upperBound) }
         }
         let sink = model.sink(head: f)
         guard c0 <= c1 else {  // every row of the block sees no key
@@ -156,7 +161,7 @@ package final class FloatAttentionEngine: @unchecked Sendable {  // immutable on
                                 for r in 0..<count {
                                     let row = sp + r * nk
                                     ws.masked[r] = false
-                                    guard let kr = model.keyRange(row: i0 + r) else {
+                                    guard let kr = spans[r] else {
                                         ws.masked[r] = true
                                         for j in 0..<cols { row[j] = 0 }
                                         continue

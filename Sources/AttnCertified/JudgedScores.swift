@@ -37,6 +37,16 @@ package struct JudgedScores: Sendable {
         return r.isEmpty ? nil : r.lowerBound...(r.upperBound - 1)
     }
 
+    /// The first and last key row i of flat head f sees (window and explicit mask), or nil when it
+    /// sees none: the keys a row block must multiply, so that block masks cost their visible fraction.
+    package func visibleSpan(head f: Int, row i: Int) -> ClosedRange<Int>? {
+        guard let r = keyRange(row: i) else { return nil }
+        guard model.mask.explicit != nil else { return r }
+        guard let lo = r.first(where: { explicitlyVisible(head: f, row: i, key: $0) }) else { return nil }
+        let hi = r.reversed().first { explicitlyVisible(head: f, row: i, key: $0) }!
+        return lo...hi
+    }
+
     /// (batch, head within the batch) of flat query head f.
     @inline(__always) func location(_ f: Int) -> (Int, Int) { (f / headsQ, f % headsQ) }
 
