@@ -38,6 +38,7 @@ ROWS=(
 "paged-mask | GQA masked union: rows not masked to their own pages | Sources/AttnPaged/PagedAttention.swift | for j in 0\\.\\.<seg\\.rows \\{ sp\\[i \\* tile \\+ offset \\+ j\\] = -\\.infinity \\} | _ = () | PagedAttentionTests"
 "float-e | float engine enclosure radius e (FloatAttentionEngine.entryBound) | Sources/AttnCertified/FloatEnclosure.swift | ^.*// mutation-check: float-e$ |        return e.isFinite ? e * 0.5 : .infinity | FloatEnclosureTests|FloatEnclosureTightnessTests|TieredVerificationTests|TorchShapesCLITests"
 "float-exp | FloatExp relative error bound ε | Sources/AttnCertified/FloatExp.swift | ^.*// mutation-check: float-exp$ |    package static let relativeErrorBound = 27 * 0x1p-53 | FloatExpTests"
+"backward | BackwardErrorBound.fused (the fused backward: dQ, dK, dV) | Sources/AttnKernels/BackwardErrorBound.swift | return bounds  // mutation-check: backward$ | return bounds.scaled(by: 0.5) | BackwardTests|BackwardTightnessTests"
 "exp64 | Double.expRelativeError (the fused kernel's Float64 exp, 3u halved) | Sources/AttnKernels/KernelScalar.swift | ^.*// mutation-check: exp64$ |    public static var expRelativeError: Double { 0x1.8p-53 } | KernelScalarTests"
 "regime-score | ScoreMaximum.errorBound (regime: error of the largest abs(q·k)) | Sources/AttnExperiments/Regime/ScoreMaximum.swift | ^(.*)\.nextUp  // mutation-check: regime-score$ | \1.nextUp / 2 | ScoreMaximumTests"
 )
