@@ -174,7 +174,9 @@ package final class FloatAttentionEngine: @unchecked Sendable {  // immutable on
                                             mk[j] = j >= lo && j <= hi && shown ? 1 : 0
                                         }
                                         m = FloatExp.rowMax(row, mask: mk, count: cols)
-                                        if m == -.infinity { ws.masked[r] = true; for j in 0..<cols { row[j] = 0 }; continue }
+                                        if m == -.infinity {
+                                            ws.masked[r] = true; for j in 0..<cols { row[j] = 0 }; continue
+                                        }
                                         m = sLo * m
                                         guard m.isFinite, !model.hasTerms else {
                                             ok[r] = false; for j in 0..<cols { row[j] = 0 }; continue

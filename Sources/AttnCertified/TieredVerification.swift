@@ -168,9 +168,10 @@ public enum TieredVerification {
                 var r = RowVerdict(head: req.head, row: req.row)
                 r.masked = enc.masked
                 if let l = options.lse {
-                    r.recordLSE(LSEVerdict(
-                        candidate: l.values[req.head * nq + req.row], lo: enc.lse.lo, hi: enc.lse.hi, base: l.base,
-                        atol: l.atol))
+                    r.recordLSE(
+                        LSEVerdict(
+                            candidate: l.values[req.head * nq + req.row], lo: enc.lse.lo, hi: enc.lse.hi, base: l.base,
+                            atol: l.atol))
                 }
                 let base = candidate.offset(head: req.head, row: req.row)
                 for c in 0..<dv {
@@ -233,9 +234,10 @@ public enum TieredVerification {
                         var row = RowVerdict(head: f, row: i0 + r)
                         row.masked = ws.masked[r]
                         if let lse {
-                            row.recordLSE(LSEVerdict(
-                                candidate: lse.values[f * nq + i0 + r], lo: ws.lseLo[r], hi: ws.lseHi[r],
-                                base: lse.base, atol: lse.atol))
+                            row.recordLSE(
+                                LSEVerdict(
+                                    candidate: lse.values[f * nq + i0 + r], lo: ws.lseLo[r], hi: ws.lseHi[r],
+                                    base: lse.base, atol: lse.atol))
                         }
                         let base = (f * nq + i0 + r) * dv
                         for c in 0..<dv {
@@ -299,7 +301,7 @@ struct Tally {
     var rowsFloat = 0, rowsExact = 0, rowsUndecided = 0, masked = 0
     let lseCandidate: LSECandidate?
     var lseBest = -1.0, lseAt = (head: 0, row: 0), lseFailing = 0, lseUndecided = 0, lseRows = 0
-    init(headsQ: Int, lse: LSECandidate?) { self.headsQ = headsQ; lseCandidate = lse }
+    init(headsQ: Int, lse: LSECandidate? = nil) { self.headsQ = headsQ; lseCandidate = lse }
     mutating func add(_ r: RowVerdict, shape: AttentionShape) {
         if r.masked { masked += 1 }
         if lseCandidate != nil {
@@ -401,7 +403,8 @@ extension TieredVerificationReport {
                 throw AttnError.usage("missing or malformed key 'lse.\(key)'")
             }
             lse = LSEReport(
-                maxErrorBound: try value("max_error_bound"), batch: Int(try value("batch")), head: Int(try value("head")),
+                maxErrorBound: try value("max_error_bound"), batch: Int(try value("batch")),
+                head: Int(try value("head")),
                 row: Int(try value("row")), entries: Int(try value("entries")), failing: Int(try value("failing")),
                 undecided: Int(try value("undecided")), atol: try value("atol"),
                 base: LSEBase(rawValue: l["base"] as? String ?? "e") ?? .e)

@@ -18,7 +18,7 @@ extension TieredVerificationReport {
             (\(pct(undecided))))
             rows decided: \(rowsFloat) float engine, \(rowsExact) GMP/MPFR, \(rowsUndecided) undecided
             """ + (maskedRows > 0 ? "\nfully masked rows: \(maskedRows) (output 0, LSE −∞, certified exactly)" : "")
-            + (lse.map { "\n" + $0.text } ?? "")
+                + (lse.map { "\n" + $0.text } ?? "")
     }
 }
 

@@ -80,11 +80,12 @@ public struct VerifyRequest: Sendable {
         } catch let e as AttnError where e.parameter == .candidate {
             throw AttnError.usage(.candidate, "\(candidate): \(e.message)")
         }
-        let extra: [(String, JSONValue)] = [
-            ("engine", .string(engine.rawValue)), ("precision_bits", .int(precision)),
-            ("scale", .string(scale.description)), ("causal", .bool(scoreModel.mask.isCausal)),
-            ("candidate", .string(candidate)),
-        ] + (lseCandidate.map { [("lse_candidate", JSONValue.string($0))] } ?? [])
+        let extra: [(String, JSONValue)] =
+            [
+                ("engine", .string(engine.rawValue)), ("precision_bits", .int(precision)),
+                ("scale", .string(scale.description)), ("causal", .bool(scoreModel.mask.isCausal)),
+                ("candidate", .string(candidate)),
+            ] + (lseCandidate.map { [("lse_candidate", JSONValue.string($0))] } ?? [])
         return report.runReport(command: "verify", json: .object(report.jsonFields + extra))
     }
 }

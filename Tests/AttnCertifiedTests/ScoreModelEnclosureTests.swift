@@ -26,7 +26,8 @@ struct ScoreModelEnclosureTests {
         let nq = 1 + Int(g.next() % 7), nk = 1 + Int(g.next() % 9), d = 1 + Int(g.next() % 3), dv = 2
         func t(_ h: Int, _ r: Int, _ c: Int, _ scale: Double) -> Tensor<Double> {
             let s = (0..<batch * h * r * c).map { _ in Double(Float(g.uniform(-1, 1) * scale)) }
-            return Tensor(heads: batch * h, rows: r, cols: c, storage: s, logicalRank: 4, batch: batch, headsPerBatch: h)
+            return Tensor(
+                heads: batch * h, rows: r, cols: c, storage: s, logicalRank: 4, batch: batch, headsPerBatch: h)
         }
         let q = t(headsQ, nq, d, 3), k = t(headsQ / group, nk, d, 3), v = t(headsQ / group, nk, dv, 1)
         let shape = try! AttentionShape(q: q, k: k, v: v)
@@ -96,7 +97,9 @@ struct ScoreModelEnclosureTests {
             any = true
             var dot = CertifiedInterval(0, precision: prec)
             for c in 0..<d {
-                dot = dot + CertifiedInterval(p.q[f, i, c], precision: prec) * CertifiedInterval(p.k[g, j, c], precision: prec)
+                dot =
+                    dot + CertifiedInterval(p.q[f, i, c], precision: prec)
+                    * CertifiedInterval(p.k[g, j, c], precision: prec)
             }
             var t = dot / s
             if let cap = p.model.softcap {
@@ -105,13 +108,18 @@ struct ScoreModelEnclosureTests {
             }
             t = t + CertifiedInterval(p.judged.bias(head: f, row: i, key: j), precision: prec)
             let dist = abs(i + (p.topLeft ? 0 : p.shape.nk - p.shape.nq) - j)
-            t = t - CertifiedInterval(p.judged.slope(head: f), precision: prec) * CertifiedInterval(dist, precision: prec)
+            t =
+                t - CertifiedInterval(p.judged.slope(head: f), precision: prec)
+                * CertifiedInterval(dist, precision: prec)
             let w = t.exp()
             den = den + w
             for c in 0..<dv { num[c] = num[c] + w * CertifiedInterval(p.v[g, j, c], precision: prec) }
         }
-        if let sigma = p.judged.sink(head: f) { den = den + CertifiedInterval(sigma, precision: prec).exp() }
-        else if !any { return nil }
+        if let sigma = p.judged.sink(head: f) {
+            den = den + CertifiedInterval(sigma, precision: prec).exp()
+        } else if !any {
+            return nil
+        }
         return (num.map { $0 / den }, den.log()!)
     }
 

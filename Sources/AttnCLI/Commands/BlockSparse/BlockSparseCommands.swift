@@ -131,7 +131,9 @@ struct DbspPlanCommand: ParsableCommand {
         (r.denseSeconds, r.launchSeconds, r.bandwidth, r.latency) = (denseSeconds, launchSeconds, bandwidth, latency)
         (r.bytesPerElement, r.execute, r.threads) = (bytesPerElement, ranksOut != nil, threads.threads)
         var (plan, perDevice) = try r.run(note: printNote)
-        if var perDevice, let ranksOut { perDevice.command += " --ranks-out"; try perDevice.writeTable(to: ranksOut, argv: CommandLine.arguments) }
+        if var perDevice, let ranksOut {
+            perDevice.command += " --ranks-out"; try perDevice.writeTable(to: ranksOut, argv: CommandLine.arguments)
+        }
         plan.text[0] += "; wrote \(out)"
         try emit(plan, out: out, json: false)
     }

@@ -16,7 +16,7 @@ struct VerifyCommand: ParsableCommand {
     @Option(help: "auto (float engine, undecided rows to GMP/MPFR), float or exact.") var engine = VerifyEngine.auto
     @Option(help: "Certify only query heads a:b (half-open, within each batch entry).") var heads: HalfOpenRange?
     @Option(help: "Precision of the GMP/MPFR enclosures, in bits.") var precision = 256
-    @Option(help: "Row LSE .npy to certify: [batch, heads, n_q], [heads, n_q] or [n_q] (+ a 1).") var lseCandidate: String?
+    @Option(help: "LSE .npy to certify: [batch, heads, n_q], [heads, n_q] or [n_q] (+ a 1).") var lseCandidate: String?
     @Option(help: "Base of the LSE candidate: e (FlashAttention, cuDNN) or 2 (FlashInfer).") var lseBase = LSEBase.e
     @Option(help: "Pass iff |LSE candidate − LSE| ≤ this, entrywise (default 1e-5).") var lseAtol: Double?
     @OptionGroup var threads: ThreadsOption
@@ -51,11 +51,12 @@ struct VectorsCommand: ParsableCommand {
     }
     /// case.json's `kv-replay` flags that replay a page-selection case (besides --k/--v/--q/--selection-out).
     func replayFlags(_ c: PagedConformance.Case) -> [(String, JSONValue)] {
+        let p = c.config
         let flags: [String] =
-            ["--policy", c.policy.rawValue, "--budget", String(c.config.budgetTokens), "--page-size", String(c.pageSize)]
-            + ["--sink-pages", String(c.config.sinkPages), "--window-pages", String(c.config.windowPages)]
-            + (c.config.topkPages.map { ["--topk", String($0)] } ?? [])
-            + (c.config.reduction.map { ["--reduction", $0.rawValue] } ?? [])
+            ["--policy", c.policy.rawValue, "--budget", String(p.budgetTokens), "--page-size", String(c.pageSize)]
+            + ["--sink-pages", String(p.sinkPages), "--window-pages", String(p.windowPages)]
+            + (p.topkPages.map { ["--topk", String($0)] } ?? [])
+            + (p.reduction.map { ["--reduction", $0.rawValue] } ?? [])
         return [("kv_replay_args", .array(flags.map { .string($0) }))]
     }
 }
