@@ -141,7 +141,8 @@ struct ScoreModelEnclosureTests {
                     #expect(
                         r.lo[c] <= want.out[c].upper && want.out[c].lower <= r.hi[c],
                         "seed \(seed) head \(f) row \(i) col \(c): [\(r.lo[c]), \(r.hi[c])] vs \(want.out[c])")
-                    #expect(r.hi[c] - r.lo[c] <= 2 * r.hi[c].magnitude.ulp + 0x1p-1074)  // the p-bit enclosure, rounded out
+                    // The 128-bit enclosure, rounded out to doubles: at most two ulps wide.
+                    #expect(r.hi[c] - r.lo[c] <= 2 * r.hi[c].magnitude.ulp + 0x1p-1074)
                 }
                 #expect(
                     r.lse.lo <= want.lse.upper && want.lse.lower <= r.lse.hi,
