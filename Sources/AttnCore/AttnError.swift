@@ -105,4 +105,6 @@ public enum Parameter: String, Sendable, Hashable, CaseIterable {
         launchSeconds, bandwidth, latency, rewards
     case frames, height, width, signal, noise, correlation, mustDo, target, grid, liteSampleRows, lookahead,
         resetEvery, thrSchedule, layerThreshold, tokensThreshold, mode
+    // The certified log-sum-exp.
+    case lseCandidate, lseAtol
 }
