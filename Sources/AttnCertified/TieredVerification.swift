@@ -100,18 +100,19 @@ public enum TieredVerification {
     ///   - v: the values.
     ///   - candidate: the output to certify, Q's leading axes × [n_q, d_v].
     ///   - scale: the softmax scale s (exact rational for a decimal).
-    ///   - causal: bottom-right causal mask.
+    ///   - scoreModel: what attention computes (the engines enclose right-bounded windows for now).
     ///   - options: tolerance, engine, heads, precision and threads.
     ///   - progress: called with (rows done, rows total) over the float pass and the exact pass.
     /// - Throws: `AttnError.usage` for a candidate of the wrong shape, bad shapes, a head range
-    ///   outside the heads, bad precision, causal with n_q > n_k.
+    ///   outside the heads, bad precision, a score model term the engines do not enclose yet.
     public static func run(
         q: Tensor<Double>, k: Tensor<Double>, v: Tensor<Double>, candidate: Tensor<Double>,
-        scale: Scale, causal: Bool, options: VerifyOptions,
+        scale: Scale, scoreModel: ScoreModel, options: VerifyOptions,
         progress: (@Sendable (_ done: Int, _ total: Int) -> Void)? = nil
     ) throws -> TieredVerificationReport {
         try run(
-            q: q, k: k, v: v, candidates: [VerifyCandidate(candidate)], scale: scale, causal: causal, options: options,
+            q: q, k: k, v: v, candidates: [VerifyCandidate(candidate)], scale: scale, scoreModel: scoreModel,
+            options: options,
             progress: progress)[0].verification
     }
 
@@ -123,11 +124,12 @@ public enum TieredVerification {
     ///   whose message starts with "candidate i".
     public static func run(
         q: Tensor<Double>, k: Tensor<Double>, v: Tensor<Double>, candidates: [VerifyCandidate],
-        scale: Scale, causal: Bool, options: VerifyOptions,
+        scale: Scale, scoreModel: ScoreModel, options: VerifyOptions,
         progress: (@Sendable (_ done: Int, _ total: Int) -> Void)? = nil
     ) throws -> [VerifyOutcome] {
         let shape = try AttentionShape(q: q, k: k, v: v)
-        if causal { try CausalMask.validate(queries: shape.nq, keys: shape.nk) }
+        try CertifiedAttention.requireEnclosed(
+            scoreModel, batch: shape.batch, heads: shape.headsQ, queries: shape.nq, keys: shape.nk)
         for (i, c) in candidates.enumerated() {
             try checkShape(c.values, shape: shape, q: q, prefix: candidates.count > 1 ? "candidate \(i): " : "")
         }
@@ -150,7 +152,7 @@ public enum TieredVerification {
             pending = flatHeads.flatMap { f in (0..<nq).map { (f, $0) } }
         } else {
             let rows = try floatPass(
-                q: q, k: k, v: v, judge: judge, scale: scale, causal: causal,
+                q: q, k: k, v: v, judge: judge, scale: scale, scoreModel: scoreModel,
                 heads: flatHeads, options: options, progress: progress)
             for row in rows {
                 let undecided = row.contains { $0.undecided > 0 }
@@ -166,7 +168,7 @@ public enum TieredVerification {
             var exactProgress: (@Sendable (Int, Int) -> Void)? = nil
             if let progress { exactProgress = { done, _ in progress(offset + done, totalRows) } }
             let enclosures = try CertifiedAttention.encloseRows(
-                q: q, k: k, v: v, scale: scale, causal: causal, precision: options.precision, rows: pending,
+                q: q, k: k, v: v, scale: scale, scoreModel: scoreModel, precision: options.precision, rows: pending,
                 threads: options.threads, progress: exactProgress)
             for (req, enc) in zip(pending, enclosures) {
                 let row = judge.row(head: req.head, row: req.row, lo: enc.lo, hi: enc.hi)
@@ -196,7 +198,7 @@ public enum TieredVerification {
     /// The float engine over all rows of `heads`, in parallel row blocks; per row, one verdict per candidate.
     static func floatPass(
         q: Tensor<Double>, k: Tensor<Double>, v: Tensor<Double>, judge: CandidateJudge,
-        scale: Scale, causal: Bool, heads: [Int], options: VerifyOptions,
+        scale: Scale, scoreModel: ScoreModel, heads: [Int], options: VerifyOptions,
         progress: (@Sendable (Int, Int) -> Void)?
     ) throws -> [[RowVerdict]] {
         guard BLASAssumptions.hold else {  // §0 violated: the float engine decides nothing
@@ -209,7 +211,7 @@ public enum TieredVerification {
                 }
             }
         }
-        let engine = try FloatAttentionEngine(q: q, k: k, v: v, scale: scale, causal: causal)
+        let engine = try FloatAttentionEngine(q: q, k: k, v: v, scale: scale, scoreModel: scoreModel)
         let (nq, dv) = (engine.shape.nq, engine.shape.dv)
         let block = engine.rowsPerBlock
         let blocksPerHead = (nq + block - 1) / block

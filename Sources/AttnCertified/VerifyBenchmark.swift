@@ -123,7 +123,7 @@ public enum VerifyBenchmark {
                 return VerifyCandidate(c.tensor, format: formats ? c.storage.format : nil)
             }
             return try TieredVerification.run(
-                q: p.q, k: p.k, v: p.v, candidates: cs, scale: .standard, causal: false,
+                q: p.q, k: p.k, v: p.v, candidates: cs, scale: .standard, scoreModel: .plain,
                 options: VerifyOptions(atol: 1e-5))[0].verification
         }
         for _ in 0..<runs {
@@ -149,9 +149,9 @@ public enum VerifyBenchmark {
         q: Tensor<Double>, k: Tensor<Double>, v: Tensor<Double>,
         candidates: [(String, Tensor<Double>)], rows: [(head: Int, row: Int)]
     ) throws -> [Tightness] {
-        let engine = try FloatAttentionEngine(q: q, k: k, v: v, scale: .standard, causal: false)
+        let engine = try FloatAttentionEngine(q: q, k: k, v: v, scale: .standard, scoreModel: .plain)
         let exact = try CertifiedAttention.encloseRows(
-            q: q, k: k, v: v, scale: .standard, causal: false,
+            q: q, k: k, v: v, scale: .standard, scoreModel: .plain,
             precision: 128, rows: rows)
         let dv = engine.shape.dv
         let ws = engine.makeWorkspace()

@@ -14,7 +14,8 @@ public struct VerifyRequest: Sendable {
     /// fp8 dequantization factors of Q, K, V (`Descale`); the truth is the dequantized problem's.
     public var descale: (q: Descale?, k: Descale?, v: Descale?) = (nil, nil, nil)
     public var scale: Scale = .standard
-    public var causal = false
+    /// What attention computes (`ScoreModel`).
+    public var scoreModel = ScoreModel.plain
     /// The plain absolute tolerance, or the torch-style `atol` + `rtol`·|truth| (not both);
     /// none given: 1e-6 absolute, unless `maxFloorRatio` is the criterion.
     public var tolerance: Double?, atol: Double?, rtol: Double?
@@ -147,7 +148,7 @@ public struct VerifyRequest: Sendable {
             types.append(type)
         }
         let outcomes = try TieredVerification.run(
-            q: problem.q, k: problem.k, v: problem.v, candidates: inputs, scale: scale, causal: causal,
+            q: problem.q, k: problem.k, v: problem.v, candidates: inputs, scale: scale, scoreModel: scoreModel,
             options: options, progress: RowProgress.throttled("verify", note: note))
         return zip(entries, zip(types, outcomes)).map { e, to in
             CandidateResult(entry: e, type: to.0, verification: to.1.verification, accuracy: to.1.accuracy!)
@@ -171,7 +172,7 @@ public struct VerifyRequest: Sendable {
         let w = results[worst].verification
         var extra: [(String, JSONValue)] = [
             ("engine", .string(engine.rawValue)), ("precision_bits", .int(precision)),
-            ("scale", .string(scale.description)), ("causal", .bool(causal)),
+            ("scale", .string(scale.description)), ("causal", .bool(scoreModel.mask.isCausal)),
             ("candidate", .string(results[worst].entry.source.description)),
         ]
         if let r = maxFloorRatio { extra.append(("max_floor_ratio", .double(r))) }

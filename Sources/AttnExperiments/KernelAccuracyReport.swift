@@ -31,7 +31,8 @@ public enum KernelAccuracyReport {
 
     static func parameters(_ r: VerifyRequest) -> [(String, JSONValue)] {
         [
-            ("scale", .string(r.scale.description)), ("causal", .bool(r.causal)),
+            ("scale", .string(r.scale.description)), ("causal", .bool(r.scoreModel.mask.isCausal)),
+            ("score_terms", .array(r.scoreModel.terms.map { .string("\($0)") })),
             ("engine", .string(r.engine.rawValue)), ("precision_bits", .int(r.precision)),
             ("candidate_type", r.candidateType.map { .string($0.shortName) } ?? .null),
             ("max_floor_ratio", r.maxFloorRatio.map { .double($0) } ?? .null),

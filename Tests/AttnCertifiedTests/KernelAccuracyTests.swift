@@ -30,10 +30,10 @@ import Testing
         let candidates = [rounded, off, mid].map { VerifyCandidate(Self.tensor($0), format: f16) }
         let options = VerifyOptions(atol: 1e-3)
         let all = try TieredVerification.run(
-            q: q, k: k, v: v, candidates: candidates, scale: .standard, causal: false, options: options)
+            q: q, k: k, v: v, candidates: candidates, scale: .standard, scoreModel: .plain, options: options)
         for (i, c) in candidates.enumerated() {
             let alone = try TieredVerification.run(
-                q: q, k: k, v: v, candidate: c.values, scale: .standard, causal: false, options: options)
+                q: q, k: k, v: v, candidate: c.values, scale: .standard, scoreModel: .plain, options: options)
             #expect(all[i].verification == alone)
         }
         let a = all[0].accuracy!, b = all[1].accuracy!

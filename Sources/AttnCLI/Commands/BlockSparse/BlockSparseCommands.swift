@@ -158,7 +158,7 @@ struct PruneCommand: ParsableCommand {
     func run() throws {
         var r = try PruneRequest(
             q: inputs.files.path(.q), k: inputs.files.path(.k), v: inputs.files.path(.v), mode: mode)
-        (r.scale, r.causal, r.vision, r.sink) = (inputs.scale, inputs.causal, vision.map(\.range), sink)
+        (r.scale, r.scoreModel, r.vision, r.sink) = (inputs.scale, inputs.scoreModel, vision.map(\.range), sink)
         (r.layerThreshold, r.tokensThreshold) = (layerThreshold, tokensThreshold)
         try precision == .float32 ? run(r, as: Float.self) : run(r, as: Double.self)
     }

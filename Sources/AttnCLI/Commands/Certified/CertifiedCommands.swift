@@ -27,7 +27,7 @@ struct VerifyCommand: ParsableCommand {
     @OptionGroup var json: JSONOption
     func run() throws {
         var r = VerifyRequest(files: try inputs.files.set(), candidates: candidate)
-        (r.scale, r.causal, r.tolerance, r.atol, r.rtol) = (inputs.scale, inputs.causal, tolerance, atol, rtol)
+        (r.scale, r.scoreModel, r.tolerance, r.atol, r.rtol) = (inputs.scale, inputs.scoreModel, tolerance, atol, rtol)
         (r.engine, r.heads, r.precision, r.threads) = (engine, heads?.range, precision, threads.count)
         (r.maxFloorRatio, r.candidateType) = (maxFloorRatio, candidateType)
         r.descale = try Descale.parsing(q: qDescale, k: kDescale, v: vDescale)
