@@ -29,6 +29,12 @@ public struct VerifyRequest: Sendable {
     public var heads: Range<Int>?
     public var precision = 256
     public var threads: Int?
+    /// A row log-sum-exp `.npy` to certify beside the output ([batch, heads, n_q], [heads, n_q] or
+    /// [n_q], optionally with a trailing 1), its base, and its absolute tolerance (default 1e-5:
+    /// a float32 LSE near 10 has an ulp of 9.5e-7).
+    public var lseCandidate: String?
+    public var lseBase = LSEBase.e
+    public var lseAtol: Double?
 
     public init(files: TensorFiles, candidates: [String] = []) { (self.files, self.candidates) = (files, candidates) }
 
@@ -48,8 +54,26 @@ public struct VerifyRequest: Sendable {
         try Parameter.tolerance.require(
             tolerance == nil || (atol == nil && rtol == nil), "give it or atol/rtol, not both")
         if let r = maxFloorRatio { try Parameter.maxFloorRatio.require(r.isFinite && r >= 1, "must be finite and ≥ 1") }
+        if let a = lseAtol {
+            try Parameter.lseAtol.require(a.isFinite && a >= 0, "must be finite and ≥ 0")
+            try Parameter.lseAtol.require(lseCandidate != nil, "needs an LSE candidate")
+        }
+        try Parameter.lseCandidate.require(lseCandidate != nil || lseBase == .e, "a base needs an LSE candidate")
         for (p, d) in [(Parameter.qDescale, descale.q), (.kDescale, descale.k), (.vDescale, descale.v)] {
             try d?.validate(parameter: p)
+        }
+    }
+
+    /// The LSE candidate (`PATH` or `FILE:NAME`) read and checked against the problem's shape, or nil.
+    /// - Throws: `AttnError.usage(.lseCandidate, …)` naming the file.
+    /// With a tensor file and no explicit LSE, the file's `lse` is certified when it holds one.
+    func readLSE(shape: AttentionShape) throws -> LSECandidate? {
+        guard let path = try lseCandidate ?? files.source("lse", required: false)?.description else { return nil }
+        do {
+            let t: StoredTensor<Double> = try TensorFile.read(TensorSource(parsing: path))
+            return try LSECandidate(t.tensor, shape: shape, base: lseBase, atol: lseAtol ?? 1e-5)
+        } catch let e as AttnError {
+            throw AttnError.usage(.lseCandidate, "\(path): \(e.message)")
         }
     }
 
@@ -147,9 +171,11 @@ public struct VerifyRequest: Sendable {
             inputs.append(VerifyCandidate(c.tensor, format: type.format))
             types.append(type)
         }
+        var opts = options
+        opts.lse = try readLSE(shape: problem.shape)
         let outcomes = try TieredVerification.run(
             q: problem.q, k: problem.k, v: problem.v, candidates: inputs, scale: scale, scoreModel: scoreModel,
-            options: options, progress: RowProgress.throttled("verify", note: note))
+            options: opts, progress: RowProgress.throttled("verify", note: note))
         return zip(entries, zip(types, outcomes)).map { e, to in
             CandidateResult(entry: e, type: to.0, verification: to.1.verification, accuracy: to.1.accuracy!)
         }
@@ -176,12 +202,16 @@ public struct VerifyRequest: Sendable {
             ("candidate", .string(results[worst].entry.source.description)),
         ]
         if let r = maxFloorRatio { extra.append(("max_floor_ratio", .double(r))) }
+        if let l = lseCandidate { extra.append(("lse_candidate", .string(l))) }
         extra.append(("candidates", .array(results.map { .object($0.jsonFields) })))
         var text = [results.count > 1 ? "worst candidate: \(results[worst].entry.label)\n" + w.text : w.text]
         var failures: [String] = []
         let checkTolerance = toleranceGiven || maxFloorRatio == nil
+        if let l = results[0].verification.lse, !l.passed {
+            failures.append("LSE: \(l.failing) of \(l.entries) rows fail, \(l.undecided) undecided")
+        }
         for r in results {
-            if checkTolerance && !r.verification.passed {
+            if checkTolerance && (r.verification.failing > 0 || r.verification.undecided > 0) {
                 failures.append(
                     "\(r.entry.label): \(r.verification.failing) of \(r.verification.entries) entries certifiably "
                         + "exceed the tolerance, \(r.verification.undecided) are undecided")
@@ -246,11 +276,13 @@ extension TieredVerificationReport {
 
     /// The text report or `json`, failing unless every entry certifiably passed.
     func runReport(command: String, json: JSONValue) -> RunReport {
+        let lseNote = lse.map { ", LSE: \($0.failing) of \($0.entries) rows fail, \($0.undecided) undecided" } ?? ""
         let failure =
             passed
             ? nil
             : AttnError.checkFailed(
-                "\(failing) of \(entries) entries certifiably exceed the tolerance, \(undecided) are undecided")
+                "\(failing) of \(entries) entries certifiably exceed the tolerance, \(undecided) are undecided"
+                    + lseNote)
         return RunReport(command: command, text: [text], json: json, failure: failure)
     }
 }

@@ -107,4 +107,6 @@ public enum Parameter: String, Sendable, Hashable, CaseIterable {
     case tensors, names, qDescale, kDescale, vDescale, candidateType, maxFloorRatio, report
     case frames, height, width, signal, noise, correlation, mustDo, target, grid, liteSampleRows, lookahead,
         resetEvery, thrSchedule, layerThreshold, tokensThreshold, mode
+    // The certified log-sum-exp.
+    case lseCandidate, lseAtol
 }

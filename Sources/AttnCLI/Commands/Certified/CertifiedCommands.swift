@@ -2,6 +2,7 @@ import ArgumentParser
 import AttnKit
 
 extension VerifyEngine: ExpressibleByArgument {}
+extension LSEBase: ExpressibleByArgument {}
 extension StorageType: ExpressibleByArgument { public init?(argument: String) { self.init(name: argument) } }
 
 struct VerifyCommand: ParsableCommand {
@@ -22,6 +23,9 @@ struct VerifyCommand: ParsableCommand {
     @Option(help: "auto (float engine, undecided rows to GMP/MPFR), float or exact.") var engine = VerifyEngine.auto
     @Option(help: "Certify only query heads a:b (half-open, within each batch entry).") var heads: HalfOpenRange?
     @Option(help: "Precision of the GMP/MPFR enclosures, in bits.") var precision = 256
+    @Option(help: "LSE .npy to certify: [batch, heads, n_q], [heads, n_q] or [n_q] (+ a 1).") var lseCandidate: String?
+    @Option(help: "Base of the LSE candidate: e (FlashAttention, cuDNN) or 2 (FlashInfer).") var lseBase = LSEBase.e
+    @Option(help: "Pass iff |LSE candidate − LSE| ≤ this, entrywise (default 1e-5).") var lseAtol: Double?
     @OptionGroup var threads: ThreadsOption
     @OptionGroup var out: OutputOption
     @OptionGroup var json: JSONOption
@@ -29,7 +33,9 @@ struct VerifyCommand: ParsableCommand {
         var r = VerifyRequest(files: try inputs.files.set(), candidates: candidate)
         (r.scale, r.scoreModel, r.tolerance, r.atol, r.rtol) = (inputs.scale, inputs.scoreModel, tolerance, atol, rtol)
         (r.engine, r.heads, r.precision, r.threads) = (engine, heads?.range, precision, threads.count)
-        (r.maxFloorRatio, r.candidateType) = (maxFloorRatio, candidateType)
+        (r.maxFloorRatio, r.candidateType, r.lseCandidate, r.lseBase, r.lseAtol) = (
+            maxFloorRatio, candidateType, lseCandidate, lseBase, lseAtol
+        )
         r.descale = try Descale.parsing(q: qDescale, k: kDescale, v: vDescale)
         let result = try KernelAccuracyReport.run(r, report: report, out: out.path, note: printNote)
         try emit(result, out: out.path, json: json.json)
