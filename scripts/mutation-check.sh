@@ -40,6 +40,10 @@ ROWS=(
 "float-exp | FloatExp relative error bound ε | Sources/AttnCertified/FloatExp.swift | ^.*// mutation-check: float-exp$ |    package static let relativeErrorBound = 27 * 0x1p-53 | FloatExpTests"
 "backward | BackwardErrorBound.fused (the fused backward: dQ, dK, dV) | Sources/AttnKernels/BackwardErrorBound.swift | return bounds  // mutation-check: backward$ | return bounds.scaled(by: 0.5) | BackwardTests|BackwardTightnessTests"
 "exp64 | Double.expRelativeError (the fused kernel's Float64 exp, 3u halved) | Sources/AttnKernels/KernelScalar.swift | ^.*// mutation-check: exp64$ |    public static var expRelativeError: Double { 0x1.8p-53 } | KernelScalarTests"
+"softcap-enclosure | GMP/MPFR softcap enclosure (upper end of tanh halved) | Sources/AttnCertified/RowEnclosure+Terms.swift | ^(.*)hi\\.tanh\\(hi, rounding: \\.up\\)  // mutation-check: softcap-enclosure$ | \\1hi.tanh(hi, rounding: .up); hi.mulPowerOfTwo(hi, -1, rounding: .up) | ScoreModelEnclosureTests"
+"sink-term | GMP/MPFR sink term (its weight e^σ halved) | Sources/AttnCertified/RowEnclosure+Terms.swift | ^(.*)a\\.set\\(sigma, rounding: \\.nearest\\).*// mutation-check: sink-term$ | \\1a.set(sigma - 0x1.62e42fefa39efp-1, rounding: .nearest) | ScoreModelEnclosureTests"
+"lse-enclosure | GMP/MPFR LSE enclosure (log term of the upper end halved) | Sources/AttnCertified/RowEnclosure.swift | ^(.*)lseHi\\.add\\(lseHi, logSum, rounding: \\.up\\)  // mutation-check: lse-enclosure$ | \\1logSum.mulPowerOfTwo(logSum, -1, rounding: .up); lseHi.add(lseHi, logSum, rounding: .up) | ScoreModelEnclosureTests"
+"window-edges | window edges of the judged score model (every row loses its first visible key) | Sources/AttnCertified/JudgedScores.swift | ^(.*)return r\\.isEmpty .*// mutation-check: window-edges$ | \\1return r.count < 2 ? nil : (r.lowerBound + 1)...(r.upperBound - 1) | ScoreModelEnclosureTests"
 "regime-score | ScoreMaximum.errorBound (regime: error of the largest abs(q·k)) | Sources/AttnExperiments/Regime/ScoreMaximum.swift | ^(.*)\.nextUp  // mutation-check: regime-score$ | \1.nextUp / 2 | ScoreMaximumTests"
 )
 
