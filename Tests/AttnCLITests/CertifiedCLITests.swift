@@ -123,3 +123,62 @@ import Testing
         #expect(obj["seconds"] is Double && obj["max_width_bound"] is Double)
     }
 }
+
+/// `verify --lse-candidate/--lse-base/--lse-atol` end to end (Proofs/certified-lse.md).
+@Suite struct VerifyLSECLITests {
+    /// The LSE of the problem written by `CertifiedCLITests.problem`, in Double (error ~1e-15 ≪ the 1e-5 default).
+    static func lse(in dir: URL) throws -> [Double] {
+        let q: Tensor<Float> = try Npy.read(dir.appendingPathComponent("q.npy").path)
+        let k: Tensor<Float> = try Npy.read(dir.appendingPathComponent("k.npy").path)
+        let s = 1 / Double(q.cols).squareRoot()
+        return (0..<q.rows).map { i in
+            let t = (0..<k.rows).map { j in
+                s * (0..<q.cols).reduce(0.0) { $0 + Double(q[0, i, $1]) * Double(k[0, j, $1]) }
+            }
+            let m = t.max()!
+            return m + log(t.reduce(0.0) { $0 + exp($1 - m) })
+        }
+    }
+
+    @Test func honestLSEPassesInItsBaseAndFailsInTheOther() throws {
+        let dir = try CLIRunner.tempDir()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try CertifiedCLITests.problem(in: dir, seed: 11)
+        let l = try Self.lse(in: dir)
+        try Npy.write(
+            Tensor<Float>(rows: 12, cols: 1, storage: l.map { Float($0) }),
+            to: dir.appendingPathComponent("lse.npy").path)
+        try Npy.write(
+            Tensor<Double>(rows: 1, cols: 12, storage: l.map { $0 / log(2.0) }, logicalRank: 1),
+            to: dir.appendingPathComponent("lse2.npy").path)
+        let base = ["verify"] + CertifiedCLITests.qkv + ["--candidate", "o.npy", "--tolerance", "1e-6"]
+        let ok = try CLIRunner.run(base + ["--lse-candidate", "lse.npy"], cwd: dir)
+        #expect(ok.status == 0 && ok.stdout.contains("LSE atol 1e-05: PASS"), "\(ok.stdout) \(ok.stderr)")
+        let two = try CLIRunner.run(base + ["--lse-candidate", "lse2.npy", "--lse-base", "2", "--json"], cwd: dir)
+        let obj = try JSONSerialization.jsonObject(with: Data(two.stdout.utf8)) as! [String: Any]
+        let lse = obj["lse"] as! [String: Any]
+        #expect(two.status == 0 && obj["masked_rows"] as? Int == 0 && lse["failing"] as? Int == 0)
+        for key in ["max_error_bound", "batch", "head", "row", "failing", "undecided"] {
+            #expect(lse[key] != nil, "\(key)")
+        }
+        let mixed = try CLIRunner.run(base + ["--lse-candidate", "lse.npy", "--lse-base", "2"], cwd: dir)
+        #expect(mixed.status == 1 && mixed.stdout.contains("12 of 12 rows fail"), "\(mixed.stdout)")
+    }
+
+    @Test func badLSEFlagsAreOneLineUsageErrors() throws {
+        let dir = try CLIRunner.tempDir()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try CertifiedCLITests.problem(in: dir, seed: 12)
+        try Npy.write(Tensor<Float>(rows: 11, cols: 1), to: dir.appendingPathComponent("short.npy").path)
+        let base = ["verify"] + CertifiedCLITests.qkv + ["--candidate", "o.npy"]
+        for (args, flag) in [
+            (["--lse-candidate", "short.npy"], "--lse-candidate"), (["--lse-atol", "1e-3"], "--lse-atol"),
+            (["--lse-candidate", "short.npy", "--lse-atol", "-1"], "--lse-atol"), (["--lse-base", "10"], "--lse-base"),
+            (["--lse-candidate", "missing.npy"], "--lse-candidate"),
+        ] {
+            let r = try CLIRunner.run(base + args, cwd: dir)
+            #expect(r.status == 2 && r.stdout.isEmpty && r.stderr.contains(flag), "\(args): \(r.stderr)")
+            #expect(r.stderr.split(separator: "\n").count == 1)
+        }
+    }
+}

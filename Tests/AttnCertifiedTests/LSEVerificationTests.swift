@@ -32,7 +32,8 @@ import Testing
             #expect(throws: AttnError.self) { try LSECandidate(Self.tensor(bad), shape: Self.shape, atol: 0) }
         }
         let one = try AttentionShape(
-            q: Tensor<Double>(rows: 4, cols: 2), k: Tensor<Double>(rows: 3, cols: 2), v: Tensor<Double>(rows: 3, cols: 1))
+            q: Tensor<Double>(rows: 4, cols: 2), k: Tensor<Double>(rows: 3, cols: 2),
+            v: Tensor<Double>(rows: 3, cols: 1))
         for ok in [[4], [4, 1], [1, 4], [1, 4, 1], [1, 1, 4], [1, 1, 4, 1]] {
             #expect(try LSECandidate(Self.tensor(ok), shape: one, atol: 0).values.count == 4, "\(ok)")
         }
@@ -67,7 +68,8 @@ import Testing
         for base in LSEBase.allCases {
             let l = truth.map { base == .e ? $0 : $0 / log(2.0) }
             var options = VerifyOptions(atol: 1e-9)
-            options.lse = try LSECandidate(Tensor(rows: 1, cols: 3, storage: l, logicalRank: 1), shape: shape, base: base, atol: 1e-12)
+            options.lse = try LSECandidate(
+                Tensor(rows: 1, cols: 3, storage: l, logicalRank: 1), shape: shape, base: base, atol: 1e-12)
             let r = try TieredVerification.run(
                 q: q, k: k, v: v, candidate: candidate, scale: .decimal("1"), scoreModel: .causal(), options: options)
             #expect(r.passed && r.maskedRows == 1 && r.lse?.entries == 3, "\(base): \(r.text)")
@@ -75,7 +77,8 @@ import Testing
             var wrong = l
             wrong[0] = 0  // a finite LSE on a row with no key
             wrong[2] += 1e-6
-            options.lse = try LSECandidate(Tensor(rows: 1, cols: 3, storage: wrong, logicalRank: 1), shape: shape, base: base, atol: 1e-9)
+            options.lse = try LSECandidate(
+                Tensor(rows: 1, cols: 3, storage: wrong, logicalRank: 1), shape: shape, base: base, atol: 1e-9)
             let f = try TieredVerification.run(
                 q: q, k: k, v: v, candidate: candidate, scale: .decimal("1"), scoreModel: .causal(), options: options)
             #expect(f.lse?.failing == 2 && !f.passed && f.lse?.row == 0 && f.lse?.maxErrorBound == .infinity)
@@ -92,7 +95,8 @@ import Testing
         let enc = try CertifiedAttention.encloseRows(
             q: q, k: k, v: v, scale: .standard, scoreModel: .causal(), precision: 64, rows: rows)
         let cand = Tensor<Double>(heads: 2, rows: 3, cols: 1, storage: enc.map { $0.hi[0] })
-        let lse = Tensor<Double>(heads: 1, rows: 2, cols: 3, storage: enc.map { $0.lse.hi.isFinite ? $0.lse.hi + 1e-7 : -.infinity })
+        let lse = Tensor<Double>(
+            heads: 1, rows: 2, cols: 3, storage: enc.map { $0.lse.hi.isFinite ? $0.lse.hi + 1e-7 : -.infinity })
         var options = VerifyOptions(atol: 1e-9)
         options.lse = try LSECandidate(lse, shape: shape, atol: 1e-5)
         let whole = try TieredVerification.run(
