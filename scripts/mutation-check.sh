@@ -44,6 +44,8 @@ ROWS=(
 "sink-term | GMP/MPFR sink term (its weight e^σ halved) | Sources/AttnCertified/RowEnclosure+Terms.swift | ^(.*)a\\.set\\(sigma, rounding: \\.nearest\\).*// mutation-check: sink-term$ | \\1a.set(sigma - 0x1.62e42fefa39efp-1, rounding: .nearest) | ScoreModelEnclosureTests"
 "lse-enclosure | GMP/MPFR LSE enclosure (log term of the upper end halved) | Sources/AttnCertified/RowEnclosure.swift | ^(.*)lseHi\\.add\\(lseHi, logSum, rounding: \\.up\\)  // mutation-check: lse-enclosure$ | \\1logSum.mulPowerOfTwo(logSum, -1, rounding: .up); lseHi.add(lseHi, logSum, rounding: .up) | ScoreModelEnclosureTests"
 "window-edges | window edges of the judged score model (every row loses its first visible key) | Sources/AttnCertified/JudgedScores.swift | ^(.*)return r\\.isEmpty .*// mutation-check: window-edges$ | \\1return r.count < 2 ? nil : (r.lowerBound + 1)...(r.upperBound - 1) | ScoreModelEnclosureTests"
+"rounding-floor | RoundingVerdict.floorUpper (the rounding floor's upper end, halved) | Sources/AttnCertified/RoundingFloor.swift | ^(.*)floorUpper = (.*)  // mutation-check: rounding-floor$ | \1floorUpper = 0.5 * \2 | RoundingFloorTests|KernelAccuracyTests"
+"floor-ratio | AccuracyTally.floorRatio upper end halved | Sources/AttnCertified/RoundingFloor.swift | ^(.*)let hi = (.*)  // mutation-check: floor-ratio$ | \1let hi = 0.5 * (\2) | RoundingFloorTests|KernelAccuracyTests"
 "regime-score | ScoreMaximum.errorBound (regime: error of the largest abs(q·k)) | Sources/AttnExperiments/Regime/ScoreMaximum.swift | ^(.*)\.nextUp  // mutation-check: regime-score$ | \1.nextUp / 2 | ScoreMaximumTests"
 )
 
