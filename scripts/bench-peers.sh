@@ -10,7 +10,9 @@
 #
 # Last, `attnbound verify` (whole process: read the .npy files, certify) of a float32 PyTorch SDPA
 # output, n = 4096, d = 128, 8 heads, beside PyTorch's float64 SDPA on the same tensors: issue 10's
-# target is verify ≤ 5× torch F64 (the ratio printed is verify_s / torch_s, < 5 meets it).
+# target is verify ≤ 5× torch F64 (the ratio printed is verify_s / torch_s, < 5 meets it). Then the
+# same with masks (issue 20: ≤ 3× torch F64 SDPA given the equivalent additive attn_mask): causal, and
+# a sliding window of 512 keys (`--window 511,0`; needs the score-model flags of `verify`).
 #
 # Then the whole `attention` process on a Llama-3-8B-shaped causal layer ([1, 32, 8192, 128] Q, 8 KV
 # heads, float32) beside torch's np.load + SDPA + np.save of the same files (issue 22: torch/ours ≥ 1).
@@ -45,6 +47,9 @@ trap 'rm -rf "$DIR"' EXIT
 "$BIN" bench exact --n 64 --runs 1 | head -1   # the BLAS line
 verify_case() {
   "$VENV/bin/python" scripts/bench_peers.py verify "$DIR" "$ROUNDS" "$THREADS" "$BIN" 4096 128 8
+  for mask in causal window:511; do
+    "$VENV/bin/python" scripts/bench_peers.py verify-masked "$DIR" "$ROUNDS" "$THREADS" "$BIN" 4096 128 8 "$mask"
+  done
 }
 whole_case() {
   "$VENV/bin/python" scripts/bench_peers.py whole "$DIR" "$ROUNDS" "$THREADS" "$BIN" 32 8 8192 128
