@@ -87,10 +87,8 @@ extension AttnError {
     var cliMessage: String { parameter.map { "\(flagName(for: $0)): \(message)" } ?? message }
 }
 
-/// Writes `error: message` as one line on stderr.
-func printError(_ message: String) {
-    printNote("error: " + message.split(whereSeparator: \.isNewline).joined(separator: " "))
-}
+/// Writes `error: m` as one line on stderr.
+func printError(_ m: String) { printNote("error: " + m.split(whereSeparator: \.isNewline).joined(separator: " ")) }
 
 /// Writes a line on stderr (progress, notes), never on stdout.
 func printNote(_ message: String) { FileHandle.standardError.write(Data((message + "\n").utf8)) }

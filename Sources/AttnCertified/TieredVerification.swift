@@ -26,6 +26,14 @@ public struct VerifyOptions: Sendable {
     public var precision: Int = 256
     public var threads: Int? = nil
     public init(atol: Double, rtol: Double = 0) { self.atol = atol; self.rtol = rtol }
+
+    /// A negative or NaN tolerance would make the pass test |cand − truth| ≤ atol + rtol·|truth| unsound
+    /// (a negative rtol certifies against the wrong end of the enclosure).
+    /// - Throws: `AttnError.usage(.atol / .rtol, …)` unless both are finite and ≥ 0 (issue 23).
+    public func validate() throws {
+        try Parameter.atol.require(atol.isFinite && atol >= 0, "must be finite and ≥ 0")
+        try Parameter.rtol.require(rtol.isFinite && rtol >= 0, "must be finite and ≥ 0")
+    }
 }
 
 /// The certified verdict on a candidate output: mergeable across head shards.
@@ -104,12 +112,13 @@ public enum TieredVerification {
     ///   - options: tolerance, engine, heads, precision and threads.
     ///   - progress: called with (rows done, rows total) over the float pass and the exact pass.
     /// - Throws: `AttnError.usage` for a candidate of the wrong shape, bad shapes, a head range
-    ///   outside the heads, bad precision, causal with n_q > n_k.
+    ///   outside the heads, bad precision, causal with n_q > n_k, a negative or NaN atol/rtol.
     public static func run(
         q: Tensor<Double>, k: Tensor<Double>, v: Tensor<Double>, candidate: Tensor<Double>,
         scale: Scale, causal: Bool, options: VerifyOptions,
         progress: (@Sendable (_ done: Int, _ total: Int) -> Void)? = nil
     ) throws -> TieredVerificationReport {
+        try options.validate()
         let shape = try AttentionShape(q: q, k: k, v: v)
         if causal { try CausalMask.validate(queries: shape.nq, keys: shape.nk) }
         guard candidate.heads == shape.flatHeads, candidate.rows == shape.nq, candidate.cols == shape.dv,

@@ -72,6 +72,30 @@ public enum Scale: Sendable, Hashable, LosslessStringConvertible {
         return u <= u64 ? 2 * u64 : (u * (1 + 2 * u64) + 2 * u64).nextUp
     }
 
+    /// `relativeError(unitRoundoff:)` over the whole range, subnormal and zero rounded scales included
+    /// (Proofs/scale-rounding.md, "Subnormal scales"; tested by `ScaleTests.subnormalScaleWithinItsConstant`):
+    ///
+    ///     |ŝ − s*| ≤ relativeError(unitRoundoff: u, leastNonzeroMagnitude: τ, value: s) · s*
+    ///
+    /// where s = `value(d:)` (> 0), ŝ is s rounded to the format with unit roundoff u ≥ 2⁻⁵³ and least
+    /// nonzero magnitude τ ≥ 2⁻¹⁰⁷⁴ (gradual underflow: ŝ may be subnormal or 0). A decimal below
+    /// the format's normal range errs by up to τ/2 absolutely in each rounding, and s* ≥ s/2, so
+    /// c = c_s + 2τ/s. Below 2⁻¹²⁶ in Float it is ≥ 1: such a scale is charged as lost.
+    public static func relativeError(unitRoundoff u: Double, leastNonzeroMagnitude tau: Double, value s: Double)
+        -> Double
+    {
+        let absolute = 2 * tau / s  // mutation-check: scale-subnormal
+        return (relativeError(unitRoundoff: u) + absolute).nextUp
+    }
+
+    /// An upper bound on both s* and its rounding ŝ to the format (u, τ) of
+    /// `relativeError(unitRoundoff:leastNonzeroMagnitude:value:)`: (s + τ)(1 + 3u).
+    public static func upperBound(value s: Double, unitRoundoff u: Double, leastNonzeroMagnitude tau: Double)
+        -> Double
+    {
+        ((s + tau) * (1 + 3 * Swift.max(u, 0x1p-53))).nextUp
+    }
+
     public var description: String {
         switch self {
         case .paper: "paper"

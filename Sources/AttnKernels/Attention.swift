@@ -50,14 +50,16 @@ extension AttentionKernel {
         case .reference:
             // Rounded once to T after the Float64 pass.
             let b = ForwardErrorBound.reference(q: q, k: k, v: v, scale: scale, causal: causal)
-            // |o − x| ≤ u·|x| ≤ u·|o|/(1 − u) for the rounding x ↦ o; (1 + 4u) covers this sum's own rounding.
-            let u = T.unitRoundoff
+            // |o − x| ≤ u·|x| + τ/2 for the rounding x ↦ o (τ/2: gradual underflow, proof §3′), |x| ≤ |o|/(1 − u);
+            // (1 + 4u) covers this sum's own rounding.
+            let u = T.unitRoundoff, halfTau = T.self == Double.self ? 0 : Double(T.leastNonzeroMagnitude) / 2
             var values = [Double](repeating: 0, count: b.count)
             for h in 0..<b.heads {
                 for i in 0..<b.rows {
                     var oMax = 0.0
                     for c in 0..<output.cols { oMax = max(oMax, abs(Double(output[h, i, c]))) }
-                    values[h * b.rows + i] = (b[head: h, row: i] + u * (oMax + b[head: h, row: i])) * (1 + 4 * u)
+                    let r = b[head: h, row: i]
+                    values[h * b.rows + i] = (r + u * (oMax + r) + halfTau) * (1 + 4 * u)  // mutation-check: reference-round
                 }
             }
             return AttentionResult(output: output, rowBounds: RowBounds(heads: b.heads, rows: b.rows, values: values))
@@ -65,6 +67,39 @@ extension AttentionKernel {
             return AttentionResult(
                 output: output,
                 rowBounds: ForwardErrorBound.fastAttention(q: q, k: k, v: v, scale: scale, causal: causal))
+        }
+    }
+}
+
+extension AttentionKernel {
+    /// `run(q:k:v:scale:causal:)` on a problem as read from files (GQA expanded): the output keeps Q's
+    /// leading axes, with one bound per (head, row).
+    /// - Throws: as `attention(_:scale:causal:kernel:)`; `AttnError.infeasible` when an output entry is not
+    ///   finite (a Float64 row whose scores or sums leave the Double range; its bound is +∞), so that no
+    ///   front end writes a finite bound beside ±∞ (Proofs/online-softmax-error.md §4).
+    public func run<T: KernelScalar>(_ problem: AttentionTensors<T>, scale: Scale, causal: Bool = false) throws
+        -> AttentionResult<T>
+    {
+        let (k, v) = problem.expandedKV
+        let r = try run(q: problem.q, k: k, v: v, scale: scale, causal: causal)
+        if let i = r.output.storage.firstIndex(where: { !$0.isFinite }) {
+            throw AttnError.infeasible(
+                "output row \(i / max(1, r.output.cols)) is not finite: its scores or sums exceed the \(T.dtypeName) range (±\(T.greatestFiniteMagnitude))"
+            )
+        }
+        return AttentionResult(output: r.output.withLeadingAxes(of: problem.q), rowBounds: r.rowBounds)
+    }
+}
+
+extension RowBounds {
+    /// The bounds as a tensor of Q's leading axes × n_q, one per output row (what `attention --bound-out`
+    /// writes): `[n_q]` for a 2-D Q, `[heads, n_q]` for 3-D, `[batch, heads, n_q]` for 4-D.
+    public func tensor<T>(like output: Tensor<T>) -> Tensor<Double> {
+        switch output.logicalRank {
+        case ...2: Tensor(rows: 1, cols: rows * heads, storage: values, logicalRank: 1)
+        case 3: Tensor(rows: heads, cols: rows, storage: values, logicalRank: 2)
+        default:
+            Tensor(heads: output.batch, rows: output.headsPerBatch, cols: rows, storage: values, logicalRank: 3)
         }
     }
 }

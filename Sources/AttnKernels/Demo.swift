@@ -33,7 +33,10 @@ public enum Demo {
         var ref = Tensor<Double>(rows: 0, cols: 0)
         let tRef = try Timing.seconds { ref = try ReferenceAttention.compute(q: q, k: k, v: v, scale: p.scale) }
         let err = ErrorMetrics.maxAbsDiff(fast, ref)
-        let bound = ForwardErrorBound.fastAttention(q: q, k: k, v: v, scale: p.scale).max() ?? 0
+        // The yardstick errs too: |fast − truth| ≤ bound_fast, |ref − truth| ≤ bound_ref, so |fast − ref| ≤ their sum.
+        let bound =
+            (ForwardErrorBound.fastAttention(q: q, k: k, v: v, scale: p.scale).max() ?? 0)
+            + (ForwardErrorBound.reference(q: q, k: k, v: v, scale: p.scale).max() ?? 0)
         let fixed = { (x: Double) in TextFormat.fixed(x, 4) }
         let text = [
             "attnbound demo: n = \(p.n), d = \(p.d), B = \(p.B), scale = \(p.scale), seed = \(p.seed)",

@@ -125,6 +125,7 @@ public enum FastAttention {
             }
             partials?.merge(into: p.out)
         }
+        try widenNonFiniteRows(q: q, k: k, v: v, scale: scale, causal: causal, out: &out)  // proof §4
         return out
     }
 }

@@ -7,16 +7,18 @@ struct AttentionCommand: ParsableCommand {
     @Option(help: "reference (Float64, O(n²) memory) or fast (fused).") var kernel = AttentionKernel.fast
     @Option(help: "Working precision of the fast kernel and dtype of the output.") var precision = Precision.float32
     @OptionGroup var output: OutputOption
+    @Option(help: "Also write the per-row error bound .npy, Q's leading axes × n_q.") var boundOut: String?
+    @OptionGroup var format: JSONOption
     func run() throws {
         let out = try output.required()
-        switch precision {
-        case .float32: try Npy.write(attention(Float.self), to: out)
-        case .float64: try Npy.write(attention(Double.self), to: out)
-        }
+        try precision == .float32 ? attention(Float.self, to: out) : attention(Double.self, to: out)
     }
-    func attention<T: KernelScalar>(_: T.Type) throws -> Tensor<T> {
-        try AttnKernels.attention(
-            inputs.files.problem(as: T.self), scale: inputs.scale, causal: inputs.causal, kernel: kernel)
+    func attention<T: KernelScalar>(_: T.Type, to out: String) throws {
+        let r = try kernel.run(inputs.files.problem(as: T.self), scale: inputs.scale, causal: inputs.causal)
+        try Npy.write(r.output, to: out)
+        if let boundOut { try Npy.write(r.rowBounds.tensor(like: r.output), to: boundOut) }
+        let json: JSONValue = .object([("kernel", .string("\(kernel)")), ("max_error_bound", .double(r.maxErrorBound))])
+        if format.json { print(json.serialized()) }
     }
 }
 
