@@ -78,14 +78,15 @@ public enum Scale: Sendable, Hashable, LosslessStringConvertible {
     ///     |ŝ − s*| ≤ relativeError(unitRoundoff: u, leastNonzeroMagnitude: τ, value: s) · s*
     ///
     /// where s = `value(d:)` (> 0), ŝ is s rounded to the format with unit roundoff u ≥ 2⁻⁵³ and least
-    /// nonzero magnitude τ ≥ 2⁻¹⁰⁷⁴ (gradual underflow: ŝ may be subnormal or 0). A decimal below
-    /// the format's normal range errs by up to τ/2 absolutely in each rounding, and s* ≥ s/2, so
-    /// c = c_s + 2τ/s. Below 2⁻¹²⁶ in Float it is ≥ 1: such a scale is charged as lost.
+    /// nonzero magnitude τ ≥ 2⁻¹⁰⁷⁴ (gradual underflow: ŝ may be subnormal or 0). Each rounding errs
+    /// by u relatively or τ/2 absolutely, so |ŝ − s*| ≤ c_s·s* + τ/2 + τ₆₄, and s* ≥ s/(1 + 2u₆₄) for a
+    /// normal double s, s* ≥ s/2 for a subnormal one: c = c_s + (τ/2 + τ₆₄)/s·(1 + 2⁻⁵² or 2). For a Float
+    /// scale near τ it is about 1: such a scale is charged as lost.
     public static func relativeError(unitRoundoff u: Double, leastNonzeroMagnitude tau: Double, value s: Double)
         -> Double
     {
-        let absolute = 2 * tau / s  // mutation-check: scale-subnormal
-        return (relativeError(unitRoundoff: u) + absolute).nextUp
+        let absolute = (tau / 2 + 0x1p-1074) * (s.isNormal ? 1 + 0x1p-52 : 2) / s  // mutation-check: scale-subnormal
+        return (relativeError(unitRoundoff: u) + absolute.nextUp).nextUp
     }
 
     /// An upper bound on both s* and its rounding ŝ to the format (u, τ) of

@@ -39,10 +39,14 @@ import Testing
     /// Finding 1: q = 2⁻¹⁴³ with the paper's scale makes every ŝ·q_c subnormal in Float32 (absolute
     /// rounding up to 2⁻¹⁵⁰), and keys of 3·10³⁸ multiply it: the fused bound was 6× (d = 128) and
     /// 48× (d = 1024) too small. Every compiled copy of the kernel the machine runs.
-    @Test(arguments: [128, 1024])
-    func prescaledQueryUnderflow(d: Int) throws {
+    /// Second key 0 → −3·10³⁸: the two scores then err in opposite directions (ŝ·q_c = 2⁻¹⁵⁰ is a tie that
+    /// rounds to 0, so both are 0 against ±2.7·10⁻⁵) and the error reaches the bound's full absolute term:
+    /// halving it (mutation row `score-underflow`) fails here.
+    @Test(arguments: [(128, 0.0), (1024, 0.0), (128, -3e38)])
+    func prescaledQueryUnderflow(d: Int, firstKey: Double) throws {
         let q = Self.tensor([[Double](repeating: 0x1p-143, count: d)], as: Float.self)
-        let k = Self.tensor([[Double](repeating: 0, count: d), [Double](repeating: 3e38, count: d)], as: Float.self)
+        let k = Self.tensor(
+            [[Double](repeating: firstKey, count: d), [Double](repeating: 3e38, count: d)], as: Float.self)
         let v = Self.tensor([[-1], [1]], as: Float.self)
         let bounds = ForwardErrorBound.fastAttention(q: q, k: k, v: v, scale: .paper)
         for isa in [KernelISA.baseline, .avx2, .avx512] where isa.resolved == isa {
