@@ -2,7 +2,7 @@ import AttnCore
 
 extension FastAttention {
     /// Recomputes every row of a Float32 `out` that is not finite by the Float64 reference on that row's
-    /// visible keys, rounded to Float. Finite Float32 inputs give scores below 2¹²⁸·2¹²⁸·d and sums below
+    /// visible keys (window and explicit mask), rounded to Float. Finite Float32 inputs give scores below 2¹²⁸·2¹²⁸·d and sums below
     /// n_k·2¹²⁸ in Float64, so the recomputed row is finite: a non-finite fused row (scores beyond
     /// ±FLT_MAX, an accumulator beyond FLT_MAX) becomes the reference's, within the bound
     /// `ForwardErrorBound.fastAttention` gives such rows (Proofs/online-softmax-error.md §4). Float64
@@ -11,18 +11,21 @@ extension FastAttention {
     @_specialize(where T == Float)
     @_specialize(where T == Double)
     static func widenNonFiniteRows<T: KernelScalar>(
-        q: Tensor<T>, k: Tensor<T>, v: Tensor<T>, scale: Scale, causal: Bool, out: inout Tensor<T>
+        q: Tensor<T>, k: Tensor<T>, v: Tensor<T>, scale: Scale, scoreModel: ScoreModel, out: inout Tensor<T>
     ) throws {
         guard T.self == Float.self, !out.storage.allSatisfy({ $0.isFinite }) else { return }
         let (nq, nk, d, dv) = (q.rows, k.rows, q.cols, v.cols)
         for h in 0..<q.heads {
+            let (b, hh) = q.location(ofHead: h)
             for i in 0..<nq where (0..<dv).contains(where: { !out[h, i, $0].isFinite }) {
-                let seen = causal ? CausalMask.lastVisibleKey(row: i, queries: nq, keys: nk) + 1 : nk
-                let qi = Tensor<T>(heads: 1, rows: 1, cols: d, storage: (0..<d).map { q[h, i, $0] })
-                let kh = Tensor<T>(heads: 1, rows: seen, cols: d, storage: (0..<seen * d).map { k[h, $0 / d, $0 % d] })
-                let vh = Tensor<T>(heads: 1, rows: seen, cols: dv, storage: (0..<seen * dv).map { v[h, $0 / dv, $0 % dv] })
-                let row = try ReferenceAttention.compute(q: qi, k: kh, v: vh, scale: scale)
-                for c in 0..<dv { out[h, i, c] = T(row[0, 0, c]) }
+                let keys = scoreModel.mask.visibleKeys(row: i, queries: nq, keys: nk).filter {
+                    scoreModel.mask.isVisible(batch: b, head: hh, row: i, col: $0, queries: nq, keys: nk)
+                }
+                let qi = Tensor<T>(rows: 1, cols: d, storage: (0..<d).map { q[h, i, $0] })
+                let kh = Tensor<T>(rows: keys.count, cols: d, storage: keys.flatMap { j in (0..<d).map { k[h, j, $0] } })
+                let vh = Tensor<T>(rows: keys.count, cols: dv, storage: keys.flatMap { j in (0..<dv).map { v[h, j, $0] } })
+                let row = keys.isEmpty ? nil : try ReferenceAttention.compute(q: qi, k: kh, v: vh, scale: scale)
+                for c in 0..<dv { out[h, i, c] = row.map { T($0[0, 0, c]) } ?? 0 }  // no visible key: 0, as the kernel
             }
         }
     }

@@ -31,7 +31,7 @@ public enum ForwardErrorBound {
     /// when split-K cuts the keys into P ranges, the merge (proof, "Split-K").
     public static func fastAttention<T: KernelScalar>(
         q: Tensor<T>, k: Tensor<T>, v: Tensor<T>, scale: Scale,
-        causal: Bool = false, tiles: TileSizes = .default,
+        scoreModel: ScoreModel = .plain, tiles: TileSizes = .default,
         as: T.Type = T.self
     ) -> RowBounds {
         let splits = FastAttention.keySplits(queries: q.rows, keys: k.rows, heads: q.heads, tiles: tiles)
@@ -40,7 +40,7 @@ public enum ForwardErrorBound {
             keyTile: FastAttention.keyTile)
         let lanes = T.self == Float.self ? SummationDepth.fusedFloatLanes : SummationDepth.fusedDoubleLanes
         let bound = rowBounds(
-            q: q, k: k, v: v, scale: scale, causal: causal, precision: T.self, tiles: used, widens: true
+            q: q, k: k, v: v, scale: scale, scoreModel: scoreModel, precision: T.self, tiles: used, widens: true
         ) {
             SummationDepth.fused(keys: $0, tiles: $1, keyTile: used.keyTile, splits: splits, lanes: lanes)
         }
@@ -53,12 +53,12 @@ public enum ForwardErrorBound {
     /// differently: its bound is `fastAttention`.)
     public static func fast<T: KernelScalar>(
         q: Tensor<T>, k: Tensor<T>, v: Tensor<T>, scale: Scale,
-        causal: Bool = false, tiles: TileSizes = .default,
+        scoreModel: ScoreModel = .plain, tiles: TileSizes = .default,
         as: T.Type = T.self
     ) -> RowBounds {
         let used = tiles.balanced(queries: q.rows, heads: q.heads)  // as `FastAttention.compute` tiles
         let float = T.self == Float.self
-        let bound = rowBounds(q: q, k: k, v: v, scale: scale, causal: causal, precision: T.self, tiles: used) {
+        let bound = rowBounds(q: q, k: k, v: v, scale: scale, scoreModel: scoreModel, precision: T.self, tiles: used) {
             SummationDepth.accumulator(keys: $0, tiles: $1, keyTile: used.keyTile, lanes: float ? 16 : nil)
         }
         return bound  // mutation-check: blocksparse
@@ -67,9 +67,11 @@ public enum ForwardErrorBound {
     /// Bound for `ReferenceAttention.compute` (Float64 arithmetic, one pass, every sum left to right).
     public static func reference<T: AttnScalar>(
         q: Tensor<T>, k: Tensor<T>, v: Tensor<T>, scale: Scale,
-        causal: Bool = false
+        scoreModel: ScoreModel = .plain
     ) -> RowBounds {
-        let bound = rowBounds(q: q, k: k, v: v, scale: scale, causal: causal, precision: Double.self, tiles: nil) {
+        let bound = rowBounds(
+            q: q, k: k, v: v, scale: scale, scoreModel: scoreModel, precision: Double.self, tiles: nil
+        ) {
             n, _ in SummationDepth.reference(keys: n)
         }
         return bound  // mutation-check: reference
@@ -82,7 +84,7 @@ public enum ForwardErrorBound {
     /// row gets the larger of the two bounds.
     static func rowBounds<T: AttnScalar, P: KernelScalar>(
         q: Tensor<T>, k: Tensor<T>, v: Tensor<T>, scale: Scale,
-        causal: Bool, precision: P.Type, tiles: TileSizes?, widens: Bool = false,
+        scoreModel: ScoreModel, precision: P.Type, tiles: TileSizes?, widens: Bool = false,
         depth: (Int, Int) -> SummationDepth
     ) -> RowBounds {
         let d = q.cols, nk = k.rows, sv = scale.value(d: q.cols)
@@ -95,7 +97,7 @@ public enum ForwardErrorBound {
                 for c in 0..<v.cols { vMax = max(vMax, abs(Double(v[h, j, c]))) }
             }
             for i in 0..<q.rows {
-                let (seen, keyTiles) = processed(row: i, nq: q.rows, nk: nk, causal: causal, tiles: tiles)
+                let (seen, keyTiles) = processed(row: i, nq: q.rows, nk: nk, mask: scoreModel.mask, tiles: tiles)
                 let qn = norm(count: d) { Double(q[h, i, $0]) }
                 let head = RowInputs(d: d, scale: sv, queryNorm: qn, keyNorm: kMax, valueMax: vMax)
                 var b = rowBound(head, precision: P.self, depth: depth(seen, keyTiles), seen: seen, keyTiles: keyTiles)
@@ -153,11 +155,12 @@ public enum ForwardErrorBound {
         return (value, overflow)
     }
 
-    /// (n_i, T_i): the keys row i's pass processes and the key tiles they span. Causal: up to the
-    /// last key visible to the last row of row i's query tile (the masked ones add exact zeros).
-    static func processed(row i: Int, nq: Int, nk: Int, causal: Bool, tiles: TileSizes?) -> (Int, Int) {
-        guard causal else { return (nk, tiles.map { (nk + $0.keyTile - 1) / $0.keyTile } ?? 1) }
-        func visible(_ r: Int) -> Int { max(1, min(nk, CausalMask.lastVisibleKey(row: r, queries: nq, keys: nk) + 1)) }
+    /// (n_i, T_i): the keys row i's pass processes and the key tiles they span. Right-bounded
+    /// windows (causal): from key 0 up to the last key visible to the last row of row i's query
+    /// tile (the masked ones add exact zeros); at least 1, so a fully masked row keeps a bound.
+    static func processed(row i: Int, nq: Int, nk: Int, mask: AttentionMask, tiles: TileSizes?) -> (Int, Int) {
+        guard mask.window?.right != nil else { return (nk, tiles.map { (nk + $0.keyTile - 1) / $0.keyTile } ?? 1) }
+        func visible(_ r: Int) -> Int { max(1, mask.visibleKeys(row: r, queries: nq, keys: nk).upperBound) }
         guard let tiles else { return (visible(i), 1) }
         let lastRow = min(nq, (i / tiles.queryTile + 1) * tiles.queryTile) - 1
         let n = visible(lastRow)

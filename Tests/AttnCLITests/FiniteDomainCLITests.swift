@@ -84,6 +84,13 @@ import Testing
         #expect(r.status == 0 && r.stdout.contains("holds"), "\(r.stdout) \(r.stderr)")
     }
 
+    /// `demo --family`: the fast kernel on each edge family (n = 8, d = 2), its bound holding.
+    @Test(arguments: EdgeFamily.allCases)
+    func demoOnEachFamily(family: EdgeFamily) throws {
+        let r = try CLIRunner.run(["demo", "--n", "8", "--d", "2", "--family", family.rawValue, "--seed", "5"])
+        #expect(r.status == 0 && r.stdout.contains("holds"), "\(family): \(r.stdout) \(r.stderr)")
+    }
+
     /// `regime` with Q = K = [[1e150], [1e150]] trapped converting R/2 to Int (exit 132).
     @Test func regimeOnHugeHeads() throws {
         let dir = try CLIRunner.tempDir()

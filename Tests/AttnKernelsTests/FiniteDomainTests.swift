@@ -17,9 +17,9 @@ import Testing
     /// |out − truth| ≤ bound entrywise (truth certified by GMP/MPFR), or bound = +∞ where out is not finite.
     static func expectWithinBound<T: AttnScalar>(
         _ out: Tensor<T>, _ bounds: RowBounds, q: Tensor<T>, k: Tensor<T>, v: Tensor<T>, scale: Scale,
-        causal: Bool = false, _ what: String
+        scoreModel: ScoreModel = .plain, _ what: String
     ) throws {
-        let r = try CertifiedAttention.compute(q: q, k: k, v: v, scale: scale, causal: causal, precision: 128)
+        let r = try CertifiedAttention.compute(q: q, k: k, v: v, scale: scale, scoreModel: scoreModel, precision: 128)
         for h in 0..<out.heads {
             for i in 0..<out.rows {
                 let b = bounds[head: h, row: i]
@@ -112,11 +112,11 @@ import Testing
         let q = Self.tensor([[2e19], [1], [1], [1]], as: Float.self)
         let k = Self.tensor([[-2e19], [-2e19], [-3e19], [-2e19]], as: Float.self)
         let v = Self.tensor([[1], [2], [3], [4]], as: Float.self)
-        for causal in [false, true] {
-            let out = try FastAttention.compute(q: q, k: k, v: v, scale: .standard, causal: causal)
-            let bounds = ForwardErrorBound.fastAttention(q: q, k: k, v: v, scale: .standard, causal: causal)
+        for model in [ScoreModel.plain, .causal()] {
+            let out = try FastAttention.compute(q: q, k: k, v: v, scale: .standard, scoreModel: model)
+            let bounds = ForwardErrorBound.fastAttention(q: q, k: k, v: v, scale: .standard, scoreModel: model)
             try Self.expectWithinBound(
-                out, bounds, q: q, k: k, v: v, scale: .standard, causal: causal, "fused causal \(causal)")
+                out, bounds, q: q, k: k, v: v, scale: .standard, scoreModel: model, "fused \(model.mask)")
             #expect(out.storage.allSatisfy { $0.isFinite })
         }
         #expect(ForwardErrorBound.fast(q: q, k: k, v: v, scale: .standard)[0] == .infinity)

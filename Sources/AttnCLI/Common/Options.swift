@@ -4,6 +4,7 @@ import Foundation
 
 extension Scale: ExpressibleByArgument {}
 extension AttentionKernel: ExpressibleByArgument {}
+extension EdgeFamily: ExpressibleByArgument {}
 
 public enum Precision: String, CaseIterable, ExpressibleByArgument, Sendable { case float32, float64 }
 
@@ -21,6 +22,7 @@ struct AttentionInputs: ParsableArguments {
     @OptionGroup var files: AttentionFiles
     @Option(help: "Softmax scale s: 'paper' (1/d), 'standard' (1/√d) or a positive decimal.") var scale = Scale.standard
     @Flag(help: "Causal mask, aligned bottom-right: row i sees key j iff j ≤ i + n_k − n_q.") var causal = false
+    var scoreModel: ScoreModel { causal ? .causal() : .plain }
 }
 
 /// `--threads`, validated once for every command that runs workers.
