@@ -39,6 +39,10 @@ ROWS=(
 "float-e | float engine enclosure radius e (FloatAttentionEngine.entryBound) | Sources/AttnCertified/FloatEnclosure.swift | ^.*// mutation-check: float-e$ |        return e.isFinite ? e * 0.5 : .infinity | FloatEnclosureTests|FloatEnclosureTightnessTests|TieredVerificationTests|TorchShapesCLITests"
 "float-exp | FloatExp relative error bound ε | Sources/AttnCertified/FloatExp.swift | ^.*// mutation-check: float-exp$ |    package static let relativeErrorBound = 27 * 0x1p-53 | FloatExpTests"
 "exp64 | Double.expRelativeError (the fused kernel's Float64 exp, 3u halved) | Sources/AttnKernels/KernelScalar.swift | ^.*// mutation-check: exp64$ |    public static var expRelativeError: Double { 0x1.8p-53 } | KernelScalarTests"
+"score-underflow | ForwardErrorBound.scoreUnderflow (issue 23: absolute score error below the normal range, halved) | Sources/AttnKernels/ForwardErrorBound+Range.swift | ^(.*)return tau / 2 \\* terms(.*)// mutation-check: score-underflow$ | \\1return tau / 4 * terms\\2// mutation-check: score-underflow | FiniteDomainTests"
+"scale-subnormal | Scale.relativeError, the absolute part for subnormal and zero scales (issue 23, halved) | Sources/AttnCore/Scale.swift | ^(.*)let absolute = (.*)// mutation-check: scale-subnormal$ | \\1let absolute = 0.5 * \\2// mutation-check: scale-subnormal | ScaleTests|FiniteDomainTests"
+"reference-round | AttentionKernel.run, the reference rounded to T: gradual underflow τ/2 (issue 23, halved) | Sources/AttnKernels/Attention.swift | ^(.*)gradual = halfTau(.*)// mutation-check: reference-round$ | \\1gradual = halfTau / 2\\2// mutation-check: reference-round | FiniteDomainTests"
+"overflow-flag | ForwardErrorBound.mayOverflow (issue 23: a row that may overflow gets +∞), disabled | Sources/AttnKernels/ForwardErrorBound+Range.swift | return !\\(2 \\* dot < F | return false \\&\\& !(2 * dot < F | FiniteDomainTests"
 "regime-score | ScoreMaximum.errorBound (regime: error of the largest abs(q·k)) | Sources/AttnExperiments/Regime/ScoreMaximum.swift | ^(.*)\.nextUp  // mutation-check: regime-score$ | \1.nextUp / 2 | ScoreMaximumTests"
 )
 

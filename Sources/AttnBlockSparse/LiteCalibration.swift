@@ -292,8 +292,9 @@ public enum LiteCalibration {
     /// (max-abs, relative L2) of `o` against `exact` on the sampled rows, each difference widened by the
     /// yardstick's row bound b: |o − truth| ≤ |o − exact| + b, |truth| ≥ |exact| − b. NaN propagates (a NaN
     /// output, or a yardstick that overflowed, never meets a target).
-    static func errors<T: KernelScalar>(_ o: Tensor<T>, _ exact: AttentionResult<Double>, rows: [Int]) -> (Double, Double)
-    {
+    static func errors<T: KernelScalar>(_ o: Tensor<T>, _ exact: AttentionResult<Double>, rows: [Int]) -> (
+        Double, Double
+    ) {
         var mx = 0.0, num = 0.0, den = 0.0
         for h in 0..<o.heads {
             for (i, r) in rows.enumerated() {

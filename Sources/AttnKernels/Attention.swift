@@ -61,8 +61,8 @@ extension AttentionKernel {
                 for i in 0..<b.rows {
                     var oMax = 0.0
                     for c in 0..<output.cols { oMax = max(oMax, abs(Double(output[h, i, c]))) }
-                    let r = b[head: h, row: i]
-                    values[h * b.rows + i] = (r + u * (oMax + r) + halfTau) * (1 + 4 * u)  // mutation-check: reference-round
+                    let r = b[head: h, row: i], gradual = halfTau  // mutation-check: reference-round
+                    values[h * b.rows + i] = (r + u * (oMax + r) + gradual) * (1 + 4 * u)
                 }
             }
             return AttentionResult(output: output, rowBounds: RowBounds(heads: b.heads, rows: b.rows, values: values))

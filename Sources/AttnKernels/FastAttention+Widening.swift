@@ -22,8 +22,10 @@ extension FastAttention {
                     scoreModel.mask.isVisible(batch: b, head: hh, row: i, col: $0, queries: nq, keys: nk)
                 }
                 let qi = Tensor<T>(rows: 1, cols: d, storage: (0..<d).map { q[h, i, $0] })
-                let kh = Tensor<T>(rows: keys.count, cols: d, storage: keys.flatMap { j in (0..<d).map { k[h, j, $0] } })
-                let vh = Tensor<T>(rows: keys.count, cols: dv, storage: keys.flatMap { j in (0..<dv).map { v[h, j, $0] } })
+                let kh = Tensor<T>(
+                    rows: keys.count, cols: d, storage: keys.flatMap { j in (0..<d).map { k[h, j, $0] } })
+                let vh = Tensor<T>(
+                    rows: keys.count, cols: dv, storage: keys.flatMap { j in (0..<dv).map { v[h, j, $0] } })
                 let row = keys.isEmpty ? nil : try ReferenceAttention.compute(q: qi, k: kh, v: vh, scale: scale)
                 for c in 0..<dv { out[h, i, c] = row.map { T($0[0, 0, c]) } ?? 0 }  // no visible key: 0, as the kernel
             }

@@ -25,7 +25,9 @@ extension ForwardErrorBound {
     /// and additions of the dot product add (d + 1)·τ/2; a scale applied after the dot product (BLAS α,
     /// the reference) multiplies those by ŝ and adds τ/2. All of it passes through ≤ d + 2 later roundings.
     /// Proofs/online-softmax-error.md §1′.
-    static func scoreUnderflow(d: Int, keyNorm: Double, scaleUpper s: Double, leastNonzero tau: Double, unitRoundoff u: Double)
+    static func scoreUnderflow(
+        d: Int, keyNorm: Double, scaleUpper s: Double, leastNonzero tau: Double, unitRoundoff u: Double
+    )
         -> Double
     {
         let terms = Double(d).squareRoot() * keyNorm + Double(d + 2) * max(1, s)

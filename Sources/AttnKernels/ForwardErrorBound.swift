@@ -103,7 +103,8 @@ public enum ForwardErrorBound {
                 var b = rowBound(head, precision: P.self, depth: depth(seen, keyTiles), seen: seen, keyTiles: keyTiles)
                 if wide && b.mayOverflow {
                     // Recomputed in Float64 (FastAttention.widenedRows) and rounded to P: one pass over `seen` keys.
-                    let r = rowBound(head, precision: Double.self, depth: .reference(keys: seen), seen: seen, keyTiles: 1)
+                    let r = rowBound(
+                        head, precision: Double.self, depth: .reference(keys: seen), seen: seen, keyTiles: 1)
                     let u = P.unitRoundoff, tau = Double(P.leastNonzeroMagnitude)
                     let rounded = (r.value + u * (vMax + r.value) + tau / 2) * (1 + 4 * u)
                     b = (max(b.value, rounded), r.mayOverflow)

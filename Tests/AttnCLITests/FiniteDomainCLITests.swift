@@ -44,7 +44,11 @@ import Testing
         let dir = try CLIRunner.tempDir()
         defer { try? FileManager.default.removeItem(at: dir) }
         let float32 = values.0 <= 3.4e38 && values.1 <= 3.4e38 && values.2 <= 3.4e38 && values.0 != 5e-324
-        if float32 { try Self.files(values, as: Float.self, in: dir) } else { try Self.files(values, as: Double.self, in: dir) }
+        if float32 {
+            try Self.files(values, as: Float.self, in: dir)
+        } else {
+            try Self.files(values, as: Double.self, in: dir)
+        }
         let what = "\(values)"
         for scale in ["standard", "5e-46", "7e-324", "1e30"] {
             for kernel in ["fast", "reference"] {
@@ -57,10 +61,13 @@ import Testing
                 }
             }
             for method in ["poly", "svd"] {
-                try Self.expectClean(["approx", "--method", method, "--eps", "1e-6", "--scale", scale] + Self.qkv, cwd: dir, what)
+                try Self.expectClean(
+                    ["approx", "--method", method, "--eps", "1e-6", "--scale", scale] + Self.qkv, cwd: dir, what)
             }
-            try Self.expectClean(["approx", "--method", "poly", "--rank", "2", "--scale", scale] + Self.qkv, cwd: dir, what)
-            try Self.expectClean(["regime", "--q", "q.npy", "--k", "k.npy", "--scale", scale, "--json"], cwd: dir, what)
+            try Self.expectClean(
+                ["approx", "--method", "poly", "--rank", "2", "--scale", scale] + Self.qkv, cwd: dir, what)
+            try Self.expectClean(
+                ["regime", "--q", "q.npy", "--k", "k.npy", "--scale", scale, "--json"], cwd: dir, what)
         }
         try Self.expectClean(
             ["verify"] + Self.qkv + ["--candidate", "v.npy", "--atol", "1e-3", "--json"], cwd: dir, what)
@@ -70,8 +77,10 @@ import Testing
                 cwd: dir, what)
         }
         try Self.expectClean(
-            ["lite", "calibrate", "--replay", "replay", "--q-tile", "4", "--k-tile", "4", "--pareto-out", "p.csv",
-             "--out", "s.csv"], cwd: dir, what)
+            [
+                "lite", "calibrate", "--replay", "replay", "--q-tile", "4", "--k-tile", "4", "--pareto-out", "p.csv",
+                "--out", "s.csv",
+            ], cwd: dir, what)
         for (n, B, scale) in [("8", "1e30", "standard"), ("64", "4.5e22", "2e-45"), ("4", "3e38", "1e-300")] {
             try Self.expectClean(["demo", "--n", n, "--d", "1", "--B", B, "--scale", scale, "--json"], cwd: dir, what)
         }
@@ -110,14 +119,18 @@ import Testing
             ([1e-100], [1e100, 5e99], [1e250, 1e250], ["--rank", "2", "--scale", "1"]),
         ] {
             for (name, x) in [("q", q), ("k", k), ("v", v)] {
-                try Npy.write(Tensor<Double>(rows: x.count, cols: 1, storage: x), to: dir.appendingPathComponent("\(name).npy").path)
+                try Npy.write(
+                    Tensor<Double>(rows: x.count, cols: 1, storage: x),
+                    to: dir.appendingPathComponent("\(name).npy").path)
             }
-            let r = try CLIRunner.run(["approx", "--method", "poly"] + Self.qkv + extra + ["--out", "t.npy", "--json"], cwd: dir)
+            let r = try CLIRunner.run(
+                ["approx", "--method", "poly"] + Self.qkv + extra + ["--out", "t.npy", "--json"], cwd: dir)
             if r.status == 0 {
                 let t: Tensor<Double> = try Npy.read(dir.appendingPathComponent("t.npy").path)
                 #expect(t.storage.allSatisfy { $0.isFinite }, "\(r.stdout)")
             } else {
-                #expect(r.status == 3 && !FileManager.default.fileExists(atPath: dir.appendingPathComponent("t.npy").path))
+                #expect(
+                    r.status == 3 && !FileManager.default.fileExists(atPath: dir.appendingPathComponent("t.npy").path))
             }
         }
     }
@@ -131,8 +144,11 @@ import Testing
         let q: Tensor<Float> = InputDistribution.uniform.sample(heads: 3, rows: 5, cols: 4, bound: 2, using: &rng)
         let k: Tensor<Float> = InputDistribution.uniform.sample(heads: 3, rows: 6, cols: 4, bound: 2, using: &rng)
         let v: Tensor<Float> = InputDistribution.uniform.sample(heads: 3, rows: 6, cols: 2, bound: 1, using: &rng)
-        for (name, x) in [("q", q), ("k", k), ("v", v)] { try Npy.write(x, to: dir.appendingPathComponent("\(name).npy").path) }
-        let r = try CLIRunner.run(["attention"] + Self.qkv + ["--out", "o.npy", "--bound-out", "b.npy", "--json"], cwd: dir)
+        for (name, x) in [("q", q), ("k", k), ("v", v)] {
+            try Npy.write(x, to: dir.appendingPathComponent("\(name).npy").path)
+        }
+        let r = try CLIRunner.run(
+            ["attention"] + Self.qkv + ["--out", "o.npy", "--bound-out", "b.npy", "--json"], cwd: dir)
         #expect(r.status == 0, "\(r.stderr)")
         let json = (try? JSONSerialization.jsonObject(with: Data(r.stdout.utf8))) as? [String: Any] ?? [:]
         let maxBound = json["max_error_bound"] as? Double ?? -1

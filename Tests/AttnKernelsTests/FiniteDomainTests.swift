@@ -140,7 +140,8 @@ import Testing
 
     /// The norms of the bound neither overflow nor underflow: Float64 entries near 10²⁰⁰ and 10⁻²⁰⁰.
     @Test func normsAcrossTheDoubleRange() {
-        let big = Self.tensor([[1e200, -1e200]], as: Double.self), tiny = Self.tensor([[1e-200, 1e-200]], as: Double.self)
+        let big = Self.tensor([[1e200, -1e200]], as: Double.self),
+            tiny = Self.tensor([[1e-200, 1e-200]], as: Double.self)
         let v = Self.tensor([[1]], as: Double.self)
         // ‖q‖·‖k‖ = 2·10⁴⁰⁰ overflows Double: the scores may too, so the bound is +∞ (Float64 has no wider format).
         #expect(ForwardErrorBound.fastAttention(q: big, k: big, v: v, scale: .standard)[0] == .infinity)

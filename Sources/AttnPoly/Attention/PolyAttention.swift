@@ -200,7 +200,9 @@ public enum PolyAttention {
         let o = out.storage[h * rows * dv..<(h + 1) * rows * dv], dn = den.storage[h * rows..<(h + 1) * rows]
         guard w, o.allSatisfy({ $0.isFinite }), dn.allSatisfy({ $0.isFinite }) else {
             throw AttnError.infeasible(
-                .v, "head \(h): the polynomial method's features or sums exceed the \(T.dtypeName) range (|V|·n_k·P̂(R) too large); use exact attention or scale V down")
+                .v,
+                "head \(h): the polynomial method's features or sums exceed the \(T.dtypeName) range (|V|·n_k·P̂(R) too large); use exact attention or scale V down"
+            )
         }
     }
 

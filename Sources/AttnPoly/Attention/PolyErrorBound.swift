@@ -157,7 +157,9 @@ struct Underflow {
         for (t, c) in p.coefficients.enumerated() { w = max(w, abs(c) * pow(Double(d), Double(t))) }
         let omega = max(1, w.squareRoot() * (1 + 8 * u))
         // A degree-t feature takes ≤ 2t + 1 rounded products (t of ŷ, t of √|w_α|, one more): 2g + 1 ≥ g + 2 for g ≥ 1.
-        feature = Double(max(p.degree + 2, 2 * p.degree + 1)) * (tau / 2) * pow(y, Double(p.degree)) * omega * (1 + gamma) * (1 + 1e-12)
+        feature =
+            Double(max(p.degree + 2, 2 * p.degree + 1)) * (tau / 2) * pow(y, Double(p.degree)) * omega * (1 + gamma)
+            * (1 + 1e-12)
         keyMass =
             (r * p.absoluteMajorant(at: s * keyNorm * keyNorm * (1 + 1e-14))).squareRoot() * (1 + gamma)
             * (1 + 1e-15)
