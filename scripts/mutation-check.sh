@@ -44,6 +44,8 @@ ROWS=(
 "scale-subnormal | Scale.relativeError, the absolute part for subnormal and zero scales (issue 23, halved) | Sources/AttnCore/Scale.swift | ^(.*)let absolute = (.*)// mutation-check: scale-subnormal$ | \\1let absolute = 0.5 * \\2// mutation-check: scale-subnormal | ScaleTests|FiniteDomainTests"
 "reference-round | AttentionKernel.run, the reference rounded to T: gradual underflow τ/2 (issue 23, halved) | Sources/AttnKernels/Attention.swift | ^(.*)gradual = halfTau(.*)// mutation-check: reference-round$ | \\1gradual = halfTau / 2\\2// mutation-check: reference-round | FiniteDomainTests"
 "overflow-flag | ForwardErrorBound.mayOverflow (issue 23: a row that may overflow gets +∞), disabled | Sources/AttnKernels/ForwardErrorBound+Range.swift | return !\\(2 \\* dot < F | return false \\&\\& !(2 * dot < F | FiniteDomainTests"
+"rounding-floor | RoundingVerdict.floorUpper (the rounding floor's upper end, halved) | Sources/AttnCertified/RoundingFloor.swift | ^(.*)floorUpper = (.*)  // mutation-check: rounding-floor$ | \1floorUpper = 0.5 * \2 | RoundingFloorTests|KernelAccuracyTests"
+"floor-ratio | AccuracyTally.floorRatio upper end halved | Sources/AttnCertified/RoundingFloor.swift | ^(.*)let hi = (.*)  // mutation-check: floor-ratio$ | \1let hi = 0.5 * (\2) | RoundingFloorTests|KernelAccuracyTests"
 "regime-score | ScoreMaximum.errorBound (regime: error of the largest abs(q·k)) | Sources/AttnExperiments/Regime/ScoreMaximum.swift | ^(.*)\.nextUp  // mutation-check: regime-score$ | \1.nextUp / 2 | ScoreMaximumTests"
 )
 
