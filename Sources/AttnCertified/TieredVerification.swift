@@ -123,20 +123,13 @@ public enum TieredVerification {
     ///   - options: tolerance, engine, heads, precision, threads and the LSE candidate.
     ///   - progress: called with (rows done, rows total) over the float pass and the exact pass.
     /// - Throws: `AttnError.usage` for a candidate of the wrong shape, bad shapes, a head range
-<<<<<<< HEAD
-    ///   outside the heads, bad precision, a score model term the engines do not enclose yet, a negative or
-    ///   NaN atol/rtol.
-=======
-    ///   outside the heads, bad precision, a model term whose shape does not broadcast.
->>>>>>> main
+    ///   outside the heads, bad precision, a model term whose shape does not broadcast, a negative or NaN
+    ///   atol/rtol.
     public static func run(
         q: Tensor<Double>, k: Tensor<Double>, v: Tensor<Double>, candidate: Tensor<Double>,
         scale: Scale, scoreModel: ScoreModel, options: VerifyOptions,
         progress: (@Sendable (_ done: Int, _ total: Int) -> Void)? = nil
     ) throws -> TieredVerificationReport {
-<<<<<<< HEAD
-        try options.validate()
-=======
         try run(
             q: q, k: k, v: v, candidates: [VerifyCandidate(candidate)], scale: scale, scoreModel: scoreModel,
             options: options, progress: progress)[0].verification
@@ -154,7 +147,7 @@ public enum TieredVerification {
         scale: Scale, scoreModel: ScoreModel, options: VerifyOptions,
         progress: (@Sendable (_ done: Int, _ total: Int) -> Void)? = nil
     ) throws -> [VerifyOutcome] {
->>>>>>> main
+        try options.validate()
         let shape = try AttentionShape(q: q, k: k, v: v)
         try scoreModel.validate(for: shape)
         for (i, c) in candidates.enumerated() {
