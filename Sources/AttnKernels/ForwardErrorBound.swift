@@ -91,7 +91,10 @@ public enum ForwardErrorBound {
         let g = gamma(d + 1) + cs * (1 + gamma(d + 1))
         let expPair = log1p(2 * eta / (1 - eta))  // ln((1 + η)/(1 − η)): one exp in a weight ratio (§2)
         var out = [Double](repeating: 0, count: q.heads * q.rows)
+        let hpb = max(1, q.headsPerBatch)
         for h in 0..<q.heads {
+            let terms = ScoreTermBounds(
+                scoreModel, batch: h / hpb, head: h % hpb, queries: q.rows, keys: nk, unitRoundoff: u)
             var kMax = 0.0, vMax = 0.0
             for j in 0..<nk {
                 var s2 = 0.0
@@ -101,13 +104,18 @@ public enum ForwardErrorBound {
             }
             kMax *= 1 + 1e-15 * Double(d + 2)  // the Double norm is itself rounded
             for i in 0..<q.rows {
-                let (seen, keyTiles) = processed(row: i, nq: q.rows, nk: nk, mask: scoreModel.mask, tiles: tiles)
+                let (seen0, tiles0) = processed(row: i, nq: q.rows, nk: nk, mask: scoreModel.mask, tiles: tiles)
+                // A sink is one more term of the denominator and one more rescale of the numerator (proof §5).
+                let (seen, keyTiles) = terms.sink == nil ? (seen0, tiles0) : (seen0 + 1, tiles0 + 1)
                 let depth = depth(seen, keyTiles)
                 var q2 = 0.0
                 for c in 0..<d { let x = Double(q[h, i, c]); q2 += x * x }
                 let M = s * q2.squareRoot() * (1 + 1e-15 * Double(d + 2)) * kMax
-                // The shifts x̂_j − m and the rescales m_old − m_new telescope to m_final − x̂_j ≤ 2M(1 + g) (§1).
-                let delta = g * M + 2 * u * M * (1 + g)
+                // The score terms' error E_i and magnitude M′_i (Proofs/score-terms-error.md); without terms
+                // E_i = g·M_i, M′_i = M_i. The shifts x̂_j − m and the rescales m_old − m_new telescope to
+                // m_final − x̂_j ≤ 2M′(1 + g) (§1).
+                let (scoreError, magnitude) = terms.row(i, dotBound: M, dotError: g * M)
+                let delta = scoreError + 2 * u * magnitude * (1 + g)  // mutation-check: score-terms
                 let gN = gamma(depth.numerator), gL = gamma(depth.denominator), gF = gamma(depth.final)
                 var body = Double.infinity
                 if gL < 1 {

@@ -4,6 +4,7 @@ import Foundation
 
 extension Scale: ExpressibleByArgument {}
 extension AttentionKernel: ExpressibleByArgument {}
+extension MaskAlignment: ExpressibleByArgument {}
 
 public enum Precision: String, CaseIterable, ExpressibleByArgument, Sendable { case float32, float64 }
 
@@ -20,8 +21,20 @@ struct AttentionFiles: ParsableArguments {
 struct AttentionInputs: ParsableArguments {
     @OptionGroup var files: AttentionFiles
     @Option(help: "Softmax scale s: 'paper' (1/d), 'standard' (1/√d) or a positive decimal.") var scale = Scale.standard
-    @Flag(help: "Causal mask, aligned bottom-right: row i sees key j iff j ≤ i + n_k − n_q.") var causal = false
-    var scoreModel: ScoreModel { causal ? .causal() : .plain }
+    @OptionGroup var scores: ScoreModelOptions
+}
+
+/// What attention computes: the library reads and checks every value and file (`ScoreModelSource`).
+struct ScoreModelOptions: ParsableArguments, ScoreModelSource {
+    @Flag(help: "Causal mask: row i sees key j iff j ≤ i′ (the diagonal of --align).") var causal = false
+    @Option(help: "Diagonal i′: bottom-right (i + n_k − n_q) or top-left (i, PyTorch is_causal).") var align =
+        MaskAlignment.bottomRight
+    @Option(help: "Window L,R (integers ≥ 0 or inf): row i sees keys i′ − L ≤ j ≤ i′ + R.") var window: String?
+    @Option(help: "Mask .npy, bool/uint8/int (nonzero = visible), broadcast to [b, h, n_q, n_k].") var mask: String?
+    @Option(help: "Bias .npy (float), added after the softcap, broadcast to [b, h, n_q, n_k].") var bias: String?
+    @Option(help: "ALiBi slopes: .npy [heads] or a comma list; score −= slope·|i′ − j|.") var alibi: String?
+    @Option(help: "Softcap C > 0: score ← C·tanh(score/C) (Gemma 2).") var softcap: Double?
+    @Option(help: "Sink logits .npy [heads] (natural log): exp(σ_h) joins every denominator.") var sinks: String?
 }
 
 /// `--threads`, validated once for every command that runs workers.
@@ -29,7 +42,7 @@ struct ThreadsOption: ParsableArguments {
     @Option(help: "Worker threads (default: every active core).") var threads: Int?
     var count: Int { threads ?? ProcessInfo.processInfo.activeProcessorCount }
     func validate() throws {
-        if let t = threads, !(1...1024).contains(t) { throw ValidationError("--threads must be in 1...1024") }
+        if let t = threads, t < 1 || t > 1024 { throw ValidationError("--threads must be in 1...1024") }
     }
 }
 

@@ -157,8 +157,8 @@ struct PruneCommand: ParsableCommand {
     }
     func run() throws {
         var r = PruneRequest(q: inputs.files.q, k: inputs.files.k, v: inputs.files.v, mode: mode)
-        (r.scale, r.scoreModel, r.vision, r.sink) = (inputs.scale, inputs.scoreModel, vision.map(\.range), sink)
-        (r.layerThreshold, r.tokensThreshold) = (layerThreshold, tokensThreshold)
+        (r.scale, r.scoreModel, r.vision) = (inputs.scale, try inputs.scores.loadScoreModel(), vision.map(\.range))
+        (r.sink, r.layerThreshold, r.tokensThreshold) = (sink, layerThreshold, tokensThreshold)
         try precision == .float32 ? run(r, as: Float.self) : run(r, as: Double.self)
     }
     func run<T: KernelScalar>(_ request: PruneRequest, as _: T.Type) throws {

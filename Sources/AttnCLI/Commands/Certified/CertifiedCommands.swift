@@ -19,8 +19,9 @@ struct VerifyCommand: ParsableCommand {
     @OptionGroup var json: JSONOption
     func run() throws {
         var r = VerifyRequest(q: inputs.files.q, k: inputs.files.k, v: inputs.files.v, candidate: candidate)
-        (r.scale, r.scoreModel, r.tolerance, r.atol, r.rtol) = (inputs.scale, inputs.scoreModel, tolerance, atol, rtol)
-        (r.engine, r.heads, r.precision, r.threads) = (engine, heads?.range, precision, threads.count)
+        (r.scale, r.scoreModel, r.tolerance) = (inputs.scale, try inputs.scores.loadScoreModel(), tolerance)
+        (r.atol, r.rtol, r.engine, r.heads, r.precision) = (atol, rtol, engine, heads?.range, precision)
+        r.threads = threads.count
         try emit(try r.run(note: printNote), out: nil, json: json.json)
     }
 }
