@@ -52,11 +52,7 @@ func emit(_ report: RunReport, out: String?, json: Bool) throws {
 /// Writes the table of `report`, if it has one, as CSV with its JSON sidecar at `path`, printing nothing
 /// (also a command's second table: `dbsp plan --ranks-out`, `lite calibrate --pareto-out`).
 func writeTable(_ report: RunReport, to path: String) throws {
-    guard let table = report.table else { return }
-    try Sidecar(
-        command: report.command, parameters: report.parameters, seed: report.seed, argv: CommandLine.arguments,
-        extra: report.sidecarExtra
-    ).write(csv: table.csv, to: URL(fileURLWithPath: path))
+    try report.writeTable(to: path, argv: CommandLine.arguments)
 }
 
 /// Checks that an output path's folder exists before any work is done.

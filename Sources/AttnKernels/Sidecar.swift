@@ -118,3 +118,13 @@ public struct Sidecar: Sendable {
         ])
     }
 }
+
+extension RunReport {
+    /// Writes the report's table, if it has one, as CSV with its JSON sidecar at `path` (`argv`: the command
+    /// line recorded in the sidecar).
+    public func writeTable(to path: String, argv: [String]) throws {
+        guard let table else { return }
+        try Sidecar(command: command, parameters: parameters, seed: seed, argv: argv, extra: sidecarExtra)
+            .write(csv: table.csv, to: URL(fileURLWithPath: path))
+    }
+}

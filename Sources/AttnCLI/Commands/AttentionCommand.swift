@@ -7,8 +7,7 @@ struct AttentionCommand: ParsableCommand {
     @Option(help: "reference (Float64, O(n²) memory) or fast (fused).") var kernel = AttentionKernel.fast
     @Option(help: "Working precision of the fast kernel and dtype of the output.") var precision = Precision.float32
     @OptionGroup var output: OutputOption
-    @Option(help: "Also write each row's log-sum-exp (natural log, sinks included): .npy [batch, heads, n_q].")
-    var lseOut: String?
+    @Option(help: "Also write each row's log-sum-exp (natural log) as .npy [batch, heads, n_q].") var lseOut: String?
     func validate() throws { if let l = lseOut { try validateOutputPath(l, flag: "--lse-out") } }
     func run() throws { try precision == .float32 ? write(Float.self) : write(Double.self) }
     func write<T: KernelScalar>(_: T.Type) throws {

@@ -27,8 +27,7 @@ struct AttentionInputs: ParsableArguments {
 /// What attention computes: the library reads and checks every value and file (`ScoreModelSource`).
 struct ScoreModelOptions: ParsableArguments, ScoreModelSource {
     @Flag(help: "Causal mask: row i sees key j iff j ≤ i′ (the diagonal of --align).") var causal = false
-    @Option(help: "Diagonal i′: bottom-right (i + n_k − n_q) or top-left (i, PyTorch is_causal).") var align =
-        MaskAlignment.bottomRight
+    @Option(help: "Diagonal i′: bottom-right (i + n_k − n_q) or top-left (i).") var align = MaskAlignment.bottomRight
     @Option(help: "Window L,R (integers ≥ 0 or inf): row i sees keys i′ − L ≤ j ≤ i′ + R.") var window: String?
     @Option(help: "Mask .npy, bool/uint8/int (nonzero = visible), broadcast to [b, h, n_q, n_k].") var mask: String?
     @Option(help: "Bias .npy (float), added after the softcap, broadcast to [b, h, n_q, n_k].") var bias: String?
@@ -81,24 +80,16 @@ struct CommaList<Element: ExpressibleByArgument>: ExpressibleByArgument, CustomS
     }
 }
 
-/// A size: "4096" or "2^12" (exponent ≤ 40).
+/// A size: "4096" or "2^12" (exponent ≤ 40; `ArgumentText.size`).
 struct Size: ExpressibleByArgument {
     let value: Int
-    init?(argument: String) {
-        let p = argument.split(separator: "^"), k = p.count == 2 && p[0] == "2" ? Int(p[1]) : nil
-        guard let v = Int(argument) ?? k.flatMap({ (0...40).contains($0) ? 1 << $0 : nil }) else { return nil }
-        value = v
-    }
+    init?(argument: String) { if let v = ArgumentText.size(argument) { value = v } else { return nil } }
 }
 
 /// "START:END" with 0 ≤ START < END: a half-open range of tokens or heads (`--vision`, `--heads`).
 struct HalfOpenRange: ExpressibleByArgument {
     let range: Range<Int>
-    init?(argument: String) {
-        let p = argument.split(separator: ":", omittingEmptySubsequences: false).map { Int($0) }
-        guard p.count == 2, let a = p[0], let b = p[1], a >= 0, a < b else { return nil }
-        range = a..<b
-    }
+    init?(argument: String) { if let r = ArgumentText.halfOpenRange(argument) { range = r } else { return nil } }
 }
 
 /// A subcommand's configuration: name, abstract and the optional rest, in one line at the command.
