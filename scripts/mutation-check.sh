@@ -38,7 +38,11 @@ ROWS=(
 "paged-mask | GQA masked union: rows not masked to their own pages | Sources/AttnPaged/PagedAttention.swift | for j in 0\\.\\.<seg\\.rows \\{ sp\\[i \\* tile \\+ offset \\+ j\\] = -\\.infinity \\} | _ = () | PagedAttentionTests"
 "float-e | float engine enclosure radius e (FloatAttentionEngine.entryBound) | Sources/AttnCertified/FloatEnclosure.swift | ^.*// mutation-check: float-e$ |        return e.isFinite ? e * 0.5 : .infinity | FloatEnclosureTests|FloatEnclosureTightnessTests|TieredVerificationTests|TorchShapesCLITests"
 "float-exp | FloatExp relative error bound ε | Sources/AttnCertified/FloatExp.swift | ^.*// mutation-check: float-exp$ |    package static let relativeErrorBound = 27 * 0x1p-53 | FloatExpTests"
+"backward | BackwardErrorBound.fused (the fused backward: dQ, dK, dV) | Sources/AttnKernels/BackwardErrorBound.swift | return bounds  // mutation-check: backward$ | return bounds.scaled(by: 0.5) | BackwardTests|BackwardTightnessTests"
+"score-terms | ScoreTermBounds: the score terms' error and magnitude dropped from δ_i (plain-score δ) | Sources/AttnKernels/ForwardErrorBound.swift | ^(.*)let delta = scoreError \+ 2 \* u \* magnitude \* \(1 \+ g\)  // mutation-check: score-terms$ | \1let delta = g * M + 2 * u * M * (1 + g) | ScoreModelKernelTests"
 "exp64 | Double.expRelativeError (the fused kernel's Float64 exp, 3u halved) | Sources/AttnKernels/KernelScalar.swift | ^.*// mutation-check: exp64$ |    public static var expRelativeError: Double { 0x1.8p-53 } | KernelScalarTests"
+"rounding-floor | RoundingVerdict.floorUpper (the rounding floor's upper end, halved) | Sources/AttnCertified/RoundingFloor.swift | ^(.*)floorUpper = (.*)  // mutation-check: rounding-floor$ | \1floorUpper = 0.5 * \2 | RoundingFloorTests|KernelAccuracyTests"
+"floor-ratio | AccuracyTally.floorRatio upper end halved | Sources/AttnCertified/RoundingFloor.swift | ^(.*)let hi = (.*)  // mutation-check: floor-ratio$ | \1let hi = 0.5 * (\2) | RoundingFloorTests|KernelAccuracyTests"
 "regime-score | ScoreMaximum.errorBound (regime: error of the largest abs(q·k)) | Sources/AttnExperiments/Regime/ScoreMaximum.swift | ^(.*)\.nextUp  // mutation-check: regime-score$ | \1.nextUp / 2 | ScoreMaximumTests"
 )
 

@@ -120,8 +120,8 @@ public struct Sidecar: Sendable {
 }
 
 extension RunReport {
-    /// Writes the report's table, if it has one, as CSV with its JSON sidecar at `path` (`argv`: the command
-    /// line recorded in the sidecar).
+    /// Writes the table, if the report has one, as CSV with its JSON sidecar at `path` (the one way
+    /// commands write a table: `emit`'s `--out`, and second tables such as `dbsp plan --ranks-out`).
     public func writeTable(to path: String, argv: [String]) throws {
         guard let table else { return }
         try Sidecar(command: command, parameters: parameters, seed: seed, argv: argv, extra: sidecarExtra)

@@ -7,15 +7,16 @@ struct AttentionCommand: ParsableCommand {
     @Option(help: "reference (Float64, O(n²) memory) or fast (fused).") var kernel = AttentionKernel.fast
     @Option(help: "Working precision of the fast kernel and dtype of the output.") var precision = Precision.float32
     @OptionGroup var output: OutputOption
-    @Option(help: "Also write each row's log-sum-exp (natural log) as .npy [batch, heads, n_q].") var lseOut: String?
-    func validate() throws { if let l = lseOut { try validateOutputPath(l, flag: "--lse-out") } }
-    func run() throws { try precision == .float32 ? write(Float.self) : write(Double.self) }
-    func write<T: KernelScalar>(_: T.Type) throws {
-        let (out, model) = (try output.required(), try inputs.scores.loadScoreModel())
-        let r = try attentionWithLSE(
-            inputs.files.problem(as: T.self), scale: inputs.scale, scoreModel: model, kernel: kernel)
-        try Npy.write(r.output, to: out)
-        if let lseOut { try Npy.write(r.lse, to: lseOut) }
+    func run() throws {
+        let out = try output.required()
+        switch precision {
+        case .float32: try Npy.write(attention(Float.self), to: out)
+        case .float64: try Npy.write(attention(Double.self), to: out)
+        }
+    }
+    func attention<T: KernelScalar>(_: T.Type) throws -> Tensor<T> {
+        try AttnKernels.attention(
+            inputs.files.problem(as: T.self), scale: inputs.scale, scoreModel: inputs.scoreModel, kernel: kernel)
     }
 }
 

@@ -4,36 +4,32 @@ import Foundation
 
 extension Scale: ExpressibleByArgument {}
 extension AttentionKernel: ExpressibleByArgument {}
-extension MaskAlignment: ExpressibleByArgument {}
 
 public enum Precision: String, CaseIterable, ExpressibleByArgument, Sendable { case float32, float64 }
 
-/// The Q, K, V files of an attention problem, read and checked by the one reader (`AttentionTensors`).
+/// The Q, K, V of an attention problem (`PATH` or `PATH:NAME`, or a tensor file), read by the one reader.
 struct AttentionFiles: ParsableArguments {
-    @Option(help: "Queries: .npy [n_q, d], [heads, n_q, d] or [batch, heads, n_q, d]; float16/32/64.") var q: String
-    @Option(help: "Keys: .npy [n_k, d], [heads_kv, n_k, d] or [batch, heads_kv, n_k, d]; heads_kv | heads.") var k:
-        String
-    @Option(help: "Values: .npy [n_k, d_v], [heads_kv, n_k, d_v] or [batch, heads_kv, n_k, d_v].") var v: String
-    func problem<T: AttnScalar>(as: T.Type) throws -> AttentionTensors<T> { try AttentionTensors(q: q, k: k, v: v) }
+    @Option(help: "Queries [n_q, d], [heads, n_q, d] or [batch, heads, n_q, d]: .npy, or FILE:NAME.") var q: String?
+    @Option(help: "Keys [n_k, d], [heads_kv, n_k, d] or [batch, heads_kv, n_k, d]; heads_kv | heads.") var k: String?
+    @Option(help: "Values [n_k, d_v], [heads_kv, n_k, d_v] or [batch, heads_kv, n_k, d_v].") var v: String?
+    @Option(help: "A .safetensors/.npz with q, k, v, o (lse, do, dq, dk, dv, mask, bias).") var tensors: String?
+    @Option(help: "The tensor file's names of the roles, e.g. q=query,k=key,o=out.") var names: String?
+    func set() throws -> TensorFiles {
+        TensorFiles(
+            file: tensors, names: try names.map(TensorFiles.parseNames) ?? [:], explicit: ["q": q, "k": k, "v": v])
+    }
+    func path(_ p: Parameter) throws -> String {
+        try set().source(p.rawValue, required: true, parameter: p)!.description
+    }
+    func problem<T: AttnScalar>(as: T.Type) throws -> AttentionTensors<T> { try AttentionTensors(files: set()) }
 }
 
 /// Q, K, V with the scale and mask of exact attention; the default scale is `standard` (1/√d), as in PyTorch.
 struct AttentionInputs: ParsableArguments {
     @OptionGroup var files: AttentionFiles
     @Option(help: "Softmax scale s: 'paper' (1/d), 'standard' (1/√d) or a positive decimal.") var scale = Scale.standard
-    @OptionGroup var scores: ScoreModelOptions
-}
-
-/// What attention computes: the library reads and checks every value and file (`ScoreModelSource`).
-struct ScoreModelOptions: ParsableArguments, ScoreModelSource {
-    @Flag(help: "Causal mask: row i sees key j iff j ≤ i′ (the diagonal of --align).") var causal = false
-    @Option(help: "Diagonal i′: bottom-right (i + n_k − n_q) or top-left (i).") var align = MaskAlignment.bottomRight
-    @Option(help: "Window L,R (integers ≥ 0 or inf): row i sees keys i′ − L ≤ j ≤ i′ + R.") var window: String?
-    @Option(help: "Mask .npy, bool/uint8/int (nonzero = visible), broadcast to [b, h, n_q, n_k].") var mask: String?
-    @Option(help: "Bias .npy (float), added after the softcap, broadcast to [b, h, n_q, n_k].") var bias: String?
-    @Option(help: "ALiBi slopes: .npy [heads] or a comma list; score −= slope·|i′ − j|.") var alibi: String?
-    @Option(help: "Softcap C > 0: score ← C·tanh(score/C) (Gemma 2).") var softcap: Double?
-    @Option(help: "Sink logits .npy [heads] (natural log): exp(σ_h) joins every denominator.") var sinks: String?
+    @Flag(help: "Causal mask, aligned bottom-right: row i sees key j iff j ≤ i + n_k − n_q.") var causal = false
+    var scoreModel: ScoreModel { causal ? .causal() : .plain }
 }
 
 /// `--threads`, validated once for every command that runs workers.
@@ -41,7 +37,7 @@ struct ThreadsOption: ParsableArguments {
     @Option(help: "Worker threads (default: every active core).") var threads: Int?
     var count: Int { threads ?? ProcessInfo.processInfo.activeProcessorCount }
     func validate() throws {
-        if let t = threads, t < 1 || t > 1024 { throw ValidationError("--threads must be in 1...1024") }
+        if let t = threads, !(1...1024).contains(t) { throw ValidationError("--threads must be in 1...1024") }
     }
 }
 
@@ -80,17 +76,9 @@ struct CommaList<Element: ExpressibleByArgument>: ExpressibleByArgument, CustomS
     }
 }
 
-/// A size: "4096" or "2^12" (exponent ≤ 40; `ArgumentText.size`).
-struct Size: ExpressibleByArgument {
-    let value: Int
-    init?(argument: String) { if let v = ArgumentText.size(argument) { value = v } else { return nil } }
-}
-
-/// "START:END" with 0 ≤ START < END: a half-open range of tokens or heads (`--vision`, `--heads`).
-struct HalfOpenRange: ExpressibleByArgument {
-    let range: Range<Int>
-    init?(argument: String) { if let r = ArgumentText.halfOpenRange(argument) { range = r } else { return nil } }
-}
+/// `Size` ("4096", "2^12") and `HalfOpenRange` ("a:b") are parsed by the library.
+extension Size: ExpressibleByArgument { public init?(argument: String) { self.init(parsing: argument) } }
+extension HalfOpenRange: ExpressibleByArgument { public init?(argument: String) { self.init(parsing: argument) } }
 
 /// A subcommand's configuration: name, abstract and the optional rest, in one line at the command.
 func command(

@@ -6,7 +6,8 @@ extension ApproxMethod: ExpressibleByArgument {}
 extension ErrorRows: ExpressibleByArgument {}
 
 struct PlanCommand: ParsableCommand {
-    static let configuration = command("plan", "Plan the polynomial method: certified degree, rank, flops, crossover.")
+    static let configuration = command(
+        "plan", "Plan the polynomial method: certified degree, rank, flops, crossover.")
     @Option(help: "Sequence length n (n_q = n_k).") var n: Int
     @Option(help: "Head dimension d of Q and K.") var d: Int
     @Option(help: "Value dimension d_v (default: d).") var dv: Int?
