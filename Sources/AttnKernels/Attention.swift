@@ -37,6 +37,33 @@ public func attention<T: KernelScalar>(
         .withLeadingAxes(of: problem.q)
 }
 
+/// As `attention(_:scale:scoreModel:kernel:)`, with each row's log-sum-exp ln(Σ_j exp(score_ij) + exp(σ))
+/// (natural log, sinks included, −∞ for a row with neither), shaped as Q's leading axes × n_q
+/// (`[batch, heads, n_q]` for 4-D Q, as FlashAttention's `softmax_lse`). The reference computes it in
+/// Float64 and rounds it to `T` once.
+public func attentionWithLSE<T: KernelScalar>(
+    _ problem: AttentionTensors<T>, scale: Scale, scoreModel: ScoreModel = .plain,
+    kernel: AttentionKernel = .fast
+) throws -> (output: Tensor<T>, lse: Tensor<T>) {
+    let (k, v) = problem.expandedKV, q = problem.q
+    let output: Tensor<T>, lse: [T]
+    switch kernel {
+    case .reference:
+        let r = try ReferenceAttention.forward(q: q, k: k, v: v, scale: scale, scoreModel: scoreModel)
+        (output, lse) = (r.output.converted(to: T.self), r.lse.map { T($0) })
+    case .fast:
+        (output, lse) = try FastAttention.forward(q: q, k: k, v: v, scale: scale, scoreModel: scoreModel)
+    }
+    // Q [n, d] → [n]; [h, n, d] → [h, n]; [b, h, n, d] → [b, h, n].
+    let lseTensor: Tensor<T> =
+        switch q.logicalRank {
+        case 4: Tensor(heads: q.batch, rows: q.headsPerBatch, cols: q.rows, storage: lse, logicalRank: 3)
+        case 3: Tensor(rows: q.heads, cols: q.rows, storage: lse, logicalRank: 2)
+        default: Tensor(rows: 1, cols: q.rows, storage: lse, logicalRank: 1)
+        }
+    return (output.withLeadingAxes(of: q), lseTensor)
+}
+
 extension AttentionKernel {
     /// Exact attention with its a-priori per-row bound (`ForwardErrorBound`):
     /// |output − Att(Q,K,V)| ≤ `rowBounds[head: h, row: i]` entrywise, against
@@ -46,8 +73,6 @@ extension AttentionKernel {
         q: Tensor<T>, k: Tensor<T>, v: Tensor<T>, scale: Scale,
         scoreModel: ScoreModel = .plain
     ) throws -> AttentionResult<T> {
-        // The a-priori bounds cover the mask; the score terms get theirs with the kernels that compute them.
-        try scoreModel.requireSupported([], by: "the a-priori error bound")
         let output = try attention(q: q, k: k, v: v, scale: scale, scoreModel: scoreModel, kernel: self)
         switch self {
         case .reference:

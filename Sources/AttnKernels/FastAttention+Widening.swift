@@ -11,9 +11,11 @@ extension FastAttention {
     @_specialize(where T == Float)
     @_specialize(where T == Double)
     static func widenNonFiniteRows<T: KernelScalar>(
-        q: Tensor<T>, k: Tensor<T>, v: Tensor<T>, scale: Scale, scoreModel: ScoreModel, out: inout Tensor<T>
+        q: Tensor<T>, k: Tensor<T>, v: Tensor<T>, scale: Scale, scoreModel: ScoreModel, out: inout Tensor<T>,
+        lse: inout [T]
     ) throws {
-        guard T.self == Float.self, !out.storage.allSatisfy({ $0.isFinite }) else { return }
+        // Masks only: with score terms (softcap, bias, ALiBi, sinks) the bound of a row that may overflow is +∞.
+        guard T.self == Float.self, scoreModel.terms.isEmpty, !out.storage.allSatisfy({ $0.isFinite }) else { return }
         let (nq, nk, d, dv) = (q.rows, k.rows, q.cols, v.cols)
         for h in 0..<q.heads {
             let (b, hh) = q.location(ofHead: h)
@@ -26,8 +28,9 @@ extension FastAttention {
                     rows: keys.count, cols: d, storage: keys.flatMap { j in (0..<d).map { k[h, j, $0] } })
                 let vh = Tensor<T>(
                     rows: keys.count, cols: dv, storage: keys.flatMap { j in (0..<dv).map { v[h, j, $0] } })
-                let row = keys.isEmpty ? nil : try ReferenceAttention.compute(q: qi, k: kh, v: vh, scale: scale)
-                for c in 0..<dv { out[h, i, c] = row.map { T($0[0, 0, c]) } ?? 0 }  // no visible key: 0, as the kernel
+                let row = keys.isEmpty ? nil : try ReferenceAttention.forward(q: qi, k: kh, v: vh, scale: scale)
+                for c in 0..<dv { out[h, i, c] = row.map { T($0.output[0, 0, c]) } ?? 0 }  // no visible key: 0
+                if !lse.isEmpty { lse[h * nq + i] = row.map { T($0.lse[0]) } ?? -.infinity }
             }
         }
     }

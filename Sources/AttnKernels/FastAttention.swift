@@ -58,20 +58,54 @@ public enum FastAttention {
         threads: Int? = nil, checkInputs: Bool = true,
         isa: KernelISA = .auto
     ) throws -> Tensor<T> {
+        try forward(
+            q: q, k: k, v: v, scale: scale, scoreModel: scoreModel, tiles: tiles, threads: threads,
+            checkInputs: checkInputs, isa: isa, lse: false
+        ).output
+    }
+
+    /// As `compute`, and each row's log-sum-exp ln(Σ_j exp(score_ij) + exp(σ)) in precision `T` (natural log,
+    /// sinks included; −∞ for a row with no visible key and no sink), `heads × n_q` row-major.
+    @_specialize(exported:true,where T == Float)
+    @_specialize(exported:true,where T == Double)
+    public static func forward<T: KernelScalar>(
+        q: Tensor<T>, k: Tensor<T>, v: Tensor<T>, scale: Scale,
+        scoreModel: ScoreModel = .plain, tiles: TileSizes = .default,
+        threads: Int? = nil, checkInputs: Bool = true,
+        isa: KernelISA = .auto, lse wantLSE: Bool = true
+    ) throws -> (output: Tensor<T>, lse: [T]) {
         try validateAttentionShapes(q: q, k: k, v: v, checkFinite: checkInputs)
         let (heads, nq, nk, d, dv) = (q.heads, q.rows, k.rows, q.cols, v.cols)
         try scoreModel.validate(batch: q.batch, heads: q.headsPerBatch, queries: nq, keys: nk)
-        try scoreModel.requireSupported([], by: "the fast kernel")
+        try requireRepresentable(scoreModel, in: T.self, queries: nq, keys: nk)
+        let model = scoreModel, hpb = max(1, q.headsPerBatch)
+        var lse = [T](repeating: -.infinity, count: wantLSE ? heads * nq : 0)
         // Right-bounded windows (causal): key j is visible to row i iff j ≤ i + shift + R; a bound that every
         // row's diagonal reaches past the last key (R ≥ n_k − 1 − shift) is no bound (and cannot overflow).
         let shift = scoreModel.mask.alignment.shift(queries: nq, keys: nk)
         let rightBound = scoreModel.mask.window?.right.flatMap { $0 >= nk - 1 - shift ? nil : $0 }
+        let left = scoreModel.mask.window?.left
         var out = Tensor<T>(heads: heads, rows: nq, cols: dv, logicalRank: q.logicalRank)
         let rowsPerJob = tiles.balanced(queries: nq, heads: heads).queryTile
         let qBlocks = (nq + rowsPerJob - 1) / rowsPerJob
         let splits = keySplits(queries: nq, keys: nk, heads: heads, tiles: tiles)
         let jobs = heads * qBlocks * splits
-        if jobs == 0 || dv == 0 { return out }
+        if jobs == 0 || dv == 0 { return (out, lse) }
+        // Tile classes of each job's rows (TileMap, the one classifier): empty tiles are skipped, the explicit mask
+        // applies to partial ones only. Only for left windows and explicit masks (causal needs none).
+        let keyTileCount = (nk + keyTile - 1) / keyTile
+        var classes: [UInt8] = []
+        if left != nil || scoreModel.mask.explicit != nil {
+            let map = TileMap(
+                mask: scoreModel.mask, batch: q.batch, heads: hpb, queries: nq, keys: nk, queryTile: rowsPerJob,
+                keyTile: keyTile)
+            classes.reserveCapacity(heads * qBlocks * keyTileCount)
+            for f in 0..<heads {
+                for b in 0..<qBlocks {
+                    for t in 0..<keyTileCount { classes.append(map[head: f, rowTile: b, keyTile: t].rawValue) }
+                }
+            }
+        }
         let workers = min(max(1, threads ?? ProcessInfo.processInfo.activeProcessorCount), jobs)
         let scratchBytes = attnbound_fused_scratch_bytes(rowsPerJob, d, dv, Int32(MemoryLayout<T>.size))
         let s = scale.value(d: d)
@@ -85,6 +119,12 @@ public enum FastAttention {
         let packedCount = packs ? attnbound_fused_packed_k_count(nk, d) : 0
         let packed = UnsafeSendablePointer(UnsafeMutablePointer<T>.allocate(capacity: heads * packedCount))
         defer { packed.pointer.deallocate() }
+        let tileClasses = classes
+        let lsePointer = UnsafeSendablePointer(UnsafeMutablePointer<T>.allocate(capacity: max(1, lse.count)))
+        defer { lsePointer.pointer.deallocate() }
+        let explicit = scoreModel.mask.explicit, bias = scoreModel.bias
+        let maskStrides = explicit?.elementStrides ?? (0, 0, 0, 0), biasStrides = bias?.elementStrides ?? (0, 0, 0, 0)
+        let softcap = scoreModel.softcap ?? 0
         PinnedAttention.with(q: q, k: k, v: v, out: &out) { p in
             let groups = packs ? min(keyTiles, 8) : 0
             Parallel.forEachJob(heads * groups, workers: max(1, min(workers, heads * groups))) { worker in
@@ -127,12 +167,79 @@ public enum FastAttention {
                     cj.scale = s
                     cj.causal = rightBound != nil ? 1 : 0
                     cj.isa = isa.rawValue
-                    T.fusedAttention(&cj)
+                    let (bb, hh) = (h / hpb, h % hpb)
+                    if let left {
+                        cj.left_bounded = 1
+                        cj.left_offset = i0 + shift - min(left, nk + nq)  // L ≥ n_k + n_q is unbounded in effect
+                    }
+                    cj.softcap = softcap
+                    if let slopes = model.alibiSlopes {
+                        (cj.alibi, cj.alibi_diag) = (1, i0 + shift)
+                        cj.alibi_slope = slopes[batch: bb, head: hh, row: 0, col: 0]
+                    }
+                    if partials == nil, let sigma = model.sink(batch: bb, head: hh) {
+                        (cj.has_sink, cj.sink) = (1, sigma)
+                    }
+                    if wantLSE && partials == nil { cj.lse = UnsafeMutableRawPointer(lsePointer.pointer + row) }
+                    tileClasses.withUnsafeBufferPointer { cb in
+                        explicit.map { $0.values }.withUnsafeBytes(ifPresent: true) { mb in
+                            bias.map { $0.values }.withUnsafeBytes(ifPresent: true) { bbuf in
+                                if !cb.isEmpty { cj.tile_class = cb.baseAddress! + (h * qBlocks + b) * keyTileCount }
+                                if let mb {
+                                    let o = bb * maskStrides.0 + hh * maskStrides.1 + i0 * maskStrides.2
+                                    cj.mask = mb.baseAddress!.assumingMemoryBound(to: UInt8.self) + o
+                                    (cj.mask_row, cj.mask_col) = (maskStrides.2, maskStrides.3)
+                                }
+                                if let bbuf {
+                                    let o = bb * biasStrides.0 + hh * biasStrides.1 + i0 * biasStrides.2
+                                    cj.bias = bbuf.baseAddress!.assumingMemoryBound(to: Double.self) + o
+                                    (cj.bias_row, cj.bias_col) = (biasStrides.2, biasStrides.3)
+                                }
+                                T.fusedAttention(&cj)
+                            }
+                        }
+                    }
                 }
             }
-            partials?.merge(into: p.out)
+            partials?.merge(
+                into: p.out, lse: wantLSE ? lsePointer.pointer : nil,
+                sink: { row in model.sink(batch: row / nq / hpb, head: row / nq % hpb).map { T($0) } })
         }
-        try widenNonFiniteRows(q: q, k: k, v: v, scale: scale, scoreModel: scoreModel, out: &out)  // proof §4
-        return out
+        if wantLSE { for i in 0..<lse.count { lse[i] = lsePointer.pointer[i] } }
+        try widenNonFiniteRows(q: q, k: k, v: v, scale: scale, scoreModel: scoreModel, out: &out, lse: &lse)  // §4
+        return (out, lse)
+    }
+
+    /// Float32 kernels take the terms rounded to Float: a softcap, bias, slope·distance or sink beyond Float's
+    /// range would become ±∞ (then NaN), so it is refused rather than computed wrong.
+    static func requireRepresentable<T: KernelScalar>(_ m: ScoreModel, in _: T.Type, queries nq: Int, keys nk: Int)
+        throws
+    {
+        let limit = Double(T.greatestFiniteMagnitude) / 4
+        let dist = Double(nq + nk)
+        let checks: [(Parameter, Double)] = [
+            (.softcap, m.softcap ?? 0), (.bias, m.bias?.values.map(abs).max() ?? 0),
+            (.alibi, (m.alibiSlopes?.values.map(abs).max() ?? 0) * dist), (.sinks, m.sinks?.values.map(abs).max() ?? 0),
+        ]
+        for (p, x) in checks where x > limit {
+            throw AttnError.usage(
+                p, "values up to \(x) exceed what a \(T.dtypeName) kernel represents (limit \(limit))")
+        }
+    }
+}
+
+extension Optional where Wrapped == [Bool] {
+    /// The array's bytes (nil when absent), for handing a mask to C.
+    func withUnsafeBytes<R>(ifPresent: Bool, _ body: (UnsafeRawBufferPointer?) -> R) -> R {
+        guard let self else { return body(nil) }
+        return self.withUnsafeBytes { body($0) }
+    }
+}
+
+extension Optional where Wrapped == [Double] {
+    /// The array's bytes (nil when absent), for handing a bias to C.
+    func withUnsafeBytes<R>(ifPresent: Bool, _ body: (UnsafeRawBufferPointer?) -> R) -> R {
+        guard let self else { return body(nil) }
+        return self.withUnsafeBytes { body($0) }
     }
 }

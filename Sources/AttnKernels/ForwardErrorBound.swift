@@ -89,22 +89,30 @@ public enum ForwardErrorBound {
     ) -> RowBounds {
         let d = q.cols, nk = k.rows, sv = scale.value(d: q.cols)
         var out = [Double](repeating: 0, count: q.heads * q.rows)
-        let wide = widens && P.self != Double.self
+        let wide = widens && P.self != Double.self && scoreModel.terms.isEmpty
+        let hpb = max(1, q.headsPerBatch)
         for h in 0..<q.heads {
+            let terms = ScoreTermBounds(
+                scoreModel, batch: h / hpb, head: h % hpb, queries: q.rows, keys: nk, unitRoundoff: P.unitRoundoff)
             var kMax = 0.0, vMax = 0.0
             for j in 0..<nk {
                 kMax = max(kMax, norm(count: d) { Double(k[h, j, $0]) })
                 for c in 0..<v.cols { vMax = max(vMax, abs(Double(v[h, j, c]))) }
             }
             for i in 0..<q.rows {
-                let (seen, keyTiles) = processed(row: i, nq: q.rows, nk: nk, mask: scoreModel.mask, tiles: tiles)
+                let (seen0, tiles0) = processed(row: i, nq: q.rows, nk: nk, mask: scoreModel.mask, tiles: tiles)
+                // A sink is one more term of the denominator and one more rescale of the numerator (proof §5).
+                let (seen, keyTiles) = terms.sink == nil ? (seen0, tiles0) : (seen0 + 1, tiles0 + 1)
                 let qn = norm(count: d) { Double(q[h, i, $0]) }
                 let head = RowInputs(d: d, scale: sv, queryNorm: qn, keyNorm: kMax, valueMax: vMax)
-                var b = rowBound(head, precision: P.self, depth: depth(seen, keyTiles), seen: seen, keyTiles: keyTiles)
+                var b = rowBound(
+                    head, precision: P.self, depth: depth(seen, keyTiles), seen: seen, keyTiles: keyTiles,
+                    terms: { terms.row(i, dotBound: $0, dotError: $1) })
                 if wide && b.mayOverflow {
-                    // Recomputed in Float64 (FastAttention.widenedRows) and rounded to P: one pass over `seen` keys.
+                    // Recomputed in Float64 (FastAttention.widenNonFiniteRows) and rounded to P: one pass over `seen` keys.
                     let r = rowBound(
-                        head, precision: Double.self, depth: .reference(keys: seen), seen: seen, keyTiles: 1)
+                        head, precision: Double.self, depth: .reference(keys: seen), seen: seen, keyTiles: 1,
+                        terms: { ($1, $0) })
                     let u = P.unitRoundoff, tau = Double(P.leastNonzeroMagnitude)
                     let rounded = (r.value + u * (vMax + r.value) + tau / 2) * (1 + 4 * u)
                     b = (max(b.value, rounded), r.mayOverflow)
@@ -121,8 +129,11 @@ public enum ForwardErrorBound {
     }
 
     /// The bound of the header for one row in precision `P`, and whether the row may overflow there.
+    /// `terms(dotBound, dotError)` gives the score terms' error E_i and magnitude M′_i (Proofs/score-terms-error.md;
+    /// `ScoreTermBounds.row`); without terms (E, M′) = (dotError, dotBound).
     static func rowBound<P: KernelScalar>(
-        _ x: RowInputs, precision: P.Type, depth: SummationDepth, seen: Int, keyTiles: Int
+        _ x: RowInputs, precision: P.Type, depth: SummationDepth, seen: Int, keyTiles: Int,
+        terms: (Double, Double) -> (error: Double, magnitude: Double)
     ) -> (value: Double, mayOverflow: Bool) {
         let u = P.unitRoundoff, eta = P.expRelativeError, tau = Double(P.leastNonzeroMagnitude)
         // |ŝ − s*| ≤ c_s·s*, subnormal and zero ŝ included; s ≥ ŝ and ≥ s* (scale-rounding.md).
@@ -135,8 +146,10 @@ public enum ForwardErrorBound {
         let expPair = log1p(2 * eta / (1 - eta))  // ln((1 + η)/(1 − η)): one exp in a weight ratio (§2)
         let M = x.queryNorm == 0 || x.keyNorm == 0 ? 0 : s * x.queryNorm * x.keyNorm
         let a = scoreUnderflow(d: d, keyNorm: x.keyNorm, scaleUpper: s, leastNonzero: tau, unitRoundoff: u)
-        // The shifts x̂_j − m and the rescales m_old − m_new telescope to m_final − x̂_j ≤ 2(M(1 + g) + a) (§1).
-        let delta = g * M + a + 2 * u * (M * (1 + g) + a)
+        // The score terms' error E_i and magnitude M′_i, with the dot product's error g·M + a (§1, §1′). The shifts
+        // x̂_j − m and the rescales m_old − m_new telescope to m_final − x̂_j ≤ 2(M′(1 + g) + a) (§1).
+        let (scoreError, magnitude) = terms(M, g * M + a)
+        let delta = scoreError + 2 * u * (magnitude * (1 + g) + a)  // mutation-check: score-terms
         let gN = gamma(depth.numerator), gL = gamma(depth.denominator), gF = gamma(depth.final)
         var body = Double.infinity
         if gL < 1 {
@@ -151,7 +164,7 @@ public enum ForwardErrorBound {
         let underflow = 2 * Double(depth.numerator + keyTiles + 4) * tau  // mutation-check: underflow
         let value = (vMax * body + underflow) * (1 + 0x1p-40)  // mutation-check: kernel
         let overflow = mayOverflow(
-            queryNorm: x.queryNorm, keyNorm: x.keyNorm, scaleUpper: s, scoreBound: M * (1 + g) + a, keys: seen,
+            queryNorm: x.queryNorm, keyNorm: x.keyNorm, scaleUpper: s, scoreBound: magnitude * (1 + g) + a, keys: seen,
             valueMax: vMax, normalised: depth.normalised, greatestFinite: Double(P.greatestFiniteMagnitude))
         return (value, overflow)
     }
