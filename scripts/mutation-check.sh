@@ -39,6 +39,9 @@ ROWS=(
 "float-e | float engine enclosure radius e (FloatAttentionEngine.entryBound) | Sources/AttnCertified/FloatEnclosure.swift | ^.*// mutation-check: float-e$ |        return e.isFinite ? e * 0.5 : .infinity | FloatEnclosureTests|FloatEnclosureTightnessTests|TieredVerificationTests|TorchShapesCLITests"
 "float-exp | FloatExp relative error bound ε | Sources/AttnCertified/FloatExp.swift | ^.*// mutation-check: float-exp$ |    package static let relativeErrorBound = 27 * 0x1p-53 | FloatExpTests"
 "exp64 | Double.expRelativeError (the fused kernel's Float64 exp, 3u halved) | Sources/AttnKernels/KernelScalar.swift | ^.*// mutation-check: exp64$ |    public static var expRelativeError: Double { 0x1.8p-53 } | KernelScalarTests"
+"grad-poly | GradientErrorBound (polynomial method for dL/dX, a priori) | Sources/AttnPoly/Gradient/GradientErrorBound.swift | ^(.*)\* \(1 \+ 1e-14\)  // mutation-check: grad-poly$ | \1* 0.5 | GradientPolyMethodTests"
+"grad-reference | LossGradient.bounds (exact dL/dX in Float64; set to 0: halving survives, see the proof §5) | Sources/AttnPoly/Gradient/LossGradient.swift | ^(.*)bounds\[a \* d \+ b\] = .*// mutation-check: grad-reference$ | \1bounds[a * d + b] = 0 | LossGradientTests"
+"grad-reduction | GradientReduction.curvature b (set to 0: halving survives, see the proof §6) | Sources/AttnPoly/Gradient/GradientReduction.swift | ^(.*)return .*// mutation-check: grad-reduction$ | \1return 0 | GradientReductionTests"
 "regime-score | ScoreMaximum.errorBound (regime: error of the largest abs(q·k)) | Sources/AttnExperiments/Regime/ScoreMaximum.swift | ^(.*)\.nextUp  // mutation-check: regime-score$ | \1.nextUp / 2 | ScoreMaximumTests"
 )
 

@@ -19,7 +19,8 @@ import Testing
         // shape 2: E = fh-like targets of the same size as the outputs; shape 3: a large residual.
         let eScale = shape % 4 == 3 ? 30.0 : 1
         return try GradientProblem(
-            n: n, d: d, a1: draw(n * d, B), x: x, a2: draw(n * d, B), a3: draw(n * d, 1), y: shape % 3 == 0 ? eye : draw(d * d, 1),
+            n: n, d: d, a1: draw(n * d, B), x: x, a2: draw(n * d, B), a3: draw(n * d, 1),
+            y: shape % 3 == 0 ? eye : draw(d * d, 1),
             e: draw(n * d, eScale))
     }
 
@@ -27,7 +28,8 @@ import Testing
     @Test func boundNeverViolated() async throws {
         await propertyCheck(
             count: 2000,
-            input: Gen.int(in: 0...Int(Int32.max)), Gen.element(of: [ExpFamily.chebyshev, .taylor, .shifted, .interpolant]),
+            input: Gen.int(in: 0...Int(Int32.max)),
+            Gen.element(of: [ExpFamily.chebyshev, .taylor, .shifted, .interpolant]),
             Gen.double(in: -2...log10(3)), Gen.int(in: 0...15)
         ) { seed, family, lb, shape in
             let p = try Self.problem(seed: UInt64(seed), B: pow(10, lb), shape: shape)
@@ -57,7 +59,11 @@ import Testing
         // Masses: n_up·e^{x_up} ≈ n_down·e^{x_down}.
         var (nUp, nDown) = (1, 1)
         let ratio = Foundation.exp(xUp - xDown)
-        if ratio >= 1 { nDown = max(1, Int((ratio * 2).rounded())); nUp = 2 } else { nUp = max(1, Int((2 / ratio).rounded())); nDown = 2 }
+        if ratio >= 1 {
+            nDown = max(1, Int((ratio * 2).rounded())); nUp = 2
+        } else {
+            nUp = max(1, Int((2 / ratio).rounded())); nDown = 2
+        }
         let n = nUp + nDown
         let keys = [Double](repeating: xUp, count: nUp) + [Double](repeating: xDown, count: nDown)
         let values = [Double](repeating: 1, count: nUp) + [Double](repeating: -1, count: nDown)
@@ -75,7 +81,9 @@ import Testing
 
     @Test func boundIsApproachedByAdversarialInputs() throws {
         var worst = 0.0
-        for (f, g, R) in [(ExpFamily.chebyshev, 8, 3.0), (.chebyshev, 12, 6.0), (.taylor, 10, 2.0), (.interpolant, 9, 3.0)] {
+        for (f, g, R) in [
+            (ExpFamily.chebyshev, 8, 3.0), (.chebyshev, 12, 6.0), (.taylor, 10, 2.0), (.interpolant, 9, 3.0),
+        ] {
             worst = max(worst, try Self.tightRatio(family: f, degree: g, R: R))
         }
         print("tightness worst \(TrackedBound.gradientPoly.rawValue): \(worst)")

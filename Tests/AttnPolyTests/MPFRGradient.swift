@@ -17,10 +17,18 @@ struct MPFRGradient {
         let bits = 256, (n, d) = (p.n, p.d)
         func v(_ x: Double) -> MPFRFloat { MPFRFloat(x, precision: bits) }
         func zero() -> MPFRFloat { MPFRFloat(0, precision: bits) }
-        func mul(_ a: MPFRFloat, _ b: MPFRFloat) -> MPFRFloat { let r = zero(); _ = r.mul(a, b, rounding: .nearest); return r }
-        func add(_ a: MPFRFloat, _ b: MPFRFloat) -> MPFRFloat { let r = zero(); _ = r.add(a, b, rounding: .nearest); return r }
-        func sub(_ a: MPFRFloat, _ b: MPFRFloat) -> MPFRFloat { let r = zero(); _ = r.sub(a, b, rounding: .nearest); return r }
-        func div(_ a: MPFRFloat, _ b: MPFRFloat) -> MPFRFloat { let r = zero(); _ = r.div(a, b, rounding: .nearest); return r }
+        func mul(_ a: MPFRFloat, _ b: MPFRFloat) -> MPFRFloat {
+            let r = zero(); _ = r.mul(a, b, rounding: .nearest); return r
+        }
+        func add(_ a: MPFRFloat, _ b: MPFRFloat) -> MPFRFloat {
+            let r = zero(); _ = r.add(a, b, rounding: .nearest); return r
+        }
+        func sub(_ a: MPFRFloat, _ b: MPFRFloat) -> MPFRFloat {
+            let r = zero(); _ = r.sub(a, b, rounding: .nearest); return r
+        }
+        func div(_ a: MPFRFloat, _ b: MPFRFloat) -> MPFRFloat {
+            let r = zero(); _ = r.div(a, b, rounding: .nearest); return r
+        }
         func matmul(_ a: [Double], _ b: [Double]) -> [MPFRFloat] {
             (0..<(n * d)).map { idx in
                 let (i, c) = (idx / d, idx % d)

@@ -84,8 +84,7 @@ public struct GradientErrorBound: Sendable, Equatable {
         }
 
         /// Row j's pieces: D̂_j, its majorant Σ_α|Û_jα|Σ_l|V̂_lα|, ŵ_j, ĉ_j and r̂_j as computed.
-        mutating func addRow(_ j: Int, denominator den: Double, majorant: Double, w: [Double], c: [Double], r: Double)
-        {
+        mutating func addRow(_ j: Int, denominator den: Double, majorant: Double, w: [Double], c: [Double], r: Double) {
             let dBar = majorant * (1 + gammaK) * (1 + gammaK)
             let dLo = den - gammaK * dBar
             guard dLo > 0, dLo.isFinite, dBar.isFinite, m.isFinite else { infinite = true; return }

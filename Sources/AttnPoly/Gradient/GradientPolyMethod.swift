@@ -53,7 +53,8 @@ public enum GradientPolyMethod {
         let s = 1 / Double(d)
         let (q, h, _, hBar) = p.products
         let measured = GradientErrorBound.radius(q: q, a2: p.a2, n: n, d: d)
-        let radius = try PolyAttention.radius(fixed.map { .fixed($0) } ?? .measured, measured: measured, d: d, s: s, head: 0)
+        let radius = try PolyAttention.radius(
+            fixed.map { .fixed($0) } ?? .measured, measured: measured, d: d, s: s, head: 0)
         let poly = try PolyAttention.polynomial(
             PolyOptions(family: family, degree: degree, radius: .fixed(radius)), R: radius, d: d)
         guard let k1 = PolyRank.rank(d: d, degree: poly.degree), k1 <= maxRank,

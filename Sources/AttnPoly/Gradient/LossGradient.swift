@@ -28,8 +28,11 @@ public struct LossGradient: Sendable, Equatable {
     public let gradient: [Double]
     /// Per-entry bounds on |ĝ_ab − g_ab| (d × d).
     public let bounds: [Double]
-    /// L(X) = ½‖c‖²_F (Float64, not certified: for reports).
+    /// L̂(X) = ½‖ĉ‖²_F in Float64.
     public let loss: Double
+    /// A bound on |L̂ − L(X)|: each ĉ_jb within e = ((1 + γ_K)(1 + ζ) − 1)·max h̄ + u|ĉ_jb| of c_jb,
+    /// so |L̂ − L| ≤ Σ(|ĉ_jb|e + e²/2) + γ_{nd}·L̂.
+    public let lossBound: Double
 
     public var maxBound: Double { bounds.max() ?? 0 }
 
@@ -50,7 +53,7 @@ public struct LossGradient: Sendable, Equatable {
         let block = 128
         var g = [Double](repeating: 0, count: d * d)
         var colSum = [Double](repeating: 0, count: d)  // Σ_j |A₁_ja|·r̄_j
-        var loss = 0.0
+        var loss = 0.0, cAbs = 0.0, cMax = 0.0
         var sc = [Double](repeating: 0, count: block * n), pm = sc
         var w = [Double](repeating: 0, count: block * d), wBar = w, c = w, t = w
         let absE = p.e.map(abs)
@@ -89,6 +92,8 @@ public struct LossGradient: Sendable, Equatable {
                     r[i] += cv * w[i * d + b]
                     rBarRow[i] += (wBar[i * d + b] + absE[(j0 + i) * d + b]) * wBar[i * d + b]
                     loss += 0.5 * cv * cv
+                    cAbs += abs(cv)
+                    cMax = max(cMax, abs(cv))
                 }
             }
             cblas_dgemm(
@@ -131,7 +136,11 @@ public struct LossGradient: Sendable, Equatable {
                 bounds[a * d + b] = (rel * gBar + under) * (1 + 1e-12)  // mutation-check: grad-reference
             }
         }
-        return LossGradient(gradient: g, bounds: bounds, loss: loss)
+        let hMax = hBar.reduce(0) { max($0, $1) } * (1 + Rounding.gamma(d + 2, unitRoundoff: u))
+        let e = (rel * hMax + u * cMax) * (1 + 2 * u) + under
+        let lossBound =
+            (e * cAbs + Double(n * d) * e * e / 2 + Rounding.gamma(n * d + 2, unitRoundoff: u) * loss) * (1 + 1e-12)
+        return LossGradient(gradient: g, bounds: bounds, loss: loss, lossBound: lossBound)
     }
 
     /// max_i ‖x_i‖₂ over the rows of an n × d matrix, rounded up (relative error of the Double sum of
