@@ -39,9 +39,18 @@ public enum CertifiedExpMethod: String, Sendable, CaseIterable {
 /// n_k ≤ 2¹⁴). Any score magnitude works: scores enter exp only after the
 /// exact row max is subtracted.
 ///
-/// **Causal**: bottom-right aligned as everywhere in attnbound: row i of n_q
-/// sees key j of n_k iff j ≤ i + n_k − n_q.
+/// **Masks**: the score model's windows bounded on the right (causal, either alignment): row i of
+/// n_q sees the keys j ≤ i′ + R. Other terms, and rows left without a key, are refused for now.
 public enum CertifiedAttention {
+    /// Checks `scoreModel` against the problem and refuses what the engines do not enclose yet: every
+    /// term but right-bounded windows, and rows without a visible key.
+    static func requireEnclosed(_ scoreModel: ScoreModel, batch: Int, heads: Int, queries nq: Int, keys nk: Int) throws
+    {
+        try scoreModel.validate(batch: batch, heads: heads, queries: nq, keys: nk)
+        try scoreModel.requireSupported([], by: "the certified engines")
+        try scoreModel.requireNoEmptyRows(queries: nq, keys: nk, by: "the certified engines")
+    }
+
     /// Precision range accepted (bits).
     public static let precisionRange = 16...8192
     /// The largest heads·n_q·n_k accepted (each score costs one certified exp, ~0.5 µs).
@@ -54,10 +63,10 @@ public enum CertifiedAttention {
     ///   - threads: workers (default: active processors; 1 if MPFR is not thread-safe).
     ///     The result does not depend on it.
     /// - Throws: `AttnError.usage` (shape mismatch, NaN/Inf, bad precision,
-    ///   causal with n_q > n_k), `AttnError.infeasible` (more than `maxScores` scores).
+    ///   a score model term it does not enclose yet), `AttnError.infeasible` (more than `maxScores` scores).
     public static func compute<T: AttnScalar>(
         q: Tensor<T>, k: Tensor<T>, v: Tensor<T>, scale: Scale,
-        causal: Bool = false, precision: Int = 256,
+        scoreModel: ScoreModel = .plain, precision: Int = 256,
         threads: Int? = nil,
         expMethod: CertifiedExpMethod = .tables,
         progress: (@Sendable (_ rowsDone: Int, _ rowsTotal: Int) -> Void)? = nil
@@ -69,7 +78,8 @@ public enum CertifiedAttention {
             throw AttnError.usage(
                 .precision, "\(precision) bits is outside \(precisionRange.lowerBound)...\(precisionRange.upperBound)")
         }
-        if causal { try CausalMask.validate(queries: q.rows, keys: k.rows) }
+        try requireEnclosed(scoreModel, batch: q.batch, heads: q.headsPerBatch, queries: q.rows, keys: k.rows)
+        let mask = scoreModel.mask
         let (scoreCount, o1) = q.heads.multipliedReportingOverflow(by: q.rows)
         let (scores, o2) = scoreCount.multipliedReportingOverflow(by: k.rows)
         guard !o1, !o2, scores <= maxScores else {
@@ -110,7 +120,7 @@ public enum CertifiedAttention {
                 let h = job / blocksPerHead, i0 = (job % blocksPerHead) * block
                 var lo: [Double] = [], hi: [Double] = [], width = 0.0
                 for i in i0..<min(i0 + block, nq) {
-                    let last = causal ? CausalMask.lastVisibleKey(row: i, queries: nq, keys: nk) : nk - 1
+                    let last = mask.visibleKeys(row: i, queries: nq, keys: nk).upperBound - 1
                     width = max(width, worker.row(i, of: prepared[h], lastKey: last, lo: &rowLo, hi: &rowHi))
                     lo += rowLo
                     hi += rowHi

@@ -14,7 +14,7 @@ extension CertifiedAttention {
     /// - Throws: `AttnError.usage` (bad shapes, precision), never for valid requests.
     package static func encloseRows(
         q: Tensor<Double>, k: Tensor<Double>, v: Tensor<Double>, scale: Scale,
-        causal: Bool, precision: Int, rows: [(head: Int, row: Int)],
+        scoreModel: ScoreModel, precision: Int, rows: [(head: Int, row: Int)],
         threads: Int? = nil,
         progress: (@Sendable (_ done: Int, _ total: Int) -> Void)? = nil
     ) throws
@@ -24,7 +24,9 @@ extension CertifiedAttention {
         guard precisionRange.contains(precision) else {
             throw AttnError.usage("precision \(precision) bits is outside \(precisionRange)")
         }
+        try requireEnclosed(scoreModel, batch: shape.batch, heads: shape.headsQ, queries: shape.nq, keys: shape.nk)
         if rows.isEmpty { return [] }
+        let mask = scoreModel.mask
         let plan = EnclosurePlan(precision: precision)
         let scaleEnclosure = try ScaleEnclosure(scale, d: shape.d, precision: plan.workingPrecision)
         let (nq, nk, d, dv) = (shape.nq, shape.nk, shape.d, shape.dv)
@@ -51,7 +53,7 @@ extension CertifiedAttention {
                 let job = next.add(1, ordering: .relaxed).oldValue
                 if job >= rows.count { break }
                 let (f, i) = rows[job]
-                let last = causal ? CausalMask.lastVisibleKey(row: i, queries: nq, keys: nk) : nk - 1
+                let last = mask.visibleKeys(row: i, queries: nq, keys: nk).upperBound - 1
                 _ = worker.row(i, of: heads[f]!, lastKey: min(last, nk - 1), lo: &lo, hi: &hi)
                 results.withLock { $0[job] = (lo, hi) }
                 let finished = done.add(1, ordering: .relaxed).newValue

@@ -12,7 +12,8 @@ public struct ConformanceCase: Sendable {
     /// The dtype the inputs are written in.
     public let dtype: Npy.DType
     public let scale: Scale
-    public let causal: Bool
+    /// What attention computes in this case.
+    public let scoreModel: ScoreModel
 }
 
 /// The documented set written by `attnbound vectors` (small and adversarial).
@@ -37,12 +38,12 @@ public enum ConformanceCases {
         var cases: [ConformanceCase] = []
         func add(
             _ name: String, _ description: String, _ q: Tensor<Double>, _ k: Tensor<Double>,
-            _ v: Tensor<Double>, scale: Scale = .standard, causal: Bool = false, dtype: Npy.DType = .float32
+            _ v: Tensor<Double>, scale: Scale = .standard, scoreModel: ScoreModel = .plain, dtype: Npy.DType = .float32
         ) {
             cases.append(
                 ConformanceCase(
                     name: name, description: description, q: q, k: k, v: v, dtype: dtype,
-                    scale: scale, causal: causal))
+                    scale: scale, scoreModel: scoreModel))
         }
 
         var g = rng()
@@ -108,7 +109,7 @@ public enum ConformanceCases {
         g = rng()
         add(
             "causal", "Causal mask, bottom-right aligned: n_q = 6, n_k = 8, row i sees keys j ≤ i + 2.",
-            uniform(6, 4, &g), uniform(8, 4, &g), uniform(8, 3, &g), scale: .standard, causal: true)
+            uniform(6, 4, &g), uniform(8, 4, &g), uniform(8, 3, &g), scale: .standard, scoreModel: .causal())
 
         g = rng()
         add(

@@ -30,7 +30,7 @@ public enum ConformanceVectors {
         var names: [String] = []
         for c in ConformanceCases.all(seed: seed) {
             let result = try CertifiedAttention.compute(
-                q: c.q, k: c.k, v: c.v, scale: c.scale, causal: c.causal,
+                q: c.q, k: c.k, v: c.v, scale: c.scale, scoreModel: c.scoreModel,
                 precision: precision, threads: threads)
             let final = directory.appendingPathComponent(c.name)
             let tmp = directory.appendingPathComponent(".\(c.name).\(getpid()).tmp")
@@ -47,7 +47,7 @@ public enum ConformanceVectors {
                 }
                 let description = JSONValue.object([
                     ("name", .string(c.name)), ("description", .string(c.description)),
-                    ("scale", .string(c.scale.description)), ("causal", .bool(c.causal)),
+                    ("scale", .string(c.scale.description)), ("causal", .bool(c.scoreModel.mask.isCausal)),
                     ("dtype", .string(c.dtype.rawValue)), ("precision_bits", .int(precision)),
                     ("seed", .int(Int(truncatingIfNeeded: seed))),
                     ("q_shape", .array(c.q.shape.map { .int($0) })), ("k_shape", .array(c.k.shape.map { .int($0) })),

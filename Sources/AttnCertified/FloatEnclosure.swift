@@ -19,7 +19,7 @@ import CLapack
 /// **Memory**: one `block × n_k` score tile per worker, never n × n.
 package final class FloatAttentionEngine: @unchecked Sendable {  // immutable once built
     package let shape: AttentionShape
-    let causal: Bool
+    let mask: AttentionMask
     let q: [Double], k: [Double]
     /// Per KV head: [V | 1 | ‖k_j‖] row-major, n_k × (d_v + 2).
     let vExt: [Double]
@@ -39,11 +39,14 @@ package final class FloatAttentionEngine: @unchecked Sendable {  // immutable on
 
     /// NaN or ±∞ in the inputs are not rejected here (`TieredVerification.run` rejects them): they
     /// make the scores, the row maximum, ô or R_c non-finite, so the rows they touch get e = +∞.
-    /// - Throws: `AttnError.usage` on bad shapes, causal with n_q > n_k.
-    package init(q qt: Tensor<Double>, k kt: Tensor<Double>, v vt: Tensor<Double>, scale: Scale, causal: Bool) throws {
+    /// - Throws: `AttnError.usage` on bad shapes, a score model term it does not enclose yet.
+    package init(
+        q qt: Tensor<Double>, k kt: Tensor<Double>, v vt: Tensor<Double>, scale: Scale, scoreModel: ScoreModel
+    ) throws {
         shape = try AttentionShape(q: qt, k: kt, v: vt, checkFinite: false)
-        if causal { try CausalMask.validate(queries: shape.nq, keys: shape.nk) }
-        self.causal = causal
+        try CertifiedAttention.requireEnclosed(
+            scoreModel, batch: shape.batch, heads: shape.headsQ, queries: shape.nq, keys: shape.nk)
+        self.mask = scoreModel.mask
         rowsPerBlock = max(1, min(256, (1 << 21) / max(shape.nk, 1)))
         q = qt.storage; k = kt.storage
         let (nk, d, dv) = (shape.nk, shape.d, shape.dv)
@@ -112,8 +115,7 @@ package final class FloatAttentionEngine: @unchecked Sendable {  // immutable on
         let (nq, nk, d, dv) = (shape.nq, shape.nk, shape.d, shape.dv)
         let g = shape.kvHead(forQueryHead: f)
         let w = dv + 2
-        let lastKey =
-            causal ? min(nk - 1, CausalMask.lastVisibleKey(row: i0 + count - 1, queries: nq, keys: nk)) : nk - 1
+        let lastKey = mask.visibleKeys(row: i0 + count - 1, queries: nq, keys: nk).upperBound - 1
         let cols = lastKey + 1
         q.withUnsafeBufferPointer { qb in
             k.withUnsafeBufferPointer { kb in
@@ -130,8 +132,7 @@ package final class FloatAttentionEngine: @unchecked Sendable {  // immutable on
                                 ok = [Bool](repeating: true, count: count)
                             for r in 0..<count {
                                 let row = sp + r * nk
-                                let visible =
-                                    causal ? CausalMask.lastVisibleKey(row: i0 + r, queries: nq, keys: nk) + 1 : nk
+                                let visible = mask.visibleKeys(row: i0 + r, queries: nq, keys: nk).upperBound
                                 // m = max_j t̂_j with t̂ = fl(ŝ·ĝ): RN is monotone and ŝ > 0, so it is fl(ŝ·max_j ĝ_j).
                                 let m = sLo * FloatExp.rowMax(row, count: visible)
                                 guard m.isFinite else { ok[r] = false; for j in 0..<cols { row[j] = 0 }; continue }

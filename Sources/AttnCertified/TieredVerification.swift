@@ -100,18 +100,19 @@ public enum TieredVerification {
     ///   - v: the values.
     ///   - candidate: the output to certify, Q's leading axes × [n_q, d_v].
     ///   - scale: the softmax scale s (exact rational for a decimal).
-    ///   - causal: bottom-right causal mask.
+    ///   - scoreModel: what attention computes (the engines enclose right-bounded windows for now).
     ///   - options: tolerance, engine, heads, precision and threads.
     ///   - progress: called with (rows done, rows total) over the float pass and the exact pass.
     /// - Throws: `AttnError.usage` for a candidate of the wrong shape, bad shapes, a head range
-    ///   outside the heads, bad precision, causal with n_q > n_k.
+    ///   outside the heads, bad precision, a score model term the engines do not enclose yet.
     public static func run(
         q: Tensor<Double>, k: Tensor<Double>, v: Tensor<Double>, candidate: Tensor<Double>,
-        scale: Scale, causal: Bool, options: VerifyOptions,
+        scale: Scale, scoreModel: ScoreModel, options: VerifyOptions,
         progress: (@Sendable (_ done: Int, _ total: Int) -> Void)? = nil
     ) throws -> TieredVerificationReport {
         let shape = try AttentionShape(q: q, k: k, v: v)
-        if causal { try CausalMask.validate(queries: shape.nq, keys: shape.nk) }
+        try CertifiedAttention.requireEnclosed(
+            scoreModel, batch: shape.batch, heads: shape.headsQ, queries: shape.nq, keys: shape.nk)
         guard candidate.heads == shape.flatHeads, candidate.rows == shape.nq, candidate.cols == shape.dv,
             candidate.batch == q.batch || candidate.logicalRank < 4
         else {
@@ -138,7 +139,7 @@ public enum TieredVerification {
             pending = flatHeads.flatMap { f in (0..<nq).map { (f, $0) } }
         } else {
             let rows = try floatPass(
-                q: q, k: k, v: v, candidate: candidate, scale: scale, causal: causal,
+                q: q, k: k, v: v, candidate: candidate, scale: scale, scoreModel: scoreModel,
                 heads: flatHeads, options: options, progress: progress)
             for r in rows {
                 if r.undecided > 0 && options.engine == .auto { pending.append((r.head, r.row)); continue }
@@ -151,7 +152,7 @@ public enum TieredVerification {
             var exactProgress: (@Sendable (Int, Int) -> Void)? = nil
             if let progress { exactProgress = { done, _ in progress(offset + done, totalRows) } }
             let enclosures = try CertifiedAttention.encloseRows(
-                q: q, k: k, v: v, scale: scale, causal: causal, precision: options.precision, rows: pending,
+                q: q, k: k, v: v, scale: scale, scoreModel: scoreModel, precision: options.precision, rows: pending,
                 threads: options.threads, progress: exactProgress)
             for (req, enc) in zip(pending, enclosures) {
                 var r = RowVerdict(head: req.head, row: req.row)
@@ -172,7 +173,7 @@ public enum TieredVerification {
     /// The float engine over all rows of `heads`, in parallel row blocks.
     static func floatPass(
         q: Tensor<Double>, k: Tensor<Double>, v: Tensor<Double>, candidate: Tensor<Double>,
-        scale: Scale, causal: Bool, heads: [Int], options: VerifyOptions,
+        scale: Scale, scoreModel: ScoreModel, heads: [Int], options: VerifyOptions,
         progress: (@Sendable (Int, Int) -> Void)?
     ) throws -> [RowVerdict] {
         guard BLASAssumptions.hold else {  // §0 violated: the float engine decides nothing
@@ -183,7 +184,7 @@ public enum TieredVerification {
                 }
             }
         }
-        let engine = try FloatAttentionEngine(q: q, k: k, v: v, scale: scale, causal: causal)
+        let engine = try FloatAttentionEngine(q: q, k: k, v: v, scale: scale, scoreModel: scoreModel)
         let (nq, dv) = (engine.shape.nq, engine.shape.dv)
         let block = engine.rowsPerBlock
         let blocksPerHead = (nq + block - 1) / block

@@ -98,7 +98,7 @@ public enum VerifyBenchmark {
                     let p = try AttentionTensors<Double>(q: path("q"), k: path("k"), v: path("v"))
                     let c: Tensor<Double> = try Npy.read(path("o"))
                     report = try TieredVerification.run(
-                        q: p.q, k: p.k, v: p.v, candidate: c, scale: .standard, causal: false,
+                        q: p.q, k: p.k, v: p.v, candidate: c, scale: .standard, scoreModel: .plain,
                         options: VerifyOptions(atol: 1e-5))
                 })
         }
@@ -118,9 +118,9 @@ public enum VerifyBenchmark {
         q: Tensor<Double>, k: Tensor<Double>, v: Tensor<Double>,
         candidates: [(String, Tensor<Double>)], rows: [(head: Int, row: Int)]
     ) throws -> [Tightness] {
-        let engine = try FloatAttentionEngine(q: q, k: k, v: v, scale: .standard, causal: false)
+        let engine = try FloatAttentionEngine(q: q, k: k, v: v, scale: .standard, scoreModel: .plain)
         let exact = try CertifiedAttention.encloseRows(
-            q: q, k: k, v: v, scale: .standard, causal: false,
+            q: q, k: k, v: v, scale: .standard, scoreModel: .plain,
             precision: 128, rows: rows)
         let dv = engine.shape.dv
         let ws = engine.makeWorkspace()

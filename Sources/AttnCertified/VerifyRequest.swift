@@ -7,7 +7,8 @@ public struct VerifyRequest: Sendable {
     /// `.npy` paths: the problem (read exactly, 2-D to 4-D, GQA) and the candidate output.
     public var q: String, k: String, v: String, candidate: String
     public var scale: Scale = .standard
-    public var causal = false
+    /// What attention computes (`ScoreModel`).
+    public var scoreModel = ScoreModel.plain
     /// The plain absolute tolerance, or the torch-style `atol` + `rtol`·|truth| (not both);
     /// none given: 1e-6 absolute.
     public var tolerance: Double?, atol: Double?, rtol: Double?
@@ -49,14 +50,15 @@ public struct VerifyRequest: Sendable {
         do {
             let c: Tensor<Double> = try Npy.read(candidate)
             report = try TieredVerification.run(
-                q: problem.q, k: problem.k, v: problem.v, candidate: c, scale: scale, causal: causal,
+                q: problem.q, k: problem.k, v: problem.v, candidate: c, scale: scale, scoreModel: scoreModel,
                 options: options, progress: RowProgress.throttled("verify", note: note))
         } catch let e as AttnError where e.parameter == .candidate {
             throw AttnError.usage(.candidate, "\(candidate): \(e.message)")
         }
         let extra: [(String, JSONValue)] = [
             ("engine", .string(engine.rawValue)), ("precision_bits", .int(precision)),
-            ("scale", .string(scale.description)), ("causal", .bool(causal)), ("candidate", .string(candidate)),
+            ("scale", .string(scale.description)), ("causal", .bool(scoreModel.mask.isCausal)),
+            ("candidate", .string(candidate)),
         ]
         return report.runReport(command: "verify", json: .object(report.jsonFields + extra))
     }

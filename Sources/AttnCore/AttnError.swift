@@ -77,6 +77,8 @@ public struct AttnError: Error, CustomStringConvertible, Equatable, Sendable {
 public enum Parameter: String, Sendable, Hashable, CaseIterable {
     // Attention inputs (AttnKit.docc/Conventions.md, "Tensors", "Scale").
     case q, k, v, scale, causal
+    /// The score model (`ScoreModel`): mask alignment, window, explicit mask, bias, ALiBi slopes, softcap, sinks.
+    case align, window, mask, bias, alibi, softcap, sinks
     /// The working precision (bits of the certified reference).
     case precision
     /// The kernel chosen (e.g. the reference, which stores every weight).

@@ -9,18 +9,19 @@ public enum AttentionKernel: String, Sendable, CaseIterable {
 }
 
 /// One entry point over both kernels: computes `Att(Q,K,V) = D⁻¹AV` with
-/// `A = exp(s·QKᵀ)` in precision `T`.
+/// `A = exp(score)`, the scores and mask of `scoreModel`, in precision `T`.
 ///
 /// The reference kernel computes in Float64 whatever `T` is, then rounds once.
 public func attention<T: KernelScalar>(
     q: Tensor<T>, k: Tensor<T>, v: Tensor<T>, scale: Scale,
-    causal: Bool = false, kernel: AttentionKernel = .fast
+    scoreModel: ScoreModel = .plain, kernel: AttentionKernel = .fast
 ) throws -> Tensor<T> {
     switch kernel {
     case .reference:
-        return try ReferenceAttention.compute(q: q, k: k, v: v, scale: scale, causal: causal).converted(to: T.self)
+        return try ReferenceAttention.compute(q: q, k: k, v: v, scale: scale, scoreModel: scoreModel).converted(
+            to: T.self)
     case .fast:
-        return try FastAttention.compute(q: q, k: k, v: v, scale: scale, causal: causal)
+        return try FastAttention.compute(q: q, k: k, v: v, scale: scale, scoreModel: scoreModel)
     }
 }
 
@@ -28,11 +29,11 @@ public func attention<T: KernelScalar>(
 /// are expanded to one head per query head, and the output keeps Q's leading axes
 /// (`[batch, heads, n_q, d_v]` for 4-D Q), as PyTorch's `scaled_dot_product_attention` returns it.
 public func attention<T: KernelScalar>(
-    _ problem: AttentionTensors<T>, scale: Scale, causal: Bool = false,
+    _ problem: AttentionTensors<T>, scale: Scale, scoreModel: ScoreModel = .plain,
     kernel: AttentionKernel = .fast
 ) throws -> Tensor<T> {
     let (k, v) = problem.expandedKV
-    return try attention(q: problem.q, k: k, v: v, scale: scale, causal: causal, kernel: kernel)
+    return try attention(q: problem.q, k: k, v: v, scale: scale, scoreModel: scoreModel, kernel: kernel)
         .withLeadingAxes(of: problem.q)
 }
 
@@ -40,16 +41,18 @@ extension AttentionKernel {
     /// Exact attention with its a-priori per-row bound (`ForwardErrorBound`):
     /// |output − Att(Q,K,V)| ≤ `rowBounds[head: h, row: i]` entrywise, against
     /// the exact attention of the inputs' exact values.
-    /// - Throws: as `attention(q:k:v:scale:causal:kernel:)`.
+    /// - Throws: as `attention(q:k:v:scale:scoreModel:kernel:)`.
     public func run<T: KernelScalar>(
         q: Tensor<T>, k: Tensor<T>, v: Tensor<T>, scale: Scale,
-        causal: Bool = false
+        scoreModel: ScoreModel = .plain
     ) throws -> AttentionResult<T> {
-        let output = try attention(q: q, k: k, v: v, scale: scale, causal: causal, kernel: self)
+        // The a-priori bounds cover the mask; the score terms get theirs with the kernels that compute them.
+        try scoreModel.requireSupported([], by: "the a-priori error bound")
+        let output = try attention(q: q, k: k, v: v, scale: scale, scoreModel: scoreModel, kernel: self)
         switch self {
         case .reference:
             // Rounded once to T after the Float64 pass.
-            let b = ForwardErrorBound.reference(q: q, k: k, v: v, scale: scale, causal: causal)
+            let b = ForwardErrorBound.reference(q: q, k: k, v: v, scale: scale, scoreModel: scoreModel)
             // |o − x| ≤ u·|x| ≤ u·|o|/(1 − u) for the rounding x ↦ o; (1 + 4u) covers this sum's own rounding.
             let u = T.unitRoundoff
             var values = [Double](repeating: 0, count: b.count)
@@ -64,7 +67,7 @@ extension AttentionKernel {
         case .fast:
             return AttentionResult(
                 output: output,
-                rowBounds: ForwardErrorBound.fastAttention(q: q, k: k, v: v, scale: scale, causal: causal))
+                rowBounds: ForwardErrorBound.fastAttention(q: q, k: k, v: v, scale: scale, scoreModel: scoreModel))
         }
     }
 }

@@ -39,7 +39,7 @@ public enum ExactBenchmark {
                     }
                     return {
                         _ = try FastAttention.compute(
-                            q: q, k: k, v: v, scale: .standard, causal: causal, tiles: tiles,
+                            q: q, k: k, v: v, scale: .standard, scoreModel: causal ? .causal() : .plain, tiles: tiles,
                             threads: threads, isa: isa)
                     }
                 }

@@ -8,11 +8,12 @@ import Foundation
 /// over (head, row block) jobs, and over key ranges (split-K) when there are
 /// too few row blocks, e.g. at decode (n_q = 1).
 ///
-/// Causal: key tiles are visited only up to the last key visible to a job's
-/// last row, and within a tile only the key chunks (64 keys with AVX-512)
+/// Masks: the causal mask and windows bounded on the right (either alignment) are native: key
+/// tiles are visited only up to the last key visible to a job's last row, and within a tile only the key chunks (64 keys with AVX-512)
 /// visible to a group of 4–6 rows (the register tile) are computed; masking
-/// is applied only where a chunk crosses the diagonal. Overflow-safe for any
-/// score magnitude (every exp argument is ≤ 0).
+/// is applied only where a chunk crosses the diagonal. A row that sees no key outputs 0.
+/// Overflow-safe for any score magnitude (every exp argument is ≤ 0). Other terms of the
+/// score model are refused (`ScoreModel.requireSupported`) until the kernel computes them.
 ///
 /// Decode: jobs of fewer rows than the register tile (n_q = 1) take a one-row path
 /// that reads K in place (no Kᵀ packing) with the same per-row summation order, so
@@ -45,20 +46,25 @@ public enum FastAttention {
     ///     scan reads all of K and V once more, which at decode (n_q = 1) costs
     ///     about as much as the attention itself.
     ///   - isa: which copy of the kernel runs (tests and benchmarks force the baseline with it).
-    /// - Throws: `AttnError.usage` on shape mismatch, NaN/Inf, or causal with n_q > n_k.
+    /// - Throws: `AttnError.usage` on shape mismatch, NaN/Inf, a score model that does not fit the
+    ///   shapes, or a term of it the kernel does not compute yet.
     // Exported specialisations: a client calling with Float or Double from its own module gets them. Generic, the
     // NaN/Inf scan alone cost a third of a one-thread call (8 ms of 25 at n = 4096, d = 64).
     @_specialize(exported:true,where T == Float)
     @_specialize(exported:true,where T == Double)
     public static func compute<T: KernelScalar>(
         q: Tensor<T>, k: Tensor<T>, v: Tensor<T>, scale: Scale,
-        causal: Bool = false, tiles: TileSizes = .default,
+        scoreModel: ScoreModel = .plain, tiles: TileSizes = .default,
         threads: Int? = nil, checkInputs: Bool = true,
         isa: KernelISA = .auto
     ) throws -> Tensor<T> {
         try validateAttentionShapes(q: q, k: k, v: v, checkFinite: checkInputs)
-        if causal { try CausalMask.validate(queries: q.rows, keys: k.rows) }
         let (heads, nq, nk, d, dv) = (q.heads, q.rows, k.rows, q.cols, v.cols)
+        try scoreModel.validate(batch: q.batch, heads: q.headsPerBatch, queries: nq, keys: nk)
+        try scoreModel.requireSupported([], by: "the fast kernel")
+        // Right-bounded windows (causal): key j is visible to row i iff j ≤ i + shift + R; R ≥ n_k is unbounded.
+        let rightBound = scoreModel.mask.window?.right.map { min($0, nk) }
+        let shift = scoreModel.mask.alignment.shift(queries: nq, keys: nk)
         var out = Tensor<T>(heads: heads, rows: nq, cols: dv, logicalRank: q.logicalRank)
         let rowsPerJob = tiles.balanced(queries: nq, heads: heads).queryTile
         let qBlocks = (nq + rowsPerJob - 1) / rowsPerJob
@@ -95,7 +101,7 @@ public enum FastAttention {
                 while let job = worker.next() {
                     let split = job % splits, rest = job / splits
                     // Causal: the longest row blocks (the last) first, so the tail of the run is short jobs.
-                    let h = rest / qBlocks, b = causal ? qBlocks - 1 - rest % qBlocks : rest % qBlocks
+                    let h = rest / qBlocks, b = rightBound != nil ? qBlocks - 1 - rest % qBlocks : rest % qBlocks
                     let i0 = b * rowsPerJob, rows = min(rowsPerJob, nq - i0)
                     let row = h * nq + i0
                     var cj = attnbound_fused_job()
@@ -116,9 +122,9 @@ public enum FastAttention {
                     cj.key_begin = split * keyTiles / splits * keyTile
                     cj.key_end = min(nk, (split + 1) * keyTiles / splits * keyTile)
                     cj.k_packed = packs ? UnsafeRawPointer(packed.pointer + h * packedCount) : nil
-                    cj.causal_offset = i0 + (nk - nq)
+                    cj.causal_offset = i0 + shift + (rightBound ?? 0)
                     cj.scale = s
-                    cj.causal = causal ? 1 : 0
+                    cj.causal = rightBound != nil ? 1 : 0
                     cj.isa = isa.rawValue
                     T.fusedAttention(&cj)
                 }

@@ -31,7 +31,7 @@ public enum ForwardErrorBound {
     /// when split-K cuts the keys into P ranges, the merge (proof, "Split-K").
     public static func fastAttention<T: KernelScalar>(
         q: Tensor<T>, k: Tensor<T>, v: Tensor<T>, scale: Scale,
-        causal: Bool = false, tiles: TileSizes = .default,
+        scoreModel: ScoreModel = .plain, tiles: TileSizes = .default,
         as: T.Type = T.self
     ) -> RowBounds {
         let splits = FastAttention.keySplits(queries: q.rows, keys: k.rows, heads: q.heads, tiles: tiles)
@@ -39,7 +39,7 @@ public enum ForwardErrorBound {
             queryTile: tiles.balanced(queries: q.rows, heads: q.heads).queryTile,
             keyTile: FastAttention.keyTile)
         let lanes = T.self == Float.self ? SummationDepth.fusedFloatLanes : SummationDepth.fusedDoubleLanes
-        let bound = rowBounds(q: q, k: k, v: v, scale: scale, causal: causal, precision: T.self, tiles: used) {
+        let bound = rowBounds(q: q, k: k, v: v, scale: scale, scoreModel: scoreModel, precision: T.self, tiles: used) {
             SummationDepth.fused(keys: $0, tiles: $1, keyTile: used.keyTile, splits: splits, lanes: lanes)
         }
         return bound  // mutation-check: fused
@@ -51,12 +51,12 @@ public enum ForwardErrorBound {
     /// differently: its bound is `fastAttention`.)
     public static func fast<T: KernelScalar>(
         q: Tensor<T>, k: Tensor<T>, v: Tensor<T>, scale: Scale,
-        causal: Bool = false, tiles: TileSizes = .default,
+        scoreModel: ScoreModel = .plain, tiles: TileSizes = .default,
         as: T.Type = T.self
     ) -> RowBounds {
         let used = tiles.balanced(queries: q.rows, heads: q.heads)  // as `FastAttention.compute` tiles
         let float = T.self == Float.self
-        let bound = rowBounds(q: q, k: k, v: v, scale: scale, causal: causal, precision: T.self, tiles: used) {
+        let bound = rowBounds(q: q, k: k, v: v, scale: scale, scoreModel: scoreModel, precision: T.self, tiles: used) {
             SummationDepth.accumulator(keys: $0, tiles: $1, keyTile: used.keyTile, lanes: float ? 16 : nil)
         }
         return bound  // mutation-check: blocksparse
@@ -65,9 +65,11 @@ public enum ForwardErrorBound {
     /// Bound for `ReferenceAttention.compute` (Float64 arithmetic, one pass, every sum left to right).
     public static func reference<T: AttnScalar>(
         q: Tensor<T>, k: Tensor<T>, v: Tensor<T>, scale: Scale,
-        causal: Bool = false
+        scoreModel: ScoreModel = .plain
     ) -> RowBounds {
-        let bound = rowBounds(q: q, k: k, v: v, scale: scale, causal: causal, precision: Double.self, tiles: nil) {
+        let bound = rowBounds(
+            q: q, k: k, v: v, scale: scale, scoreModel: scoreModel, precision: Double.self, tiles: nil
+        ) {
             n, _ in SummationDepth.reference(keys: n)
         }
         return bound  // mutation-check: reference
@@ -77,7 +79,7 @@ public enum ForwardErrorBound {
     /// `depth(n_i, T_i)` describes. `tiles == nil`: one pass over the keys row i sees (T_i = 1).
     static func rowBounds<T: AttnScalar, P: KernelScalar>(
         q: Tensor<T>, k: Tensor<T>, v: Tensor<T>, scale: Scale,
-        causal: Bool, precision: P.Type, tiles: TileSizes?,
+        scoreModel: ScoreModel, precision: P.Type, tiles: TileSizes?,
         depth: (Int, Int) -> SummationDepth
     ) -> RowBounds {
         let u = P.unitRoundoff, eta = P.expRelativeError, tau = Double(P.leastNonzeroMagnitude)
@@ -99,7 +101,7 @@ public enum ForwardErrorBound {
             }
             kMax *= 1 + 1e-15 * Double(d + 2)  // the Double norm is itself rounded
             for i in 0..<q.rows {
-                let (seen, keyTiles) = processed(row: i, nq: q.rows, nk: nk, causal: causal, tiles: tiles)
+                let (seen, keyTiles) = processed(row: i, nq: q.rows, nk: nk, mask: scoreModel.mask, tiles: tiles)
                 let depth = depth(seen, keyTiles)
                 var q2 = 0.0
                 for c in 0..<d { let x = Double(q[h, i, c]); q2 += x * x }
@@ -124,11 +126,12 @@ public enum ForwardErrorBound {
         return RowBounds(heads: q.heads, rows: q.rows, values: out)
     }
 
-    /// (n_i, T_i): the keys row i's pass processes and the key tiles they span. Causal: up to the
-    /// last key visible to the last row of row i's query tile (the masked ones add exact zeros).
-    static func processed(row i: Int, nq: Int, nk: Int, causal: Bool, tiles: TileSizes?) -> (Int, Int) {
-        guard causal else { return (nk, tiles.map { (nk + $0.keyTile - 1) / $0.keyTile } ?? 1) }
-        func visible(_ r: Int) -> Int { max(1, min(nk, CausalMask.lastVisibleKey(row: r, queries: nq, keys: nk) + 1)) }
+    /// (n_i, T_i): the keys row i's pass processes and the key tiles they span. Right-bounded
+    /// windows (causal): from key 0 up to the last key visible to the last row of row i's query
+    /// tile (the masked ones add exact zeros); at least 1, so a fully masked row keeps a bound.
+    static func processed(row i: Int, nq: Int, nk: Int, mask: AttentionMask, tiles: TileSizes?) -> (Int, Int) {
+        guard mask.window?.right != nil else { return (nk, tiles.map { (nk + $0.keyTile - 1) / $0.keyTile } ?? 1) }
+        func visible(_ r: Int) -> Int { max(1, mask.visibleKeys(row: r, queries: nq, keys: nk).upperBound) }
         guard let tiles else { return (visible(i), 1) }
         let lastRow = min(nq, (i / tiles.queryTile + 1) * tiles.queryTile) - 1
         let n = visible(lastRow)

@@ -44,7 +44,7 @@ final class PartialSoftmax<T: KernelScalar>: @unchecked Sendable {
                 let prow = o + (p * rows + i) * dv
                 for c in 0..<dv { orow[c] += prow[c] * f }
             }
-            for c in 0..<dv { orow[c] /= sum }
+            if sum > 0 { for c in 0..<dv { orow[c] /= sum } }  // no visible key in any range: the row is 0
         }
     }
 }

@@ -11,12 +11,22 @@ import Foundation
 /// Error bound: `ForwardErrorBound.reference` (Proofs/online-softmax-error.md).
 public enum ReferenceAttention {
     /// - Returns: `heads × n_q × d_v`, in Float64.
-    /// - Throws: `AttnError.usage` on shape mismatch, NaN/Inf, or causal with n_q > n_k.
+    /// - Throws: `AttnError.usage` on shape mismatch, NaN/Inf, or a score model that does not fit the shapes.
     public static func compute<T: AttnScalar>(
         q: Tensor<T>, k: Tensor<T>, v: Tensor<T>,
-        scale: Scale, causal: Bool = false
+        scale: Scale, scoreModel: ScoreModel = .plain
     ) throws -> Tensor<Double> {
-        let w = try weights(q: q, k: k, scale: scale, causal: causal, v: v)
+        try forward(q: q, k: k, v: v, scale: scale, scoreModel: scoreModel).output
+    }
+
+    /// The output (`heads × n_q × d_v`, Float64) and each row's log-sum-exp (natural log, `heads × n_q`,
+    /// sinks included; −∞ for a fully masked row without a sink).
+    /// - Throws: as `compute`.
+    public static func forward<T: AttnScalar>(
+        q: Tensor<T>, k: Tensor<T>, v: Tensor<T>,
+        scale: Scale, scoreModel: ScoreModel = .plain
+    ) throws -> (output: Tensor<Double>, lse: [Double]) {
+        let (w, lse) = try weightsAndLSE(q: q, k: k, scale: scale, scoreModel: scoreModel, v: v)
         let vs = v.storage.map(Double.init)
         let (nq, nk, dv) = (q.rows, k.rows, v.cols)
         var out = [Double](repeating: 0, count: q.heads * nq * dv)
@@ -31,21 +41,28 @@ public enum ReferenceAttention {
                 }
             }
         }
-        return Tensor(heads: q.heads, rows: nq, cols: dv, storage: out, logicalRank: q.logicalRank)
+        return (Tensor(heads: q.heads, rows: nq, cols: dv, storage: out, logicalRank: q.logicalRank), lse)
     }
 
     /// The attention weights `D⁻¹A` (heads × n_q × n_k); each row sums to 1
-    /// up to rounding, and masked entries are exactly 0.
+    /// up to rounding (less the sink's share), and masked entries are exactly 0.
     public static func weights<T: AttnScalar>(
-        q: Tensor<T>, k: Tensor<T>, scale: Scale, causal: Bool = false,
+        q: Tensor<T>, k: Tensor<T>, scale: Scale, scoreModel: ScoreModel = .plain,
         v: Tensor<T>? = nil
     ) throws -> Tensor<Double> {
+        try weightsAndLSE(q: q, k: k, scale: scale, scoreModel: scoreModel, v: v).weights
+    }
+
+    static func weightsAndLSE<T: AttnScalar>(
+        q: Tensor<T>, k: Tensor<T>, scale: Scale, scoreModel: ScoreModel, v: Tensor<T>?
+    ) throws -> (weights: Tensor<Double>, lse: [Double]) {
         try validateAttentionShapes(q: q, k: k, v: v ?? Tensor<T>(heads: k.heads, rows: k.rows, cols: 1))
-        if causal { try CausalMask.validate(queries: q.rows, keys: k.rows) }
+        try scoreModel.validate(batch: q.batch, heads: q.headsPerBatch, queries: q.rows, keys: k.rows)
         try checkMemory(heads: q.heads, nq: q.rows, nk: k.rows)
         return weights(
             q: q.storage.map(Double.init), k: k.storage.map(Double.init), heads: q.heads,
-            nq: q.rows, nk: k.rows, d: q.cols, s: scale.value(d: q.cols), causal: causal)
+            headsPerBatch: max(1, q.headsPerBatch), nq: q.rows, nk: k.rows, d: q.cols, s: scale.value(d: q.cols),
+            model: scoreModel)
     }
 
     /// Output row `i` of softmax(s·QKᵀ)V for one head (`d_v` values), in
@@ -116,28 +133,38 @@ public enum ReferenceAttention {
         }
     }
 
+    /// Row by row: the visible keys' scores (`ScoreModel.score`), their max m (with the sink's σ),
+    /// exp(score − m) summed left to right (plus exp(σ − m)), then each weight divided by the sum.
     static func weights(
-        q: [Double], k: [Double], heads: Int, nq: Int, nk: Int, d: Int, s: Double,
-        causal: Bool
-    ) -> Tensor<Double> {
+        q: [Double], k: [Double], heads: Int, headsPerBatch: Int, nq: Int, nk: Int, d: Int, s: Double,
+        model: ScoreModel
+    ) -> (weights: Tensor<Double>, lse: [Double]) {
         var w = [Double](repeating: 0, count: heads * nq * nk)
-        for h in 0..<heads {
+        var lse = [Double](repeating: -.infinity, count: heads * nq)
+        var visible = [Bool](repeating: false, count: nk)
+        for f in 0..<heads {
+            let (b, h) = (f / headsPerBatch, f % headsPerBatch)
+            let sink = model.sink(batch: b, head: h)
             for i in 0..<nq {
-                let last = causal ? CausalMask.lastVisibleKey(row: i, queries: nq, keys: nk) : nk - 1
-                let row = (h * nq + i) * nk, qi = (h * nq + i) * d
-                var m = -Double.infinity
-                for j in 0...last {
-                    let kj = (h * nk + j) * d
+                let row = (f * nq + i) * nk, qi = (f * nq + i) * d
+                let keys = model.mask.visibleKeys(row: i, queries: nq, keys: nk)
+                var m = sink ?? -Double.infinity
+                for j in keys {
+                    visible[j] = model.mask.explicit.map { $0[batch: b, head: h, row: i, col: j] } ?? true
+                    guard visible[j] else { continue }
+                    let kj = (f * nk + j) * d
                     var dot = 0.0
                     for c in 0..<d { dot += q[qi + c] * k[kj + c] }
-                    w[row + j] = s * dot
+                    w[row + j] = model.score(s * dot, batch: b, head: h, row: i, col: j, queries: nq, keys: nk)
                     m = max(m, w[row + j])
                 }
-                var l = 0.0
-                for j in 0...last { w[row + j] = exp(w[row + j] - m); l += w[row + j] }
-                for j in 0...last { w[row + j] /= l }
+                guard m > -.infinity else { continue }  // no visible key, no sink: output 0, LSE −∞
+                var l = sink.map { exp($0 - m) } ?? 0
+                for j in keys where visible[j] { w[row + j] = exp(w[row + j] - m); l += w[row + j] }
+                for j in keys where visible[j] { w[row + j] /= l }
+                lse[f * nq + i] = m + log(l)
             }
         }
-        return Tensor(heads: heads, rows: nq, cols: nk, storage: w)
+        return (Tensor(heads: heads, rows: nq, cols: nk, storage: w), lse)
     }
 }

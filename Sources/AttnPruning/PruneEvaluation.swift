@@ -31,9 +31,10 @@ public struct PruneEvaluation<T: KernelScalar>: Sendable {
     /// - Throws: `AttnError.infeasible` when the masked reference's heads·n² Float64 weights exceed 4 GB,
     ///   and the operators' errors.
     public init(
-        q: Tensor<T>, k: Tensor<T>, v: Tensor<T>, scale: Scale, causal: Bool, types: TokenTypes,
+        q: Tensor<T>, k: Tensor<T>, v: Tensor<T>, scale: Scale, scoreModel: ScoreModel, types: TokenTypes,
         mode: PruneMode, sink: Int?, layerThreshold: Double, tokensThreshold: Double
     ) throws {
+        try VisiPruner.requireTokenMask(scoreModel)
         let n = k.rows
         guard Double(q.heads) * Double(q.rows) * Double(n) * 8 <= 4e9 else {
             throw AttnError.infeasible(
@@ -44,10 +45,10 @@ public struct PruneEvaluation<T: KernelScalar>: Sendable {
         case .shallow:
             (output, flops) = try VisiPruner.shallow(
                 q: q, k: k, v: v, scale: scale, types: types, sink: sink,
-                causal: causal)
+                scoreModel: scoreModel)
             reference = try VisiPrunerReference.shallow(
                 q: q, k: k, v: v, scale: scale, types: types, sink: sink,
-                causal: causal)
+                scoreModel: scoreModel)
             keep = [Bool](repeating: true, count: n)
             analysis = nil
         case .middle, .deep:
@@ -56,8 +57,10 @@ public struct PruneEvaluation<T: KernelScalar>: Sendable {
                 layerThreshold: layerThreshold, tokensThreshold: tokensThreshold)
             analysis = a
             keep = mode == .middle ? a.keep : types.isVision.map { !$0 }
-            (output, flops) = try VisiPruner.prunedAttention(q: q, k: k, v: v, scale: scale, keep: keep, causal: causal)
-            reference = try VisiPrunerReference.pruned(q: q, k: k, v: v, scale: scale, keep: keep, causal: causal)
+            (output, flops) = try VisiPruner.prunedAttention(
+                q: q, k: k, v: v, scale: scale, keep: keep, scoreModel: scoreModel)
+            reference = try VisiPrunerReference.pruned(
+                q: q, k: k, v: v, scale: scale, keep: keep, scoreModel: scoreModel)
         }
         maxAbsError = ErrorMetrics.maxAbsDiff(output, reference)
         (self.mode, self.types, heads) = (mode, types, q.heads)

@@ -9,7 +9,8 @@ public struct PruneRequest: Sendable {
     /// `.npy` paths, read by `AttentionTensors` (K, V expanded to one head per query head).
     public var q: String, k: String, v: String
     public var scale: Scale = .standard
-    public var causal = false
+    /// The mask: none or causal (`VisiPruner.requireTokenMask`).
+    public var scoreModel = ScoreModel.plain
     /// Vision token ranges, half open (at least one).
     public var vision: [Range<Int>] = []
     public var mode: PruneMode
@@ -41,11 +42,11 @@ public struct PruneRequest: Sendable {
         let (keys, values) = p.expandedKV
         let types = try TokenTypes(count: keys.rows, vision: vision)
         let r = try PruneEvaluation(
-            q: p.q, k: keys, v: values, scale: scale, causal: causal, types: types, mode: mode, sink: sink,
+            q: p.q, k: keys, v: values, scale: scale, scoreModel: scoreModel, types: types, mode: mode, sink: sink,
             layerThreshold: layerThreshold, tokensThreshold: tokensThreshold)
         let params: [(String, JSONValue)] = [
             ("q", .string(q)), ("k", .string(k)), ("v", .string(v)), ("scale", .string(scale.description)),
-            ("causal", .bool(causal)), ("mode", .string(mode.rawValue)),
+            ("causal", .bool(scoreModel.mask.isCausal)), ("mode", .string(mode.rawValue)),
             ("vision", .array(vision.map { .string("\($0.lowerBound):\($0.upperBound)") })),
             ("sink", sink.map { .int($0) } ?? .null), ("layer_threshold", .double(layerThreshold)),
             ("tokens_threshold", .double(tokensThreshold)), ("precision", .string(T.dtypeName)),

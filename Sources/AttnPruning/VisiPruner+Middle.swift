@@ -80,7 +80,7 @@ extension VisiPruner {
     /// token order. Deep-layer dropping is `keep = text tokens`.
     public static func prunedAttention<T: KernelScalar>(
         q: Tensor<T>, k: Tensor<T>, v: Tensor<T>, scale: Scale,
-        keep: [Bool], causal: Bool = false,
+        keep: [Bool], scoreModel: ScoreModel = .plain,
         threads: Int? = nil
     ) throws -> (output: Tensor<T>, flops: AttentionFlops) {
         try validateAttentionShapes(q: q, k: k, v: v)
@@ -96,10 +96,10 @@ extension VisiPruner {
             return Tensor(heads: t.heads, rows: kept.count, cols: t.cols, storage: s, logicalRank: t.logicalRank)
         }
         let out = try FastAttention.compute(
-            q: gather(q), k: gather(k), v: gather(v), scale: scale, causal: causal,
+            q: gather(q), k: gather(k), v: gather(v), scale: scale, scoreModel: scoreModel,
             threads: threads)
         func pairs(_ n: Int) -> Double {
-            (0..<n).reduce(0.0) { $0 + Double(visible(row: $1, nq: n, nk: n, causal: causal)) }
+            (0..<n).reduce(0.0) { $0 + Double(visible(row: $1, nq: n, nk: n, scoreModel: scoreModel)) }
         }
         let perPair = 2 * Double(q.heads) * Double(q.cols + v.cols)
         return (out, AttentionFlops(dense: perPair * pairs(q.rows), pruned: perPair * pairs(kept.count)))

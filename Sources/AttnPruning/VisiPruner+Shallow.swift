@@ -19,7 +19,7 @@ extension VisiPruner {
     /// (the softmax denominator needs every score), PV skips text→vision pairs.
     public static func shallow<T: KernelScalar>(
         q: Tensor<T>, k: Tensor<T>, v: Tensor<T>, scale: Scale,
-        types: TokenTypes, sink: Int?, causal: Bool = false,
+        types: TokenTypes, sink: Int?, scoreModel: ScoreModel = .plain,
         threads: Int? = nil
     ) throws -> (output: Tensor<T>, flops: AttentionFlops) {
         try validateAttentionShapes(q: q, k: k, v: v)
@@ -40,7 +40,7 @@ extension VisiPruner {
                 }
             }
         }
-        let o = try FastAttention.compute(q: q, k: k, v: aug, scale: scale, causal: causal, threads: threads)
+        let o = try FastAttention.compute(q: q, k: k, v: aug, scale: scale, scoreModel: scoreModel, threads: threads)
         var out = Tensor<T>(heads: H, rows: q.rows, cols: dv, logicalRank: q.logicalRank)
         for h in 0..<H {
             for i in 0..<q.rows {
@@ -57,17 +57,17 @@ extension VisiPruner {
                 }
             }
         }
-        return (out, shallowFlops(q: q, k: k, v: v, types: types, sink: sink, causal: causal))
+        return (out, shallowFlops(q: q, k: k, v: v, types: types, sink: sink, scoreModel: scoreModel))
     }
 
     static func shallowFlops<T: AttnScalar>(
         q: Tensor<T>, k: Tensor<T>, v: Tensor<T>, types: TokenTypes,
-        sink: Int?, causal: Bool
+        sink: Int?, scoreModel: ScoreModel
     ) -> AttentionFlops {
         let (n, d, dv) = (k.rows, Double(q.cols), Double(v.cols))
         var pairs = 0.0, textToVision = 0.0, textRows = 0.0
         for i in 0..<q.rows {
-            let seen = visible(row: i, nq: q.rows, nk: n, causal: causal)
+            let seen = visible(row: i, nq: q.rows, nk: n, scoreModel: scoreModel)
             pairs += Double(seen)
             if !types.isVision[i] {
                 let lost = (0..<seen).reduce(0.0) { $0 + (types.isVision[$1] ? 1 : 0) }

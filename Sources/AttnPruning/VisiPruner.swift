@@ -36,9 +36,21 @@ public struct AttentionFlops: Sendable, Equatable {
 /// (`VisiPrunerReference`) built from `ReferenceAttention.weights` with an
 /// explicit mask, and the tests check that they agree.
 public enum VisiPruner {
-    /// Number of (query, key) pairs a query row sees (causal: bottom-right aligned).
-    static func visible(row i: Int, nq: Int, nk: Int, causal: Bool) -> Int {
-        causal ? min(nk, CausalMask.lastVisibleKey(row: i, queries: nq, keys: nk) + 1) : nk
+    /// Number of (query, key) pairs a query row sees (the mask's window; `requireTokenMask` has
+    /// excluded the rest).
+    static func visible(row i: Int, nq: Int, nk: Int, scoreModel: ScoreModel) -> Int {
+        scoreModel.mask.visibleKeys(row: i, queries: nq, keys: nk).count
+    }
+
+    /// The operators drop tokens from the sequence, so only masks that mean the same among the
+    /// kept tokens apply: none or causal (the order of tokens is kept). Other windows, explicit
+    /// masks and score terms are refused.
+    static func requireTokenMask(_ scoreModel: ScoreModel) throws {
+        try scoreModel.requireSupported([], by: "token pruning")
+        guard scoreModel.mask.window == nil || scoreModel.mask.isCausal else {
+            throw AttnError.usage(
+                .window, "token pruning supports the causal mask only (got the window \(scoreModel.mask.window!))")
+        }
     }
 
     static func checkTypes<T: AttnScalar>(_ q: Tensor<T>, _ k: Tensor<T>, _ types: TokenTypes) throws {

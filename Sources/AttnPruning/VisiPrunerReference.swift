@@ -9,9 +9,9 @@ public enum VisiPrunerReference {
     /// lost mass is added to the sink's weight. No renormalisation.
     public static func shallow<T: AttnScalar>(
         q: Tensor<T>, k: Tensor<T>, v: Tensor<T>, scale: Scale,
-        types: TokenTypes, sink: Int?, causal: Bool = false
+        types: TokenTypes, sink: Int?, scoreModel: ScoreModel = .plain
     ) throws -> Tensor<Double> {
-        var w = try ReferenceAttention.weights(q: q, k: k, scale: scale, causal: causal, v: v)
+        var w = try ReferenceAttention.weights(q: q, k: k, scale: scale, scoreModel: scoreModel, v: v)
         for h in 0..<w.heads {
             for i in 0..<w.rows where !types.isVision[i] {
                 var mass = 0.0
@@ -26,9 +26,9 @@ public enum VisiPrunerReference {
     /// (the tokens have left the sequence); dropped query rows are removed.
     public static func pruned<T: AttnScalar>(
         q: Tensor<T>, k: Tensor<T>, v: Tensor<T>, scale: Scale, keep: [Bool],
-        causal: Bool = false
+        scoreModel: ScoreModel = .plain
     ) throws -> Tensor<Double> {
-        var w = try ReferenceAttention.weights(q: q, k: k, scale: scale, causal: causal, v: v)
+        var w = try ReferenceAttention.weights(q: q, k: k, scale: scale, scoreModel: scoreModel, v: v)
         for h in 0..<w.heads {
             for i in 0..<w.rows {
                 var sum = 0.0

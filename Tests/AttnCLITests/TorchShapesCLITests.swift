@@ -33,7 +33,7 @@ struct TorchShapesCLITests {
         for f in 0..<8 {
             let g = f / 2
             let want = try attention(
-                q: q.head(f), k: k.head(g), v: v.head(g), scale: .standard, causal: true,
+                q: q.head(f), k: k.head(g), v: v.head(g), scale: .standard, scoreModel: .causal(),
                 kernel: .reference)
             #expect(ErrorMetrics.maxAbsDiff(o.head(f), want) < 1e-12, "head \(f)")
         }

@@ -81,9 +81,9 @@ import Testing
     @Test func precisionsOverlapAndHigherIsNarrower() async throws {
         await propertyCheck(count: 25, input: zip(smallProblems, anyScale, Gen.bool())) { p, scale, causal in
             let low = try! CertifiedAttention.compute(
-                q: p.q, k: p.k, v: p.v, scale: scale, causal: causal, precision: 40)
+                q: p.q, k: p.k, v: p.v, scale: scale, scoreModel: causal ? .causal() : .plain, precision: 40)
             let high = try! CertifiedAttention.compute(
-                q: p.q, k: p.k, v: p.v, scale: scale, causal: causal, precision: 160)
+                q: p.q, k: p.k, v: p.v, scale: scale, scoreModel: causal ? .causal() : .plain, precision: 160)
             for e in 0..<low.lower.count {
                 #expect(low.lower.storage[e] <= high.upper.storage[e] && high.lower.storage[e] <= low.upper.storage[e])
             }
@@ -162,7 +162,7 @@ import Testing
         await propertyCheck(count: 15, input: smallProblems) { p in
             let (nq, nk) = (p.q.rows, p.k.rows)
             let r = try! CertifiedAttention.compute(
-                q: p.q, k: p.k, v: p.v, scale: .standard, causal: true, precision: 80)
+                q: p.q, k: p.k, v: p.v, scale: .standard, scoreModel: .causal(), precision: 80)
             for i in 0..<nq {
                 let last = i + nk - nq
                 let qi = Tensor<Float>(rows: 1, cols: p.q.cols, storage: (0..<p.q.cols).map { p.q[0, i, $0] })
@@ -237,7 +237,7 @@ import Testing
         #expect(throws: AttnError.self) { try CertifiedAttention.compute(q: nan, k: k, v: v, scale: .paper) }
         let big = Tensor<Float>(rows: 3, cols: 3)
         #expect(throws: AttnError.self) {
-            try CertifiedAttention.compute(q: big, k: k, v: v, scale: .paper, causal: true)
+            try CertifiedAttention.compute(q: big, k: k, v: v, scale: .paper, scoreModel: .causal())
         }
         do {
             _ = try CertifiedAttention.compute(

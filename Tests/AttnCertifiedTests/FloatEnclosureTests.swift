@@ -55,12 +55,12 @@ struct FloatEnclosureTests {
         _ q: Tensor<Double>, _ k: Tensor<Double>, _ v: Tensor<Double>, causal: Bool, scale: Scale,
         label: String
     ) throws -> (maxRadius: Double, finite: Int) {
-        let engine = try FloatAttentionEngine(q: q, k: k, v: v, scale: scale, causal: causal)
+        let engine = try FloatAttentionEngine(q: q, k: k, v: v, scale: scale, scoreModel: causal ? .causal() : .plain)
         let shape = engine.shape
         var rows: [(head: Int, row: Int)] = []
         for f in 0..<shape.flatHeads { for i in 0..<shape.nq { rows.append((f, i)) } }
         let exact = try CertifiedAttention.encloseRows(
-            q: q, k: k, v: v, scale: scale, causal: causal, precision: 128, rows: rows)
+            q: q, k: k, v: v, scale: scale, scoreModel: causal ? .causal() : .plain, precision: 128, rows: rows)
         let ws = engine.makeWorkspace()
         var mid = [Double](repeating: 0, count: engine.rowsPerBlock * shape.dv), rad = mid
         var worst = 0.0, finite = 0

@@ -40,9 +40,9 @@ import Testing
     static func ratio(up: Bool, nq: Int = 8, nk: Int = 256, dv: Int = 14) throws -> Double {
         let (q, k, v) = try staircase(up: up, nq: nq, nk: nk, dv: dv)
         let scale = Scale.decimal("1")
-        let engine = try FloatAttentionEngine(q: q, k: k, v: v, scale: scale, causal: false)
+        let engine = try FloatAttentionEngine(q: q, k: k, v: v, scale: scale, scoreModel: .plain)
         let exact = try CertifiedAttention.encloseRows(
-            q: q, k: k, v: v, scale: scale, causal: false, precision: 128,
+            q: q, k: k, v: v, scale: scale, scoreModel: .plain, precision: 128,
             rows: (0..<nq).map { (0, $0) })
         var mid = [Double](repeating: 0, count: nq * dv), rad = mid
         engine.enclose(head: 0, rows: 0, count: nq, workspace: engine.makeWorkspace(), mid: &mid, radius: &rad)

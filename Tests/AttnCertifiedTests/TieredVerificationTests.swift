@@ -9,7 +9,10 @@ import Testing
 struct TieredVerificationTests {
     struct Case {
         let name: String, q: Tensor<Double>, k: Tensor<Double>, v: Tensor<Double>, scale: Scale, causal: Bool
-        init(_ c: ConformanceCase) { (name, q, k, v, scale, causal) = (c.name, c.q, c.k, c.v, c.scale, c.causal) }
+        var scoreModel: ScoreModel { causal ? .causal() : .plain }
+        init(_ c: ConformanceCase) {
+            (name, q, k, v, scale, causal) = (c.name, c.q, c.k, c.v, c.scale, c.scoreModel.mask.isCausal)
+        }
         init(name: String, q: Tensor<Double>, k: Tensor<Double>, v: Tensor<Double>) {
             (self.name, self.q, self.k, self.v, scale, causal) = (name, q, k, v, .standard, false)
         }
@@ -17,7 +20,7 @@ struct TieredVerificationTests {
 
     static func exactMidpoints(_ c: Case) throws -> Tensor<Double> {
         let enc = try CertifiedAttention.compute(
-            q: c.q, k: c.k, v: c.v, scale: c.scale, causal: c.causal, precision: 128)
+            q: c.q, k: c.k, v: c.v, scale: c.scale, scoreModel: c.scoreModel, precision: 128)
         return Tensor(
             heads: enc.lower.heads, rows: enc.lower.rows, cols: enc.lower.cols,
             storage: zip(enc.lower.storage, enc.upper.storage).map { $0 / 2 + $1 / 2 }, logicalRank: c.q.logicalRank)
@@ -29,7 +32,7 @@ struct TieredVerificationTests {
         var o = VerifyOptions(atol: atol, rtol: rtol)
         o.engine = engine; o.precision = 128
         return try TieredVerification.run(
-            q: c.q, k: c.k, v: c.v, candidate: cand, scale: c.scale, causal: c.causal, options: o)
+            q: c.q, k: c.k, v: c.v, candidate: cand, scale: c.scale, scoreModel: c.scoreModel, options: o)
     }
 
     @Test("auto, float and exact give the same verdicts on every conformance vector (float32 candidates, perturbed)")
@@ -99,7 +102,7 @@ struct TieredVerificationTests {
         }
         let (q, k, v) = (t(4, 5, 3), t(2, 7, 3), t(2, 7, 2))
         let exact = try CertifiedAttention.encloseRows(
-            q: q, k: k, v: v, scale: .standard, causal: false, precision: 128,
+            q: q, k: k, v: v, scale: .standard, scoreModel: .plain, precision: 128,
             rows: (0..<4).flatMap { f in (0..<5).map { (f, $0) } })
         var o = Tensor<Double>(heads: 4, rows: 5, cols: 2, logicalRank: 4, batch: 1, headsPerBatch: 4)
         for (n, x) in exact.enumerated() {
@@ -108,14 +111,14 @@ struct TieredVerificationTests {
         o[flat: 3 * 10 + 4 * 2 + 1] += 0.01
         var opt = VerifyOptions(atol: 1e-6)
         let full = try TieredVerification.run(
-            q: q, k: k, v: v, candidate: o, scale: .standard, causal: false, options: opt)
+            q: q, k: k, v: v, candidate: o, scale: .standard, scoreModel: .plain, options: opt)
         #expect(full.failing == 1 && full.head == 3 && full.row == 4 && full.col == 1)
         var parts: [TieredVerificationReport] = []
         for r in [0..<1, 1..<3, 3..<4] {
             opt.heads = r
             parts.append(
                 try TieredVerification.run(
-                    q: q, k: k, v: v, candidate: o, scale: .standard, causal: false, options: opt))
+                    q: q, k: k, v: v, candidate: o, scale: .standard, scoreModel: .plain, options: opt))
         }
         let merged = try TieredVerificationReport.merge(parts.reversed())
         #expect(
@@ -128,7 +131,7 @@ struct TieredVerificationTests {
         opt.heads = 2..<9
         #expect(throws: AttnError.self) {
             _ = try TieredVerification.run(
-                q: q, k: k, v: v, candidate: o, scale: .standard, causal: false, options: opt)
+                q: q, k: k, v: v, candidate: o, scale: .standard, scoreModel: .plain, options: opt)
         }
     }
 }

@@ -10,9 +10,10 @@ import Testing
 @Suite struct AttentionTests {
     static func check<T: KernelScalar>(_ c: KernelsVsCertifiedTests.Case, _: T.Type) {
         let (q, k, v) = c.inputs(T.self)
-        let r = try! CertifiedAttention.compute(q: q, k: k, v: v, scale: c.scale, causal: c.causal, precision: 128)
+        let r = try! CertifiedAttention.compute(
+            q: q, k: k, v: v, scale: c.scale, scoreModel: c.scoreModel, precision: 128)
         for kernel in AttentionKernel.allCases {
-            let res = try! kernel.run(q: q, k: k, v: v, scale: c.scale, causal: c.causal)
+            let res = try! kernel.run(q: q, k: k, v: v, scale: c.scale, scoreModel: c.scoreModel)
             #expect(res.rowBounds.heads == q.heads && res.rowBounds.rows == q.rows)
             KernelsVsCertifiedTests.expectContains(res.output, bounds: res.rowBounds, r, c, "\(kernel) \(T.self)")
         }
@@ -36,11 +37,11 @@ import Testing
         let pairs = [
             (
                 ForwardErrorBound.reference(q: q, k: k, v: v, scale: .standard),
-                ForwardErrorBound.reference(q: q, k: k, v: v, scale: .standard, causal: true)
+                ForwardErrorBound.reference(q: q, k: k, v: v, scale: .standard, scoreModel: .causal())
             ),
             (
                 ForwardErrorBound.fast(q: q, k: k, v: v, scale: .standard, tiles: tiles),
-                ForwardErrorBound.fast(q: q, k: k, v: v, scale: .standard, causal: true, tiles: tiles)
+                ForwardErrorBound.fast(q: q, k: k, v: v, scale: .standard, scoreModel: .causal(), tiles: tiles)
             ),
         ]
         for (full, masked) in pairs {

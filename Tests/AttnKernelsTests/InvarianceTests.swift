@@ -44,8 +44,9 @@ struct InvarianceTests {
                 }
             }
             let tiles = TileSizes(queryTile: 5, keyTile: 6)
-            let a = try! FastAttention.compute(q: q, k: k, v: v, scale: c.scale, causal: c.causal, tiles: tiles)
-            let b = try! FastAttention.compute(q: qs, k: ks, v: v, scale: c.scale, causal: c.causal, tiles: tiles)
+            let a = try! FastAttention.compute(q: q, k: k, v: v, scale: c.scale, scoreModel: c.scoreModel, tiles: tiles)
+            let b = try! FastAttention.compute(
+                q: qs, k: ks, v: v, scale: c.scale, scoreModel: c.scoreModel, tiles: tiles)
             Self.within(
                 a, b, ForwardErrorBound.fastAttention(q: q, k: k, v: v, scale: c.scale, tiles: tiles),
                 ForwardErrorBound.fastAttention(q: qs, k: ks, v: v, scale: c.scale, tiles: tiles), "\(c) shift \(shift)"
@@ -81,7 +82,7 @@ struct InvarianceTests {
     func weightsSumToOne() async {
         await propertyCheck(count: 100, input: AdversarialCase.generator()) { c in
             let (q, k, _) = c.tensors(Float.self)
-            let w = try! ReferenceAttention.weights(q: q, k: k, scale: c.scale, causal: c.causal)
+            let w = try! ReferenceAttention.weights(q: q, k: k, scale: c.scale, scoreModel: c.scoreModel)
             for h in 0..<w.heads {
                 for i in 0..<w.rows {
                     var sum = 0.0
@@ -101,7 +102,7 @@ struct InvarianceTests {
             c.nk = max(c0.nq, c0.nk)
             let (q, k, v) = c.tensors(Float.self)
             let row = pick % c.nq
-            let last = CausalMask.lastVisibleKey(row: row, queries: c.nq, keys: c.nk)
+            let last = AttentionMask.causal().visibleKeys(row: row, queries: c.nq, keys: c.nk).upperBound - 1
             var k2 = k, v2 = v
             for h in 0..<k.heads {
                 for j in (last + 1)..<max(last + 1, k.rows) {
@@ -110,10 +111,10 @@ struct InvarianceTests {
                 }
             }
             let tiles = TileSizes(queryTile: 4, keyTile: 3)
-            let a = try! FastAttention.compute(q: q, k: k, v: v, scale: c.scale, causal: true, tiles: tiles)
-            let b = try! FastAttention.compute(q: q, k: k2, v: v2, scale: c.scale, causal: true, tiles: tiles)
-            let ra = try! ReferenceAttention.compute(q: q, k: k, v: v, scale: c.scale, causal: true)
-            let rb = try! ReferenceAttention.compute(q: q, k: k2, v: v2, scale: c.scale, causal: true)
+            let a = try! FastAttention.compute(q: q, k: k, v: v, scale: c.scale, scoreModel: .causal(), tiles: tiles)
+            let b = try! FastAttention.compute(q: q, k: k2, v: v2, scale: c.scale, scoreModel: .causal(), tiles: tiles)
+            let ra = try! ReferenceAttention.compute(q: q, k: k, v: v, scale: c.scale, scoreModel: .causal())
+            let rb = try! ReferenceAttention.compute(q: q, k: k2, v: v2, scale: c.scale, scoreModel: .causal())
             for h in 0..<q.heads {
                 for j in 0..<v.cols {
                     #expect(a[h, row, j] == b[h, row, j], "\(c) row \(row)")
@@ -130,10 +131,10 @@ struct InvarianceTests {
             c.nq = c.nk
             c.causal = true
             let (q, k, v) = c.tensors(Float.self)
-            let full = try! FastAttention.compute(q: q, k: k, v: v, scale: c.scale, causal: true)
+            let full = try! FastAttention.compute(q: q, k: k, v: v, scale: c.scale, scoreModel: .causal())
             var last = Tensor<Float>(heads: q.heads, rows: 1, cols: q.cols)
             for h in 0..<q.heads { for j in 0..<q.cols { last[h, 0, j] = q[h, q.rows - 1, j] } }
-            let step = try! FastAttention.compute(q: last, k: k, v: v, scale: c.scale, causal: true)
+            let step = try! FastAttention.compute(q: last, k: k, v: v, scale: c.scale, scoreModel: .causal())
             let bFull = ForwardErrorBound.fastAttention(q: q, k: k, v: v, scale: c.scale)
             let bStep = ForwardErrorBound.fastAttention(q: last, k: k, v: v, scale: c.scale)
             for h in 0..<q.heads {

@@ -12,6 +12,7 @@ import Testing
     struct Case: Sendable, CustomStringConvertible {
         let seed: UInt64, heads: Int, nq: Int, nk: Int, d: Int, dv: Int, bound: Double
         let distribution: InputDistribution, scale: Scale, causal: Bool
+        var scoreModel: ScoreModel { causal ? .causal() : .plain }
         var description: String {
             "seed \(seed) heads \(heads) nq \(nq) nk \(nk) d \(d) dv \(dv) B \(bound) \(distribution) \(scale) causal \(causal)"
         }
@@ -63,9 +64,10 @@ import Testing
     @Test func referenceKernelWidenedByItsBoundContainsTheEnclosure() async {
         await propertyCheck(count: 40, input: Self.cases) { c in
             let (q, k, v) = c.inputs(Double.self)
-            let r = try! CertifiedAttention.compute(q: q, k: k, v: v, scale: c.scale, causal: c.causal, precision: 128)
-            let out = try! ReferenceAttention.compute(q: q, k: k, v: v, scale: c.scale, causal: c.causal)
-            let bounds = ForwardErrorBound.reference(q: q, k: k, v: v, scale: c.scale, causal: c.causal)
+            let r = try! CertifiedAttention.compute(
+                q: q, k: k, v: v, scale: c.scale, scoreModel: c.scoreModel, precision: 128)
+            let out = try! ReferenceAttention.compute(q: q, k: k, v: v, scale: c.scale, scoreModel: c.scoreModel)
+            let bounds = ForwardErrorBound.reference(q: q, k: k, v: v, scale: c.scale, scoreModel: c.scoreModel)
             Self.expectContains(out, bounds: bounds, r, c, "reference")
         }
     }
@@ -74,10 +76,10 @@ import Testing
     static func checkFast<T: KernelScalar>(_ c: Case, _: T.Type, tiles: TileSizes, precision: Int, _ label: String) {
         let (q, k, v) = c.inputs(T.self)
         let r = try! CertifiedAttention.compute(
-            q: q, k: k, v: v, scale: c.scale, causal: c.causal, precision: precision)
-        let out = try! FastAttention.compute(q: q, k: k, v: v, scale: c.scale, causal: c.causal, tiles: tiles)
+            q: q, k: k, v: v, scale: c.scale, scoreModel: c.scoreModel, precision: precision)
+        let out = try! FastAttention.compute(q: q, k: k, v: v, scale: c.scale, scoreModel: c.scoreModel, tiles: tiles)
         let bounds = ForwardErrorBound.fastAttention(
-            q: q, k: k, v: v, scale: c.scale, causal: c.causal, tiles: tiles, as: T.self)
+            q: q, k: k, v: v, scale: c.scale, scoreModel: c.scoreModel, tiles: tiles, as: T.self)
         Self.expectContains(out, bounds: bounds, r, c, label)
     }
 

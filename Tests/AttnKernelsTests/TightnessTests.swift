@@ -52,20 +52,24 @@ import Testing
         var worst = 0.0
         for c in cases {
             let (q, k, v) = c.tensors(T.self)
-            let r = try CertifiedAttention.compute(q: q, k: k, v: v, scale: c.scale, causal: c.causal, precision: 160)
+            let r = try CertifiedAttention.compute(
+                q: q, k: k, v: v, scale: c.scale, scoreModel: c.scoreModel, precision: 160)
             let tiles = TileSizes(queryTile: 4, keyTile: 7)
             let x: Double
             if reference {
-                let out = try ReferenceAttention.compute(q: q, k: k, v: v, scale: c.scale, causal: c.causal)
+                let out = try ReferenceAttention.compute(q: q, k: k, v: v, scale: c.scale, scoreModel: c.scoreModel)
                 x = ratio(
-                    out, bounds: ForwardErrorBound.reference(q: q, k: k, v: v, scale: c.scale, causal: c.causal), r, c,
+                    out,
+                    bounds: ForwardErrorBound.reference(q: q, k: k, v: v, scale: c.scale, scoreModel: c.scoreModel), r,
+                    c,
                     tracked)
             } else {
-                let out = try FastAttention.compute(q: q, k: k, v: v, scale: c.scale, causal: c.causal, tiles: tiles)
+                let out = try FastAttention.compute(
+                    q: q, k: k, v: v, scale: c.scale, scoreModel: c.scoreModel, tiles: tiles)
                 x = ratio(
                     out,
                     bounds: ForwardErrorBound.fastAttention(
-                        q: q, k: k, v: v, scale: c.scale, causal: c.causal,
+                        q: q, k: k, v: v, scale: c.scale, scoreModel: c.scoreModel,
                         tiles: tiles, as: T.self), r, c, tracked)
             }
             print("tightness \(tracked.rawValue) \(c.regime.rawValue) seed \(c.seed): \(x)")

@@ -26,9 +26,9 @@ import Testing
             let firstVision = tt.isVision.firstIndex(of: true)!
             for sink in [nil, firstVision] {
                 let (o, flops) = try VisiPruner.shallow(
-                    q: q, k: k, v: v, scale: .standard, types: tt, sink: sink, causal: causal)
+                    q: q, k: k, v: v, scale: .standard, types: tt, sink: sink, scoreModel: causal ? .causal() : .plain)
                 let ref = try VisiPrunerReference.shallow(
-                    q: q, k: k, v: v, scale: .standard, types: tt, sink: sink, causal: causal)
+                    q: q, k: k, v: v, scale: .standard, types: tt, sink: sink, scoreModel: causal ? .causal() : .plain)
                 #expect(ErrorMetrics.maxAbsDiff(o, ref) <= tolerance(o, v))
                 #expect(flops.pruned <= flops.dense && flops.savedFraction >= 0)
             }
@@ -46,8 +46,9 @@ import Testing
             let deep = tt.isVision.map { !$0 }
             for keep in [analysis.keep, deep] {
                 let (o, flops) = try VisiPruner.prunedAttention(
-                    q: q, k: k, v: v, scale: .standard, keep: keep, causal: causal)
-                let ref = try VisiPrunerReference.pruned(q: q, k: k, v: v, scale: .standard, keep: keep, causal: causal)
+                    q: q, k: k, v: v, scale: .standard, keep: keep, scoreModel: causal ? .causal() : .plain)
+                let ref = try VisiPrunerReference.pruned(
+                    q: q, k: k, v: v, scale: .standard, keep: keep, scoreModel: causal ? .causal() : .plain)
                 #expect(ErrorMetrics.maxAbsDiff(o, ref) <= tolerance(o, v))
                 if !causal {
                     let kept = Double(keep.filter { $0 }.count), all = Double(n)

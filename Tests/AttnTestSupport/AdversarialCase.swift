@@ -38,6 +38,8 @@ public struct AdversarialCase: Sendable, CustomStringConvertible {
     public var magnitude: Double
     public var scale: Scale
     public var causal: Bool
+    /// The score model of this case: bottom-right causal or plain.
+    public var scoreModel: ScoreModel { causal ? .causal() : .plain }
     public var seed: UInt64
 
     public init(

@@ -16,7 +16,7 @@ struct AttentionCommand: ParsableCommand {
     }
     func attention<T: KernelScalar>(_: T.Type) throws -> Tensor<T> {
         try AttnKernels.attention(
-            inputs.files.problem(as: T.self), scale: inputs.scale, causal: inputs.causal, kernel: kernel)
+            inputs.files.problem(as: T.self), scale: inputs.scale, scoreModel: inputs.scoreModel, kernel: kernel)
     }
 }
 

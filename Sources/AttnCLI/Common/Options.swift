@@ -21,6 +21,7 @@ struct AttentionInputs: ParsableArguments {
     @OptionGroup var files: AttentionFiles
     @Option(help: "Softmax scale s: 'paper' (1/d), 'standard' (1/√d) or a positive decimal.") var scale = Scale.standard
     @Flag(help: "Causal mask, aligned bottom-right: row i sees key j iff j ≤ i + n_k − n_q.") var causal = false
+    var scoreModel: ScoreModel { causal ? .causal() : .plain }
 }
 
 /// `--threads`, validated once for every command that runs workers.

@@ -15,7 +15,8 @@ enum { ATTNBOUND_ISA_AUTO = 0, ATTNBOUND_ISA_BASELINE = 1, ATTNBOUND_ISA_AVX2 = 
 /// row max m and Σ_j exp(x_j − m): a partial softmax for a split-K merge.
 ///
 /// Causal: key j is visible to query row i (0-based in this job) iff j ≤ i + causal_offset,
-/// where causal_offset = row0 + (n_k − n_q). Error bound: Proofs/online-softmax-error.md.
+/// where causal_offset = row0 + (i′ − i) + R for a window (∞, R) aligned at i′ (causal: R = 0). A row that sees
+/// no key outputs 0. Error bound: Proofs/online-softmax-error.md.
 typedef struct {
     const void *q, *k, *v;
     void *out;

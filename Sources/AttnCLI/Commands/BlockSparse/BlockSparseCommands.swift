@@ -157,7 +157,7 @@ struct PruneCommand: ParsableCommand {
     }
     func run() throws {
         var r = PruneRequest(q: inputs.files.q, k: inputs.files.k, v: inputs.files.v, mode: mode)
-        (r.scale, r.causal, r.vision, r.sink) = (inputs.scale, inputs.causal, vision.map(\.range), sink)
+        (r.scale, r.scoreModel, r.vision, r.sink) = (inputs.scale, inputs.scoreModel, vision.map(\.range), sink)
         (r.layerThreshold, r.tokensThreshold) = (layerThreshold, tokensThreshold)
         try precision == .float32 ? run(r, as: Float.self) : run(r, as: Double.self)
     }

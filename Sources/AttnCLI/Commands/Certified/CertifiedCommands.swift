@@ -19,7 +19,7 @@ struct VerifyCommand: ParsableCommand {
     @OptionGroup var json: JSONOption
     func run() throws {
         var r = VerifyRequest(q: inputs.files.q, k: inputs.files.k, v: inputs.files.v, candidate: candidate)
-        (r.scale, r.causal, r.tolerance, r.atol, r.rtol) = (inputs.scale, inputs.causal, tolerance, atol, rtol)
+        (r.scale, r.scoreModel, r.tolerance, r.atol, r.rtol) = (inputs.scale, inputs.scoreModel, tolerance, atol, rtol)
         (r.engine, r.heads, r.precision, r.threads) = (engine, heads?.range, precision, threads.count)
         try emit(try r.run(note: printNote), out: nil, json: json.json)
     }
