@@ -9,6 +9,8 @@ import Testing
 /// closed form (`MPFRGradient`), and against central differences of the loss.
 @Suite struct LossGradientTests {
     @Test func withinItsBoundOfTheMPFRGradient() async throws {
+        let ledger = BoundLedger()
+        defer { print("tightness \(TrackedBound.lossGradient.rawValue): worst \(ledger.worst(.lossGradient))") }
         await propertyCheck(
             count: 1000, input: Gen.int(in: 0...Int(Int32.max)), Gen.double(in: -3...log10(4)), Gen.int(in: 0...15)
         ) { seed, lb, shape in
@@ -17,7 +19,7 @@ import Testing
             let mp = MPFRGradient(p)
             for i in ref.gradient.indices {
                 let e = max(0, abs(ref.gradient[i] - mp.gradient[i]) * (1 - 0x1p-50) - mp.radius)
-                #expect(BoundLedger.shared.within(.lossGradient, error: e, bound: ref.bounds[i]))
+                #expect(ledger.within(.lossGradient, error: e, bound: ref.bounds[i]))
             }
         }
     }
