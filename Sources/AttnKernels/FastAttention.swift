@@ -62,9 +62,10 @@ public enum FastAttention {
         let (heads, nq, nk, d, dv) = (q.heads, q.rows, k.rows, q.cols, v.cols)
         try scoreModel.validate(batch: q.batch, heads: q.headsPerBatch, queries: nq, keys: nk)
         try scoreModel.requireSupported([], by: "the fast kernel")
-        // Right-bounded windows (causal): key j is visible to row i iff j ≤ i + shift + R; R ≥ n_k is unbounded.
-        let rightBound = scoreModel.mask.window?.right.map { min($0, nk) }
+        // Right-bounded windows (causal): key j is visible to row i iff j ≤ i + shift + R; a bound that every
+        // row's diagonal reaches past the last key (R ≥ n_k − 1 − shift) is no bound (and cannot overflow).
         let shift = scoreModel.mask.alignment.shift(queries: nq, keys: nk)
+        let rightBound = scoreModel.mask.window?.right.flatMap { $0 >= nk - 1 - shift ? nil : $0 }
         var out = Tensor<T>(heads: heads, rows: nq, cols: dv, logicalRank: q.logicalRank)
         let rowsPerJob = tiles.balanced(queries: nq, heads: heads).queryTile
         let qBlocks = (nq + rowsPerJob - 1) / rowsPerJob
