@@ -81,7 +81,8 @@ let package = Package(
         .testTarget(name: "AttnCoreTests", dependencies: ["AttnTestSupport", "AttnCore", pbt], exclude: ["Fixtures"]),
         .testTarget(
             name: "AttnKernelsTests",
-            dependencies: ["AttnTestSupport", "AttnCore", "AttnKernels", "AttnCertified", "CVectorMath", pbt]),
+            dependencies: ["AttnTestSupport", "AttnCore", "AttnKernels", "AttnCertified", "CVectorMath", pbt],
+            exclude: ["Fixtures"]),
         .testTarget(
             name: "AttnCertifiedTests", dependencies: ["AttnTestSupport", "AttnCore", "AttnCertified", "CGMP", pbt]),
         .testTarget(

@@ -99,6 +99,8 @@ public enum Parameter: String, Sendable, Hashable, CaseIterable {
     // Paged replay and benchmark, certified verification, block-sparse planning and LiteAttention.
     case steadyReuse, kvHeads, group, dim, groups, accuracyContext, accuracySteps, accuracyBudget
     case candidate, heads, tolerance, atol, rtol
+    /// The backward pass: the upstream gradient dO, and candidate gradients to certify.
+    case dO, dqCandidate, dkCandidate, dvCandidate
     case qTile, kTile, blocks, minDensity, maxDensity, blockSize, headDim, bytesPerElement, denseSeconds,
         launchSeconds, bandwidth, latency, rewards
     case frames, height, width, signal, noise, correlation, mustDo, target, grid, liteSampleRows, lookahead,

@@ -32,16 +32,22 @@ extension ExactBenchmark {
             return .object([
                 ("blas", BLASInfo.current.json), ("benchmark", "exact"), ("threads", .int(threads)),
                 ("runs", .int(runs)), ("causal", .bool(causal)), ("precision", .string(precision)),
+                ("backward", .bool(points.first?.backward ?? false)),
                 ("isa", .string(isa.resolved.description)), ("sgemm_gflops", .double(sgemm)),
                 ("results", .array(rows)),
             ])
         }
 
         public var text: String {
+            let backward = points.first?.backward ?? false
             var lines = [
                 "sgemm 2048³ (\(threads) threads): \(TextFormat.fixed(sgemm)) GFLOP/s, median of \(runs) interleaved runs",
-                "fused kernel (\(isa.resolved)): \(queryTile) query rows per job, \(FastAttention.keyTile)-key tiles, "
-                    + "\(precision), one head, scale 1/√d\(causal ? ", causal (rates count half the flops)" : "")",
+                backward
+                    ? "fused backward (FusedBackward: row statistics, then \(FusedBackward.queryBlock)×\(FusedBackward.keyBlock) "
+                        + "tiles of five gemms; rates count 2.5× the forward's flops), \(precision), one head, scale 1/√d"
+                        + (causal ? ", causal" : "")
+                    : "fused kernel (\(isa.resolved)): \(queryTile) query rows per job, \(FastAttention.keyTile)-key tiles, "
+                        + "\(precision), one head, scale 1/√d\(causal ? ", causal (rates count half the flops)" : "")",
                 "     n    n_q    d   kernel GFLOP/s   ratio to sgemm   median s",
             ]
             for p in points {

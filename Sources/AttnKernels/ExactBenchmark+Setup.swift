@@ -13,8 +13,10 @@ extension ExactBenchmark {
         public var runs = 5
         public var queryTile = TileSizes.default.queryTile
         public var isa = KernelISA.auto
-        /// A folder to write each case's Q, K, V to, for peer benchmarks on identical inputs.
+        /// A folder to write each case's Q, K, V (and dO) to, for peer benchmarks on identical inputs.
         public var inputsOut: String?
+        /// Time the fused backward pass (`FusedBackward`, given a uniform dO) instead of the forward.
+        public var backward = false
 
         public init() {}
 
@@ -38,10 +40,10 @@ extension ExactBenchmark {
         let (sgemm, points) = try run(
             sizes: s.sizes, headDims: s.headDims, queries: s.queries, causal: s.causal, double: s.double,
             threads: s.threads, runs: s.runs, tiles: TileSizes(queryTile: s.queryTile, keyTile: FastAttention.keyTile),
-            isa: s.isa, inputsOut: s.inputsOut)
+            isa: s.isa, inputsOut: s.inputsOut, backward: s.backward)
         let r = Report(
             sgemm: sgemm, points: points, threads: s.threads, runs: s.runs, queryTile: s.queryTile, causal: s.causal,
             double: s.double, isa: s.isa)
-        return RunReport(command: "bench exact", text: [r.text], json: r.json)
+        return RunReport(command: s.backward ? "bench exact --backward" : "bench exact", text: [r.text], json: r.json)
     }
 }

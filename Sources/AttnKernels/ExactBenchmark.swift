@@ -7,10 +7,15 @@ import Foundation
 public enum ExactBenchmark {
     public struct Point: Sendable {
         public let n: Int, queries: Int, d: Int, causal: Bool, double: Bool
-        /// Median seconds of one `FastAttention.compute` (one head, n_q = `queries`, n_k = n, d_v = d).
+        /// Median seconds of one `FastAttention.compute` (one head, n_q = `queries`, n_k = n, d_v = d), or of
+        /// one `FusedBackward.compute` (its own forward statistics included) with `backward`.
         public let seconds: Double
-        /// GFLOP/s counting 4·n_q·n_k·d (halved when causal, as AttnKit.docc/Conventions.md says).
-        public var gflops: Double { 4 * Double(queries) * Double(n) * Double(d) / (causal ? 2 : 1) / seconds / 1e9 }
+        public var backward = false
+        /// GFLOP/s counting 4·n_q·n_k·d (halved when causal, as AttnKit.docc/Conventions.md says), times 2.5
+        /// for the backward pass (FlashAttention's convention: its five n²d products against the forward's two).
+        public var gflops: Double {
+            4 * Double(queries) * Double(n) * Double(d) * (backward ? 2.5 : 1) / (causal ? 2 : 1) / seconds / 1e9
+        }
     }
 
     /// - Parameters:
@@ -19,7 +24,7 @@ public enum ExactBenchmark {
     public static func run(
         sizes: [Int], headDims: [Int], queries: Int? = nil, causal: Bool, double: Bool, threads: Int,
         runs: Int, tiles: TileSizes = .default, isa: KernelISA = .auto,
-        inputsOut: String? = nil
+        inputsOut: String? = nil, backward: Bool = false
     ) throws -> (sgemm: Double, points: [Point]) {
         let gemm = GemmBenchmark.Problem()
         _ = gemm.rate(threads: threads)
@@ -32,9 +37,18 @@ public enum ExactBenchmark {
                     let q: Tensor<T> = InputDistribution.uniform.sample(rows: nq, cols: d, bound: 1, using: &rng)
                     let k: Tensor<T> = InputDistribution.uniform.sample(rows: n, cols: d, bound: 1, using: &rng)
                     let v: Tensor<T> = InputDistribution.uniform.sample(rows: n, cols: d, bound: 1, using: &rng)
+                    let dO: Tensor<T> = InputDistribution.uniform.sample(rows: nq, cols: d, bound: 1, using: &rng)
                     if let dir = inputsOut {
-                        for (name, t) in [("q", q), ("k", k), ("v", v)] {
+                        for (name, t) in [("q", q), ("k", k), ("v", v)] + (backward ? [("do", dO)] : []) {
                             try Npy.write(t, to: "\(dir)/\(name)_n\(n)_q\(nq)_d\(d).npy")
+                        }
+                    }
+                    if backward {
+                        let problem = try AttentionTensors(q: q, k: k, v: v)
+                        return {
+                            _ = try FusedBackward.compute(
+                                problem, dO: dO, scale: .standard, scoreModel: causal ? .causal() : .plain,
+                                threads: threads)
                         }
                     }
                     return {
@@ -59,7 +73,7 @@ public enum ExactBenchmark {
         let points = cases.enumerated().map { i, c in
             Point(
                 n: c.n, queries: min(queries ?? c.n, c.n), d: c.d, causal: causal, double: double,
-                seconds: Timing.median(of: times[i]))
+                seconds: Timing.median(of: times[i]), backward: backward)
         }
         return (Timing.median(of: sgemm), points)
     }
