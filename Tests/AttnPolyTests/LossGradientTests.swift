@@ -1,4 +1,5 @@
 import AttnCore
+import AttnKernels
 import AttnPoly
 import AttnTestSupport
 import Foundation
@@ -41,5 +42,26 @@ import Testing
     @Test func scoresBeyondTheLimitAreRefused() throws {
         let p = try GradientProblem(n: 2, d: 1, a1: [30, 30], x: [1], a2: [30, -30], a3: [1, -1], y: [1], e: [0, 0])
         #expect(throws: AttnError.self) { _ = try LossGradient.exact(p) }
+    }
+}
+
+/// The same gradient a third way: attention's backward (`ReferenceBackward`, AttnKernels' yardstick) at
+/// Q = A₁X, K = A₂, V = A₃Y, dO = O − E gives dQ, and dL/dX = A₁ᵀ·dQ (Proofs/gradient-polynomial-method.md §1).
+@Suite struct LossGradientVersusBackwardTests {
+    @Test(arguments: [(48, 3, 1.5), (20, 5, 0.7)])
+    func agreesWithTheReferenceBackward(n: Int, d: Int, B: Double) throws {
+        var rng = Xoshiro256StarStar(seed: UInt64(n + d))
+        let p = try GradientProblem.random(n: n, d: d, entryBound: B, using: &rng)  // X = Y = I: Q = A₁, V = A₃
+        let q = Tensor(rows: n, cols: d, storage: p.a1), k = Tensor(rows: n, cols: d, storage: p.a2)
+        let v = Tensor(rows: n, cols: d, storage: p.a3)
+        let o = try ReferenceAttention.compute(q: q, k: k, v: v, scale: .paper)
+        let dO = Tensor(rows: n, cols: d, storage: (0..<(n * d)).map { o.storage[$0] - p.e[$0] })
+        let grads = try ReferenceBackward.compute(AttentionTensors(q: q, k: k, v: v), dO: dO, scale: .paper)
+        var g = [Double](repeating: 0, count: d * d)
+        for j in 0..<n {
+            for a in 0..<d { for b in 0..<d { g[a * d + b] += p.a1[j * d + a] * grads.dq.storage[j * d + b] } }
+        }
+        let ref = try LossGradient.exact(p)
+        for i in g.indices { #expect(abs(g[i] - ref.gradient[i]) <= 1e-11 * max(1, abs(ref.gradient[i]))) }
     }
 }
