@@ -84,7 +84,8 @@ let package = Package(
             dependencies: ["AttnTestSupport", "AttnCore", "AttnKernels", "AttnCertified", "CVectorMath", pbt],
             exclude: ["Fixtures"]),
         .testTarget(
-            name: "AttnCertifiedTests", dependencies: ["AttnTestSupport", "AttnCore", "AttnCertified", "CGMP", pbt]),
+            name: "AttnCertifiedTests", dependencies: ["AttnTestSupport", "AttnCore", "AttnCertified", "CGMP", pbt],
+            exclude: ["Fixtures"]),
         .testTarget(
             name: "AttnPolyTests",
             dependencies: ["AttnTestSupport", "AttnCore", "AttnKernels", "AttnCertified", "AttnPoly", pbt]),

@@ -24,6 +24,8 @@ public struct VerifyOptions: Sendable {
     public var heads: Range<Int>? = nil
     /// Bits of the GMP/MPFR enclosures.
     public var precision: Int = 256
+    /// A row log-sum-exp to certify beside the output, or nil.
+    public var lse: LSECandidate? = nil
     public var threads: Int? = nil
     public init(atol: Double, rtol: Double = 0) { self.atol = atol; self.rtol = rtol }
 }
@@ -52,9 +54,13 @@ public struct TieredVerificationReport: Sendable, Equatable {
     /// Query heads covered, as half-open ranges within each batch entry.
     public var headRanges: [Range<Int>]
     public var atol: Double, rtol: Double
+    /// Rows with no visible key (output 0 and LSE −∞ by definition, certified exactly).
+    public var maskedRows: Int = 0
+    /// The LSE's verdict when a candidate LSE was given.
+    public var lse: LSEReport? = nil
 
-    /// Every entry certifiably passes.
-    public var passed: Bool { failing == 0 && undecided == 0 }
+    /// Every entry (and every LSE entry) certifiably passes.
+    public var passed: Bool { failing == 0 && undecided == 0 && lse?.passed != false }
 
     /// The report of the union of disjoint shards (same problem and tolerance).
     /// - Throws: `AttnError.usage` if the tolerances differ or head ranges overlap.
@@ -81,6 +87,9 @@ public struct TieredVerificationReport: Sendable, Equatable {
             out.entries += p.entries; out.failing += p.failing; out.undecided += p.undecided
             out.rowsFloat += p.rowsFloat; out.rowsExact += p.rowsExact; out.rowsUndecided += p.rowsUndecided
             out.headRanges += p.headRanges
+            out.maskedRows += p.maskedRows
+            guard (out.lse == nil) == (p.lse == nil) else { throw AttnError.usage("only some reports certify an LSE") }
+            if let l = p.lse { out.lse?.merge(l) }
         }
         out.headRanges.sort { $0.lowerBound < $1.lowerBound }
         return out
@@ -100,19 +109,20 @@ public enum TieredVerification {
     ///   - v: the values.
     ///   - candidate: the output to certify, Q's leading axes × [n_q, d_v].
     ///   - scale: the softmax scale s (exact rational for a decimal).
-    ///   - scoreModel: what attention computes (the engines enclose right-bounded windows for now).
-    ///   - options: tolerance, engine, heads, precision and threads.
+    ///   - scoreModel: what attention computes: alignment, window, explicit mask, softcap, bias,
+    ///     ALiBi, sinks (every term enclosed). Rows with no visible key are certified exactly
+    ///     (output 0, LSE −∞) and counted.
+    ///   - options: tolerance, engine, heads, precision, threads and the LSE candidate.
     ///   - progress: called with (rows done, rows total) over the float pass and the exact pass.
     /// - Throws: `AttnError.usage` for a candidate of the wrong shape, bad shapes, a head range
-    ///   outside the heads, bad precision, a score model term the engines do not enclose yet.
+    ///   outside the heads, bad precision, a model term whose shape does not broadcast.
     public static func run(
         q: Tensor<Double>, k: Tensor<Double>, v: Tensor<Double>, candidate: Tensor<Double>,
         scale: Scale, scoreModel: ScoreModel, options: VerifyOptions,
         progress: (@Sendable (_ done: Int, _ total: Int) -> Void)? = nil
     ) throws -> TieredVerificationReport {
         let shape = try AttentionShape(q: q, k: k, v: v)
-        try CertifiedAttention.requireEnclosed(
-            scoreModel, batch: shape.batch, heads: shape.headsQ, queries: shape.nq, keys: shape.nk)
+        try scoreModel.validate(for: shape)
         guard candidate.heads == shape.flatHeads, candidate.rows == shape.nq, candidate.cols == shape.dv,
             candidate.batch == q.batch || candidate.logicalRank < 4
         else {
@@ -133,7 +143,7 @@ public enum TieredVerification {
         let flatHeads = (0..<shape.batch).flatMap { b in range.map { b * shape.headsQ + $0 } }
         let (nq, dv) = (shape.nq, shape.dv)
         let totalRows = flatHeads.count * nq
-        var tally = Tally(headsQ: shape.headsQ)
+        var tally = Tally(headsQ: shape.headsQ, lse: options.lse)
         var pending: [(head: Int, row: Int)] = []
         if options.engine == .exact || (options.engine == .auto && !BLASAssumptions.hold) {
             pending = flatHeads.flatMap { f in (0..<nq).map { (f, $0) } }
@@ -142,9 +152,9 @@ public enum TieredVerification {
                 q: q, k: k, v: v, candidate: candidate, scale: scale, scoreModel: scoreModel,
                 heads: flatHeads, options: options, progress: progress)
             for r in rows {
-                if r.undecided > 0 && options.engine == .auto { pending.append((r.head, r.row)); continue }
+                if r.anyUndecided && options.engine == .auto { pending.append((r.head, r.row)); continue }
                 tally.add(r, shape: shape)
-                if r.undecided > 0 { tally.rowsUndecided += 1 } else { tally.rowsFloat += 1 }
+                if r.anyUndecided { tally.rowsUndecided += 1 } else { tally.rowsFloat += 1 }
             }
         }
         if !pending.isEmpty {
@@ -156,6 +166,13 @@ public enum TieredVerification {
                 threads: options.threads, progress: exactProgress)
             for (req, enc) in zip(pending, enclosures) {
                 var r = RowVerdict(head: req.head, row: req.row)
+                r.masked = enc.masked
+                if let l = options.lse {
+                    r.recordLSE(
+                        LSEVerdict(
+                            candidate: l.values[req.head * nq + req.row], lo: enc.lse.lo, hi: enc.lse.hi, base: l.base,
+                            atol: l.atol))
+                }
                 let base = candidate.offset(head: req.head, row: req.row)
                 for c in 0..<dv {
                     r.record(
@@ -164,7 +181,7 @@ public enum TieredVerification {
                             atol: options.atol, rtol: options.rtol), col: c)
                 }
                 tally.add(r, shape: shape)
-                if r.undecided > 0 { tally.rowsUndecided += 1 } else { tally.rowsExact += 1 }
+                if r.anyUndecided { tally.rowsUndecided += 1 } else { tally.rowsExact += 1 }
             }
         }
         return tally.report(entries: totalRows * dv, heads: range, options: options)
@@ -180,11 +197,12 @@ public enum TieredVerification {
             return heads.flatMap { f in
                 (0..<q.rows).map { i in
                     var r = RowVerdict(head: f, row: i); r.undecided = v.cols; r.maxError = .infinity;
-                    r.maxRel = .infinity; return r
+                    r.maxRel = .infinity; if options.lse != nil { r.lseUndecided = true }; return r
                 }
             }
         }
         let engine = try FloatAttentionEngine(q: q, k: k, v: v, scale: scale, scoreModel: scoreModel)
+        let lse = options.lse
         let (nq, dv) = (engine.shape.nq, engine.shape.dv)
         let block = engine.rowsPerBlock
         let blocksPerHead = (nq + block - 1) / block
@@ -214,6 +232,13 @@ public enum TieredVerification {
                     var verdicts: [RowVerdict] = []
                     for r in 0..<count {
                         var row = RowVerdict(head: f, row: i0 + r)
+                        row.masked = ws.masked[r]
+                        if let lse {
+                            row.recordLSE(
+                                LSEVerdict(
+                                    candidate: lse.values[f * nq + i0 + r], lo: ws.lseLo[r], hi: ws.lseHi[r],
+                                    base: lse.base, atol: lse.atol))
+                        }
                         let base = (f * nq + i0 + r) * dv
                         for c in 0..<dv {
                             let o = mid[r * dv + c], e = rad[r * dv + c]
@@ -245,7 +270,17 @@ struct RowVerdict: Sendable {
     var failing = 0, undecided = 0
     var maxError = -1.0, maxCol = 0
     var maxRel = 0.0, maxWidth = 0.0
+    /// No visible key; the LSE entry's verdict (when an LSE is certified).
+    var masked = false
+    var lseError = -1.0, lseFailing = false, lseUndecided = false
     init(head: Int, row: Int) { self.head = head; self.row = row }
+    /// Some output entry or the LSE is undecided (`auto` sends the row to GMP/MPFR).
+    var anyUndecided: Bool { undecided > 0 || lseUndecided }
+    mutating func recordLSE(_ v: LSEVerdict) {
+        lseError = v.errorBound
+        lseFailing = v.kind == .fail
+        lseUndecided = v.kind == .undecided
+    }
     mutating func record(_ v: EntryVerdict, col: Int) {
         switch v.kind {
         case .fail: failing += 1;
@@ -263,9 +298,20 @@ struct Tally {
     let headsQ: Int
     var best = -1.0, at = (head: 0, row: 0, col: 0)
     var maxRel = 0.0, maxWidth = 0.0, failing = 0, undecided = 0
-    var rowsFloat = 0, rowsExact = 0, rowsUndecided = 0
-    init(headsQ: Int) { self.headsQ = headsQ }
+    var rowsFloat = 0, rowsExact = 0, rowsUndecided = 0, masked = 0
+    let lseCandidate: LSECandidate?
+    var lseBest = -1.0, lseAt = (head: 0, row: 0), lseFailing = 0, lseUndecided = 0, lseRows = 0
+    init(headsQ: Int, lse: LSECandidate? = nil) { self.headsQ = headsQ; lseCandidate = lse }
     mutating func add(_ r: RowVerdict, shape: AttentionShape) {
+        if r.masked { masked += 1 }
+        if lseCandidate != nil {
+            lseRows += 1
+            if r.lseFailing { lseFailing += 1 }
+            if r.lseUndecided { lseUndecided += 1 }
+            if r.lseError > lseBest || (r.lseError == lseBest && (r.head, r.row) < lseAt) {
+                lseBest = r.lseError; lseAt = (r.head, r.row)
+            }
+        }
         if r.maxError > best || (r.maxError == best && (r.head, r.row) < (at.head, at.row)) {
             best = r.maxError; at = (r.head, r.row, r.maxCol)
         }
@@ -273,12 +319,19 @@ struct Tally {
         failing += r.failing; undecided += r.undecided
     }
     func report(entries: Int, heads: Range<Int>, options: VerifyOptions) -> TieredVerificationReport {
-        TieredVerificationReport(
+        var out = TieredVerificationReport(
             maxErrorBound: max(best, 0), batch: at.head / headsQ, head: at.head % headsQ,
             row: at.row, col: at.col,
             maxRelErrorBound: maxRel, maxWidthBound: maxWidth, entries: entries, failing: failing, undecided: undecided,
             rowsFloat: rowsFloat, rowsExact: rowsExact, rowsUndecided: rowsUndecided,
             headRanges: [heads], atol: options.atol, rtol: options.rtol)
+        out.maskedRows = masked
+        if let l = lseCandidate {
+            out.lse = LSEReport(
+                maxErrorBound: max(lseBest, 0), batch: lseAt.head / headsQ, head: lseAt.head % headsQ, row: lseAt.row,
+                entries: lseRows, failing: lseFailing, undecided: lseUndecided, atol: l.atol, base: l.base)
+        }
+        return out
     }
 }
 
@@ -299,7 +352,8 @@ extension TieredVerificationReport {
             ("heads", .array(headRanges.map { .string("\($0.lowerBound):\($0.upperBound)") })),
             ("atol", .double(atol)), ("rtol", .double(rtol)),
             ("tolerance", rtol == 0 ? .double(atol) : .null),
-        ]
+            ("masked_rows", .int(maskedRows)),
+        ] + (lse.map { [("lse", JSONValue.object($0.jsonFields))] } ?? [])
     }
 
     /// Parses a report written by `jsonFields` (e.g. one shard of a Slurm array).
@@ -337,5 +391,23 @@ extension TieredVerificationReport {
         entries = try int("entries"); failing = try int("failing_entries"); undecided = try int("undecided_entries")
         rowsFloat = try int("rows_float"); rowsExact = try int("rows_exact"); rowsUndecided = try int("rows_undecided")
         atol = try number("atol"); rtol = try number("rtol")
+        maskedRows = (o["masked_rows"] as? NSNumber)?.intValue ?? 0  // absent in reports before issue 20
+        if let l = o["lse"] as? [String: Any] {
+            let lseText = text.range(of: "\"lse\":").map { text[$0.upperBound...] } ?? ""
+            func value(_ key: String) throws -> Double {
+                if let r = lseText.range(of: "\"\(key)\":") {  // the digits as written, as `number` reads them
+                    let digits = lseText[r.upperBound...].prefix { "0123456789+-.eE".contains($0) }
+                    if !digits.isEmpty, let x = Double(digits) { return x }
+                }
+                if let s = l[key] as? String, let x = Double(s) { return x }
+                throw AttnError.usage("missing or malformed key 'lse.\(key)'")
+            }
+            lse = LSEReport(
+                maxErrorBound: try value("max_error_bound"), batch: Int(try value("batch")),
+                head: Int(try value("head")),
+                row: Int(try value("row")), entries: Int(try value("entries")), failing: Int(try value("failing")),
+                undecided: Int(try value("undecided")), atol: try value("atol"),
+                base: LSEBase(rawValue: l["base"] as? String ?? "e") ?? .e)
+        }
     }
 }

@@ -17,6 +17,12 @@ public struct VerifyRequest: Sendable {
     public var heads: Range<Int>?
     public var precision = 256
     public var threads: Int?
+    /// A row log-sum-exp `.npy` to certify beside the output ([batch, heads, n_q], [heads, n_q] or
+    /// [n_q], optionally with a trailing 1), its base, and its absolute tolerance (default 1e-5:
+    /// a float32 LSE near 10 has an ulp of 9.5e-7).
+    public var lseCandidate: String?
+    public var lseBase = LSEBase.e
+    public var lseAtol: Double?
 
     public init(q: String, k: String, v: String, candidate: String) {
         (self.q, self.k, self.v, self.candidate) = (q, k, v, candidate)
@@ -30,6 +36,23 @@ public struct VerifyRequest: Sendable {
         }
         try Parameter.tolerance.require(
             tolerance == nil || (atol == nil && rtol == nil), "give it or atol/rtol, not both")
+        if let a = lseAtol {
+            try Parameter.lseAtol.require(a.isFinite && a >= 0, "must be finite and ≥ 0")
+            try Parameter.lseAtol.require(lseCandidate != nil, "needs an LSE candidate")
+        }
+        try Parameter.lseCandidate.require(lseCandidate != nil || lseBase == .e, "a base needs an LSE candidate")
+    }
+
+    /// The LSE candidate read and checked against the problem's shape, or nil.
+    /// - Throws: `AttnError.usage(.lseCandidate, …)` naming the file.
+    func readLSE(shape: AttentionShape) throws -> LSECandidate? {
+        guard let path = lseCandidate else { return nil }
+        do {
+            let t: Tensor<Double> = try Npy.read(path)
+            return try LSECandidate(t, shape: shape, base: lseBase, atol: lseAtol ?? 1e-5)
+        } catch let e as AttnError {
+            throw AttnError.usage(.lseCandidate, "\(path): \(e.message)")
+        }
     }
 
     /// The tolerances, engine, heads, precision and threads as `TieredVerification` takes them.
@@ -46,20 +69,23 @@ public struct VerifyRequest: Sendable {
     public func run(note: @escaping @Sendable (String) -> Void = { _ in }) throws -> RunReport {
         try validate()
         let problem = try AttentionTensors<Double>(q: q, k: k, v: v)  // every dtype widens exactly
+        var opts = options
+        opts.lse = try readLSE(shape: problem.shape)
         let report: TieredVerificationReport
         do {
             let c: Tensor<Double> = try Npy.read(candidate)
             report = try TieredVerification.run(
                 q: problem.q, k: problem.k, v: problem.v, candidate: c, scale: scale, scoreModel: scoreModel,
-                options: options, progress: RowProgress.throttled("verify", note: note))
+                options: opts, progress: RowProgress.throttled("verify", note: note))
         } catch let e as AttnError where e.parameter == .candidate {
             throw AttnError.usage(.candidate, "\(candidate): \(e.message)")
         }
-        let extra: [(String, JSONValue)] = [
-            ("engine", .string(engine.rawValue)), ("precision_bits", .int(precision)),
-            ("scale", .string(scale.description)), ("causal", .bool(scoreModel.mask.isCausal)),
-            ("candidate", .string(candidate)),
-        ]
+        let extra: [(String, JSONValue)] =
+            [
+                ("engine", .string(engine.rawValue)), ("precision_bits", .int(precision)),
+                ("scale", .string(scale.description)), ("causal", .bool(scoreModel.mask.isCausal)),
+                ("candidate", .string(candidate)),
+            ] + (lseCandidate.map { [("lse_candidate", JSONValue.string($0))] } ?? [])
         return report.runReport(command: "verify", json: .object(report.jsonFields + extra))
     }
 }
@@ -83,11 +109,13 @@ extension TieredVerificationReport {
 
     /// The text report or `json`, failing unless every entry certifiably passed.
     func runReport(command: String, json: JSONValue) -> RunReport {
+        let lseNote = lse.map { ", LSE: \($0.failing) of \($0.entries) rows fail, \($0.undecided) undecided" } ?? ""
         let failure =
             passed
             ? nil
             : AttnError.checkFailed(
-                "\(failing) of \(entries) entries certifiably exceed the tolerance, \(undecided) are undecided")
+                "\(failing) of \(entries) entries certifiably exceed the tolerance, \(undecided) are undecided"
+                    + lseNote)
         return RunReport(command: command, text: [text], json: json, failure: failure)
     }
 }

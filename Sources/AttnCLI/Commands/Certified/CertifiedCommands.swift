@@ -2,6 +2,7 @@ import ArgumentParser
 import AttnKit
 
 extension VerifyEngine: ExpressibleByArgument {}
+extension LSEBase: ExpressibleByArgument {}
 
 struct VerifyCommand: ParsableCommand {
     static let configuration = command(
@@ -15,12 +16,16 @@ struct VerifyCommand: ParsableCommand {
     @Option(help: "auto (float engine, undecided rows to GMP/MPFR), float or exact.") var engine = VerifyEngine.auto
     @Option(help: "Certify only query heads a:b (half-open, within each batch entry).") var heads: HalfOpenRange?
     @Option(help: "Precision of the GMP/MPFR enclosures, in bits.") var precision = 256
+    @Option(help: "LSE .npy to certify: [batch, heads, n_q], [heads, n_q] or [n_q] (+ a 1).") var lseCandidate: String?
+    @Option(help: "Base of the LSE candidate: e (FlashAttention, cuDNN) or 2 (FlashInfer).") var lseBase = LSEBase.e
+    @Option(help: "Pass iff |LSE candidate − LSE| ≤ this, entrywise (default 1e-5).") var lseAtol: Double?
     @OptionGroup var threads: ThreadsOption
     @OptionGroup var json: JSONOption
     func run() throws {
         var r = VerifyRequest(q: inputs.files.q, k: inputs.files.k, v: inputs.files.v, candidate: candidate)
         (r.scale, r.scoreModel, r.tolerance, r.atol, r.rtol) = (inputs.scale, inputs.scoreModel, tolerance, atol, rtol)
         (r.engine, r.heads, r.precision, r.threads) = (engine, heads?.range, precision, threads.count)
+        (r.lseCandidate, r.lseBase, r.lseAtol) = (lseCandidate, lseBase, lseAtol)
         try emit(try r.run(note: printNote), out: nil, json: json.json)
     }
 }
