@@ -43,6 +43,8 @@ ROWS=(
 "grad-poly | GradientErrorBound (polynomial method for dL/dX, a priori) | Sources/AttnPoly/Gradient/GradientErrorBound.swift | ^(.*)\* \(1 \+ 1e-14\)  // mutation-check: grad-poly$ | \1* 0.5 | GradientPolyMethodTests"
 "grad-reference | LossGradient.bounds (exact dL/dX in Float64; set to 0: halving survives, see the proof §5) | Sources/AttnPoly/Gradient/LossGradient.swift | ^(.*)bounds\[a \* d \+ b\] = .*// mutation-check: grad-reference$ | \1bounds[a * d + b] = 0 | LossGradientTests"
 "grad-reduction | GradientReduction.curvature b (set to 0: halving survives, see the proof §6) | Sources/AttnPoly/Gradient/GradientReduction.swift | ^(.*)return .*// mutation-check: grad-reduction$ | \1return 0 | GradientReductionTests"
+"rounding-floor | RoundingVerdict.floorUpper (the rounding floor's upper end, halved) | Sources/AttnCertified/RoundingFloor.swift | ^(.*)floorUpper = (.*)  // mutation-check: rounding-floor$ | \1floorUpper = 0.5 * \2 | RoundingFloorTests|KernelAccuracyTests"
+"floor-ratio | AccuracyTally.floorRatio upper end halved | Sources/AttnCertified/RoundingFloor.swift | ^(.*)let hi = (.*)  // mutation-check: floor-ratio$ | \1let hi = 0.5 * (\2) | RoundingFloorTests|KernelAccuracyTests"
 "regime-score | ScoreMaximum.errorBound (regime: error of the largest abs(q·k)) | Sources/AttnExperiments/Regime/ScoreMaximum.swift | ^(.*)\.nextUp  // mutation-check: regime-score$ | \1.nextUp / 2 | ScoreMaximumTests"
 )
 

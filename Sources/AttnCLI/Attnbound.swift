@@ -51,11 +51,7 @@ func emit(_ report: RunReport, out: String?, json: Bool) throws {
 
 /// Checks that an output path's folder exists before any work is done.
 func validateOutputPath(_ path: String, flag: String) throws {
-    let dir = (path as NSString).deletingLastPathComponent
-    var isDir: ObjCBool = false
-    if !dir.isEmpty, !(FileManager.default.fileExists(atPath: dir, isDirectory: &isDir) && isDir.boolValue) {
-        throw ValidationError("\(flag) \(path): folder \(dir) does not exist")
-    }
+    if let problem = AtomicFile.folderProblem(path) { throw ValidationError("\(flag) \(path): \(problem)") }
 }
 
 /// The command-line flag of each library parameter: the one place where the library's Swift names meet

@@ -36,9 +36,9 @@ public struct GradientVerifyRequest: Sendable {
     ///   bad .npy, NaN/Inf in dO, wrong shape).
     public func run(note: @escaping @Sendable (String) -> Void = { _ in }) throws -> RunReport {
         try validate()
-        let problem = try AttentionTensors<Double>(q: output.q, k: output.k, v: output.v)
+        let problem = try AttentionTensors<Double>(files: output.files, descale: output.descale)
         func read(_ path: String, _ p: Parameter) throws -> Tensor<Double> {
-            do { return try Npy.read(path) } catch let e as AttnError {
+            do { return try TensorFile.read(TensorSource(parsing: path)).tensor } catch let e as AttnError {
                 throw AttnError.usage(p, "\(path): \(e.message)")
             }
         }

@@ -121,15 +121,27 @@ public enum TieredVerification {
         scale: Scale, scoreModel: ScoreModel, options: VerifyOptions,
         progress: (@Sendable (_ done: Int, _ total: Int) -> Void)? = nil
     ) throws -> TieredVerificationReport {
+        try run(
+            q: q, k: k, v: v, candidates: [VerifyCandidate(candidate)], scale: scale, scoreModel: scoreModel,
+            options: options, progress: progress)[0].verification
+    }
+
+    /// Certifies several candidates of one problem against one shared truth: each enclosure is
+    /// computed once (float engine, then GMP/MPFR for rows some candidate leaves undecided) and
+    /// judged for every candidate, so N candidates cost one verification plus N cheap passes over
+    /// the entries. A candidate with a `format` also gets its `AccuracyTally` (the rounding floor).
+    /// The LSE candidate of `options` is judged once, in the first candidate's report.
+    /// - Throws: as `run(candidate:)`; a candidate of the wrong shape is `AttnError.usage(.candidate, …)`
+    ///   whose message starts with "candidate i".
+    public static func run(
+        q: Tensor<Double>, k: Tensor<Double>, v: Tensor<Double>, candidates: [VerifyCandidate],
+        scale: Scale, scoreModel: ScoreModel, options: VerifyOptions,
+        progress: (@Sendable (_ done: Int, _ total: Int) -> Void)? = nil
+    ) throws -> [VerifyOutcome] {
         let shape = try AttentionShape(q: q, k: k, v: v)
         try scoreModel.validate(for: shape)
-        guard candidate.heads == shape.flatHeads, candidate.rows == shape.nq, candidate.cols == shape.dv,
-            candidate.batch == q.batch || candidate.logicalRank < 4
-        else {
-            throw AttnError.usage(
-                .candidate,
-                "shape \(candidate.shape) does not match the output shape "
-                    + "\(Array(q.shape.dropLast()) + [shape.dv])")
+        for (i, c) in candidates.enumerated() {
+            try checkShape(c.values, shape: shape, q: q, prefix: candidates.count > 1 ? "candidate \(i): " : "")
         }
         let range = options.heads ?? 0..<shape.headsQ
         guard range.lowerBound >= 0, range.upperBound <= shape.headsQ, !range.isEmpty else {
@@ -143,18 +155,24 @@ public enum TieredVerification {
         let flatHeads = (0..<shape.batch).flatMap { b in range.map { b * shape.headsQ + $0 } }
         let (nq, dv) = (shape.nq, shape.dv)
         let totalRows = flatHeads.count * nq
-        var tally = Tally(headsQ: shape.headsQ, lse: options.lse)
+        let judge = CandidateJudge(candidates: candidates, shape: shape, v: v, options: options)
+        var tallies = candidates.enumerated().map {
+            Tally(headsQ: shape.headsQ, lse: $0.offset == 0 ? options.lse : nil, format: $0.element.format)
+        }
         var pending: [(head: Int, row: Int)] = []
         if options.engine == .exact || (options.engine == .auto && !BLASAssumptions.hold) {
             pending = flatHeads.flatMap { f in (0..<nq).map { (f, $0) } }
         } else {
             let rows = try floatPass(
-                q: q, k: k, v: v, candidate: candidate, scale: scale, scoreModel: scoreModel,
+                q: q, k: k, v: v, judge: judge, scale: scale, scoreModel: scoreModel,
                 heads: flatHeads, options: options, progress: progress)
-            for r in rows {
-                if r.anyUndecided && options.engine == .auto { pending.append((r.head, r.row)); continue }
-                tally.add(r, shape: shape)
-                if r.anyUndecided { tally.rowsUndecided += 1 } else { tally.rowsFloat += 1 }
+            for row in rows {
+                let undecided = row.contains { $0.anyUndecided }
+                if undecided && options.engine == .auto { pending.append((row[0].head, row[0].row)); continue }
+                for (t, r) in zip(tallies.indices, row) {
+                    tallies[t].add(r, shape: shape)
+                    if r.anyUndecided { tallies[t].rowsUndecided += 1 } else { tallies[t].rowsFloat += 1 }
+                }
             }
         }
         if !pending.isEmpty {
@@ -165,44 +183,49 @@ public enum TieredVerification {
                 q: q, k: k, v: v, scale: scale, scoreModel: scoreModel, precision: options.precision, rows: pending,
                 threads: options.threads, progress: exactProgress)
             for (req, enc) in zip(pending, enclosures) {
-                var r = RowVerdict(head: req.head, row: req.row)
-                r.masked = enc.masked
-                if let l = options.lse {
-                    r.recordLSE(
-                        LSEVerdict(
-                            candidate: l.values[req.head * nq + req.row], lo: enc.lse.lo, hi: enc.lse.hi, base: l.base,
-                            atol: l.atol))
+                let row = judge.row(
+                    head: req.head, row: req.row, lo: enc.lo, hi: enc.hi, masked: enc.masked,
+                    lse: (enc.lse.lo, enc.lse.hi))
+                for (t, r) in zip(tallies.indices, row) {
+                    tallies[t].add(r, shape: shape)
+                    if r.anyUndecided { tallies[t].rowsUndecided += 1 } else { tallies[t].rowsExact += 1 }
                 }
-                let base = candidate.offset(head: req.head, row: req.row)
-                for c in 0..<dv {
-                    r.record(
-                        EntryVerdict(
-                            candidate: candidate.storage[base + c], lo: enc.lo[c], hi: enc.hi[c],
-                            atol: options.atol, rtol: options.rtol), col: c)
-                }
-                tally.add(r, shape: shape)
-                if r.anyUndecided { tally.rowsUndecided += 1 } else { tally.rowsExact += 1 }
             }
         }
-        return tally.report(entries: totalRows * dv, heads: range, options: options)
+        return tallies.map {
+            VerifyOutcome(
+                verification: $0.report(entries: totalRows * dv, heads: range, options: options), accuracy: $0.accuracy)
+        }
     }
 
-    /// The float engine over all rows of `heads`, in parallel row blocks.
+    /// - Throws: `AttnError.usage(.candidate, …)` unless `c` has the output's shape.
+    static func checkShape(_ c: Tensor<Double>, shape: AttentionShape, q: Tensor<Double>, prefix: String) throws {
+        guard c.heads == shape.flatHeads, c.rows == shape.nq, c.cols == shape.dv,
+            c.batch == q.batch || c.logicalRank < 4
+        else {
+            throw AttnError.usage(
+                .candidate,
+                "\(prefix)shape \(c.shape) does not match the output shape \(Array(q.shape.dropLast()) + [shape.dv])")
+        }
+    }
+
+    /// The float engine over all rows of `heads`, in parallel row blocks; per row, one verdict per candidate.
     static func floatPass(
-        q: Tensor<Double>, k: Tensor<Double>, v: Tensor<Double>, candidate: Tensor<Double>,
+        q: Tensor<Double>, k: Tensor<Double>, v: Tensor<Double>, judge: CandidateJudge,
         scale: Scale, scoreModel: ScoreModel, heads: [Int], options: VerifyOptions,
         progress: (@Sendable (Int, Int) -> Void)?
-    ) throws -> [RowVerdict] {
+    ) throws -> [[RowVerdict]] {
         guard BLASAssumptions.hold else {  // §0 violated: the float engine decides nothing
             return heads.flatMap { f in
                 (0..<q.rows).map { i in
-                    var r = RowVerdict(head: f, row: i); r.undecided = v.cols; r.maxError = .infinity;
-                    r.maxRel = .infinity; if options.lse != nil { r.lseUndecided = true }; return r
+                    judge.candidates.indices.map { n in
+                        var r = RowVerdict(head: f, row: i); r.undecided = v.cols; r.maxError = .infinity;
+                        r.maxRel = .infinity; if options.lse != nil && n == 0 { r.lseUndecided = true }; return r
+                    }
                 }
             }
         }
         let engine = try FloatAttentionEngine(q: q, k: k, v: v, scale: scale, scoreModel: scoreModel)
-        let lse = options.lse
         let (nq, dv) = (engine.shape.nq, engine.shape.dv)
         let block = engine.rowsPerBlock
         let blocksPerHead = (nq + block - 1) / block
@@ -210,52 +233,105 @@ public enum TieredVerification {
         let workers = max(1, min(options.threads ?? ProcessInfo.processInfo.activeProcessorCount, jobs))
         if workers > 1 { openblas_set_num_threads(1) }  // parallel over row blocks, not inside dgemm
         let next = Atomic<Int>(0), done = Atomic<Int>(0)
-        let results = Mutex<[[RowVerdict]]>([[RowVerdict]](repeating: [], count: jobs))
-        let (atol, rtol) = (options.atol, options.rtol)
-        candidate.storage.withUnsafeBufferPointer { cb in
-            let cand = UnsafeSendable(cb.baseAddress!)
-            DispatchQueue.concurrentPerform(iterations: workers) { _ in
-                let ws = engine.makeWorkspace()
-                var mid = [Double](repeating: 0, count: block * dv), rad = mid
-                while true {
-                    let job = next.add(1, ordering: .relaxed).oldValue
-                    if job >= jobs { break }
-                    let f = heads[job / blocksPerHead], i0 = (job % blocksPerHead) * block
-                    let count = min(block, nq - i0)
-                    mid.withUnsafeMutableBufferPointer { mb in
-                        rad.withUnsafeMutableBufferPointer { rb in
-                            engine.enclose(
-                                head: f, rows: i0, count: count, workspace: ws, mid: mb.baseAddress!,
-                                radius: rb.baseAddress!)
-                        }
+        let results = Mutex<[[[RowVerdict]]]>([[[RowVerdict]]](repeating: [], count: jobs))
+        DispatchQueue.concurrentPerform(iterations: workers) { _ in
+            let ws = engine.makeWorkspace()
+            var mid = [Double](repeating: 0, count: block * dv), rad = mid
+            var lo = [Double](repeating: 0, count: dv), hi = lo
+            while true {
+                let job = next.add(1, ordering: .relaxed).oldValue
+                if job >= jobs { break }
+                let f = heads[job / blocksPerHead], i0 = (job % blocksPerHead) * block
+                let count = min(block, nq - i0)
+                mid.withUnsafeMutableBufferPointer { mb in
+                    rad.withUnsafeMutableBufferPointer { rb in
+                        engine.enclose(
+                            head: f, rows: i0, count: count, workspace: ws, mid: mb.baseAddress!,
+                            radius: rb.baseAddress!)
                     }
-                    var verdicts: [RowVerdict] = []
-                    for r in 0..<count {
-                        var row = RowVerdict(head: f, row: i0 + r)
-                        row.masked = ws.masked[r]
-                        if let lse {
-                            row.recordLSE(
-                                LSEVerdict(
-                                    candidate: lse.values[f * nq + i0 + r], lo: ws.lseLo[r], hi: ws.lseHi[r],
-                                    base: lse.base, atol: lse.atol))
-                        }
-                        let base = (f * nq + i0 + r) * dv
-                        for c in 0..<dv {
-                            let o = mid[r * dv + c], e = rad[r * dv + c]
-                            row.record(
-                                EntryVerdict(
-                                    candidate: cand.pointer[base + c], lo: Directed.subDown(o, e),
-                                    hi: Directed.add(o, e), atol: atol, rtol: rtol), col: c)
-                        }
-                        verdicts.append(row)
-                    }
-                    results.withLock { $0[job] = verdicts }
-                    let finished = done.add(count, ordering: .relaxed).newValue
-                    progress?(finished, heads.count * nq)
                 }
+                var verdicts: [[RowVerdict]] = []
+                for r in 0..<count {
+                    for c in 0..<dv {
+                        let o = mid[r * dv + c], e = rad[r * dv + c]
+                        lo[c] = Directed.subDown(o, e); hi[c] = Directed.add(o, e)
+                    }
+                    verdicts.append(
+                        judge.row(
+                            head: f, row: i0 + r, lo: lo, hi: hi, masked: ws.masked[r], lse: (ws.lseLo[r], ws.lseHi[r]))
+                    )
+                }
+                results.withLock { $0[job] = verdicts }
+                let finished = done.add(count, ordering: .relaxed).newValue
+                progress?(finished, heads.count * nq)
             }
         }
         return results.withLock { $0.flatMap { $0 } }
+    }
+}
+
+/// A candidate output and, for the kernel accuracy report, the format T it was stored in.
+public struct VerifyCandidate: Sendable {
+    public var values: Tensor<Double>
+    /// T, for the rounding-floor figures (`AccuracyTally`); nil: tolerance verdicts only.
+    public var format: FloatFormat?
+    public init(_ values: Tensor<Double>, format: FloatFormat? = nil) { (self.values, self.format) = (values, format) }
+}
+
+/// One candidate's verdicts: the tolerance report, and the accuracy tally when it has a format.
+public struct VerifyOutcome: Sendable {
+    public var verification: TieredVerificationReport
+    public var accuracy: AccuracyTally?
+}
+
+/// Judges one row's enclosures for every candidate (tolerance verdict and accuracy figures); the
+/// LSE candidate, when there is one, with the first candidate.
+struct CandidateJudge: Sendable {
+    let candidates: [VerifyCandidate]
+    let shape: AttentionShape
+    let atol: Double, rtol: Double
+    let lse: LSECandidate?
+    /// max_j |v_jc| per (flat KV head, column): the scale of a convex combination of V's rows.
+    let vMax: [Double]
+
+    init(candidates: [VerifyCandidate], shape: AttentionShape, v: Tensor<Double>, options: VerifyOptions) {
+        (self.candidates, self.shape, atol, rtol, lse) = (candidates, shape, options.atol, options.rtol, options.lse)
+        var m = [Double](repeating: 0, count: candidates.contains { $0.format != nil } ? v.heads * v.cols : 0)
+        if !m.isEmpty {
+            for g in 0..<v.heads {
+                for j in 0..<v.rows {
+                    for c in 0..<v.cols { m[g * v.cols + c] = max(m[g * v.cols + c], abs(v[g, j, c])) }
+                }
+            }
+        }
+        vMax = m
+    }
+
+    func row(head f: Int, row i: Int, lo: [Double], hi: [Double], masked: Bool, lse enc: (Double, Double))
+        -> [RowVerdict]
+    {
+        let dv = shape.dv, base = (f * shape.nq + i) * dv, g = shape.kvHead(forQueryHead: f) * dv
+        return candidates.enumerated().map { n, cand in
+            var r = RowVerdict(head: f, row: i)
+            r.masked = masked
+            if n == 0, let l = lse {
+                r.recordLSE(
+                    LSEVerdict(
+                        candidate: l.values[f * shape.nq + i], lo: enc.0, hi: enc.1, base: l.base, atol: l.atol))
+            }
+            var acc = cand.format.map { AccuracyTally(format: $0) }
+            cand.values.storage.withUnsafeBufferPointer { cb in
+                for c in 0..<dv {
+                    let e = EntryVerdict(candidate: cb[base + c], lo: lo[c], hi: hi[c], atol: atol, rtol: rtol)
+                    r.record(e, col: c)
+                    acc?.record(
+                        candidate: cb[base + c], lo: lo[c], hi: hi[c], errorLower: e.errorLowerBound,
+                        errorUpper: e.errorBound, vMax: vMax[g + c])
+                }
+            }
+            r.accuracy = acc
+            return r
+        }
     }
 }
 
@@ -273,6 +349,7 @@ struct RowVerdict: Sendable {
     /// No visible key; the LSE entry's verdict (when an LSE is certified).
     var masked = false
     var lseError = -1.0, lseFailing = false, lseUndecided = false
+    var accuracy: AccuracyTally?
     init(head: Int, row: Int) { self.head = head; self.row = row }
     /// Some output entry or the LSE is undecided (`auto` sends the row to GMP/MPFR).
     var anyUndecided: Bool { undecided > 0 || lseUndecided }
@@ -301,7 +378,10 @@ struct Tally {
     var rowsFloat = 0, rowsExact = 0, rowsUndecided = 0, masked = 0
     let lseCandidate: LSECandidate?
     var lseBest = -1.0, lseAt = (head: 0, row: 0), lseFailing = 0, lseUndecided = 0, lseRows = 0
-    init(headsQ: Int, lse: LSECandidate? = nil) { self.headsQ = headsQ; lseCandidate = lse }
+    var accuracy: AccuracyTally?
+    init(headsQ: Int, lse: LSECandidate? = nil, format: FloatFormat? = nil) {
+        (self.headsQ, lseCandidate, accuracy) = (headsQ, lse, format.map { AccuracyTally(format: $0) })
+    }
     mutating func add(_ r: RowVerdict, shape: AttentionShape) {
         if r.masked { masked += 1 }
         if lseCandidate != nil {
@@ -317,6 +397,7 @@ struct Tally {
         }
         maxRel = max(maxRel, r.maxRel); maxWidth = max(maxWidth, r.maxWidth)
         failing += r.failing; undecided += r.undecided
+        if let a = r.accuracy { accuracy?.merge(a) }
     }
     func report(entries: Int, heads: Range<Int>, options: VerifyOptions) -> TieredVerificationReport {
         var out = TieredVerificationReport(

@@ -158,7 +158,8 @@ struct PruneCommand: ParsableCommand {
         }
     }
     func run() throws {
-        var r = PruneRequest(q: inputs.files.q, k: inputs.files.k, v: inputs.files.v, mode: mode)
+        var r = try PruneRequest(
+            q: inputs.files.path(.q), k: inputs.files.path(.k), v: inputs.files.path(.v), mode: mode)
         (r.scale, r.scoreModel, r.vision, r.sink) = (inputs.scale, inputs.scoreModel, vision.map(\.range), sink)
         (r.layerThreshold, r.tokensThreshold) = (layerThreshold, tokensThreshold)
         try precision == .float32 ? run(r, as: Float.self) : run(r, as: Double.self)
