@@ -10,7 +10,9 @@
 #
 # Last, `attnbound verify` (whole process: read the .npy files, certify) of a float32 PyTorch SDPA
 # output, n = 4096, d = 128, 8 heads, beside PyTorch's float64 SDPA on the same tensors: issue 10's
-# target is verify ≤ 5× torch F64 (the ratio printed is verify_s / torch_s, < 5 meets it).
+# target is verify ≤ 5× torch F64 (the ratio printed is verify_s / torch_s, < 5 meets it). Then the
+# same with masks (issue 20: ≤ 3× torch F64 SDPA given the equivalent additive attn_mask): causal, and
+# a sliding window of 512 keys (`--window 511,0`; needs the score-model flags of `verify`).
 #
 # Usage: scripts/bench-peers.sh [--rounds R] [--threads T] [--quick] [--verify-only]
 #   --quick: n = 1024 and 4096 only (the full set adds n = 8192).
@@ -40,6 +42,9 @@ trap 'rm -rf "$DIR"' EXIT
 "$BIN" bench exact --n 64 --runs 1 | head -1   # the BLAS line
 verify_case() {
   "$VENV/bin/python" scripts/bench_peers.py verify "$DIR" "$ROUNDS" "$THREADS" "$BIN" 4096 128 8
+  for mask in causal window:511; do
+    "$VENV/bin/python" scripts/bench_peers.py verify-masked "$DIR" "$ROUNDS" "$THREADS" "$BIN" 4096 128 8 "$mask"
+  done
 }
 if [ "$VERIFY_ONLY" = 1 ]; then verify_case; exit 0; fi
 echo "torch $("$VENV/bin/python" -c 'import torch; print(torch.__version__, "threads", torch.get_num_threads())'), attnbound threads $THREADS, $ROUNDS interleaved rounds, medians"

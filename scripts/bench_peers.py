@@ -9,6 +9,10 @@ Usage:
       float32 SDPA, then alternates ROUNDS times: the whole `BIN verify` process (wall clock, read +
       certify) and torch's float64 SDPA on the same tensors (in process, median of 3). Prints the
       medians and their ratio, then one line "json: {...}" with every run and verify's report.
+  bench_peers.py verify-masked DIR ROUNDS THREADS BIN N D HEADS MASK
+      The same with a mask, MASK = causal or window:L (keys i − L … i): the candidate is torch's float32
+      SDPA and the peer torch's float64 SDPA, both given the equivalent additive attn_mask (0 visible,
+      −inf hidden); `BIN verify` gets `--causal` or `--window L,0` (issue 20's target: ≤ 3× torch).
 """
 import json
 import statistics
@@ -21,28 +25,42 @@ import torch
 import torch.nn.functional as F
 
 
-def sdpa_seconds(q, k, v, runs, is_causal=False):
+def sdpa_seconds(q, k, v, runs, is_causal=False, attn_mask=None):
     with torch.inference_mode():
-        F.scaled_dot_product_attention(q, k, v, is_causal=is_causal)
+        F.scaled_dot_product_attention(q, k, v, is_causal=is_causal, attn_mask=attn_mask)
         times = []
         for _ in range(runs):
             t = time.perf_counter()
-            F.scaled_dot_product_attention(q, k, v, is_causal=is_causal)
+            F.scaled_dot_product_attention(q, k, v, is_causal=is_causal, attn_mask=attn_mask)
             times.append(time.perf_counter() - t)
     return statistics.median(times)
 
 
-def verify(folder, rounds, threads, binary, n, d, heads):
+def additive_mask(n, mask):
+    """The float64 additive attn_mask [n, n] (0 visible, -inf hidden) and the verify flags of MASK."""
+    i, j = np.arange(n)[:, None], np.arange(n)[None, :]
+    if mask == "causal":
+        visible, flags = j <= i, ["--causal"]
+    else:
+        left = int(mask.split(":")[1])
+        visible, flags = (j <= i) & (j >= i - left), ["--window", f"{left},0"]
+    return np.where(visible, 0.0, -np.inf), flags, float(visible.mean())
+
+
+def verify(folder, rounds, threads, binary, n, d, heads, mask=None):
     torch.set_num_threads(threads)
     g = np.random.default_rng(20261201)
     q, k, v = (g.standard_normal((1, heads, n, d)).astype(np.float32) for _ in range(3))
+    add, flags, frac = additive_mask(n, mask) if mask else (None, [], 1.0)
+    m32 = None if add is None else torch.from_numpy(add.astype(np.float32))
+    m64 = None if add is None else torch.from_numpy(add)
     with torch.inference_mode():
-        o = F.scaled_dot_product_attention(*(torch.from_numpy(x) for x in (q, k, v))).numpy()
+        o = F.scaled_dot_product_attention(*(torch.from_numpy(x) for x in (q, k, v)), attn_mask=m32).numpy()
     for name, x in zip("qkvo", (q, k, v, o)):
         np.save(f"{folder}/{name}.npy", x)
     q64, k64, v64 = (torch.from_numpy(x).to(torch.float64) for x in (q, k, v))
     cmd = [binary, "verify", "--q", f"{folder}/q.npy", "--k", f"{folder}/k.npy", "--v", f"{folder}/v.npy",
-           "--candidate", f"{folder}/o.npy", "--atol", "1e-5", "--threads", str(threads), "--json"]
+           "--candidate", f"{folder}/o.npy", "--atol", "1e-5", "--threads", str(threads), "--json"] + flags
     ours, torch64, report = [], [], None
     for _ in range(rounds):
         t = time.perf_counter()
@@ -51,11 +69,13 @@ def verify(folder, rounds, threads, binary, n, d, heads):
         if run.returncode not in (0, 1):
             sys.exit(f"error: attnbound verify failed: {run.stderr.strip()}")
         report = json.loads(run.stdout)
-        torch64.append(sdpa_seconds(q64, k64, v64, 3))
+        torch64.append(sdpa_seconds(q64, k64, v64, 3, attn_mask=m64))
     a, t = statistics.median(ours), statistics.median(torch64)
     r = report
-    print(f"verify n{n}_d{d}_h{heads} (float32 torch candidate): attnbound verify {a:.3f} s (whole process), "
-          f"torch F64 SDPA {t:.4f} s: verify/torch {a / t:.2f}x (target <= 5x), medians of {rounds} interleaved rounds")
+    what = f"mask {mask} ({' '.join(flags)}, visible fraction {frac:.3f}; torch given the additive attn_mask)" if mask else "no mask"
+    target = 3 if mask else 5
+    print(f"verify n{n}_d{d}_h{heads} {what}, float32 torch candidate: attnbound verify {a:.3f} s (whole process), "
+          f"torch F64 SDPA {t:.4f} s: verify/torch {a / t:.2f}x (target <= {target}x), medians of {rounds} interleaved rounds")
     print(f"  verify runs {[round(x, 3) for x in ours]}, torch runs {[round(x, 4) for x in torch64]}")
     print(f"  certified max error {r['max_error_bound']:.4g} at (batch {r['batch']}, head {r['head']}, row {r['row']}, "
           f"col {r['col']}); rows: float {r['rows_float']}, GMP {r['rows_exact']}, undecided {r['rows_undecided']}")
@@ -64,9 +84,10 @@ def verify(folder, rounds, threads, binary, n, d, heads):
 
 
 def main():
-    if sys.argv[1] == "verify":
+    if sys.argv[1] in ("verify", "verify-masked"):
         folder, rounds, threads, binary, n, d, heads = sys.argv[2:9]
-        verify(folder, int(rounds), int(threads), binary, int(n), int(d), int(heads))
+        mask = sys.argv[9] if sys.argv[1] == "verify-masked" else None
+        verify(folder, int(rounds), int(threads), binary, int(n), int(d), int(heads), mask)
         return
     folder, runs, threads, causal, dtype = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4] == "1", sys.argv[5]
     torch.set_num_threads(threads)

@@ -14,6 +14,10 @@ public struct CertifiedAttentionOutput: Sendable {
     public let maxWidth: Double
     /// The precision p (bits) of the enclosures.
     public let precision: Int
+    /// lseLower[h, i] ≤ LSE_hi ≤ lseUpper[h, i] (natural log, shape [heads, n_q]; −∞ for a row
+    /// with no visible key, σ with a sink; Proofs/certified-lse.md).
+    public var lseLower: Tensor<Double> = Tensor(rows: 0, cols: 0)
+    public var lseUpper: Tensor<Double> = Tensor(rows: 0, cols: 0)
 }
 
 /// How the certified reference evaluates exp. Both are certified (Proofs/certified-enclosure.md);
@@ -106,19 +110,19 @@ public enum CertifiedAttention {
         let next = Atomic<Int>(0)
         let rowsDone = Mutex<Int>(0)
         let totalRows = heads * nq
-        let results = Mutex<[(job: Int, lo: [Double], hi: [Double], width: Double)]>([])
+        let results = Mutex<[(job: Int, lo: [Double], hi: [Double], width: Double, lse: [(Double, Double)])]>([])
         DispatchQueue.concurrentPerform(iterations: max(workers, 1)) { _ in
             let worker = RowWorker(
                 plan: plan, scale: scaleEnclosure, keys: nk,
                 needsBigDots: prepared.contains { !$0.dotsFitInt128 }, terms: terms)
-            var mine: [(job: Int, lo: [Double], hi: [Double], width: Double)] = []
+            var mine: [(job: Int, lo: [Double], hi: [Double], width: Double, lse: [(Double, Double)])] = []
             var rowLo = [Double](repeating: 0, count: dv), rowHi = rowLo, lse = (lo: 0.0, hi: 0.0)
             var visible: [Int] = []
             while true {
                 let job = next.add(1, ordering: .relaxed).oldValue
                 if job >= jobs { break }
                 let h = job / blocksPerHead, i0 = (job % blocksPerHead) * block
-                var lo: [Double] = [], hi: [Double] = [], width = 0.0
+                var lo: [Double] = [], hi: [Double] = [], width = 0.0, lses: [(Double, Double)] = []
                 for i in i0..<min(i0 + block, nq) {
                     judged.visibleKeys(head: h, row: i, into: &visible)
                     width = max(
@@ -127,8 +131,9 @@ public enum CertifiedAttention {
                             i, head: h, of: prepared[h], visible: visible, lo: &rowLo, hi: &rowHi, lse: &lse))
                     lo += rowLo
                     hi += rowHi
+                    lses.append(lse)
                 }
-                mine.append((job, lo, hi, width))
+                mine.append((job, lo, hi, width, lses))
                 if let progress {
                     rowsDone.withLock { done in
                         done += min(i0 + block, nq) - i0
@@ -142,15 +147,19 @@ public enum CertifiedAttention {
         var lower = Tensor<Double>(heads: heads, rows: nq, cols: dv, logicalRank: q.logicalRank)
         var upper = lower
         var widest = 0.0
+        var lseLower = Tensor<Double>(rows: heads, cols: nq), lseUpper = lseLower
         results.withLock { all in
             for r in all {
                 let h = r.job / blocksPerHead, i0 = (r.job % blocksPerHead) * block
                 let start = lower.offset(head: h, row: i0)
                 for (o, x) in r.lo.enumerated() { lower[flat: start + o] = x }
                 for (o, x) in r.hi.enumerated() { upper[flat: start + o] = x }
+                for (o, x) in r.lse.enumerated() { (lseLower[0, h, i0 + o], lseUpper[0, h, i0 + o]) = x }
                 widest = max(widest, r.width)
             }
         }
-        return CertifiedAttentionOutput(lower: lower, upper: upper, maxWidth: widest, precision: precision)
+        var out = CertifiedAttentionOutput(lower: lower, upper: upper, maxWidth: widest, precision: precision)
+        (out.lseLower, out.lseUpper) = (lseLower, lseUpper)
+        return out
     }
 }

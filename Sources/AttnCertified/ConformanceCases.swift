@@ -111,6 +111,54 @@ public enum ConformanceCases {
             "causal", "Causal mask, bottom-right aligned: n_q = 6, n_k = 8, row i sees keys j ≤ i + 2.",
             uniform(6, 4, &g), uniform(8, 4, &g), uniform(8, 3, &g), scale: .standard, scoreModel: .causal())
 
+        // The score model (issue 20): alignment, empty rows, windows, explicit masks and every term.
+        g = rng()
+        add(
+            "causal_top_left", "PyTorch's is_causal: top-left aligned, n_q = 4 < n_k = 8, row i sees keys j ≤ i.",
+            uniform(4, 4, &g), uniform(8, 4, &g), uniform(8, 3, &g), scoreModel: .causal(.topLeft))
+        g = rng()
+        add(
+            "causal_empty_rows",
+            "Bottom-right causal with n_q = 8 > n_k = 5: rows 0–2 see no key (output 0, LSE −∞ by definition).",
+            uniform(8, 4, &g), uniform(5, 4, &g), uniform(5, 3, &g), scoreModel: .causal())
+        g = rng()
+        add(
+            "window_edges", "Sliding window (2, 1) over n = 8: rows at both ends are clipped by the key range.",
+            uniform(8, 4, &g), uniform(8, 4, &g), uniform(8, 3, &g),
+            scoreModel: ScoreModel(mask: AttentionMask(window: try! AttentionWindow(left: 2, right: 1))))
+        g = rng()
+        let maskValues = (0..<48).map { $0 / 8 == 2 ? false : (($0 * 7 + 3) % 5) != 0 }  // row 2 fully masked
+        add(
+            "explicit_mask", "An explicit [6, 8] boolean mask (true = visible) with row 2 fully masked.",
+            uniform(6, 4, &g), uniform(8, 4, &g), uniform(8, 3, &g),
+            scoreModel: ScoreModel(
+                mask: AttentionMask(explicit: try! ScoreGrid(shape: [6, 8], values: maskValues, parameter: .mask))))
+        g = rng()
+        add(
+            "softcap_huge_scores",
+            "Scores of ±10⁴ and beyond under softcap c = 30 (Gemma 2): every score saturates near ±c.",
+            uniform(6, 4, &g, bound: 100), uniform(8, 4, &g, bound: 200), uniform(8, 3, &g),
+            scoreModel: try! ScoreModel(softcap: 30))
+        g = rng()
+        add(
+            "alibi_steep", "ALiBi with slopes 8 and 1/2 (two heads), bottom-right causal: far keys vanish on head 0.",
+            uniform(6, 4, &g, heads: 2), uniform(8, 4, &g, heads: 2), uniform(8, 3, &g, heads: 2),
+            scoreModel: try! ScoreModel(
+                mask: .causal(), alibiSlopes: try! .perHead([8, 0.5], parameter: .alibi)))
+        g = rng()
+        add(
+            "sinks_dominate", "A sink logit σ = 20 dwarfs scores in [−1, 1]: outputs ≈ 0, LSE ≈ σ; head 1 has σ = −5.",
+            uniform(6, 4, &g, heads: 2), uniform(8, 4, &g, heads: 2), uniform(8, 3, &g, heads: 2),
+            scoreModel: try! ScoreModel(sinks: try! .perHead([20, -5], parameter: .sinks)))
+        g = rng()
+        let biasValues = (0..<48).map { _ in Double(Float(g.uniform(-4, 4))) }
+        add(
+            "bias_and_softcap", "An additive [6, 8] bias applied after softcap c = 2, top-left causal window (3, 0).",
+            uniform(6, 4, &g, bound: 3), uniform(8, 4, &g, bound: 3), uniform(8, 3, &g),
+            scoreModel: try! ScoreModel(
+                mask: AttentionMask(alignment: .topLeft, window: try! AttentionWindow(left: 3, right: 0)), softcap: 2,
+                bias: try! ScoreGrid(shape: [6, 8], values: biasValues, parameter: .bias)))
+
         g = rng()
         add(
             "multi_head_float64", "Three heads, float64 inputs in [−3, 3], n = 5, d = 2.",

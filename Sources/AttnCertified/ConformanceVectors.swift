@@ -4,8 +4,11 @@ import Foundation
 /// Writes the certified conformance vectors: for each case a folder
 /// `DIR/<name>/` with `q.npy`, `k.npy`, `v.npy` (in the case's dtype),
 /// `lo.npy`, `hi.npy` (float64, rounded outward from the certified
-/// enclosure, so lo ≤ exact ≤ hi entrywise) and `case.json`; then
-/// `DIR/index.json` listing them.
+/// enclosure, so lo ≤ exact ≤ hi entrywise), the row log-sum-exp enclosed in
+/// both bases (`lse_lo.npy`, `lse_hi.npy` natural log, `lse2_lo.npy`,
+/// `lse2_hi.npy` base 2, [heads, n_q] float64), the score model's files
+/// (`bias.npy`, `sinks.npy`) and `case.json` (the model, and the `verify` flags
+/// that replay the case); then `DIR/index.json` listing them.
 ///
 /// Atomicity: each case is written into a temporary folder and renamed into
 /// place; `index.json` is written last (temp + rename), so a reader that
@@ -37,11 +40,16 @@ public enum ConformanceVectors {
             try? fm.removeItem(at: tmp)
             do {
                 try fm.createDirectory(at: tmp, withIntermediateDirectories: false)
-                for (file, tensor, dtype) in [
+                let (lse2Lo, lse2Hi) = Self.base2(result.lseLower, result.lseUpper)
+                var files: [(String, Tensor<Double>, Npy.DType)] = [
                     ("q", c.q, c.dtype), ("k", c.k, c.dtype), ("v", c.v, c.dtype),
-                    ("lo", result.lower, Npy.DType.float64),
-                    ("hi", result.upper, Npy.DType.float64),
-                ] {
+                    ("lo", result.lower, Npy.DType.float64), ("hi", result.upper, Npy.DType.float64),
+                    ("lse_lo", result.lseLower, .float64), ("lse_hi", result.lseUpper, .float64),
+                    ("lse2_lo", lse2Lo, .float64), ("lse2_hi", lse2Hi, .float64),
+                ]
+                let (model, flags, termFiles) = Self.describe(c.scoreModel)
+                files += termFiles
+                for (file, tensor, dtype) in files {
                     try AtomicFile.write(
                         Npy.encode(tensor, dtype: dtype), to: tmp.appendingPathComponent("\(file).npy"))
                 }
@@ -54,16 +62,20 @@ public enum ConformanceVectors {
                     ("v_shape", .array(c.v.shape.map { .int($0) })),
                     ("out_shape", .array(result.lower.shape.map { .int($0) })),
                     ("max_width_bound", .double(result.maxWidth)),
+                    ("score_model", model), ("verify_args", .array(flags.map { .string($0) })),
                     (
                         "files",
                         .object([
                             ("q", "q.npy"), ("k", "k.npy"), ("v", "v.npy"), ("lo", "lo.npy"),
-                            ("hi", "hi.npy"),
+                            ("hi", "hi.npy"), ("lse_lo", "lse_lo.npy"), ("lse_hi", "lse_hi.npy"),
+                            ("lse2_lo", "lse2_lo.npy"), ("lse2_hi", "lse2_hi.npy"),
                         ])
                     ),
                     (
                         "guarantee",
-                        "lo <= exact attention <= hi entrywise; exact = D^-1 A V of the inputs' exact values"
+                        .string(
+                            "lo <= exact attention <= hi and lse_lo <= LSE <= lse_hi entrywise, of the inputs' "
+                                + "exact values under score_model; a row with no visible key is 0 with LSE -inf")
                     ),
                 ])
                 try AtomicFile.write(description.serialized() + "\n", to: tmp.appendingPathComponent("case.json"))
@@ -103,5 +115,69 @@ extension ConformanceVectors {
             ["wrote \(names.count) certified cases (\(precision) bits, seed \(seed)) to \(path):"]
             + names.map { "  \($0)" }
         return RunReport(command: "vectors", seed: seed, text: text, json: json)
+    }
+}
+
+extension ConformanceVectors {
+    /// The base-2 LSE enclosure: each end divided by ln 2 ∈ [ln2Lo, ln2Hi], rounded outward
+    /// (Proofs/certified-lse.md §3); −∞ stays −∞.
+    static func base2(_ lo: Tensor<Double>, _ hi: Tensor<Double>) -> (Tensor<Double>, Tensor<Double>) {
+        var (l, u) = (lo, hi)
+        for e in 0..<lo.count {
+            let (a, b) = (lo[flat: e], hi[flat: e])
+            l[flat: e] = a >= 0 ? Directed.divDown(a, LSEVerdict.ln2Hi) : Directed.divDown(a, LSEVerdict.ln2Lo)
+            u[flat: e] = b >= 0 ? Directed.div(b, LSEVerdict.ln2Lo) : Directed.div(b, LSEVerdict.ln2Hi)
+            if a == -.infinity { (l[flat: e], u[flat: e]) = (-.infinity, -.infinity) }
+        }
+        return (l, u)
+    }
+
+    /// The score model as case.json records it, the `verify` flags that replay it, and its files
+    /// (bias and sinks as float64 .npy; an explicit mask is recorded in case.json as 0/1 rows).
+    static func describe(_ m: ScoreModel) -> (JSONValue, [String], [(String, Tensor<Double>, Npy.DType)]) {
+        var fields: [(String, JSONValue)] = [("align", .string(m.mask.alignment.rawValue))]
+        var flags = ["--align", m.mask.alignment.rawValue]
+        var files: [(String, Tensor<Double>, Npy.DType)] = []
+        if let w = m.mask.window {
+            fields.append(("window", .string(w.description)))
+            flags += w == .causal ? ["--causal"] : ["--window", w.description]
+        }
+        if let e = m.mask.explicit {
+            let cols = e.shape.last ?? 1
+            let visible = (0..<e.values.count / max(cols, 1)).map { r in
+                JSONValue.array((0..<cols).map { .int(e.values[r * cols + $0] ? 1 : 0) })
+            }
+            fields.append(
+                ("mask", .object([("shape", .array(e.shape.map { .int($0) })), ("visible", .array(visible))])))
+        }
+        if let c = m.softcap { fields.append(("softcap", .double(c))); flags += ["--softcap", "\(c)"] }
+        if let s = m.alibiSlopes {
+            fields.append(("alibi", .array(s.values.map { .double($0) })))
+            flags += ["--alibi", s.values.map { "\($0)" }.joined(separator: ",")]
+        }
+        if let b = m.bias {
+            fields.append(("bias", .string("bias.npy")))
+            flags += ["--bias", "bias.npy"]
+            files.append(("bias", Self.tensor(b.values, shape: b.shape), .float64))
+        }
+        if let s = m.sinks {
+            fields.append(("sinks", .array(s.values.map { .double($0) })))
+            flags += ["--sinks", "sinks.npy"]
+            files.append(("sinks", Self.tensor(s.values, shape: s.shape), .float64))
+        }
+        return (.object(fields), flags, files)
+    }
+
+    /// `values` as a Tensor of NumPy shape `shape` (rank 1 to 4).
+    static func tensor(_ values: [Double], shape: [Int]) -> Tensor<Double> {
+        switch shape.count {
+        case 1: return Tensor(rows: 1, cols: shape[0], storage: values, logicalRank: 1)
+        case 2: return Tensor(rows: shape[0], cols: shape[1], storage: values)
+        case 3: return Tensor(heads: shape[0], rows: shape[1], cols: shape[2], storage: values)
+        default:
+            return Tensor(
+                heads: shape[0] * shape[1], rows: shape[2], cols: shape[3], storage: values, logicalRank: 4,
+                batch: shape[0], headsPerBatch: shape[1])
+        }
     }
 }

@@ -26,14 +26,16 @@ package struct EntryVerdict: Sendable, Equatable {
         guard lo.isFinite, hi.isFinite, lo <= hi else {
             kind = .undecided; errorBound = .infinity; relativeErrorBound = .infinity; return
         }
-        let upper = max(D.add(c, -lo), D.add(hi, -c), 0)  // ≥ |c − t| for all t ∈ [lo, hi]
+        // ≥ |c − t| for all t ∈ [lo, hi]; exactly 0 when the truth is known exactly and equals c (a fully
+        // masked row's 0), which rounding up would turn into the smallest subnormal.
+        let upper = lo == hi && c == lo ? 0 : max(D.add(c, -lo), D.add(hi, -c), 0)
         let lower = max(D.subDown(lo, c), D.subDown(c, hi), 0)  // ≤ |c − t| for all t ∈ [lo, hi]
         let absLo = lo > 0 ? lo : hi < 0 ? -hi : 0
         let absHi = max(-lo, hi)
         errorBound = upper
         errorLowerBound = lower
         relativeErrorBound = upper == 0 ? 0 : absLo > 0 ? D.div(upper, absLo) : .infinity
-        if upper <= D.addDown(atol, D.mulDown(rtol, absLo)) {
+        if upper <= max(D.addDown(atol, D.mulDown(rtol, absLo)), 0) {  // the exact threshold is ≥ 0
             kind = .pass
         } else if lower > D.add(atol, D.mul(rtol, absHi)) {
             kind = .fail

@@ -33,8 +33,8 @@ package struct JudgedScores: Sendable {
     /// The keys `lo...hi` that the alignment and window allow to row i; nil when none. The
     /// explicit mask may hide some of them (`isVisible`).
     @inline(__always) package func keyRange(row i: Int) -> ClosedRange<Int>? {
-        let r = model.mask.visibleKeys(row: i, queries: nq, keys: nk)  // mutation-check: window-edges
-        return r.isEmpty ? nil : r.lowerBound...(r.upperBound - 1)
+        let r = model.mask.visibleKeys(row: i, queries: nq, keys: nk)
+        return r.isEmpty ? nil : r.lowerBound...(r.upperBound - 1)  // mutation-check: window-edges
     }
 
     /// The first and last key row i of flat head f sees (window and explicit mask), or nil when it

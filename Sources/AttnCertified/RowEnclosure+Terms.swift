@@ -61,7 +61,7 @@ final class TermRegisters {
 
     /// xLo ≤ σ − M ≤ xHi ≤ 0.
     func sinkDifference(_ sigma: Double, into xLo: MPFRFloat, _ xHi: MPFRFloat) {
-        a.set(sigma, rounding: .nearest)  // exact
+        a.set(sigma, rounding: .nearest)  // exact  // mutation-check: sink-term
         xLo.sub(a, shift, rounding: .down)
         xHi.sub(a, shift, rounding: .up)
     }

@@ -46,7 +46,7 @@ struct TieredVerificationTests {
                 let exact = try Self.run(c, cand, atol: atol, rtol: rtol, engine: .exact)
                 let auto = try Self.run(c, cand, atol: atol, rtol: rtol, engine: .auto)
                 let float = try Self.run(c, cand, atol: atol, rtol: rtol, engine: .float)
-                #expect(exact.undecided == 0, "\(c.name)")
+                #expect(exact.undecided == 0, "\(c.name) \(atol) \(rtol) \(exact.text)")
                 #expect(
                     auto.passed == exact.passed && auto.failing == exact.failing && auto.undecided == 0, "\(c.name)")
                 #expect(auto.rowsFloat + auto.rowsExact == exact.rowsExact)
