@@ -109,4 +109,6 @@ public enum Parameter: String, Sendable, Hashable, CaseIterable {
         resetEvery, thrSchedule, layerThreshold, tokensThreshold, mode
     // The certified log-sum-exp.
     case lseCandidate, lseAtol
+    // The training loss ½‖D⁻¹exp(A₁XA₂ᵀ/d)A₃Y − E‖²_F (AttnPoly's gradient method).
+    case a1, x, a2, a3, y, e
 }
