@@ -7,16 +7,15 @@ struct AttentionCommand: ParsableCommand {
     @Option(help: "reference (Float64, O(n²) memory) or fast (fused).") var kernel = AttentionKernel.fast
     @Option(help: "Working precision of the fast kernel and dtype of the output.") var precision = Precision.float32
     @OptionGroup var output: OutputOption
+    @Option(name: .customLong("do"), help: "Upstream gradient dO .npy (the output's shape).") var upstream: String?
+    @Option(help: "Write dQ here (.npy, Q's shape; needs --do).") var dqOut: String?
+    @Option(help: "Write dK here (.npy, K's shape; needs --do).") var dkOut: String?
+    @Option(help: "Write dV here (.npy, V's shape; needs --do).") var dvOut: String?
     func run() throws {
-        let out = try output.required()
-        switch precision {
-        case .float32: try Npy.write(attention(Float.self), to: out)
-        case .float64: try Npy.write(attention(Double.self), to: out)
-        }
-    }
-    func attention<T: KernelScalar>(_: T.Type) throws -> Tensor<T> {
-        try AttnKernels.attention(
-            inputs.files.problem(as: T.self), scale: inputs.scale, scoreModel: inputs.scoreModel, kernel: kernel)
+        var r = AttentionRequest(q: inputs.files.q, k: inputs.files.k, v: inputs.files.v, out: output.path)
+        (r.scale, r.scoreModel, r.kernel, r.double) = (inputs.scale, inputs.scoreModel, kernel, precision == .float64)
+        r.backward = BackwardRequest(upstream: upstream, dqOut: dqOut, dkOut: dkOut, dvOut: dvOut, kernel: kernel)
+        try r.run()
     }
 }
 

@@ -8,7 +8,11 @@ struct VerifyCommand: ParsableCommand {
         "verify", "Certify a candidate attention output entry by entry against the truth.",
         discussion: "Exit 0 if every entry certifiably passes, 1 if some fail or are undecided, 2 on bad input.")
     @OptionGroup var inputs: AttentionInputs
-    @Option(help: "Candidate output .npy: Q's leading axes × [n_q, d_v], float16/32/64.") var candidate: String
+    @Option(help: "Candidate output .npy: Q's leading axes × [n_q, d_v], float16/32/64.") var candidate: String?
+    @Option(name: .customLong("do"), help: "Upstream gradient dO .npy (the output's shape).") var upstream: String?
+    @Option(help: "Candidate dQ .npy (Q's shape) to certify; needs --do.") var dqCandidate: String?
+    @Option(help: "Candidate dK .npy (K's shape) to certify; needs --do.") var dkCandidate: String?
+    @Option(help: "Candidate dV .npy (V's shape) to certify; needs --do.") var dvCandidate: String?
     @Option(help: "Pass iff |candidate − truth| ≤ this, entrywise (default 1e-6).") var tolerance: Double?
     @Option(help: "Absolute part of the tolerance |candidate − truth| ≤ atol + rtol·|truth|.") var atol: Double?
     @Option(help: "Relative part of the torch-style tolerance.") var rtol: Double?
@@ -18,10 +22,11 @@ struct VerifyCommand: ParsableCommand {
     @OptionGroup var threads: ThreadsOption
     @OptionGroup var json: JSONOption
     func run() throws {
-        var r = VerifyRequest(q: inputs.files.q, k: inputs.files.k, v: inputs.files.v, candidate: candidate)
+        var r = VerifyRequest(q: inputs.files.q, k: inputs.files.k, v: inputs.files.v, candidate: candidate ?? "")
         (r.scale, r.scoreModel, r.tolerance, r.atol, r.rtol) = (inputs.scale, inputs.scoreModel, tolerance, atol, rtol)
         (r.engine, r.heads, r.precision, r.threads) = (engine, heads?.range, precision, threads.count)
-        try emit(try r.run(note: printNote), out: nil, json: json.json)
+        let g = GradientVerifyRequest(output: r, upstream: upstream, dq: dqCandidate, dk: dkCandidate, dv: dvCandidate)
+        try emit(g.run(note: printNote), out: nil, json: json.json)
     }
 }
 
