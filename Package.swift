@@ -32,6 +32,8 @@ let package = Package(
             providers: [.apt(["liblapacke-dev", "libopenblas-dev"]), .brew(["openblas", "lapack"])]),
         .systemLibrary(name: "CGMP", pkgConfig: "gmp", providers: [.apt(["libgmp-dev"]), .brew(["gmp"])]),
         .systemLibrary(name: "CMPFR", pkgConfig: "mpfr", providers: [.apt(["libmpfr-dev"]), .brew(["mpfr"])]),
+        // inflate for NumPy's savez_compressed (.npz members are deflated zip entries).
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"]), .brew(["zlib"])]),
 
         // Vectorised exp/max for Float32 tiles, compiled per ISA (see its source for why C).
         .target(name: "CVectorMath"),
@@ -40,8 +42,8 @@ let package = Package(
         // The float engine's certified exp and row loops, per ISA: the judge's own C, shared with no kernel.
         .target(name: "CFloatEngine"),
 
-        // Floor 1: tensors, Scale, .npy, seeded RNG, generators, metrics.
-        .target(name: "AttnCore"),
+        // Floor 1: tensors, Scale, the tensor reader (.npy, .npz, .safetensors), seeded RNG, generators, metrics.
+        .target(name: "AttnCore", dependencies: ["CZlib"]),
 
         // Floor 2: exact kernels, and the certified judge (independent of every kernel).
         .target(name: "AttnKernels", dependencies: ["AttnCore", "CLapack", "CVectorMath", "CBLASCore"]),
@@ -84,7 +86,8 @@ let package = Package(
             dependencies: ["AttnTestSupport", "AttnCore", "AttnKernels", "AttnCertified", "CVectorMath", pbt],
             exclude: ["Fixtures"]),
         .testTarget(
-            name: "AttnCertifiedTests", dependencies: ["AttnTestSupport", "AttnCore", "AttnCertified", "CGMP", pbt]),
+            name: "AttnCertifiedTests", dependencies: ["AttnTestSupport", "AttnCore", "AttnCertified", "CGMP", pbt],
+            exclude: ["Fixtures"]),
         .testTarget(
             name: "AttnPolyTests",
             dependencies: ["AttnTestSupport", "AttnCore", "AttnKernels", "AttnCertified", "AttnPoly", pbt]),

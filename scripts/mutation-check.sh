@@ -40,6 +40,8 @@ ROWS=(
 "float-exp | FloatExp relative error bound ε | Sources/AttnCertified/FloatExp.swift | ^.*// mutation-check: float-exp$ |    package static let relativeErrorBound = 27 * 0x1p-53 | FloatExpTests"
 "backward | BackwardErrorBound.fused (the fused backward: dQ, dK, dV) | Sources/AttnKernels/BackwardErrorBound.swift | return bounds  // mutation-check: backward$ | return bounds.scaled(by: 0.5) | BackwardTests|BackwardTightnessTests"
 "exp64 | Double.expRelativeError (the fused kernel's Float64 exp, 3u halved) | Sources/AttnKernels/KernelScalar.swift | ^.*// mutation-check: exp64$ |    public static var expRelativeError: Double { 0x1.8p-53 } | KernelScalarTests"
+"rounding-floor | RoundingVerdict.floorUpper (the rounding floor's upper end, halved) | Sources/AttnCertified/RoundingFloor.swift | ^(.*)floorUpper = (.*)  // mutation-check: rounding-floor$ | \1floorUpper = 0.5 * \2 | RoundingFloorTests|KernelAccuracyTests"
+"floor-ratio | AccuracyTally.floorRatio upper end halved | Sources/AttnCertified/RoundingFloor.swift | ^(.*)let hi = (.*)  // mutation-check: floor-ratio$ | \1let hi = 0.5 * (\2) | RoundingFloorTests|KernelAccuracyTests"
 "regime-score | ScoreMaximum.errorBound (regime: error of the largest abs(q·k)) | Sources/AttnExperiments/Regime/ScoreMaximum.swift | ^(.*)\.nextUp  // mutation-check: regime-score$ | \1.nextUp / 2 | ScoreMaximumTests"
 )
 

@@ -3,7 +3,7 @@
 # when everything is present. Debian/Ubuntu: apt-get. macOS: prints the brew line.
 set -euo pipefail
 
-pkgs=(libgmp-dev libmpfr-dev liblapacke-dev libopenblas-dev pkg-config python3)
+pkgs=(libgmp-dev libmpfr-dev liblapacke-dev libopenblas-dev zlib1g-dev pkg-config python3)
 
 if [[ "$(uname -s)" == "Darwin" ]]; then
     echo "macOS: run   brew install gmp mpfr openblas lapack pkg-config   (and use a Swift 6.1+ toolchain)" >&2

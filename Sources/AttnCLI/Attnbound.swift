@@ -44,28 +44,14 @@ public struct Attnbound: ParsableCommand {
 /// both exist), then the JSON object or the text on stdout; then throws its failure (exit code from
 /// `AttnError`), so that the outputs of a failed check are still there to read.
 func emit(_ report: RunReport, out: String?, json: Bool) throws {
-    if let out { try writeTable(report, to: out) }
+    if let out { try report.writeTable(to: out, argv: CommandLine.arguments) }
     print(json ? report.json.serialized() : report.text.joined(separator: "\n"))
     if let failure = report.failure { throw failure }
 }
 
-/// Writes the table of `report`, if it has one, as CSV with its JSON sidecar at `path`, printing nothing
-/// (also a command's second table: `dbsp plan --ranks-out`, `lite calibrate --pareto-out`).
-func writeTable(_ report: RunReport, to path: String) throws {
-    guard let table = report.table else { return }
-    try Sidecar(
-        command: report.command, parameters: report.parameters, seed: report.seed, argv: CommandLine.arguments,
-        extra: report.sidecarExtra
-    ).write(csv: table.csv, to: URL(fileURLWithPath: path))
-}
-
 /// Checks that an output path's folder exists before any work is done.
 func validateOutputPath(_ path: String, flag: String) throws {
-    let dir = (path as NSString).deletingLastPathComponent
-    var isDir: ObjCBool = false
-    if !dir.isEmpty, !(FileManager.default.fileExists(atPath: dir, isDirectory: &isDir) && isDir.boolValue) {
-        throw ValidationError("\(flag) \(path): folder \(dir) does not exist")
-    }
+    if let problem = AtomicFile.folderProblem(path) { throw ValidationError("\(flag) \(path): \(problem)") }
 }
 
 /// The command-line flag of each library parameter: the one place where the library's Swift names meet

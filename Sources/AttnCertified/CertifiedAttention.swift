@@ -39,18 +39,9 @@ public enum CertifiedExpMethod: String, Sendable, CaseIterable {
 /// n_k ≤ 2¹⁴). Any score magnitude works: scores enter exp only after the
 /// exact row max is subtracted.
 ///
-/// **Masks**: the score model's windows bounded on the right (causal, either alignment): row i of
-/// n_q sees the keys j ≤ i′ + R. Other terms, and rows left without a key, are refused for now.
+/// **Causal**: bottom-right aligned as everywhere in attnbound: row i of n_q
+/// sees key j of n_k iff j ≤ i + n_k − n_q.
 public enum CertifiedAttention {
-    /// Checks `scoreModel` against the problem and refuses what the engines do not enclose yet: every
-    /// term but right-bounded windows, and rows without a visible key.
-    static func requireEnclosed(_ scoreModel: ScoreModel, batch: Int, heads: Int, queries nq: Int, keys nk: Int) throws
-    {
-        try scoreModel.validate(batch: batch, heads: heads, queries: nq, keys: nk)
-        try scoreModel.requireSupported([], by: "the certified engines")
-        try scoreModel.requireNoEmptyRows(queries: nq, keys: nk, by: "the certified engines")
-    }
-
     /// Precision range accepted (bits).
     public static let precisionRange = 16...8192
     /// The largest heads·n_q·n_k accepted (each score costs one certified exp, ~0.5 µs).
@@ -62,8 +53,10 @@ public enum CertifiedAttention {
     ///   - progress: called now and then (from worker threads, serialised) with rows done / total.
     ///   - threads: workers (default: active processors; 1 if MPFR is not thread-safe).
     ///     The result does not depend on it.
-    /// - Throws: `AttnError.usage` (shape mismatch, NaN/Inf, bad precision,
-    ///   a score model term it does not enclose yet), `AttnError.infeasible` (more than `maxScores` scores).
+    ///   - scoreModel: what attention computes (every term is enclosed; Proofs/certified-score-model.md).
+    ///     A row with no visible key is output 0 exactly (PyTorch's `_safe_softmax`).
+    /// - Throws: `AttnError.usage` (shape mismatch, NaN/Inf, bad precision, a model term whose shape
+    ///   does not broadcast), `AttnError.infeasible` (more than `maxScores` scores).
     public static func compute<T: AttnScalar>(
         q: Tensor<T>, k: Tensor<T>, v: Tensor<T>, scale: Scale,
         scoreModel: ScoreModel = .plain, precision: Int = 256,
@@ -78,8 +71,6 @@ public enum CertifiedAttention {
             throw AttnError.usage(
                 .precision, "\(precision) bits is outside \(precisionRange.lowerBound)...\(precisionRange.upperBound)")
         }
-        try requireEnclosed(scoreModel, batch: q.batch, heads: q.headsPerBatch, queries: q.rows, keys: k.rows)
-        let mask = scoreModel.mask
         let (scoreCount, o1) = q.heads.multipliedReportingOverflow(by: q.rows)
         let (scores, o2) = scoreCount.multipliedReportingOverflow(by: k.rows)
         guard !o1, !o2, scores <= maxScores else {
@@ -91,6 +82,14 @@ public enum CertifiedAttention {
         let plan = planned
         let scaleEnclosure = try ScaleEnclosure(scale, d: q.cols, precision: plan.workingPrecision)
         let (heads, nq, nk, dv) = (q.heads, q.rows, k.rows, v.cols)
+        let shape = try AttentionShape(q: q, k: k, v: v, checkFinite: false)
+        let judged = try JudgedScores(scoreModel, shape: shape)
+        let terms =
+            judged.hasTerms
+            ? try TermPlan(
+                model: judged, scale: scale, d: q.cols, workingPrecision: plan.workingPrecision,
+                magnitudeLog2: scoreMagnitudeLog2(q: q, k: k, d: q.cols)
+                    + log2(max(scaleEnclosure.upper.double(rounding: .up), 1))) : nil
         let prepared: [PreparedHead] = (0..<heads).map { h in
             PreparedHead(
                 q: IntegerMatrix(rows: nq, cols: q.cols, values: q.head(h).storage.map(Double.init)),
@@ -111,17 +110,21 @@ public enum CertifiedAttention {
         DispatchQueue.concurrentPerform(iterations: max(workers, 1)) { _ in
             let worker = RowWorker(
                 plan: plan, scale: scaleEnclosure, keys: nk,
-                needsBigDots: prepared.contains { !$0.dotsFitInt128 })
+                needsBigDots: prepared.contains { !$0.dotsFitInt128 }, terms: terms)
             var mine: [(job: Int, lo: [Double], hi: [Double], width: Double)] = []
-            var rowLo = [Double](repeating: 0, count: dv), rowHi = rowLo
+            var rowLo = [Double](repeating: 0, count: dv), rowHi = rowLo, lse = (lo: 0.0, hi: 0.0)
+            var visible: [Int] = []
             while true {
                 let job = next.add(1, ordering: .relaxed).oldValue
                 if job >= jobs { break }
                 let h = job / blocksPerHead, i0 = (job % blocksPerHead) * block
                 var lo: [Double] = [], hi: [Double] = [], width = 0.0
                 for i in i0..<min(i0 + block, nq) {
-                    let last = mask.visibleKeys(row: i, queries: nq, keys: nk).upperBound - 1
-                    width = max(width, worker.row(i, of: prepared[h], lastKey: last, lo: &rowLo, hi: &rowHi))
+                    judged.visibleKeys(head: h, row: i, into: &visible)
+                    width = max(
+                        width,
+                        worker.row(
+                            i, head: h, of: prepared[h], visible: visible, lo: &rowLo, hi: &rowHi, lse: &lse))
                     lo += rowLo
                     hi += rowHi
                 }

@@ -12,6 +12,8 @@ package struct EntryVerdict: Sendable, Equatable {
     package let kind: Kind
     /// An upper bound on |c − truth|.
     package let errorBound: Double
+    /// A lower bound on |c − truth| (0 when the enclosure is not finite).
+    package var errorLowerBound: Double = 0
     /// An upper bound on |c − truth| / |truth| (+∞ when the enclosure touches 0).
     package let relativeErrorBound: Double
     /// An upper bound on the enclosure's width hi − lo.
@@ -29,6 +31,7 @@ package struct EntryVerdict: Sendable, Equatable {
         let absLo = lo > 0 ? lo : hi < 0 ? -hi : 0
         let absHi = max(-lo, hi)
         errorBound = upper
+        errorLowerBound = lower
         relativeErrorBound = upper == 0 ? 0 : absLo > 0 ? D.div(upper, absLo) : .infinity
         if upper <= D.addDown(atol, D.mulDown(rtol, absLo)) {
             kind = .pass

@@ -19,7 +19,8 @@ import CLapack
 /// **Memory**: one `block × n_k` score tile per worker, never n × n.
 package final class FloatAttentionEngine: @unchecked Sendable {  // immutable once built
     package let shape: AttentionShape
-    let mask: AttentionMask
+    /// Which keys each row sees, and the score terms (Proofs/certified-score-model.md).
+    package let model: JudgedScores
     let q: [Double], k: [Double]
     /// Per KV head: [V | 1 | ‖k_j‖] row-major, n_k × (d_v + 2).
     let vExt: [Double]
@@ -39,15 +40,19 @@ package final class FloatAttentionEngine: @unchecked Sendable {  // immutable on
 
     /// NaN or ±∞ in the inputs are not rejected here (`TieredVerification.run` rejects them): they
     /// make the scores, the row maximum, ô or R_c non-finite, so the rows they touch get e = +∞.
-    /// - Throws: `AttnError.usage` on bad shapes, a score model term it does not enclose yet.
+    /// - Parameter scoreModel: what attention computes. Rows of a model with score terms (softcap,
+    ///   bias, ALiBi, sinks) are left undecided here (e = +∞, for GMP/MPFR), except rows with no
+    ///   visible key, which are exact.
+    /// - Throws: `AttnError.usage` on bad shapes, a model term whose shape does not broadcast.
     package init(
         q qt: Tensor<Double>, k kt: Tensor<Double>, v vt: Tensor<Double>, scale: Scale, scoreModel: ScoreModel
     ) throws {
         shape = try AttentionShape(q: qt, k: kt, v: vt, checkFinite: false)
-        try CertifiedAttention.requireEnclosed(
-            scoreModel, batch: shape.batch, heads: shape.headsQ, queries: shape.nq, keys: shape.nk)
-        self.mask = scoreModel.mask
-        rowsPerBlock = max(1, min(256, (1 << 21) / max(shape.nk, 1)))
+        model = try JudgedScores(scoreModel, shape: shape)
+        // A sliding window of w keys: blocks of about w rows, so the union of a block's windows (what the
+        // dgemm multiplies) stays within twice the visible keys.
+        let band = scoreModel.mask.window.flatMap { w in w.left.map { $0 + (w.right ?? $0) + 1 } } ?? 256
+        rowsPerBlock = max(1, min(256, max(32, band), (1 << 21) / max(shape.nk, 1)))
         q = qt.storage; k = kt.storage
         let (nk, d, dv) = (shape.nk, shape.d, shape.dv)
         let kvHeads = shape.batch * shape.headsKV
@@ -94,20 +99,32 @@ package final class FloatAttentionEngine: @unchecked Sendable {  // immutable on
         u1 = a
     }
 
-    /// Scratch for one worker: the score tile, the gemm output, norms.
+    /// Scratch for one worker: the score tile, the gemm output, a row's mask bytes, and the per-row
+    /// results besides the output (LSE enclosure, whether the row sees no key).
     package final class Workspace {
         var scores: [Double]
         var pv: [Double]
+        var maskBytes: [UInt8]
+        /// Per row of the last block: lseLo ≤ LSE ≤ lseHi (natural log), and no visible key.
+        package var lseLo: [Double], lseHi: [Double], masked: [Bool]
+        let logRegister = MPFRFloat(precision: 64), sumRegister = MPFRFloat(precision: 64)
         init(block: Int, nk: Int, dv: Int) {
             scores = [Double](repeating: 0, count: block * nk)
             pv = [Double](repeating: 0, count: block * (dv + 2))
+            maskBytes = [UInt8](repeating: 0, count: nk)
+            lseLo = [Double](repeating: 0, count: block)
+            (lseHi, masked) = (lseLo, [Bool](repeating: false, count: block))
         }
     }
 
     package func makeWorkspace() -> Workspace { Workspace(block: rowsPerBlock, nk: shape.nk, dv: shape.dv) }
 
     /// Encloses rows `i0..<i0 + count` (count ≤ `rowsPerBlock`) of flat query head `f`:
-    /// writes ô to `mid` and e to `radius`, each `count × d_v` row-major.
+    /// writes ô to `mid` and e to `radius`, each `count × d_v` row-major, and each row's LSE
+    /// enclosure and masked flag to the workspace. Rows with no visible key are 0 with e = 0 (exact).
+    ///
+    /// Only the keys some row of the block can see are multiplied (the union of the rows' windows,
+    /// `JudgedScores.keyRange`), so windows and causal masks cost their visible fraction.
     package func enclose(
         head f: Int, rows i0: Int, count: Int, workspace ws: Workspace,
         mid: UnsafeMutablePointer<Double>, radius: UnsafeMutablePointer<Double>
@@ -115,46 +132,90 @@ package final class FloatAttentionEngine: @unchecked Sendable {  // immutable on
         let (nq, nk, d, dv) = (shape.nq, shape.nk, shape.d, shape.dv)
         let g = shape.kvHead(forQueryHead: f)
         let w = dv + 2
-        let lastKey = mask.visibleKeys(row: i0 + count - 1, queries: nq, keys: nk).upperBound - 1
-        let cols = lastKey + 1
+        var c0 = nk, c1 = -1
+        var spans = [ClosedRange<Int>?](repeating: nil, count: count)
+        for r in 0..<count {
+            spans[r] = model.visibleSpan(head: f, row: i0 + r)
+            if let kr = spans[r] { c0 = min(c0, kr.lowerBound); c1 = max(c1, kr.upperBound) }
+        }
+        let sink = model.sink(head: f)
+        guard c0 <= c1 else {  // every row of the block sees no key
+            for r in 0..<count { setMasked(r, sink: sink, ws: ws, mid: mid + r * dv, radius: radius + r * dv) }
+            return
+        }
+        let cols = c1 - c0 + 1
         q.withUnsafeBufferPointer { qb in
             k.withUnsafeBufferPointer { kb in
                 vExt.withUnsafeBufferPointer { vb in
                     ws.scores.withUnsafeMutableBufferPointer { sb in
                         ws.pv.withUnsafeMutableBufferPointer { pb in
-                            let qp = qb.baseAddress! + (f * nq + i0) * d
-                            let sp = sb.baseAddress!, pp = pb.baseAddress!
-                            // Scores ĝ = fl(Q·Kᵀ): alpha = 1, so BLAS never rounds a scaled operand (§0).
-                            cblas_dgemm(
-                                CblasRowMajor, CblasNoTrans, CblasTrans, Int32(count), Int32(cols), Int32(d), 1,
-                                qp, Int32(d), kb.baseAddress! + g * nk * d, Int32(d), 0, sp, Int32(nk))
-                            var xHat = [Double](repeating: 0, count: count), mRow = xHat,
-                                ok = [Bool](repeating: true, count: count)
-                            for r in 0..<count {
-                                let row = sp + r * nk
-                                let visible = mask.visibleKeys(row: i0 + r, queries: nq, keys: nk).upperBound
-                                // m = max_j t̂_j with t̂ = fl(ŝ·ĝ): RN is monotone and ŝ > 0, so it is fl(ŝ·max_j ĝ_j).
-                                let m = sLo * FloatExp.rowMax(row, count: visible)
-                                guard m.isFinite else { ok[r] = false; for j in 0..<cols { row[j] = 0 }; continue }
-                                mRow[r] = m
-                                xHat[r] = FloatExp.weights(row, count: cols, visible: visible, scale: sLo, max: m)
-                            }
-                            // [N̂ | L̂ | K̂] = Ŵ · [V | 1 | ‖k‖].
-                            cblas_dgemm(
-                                CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(count), Int32(w), Int32(cols), 1,
-                                sp, Int32(nk), vb.baseAddress! + g * nk * w, Int32(w), 0, pp, Int32(w))
-                            for r in 0..<count {
-                                let out = pp + r * w
-                                let rho =
-                                    ok[r]
-                                    ? rowFactor(
-                                        qNorm: Directed.norm2(qp + r * d, count: d), m: mRow[r], xHat: xHat[r],
-                                        lHat: out[dv], kHat: out[dv + 1], kvHead: g) : .infinity
-                                let L = out[dv]
-                                for c in 0..<dv {
-                                    let o = L > 0 ? out[c] / L : .nan
-                                    mid[r * dv + c] = o
-                                    radius[r * dv + c] = entryBound(rho: rho, o: o, column: g * dv + c)
+                            ws.maskBytes.withUnsafeMutableBufferPointer { mb in
+                                let qp = qb.baseAddress! + (f * nq + i0) * d
+                                let sp = sb.baseAddress!, pp = pb.baseAddress!, mk = mb.baseAddress!
+                                // Scores ĝ = fl(Q·Kᵀ) over keys c0...c1: alpha = 1, so BLAS never rounds a scaled operand (§0).
+                                cblas_dgemm(
+                                    CblasRowMajor, CblasNoTrans, CblasTrans, Int32(count), Int32(cols), Int32(d), 1,
+                                    qp, Int32(d), kb.baseAddress! + (g * nk + c0) * d, Int32(d), 0, sp, Int32(nk))
+                                var xHat = [Double](repeating: 0, count: count), mRow = xHat,
+                                    ok = [Bool](repeating: true, count: count)
+                                for r in 0..<count {
+                                    let row = sp + r * nk
+                                    ws.masked[r] = false
+                                    guard let kr = spans[r] else {
+                                        ws.masked[r] = true
+                                        for j in 0..<cols { row[j] = 0 }
+                                        continue
+                                    }
+                                    let lo = kr.lowerBound - c0, hi = kr.upperBound - c0
+                                    var m: Double
+                                    if model.model.mask.explicit != nil {
+                                        for j in 0..<cols {
+                                            let shown = model.explicitlyVisible(head: f, row: i0 + r, key: c0 + j)
+                                            mk[j] = j >= lo && j <= hi && shown ? 1 : 0
+                                        }
+                                        m = FloatExp.rowMax(row, mask: mk, count: cols)
+                                        if m == -.infinity {
+                                            ws.masked[r] = true; for j in 0..<cols { row[j] = 0 }; continue
+                                        }
+                                        m = sLo * m
+                                        guard m.isFinite, !model.hasTerms else {
+                                            ok[r] = false; for j in 0..<cols { row[j] = 0 }; continue
+                                        }
+                                        xHat[r] = FloatExp.weights(row, mask: mk, count: cols, scale: sLo, max: m)
+                                    } else {
+                                        // m = max_j t̂_j with t̂ = fl(ŝ·ĝ): RN is monotone and ŝ > 0, so it is fl(ŝ·max_j ĝ_j).
+                                        m = sLo * FloatExp.rowMax(row + lo, count: hi - lo + 1)
+                                        guard m.isFinite, !model.hasTerms else {
+                                            ok[r] = false; for j in 0..<cols { row[j] = 0 }; continue
+                                        }
+                                        for j in 0..<lo { row[j] = 0 }
+                                        xHat[r] = FloatExp.weights(
+                                            row + lo, count: cols - lo, visible: hi - lo + 1, scale: sLo, max: m)
+                                    }
+                                    mRow[r] = m
+                                }
+                                // [N̂ | L̂ | K̂] = Ŵ · [V | 1 | ‖k‖] over keys c0...c1.
+                                cblas_dgemm(
+                                    CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(count), Int32(w), Int32(cols), 1,
+                                    sp, Int32(nk), vb.baseAddress! + (g * nk + c0) * w, Int32(w), 0, pp, Int32(w))
+                                for r in 0..<count {
+                                    if ws.masked[r] {
+                                        setMasked(r, sink: sink, ws: ws, mid: mid + r * dv, radius: radius + r * dv)
+                                        continue
+                                    }
+                                    let out = pp + r * w
+                                    let rho =
+                                        ok[r]
+                                        ? rowFactor(
+                                            qNorm: Directed.norm2(qp + r * d, count: d), m: mRow[r], xHat: xHat[r],
+                                            lHat: out[dv], kHat: out[dv + 1], kvHead: g) : .infinity
+                                    let L = out[dv]
+                                    (ws.lseLo[r], ws.lseHi[r]) = logSumExp(m: mRow[r], lHat: L, rho: rho, ws: ws)
+                                    for c in 0..<dv {
+                                        let o = L > 0 ? out[c] / L : .nan
+                                        mid[r * dv + c] = o
+                                        radius[r * dv + c] = entryBound(rho: rho, o: o, column: g * dv + c)
+                                    }
                                 }
                             }
                         }
@@ -162,6 +223,41 @@ package final class FloatAttentionEngine: @unchecked Sendable {  // immutable on
                 }
             }
         }
+    }
+
+    /// A row with no visible key: output 0 exactly (e = 0), LSE −∞, or σ when a sink fills the denominator.
+    private func setMasked(
+        _ r: Int, sink: Double?, ws: Workspace, mid: UnsafeMutablePointer<Double>,
+        radius: UnsafeMutablePointer<Double>
+    ) {
+        ws.masked[r] = true
+        (ws.lseLo[r], ws.lseHi[r]) = sink.map { ($0, $0) } ?? (-.infinity, -.infinity)
+        for c in 0..<shape.dv { mid[c] = 0; radius[c] = 0 }
+    }
+
+    /// The LSE's enclosure (Proofs/certified-lse.md §2): LSE = m + log S with S = Σ_visible e^{t_j − m}
+    /// ∈ [L_lo(1 − ρ), L_hi(1 + ρ) + n·2⁻¹⁰⁰⁷], L_lo = max(L̂/(1 + γ_n), 1), L_hi = L̂/(1 − γ_n);
+    /// log and the sum by MPFR in directed rounding. (−∞, +∞) when ρ is not finite.
+    func logSumExp(m: Double, lHat: Double, rho: Double, ws: Workspace) -> (Double, Double) {
+        typealias D = Directed
+        guard rho.isFinite, lHat.isFinite else { return (-.infinity, .infinity) }
+        let lLo = max(D.divDown(lHat, gammaNUp), 1), lHi = D.div(lHat, gammaNDown)
+        let sLow = D.mulDown(lLo, D.subDown(1, rho))  // mutation-check: lse-float
+        let sHigh = D.add(D.mul(lHi, D.add(1, rho)), Double(shape.nk) * 0x1p-1007)
+        let (a, b) = (ws.logRegister, ws.sumRegister)
+        var lo = -Double.infinity
+        if sLow > 0 {
+            a.set(sLow, rounding: .down)  // exact
+            a.log(a, rounding: .down)
+            b.set(m, rounding: .down)  // exact
+            b.add(b, a, rounding: .down)
+            lo = b.double(rounding: .down)
+        }
+        a.set(sHigh, rounding: .up)
+        a.log(a, rounding: .up)
+        b.set(m, rounding: .up)
+        b.add(b, a, rounding: .up)
+        return (lo, b.double(rounding: .up))
     }
 
     /// ρ_i of §4: the relative factor of the score and exp errors, +∞ if its premises fail.

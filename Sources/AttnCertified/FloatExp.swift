@@ -66,4 +66,20 @@ package enum FloatExp {
     ) -> Double {
         attnbound_fe_weights_on(path.rawValue, buffer, visible, count, s, m)
     }
+
+    /// `rowMax` over the keys with `mask[j] != 0`: −∞ if none, NaN if a visible one is NaN or ±∞.
+    @inline(__always) package static func rowMax(
+        _ buffer: UnsafePointer<Double>, mask: UnsafePointer<UInt8>, count: Int, path: Path = .avx512
+    ) -> Double {
+        attnbound_fe_row_max_masked_on(path.rawValue, buffer, mask, count)
+    }
+
+    /// `weights` under an explicit mask: keys with `mask[j] == 0` get ŵ = 0 and add nothing to X̂,
+    /// whatever their score. - Precondition: m = fl(s·max ĝ_j) over the visible keys.
+    @inline(__always) package static func weights(
+        _ buffer: UnsafeMutablePointer<Double>, mask: UnsafePointer<UInt8>, count: Int,
+        scale s: Double, max m: Double, path: Path = .avx512
+    ) -> Double {
+        attnbound_fe_weights_masked_on(path.rawValue, buffer, mask, count, s, m)
+    }
 }

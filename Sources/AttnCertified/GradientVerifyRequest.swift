@@ -5,18 +5,22 @@ import Foundation
 /// gradient dO, beside or instead of its output (`GradientVerification`).
 ///
 /// The problem, scale, mask, tolerance, engine, precision and threads are the output request's
-/// (`output`), so both are judged alike; the output itself is certified when it names a candidate.
+/// (`output`), so both are judged alike; the output itself is certified when `certifyOutput`.
 public struct GradientVerifyRequest: Sendable {
     /// The problem and the options; its candidate (when not empty) is certified too.
     public var output: VerifyRequest
-    public var certifyOutput: Bool { !output.candidate.isEmpty }
+    /// Certify the output's candidates too (else the gradients only).
+    public var certifyOutput: Bool
     /// `.npy` path of the upstream gradient dO (the output's shape); nil: the output only.
     public var upstream: String?
     /// `.npy` paths of the candidate gradients (any subset of dq, dk, dv; with dO).
     public var candidates: [GradientName: String]
 
-    public init(output: VerifyRequest, upstream: String?, dq: String? = nil, dk: String? = nil, dv: String? = nil) {
-        (self.output, self.upstream) = (output, upstream)
+    public init(
+        output: VerifyRequest, certifyOutput: Bool, upstream: String?, dq: String? = nil, dk: String? = nil,
+        dv: String? = nil
+    ) {
+        (self.output, self.certifyOutput, self.upstream) = (output, certifyOutput, upstream)
         candidates = ([.dq: dq, .dk: dk, .dv: dv] as [GradientName: String?]).compactMapValues { $0 }
     }
 
@@ -39,9 +43,9 @@ public struct GradientVerifyRequest: Sendable {
     public func run(note: @escaping @Sendable (String) -> Void = { _ in }) throws -> RunReport {
         try validate()
         guard let upstream else { return try output.run(note: note) }
-        let problem = try AttentionTensors<Double>(q: output.q, k: output.k, v: output.v)
+        let problem = try AttentionTensors<Double>(files: output.files, descale: output.descale)
         func read(_ path: String, _ p: Parameter) throws -> Tensor<Double> {
-            do { return try Npy.read(path) } catch let e as AttnError {
+            do { return try TensorFile.read(TensorSource(parsing: path)).tensor } catch let e as AttnError {
                 throw AttnError.usage(p, "\(path): \(e.message)")
             }
         }

@@ -143,6 +143,9 @@ public final class MPFRFloat {
     /// log(a), correctly rounded (NaN for a < 0, −∞ for 0).
     @discardableResult @inlinable
     public func log(_ a: MPFRFloat, rounding: Rounding) -> Int32 { mpfr_log(raw, a.raw, rounding.mpfr) }
+    /// tanh(a), correctly rounded (MPFR's `mpfr_tanh`; ±1 only in the direction of rounding).
+    @discardableResult @inlinable
+    public func tanh(_ a: MPFRFloat, rounding: Rounding) -> Int32 { mpfr_tanh(raw, a.raw, rounding.mpfr) }
     /// √a, correctly rounded (NaN for a < 0).
     @discardableResult @inlinable
     public func sqrt(_ a: MPFRFloat, rounding: Rounding) -> Int32 { mpfr_sqrt(raw, a.raw, rounding.mpfr) }

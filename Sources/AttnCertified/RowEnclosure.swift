@@ -16,14 +16,19 @@ final class RowWorker {
     let plan: EnclosurePlan
     let scale: ScaleEnclosure
     let keys: Int
+    /// Prepared scores when the model has terms (softcap, bias, ALiBi, sinks): the scored route
+    /// (`RowEnclosure+Terms.swift`); nil for the plain route of exact integer score differences.
+    let terms: TermRegisters?
     /// Limbs of one weight W_j ≤ 2^F.
     let weightLimbs: Int
-    private let dots128: UnsafeMutablePointer<Int128>
-    private let dotsBig: [GMPInteger]
-    /// W_j, little-endian, `weightLimbs` limbs each.
-    private let weights: UnsafeMutablePointer<UInt>
+    let dots128: UnsafeMutablePointer<Int128>
+    let dotsBig: [GMPInteger]
+    /// The visible keys of the current row, in order: slot t holds key `keyIndex[t]`.
+    let keyIndex: UnsafeMutablePointer<Int>
+    /// W_j, little-endian, `weightLimbs` limbs each; slot n (after the visible keys) holds the sink's.
+    let weights: UnsafeMutablePointer<UInt>
     /// δ_j.
-    private let spread: UnsafeMutablePointer<Int>
+    let spread: UnsafeMutablePointer<Int>
     /// Per output column: Σ W_j V⁺_jc and Σ W_j V⁻_jc (weightLimbs + 2 limbs each), and δ-sums.
     private var positive: UnsafeMutablePointer<UInt>
     private var negative: UnsafeMutablePointer<UInt>
@@ -31,23 +36,31 @@ final class RowWorker {
     private var minus: UnsafeMutablePointer<Int128>
     private var columns = 0
     private let sumLimbs: UnsafeMutablePointer<UInt>
-    private let z = GMPInteger(), z2 = GMPInteger(), num = GMPInteger(), sumW = GMPInteger()
+    let z = GMPInteger(), z2 = GMPInteger(), num = GMPInteger(), sumW = GMPInteger()
     private let lHi = GMPInteger(), nLo = GMPInteger(), nHi = GMPInteger()
-    private let xLo: MPFRFloat, xHi: MPFRFloat, yLo: MPFRFloat, yHi: MPFRFloat, t: MPFRFloat
+    /// max_j D_ij of the current row (plain route), for the LSE.
+    private var rowMax128: Int128 = 0
+    private let rowMaxBig = GMPInteger()
+    let xLo: MPFRFloat, xHi: MPFRFloat
+    private let yLo: MPFRFloat, yHi: MPFRFloat, t: MPFRFloat
+    /// The LSE's registers: the shift M and the log of the weight sum.
+    let lseLo: MPFRFloat, lseHi: MPFRFloat, logSum: MPFRFloat
     private let outLo: MPFRFloat, outHi: MPFRFloat, width: MPFRFloat
     private let tableExp: TableExp?
     /// a when s = a/2^k with a < 2⁶³ (the MPFR-free route), else nil.
     private let directNumerator: UInt?
 
-    init(plan: EnclosurePlan, scale: ScaleEnclosure, keys: Int, needsBigDots: Bool) {
+    init(plan: EnclosurePlan, scale: ScaleEnclosure, keys: Int, needsBigDots: Bool, terms: TermPlan? = nil) {
         self.plan = plan
         self.scale = scale
         self.keys = keys
+        self.terms = terms.map { TermRegisters($0, keys: keys) }
         weightLimbs = plan.weightBits / 64 + 1
         dots128 = .allocate(capacity: keys)
         dotsBig = needsBigDots ? (0..<keys).map { _ in GMPInteger() } : []
-        weights = .allocate(capacity: keys * weightLimbs)
-        spread = .allocate(capacity: keys)
+        keyIndex = .allocate(capacity: keys)
+        weights = .allocate(capacity: (keys + 1) * weightLimbs)
+        spread = .allocate(capacity: keys + 1)
         sumLimbs = .allocate(capacity: weightLimbs + 2)
         (positive, negative, plus, minus) = (
             .allocate(capacity: 0), .allocate(capacity: 0),
@@ -60,6 +73,8 @@ final class RowWorker {
         )
         (outLo, outHi) = (MPFRFloat(precision: plan.precision), MPFRFloat(precision: plan.precision))
         width = MPFRFloat(precision: plan.precision + 2)
+        let lp = max(wp, terms?.scorePrecision ?? 0)
+        (lseLo, lseHi, logSum) = (MPFRFloat(precision: lp), MPFRFloat(precision: lp), MPFRFloat(precision: wp))
         tableExp = plan.method == .tables ? TableExp(limbs: plan.tableLimbs) : nil
         if scale.denominatorLog2 != nil, let a = scale.numerator?.intValue, a > 0 {
             directNumerator = UInt(a)
@@ -69,74 +84,140 @@ final class RowWorker {
     }
 
     deinit {
-        dots128.deallocate(); weights.deallocate(); spread.deallocate(); sumLimbs.deallocate()
+        dots128.deallocate(); keyIndex.deallocate(); weights.deallocate(); spread.deallocate(); sumLimbs.deallocate()
         positive.deallocate(); negative.deallocate(); plus.deallocate(); minus.deallocate()
     }
 
-    /// Encloses output row i of `head` (keys 0...lastKey visible).
+    /// Encloses output row i of `head` over the visible keys `visible` (increasing), and its
+    /// log-sum-exp. Rows of a model with score terms take the scored route (flat head `f` picks the
+    /// bias, slope and sink).
     ///
-    /// Postcondition: for each column c, lo[c] ≤ O_ic ≤ hi[c] (Doubles rounded
-    /// outward from the p-bit enclosure); returns an upper bound on the widest
+    /// Postcondition: for each column c, lo[c] ≤ O_ic ≤ hi[c] (Doubles rounded outward from the
+    /// p-bit enclosure), and lse.lo ≤ log Σ_visible exp(score_ij) (+ exp σ) ≤ lse.hi. A row with no
+    /// visible key (and no sink) is output 0 and LSE −∞ exactly. Returns an upper bound on the widest
     /// p-bit enclosure hi − lo in the row.
-    func row(_ i: Int, of head: PreparedHead, lastKey: Int, lo: inout [Double], hi: inout [Double]) -> Double {
-        let n = lastKey + 1
-        computeScoreDifferences(i, head, n)
+    func row(
+        _ i: Int, head f: Int = 0, of head: PreparedHead, visible: [Int], lo: inout [Double], hi: inout [Double],
+        lse: inout (lo: Double, hi: Double)
+    ) -> Double {
+        let n = visible.count
+        for t in 0..<n { keyIndex[t] = visible[t] }
+        let sink = terms?.model.sink(head: f)
+        if n == 0 {  // no visible key: output 0 exactly; LSE −∞, or σ when a sink fills the denominator
+            for c in 0..<head.v.cols { lo[c] = 0; hi[c] = 0 }
+            lse = sink.map { ($0, $0) } ?? (-.infinity, -.infinity)
+            return 0
+        }
         let wl = weightLimbs
         for k in 0..<(wl + 2) { sumLimbs[k] = 0 }
         var spreadSum = 0
-        let direct = directNumerator != nil && head.dotsFitInt128 && tableExp != nil
-        for j in 0..<n {
-            if !(direct && encloseDyadicWeight(j, head)) {
-                encloseScore(j, head)
-                encloseWeight(j)
+        if let terms {
+            computeDots(i, head, n, subtractMax: false)
+            encloseScoresWithTerms(i, head: f, of: head, n, terms)
+            for t in 0...(sink == nil ? n - 1 : n) {
+                if t < n { terms.difference(t, into: xLo, xHi) } else { terms.sinkDifference(sink!, into: xLo, xHi) }
+                encloseWeight(t)
+                addCarry(__gmpn_add_n(sumLimbs, sumLimbs, weights + t * wl, wl), to: sumLimbs + wl)
+                spreadSum += spread[t]
             }
-            let carry = __gmpn_add_n(sumLimbs, sumLimbs, weights + j * wl, wl)
-            addCarry(carry, to: sumLimbs + wl)
-            spreadSum += spread[j]
+        } else {
+            computeDots(i, head, n, subtractMax: true)
+            let direct = directNumerator != nil && head.dotsFitInt128 && tableExp != nil
+            for j in 0..<n {
+                if !(direct && encloseDyadicWeight(j, head)) {
+                    encloseScore(j, head)
+                    encloseWeight(j)
+                }
+                let carry = __gmpn_add_n(sumLimbs, sumLimbs, weights + j * wl, wl)
+                addCarry(carry, to: sumLimbs + wl)
+                spreadSum += spread[j]
+            }
         }
         sumW.setLimbs(sumLimbs, count: wl + 2)
+        lse = logSumExp(head, spreadSum: spreadSum)
         return combine(head, n, spreadSum: spreadSum, lo: &lo, hi: &hi)
     }
 
+    /// The row's LSE = M + log(Σ w_j) with Σ w_j·2^F ∈ [ΣW, ΣW + Σδ] (Proofs/certified-lse.md):
+    /// M = s·max_j D_ij·2^E on the plain route (enclosed by the scale's enclosure), the exact
+    /// shift of the scored route otherwise.
+    private func logSumExp(_ head: PreparedHead, spreadSum: Int) -> (lo: Double, hi: Double) {
+        if let terms {
+            lseLo.set(terms.shift, rounding: .down)  // exact: same precision
+            lseHi.set(terms.shift, rounding: .up)
+        } else {
+            if head.dotsFitInt128 { z.set(rowMax128) } else { z.set(rowMaxBig) }
+            var e = head.scoreExponent
+            if scale.isRational, let a = scale.numerator, let m = scale.denominator {
+                z.mul(z, a)
+                if let k = scale.denominatorLog2 { e -= k }
+                lseLo.set(z, timesTwoTo: e, rounding: .down)
+                lseHi.set(z, timesTwoTo: e, rounding: .up)
+                if scale.denominatorLog2 == nil {
+                    lseLo.div(lseLo, m, rounding: .down)
+                    lseHi.div(lseHi, m, rounding: .up)
+                }
+            } else {
+                lseLo.set(z, timesTwoTo: e, rounding: .down)
+                lseHi.set(z, timesTwoTo: e, rounding: .up)
+                let positive = z.sign >= 0  // s·a ∈ [sLo·aLo, sHi·aHi] for a ≥ 0, [sHi·aLo, sLo·aHi] for a < 0
+                lseLo.mul(lseLo, positive ? scale.lower : scale.upper, rounding: .down)
+                lseHi.mul(lseHi, positive ? scale.upper : scale.lower, rounding: .up)
+            }
+        }
+        let f = plan.weightBits
+        logSum.set(sumW, timesTwoTo: -f, rounding: .down)
+        logSum.log(logSum, rounding: .down)
+        lseLo.add(lseLo, logSum, rounding: .down)
+        z.set(sumW)
+        z.add(spreadSum)
+        logSum.set(z, timesTwoTo: -f, rounding: .up)
+        logSum.log(logSum, rounding: .up)
+        lseHi.add(lseHi, logSum, rounding: .up)  // mutation-check: lse-enclosure
+        return (lseLo.double(rounding: .down), lseHi.double(rounding: .up))
+    }
+
     /// Adds a carry limb into a 2-limb tail.
-    @inline(__always) private func addCarry(_ carry: UInt, to tail: UnsafeMutablePointer<UInt>) {
+    @inline(__always) func addCarry(_ carry: UInt, to tail: UnsafeMutablePointer<UInt>) {
         let (s, o) = tail[0].addingReportingOverflow(carry)
         tail[0] = s
         if o { tail[1] &+= 1 }
     }
 
-    /// Step 1: Δ_j = D_ij − max D_ij, exactly.
-    private func computeScoreDifferences(_ i: Int, _ head: PreparedHead, _ n: Int) {
+    /// Step 1: D_ij over the visible slots t (key `keyIndex[t]`), exactly; with `subtractMax`,
+    /// Δ_j = D_ij − max D_ij in place. Either way the row maximum is kept for the LSE.
+    func computeDots(_ i: Int, _ head: PreparedHead, _ n: Int, subtractMax: Bool) {
         let d = head.q.cols
         if head.dotsFitInt128, let qs = head.q.small, let ks = head.k.small {
             var best = Int128.min
             qs.withUnsafeBufferPointer { qb in
                 ks.withUnsafeBufferPointer { kb in
                     let qi = qb.baseAddress! + i * d
-                    for j in 0..<n {
-                        let kj = kb.baseAddress! + j * d
+                    for t in 0..<n {
+                        let kj = kb.baseAddress! + keyIndex[t] * d
                         var acc: Int128 = 0
                         for c in 0..<d { acc &+= Int128(qi[c]) &* Int128(kj[c]) }  // no overflow: dotsFitInt128
-                        dots128[j] = acc
+                        dots128[t] = acc
                         best = max(best, acc)
                     }
                 }
             }
-            for j in 0..<n { dots128[j] &-= best }
+            rowMax128 = best
+            if subtractMax { for t in 0..<n { dots128[t] &-= best } }
         } else {
             var best = 0
-            for j in 0..<n {
-                let acc = dotsBig[j]
+            for t in 0..<n {
+                let acc = dotsBig[t]
                 acc.set(0)
                 for c in 0..<d {
                     head.q.entry(i, c, into: z)
-                    head.k.entry(j, c, into: z2)
+                    head.k.entry(keyIndex[t], c, into: z2)
                     acc.addProduct(z, z2)
                 }
-                if j == 0 || acc.compare(dotsBig[best]) > 0 { best = j }
+                if t == 0 || acc.compare(dotsBig[best]) > 0 { best = t }
             }
-            z2.set(dotsBig[best])
-            for j in 0..<n { dotsBig[j].sub(dotsBig[j], z2) }
+            rowMaxBig.set(dotsBig[best])
+            if subtractMax { for t in 0..<n { dotsBig[t].sub(dotsBig[t], rowMaxBig) } }
         }
     }
 
@@ -218,7 +299,7 @@ final class RowWorker {
     }
 
     /// Step 3: W_j and δ_j with exp(x_j)·2^F ∈ [W_j, W_j + δ_j].
-    private func encloseWeight(_ j: Int) {
+    func encloseWeight(_ j: Int) {
         let w = weights + j * weightLimbs
         if xHi.compare(-plan.cutoff) < 0 {  // Lemma 2: exp(x)·2^F < 1/4
             for k in 0..<weightLimbs { w[k] = 0 }
@@ -303,7 +384,7 @@ final class RowWorker {
             // Exact: Σ_j W_j·V⁺_jc and Σ_j W_j·V⁻_jc in (wl + 2)-limb accumulators (|V| < 2⁶², n < 2⁶³).
             vs.withUnsafeBufferPointer { vb in
                 for j in 0..<n {
-                    let wj = weights + j * wl, sp = Int128(spread[j]), row = vb.baseAddress! + j * dv
+                    let wj = weights + j * wl, sp = Int128(spread[j]), row = vb.baseAddress! + keyIndex[j] * dv
                     for c in 0..<dv {
                         let x = row[c]
                         if x > 0 {
@@ -334,7 +415,7 @@ final class RowWorker {
                 nLo.set(0)
                 nHi.set(0)
                 for j in 0..<n {
-                    let x = v.big[j * dv + c]
+                    let x = v.big[keyIndex[j] * dv + c]
                     z2.setLimbs(weights + j * wl, count: wl)
                     num.addProduct(z2, x)
                     if x.sign >= 0 { nHi.addProduct(x, spread[j]) } else { nLo.addProduct(x, spread[j]) }

@@ -17,6 +17,21 @@ extension TieredVerificationReport {
             \(tol): \(verdict)  (\(failing) of \(entries) entries fail (\(pct(failing))), \(undecided) undecided \
             (\(pct(undecided))))
             rows decided: \(rowsFloat) float engine, \(rowsExact) GMP/MPFR, \(rowsUndecided) undecided
+            """ + (maskedRows > 0 ? "\nfully masked rows: \(maskedRows) (output 0, LSE −∞, certified exactly)" : "")
+                + (lse.map { "\n" + $0.text } ?? "")
+    }
+}
+
+extension LSEReport {
+    /// Two lines: the LSE's certified max error and its verdict.
+    public var text: String {
+        let verdict = passed ? "PASS" : failing > 0 ? "FAIL" : "UNDECIDED"
+        let pct = { (k: Int) in String(format: "%.4g%%", entries == 0 ? 0 : 100 * Double(k) / Double(entries)) }
+        return """
+            certified max |LSE candidate − LSE| ≤ \(TextFormat.bound(maxErrorBound)) at (batch \(batch), head \(head), \
+            row \(row)), base \(base.rawValue)
+            LSE atol \(formatShortest(atol)): \(verdict)  (\(failing) of \(entries) rows fail (\(pct(failing))), \
+            \(undecided) undecided (\(pct(undecided))))
             """
     }
 }

@@ -26,6 +26,11 @@ public enum VerifyBenchmark {
         /// Medians over `runs` interleaved runs.
         public let yardstickSeconds: Double, verifySeconds: Double
         public var ratio: Double { verifySeconds / yardstickSeconds }
+        /// The same verify with the kernel accuracy report (rounding floor, classification, histograms).
+        public let reportSeconds: Double
+        /// `candidates` candidates (float32, and its float16, bfloat16 and one-ulp-off roundings) in
+        /// one verify sharing the truth, with the report.
+        public let candidates: Int, multiSeconds: Double
         public let report: TieredVerificationReport
         public let tightness: [Tightness]
 
@@ -37,6 +42,13 @@ public enum VerifyBenchmark {
                     format:
                         "fast Float64 kernel %.3f s, whole verify (read + certify) %.3f s: ratio %.2f× (target ≤ 5×)",
                     yardstickSeconds, verifySeconds, ratio),
+                String(
+                    format: "with --report %.3f s: %.2f× the plain verify (target ≤ 1.2×)", reportSeconds,
+                    reportSeconds / verifySeconds),
+                String(
+                    format: "%d candidates in one verify (one shared truth, with --report) %.3f s: %.2f× one verify, "
+                        + "%.2f× %d separate verifies", candidates, multiSeconds, multiSeconds / verifySeconds,
+                    multiSeconds / (Double(candidates) * verifySeconds), candidates),
                 "certified max error \(report.maxErrorBound); rows: \(report.rowsFloat) float engine, "
                     + "\(report.rowsExact) GMP/MPFR, \(report.rowsUndecided) undecided",
             ]
@@ -53,6 +65,9 @@ public enum VerifyBenchmark {
                 ("n", .int(n)), ("d", .int(d)), ("heads", .int(heads)), ("runs", .int(runs)),
                 ("fast_float64_seconds", .double(yardstickSeconds)), ("verify_seconds", .double(verifySeconds)),
                 ("ratio", .double(ratio)), ("max_error_bound", .double(report.maxErrorBound)),
+                ("report_seconds", .double(reportSeconds)), ("report_ratio", .double(reportSeconds / verifySeconds)),
+                ("candidates", .int(candidates)), ("multi_candidate_seconds", .double(multiSeconds)),
+                ("multi_candidate_vs_separate", .double(multiSeconds / (Double(candidates) * verifySeconds))),
                 ("rows_float", .int(report.rowsFloat)), ("rows_exact", .int(report.rowsExact)),
             ]
                 + tightness.flatMap { t in
@@ -90,17 +105,32 @@ public enum VerifyBenchmark {
         let path = { (name: String) in dir.appendingPathComponent("\(name).npy").path }
         for (name, x) in [("q", q), ("k", k), ("v", v), ("o", out)] { try Npy.write(x, to: path(name)) }
         let (q64, k64, v64) = (q.converted(to: Double.self), k.converted(to: Double.self), v.converted(to: Double.self))
-        var yard: [Double] = [], whole: [Double] = [], report: TieredVerificationReport?
+        // Three more candidates of the same problem, as other kernels would write them.
+        let others: [(String, StorageType)] = [("o16", .float16), ("obf", .bfloat16), ("oup", .float32)]
+        for (name, type) in others {
+            var x = out.converted(to: Double.self)
+            for i in 0..<x.count {
+                x[flat: i] = name == "oup" ? Double(Float(x[flat: i]).nextUp) : type.format.roundToNearest(x[flat: i])
+            }
+            try Npy.write(x, to: path(name), dtype: type == .float16 ? .float16 : .float32)
+        }
+        var yard: [Double] = [], whole: [Double] = [], withReport: [Double] = [], multi: [Double] = []
+        var report: TieredVerificationReport?
+        func verify(_ names: [String], formats: Bool) throws -> TieredVerificationReport {
+            let p = try AttentionTensors<Double>(q: path("q"), k: path("k"), v: path("v"))
+            let cs = try names.map { name -> VerifyCandidate in
+                let c: StoredTensor<Double> = try TensorFile.read(TensorSource(path: path(name)))
+                return VerifyCandidate(c.tensor, format: formats ? c.storage.format : nil)
+            }
+            return try TieredVerification.run(
+                q: p.q, k: p.k, v: p.v, candidates: cs, scale: .standard, scoreModel: .plain,
+                options: VerifyOptions(atol: 1e-5))[0].verification
+        }
         for _ in 0..<runs {
             yard.append(try Timing.seconds { try yardstick(q64, k64, v64) })
-            whole.append(
-                try Timing.seconds {
-                    let p = try AttentionTensors<Double>(q: path("q"), k: path("k"), v: path("v"))
-                    let c: Tensor<Double> = try Npy.read(path("o"))
-                    report = try TieredVerification.run(
-                        q: p.q, k: p.k, v: p.v, candidate: c, scale: .standard, scoreModel: .plain,
-                        options: VerifyOptions(atol: 1e-5))
-                })
+            whole.append(try Timing.seconds { report = try verify(["o"], formats: false) })
+            withReport.append(try Timing.seconds { _ = try verify(["o"], formats: true) })
+            multi.append(try Timing.seconds { _ = try verify(["o"] + others.map(\.0), formats: true) })
         }
         let c32 = out.converted(to: Double.self)
         var c16 = c32
@@ -110,7 +140,8 @@ public enum VerifyBenchmark {
             q: q64, k: k64, v: v64, candidates: [("float32", c32), ("float16", c16)], rows: rows)
         return Result(
             n: n, d: d, heads: heads, runs: runs, yardstickSeconds: Timing.median(of: yard),
-            verifySeconds: Timing.median(of: whole), report: report!, tightness: tightness)
+            verifySeconds: Timing.median(of: whole), reportSeconds: Timing.median(of: withReport),
+            candidates: 1 + others.count, multiSeconds: Timing.median(of: multi), report: report!, tightness: tightness)
     }
 
     /// The float engine's and GMP/MPFR's certified bounds on max |candidate − truth| over `rows`, per candidate.

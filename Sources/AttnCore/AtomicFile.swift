@@ -24,6 +24,16 @@ public enum AtomicFile {
         }
     }
 
+    /// Why a file cannot be written at `path` because of its folder ("folder X does not exist"), or nil.
+    public static func folderProblem(_ path: String) -> String? {
+        let dir = (path as NSString).deletingLastPathComponent
+        var isDir: ObjCBool = false
+        if dir.isEmpty || (FileManager.default.fileExists(atPath: dir, isDirectory: &isDir) && isDir.boolValue) {
+            return nil
+        }
+        return "folder \(dir) does not exist"
+    }
+
     public static func write(_ text: String, to url: URL) throws {
         try write(Data(text.utf8), to: url)
     }

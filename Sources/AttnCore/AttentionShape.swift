@@ -87,29 +87,49 @@ public struct AttentionShape: Sendable, Equatable, CustomStringConvertible {
 }
 
 /// Reads the Q, K, V files of an attention problem: the one path from disk
-/// to a checked problem (shapes [n,d], [heads,n,d], [batch,heads,n,d];
-/// float16/32/64; GQA).
+/// to a checked problem (`.npy`, `.npz` or `.safetensors` through `TensorFile`; shapes [n,d],
+/// [heads,n,d], [batch,heads,n,d]; float16/bfloat16/fp8/float32/float64, read exactly; GQA).
 public struct AttentionTensors<T: AttnScalar>: Sendable {
     public let q: Tensor<T>
     public let k: Tensor<T>
     public let v: Tensor<T>
     public let shape: AttentionShape
+    /// The types Q, K and V were stored in (float64 for tensors made in memory).
+    public private(set) var storage: (q: StorageType, k: StorageType, v: StorageType) = (.float64, .float64, .float64)
 
-    /// - Throws: `AttnError.usage` naming the file at fault (unreadable, bad
-    ///   .npy, unsupported dtype, 1-D, NaN/Inf) or the shape mismatch.
+    /// Reads `PATH` or `PATH:NAME` for each of Q, K, V (`TensorSource`).
+    /// - Throws: `AttnError.usage` naming the file at fault (unreadable, malformed, unsupported
+    ///   dtype, 1-D, NaN/Inf) or the shape mismatch.
+    public init(q qPath: String, k kPath: String, v vPath: String) throws {
+        try self.init(files: TensorFiles(explicit: ["q": qPath, "k": kPath, "v": vPath]))
+    }
+
+    /// Reads Q, K, V from their sources in `files` and, with descale factors, dequantizes them
+    /// exactly (`Descale`).
+    /// - Throws: `AttnError.usage` naming the parameter or file at fault.
     @_specialize(where T == Float)
     @_specialize(where T == Double)
-    public init(q qPath: String, k kPath: String, v vPath: String) throws {
-        var t: [Tensor<T>] = []
-        for (p, path) in [(Parameter.q, qPath), (.k, kPath), (.v, vPath)] {
-            let x: Tensor<T> = try Npy.read(path)
-            guard x.logicalRank >= 2 else {
-                throw AttnError.usage(p, "\(path): need 2, 3 or 4 dimensions, got shape \(x.shape)")
+    public init(files: TensorFiles, descale: (q: Descale?, k: Descale?, v: Descale?) = (nil, nil, nil)) throws {
+        var t: [StoredTensor<T>] = []
+        for (p, role) in [(Parameter.q, "q"), (.k, "k"), (.v, "v")] {
+            let source = try files.source(role, required: true, parameter: p)!
+            let x: StoredTensor<T>
+            do { x = try TensorFile.read(source) } catch let e as AttnError {
+                throw AttnError(e.kind, e.message, parameter: p)
             }
-            guard x.isFinite else { throw AttnError.usage(p, "\(path): contains NaN or Inf") }
+            guard x.tensor.logicalRank >= 2 else {
+                throw AttnError.usage(p, "\(source): need 2, 3 or 4 dimensions, got shape \(x.tensor.shape)")
+            }
+            guard x.tensor.isFinite else { throw AttnError.usage(p, "\(source): contains NaN or Inf") }
             t.append(x)
         }
-        try self.init(q: t[0], k: t[1], v: t[2], checkFinite: false)
+        try self.init(q: t[0].tensor, k: t[1].tensor, v: t[2].tensor, checkFinite: false)
+        storage = (t[0].storage, t[1].storage, t[2].storage)
+        if descale.q != nil || descale.k != nil || descale.v != nil {
+            let types = storage
+            self = try dequantized(q: descale.q, k: descale.k, v: descale.v)
+            storage = types
+        }
     }
 
     public init(q: Tensor<T>, k: Tensor<T>, v: Tensor<T>, checkFinite: Bool = true) throws {

@@ -103,6 +103,10 @@ public enum Parameter: String, Sendable, Hashable, CaseIterable {
     case dO, dqCandidate, dkCandidate, dvCandidate, dqOut, dkOut, dvOut
     case qTile, kTile, blocks, minDensity, maxDensity, blockSize, headDim, bytesPerElement, denseSeconds,
         launchSeconds, bandwidth, latency, rewards
+    // Tensor files, fp8 descales and the kernel accuracy report (issue 24).
+    case tensors, names, qDescale, kDescale, vDescale, candidateType, maxFloorRatio, report
     case frames, height, width, signal, noise, correlation, mustDo, target, grid, liteSampleRows, lookahead,
         resetEvery, thrSchedule, layerThreshold, tokensThreshold, mode
+    // The certified log-sum-exp.
+    case lseCandidate, lseAtol
 }

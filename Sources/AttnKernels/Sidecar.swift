@@ -118,3 +118,13 @@ public struct Sidecar: Sendable {
         ])
     }
 }
+
+extension RunReport {
+    /// Writes the table, if the report has one, as CSV with its JSON sidecar at `path` (the one way
+    /// commands write a table: `emit`'s `--out`, and second tables such as `dbsp plan --ranks-out`).
+    public func writeTable(to path: String, argv: [String]) throws {
+        guard let table else { return }
+        try Sidecar(command: command, parameters: parameters, seed: seed, argv: argv, extra: sidecarExtra)
+            .write(csv: table.csv, to: URL(fileURLWithPath: path))
+    }
+}

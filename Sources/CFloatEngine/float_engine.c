@@ -112,6 +112,95 @@ static inline __attribute__((always_inline)) double weights_body(double *row, pt
     return sum;
 }
 
+// The same two loops over a row with an explicit mask (mask[j] != 0: key j visible). Hidden keys
+// never reach the maximum, get weight 0 and add nothing to X-hat, whatever their score (even
+// non-finite: hidden scores are replaced by 0 before any arithmetic that could carry them).
+typedef unsigned char v8u __attribute__((vector_size(8)));
+
+static inline __attribute__((always_inline)) v8l mask_lanes(const unsigned char *mask) {
+    v8u m;
+    memcpy(&m, mask, sizeof m);
+    return __builtin_convertvector(m != 0, v8l);  // m != 0 is -1 (all ones) per visible lane; widened signed
+}
+
+static inline __attribute__((always_inline)) v8d select_bits(v8l keep, v8d a, v8d b) {
+    v8l ab, bb;
+    memcpy(&ab, &a, sizeof ab);
+    memcpy(&bb, &b, sizeof bb);
+    v8l r = (ab & keep) | (bb & ~keep);
+    v8d out;
+    memcpy(&out, &r, sizeof out);
+    return out;
+}
+
+static inline __attribute__((always_inline)) double max_masked_body(const double *g, const unsigned char *mask,
+                                                                    ptrdiff_t n) {
+    v8d mx = SPLAT(-INFINITY), nan = SPLAT(0.0);
+    ptrdiff_t j = 0;
+    for (; j + 8 <= n; j += 8) {
+        v8d v;
+        memcpy(&v, g + j, sizeof v);
+        v8l keep = mask_lanes(mask + j);
+        v8d vis = select_bits(keep, v, SPLAT(0.0));
+        mx = __builtin_elementwise_max(mx, select_bits(keep, v, SPLAT(-INFINITY)));
+        nan += vis * 0.0;                        // NaN iff some visible v is NaN or infinite
+    }
+    double m = -INFINITY, z = 0.0;
+    for (int l = 0; l < 8; l++) { m = m > mx[l] ? m : mx[l]; z += nan[l]; }
+    for (; j < n; j++) {
+        if (!mask[j]) continue;
+        m = m > g[j] ? m : g[j];
+        z += g[j] * 0.0;
+    }
+    return z == 0.0 ? m : NAN;
+}
+
+static inline __attribute__((always_inline)) double weights_masked_body(double *row, const unsigned char *mask,
+                                                                        ptrdiff_t count, double s, double m,
+                                                                        int fused) {
+    const v8d vs = SPLAT(s), vm = SPLAT(m);
+    v8d acc = SPLAT(0.0);
+    const double shf = SHIFTER;
+    int64_t sbits;
+    memcpy(&sbits, &shf, 8);
+    ptrdiff_t j = 0;
+    for (; j + 8 <= count; j += 8) {
+        v8d g;
+        memcpy(&g, row + j, sizeof g);
+        v8l vis = mask_lanes(mask + j);
+        g = select_bits(vis, g, SPLAT(0.0));     // hidden scores never enter the arithmetic
+        v8d t = g * vs;
+        v8d x = t - vm;
+        v8d y = x * SPLAT(INV_LN2) + SPLAT(SHIFTER);
+        v8d kd = y - SPLAT(SHIFTER);
+        v8d r = (x - kd * SPLAT(C1)) - kd * SPLAT(C2);
+        v8d p = SPLAT(coef[13]);
+        for (int d = 12; d >= 0; d--)
+            p = fused ? __builtin_elementwise_fma(p, r, SPLAT(coef[d])) : p * r + SPLAT(coef[d]);
+        v8l yb;
+        memcpy(&yb, &y, sizeof yb);
+        v8l eb = (yb - SPLATL(sbits) + SPLATL(1023)) << 52;
+        v8d scale;
+        memcpy(&scale, &eb, sizeof scale);
+        v8d w = p * scale;
+        v8l keep = (x >= SPLAT(TAIL)) & vis;     // visible bulk keys only
+        w = select_bits(keep, w, SPLAT(0.0));
+        memcpy(row + j, &w, sizeof w);
+        acc -= w * select_bits(keep, x, SPLAT(0.0));
+    }
+    double sum = 0.0;
+    for (int l = 0; l < 8; l++) sum += acc[l];
+    for (; j < count; j++) {
+        if (!mask[j]) { row[j] = 0.0; continue; }
+        double t = row[j] * s;
+        double x = t - m;
+        double w = x >= TAIL ? exp_scalar(x, fused) : 0.0;
+        row[j] = w;
+        if (w != 0.0) sum -= w * x;
+    }
+    return sum;
+}
+
 #if defined(__x86_64__) && defined(__clang__)
 #define ATTR_AVX512 __attribute__((target("avx512f,avx512bw,avx512dq,avx512vl,fma")))
 #define ATTR_AVX2 __attribute__((target("avx2,fma")))
@@ -124,6 +213,18 @@ ATTR_AVX2 static double weights_avx2(double *row, ptrdiff_t v, ptrdiff_t c, doub
     return weights_body(row, v, c, s, m, 1);
 }
 ATTR_AVX512 static double exp_avx512(double x) { return exp_scalar(x, 1); }
+ATTR_AVX512 static double max_masked_avx512(const double *g, const unsigned char *k, ptrdiff_t n) {
+    return max_masked_body(g, k, n);
+}
+ATTR_AVX2 static double max_masked_avx2(const double *g, const unsigned char *k, ptrdiff_t n) {
+    return max_masked_body(g, k, n);
+}
+ATTR_AVX512 static double weights_masked_avx512(double *row, const unsigned char *k, ptrdiff_t c, double s, double m) {
+    return weights_masked_body(row, k, c, s, m, 1);
+}
+ATTR_AVX2 static double weights_masked_avx2(double *row, const unsigned char *k, ptrdiff_t c, double s, double m) {
+    return weights_masked_body(row, k, c, s, m, 1);
+}
 ATTR_AVX2 static double exp_avx2(double x) { return exp_scalar(x, 1); }
 
 static int detect(void) {
@@ -169,6 +270,27 @@ double attnbound_fe_weights_on(int isa, double *row, ptrdiff_t visible, ptrdiff_
     }
 #endif
     return weights_body(row, visible, count, s, m, 0);
+}
+
+double attnbound_fe_row_max_masked_on(int isa, const double *g, const unsigned char *mask, ptrdiff_t n) {
+#if defined(__x86_64__) && defined(__clang__)
+    switch (clamp(isa)) {
+    case 2: return max_masked_avx512(g, mask, n);
+    case 1: return max_masked_avx2(g, mask, n);
+    }
+#endif
+    return max_masked_body(g, mask, n);
+}
+
+double attnbound_fe_weights_masked_on(int isa, double *row, const unsigned char *mask, ptrdiff_t count, double s,
+                                      double m) {
+#if defined(__x86_64__) && defined(__clang__)
+    switch (clamp(isa)) {
+    case 2: return weights_masked_avx512(row, mask, count, s, m);
+    case 1: return weights_masked_avx2(row, mask, count, s, m);
+    }
+#endif
+    return weights_masked_body(row, mask, count, s, m, 0);
 }
 
 double attnbound_fe_exp_on(int isa, double x) {

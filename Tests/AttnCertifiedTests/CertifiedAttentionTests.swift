@@ -235,10 +235,12 @@ import Testing
         }
         let nan = Tensor<Float>(rows: 2, cols: 3, storage: [0, .nan, 0, 0, 0, 0])
         #expect(throws: AttnError.self) { try CertifiedAttention.compute(q: nan, k: k, v: v, scale: .paper) }
-        let big = Tensor<Float>(rows: 3, cols: 3)
-        #expect(throws: AttnError.self) {
-            try CertifiedAttention.compute(q: big, k: k, v: v, scale: .paper, scoreModel: .causal())
-        }
+        // Causal with n_q > n_k is no longer an error: row 0 sees no key and is 0 exactly (issue 20).
+        let big = Tensor<Float>(rows: 3, cols: 3, storage: [1, 2, 3, 4, 5, 6, 7, 8, 9])
+        let vv = Tensor<Float>(rows: 2, cols: 1, storage: [3, 5])
+        let out = try? CertifiedAttention.compute(q: big, k: k, v: vv, scale: .paper, scoreModel: .causal())
+        #expect(out?.lower[0, 0, 0] == 0 && out?.upper[0, 0, 0] == 0)
+        #expect(out?.lower[0, 1, 0] == 3 && out?.upper[0, 1, 0] == 3)  // row 1 sees key 0 only
         do {
             _ = try CertifiedAttention.compute(
                 q: Tensor<Float>(rows: 9000, cols: 1), k: Tensor<Float>(rows: 9000, cols: 1),

@@ -7,13 +7,21 @@ extension AttentionKernel: ExpressibleByArgument {}
 
 public enum Precision: String, CaseIterable, ExpressibleByArgument, Sendable { case float32, float64 }
 
-/// The Q, K, V files of an attention problem, read and checked by the one reader (`AttentionTensors`).
+/// The Q, K, V of an attention problem (`PATH` or `PATH:NAME`, or a tensor file), read by the one reader.
 struct AttentionFiles: ParsableArguments {
-    @Option(help: "Queries: .npy [n_q, d], [heads, n_q, d] or [batch, heads, n_q, d]; float16/32/64.") var q: String
-    @Option(help: "Keys: .npy [n_k, d], [heads_kv, n_k, d] or [batch, heads_kv, n_k, d]; heads_kv | heads.") var k:
-        String
-    @Option(help: "Values: .npy [n_k, d_v], [heads_kv, n_k, d_v] or [batch, heads_kv, n_k, d_v].") var v: String
-    func problem<T: AttnScalar>(as: T.Type) throws -> AttentionTensors<T> { try AttentionTensors(q: q, k: k, v: v) }
+    @Option(help: "Queries [n_q, d], [heads, n_q, d] or [batch, heads, n_q, d]: .npy, or FILE:NAME.") var q: String?
+    @Option(help: "Keys [n_k, d], [heads_kv, n_k, d] or [batch, heads_kv, n_k, d]; heads_kv | heads.") var k: String?
+    @Option(help: "Values [n_k, d_v], [heads_kv, n_k, d_v] or [batch, heads_kv, n_k, d_v].") var v: String?
+    @Option(help: "A .safetensors/.npz with q, k, v, o (lse, do, dq, dk, dv, mask, bias).") var tensors: String?
+    @Option(help: "The tensor file's names of the roles, e.g. q=query,k=key,o=out.") var names: String?
+    func set() throws -> TensorFiles {
+        TensorFiles(
+            file: tensors, names: try names.map(TensorFiles.parseNames) ?? [:], explicit: ["q": q, "k": k, "v": v])
+    }
+    func path(_ p: Parameter) throws -> String {
+        try set().source(p.rawValue, required: true, parameter: p)!.description
+    }
+    func problem<T: AttnScalar>(as: T.Type) throws -> AttentionTensors<T> { try AttentionTensors(files: set()) }
 }
 
 /// Q, K, V with the scale and mask of exact attention; the default scale is `standard` (1/√d), as in PyTorch.
@@ -66,25 +74,9 @@ struct CommaList<Element: ExpressibleByArgument>: ExpressibleByArgument, CustomS
     }
 }
 
-/// A size: "4096" or "2^12" (exponent ≤ 40).
-struct Size: ExpressibleByArgument {
-    let value: Int
-    init?(argument: String) {
-        let p = argument.split(separator: "^"), k = p.count == 2 && p[0] == "2" ? Int(p[1]) : nil
-        guard let v = Int(argument) ?? k.flatMap({ (0...40).contains($0) ? 1 << $0 : nil }) else { return nil }
-        value = v
-    }
-}
-
-/// "START:END" with 0 ≤ START < END: a half-open range of tokens or heads (`--vision`, `--heads`).
-struct HalfOpenRange: ExpressibleByArgument {
-    let range: Range<Int>
-    init?(argument: String) {
-        let p = argument.split(separator: ":", omittingEmptySubsequences: false).map { Int($0) }
-        guard p.count == 2, let a = p[0], let b = p[1], a >= 0, a < b else { return nil }
-        range = a..<b
-    }
-}
+/// `Size` ("4096", "2^12") and `HalfOpenRange` ("a:b") are parsed by the library.
+extension Size: ExpressibleByArgument { public init?(argument: String) { self.init(parsing: argument) } }
+extension HalfOpenRange: ExpressibleByArgument { public init?(argument: String) { self.init(parsing: argument) } }
 
 /// A subcommand's configuration: name, abstract and the optional rest, in one line at the command.
 func command(

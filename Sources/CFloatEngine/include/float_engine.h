@@ -24,6 +24,13 @@ double attnbound_fe_row_max_on(int isa, const double *g, ptrdiff_t n);
 double attnbound_fe_weights_on(int isa, double *row, ptrdiff_t visible, ptrdiff_t count, double s, double m);
 double attnbound_fe_exp_on(int isa, double x);
 
+// The same two loops under an explicit mask (mask[j] != 0: visible): the maximum is over visible keys
+// (-INFINITY if none; NaN if a visible score is NaN or infinite), hidden keys get weight 0 and add
+// nothing to X-hat, whatever their score.
+double attnbound_fe_row_max_masked_on(int isa, const double *g, const unsigned char *mask, ptrdiff_t n);
+double attnbound_fe_weights_masked_on(int isa, double *row, const unsigned char *mask, ptrdiff_t count, double s,
+                                      double m);
+
 // FloatExp's constants: 1/ln2, ln2 = C1 + C2 + C3, the tail threshold -700, and 1/m! for m = 0...13.
 extern const double attnbound_fe_inv_ln2, attnbound_fe_c1, attnbound_fe_c2, attnbound_fe_tail;
 double attnbound_fe_coefficient(int m);

@@ -86,7 +86,7 @@ struct LiteCalibrateCommand: ParsableCommand {
             lookahead: lookahead, monotone: monotone)
         let f32 = trajectory.precision == .float32
         var o = try f32 ? r.run(as: Float.self, note: printNote) : r.run(as: Double.self, note: printNote)
-        try writeTable(o.pareto, to: paretoOut)
+        try o.pareto.writeTable(to: paretoOut, argv: CommandLine.arguments)
         try AtomicFile.write(
             o.svg, to: URL(fileURLWithPath: paretoOut).deletingPathExtension().appendingPathExtension("svg"))
         o.schedule.text[0] += "; wrote \(out), \(paretoOut)"
@@ -131,7 +131,9 @@ struct DbspPlanCommand: ParsableCommand {
         (r.denseSeconds, r.launchSeconds, r.bandwidth, r.latency) = (denseSeconds, launchSeconds, bandwidth, latency)
         (r.bytesPerElement, r.execute, r.threads) = (bytesPerElement, ranksOut != nil, threads.threads)
         var (plan, perDevice) = try r.run(note: printNote)
-        if var perDevice, let ranksOut { perDevice.command += " --ranks-out"; try writeTable(perDevice, to: ranksOut) }
+        if var perDevice, let ranksOut {
+            perDevice.command += " --ranks-out"; try perDevice.writeTable(to: ranksOut, argv: CommandLine.arguments)
+        }
         plan.text[0] += "; wrote \(out)"
         try emit(plan, out: out, json: false)
     }
@@ -156,7 +158,8 @@ struct PruneCommand: ParsableCommand {
         }
     }
     func run() throws {
-        var r = PruneRequest(q: inputs.files.q, k: inputs.files.k, v: inputs.files.v, mode: mode)
+        var r = try PruneRequest(
+            q: inputs.files.path(.q), k: inputs.files.path(.k), v: inputs.files.path(.v), mode: mode)
         (r.scale, r.scoreModel, r.vision, r.sink) = (inputs.scale, inputs.scoreModel, vision.map(\.range), sink)
         (r.layerThreshold, r.tokensThreshold) = (layerThreshold, tokensThreshold)
         try precision == .float32 ? run(r, as: Float.self) : run(r, as: Double.self)

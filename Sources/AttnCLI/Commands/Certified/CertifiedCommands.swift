@@ -2,31 +2,43 @@ import ArgumentParser
 import AttnKit
 
 extension VerifyEngine: ExpressibleByArgument {}
+extension LSEBase: ExpressibleByArgument {}
+extension StorageType: ExpressibleByArgument { public init?(argument: String) { self.init(name: argument) } }
 
 struct VerifyCommand: ParsableCommand {
     static let configuration = command(
-        "verify", "Certify a candidate attention output entry by entry against the truth.",
+        "verify", "Certify candidate attention outputs entry by entry against the truth.",
         discussion: "Exit 0 if every entry certifiably passes, 1 if some fail or are undecided, 2 on bad input.")
     @OptionGroup var inputs: AttentionInputs
-    @Option(help: "Candidate output .npy: Q's leading axes × [n_q, d_v], float16/32/64.") var candidate: String?
-    @Option(name: .customLong("do"), help: "Upstream gradient dO .npy (the output's shape).") var upstream: String?
-    @Option(help: "Candidate dQ .npy (Q's shape) to certify; needs --do.") var dqCandidate: String?
-    @Option(help: "Candidate dK .npy (K's shape) to certify; needs --do.") var dkCandidate: String?
-    @Option(help: "Candidate dV .npy (V's shape) to certify; needs --do.") var dvCandidate: String?
+    @Option(help: "Output to certify: PATH, PATH:NAME or LABEL=PATH[:NAME]; repeatable.") var candidate: [String] = []
     @Option(help: "Pass iff |candidate − truth| ≤ this, entrywise (default 1e-6).") var tolerance: Double?
     @Option(help: "Absolute part of the tolerance |candidate − truth| ≤ atol + rtol·|truth|.") var atol: Double?
     @Option(help: "Relative part of the torch-style tolerance.") var rtol: Double?
+    @Option(help: "Pass iff each certified error ≤ R × its rounding floor max|RN_T(y) − y|.") var maxFloorRatio: Double?
+    @Flag(help: "Per candidate: rounding floor, error/floor, correctly rounded, faithful.") var report = false
+    @Option(help: "Judge candidates as this type, e.g. bf16 values saved as float32.") var candidateType: StorageType?
+    @Option(help: "fp8 dequantization of Q: a number or a .npy [batch, heads_kv].") var qDescale: String?
+    @Option(help: "fp8 dequantization of K (as --q-descale).") var kDescale: String?
+    @Option(help: "fp8 dequantization of V (as --q-descale).") var vDescale: String?
     @Option(help: "auto (float engine, undecided rows to GMP/MPFR), float or exact.") var engine = VerifyEngine.auto
     @Option(help: "Certify only query heads a:b (half-open, within each batch entry).") var heads: HalfOpenRange?
     @Option(help: "Precision of the GMP/MPFR enclosures, in bits.") var precision = 256
+    @Option(help: "LSE .npy to certify: [batch, heads, n_q], [heads, n_q] or [n_q] (+ a 1).") var lseCandidate: String?
+    @Option(help: "Base of the LSE candidate: e (FlashAttention, cuDNN) or 2 (FlashInfer).") var lseBase = LSEBase.e
+    @Option(help: "Pass iff |LSE candidate − LSE| ≤ this, entrywise (default 1e-5).") var lseAtol: Double?
     @OptionGroup var threads: ThreadsOption
+    @OptionGroup var out: OutputOption
     @OptionGroup var json: JSONOption
     func run() throws {
-        var r = VerifyRequest(q: inputs.files.q, k: inputs.files.k, v: inputs.files.v, candidate: candidate ?? "")
+        var r = VerifyRequest(files: try inputs.files.set(), candidates: candidate)
         (r.scale, r.scoreModel, r.tolerance, r.atol, r.rtol) = (inputs.scale, inputs.scoreModel, tolerance, atol, rtol)
         (r.engine, r.heads, r.precision, r.threads) = (engine, heads?.range, precision, threads.count)
-        let g = GradientVerifyRequest(output: r, upstream: upstream, dq: dqCandidate, dk: dkCandidate, dv: dvCandidate)
-        try emit(g.run(note: printNote), out: nil, json: json.json)
+        (r.maxFloorRatio, r.candidateType, r.lseCandidate, r.lseBase, r.lseAtol) = (
+            maxFloorRatio, candidateType, lseCandidate, lseBase, lseAtol
+        )
+        r.descale = try Descale.parsing(q: qDescale, k: kDescale, v: vDescale)
+        let result = try KernelAccuracyReport.run(r, report: report, out: out.path, note: printNote)
+        try emit(result, out: out.path, json: json.json)
     }
 }
 
