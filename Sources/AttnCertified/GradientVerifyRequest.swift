@@ -5,22 +5,21 @@ import Foundation
 /// gradient dO, beside or instead of its output (`GradientVerification`).
 ///
 /// The problem, scale, mask, tolerance, engine, precision and threads are the output request's
-/// (`output`), so both are judged alike; the output itself is certified when `certifyOutput`.
+/// (`output`), so both are judged alike; the output itself is certified when it names candidates.
 public struct GradientVerifyRequest: Sendable {
     /// The problem and the options; its candidate (when not empty) is certified too.
     public var output: VerifyRequest
-    /// Certify the output's candidates too (else the gradients only).
-    public var certifyOutput: Bool
+    /// Certify the output's candidates too (when it names some; else the gradients only).
+    public var certifyOutput: Bool { !output.candidates.isEmpty }
+    /// dO or a candidate gradient is given (else this is a plain output verification).
+    public var hasGradients: Bool { upstream != nil || !candidates.isEmpty }
     /// `.npy` path of the upstream gradient dO (the output's shape); nil: the output only.
     public var upstream: String?
     /// `.npy` paths of the candidate gradients (any subset of dq, dk, dv; with dO).
     public var candidates: [GradientName: String]
 
-    public init(
-        output: VerifyRequest, certifyOutput: Bool, upstream: String?, dq: String? = nil, dk: String? = nil,
-        dv: String? = nil
-    ) {
-        (self.output, self.certifyOutput, self.upstream) = (output, certifyOutput, upstream)
+    public init(output: VerifyRequest, upstream: String?, dq: String? = nil, dk: String? = nil, dv: String? = nil) {
+        (self.output, self.upstream) = (output, upstream)
         candidates = ([.dq: dq, .dk: dk, .dv: dv] as [GradientName: String?]).compactMapValues { $0 }
     }
 
