@@ -60,7 +60,7 @@ func validateOutputPath(_ path: String, flag: String) throws {
 private let irregularFlags: [Parameter: String] = [
     .B: "--B", .bGrid: "--B", .dConstant: "--C", .hardDConstant: "--hard-C", .epsilon: "--eps",
     .epsilonPower: "--eps-power", .threshold: "--thr", .sampleRows: "--rows", .output: "--out",
-    .ranksOutput: "--ranks-out", .topkPages: "--topk", .liteSampleRows: "--sample-rows",
+    .ranksOutput: "--ranks-out", .topkPages: "--topk", .liteSampleRows: "--sample-rows", .dO: "--do",
 ]
 
 func flagName(for parameter: Parameter) -> String {

@@ -100,7 +100,7 @@ public enum Parameter: String, Sendable, Hashable, CaseIterable {
     case steadyReuse, kvHeads, group, dim, groups, accuracyContext, accuracySteps, accuracyBudget
     case candidate, heads, tolerance, atol, rtol
     /// The backward pass: the upstream gradient dO, and candidate gradients to certify.
-    case dO, dqCandidate, dkCandidate, dvCandidate
+    case dO, dqCandidate, dkCandidate, dvCandidate, dqOut, dkOut, dvOut
     case qTile, kTile, blocks, minDensity, maxDensity, blockSize, headDim, bytesPerElement, denseSeconds,
         launchSeconds, bandwidth, latency, rewards
     // Tensor files, fp8 descales and the kernel accuracy report (issue 24).

@@ -9,13 +9,17 @@ struct AttentionCommand: ParsableCommand {
     @OptionGroup var output: OutputOption
     @Option(help: "Also write the per-row error bound .npy, Q's leading axes × n_q.") var boundOut: String?
     @OptionGroup var format: JSONOption
-    func run() throws { try precision == .float32 ? attention(Float.self) : attention(Double.self) }
-    func attention<T: KernelScalar>(_: T.Type) throws {
-        let r = try kernel.run(inputs.files.problem(as: T.self), scale: inputs.scale, scoreModel: inputs.scoreModel)
-        try Npy.write(r.output, to: output.required())
-        if let boundOut { try Npy.write(r.rowBounds.tensor(like: r.output), to: boundOut) }
-        let json: JSONValue = .object([("kernel", .string("\(kernel)")), ("max_error_bound", .double(r.maxErrorBound))])
-        if format.json { print(json.serialized()) }
+    @Option(name: .customLong("do"), help: "Upstream gradient dO .npy (the output's shape).") var upstream: String?
+    @Option(help: "Write dQ here (.npy, Q's shape; needs --do).") var dqOut: String?
+    @Option(help: "Write dK here (.npy, K's shape; needs --do).") var dkOut: String?
+    @Option(help: "Write dV here (.npy, V's shape; needs --do).") var dvOut: String?
+    func run() throws {
+        var r = AttentionRequest(q: inputs.files.q, k: inputs.files.k, v: inputs.files.v, out: output.path)
+        (r.scale, r.scoreModel, r.kernel, r.double) = (inputs.scale, inputs.scoreModel, kernel, precision == .float64)
+        r.boundOut = boundOut
+        r.backward = BackwardRequest(upstream: upstream, dqOut: dqOut, dkOut: dkOut, dvOut: dvOut, kernel: kernel)
+        let summary = try r.run()
+        if format.json { print(summary.serialized()) }
     }
 }
 

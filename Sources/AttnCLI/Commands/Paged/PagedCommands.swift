@@ -46,9 +46,7 @@ struct KVReplayCommand: ParsableCommand {
     @OptionGroup var json: JSONOption
     func validate() throws {
         let files = [k, v, q].compactMap { $0 }.count
-        guard synthetic ? files == 0 : files == 3 else {
-            throw ValidationError("give --k, --v and --q, or --synthetic")
-        }
+        if files != (synthetic ? 0 : 3) { throw ValidationError("give --k, --v and --q, or --synthetic") }
         if let s = selectionOut { try validateOutputPath(s, flag: "--selection-out") }
     }
     func run() throws {
