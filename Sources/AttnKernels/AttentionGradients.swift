@@ -103,8 +103,9 @@ struct BackwardMask: Sendable {
 /// `attention`: exact attention of a problem read from files, written to `out`, and, with `backward`,
 /// its gradients given dO. The one library call behind the CLI command (every file written atomically).
 public struct AttentionRequest: Sendable {
-    /// `.npy` paths of Q, K, V (2-D to 4-D, GQA; float16/32/64, widened exactly) and of the output.
-    public var q: String, k: String, v: String, out: String?
+    /// Where Q, K, V come from (`.npy`, `FILE:NAME` or a tensor file; 2-D to 4-D, GQA; read exactly) and
+    /// the output's `.npy` path.
+    public var files: TensorFiles, out: String?
     public var scale: Scale = .standard
     public var scoreModel: ScoreModel = .plain
     public var kernel: AttentionKernel = .fast
@@ -114,7 +115,14 @@ public struct AttentionRequest: Sendable {
     public var boundOut: String?
     public var backward = BackwardRequest()
 
-    public init(q: String, k: String, v: String, out: String?) { (self.q, self.k, self.v, self.out) = (q, k, v, out) }
+    public init(files: TensorFiles, out: String?, boundOut: String? = nil) {
+        (self.files, self.out, self.boundOut) = (files, out, boundOut)
+    }
+
+    /// Q, K, V from `.npy` paths.
+    public init(q: String, k: String, v: String, out: String?) {
+        self.init(files: TensorFiles(explicit: ["q": q, "k": k, "v": v]), out: out)
+    }
 
     /// - Throws: `AttnError.usage` naming the file or parameter at fault: no output asked for (`.output`),
     ///   as `BackwardRequest.run` and `attention(_:scale:scoreModel:kernel:)` otherwise.
@@ -127,7 +135,7 @@ public struct AttentionRequest: Sendable {
     }
 
     func run<T: KernelScalar>(_: T.Type) throws -> JSONValue {
-        let problem = try AttentionTensors<T>(q: q, k: k, v: v)
+        let problem = try AttentionTensors<T>(files: files)
         var summary: [(String, JSONValue)] = [("kernel", .string(kernel.rawValue))]
         if let out {
             let r = try kernel.run(problem, scale: scale, scoreModel: scoreModel)

@@ -14,9 +14,8 @@ struct AttentionCommand: ParsableCommand {
     @Option(help: "Write dK here (.npy, K's shape; needs --do).") var dkOut: String?
     @Option(help: "Write dV here (.npy, V's shape; needs --do).") var dvOut: String?
     func run() throws {
-        var r = AttentionRequest(q: inputs.files.q, k: inputs.files.k, v: inputs.files.v, out: output.path)
+        var r = AttentionRequest(files: try inputs.files.set(), out: output.path, boundOut: boundOut)
         (r.scale, r.scoreModel, r.kernel, r.double) = (inputs.scale, inputs.scoreModel, kernel, precision == .float64)
-        r.boundOut = boundOut
         r.backward = BackwardRequest(upstream: upstream, dqOut: dqOut, dkOut: dkOut, dvOut: dvOut, kernel: kernel)
         let summary = try r.run()
         if format.json { print(summary.serialized()) }
@@ -29,8 +28,7 @@ struct DemoCommand: ParsableCommand {
     @Option(help: "Head dimension d.") var d = 64
     @Option(name: [.customLong("B"), .customLong("b")], help: "Entry bound B: inputs uniform in [−B, B].") var B = 1.0
     @Option(help: "Softmax scale: 'paper' (1/d), 'standard' (1/√d) or a positive decimal.") var scale = Scale.standard
-    @Option(help: "Inputs from an edge family instead: \(EdgeFamily.allCases.map(\.rawValue).joined(separator: ", ")).")
-    var family: EdgeFamily?
+    @Option(help: "Inputs from an edge family instead of uniform [−B, B].") var family: EdgeFamily?
     @OptionGroup var seed: SeedOption
     @OptionGroup var format: JSONOption
     func run() throws {

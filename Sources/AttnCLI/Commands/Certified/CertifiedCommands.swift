@@ -37,9 +37,8 @@ struct VerifyCommand: ParsableCommand {
         var r = VerifyRequest(files: try inputs.files.set(), candidates: candidate)
         (r.scale, r.scoreModel, r.tolerance, r.atol, r.rtol) = (inputs.scale, inputs.scoreModel, tolerance, atol, rtol)
         (r.engine, r.heads, r.precision, r.threads) = (engine, heads?.range, precision, threads.count)
-        (r.maxFloorRatio, r.candidateType, r.lseCandidate, r.lseBase, r.lseAtol) = (
-            maxFloorRatio, candidateType, lseCandidate, lseBase, lseAtol
-        )
+        (r.maxFloorRatio, r.candidateType) = (maxFloorRatio, candidateType)
+        (r.lseCandidate, r.lseBase, r.lseAtol) = (lseCandidate, lseBase, lseAtol)
         r.descale = try Descale.parsing(q: qDescale, k: kDescale, v: vDescale)
         let g = GradientVerifyRequest(output: r, upstream: upstream, dq: dqCandidate, dk: dkCandidate, dv: dvCandidate)
         let o = { try KernelAccuracyReport.run(r, report: report, out: out.path, note: printNote) }
