@@ -14,16 +14,22 @@
 # same with masks (issue 20: ≤ 3× torch F64 SDPA given the equivalent additive attn_mask): causal, and
 # a sliding window of 512 keys (`--window 511,0`; needs the score-model flags of `verify`).
 #
+# Backward (issue 21): the whole `attnbound attention --do` process (the fused Float32 backward with its
+# own row statistics) beside PyTorch CPU autograd of SDPA (forward + backward) on the same Q, K, V, dO at
+# n = 4096, d = 64 and 128 (target torch/ours >= 1); and `attnbound verify --do` of torch's float32 dQ, dK,
+# dV (whole process) beside torch's float64 autograd (target verify/torch <= 5).
+#
 # Then the whole `attention` process on a Llama-3-8B-shaped causal layer ([1, 32, 8192, 128] Q, 8 KV
 # heads, float32) beside torch's np.load + SDPA + np.save of the same files (issue 22: torch/ours ≥ 1).
 #
-# Usage: scripts/bench-peers.sh [--rounds R] [--threads T] [--quick] [--verify-only] [--whole-only]
+# Usage: scripts/bench-peers.sh [--rounds R] [--threads T] [--quick] [--verify-only] [--whole-only] [--backward-only]
 #   --quick: n = 1024 and 4096 only (the full set adds n = 8192).
 #   --verify-only: only the verify comparison.
 #   --whole-only: only the whole-process attention comparison.
+#   --backward-only: only the backward comparisons.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-ROUNDS=3; THREADS=$(nproc); SIZES="1024 4096 8192"; VERIFY_ONLY=0; WHOLE_ONLY=0
+ROUNDS=3; THREADS=$(nproc); SIZES="1024 4096 8192"; VERIFY_ONLY=0; WHOLE_ONLY=0; BACKWARD_ONLY=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --rounds) ROUNDS="$2"; shift 2 ;;
@@ -31,7 +37,8 @@ while [ $# -gt 0 ]; do
     --quick) SIZES="1024 4096"; shift ;;
     --verify-only) VERIFY_ONLY=1; shift ;;
     --whole-only) WHOLE_ONLY=1; shift ;;
-    *) echo "error: unknown option $1 (use --rounds R, --threads T, --quick, --verify-only, --whole-only)" >&2; exit 2 ;;
+    --backward-only) BACKWARD_ONLY=1; shift ;;
+    *) echo "error: unknown option $1 (use --rounds R, --threads T, --quick, --verify-only, --whole-only, --backward-only)" >&2; exit 2 ;;
   esac
 done
 VENV=.venv-peers
@@ -54,10 +61,20 @@ verify_case() {
 whole_case() {
   "$VENV/bin/python" scripts/bench_peers.py whole "$DIR" "$ROUNDS" "$THREADS" "$BIN" 32 8 8192 128
 }
+verify_backward_case() {
+  "$VENV/bin/python" scripts/bench_peers.py verify-backward "$DIR" "$ROUNDS" "$THREADS" "$BIN" 4096 128 1
+}
+backward_cases() {
+  for d in 64 128; do
+    "$VENV/bin/python" scripts/bench_peers.py backward "$DIR" "$ROUNDS" "$THREADS" "$BIN" 4096 "$d"
+  done
+  verify_backward_case
+}
 if [ "$VERIFY_ONLY" = 1 ]; then verify_case; exit 0; fi
 if [ "$WHOLE_ONLY" = 1 ]; then whole_case; exit 0; fi
 echo "torch $("$VENV/bin/python" -c 'import torch; print(torch.__version__, "threads", torch.get_num_threads())'), attnbound threads $THREADS, $ROUNDS interleaved rounds, medians"
 printf "%-28s %12s %12s %10s\n" "case" "attnbound s" "torch s" "torch/ours"
+if [ "$BACKWARD_ONLY" = 1 ]; then backward_cases; exit 0; fi
 
 # run_case LABEL PRECISION CAUSAL(0|1) QUERIES(-|N) D SIZES...
 run_case() {
@@ -92,3 +109,4 @@ run_case "f32 decode" float32 0 1 64 32768
 run_case "f32 decode" float32 0 1 128 32768
 verify_case
 whole_case
+backward_cases

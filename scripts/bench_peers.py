@@ -20,6 +20,16 @@ Usage:
       them: the kernel's time (HEADS × `BIN bench exact` of one head, same n, d, causal) and the file
       I/O at this machine's measured file bandwidth (the three inputs read, the output written and
       fsynced, as `attention` does), so whole / (kernel + I/O) says what the process adds.
+        return
+  bench_peers.py backward DIR ROUNDS THREADS BIN N D
+      Writes seeded float32 Q, K, V, dO [N, D], then alternates ROUNDS times: the whole
+      `BIN attention --do … --dq-out … --dk-out … --dv-out …` process (the fused Float32 backward with its
+      own row statistics, reading and writing the .npy files) and PyTorch CPU autograd of SDPA (forward +
+      backward, in process, median of 3) on the same tensors. Prints the medians and torch_s / ours_s.
+  bench_peers.py verify-backward DIR ROUNDS THREADS BIN N D HEADS
+      As `verify`, for the gradients: float32 Q, K, V, dO and torch's float32 autograd dQ, dK, dV as
+      candidates; the whole `BIN verify --do … --dq-candidate … --dk-candidate … --dv-candidate …`
+      process against torch's float64 autograd of SDPA (forward + backward) on the same tensors.
 """
 import json
 import os
@@ -42,6 +52,80 @@ def sdpa_seconds(q, k, v, runs, is_causal=False, attn_mask=None):
             F.scaled_dot_product_attention(q, k, v, is_causal=is_causal, attn_mask=attn_mask)
             times.append(time.perf_counter() - t)
     return statistics.median(times)
+
+
+def autograd_seconds(q, k, v, do, runs, is_causal=False):
+    """Median seconds of SDPA forward + backward (the training step's attention) by autograd."""
+    q, k, v = (x.detach().clone().requires_grad_(True) for x in (q, k, v))
+
+    def step():
+        q.grad = k.grad = v.grad = None
+        F.scaled_dot_product_attention(q, k, v, is_causal=is_causal).backward(do)
+
+    step()
+    times = []
+    for _ in range(runs):
+        t = time.perf_counter()
+        step()
+        times.append(time.perf_counter() - t)
+    return statistics.median(times)
+
+
+def backward(folder, rounds, threads, binary, n, d):
+    torch.set_num_threads(threads)
+    g = np.random.default_rng(20261205 + d)
+    q, k, v, do = (g.standard_normal((n, d)).astype(np.float32) for _ in range(4))
+    for name, x in zip(["q", "k", "v", "do"], (q, k, v, do)):
+        np.save(f"{folder}/{name}.npy", x)
+    cmd = [binary, "attention", "--q", f"{folder}/q.npy", "--k", f"{folder}/k.npy", "--v", f"{folder}/v.npy",
+           "--do", f"{folder}/do.npy", "--dq-out", f"{folder}/dq.npy", "--dk-out", f"{folder}/dk.npy",
+           "--dv-out", f"{folder}/dv.npy", "--precision", "float32"]
+    tq, tk, tv, tdo = (torch.from_numpy(x)[None, None] for x in (q, k, v, do))
+    ours, theirs = [], []
+    for _ in range(rounds):
+        t = time.perf_counter()
+        run = subprocess.run(cmd, capture_output=True, text=True)
+        ours.append(time.perf_counter() - t)
+        if run.returncode != 0:
+            sys.exit(f"error: attnbound attention --do failed: {run.stderr.strip()}")
+        theirs.append(autograd_seconds(tq, tk, tv, tdo, 3))
+    a, t = statistics.median(ours), statistics.median(theirs)
+    print(f"backward f32 n{n}_d{d}: attnbound {a:.4f} s (whole process), torch autograd {t:.4f} s: "
+          f"torch/ours {t / a:.2f}x (target >= 1), medians of {rounds} interleaved rounds")
+    print("json: " + json.dumps({"attnbound_seconds": a, "torch_seconds": t, "ratio": t / a, "n": n, "d": d,
+                                 "attnbound_runs": ours, "torch_runs": theirs}))
+
+
+def verify_backward(folder, rounds, threads, binary, n, d, heads):
+    torch.set_num_threads(threads)
+    g = np.random.default_rng(20261204)
+    q, k, v, do = (g.standard_normal((1, heads, n, d)).astype(np.float32) for _ in range(4))
+    tq, tk, tv = (torch.from_numpy(x).requires_grad_(True) for x in (q, k, v))
+    F.scaled_dot_product_attention(tq, tk, tv).backward(torch.from_numpy(do))
+    for name, x in zip(["q", "k", "v", "do", "dq", "dk", "dv"], (q, k, v, do, tq.grad.numpy(), tk.grad.numpy(), tv.grad.numpy())):
+        np.save(f"{folder}/{name}.npy", x)
+    q64, k64, v64, do64 = (torch.from_numpy(x).to(torch.float64) for x in (q, k, v, do))
+    cmd = [binary, "verify", "--q", f"{folder}/q.npy", "--k", f"{folder}/k.npy", "--v", f"{folder}/v.npy",
+           "--do", f"{folder}/do.npy", "--dq-candidate", f"{folder}/dq.npy", "--dk-candidate", f"{folder}/dk.npy",
+           "--dv-candidate", f"{folder}/dv.npy", "--atol", "1e-4", "--threads", str(threads), "--json"]
+    ours, torch64, report = [], [], None
+    for _ in range(rounds):
+        t = time.perf_counter()
+        run = subprocess.run(cmd, capture_output=True, text=True)
+        ours.append(time.perf_counter() - t)
+        if run.returncode not in (0, 1):
+            sys.exit(f"error: attnbound verify failed: {run.stderr.strip()}")
+        report = json.loads(run.stdout)
+        torch64.append(autograd_seconds(q64, k64, v64, do64, 3))
+    a, t = statistics.median(ours), statistics.median(torch64)
+    print(f"verify gradients n{n}_d{d}_h{heads} (float32 torch autograd candidates): attnbound verify {a:.3f} s "
+          f"(whole process), torch F64 autograd {t:.4f} s: verify/torch {a / t:.2f}x (target <= 5x), "
+          f"medians of {rounds} interleaved rounds")
+    for name, x in report["gradients"].items():
+        print(f"  {name}: certified max error {x['max_error_bound']:.4g} at (batch {x['batch']}, head {x['head']}, "
+              f"row {x['row']}, col {x['col']}); failing {x['failing']}, undecided {x['undecided']}")
+    print("json: " + json.dumps({"verify_seconds": a, "torch_float64_seconds": t, "ratio": a / t, "rounds": rounds,
+                                 "verify_runs": ours, "torch_runs": torch64, "report": report}))
 
 
 def additive_mask(n, mask):
@@ -152,6 +236,14 @@ def main():
     if sys.argv[1] == "whole":
         folder, rounds, threads, binary, heads, kv_heads, n, d = sys.argv[2:10]
         whole(folder, int(rounds), int(threads), binary, int(heads), int(kv_heads), int(n), int(d))
+        return
+    if sys.argv[1] == "verify-backward":
+        folder, rounds, threads, binary, n, d, heads = sys.argv[2:9]
+        verify_backward(folder, int(rounds), int(threads), binary, int(n), int(d), int(heads))
+        return
+    if sys.argv[1] == "backward":
+        folder, rounds, threads, binary, n, d = sys.argv[2:8]
+        backward(folder, int(rounds), int(threads), binary, int(n), int(d))
         return
     if sys.argv[1] in ("verify", "verify-masked"):
         folder, rounds, threads, binary, n, d, heads = sys.argv[2:9]

@@ -77,8 +77,11 @@ public struct LiteParetoPoint: Sendable, Equatable {
         self.threshold = threshold
         skippedFraction = LiteCalibration.skipped(steps[...])
         secondHalfSkippedFraction = LiteCalibration.skipped(steps[(steps.count / 2)...])
-        maxAbsError = steps.map(\.maxAbsError).max() ?? 0
-        maxRelativeL2Error = steps.map(\.relativeL2Error).max() ?? 0
+        // NaN-propagating maxima: Swift's max() drops a NaN (issue 23).
+        maxAbsError = steps.reduce(0) { $0.isNaN || $1.maxAbsError.isNaN ? .nan : max($0, $1.maxAbsError) }
+        maxRelativeL2Error = steps.reduce(0) {
+            $0.isNaN || $1.relativeL2Error.isNaN ? .nan : max($0, $1.relativeL2Error)
+        }
         meetsTarget = steps.allSatisfy { $0.error(settings.metric) <= settings.target }
         paretoOptimal = false
     }
@@ -271,30 +274,40 @@ public enum LiteCalibration {
         return all[..<count].sorted()
     }
 
-    /// Exact attention (the fast kernel in Float64) for the sampled query rows of every head.
+    /// Exact attention (the fast kernel in Float64) for the sampled query rows of every head, with that
+    /// kernel's a-priori bound per row (`ForwardErrorBound.fastAttention`): the yardstick is not exact, so
+    /// a measured error is |o − exact| plus it (Proofs/lite-skip-rule.md, "Calibration").
     static func exactRows<T: KernelScalar>(_ rows: [Int], of s: AttentionStep<T>, scale: Scale, threads: Int?) throws
-        -> Tensor<Double>
+        -> AttentionResult<Double>
     {
         var q = Tensor<Double>(heads: s.q.heads, rows: rows.count, cols: s.q.cols)
         for h in 0..<s.q.heads {
             for (i, r) in rows.enumerated() { for c in 0..<s.q.cols { q[h, i, c] = Double(s.q[h, r, c]) } }
         }
-        return try FastAttention.compute(
-            q: q, k: s.k.converted(to: Double.self), v: s.v.converted(to: Double.self),
-            scale: scale, threads: threads)
+        let (k, v) = (s.k.converted(to: Double.self), s.v.converted(to: Double.self))
+        let out = try FastAttention.compute(q: q, k: k, v: v, scale: scale, threads: threads)
+        return AttentionResult(output: out, rowBounds: ForwardErrorBound.fastAttention(q: q, k: k, v: v, scale: scale))
     }
 
-    /// (max-abs, relative L2) of `o` against `exact` on the sampled rows.
-    static func errors<T: KernelScalar>(_ o: Tensor<T>, _ exact: Tensor<Double>, rows: [Int]) -> (Double, Double) {
+    /// (max-abs, relative L2) of `o` against `exact` on the sampled rows, each difference widened by the
+    /// yardstick's row bound b: |o − truth| ≤ |o − exact| + b, |truth| ≥ |exact| − b. NaN propagates (a NaN
+    /// output, or a yardstick that overflowed, never meets a target).
+    static func errors<T: KernelScalar>(_ o: Tensor<T>, _ exact: AttentionResult<Double>, rows: [Int]) -> (
+        Double, Double
+    ) {
         var mx = 0.0, num = 0.0, den = 0.0
         for h in 0..<o.heads {
             for (i, r) in rows.enumerated() {
+                let b = exact.rowBounds[head: h, row: i]  // mutation-check: lite-yardstick
                 for c in 0..<o.cols {
-                    let e = exact[h, i, c], diff = Double(o[h, r, c]) - e
-                    mx = max(mx, abs(diff)); num += diff * diff; den += e * e
+                    let e = exact.output[h, i, c], diff = abs(Double(o[h, r, c]) - e) + b
+                    mx = diff.isNaN || mx.isNaN ? .nan : max(mx, diff)
+                    num += diff * diff
+                    den += max(0, abs(e) - b) * max(0, abs(e) - b)
                 }
             }
         }
+        if mx.isNaN { return (.nan, .nan) }
         return (mx, den > 0 ? (num / den).squareRoot() : (num > 0 ? .infinity : 0))
     }
 

@@ -9,8 +9,9 @@ public struct LiteStepReport: Sendable, Equatable, Codable {
     public var skippedFraction: Double
     /// Tiles marked at this step (skipped from the next step on).
     public var newlyMarked: Int
-    /// max |O_lite − O_exact| over all heads, rows and columns; the exact
-    /// output is `FastAttention` in Float64 on the same inputs.
+    /// max |O_lite − O_exact| + b over all heads, rows and columns: the exact output is
+    /// `FastAttention` in Float64 on the same inputs, b its a-priori row bound (so this bounds the
+    /// error against the true attention; NaN when an output is NaN). As `LiteCalibration` measures.
     public var maxAbsError: Double
     /// Wall time of the LiteAttention step and of the dense fast kernel
     /// (same precision, same threads), measured back to back.
@@ -79,14 +80,14 @@ public enum LiteTrajectoryRun {
             let dense = try Timing.seconds {
                 _ = try FastAttention.compute(q: step.q, k: step.k, v: step.v, scale: scale, threads: threads)
             }
-            let exact = try FastAttention.compute(
-                q: step.q.converted(to: Double.self), k: step.k.converted(to: Double.self),
-                v: step.v.converted(to: Double.self), scale: scale, threads: threads)
+            // The same measure as calibration: |o − exact| plus the Float64 yardstick's own row bound.
+            let all = Array(0..<step.q.rows)
+            let exact = try LiteCalibration.exactRows(all, of: step, scale: scale, threads: threads)
             let r = result!
             let row = LiteStepReport(
                 step: t, computedTiles: r.stats.work.computedTiles, totalTiles: r.stats.work.totalTiles,
                 skippedFraction: r.stats.work.skippedFraction, newlyMarked: r.stats.newlyMarked,
-                maxAbsError: ErrorMetrics.maxAbsDiff(r.output, exact), seconds: seconds,
+                maxAbsError: LiteCalibration.errors(r.output, exact, rows: all).0, seconds: seconds,
                 denseSeconds: dense)
             rows.append(row)
             try checkpoint(LiteCheckpoint(fingerprint: fingerprint, rows: rows, state: state))

@@ -60,7 +60,7 @@ func validateOutputPath(_ path: String, flag: String) throws {
 private let irregularFlags: [Parameter: String] = [
     .B: "--B", .bGrid: "--B", .dConstant: "--C", .hardDConstant: "--hard-C", .epsilon: "--eps",
     .epsilonPower: "--eps-power", .threshold: "--thr", .sampleRows: "--rows", .output: "--out",
-    .ranksOutput: "--ranks-out", .topkPages: "--topk", .liteSampleRows: "--sample-rows",
+    .ranksOutput: "--ranks-out", .topkPages: "--topk", .liteSampleRows: "--sample-rows", .dO: "--do",
 ]
 
 func flagName(for parameter: Parameter) -> String {
@@ -73,10 +73,8 @@ extension AttnError {
     var cliMessage: String { parameter.map { "\(flagName(for: $0)): \(message)" } ?? message }
 }
 
-/// Writes `error: message` as one line on stderr.
-func printError(_ message: String) {
-    printNote("error: " + message.split(whereSeparator: \.isNewline).joined(separator: " "))
-}
+/// Writes `error: m` as one line on stderr.
+func printError(_ m: String) { printNote("error: " + m.split(whereSeparator: \.isNewline).joined(separator: " ")) }
 
 /// Writes a line on stderr (progress, notes), never on stdout.
 func printNote(_ message: String) { FileHandle.standardError.write(Data((message + "\n").utf8)) }

@@ -5,37 +5,43 @@ import Foundation
 /// gradient dO, beside or instead of its output (`GradientVerification`).
 ///
 /// The problem, scale, mask, tolerance, engine, precision and threads are the output request's
-/// (`output`), so both are judged alike; the output itself is certified only when `certifyOutput`.
+/// (`output`), so both are judged alike; the output itself is certified when it names candidates.
 public struct GradientVerifyRequest: Sendable {
-    /// The problem and the options; its candidate is certified when `certifyOutput`.
+    /// The problem and the options; its candidate (when not empty) is certified too.
     public var output: VerifyRequest
-    public var certifyOutput: Bool
-    /// `.npy` paths: the upstream gradient dO (the output's shape) and the candidate gradients.
-    public var upstream: String
+    /// Certify the output's candidates too (when it names some; else the gradients only).
+    public var certifyOutput: Bool { !output.candidates.isEmpty }
+    /// dO or a candidate gradient is given (else this is a plain output verification).
+    public var hasGradients: Bool { upstream != nil || !candidates.isEmpty }
+    /// `.npy` path of the upstream gradient dO (the output's shape); nil: the output only.
+    public var upstream: String?
+    /// `.npy` paths of the candidate gradients (any subset of dq, dk, dv; with dO).
     public var candidates: [GradientName: String]
 
-    public init(output: VerifyRequest, certifyOutput: Bool, upstream: String, candidates: [GradientName: String]) {
-        (self.output, self.certifyOutput, self.upstream, self.candidates) = (
-            output, certifyOutput, upstream, candidates
-        )
+    public init(output: VerifyRequest, upstream: String?, dq: String? = nil, dk: String? = nil, dv: String? = nil) {
+        (self.output, self.upstream) = (output, upstream)
+        candidates = ([.dq: dq, .dk: dk, .dv: dv] as [GradientName: String?]).compactMapValues { $0 }
     }
 
     static let parameters: [GradientName: Parameter] = [.dq: .dqCandidate, .dk: .dkCandidate, .dv: .dvCandidate]
 
-    /// - Throws: `AttnError.usage` naming the parameter at fault: no candidate gradient (`.dO`), or
-    ///   the output request's own checks.
+    /// - Throws: `AttnError.usage` naming the parameter at fault: nothing to certify (`.candidate`), dO
+    ///   without candidate gradients or candidates without dO (`.dO`), or the output request's own checks.
     public func validate() throws {
         try output.validate()
-        try Parameter.dO.require(!candidates.isEmpty, "give at least one of the dq, dk or dv candidates")
+        try Parameter.dO.require((upstream == nil) == candidates.isEmpty, "goes with at least one candidate gradient")
+        try Parameter.candidate.require(
+            certifyOutput || upstream != nil, "give a candidate output, or dO and gradients")
     }
 
-    /// Reads the files and certifies; `note` receives progress lines.
+    /// Reads the files and certifies the output (if named) and the candidate gradients.
     /// - Returns: the output's report (when certified) with `gradients` added to its JSON and one
     ///   block of text per gradient; its failure is set unless every entry of everything certified passed.
     /// - Throws: `AttnError.usage` naming the file at fault (`.dO`, `.dqCandidate`, …: unreadable,
     ///   bad .npy, NaN/Inf in dO, wrong shape).
     public func run(note: @escaping @Sendable (String) -> Void = { _ in }) throws -> RunReport {
         try validate()
+        guard let upstream else { return try output.run(note: note) }
         let problem = try AttentionTensors<Double>(files: output.files, descale: output.descale)
         func read(_ path: String, _ p: Parameter) throws -> Tensor<Double> {
             do { return try TensorFile.read(TensorSource(parsing: path)).tensor } catch let e as AttnError {

@@ -28,6 +28,14 @@ public struct VerifyOptions: Sendable {
     public var lse: LSECandidate? = nil
     public var threads: Int? = nil
     public init(atol: Double, rtol: Double = 0) { self.atol = atol; self.rtol = rtol }
+
+    /// A negative or NaN tolerance would make the pass test |cand − truth| ≤ atol + rtol·|truth| unsound
+    /// (a negative rtol certifies against the wrong end of the enclosure).
+    /// - Throws: `AttnError.usage(.atol / .rtol, …)` unless both are finite and ≥ 0 (issue 23).
+    public func validate() throws {
+        try Parameter.atol.require(atol.isFinite && atol >= 0, "must be finite and ≥ 0")
+        try Parameter.rtol.require(rtol.isFinite && rtol >= 0, "must be finite and ≥ 0")
+    }
 }
 
 /// The certified verdict on a candidate output: mergeable across head shards.
@@ -115,7 +123,8 @@ public enum TieredVerification {
     ///   - options: tolerance, engine, heads, precision, threads and the LSE candidate.
     ///   - progress: called with (rows done, rows total) over the float pass and the exact pass.
     /// - Throws: `AttnError.usage` for a candidate of the wrong shape, bad shapes, a head range
-    ///   outside the heads, bad precision, a model term whose shape does not broadcast.
+    ///   outside the heads, bad precision, a model term whose shape does not broadcast, a negative or NaN
+    ///   atol/rtol.
     public static func run(
         q: Tensor<Double>, k: Tensor<Double>, v: Tensor<Double>, candidate: Tensor<Double>,
         scale: Scale, scoreModel: ScoreModel, options: VerifyOptions,
@@ -138,6 +147,7 @@ public enum TieredVerification {
         scale: Scale, scoreModel: ScoreModel, options: VerifyOptions,
         progress: (@Sendable (_ done: Int, _ total: Int) -> Void)? = nil
     ) throws -> [VerifyOutcome] {
+        try options.validate()
         let shape = try AttentionShape(q: q, k: k, v: v)
         try scoreModel.validate(for: shape)
         for (i, c) in candidates.enumerated() {

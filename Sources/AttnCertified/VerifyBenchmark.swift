@@ -43,10 +43,10 @@ public enum VerifyBenchmark {
                         "fast Float64 kernel %.3f s, whole verify (read + certify) %.3f s: ratio %.2f× (target ≤ 5×)",
                     yardstickSeconds, verifySeconds, ratio),
                 String(
-                    format: "with --report %.3f s: %.2f× the plain verify (target ≤ 1.2×)", reportSeconds,
+                    format: "with the report %.3f s: %.2f× the plain verify (target ≤ 1.2×)", reportSeconds,
                     reportSeconds / verifySeconds),
                 String(
-                    format: "%d candidates in one verify (one shared truth, with --report) %.3f s: %.2f× one verify, "
+                    format: "%d candidates in one verify (one shared truth, with the report) %.3f s: %.2f× one verify, "
                         + "%.2f× %d separate verifies", candidates, multiSeconds, multiSeconds / verifySeconds,
                     multiSeconds / (Double(candidates) * verifySeconds), candidates),
                 "certified max error \(report.maxErrorBound); rows: \(report.rowsFloat) float engine, "

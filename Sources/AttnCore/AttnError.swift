@@ -100,7 +100,7 @@ public enum Parameter: String, Sendable, Hashable, CaseIterable {
     case steadyReuse, kvHeads, group, dim, groups, accuracyContext, accuracySteps, accuracyBudget
     case candidate, heads, tolerance, atol, rtol
     /// The backward pass: the upstream gradient dO, and candidate gradients to certify.
-    case dO, dqCandidate, dkCandidate, dvCandidate
+    case dO, dqCandidate, dkCandidate, dvCandidate, dqOut, dkOut, dvOut
     case qTile, kTile, blocks, minDensity, maxDensity, blockSize, headDim, bytesPerElement, denseSeconds,
         launchSeconds, bandwidth, latency, rewards
     // Tensor files, fp8 descales and the kernel accuracy report (issue 24).
@@ -109,4 +109,6 @@ public enum Parameter: String, Sendable, Hashable, CaseIterable {
         resetEvery, thrSchedule, layerThreshold, tokensThreshold, mode
     // The certified log-sum-exp.
     case lseCandidate, lseAtol
+    // The training loss ½‖D⁻¹exp(A₁XA₂ᵀ/d)A₃Y − E‖²_F (AttnPoly's gradient method).
+    case a1, x, a2, a3, y, e
 }

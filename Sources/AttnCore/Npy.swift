@@ -118,6 +118,12 @@ public enum Npy {
 
     /// Parses magic, version and header dict. Returns the header and the offset of the data.
     public static func parseHeader(_ raw: UnsafeRawBufferPointer, name: String) throws -> (Header, Int) {
+        let (text, offset) = try headerText(raw, name: name)
+        return (try parseDict(text, name: name), offset)
+    }
+
+    /// Magic, version and the header dict's text. Returns the text and the offset of the data.
+    static func headerText(_ raw: UnsafeRawBufferPointer, name: String) throws -> (String, Int) {
         guard raw.count >= 10, Array(raw[0..<6]) == magic else {
             throw AttnError.usage("\(name): not a .npy file (bad magic string)")
         }
@@ -145,7 +151,7 @@ public enum Npy {
         else {
             throw AttnError.usage("\(name): malformed header (bad encoding)")
         }
-        return (try parseDict(text, name: name), start + headerLen)
+        return (text, start + headerLen)
     }
 
     /// Parses `{'descr': '<f8', 'fortran_order': False, 'shape': (3, 4), }`.

@@ -72,6 +72,31 @@ public enum Scale: Sendable, Hashable, LosslessStringConvertible {
         return u <= u64 ? 2 * u64 : (u * (1 + 2 * u64) + 2 * u64).nextUp
     }
 
+    /// `relativeError(unitRoundoff:)` over the whole range, subnormal and zero rounded scales included
+    /// (Proofs/scale-rounding.md, "Subnormal scales"; tested by `ScaleTests.subnormalScaleWithinItsConstant`):
+    ///
+    ///     |ŝ − s*| ≤ relativeError(unitRoundoff: u, leastNonzeroMagnitude: τ, value: s) · s*
+    ///
+    /// where s = `value(d:)` (> 0), ŝ is s rounded to the format with unit roundoff u ≥ 2⁻⁵³ and least
+    /// nonzero magnitude τ ≥ 2⁻¹⁰⁷⁴ (gradual underflow: ŝ may be subnormal or 0). Each rounding errs
+    /// by u relatively or τ/2 absolutely, so |ŝ − s*| ≤ c_s·s* + τ/2 + τ₆₄, and s* ≥ s/(1 + 2u₆₄) for a
+    /// normal double s, s* ≥ s/2 for a subnormal one: c = c_s + (τ/2 + τ₆₄)/s·(1 + 2⁻⁵² or 2). For a Float
+    /// scale near τ it is about 1: such a scale is charged as lost.
+    public static func relativeError(unitRoundoff u: Double, leastNonzeroMagnitude tau: Double, value s: Double)
+        -> Double
+    {
+        let absolute = (tau / 2 + 0x1p-1074) * (s.isNormal ? 1 + 0x1p-52 : 2) / s  // mutation-check: scale-subnormal
+        return (relativeError(unitRoundoff: u) + absolute.nextUp).nextUp
+    }
+
+    /// An upper bound on both s* and its rounding ŝ to the format (u, τ) of
+    /// `relativeError(unitRoundoff:leastNonzeroMagnitude:value:)`: (s + τ)(1 + 3u).
+    public static func upperBound(value s: Double, unitRoundoff u: Double, leastNonzeroMagnitude tau: Double)
+        -> Double
+    {
+        ((s + tau) * (1 + 3 * Swift.max(u, 0x1p-53))).nextUp
+    }
+
     public var description: String {
         switch self {
         case .paper: "paper"

@@ -59,6 +59,9 @@ public struct ScoreGrid<Element: Sendable & Equatable>: Sendable, Equatable {
         strides = (sb, sh, sq, sk)
     }
 
+    /// Element strides along [batch, heads, n_q, n_k] (0 on a broadcast axis), for kernels that walk `values`.
+    public var elementStrides: (batch: Int, head: Int, row: Int, col: Int) { strides }
+
     /// Whether the grid broadcasts to [batch, heads, n_q, n_k]: each of its axes is 1 or equal.
     public func broadcasts(batch: Int, heads: Int, queries nq: Int, keys nk: Int) -> Bool {
         zip(axes, [batch, heads, nq, nk]).allSatisfy { $0 == 1 || $0 == $1 }

@@ -104,6 +104,10 @@ public struct SweepConfiguration: Sendable, Equatable {
         .hardInstance: ExperimentGrid(
             ns: [256, 512],
             b: .relative(stride(from: 0.25, through: 2.5, by: 0.25).map { $0 }), trials: 4),
+        .gradVsB: ExperimentGrid(
+            ns: stride(from: 8, through: 14, by: 2).map { 1 << $0 },
+            b: .relative(BGrid.logSpaced(0.1, 2, count: 9))),
+        .gradReduction: ExperimentGrid(ns: [128, 256], b: .relative([0.5, 1, 1.5, 2])),
     ]
 
     /// The largest n the dense experiments accept (n×n Float64 matrices).
@@ -162,7 +166,7 @@ public struct SweepConfiguration: Sendable, Equatable {
                 throw AttnError.usage(.bGrid, "values must be positive, finite and ≤ 1000")
             }
             // The polynomial's coefficients stay in the double range only up to R = B² ≤ maxRadius.
-            if e == .errorVsB || e == .hardInstance {
+            if [.errorVsB, .hardInstance, .gradVsB, .gradReduction].contains(e) {
                 let worst = g.ns.flatMap { n in g.b.values(n: n).map { $0.B * $0.B } }.max() ?? 0
                 if worst > ExpPolynomial.maxRadius {
                     throw AttnError.infeasible(

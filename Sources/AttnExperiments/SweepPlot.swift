@@ -57,6 +57,28 @@ public enum SweepPlot {
                         yLabel: "ε-rank of D⁻¹A", logY: true, clampY: nil,
                         solid: t.curves(e) { $0.rank }, dashed: [], dashedLabel: nil, hlines: [],
                         perNLines: [], note: "rank n means no low-rank structure"))
+            case .gradVsB:
+                let s = SweepSummary(table: t).threshold(e)
+                let cs = s?.median.map { "c* ≈ " + fmt4($0) } ?? "no crossing in range"
+                out.append(
+                    Figure(
+                        title: "grad-vs-b: cost exponent of the polynomial method for dL/dX (ε = 1/n)",
+                        yLabel: "log_n(n·k₁k₂·d)", logY: false, clampY: 1...4,
+                        solid: t.curves(e) { $0.exponent.map { min($0, 1e9) } },
+                        dashed: t.curves(e) { r in r.rank.map { 1 + log($0) / log(Double(r.n)) } },
+                        dashedLabel: "forward: log_n(n·k₁·d)",
+                        hlines: [(2, "exact gradient (n²d)"), (1, "linear time (n)")],
+                        perNLines: [], note: "exponent 2 crossed at \(cs); values above 4 drawn at the top edge"))
+            case .gradReduction:
+                let last = t.records.filter { $0.experiment == e }.compactMap(\.rows).max()
+                out.append(
+                    Figure(
+                        title: "grad-reduction (illustration): f(1) − f(0) from m = \(last ?? 0) gradient calls",
+                        yLabel: "|Riemann sum − (f(1) − f(0))|", logY: true, clampY: 1e-17...1e9,
+                        solid: t.curves(e, mean: true) { $0.rows == last ? $0.error.map { max($0, 1e-17) } : nil },
+                        dashed: t.curves(e, mean: true) { $0.rows == last ? $0.bound : nil },
+                        dashedLabel: "proved b/m (+ oracle)", hlines: [], perNLines: [],
+                        note: "solid: measured error; dashed: the proved bound b/m of Lemmas E.3–E.4"))
             case .hardInstance:
                 let poly = t.records.first { $0.experiment == e && $0.method != "exact" }?.method
                 let frac: (SweepTable.Record) -> Double? = { $0.revealed.map { $0 ? 1 : 0 } }

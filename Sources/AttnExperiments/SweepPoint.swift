@@ -33,6 +33,8 @@ public struct SweepPoint: Sendable, Equatable {
         case .errorVsB: return 6e-9 * pow(n, 1.75) * d
         case .erankVsB: return 2.6e-9 * n * n * n
         case .hardInstance: return 3e-8 * n * n * d
+        case .gradVsB: return self.n <= SweepConfiguration.maxDenseN ? 1e-8 * n * n * d : 1e-3
+        case .gradReduction: return 33 * 1e-8 * n * n * d
         }
     }
 }

@@ -63,7 +63,14 @@ public struct SweepSummary: Sendable {
     public var degree:
         (cStar: [(n: Int, c: Double?)], median: Double?, spread: Double?, smallestC: [(n: Int, exponent: Double)])?
     {
-        let cs = table.curves(.degreeVsB) { $0.exponent }
+        threshold(.degreeVsB)
+    }
+
+    /// As `degree`, for any experiment with an `exponent` column (degree-vs-b, grad-vs-b).
+    public func threshold(_ e: Experiment) -> (
+        cStar: [(n: Int, c: Double?)], median: Double?, spread: Double?, smallestC: [(n: Int, exponent: Double)]
+    )? {
+        let cs = table.curves(e) { $0.exponent }
         guard !cs.isEmpty else { return nil }
         let stars = cs.map { ($0.n, Self.crossing($0, level: 2)) }
         let found = stars.compactMap(\.1).sorted()
@@ -113,6 +120,48 @@ public struct SweepSummary: Sendable {
                                         "c_where_error_exceeds_1_over_n",
                                         Self.crossing(cv, level: eps).map { .double($0) } ?? .null
                                     ),
+                                ])
+                            )
+                        })
+                ))
+        }
+        if let g = gradient {
+            out.append(
+                (
+                    "grad_vs_b",
+                    .object([
+                        ("c_star_median", g.threshold.median.map { .double($0) } ?? .null),
+                        (
+                            "c_star_by_n",
+                            .object(g.threshold.cStar.map { (String($0.n), $0.c.map { .double($0) } ?? .null) })
+                        ),
+                        ("collapse_mean_spread", g.threshold.spread.map { .double($0) } ?? .null),
+                        (
+                            "c_rank_reaches_n_by_n",
+                            .object(g.rankReachesN.map { (String($0.n), $0.gradient.map { .double($0) } ?? .null) })
+                        ),
+                        (
+                            "c_forward_rank_reaches_n_by_n",
+                            .object(g.rankReachesN.map { (String($0.n), $0.forward.map { .double($0) } ?? .null) })
+                        ),
+                        ("measured_points", .int(g.measured)),
+                        ("max_error_over_bound", g.worstRatio.map { .double($0) } ?? .null),
+                    ])
+                ))
+        }
+        let red = reduction
+        if !red.isEmpty {
+            out.append(
+                (
+                    "grad_reduction",
+                    .object(
+                        red.map { r in
+                            (
+                                "n=\(r.n),c=\(fmt4(r.c))",
+                                .object([
+                                    ("m", .array(r.m.map { .int($0) })),
+                                    ("error", .array(r.error.map { .double($0) })),
+                                    ("bound", .array(r.bound.map { .double($0) })),
                                 ])
                             )
                         })
@@ -170,6 +219,26 @@ public struct SweepSummary: Sendable {
                 "degree-vs-b: collapse: mean spread across n of the exponent \(s.spread.map(fmt4) ?? "—"); at the smallest c: "
                     + s.smallestC.map { "\(fmt4($0.exponent))" }.joined(separator: ", "))
         }
+        if let g = gradient {
+            let byN = g.threshold.cStar.map { "n=\($0.n): \($0.c.map { fmt4($0) } ?? "none")" }.joined(separator: ", ")
+            out.append(
+                "grad-vs-b: exponent log_n(n·k₁k₂·d) crosses 2 at c* = B/√ln n ≈ \(g.threshold.median.map(fmt4) ?? "—") (\(byN)); collapse: mean spread \(g.threshold.spread.map(fmt4) ?? "—")"
+            )
+            for r in g.rankReachesN {
+                out.append(
+                    "grad-vs-b n=\(r.n): k₁k₂ reaches n at c ≈ \(r.gradient.map(fmt4) ?? "never") (the forward's k₁ at c ≈ \(r.forward.map(fmt4) ?? "never"))"
+                )
+            }
+            out.append(
+                "grad-vs-b: \(g.measured) points measured; certified error ≤ a-priori bound at all of them (largest ratio \(g.worstRatio.map(fmt4) ?? "—"))"
+            )
+        }
+        for r in reduction {
+            out.append(
+                "grad-reduction n=\(r.n) c=\(fmt4(r.c)) (illustration): |Riemann − (f(1) − f(0))| "
+                    + zip(r.m, r.error).map { "m=\($0): \(fmt4($1))" }.joined(separator: ", ")
+                    + "; proved b/m at m=\(r.m.last ?? 0): \(fmt4(r.bound.last ?? .nan))")
+        }
         for cv in table.curves(.errorVsB, metric: { $0.error }) {
             let x = Self.crossing(cv, level: 1 / Double(cv.n))
             out.append(
@@ -198,6 +267,42 @@ public struct SweepSummary: Sendable {
             }
         }
         out.append(contentsOf: agreementLines(poly: polyName))
+        return out
+    }
+
+    /// grad-vs-b: the exponent threshold, where the rank k₁k₂ (and the forward's k₁ = rank/d) first reach n
+    /// (c interpolated in log c), and the measured points' largest certified error over bound.
+    public var gradient:
+        (
+            threshold: (
+                cStar: [(n: Int, c: Double?)], median: Double?, spread: Double?,
+                smallestC: [(n: Int, exponent: Double)]
+            ), rankReachesN: [(n: Int, gradient: Double?, forward: Double?)], measured: Int, worstRatio: Double?
+        )?
+    {
+        guard let t = threshold(.gradVsB) else { return nil }
+        let grad = table.curves(.gradVsB) { r in r.rank.map { $0 / Double(r.n) } }
+        let fwd = table.curves(.gradVsB) { r in r.rank.map { $0 / Double(r.d) / Double(r.n) } }
+        let reach = grad.map { cv in
+            (cv.n, Self.crossing(cv, level: 1), fwd.first { $0.n == cv.n }.flatMap { Self.crossing($0, level: 1) })
+        }
+        let measured = table.records.filter { $0.experiment == .gradVsB && $0.error != nil }
+        let ratios = measured.compactMap { r in r.bound.map { b in r.error! / b } }
+        return (t, reach, measured.count, ratios.max())
+    }
+
+    /// grad-reduction: per (n, c, first trial), the m values with their errors and bounds.
+    public var reduction: [(n: Int, c: Double, m: [Int], error: [Double], bound: [Double])] {
+        var out: [(n: Int, c: Double, m: [Int], error: [Double], bound: [Double])] = []
+        for r in table.records where r.experiment == .gradReduction && r.trial == 0 {
+            if let i = out.indices.last, out[i].n == r.n, out[i].c == r.c {
+                out[i].m.append(r.rows ?? 0)
+                out[i].error.append(r.error ?? .nan)
+                out[i].bound.append(r.bound ?? .nan)
+            } else {
+                out.append((r.n, r.c, [r.rows ?? 0], [r.error ?? .nan], [r.bound ?? .nan]))
+            }
+        }
         return out
     }
 

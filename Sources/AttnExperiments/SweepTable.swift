@@ -18,6 +18,8 @@ public struct SweepTable: Sendable {
         public let rank: Double?
         public let exponent: Double?
         public let trial: Int
+        /// Rows compared (error-vs-b, hard-instance, grad-vs-b: n), or gradient calls m (grad-reduction).
+        public let rows: Int?
         public let error: Double?
         public let bound: Double?
         public let revealed: Bool?
@@ -72,7 +74,7 @@ public struct SweepTable: Sendable {
                     point: try int(0), experiment: e, distribution: f[2], n: try int(3), d: try int(4),
                     B: try num(5), c: try num(6), epsilon: try num(7), method: f[8],
                     degree: try optInt(9), rank: try optNum(10), exponent: try optNum(11),
-                    trial: try int(12), error: try optNum(15), bound: try optNum(16),
+                    trial: try int(12), rows: try optInt(14), error: try optNum(15), bound: try optNum(16),
                     revealed: try optInt(17).map { $0 != 0 }, margin: try optNum(18)))
         }
         self.init(header: head + "\n", records: recs, lines: lines.dropFirst().map { $0 + "\n" })

@@ -46,6 +46,33 @@ public func attention<T: KernelScalar>(
     }
 }
 
+/// As `attention(_:scale:scoreModel:kernel:)`, with each row's log-sum-exp ln(Σ_j exp(score_ij) + exp(σ))
+/// (natural log, sinks included, −∞ for a row with neither), shaped as Q's leading axes × n_q
+/// (`[batch, heads, n_q]` for 4-D Q, as FlashAttention's `softmax_lse`). The reference computes it in
+/// Float64 and rounds it to `T` once.
+public func attentionWithLSE<T: KernelScalar>(
+    _ problem: AttentionTensors<T>, scale: Scale, scoreModel: ScoreModel = .plain,
+    kernel: AttentionKernel = .fast
+) throws -> (output: Tensor<T>, lse: Tensor<T>) {
+    let (k, v) = problem.expandedKV, q = problem.q
+    let output: Tensor<T>, lse: [T]
+    switch kernel {
+    case .reference:
+        let r = try ReferenceAttention.forward(q: q, k: k, v: v, scale: scale, scoreModel: scoreModel)
+        (output, lse) = (r.output.converted(to: T.self), r.lse.map { T($0) })
+    case .fast:
+        (output, lse) = try FastAttention.forward(q: q, k: k, v: v, scale: scale, scoreModel: scoreModel)
+    }
+    // Q [n, d] → [n]; [h, n, d] → [h, n]; [b, h, n, d] → [b, h, n].
+    let lseTensor: Tensor<T> =
+        switch q.logicalRank {
+        case 4: Tensor(heads: q.batch, rows: q.headsPerBatch, cols: q.rows, storage: lse, logicalRank: 3)
+        case 3: Tensor(rows: q.heads, cols: q.rows, storage: lse, logicalRank: 2)
+        default: Tensor(rows: 1, cols: q.rows, storage: lse, logicalRank: 1)
+        }
+    return (output.withLeadingAxes(of: q), lseTensor)
+}
+
 extension AttentionKernel {
     /// Exact attention with its a-priori per-row bound (`ForwardErrorBound`):
     /// |output − Att(Q,K,V)| ≤ `rowBounds[head: h, row: i]` entrywise, against
@@ -55,21 +82,21 @@ extension AttentionKernel {
         q: Tensor<T>, k: Tensor<T>, v: Tensor<T>, scale: Scale,
         scoreModel: ScoreModel = .plain
     ) throws -> AttentionResult<T> {
-        // The a-priori bounds cover the mask; the score terms get theirs with the kernels that compute them.
-        try scoreModel.requireSupported([], by: "the a-priori error bound")
         let output = try attention(q: q, k: k, v: v, scale: scale, scoreModel: scoreModel, kernel: self)
         switch self {
         case .reference:
             // Rounded once to T after the Float64 pass.
             let b = ForwardErrorBound.reference(q: q, k: k, v: v, scale: scale, scoreModel: scoreModel)
-            // |o − x| ≤ u·|x| ≤ u·|o|/(1 − u) for the rounding x ↦ o; (1 + 4u) covers this sum's own rounding.
-            let u = T.unitRoundoff
+            // |o − x| ≤ u·|x| + τ/2 for the rounding x ↦ o (τ/2: gradual underflow, proof §3′), |x| ≤ |o|/(1 − u);
+            // (1 + 4u) covers this sum's own rounding.
+            let u = T.unitRoundoff, halfTau = T.self == Double.self ? 0 : Double(T.leastNonzeroMagnitude) / 2
             var values = [Double](repeating: 0, count: b.count)
             for h in 0..<b.heads {
                 for i in 0..<b.rows {
                     var oMax = 0.0
                     for c in 0..<output.cols { oMax = max(oMax, abs(Double(output[h, i, c]))) }
-                    values[h * b.rows + i] = (b[head: h, row: i] + u * (oMax + b[head: h, row: i])) * (1 + 4 * u)
+                    let r = b[head: h, row: i], gradual = halfTau  // mutation-check: reference-round
+                    values[h * b.rows + i] = (r + u * (oMax + r) + gradual) * (1 + 4 * u)
                 }
             }
             return AttentionResult(output: output, rowBounds: RowBounds(heads: b.heads, rows: b.rows, values: values))
@@ -77,6 +104,39 @@ extension AttentionKernel {
             return AttentionResult(
                 output: output,
                 rowBounds: ForwardErrorBound.fastAttention(q: q, k: k, v: v, scale: scale, scoreModel: scoreModel))
+        }
+    }
+}
+
+extension AttentionKernel {
+    /// `run(q:k:v:scale:scoreModel:)` on a problem as read from files (GQA expanded): the output keeps Q's
+    /// leading axes, with one bound per (head, row).
+    /// - Throws: as `attention(_:scale:scoreModel:kernel:)`; `AttnError.infeasible` when an output entry is not
+    ///   finite (a Float64 row whose scores or sums leave the Double range; its bound is +∞), so that no
+    ///   front end writes a finite bound beside ±∞ (Proofs/online-softmax-error.md §4).
+    public func run<T: KernelScalar>(_ problem: AttentionTensors<T>, scale: Scale, scoreModel: ScoreModel = .plain)
+        throws -> AttentionResult<T>
+    {
+        let (k, v) = problem.expandedKV
+        let r = try run(q: problem.q, k: k, v: v, scale: scale, scoreModel: scoreModel)
+        if let i = r.output.storage.firstIndex(where: { !$0.isFinite }) {
+            throw AttnError.infeasible(
+                "output row \(i / max(1, r.output.cols)) is not finite: its scores or sums exceed the \(T.dtypeName) range (±\(T.greatestFiniteMagnitude))"
+            )
+        }
+        return AttentionResult(output: r.output.withLeadingAxes(of: problem.q), rowBounds: r.rowBounds)
+    }
+}
+
+extension RowBounds {
+    /// The bounds as a tensor of Q's leading axes × n_q, one per output row (what `attention --bound-out`
+    /// writes): `[n_q]` for a 2-D Q, `[heads, n_q]` for 3-D, `[batch, heads, n_q]` for 4-D.
+    public func tensor<T>(like output: Tensor<T>) -> Tensor<Double> {
+        switch output.logicalRank {
+        case ...2: Tensor(rows: 1, cols: rows * heads, storage: values, logicalRank: 1)
+        case 3: Tensor(rows: heads, cols: rows, storage: values, logicalRank: 2)
+        default:
+            Tensor(heads: output.batch, rows: output.headsPerBatch, cols: rows, storage: values, logicalRank: 3)
         }
     }
 }

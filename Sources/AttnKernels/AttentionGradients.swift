@@ -1,4 +1,5 @@
 import AttnCore
+import Foundation
 
 /// The gradients of attention O = softmax(s·QKᵀ)V with respect to Q, K and V, given the
 /// upstream gradient dO = ∂L/∂O of some loss L (the backward pass):
@@ -99,22 +100,91 @@ struct BackwardMask: Sendable {
     }
 }
 
-/// `attention --do`: the gradients of a problem read from files, written where asked. The one
-/// library call behind the CLI (reading dO, computing, writing each file atomically).
+/// `attention`: exact attention of a problem read from files, written to `out`, and, with `backward`,
+/// its gradients given dO. The one library call behind the CLI command (every file written atomically).
+public struct AttentionRequest: Sendable {
+    /// Where Q, K, V come from (`.npy`, `FILE:NAME` or a tensor file; 2-D to 4-D, GQA; read exactly) and
+    /// the output's `.npy` path.
+    public var files: TensorFiles, out: String?
+    public var scale: Scale = .standard
+    public var scoreModel: ScoreModel = .plain
+    public var kernel: AttentionKernel = .fast
+    /// Compute in Float64 (and write float64) instead of Float32.
+    public var double = false
+    /// Where to write the per-row a-priori bound (Q's leading axes × n_q); nil: not written.
+    public var boundOut: String?
+    public var backward = BackwardRequest()
+
+    public init(files: TensorFiles, out: String?, boundOut: String? = nil) {
+        (self.files, self.out, self.boundOut) = (files, out, boundOut)
+    }
+
+    /// Q, K, V from `.npy` paths.
+    public init(q: String, k: String, v: String, out: String?) {
+        self.init(files: TensorFiles(explicit: ["q": q, "k": k, "v": v]), out: out)
+    }
+
+    /// - Throws: `AttnError.usage` naming the file or parameter at fault: no output asked for (`.output`),
+    ///   as `BackwardRequest.run` and `attention(_:scale:scoreModel:kernel:)` otherwise.
+    /// - Returns: the summary `attention --json` prints: the kernel and, with a forward output, its
+    ///   `max_error_bound` (the largest per-row a-priori bound; +∞ where the kernel cannot bound a row).
+    @discardableResult public func run() throws -> JSONValue {
+        try backward.validate()
+        try Parameter.output.require(out != nil || backward.upstream != nil, "give an output path, or dO and gradients")
+        return try double ? run(Double.self) : run(Float.self)
+    }
+
+    func run<T: KernelScalar>(_: T.Type) throws -> JSONValue {
+        let problem = try AttentionTensors<T>(files: files)
+        var summary: [(String, JSONValue)] = [("kernel", .string(kernel.rawValue))]
+        if let out {
+            let r = try kernel.run(problem, scale: scale, scoreModel: scoreModel)
+            try Npy.write(r.output, to: out)
+            if let boundOut { try Npy.write(r.rowBounds.tensor(like: r.output), to: boundOut) }
+            summary.append(("max_error_bound", .double(r.maxErrorBound)))
+        }
+        try backward.run(problem, scale: scale, scoreModel: scoreModel)
+        return .object(summary)
+    }
+}
+
+/// `attention --do`: the gradients of a problem, written where asked (nothing without dO).
 public struct BackwardRequest: Sendable {
     /// `.npy` path of the upstream gradient dO (the output's shape; float16/32/64, widened exactly).
-    public var upstream: String
-    /// Where to write dQ (Q's shape), dK (K's) and dV (V's); nil: not written. At least one.
+    public var upstream: String?
+    /// Where to write dQ (Q's shape), dK (K's) and dV (V's); nil: not written.
     public var dqOut: String?, dkOut: String?, dvOut: String?
     public var kernel: BackwardKernel = .fused
 
-    public init(upstream: String, dqOut: String? = nil, dkOut: String? = nil, dvOut: String? = nil) {
+    /// - Parameter kernel: the forward kernel's name: `reference` runs `ReferenceBackward`, `fast` `FusedBackward`.
+    public init(
+        upstream: String? = nil, dqOut: String? = nil, dkOut: String? = nil, dvOut: String? = nil,
+        kernel: AttentionKernel = .fast
+    ) {
         (self.upstream, self.dqOut, self.dkOut, self.dvOut) = (upstream, dqOut, dkOut, dvOut)
+        self.kernel = kernel == .reference ? .reference : .fused
     }
 
+    /// - Throws: `AttnError.usage(.dO, …)` unless dO and at least one output go together; the output's
+    ///   parameter (`.dqOut`, …) when its folder does not exist.
+    public func validate() throws {
+        let outs: [(Parameter, String?)] = [(.dqOut, dqOut), (.dkOut, dkOut), (.dvOut, dvOut)]
+        try Parameter.dO.require(
+            (upstream == nil) == outs.allSatisfy { $0.1 == nil }, "goes with at least one gradient output")
+        for (p, path) in outs {
+            let dir = ((path ?? "") as NSString).deletingLastPathComponent
+            var isDir: ObjCBool = false
+            try p.require(
+                dir.isEmpty || (FileManager.default.fileExists(atPath: dir, isDirectory: &isDir) && isDir.boolValue),
+                "\(path ?? ""): folder \(dir) does not exist")
+        }
+    }
+
+    /// Reads dO, computes the gradients and writes them (nothing without dO).
     /// - Throws: `AttnError.usage` naming dO (unreadable, bad .npy, NaN/Inf, wrong shape) or the inputs.
     public func run<T: KernelScalar>(_ problem: AttentionTensors<T>, scale: Scale, scoreModel: ScoreModel) throws {
-        try Parameter.dO.require(dqOut != nil || dkOut != nil || dvOut != nil, "give at least one gradient output")
+        try validate()
+        guard let upstream else { return }
         let dO: Tensor<T>
         do { dO = try Npy.read(upstream) } catch let e as AttnError {
             throw AttnError.usage(.dO, "\(upstream): \(e.message)")

@@ -12,6 +12,9 @@ public enum Demo {
         public var B = 1.0
         public var scale = Scale.standard
         public var seed: UInt64 = 1
+        /// Draw the inputs from an edge family of issue 23 instead (n queries and keys, d, the family's scale;
+        /// B and scale are then ignored).
+        public var family: EdgeFamily? = nil
 
         public init() {}
 
@@ -26,24 +29,34 @@ public enum Demo {
     /// Runs both kernels and reports times, the error and the bound.
     public static func run(_ p: Parameters) throws -> RunReport {
         try p.validate()
-        let (q, k, v) = InputDistribution.uniform.attentionInputs(
+        var (q, k, v) = InputDistribution.uniform.attentionInputs(
             queries: p.n, keys: p.n, d: p.d, bound: p.B, seed: p.seed, as: Float.self)
+        var scale = p.scale
+        if let f = p.family {
+            let edge = EdgeCase(family: f, nq: p.n, nk: p.n, d: p.d, dv: p.d, seed: p.seed)
+            (q, k, v) = edge.tensors(Float.self)
+            scale = edge.scale(Float.self)
+        }
         var fast = Tensor<Float>(rows: 0, cols: 0)
-        let tFast = try Timing.seconds { fast = try FastAttention.compute(q: q, k: k, v: v, scale: p.scale) }
+        let tFast = try Timing.seconds { fast = try FastAttention.compute(q: q, k: k, v: v, scale: scale) }
         var ref = Tensor<Double>(rows: 0, cols: 0)
-        let tRef = try Timing.seconds { ref = try ReferenceAttention.compute(q: q, k: k, v: v, scale: p.scale) }
+        let tRef = try Timing.seconds { ref = try ReferenceAttention.compute(q: q, k: k, v: v, scale: scale) }
         let err = ErrorMetrics.maxAbsDiff(fast, ref)
-        let bound = ForwardErrorBound.fastAttention(q: q, k: k, v: v, scale: p.scale).max() ?? 0
+        // The yardstick errs too: |fast − truth| ≤ bound_fast, |ref − truth| ≤ bound_ref, so |fast − ref| ≤ their sum.
+        let bound =
+            (ForwardErrorBound.fastAttention(q: q, k: k, v: v, scale: scale).max() ?? 0)
+            + (ForwardErrorBound.reference(q: q, k: k, v: v, scale: scale).max() ?? 0)
         let fixed = { (x: Double) in TextFormat.fixed(x, 4) }
         let text = [
-            "attnbound demo: n = \(p.n), d = \(p.d), B = \(p.B), scale = \(p.scale), seed = \(p.seed)",
+            "attnbound demo: n = \(p.n), d = \(p.d), \(p.family.map { "family \($0)" } ?? "B = \(p.B)"), scale = \(scale), seed = \(p.seed)",
             "  fast Float32 kernel     \(fixed(tFast)) s",
             "  reference Float64       \(fixed(tRef)) s",
             "  max |fast − reference|  \(err)",
             "  a-priori bound          \(bound)  (\(err <= bound ? "holds" : "VIOLATED"))",
         ]
         let parameters: [(String, JSONValue)] = [
-            ("n", .int(p.n)), ("d", .int(p.d)), ("B", .double(p.B)), ("scale", .string(p.scale.description)),
+            ("n", .int(p.n)), ("d", .int(p.d)), ("B", .double(p.B)), ("scale", .string(scale.description)),
+            ("family", p.family.map { JSONValue.string($0.rawValue) } ?? .null),
         ]
         let summary: [(String, JSONValue)] = [
             ("fast_seconds", .double(tFast)), ("reference_seconds", .double(tRef)),

@@ -45,6 +45,6 @@ extension ExactBenchmark {
             sgemm: sgemm, copyGBs: copy, points: points, threads: s.threads, runs: s.runs, queryTile: s.queryTile,
             causal: s.causal,
             double: s.double, isa: s.isa)
-        return RunReport(command: s.backward ? "bench exact --backward" : "bench exact", text: [r.text], json: r.json)
+        return RunReport(command: s.backward ? "bench exact (backward)" : "bench exact", text: [r.text], json: r.json)
     }
 }

@@ -46,23 +46,38 @@ public enum FastAttention {
     ///
     /// Decode (n_q ≤ 16 per head): the group's heads form one job of group·n_q rows, in the few-row path
     /// up to 16 rows (beyond, the register tile, with Kᵀ packed tile by tile in the job: still one pass).
-    /// Causal with n_q > 1 needs the few-row path (its rows' diagonals repeat head after head): beyond
-    /// 16 rows such problems run head by head. Split-K when there are fewer than 8 jobs and at least
-    /// 4096 keys; each range then has at least 2048 keys.
+    /// Row-dependent masks (`rowMasked`: causal, windows) with n_q > 1 need the few-row path (its rows'
+    /// positions repeat head after head): beyond 16 rows such problems run head by head. Terms that differ
+    /// from head to head (`headTerms`: explicit masks, bias, ALiBi, sinks) never share a job: each query
+    /// head gets its own. Split-K when there are fewer than 8 jobs and at least 4096 keys; each range then
+    /// has at least 2048 keys.
     package static func plan(
-        queries nq: Int, keys nk: Int, heads: Int, kvHeads: Int, causal: Bool, tiles: TileSizes = .default
+        queries nq: Int, keys nk: Int, heads: Int, kvHeads: Int, causal rowMasked: Bool, headTerms: Bool = false,
+        tiles: TileSizes = .default
     ) -> Plan {
         let group = kvHeads > 0 && heads % kvHeads == 0 ? heads / kvHeads : 1
         let balanced = tiles.balanced(queries: nq, heads: heads).queryTile
         let rows = group * nq
         // The bound charges row i the keys of its query tile (`balanced`): a grouped job must not see more.
-        let grouped = nq <= 16 && balanced >= nq && (rows <= 16 || !causal)
+        let grouped = nq <= 16 && balanced >= nq && (rows <= 16 || !rowMasked) && !headTerms
         let rowsPerJob = grouped ? nq : balanced
         let jobs = grouped ? heads / group : heads * ((nq + rowsPerJob - 1) / rowsPerJob)
         var splits = 1
         if jobs < 8, nk >= 4096 { splits = min(nk / 2048, max(1, 16 / max(1, jobs))) }  // ≤ ⌈n_k/256⌉/8
         return Plan(
             group: group, grouped: grouped, inPlace: grouped && rows <= 16, rowsPerJob: rowsPerJob, splits: splits)
+    }
+
+    /// The plan of `compute` for a score model (and so of its bound).
+    package static func plan(
+        _ model: ScoreModel, queries nq: Int, keys nk: Int, heads: Int, kvHeads: Int, tiles: TileSizes = .default
+    ) -> Plan {
+        let rowMasked = rightBound(model, queries: nq, keys: nk) != nil || model.mask.window?.left != nil
+        let headTerms =
+            model.mask.explicit != nil || model.bias != nil || model.alibiSlopes != nil || model.sinks != nil
+        return plan(
+            queries: nq, keys: nk, heads: heads, kvHeads: kvHeads, causal: rowMasked, headTerms: headTerms,
+            tiles: tiles)
     }
 
     /// The window's right bound R as the kernel applies it (key j visible to row i iff j ≤ i + shift + R), or
@@ -104,6 +119,22 @@ public enum FastAttention {
         threads: Int? = nil, checkInputs: Bool = true,
         isa: KernelISA = .auto
     ) throws -> Tensor<T> {
+        try forward(
+            q: q, k: k, v: v, scale: scale, scoreModel: scoreModel, tiles: tiles, threads: threads,
+            checkInputs: checkInputs, isa: isa, lse: false
+        ).output
+    }
+
+    /// As `compute`, and each row's log-sum-exp ln(Σ_j exp(score_ij) + exp(σ)) in precision `T` (natural log,
+    /// sinks included; −∞ for a row with no visible key and no sink), `heads × n_q` row-major.
+    @_specialize(exported:true,where T == Float)
+    @_specialize(exported:true,where T == Double)
+    public static func forward<T: KernelScalar>(
+        q: Tensor<T>, k: Tensor<T>, v: Tensor<T>, scale: Scale,
+        scoreModel: ScoreModel = .plain, tiles: TileSizes = .default,
+        threads: Int? = nil, checkInputs: Bool = true,
+        isa: KernelISA = .auto, lse wantLSE: Bool = true
+    ) throws -> (output: Tensor<T>, lse: [T]) {
         if q.heads == k.heads {
             try validateAttentionShapes(q: q, k: k, v: v, checkFinite: false)
         } else {
@@ -111,24 +142,27 @@ public enum FastAttention {
         }
         let (heads, nq, nk, d, dv) = (q.heads, q.rows, k.rows, q.cols, v.cols)
         try scoreModel.validate(batch: q.batch, heads: q.headsPerBatch, queries: nq, keys: nk)
-        try scoreModel.requireSupported([], by: "the fast kernel")
+        try requireRepresentable(scoreModel, in: T.self, queries: nq, keys: nk)
+        let model = scoreModel, hpb = max(1, q.headsPerBatch)
+        var lse = [T](repeating: -.infinity, count: wantLSE ? heads * nq : 0)
         // Right-bounded windows (causal): key j is visible to row i iff j ≤ i + shift + R; a bound that every
         // row's diagonal reaches past the last key (R ≥ n_k − 1 − shift) is no bound (and cannot overflow).
         let shift = scoreModel.mask.alignment.shift(queries: nq, keys: nk)
         let rightBound = Self.rightBound(scoreModel, queries: nq, keys: nk)
-        let plan = plan(
-            queries: nq, keys: nk, heads: heads, kvHeads: k.heads, causal: rightBound != nil, tiles: tiles)
+        let left = scoreModel.mask.window?.left
+        let plan = plan(scoreModel, queries: nq, keys: nk, heads: heads, kvHeads: k.heads, tiles: tiles)
         let (group, splits, rowsPerJob) = (plan.group, plan.splits, plan.rowsPerJob)
         let qBlocks = (nq + rowsPerJob - 1) / rowsPerJob
         // A job: (query head, row block) or, grouped, (KV head); times the key range.
         let units = plan.grouped ? k.heads : heads * qBlocks
         let jobRows = plan.grouped ? group * nq : rowsPerJob
         let jobs = units * splits
-        // At decode the few-row path's flag covers K when every job's last row sees every key of its range:
-        // no mask but the window's right bound, which the last query row of the head must not clip.
-        let lastRowSeesAll = rightBound.map { nq - 1 + shift + $0 + 1 >= nk } ?? true
+        // At decode the few-row path's flag covers K when every job's last row sees every key of its range: no
+        // mask but the window's right bound, which the last query row of the head must not clip. (The flag reads
+        // the dot products before any score term, so the terms do not hide a non-finite key.)
+        let lastRowSeesAll = (rightBound.map { nq - 1 + shift + $0 + 1 >= nk } ?? true) && left == nil
         let fusedCheck =
-            checkInputs && jobs > 0 && qBlocks == 1 && scoreModel.terms.isEmpty && lastRowSeesAll
+            checkInputs && jobs > 0 && qBlocks == 1 && lastRowSeesAll && scoreModel.mask.explicit == nil
             && (plan.inPlace || jobRows < Int(attnbound_fused_row_block(isa.rawValue, Int32(MemoryLayout<T>.size))))
         if checkInputs {
             for (p, name, t) in [(Parameter.q, "Q", q), (.k, "K", k), (.v, "V", v)]
@@ -137,7 +171,23 @@ public enum FastAttention {
             }
         }
         var out = Tensor<T>(heads: heads, rows: nq, cols: dv, logicalRank: q.logicalRank)
-        if jobs == 0 || dv == 0 { return out }
+        if jobs == 0 || dv == 0 { return (out, lse) }
+        // Tile classes of each job's rows (TileMap, the one classifier): empty tiles are skipped, the explicit mask
+        // applies to partial ones only. Only for left windows and explicit masks (causal needs none). A grouped
+        // job (no mask term but a window, the same for every head) reads its first head's classes.
+        let keyTileCount = (nk + keyTile - 1) / keyTile
+        var classes: [UInt8] = []
+        if left != nil || scoreModel.mask.explicit != nil {
+            let map = TileMap(
+                mask: scoreModel.mask, batch: q.batch, heads: hpb, queries: nq, keys: nk, queryTile: rowsPerJob,
+                keyTile: keyTile)
+            classes.reserveCapacity(heads * qBlocks * keyTileCount)
+            for f in 0..<heads {
+                for b in 0..<qBlocks {
+                    for t in 0..<keyTileCount { classes.append(map[head: f, rowTile: b, keyTile: t].rawValue) }
+                }
+            }
+        }
         let workers = min(max(1, threads ?? ProcessInfo.processInfo.activeProcessorCount), jobs)
         let scratchBytes = attnbound_fused_scratch_bytes(jobRows, d, dv, Int32(MemoryLayout<T>.size))
         let s = scale.value(d: d)
@@ -156,6 +206,12 @@ public enum FastAttention {
         let flags = UnsafeSendablePointer(UnsafeMutablePointer<Int32>.allocate(capacity: jobs))
         flags.pointer.initialize(repeating: 0, count: jobs)
         defer { flags.pointer.deallocate() }
+        let tileClasses = classes
+        let lsePointer = UnsafeSendablePointer(UnsafeMutablePointer<T>.allocate(capacity: max(1, lse.count)))
+        defer { lsePointer.pointer.deallocate() }
+        let explicit = scoreModel.mask.explicit, bias = scoreModel.bias
+        let maskStrides = explicit?.elementStrides ?? (0, 0, 0, 0), biasStrides = bias?.elementStrides ?? (0, 0, 0, 0)
+        let softcap = scoreModel.softcap ?? 0
         PinnedAttention.with(q: q, k: k, v: v, out: &out) { p in
             let groups = packs ? min(keyTiles, 8) : 0
             Parallel.forEachJob(k.heads * groups, workers: max(1, min(workers, k.heads * groups))) { worker in
@@ -202,10 +258,43 @@ public enum FastAttention {
                     cj.scale = s
                     cj.causal = rightBound != nil ? 1 : 0
                     cj.isa = isa.rawValue
-                    T.fusedAttention(&cj)
+                    let (bb, hh) = (h / hpb, h % hpb)
+                    if let left {
+                        cj.left_bounded = 1
+                        cj.left_offset = i0 + shift - min(left, nk + nq)  // L ≥ n_k + n_q is unbounded in effect
+                    }
+                    cj.softcap = softcap
+                    if let slopes = model.alibiSlopes {
+                        (cj.alibi, cj.alibi_diag) = (1, i0 + shift)
+                        cj.alibi_slope = slopes[batch: bb, head: hh, row: 0, col: 0]
+                    }
+                    if partials == nil, let sigma = model.sink(batch: bb, head: hh) {
+                        (cj.has_sink, cj.sink) = (1, sigma)
+                    }
+                    if wantLSE && partials == nil { cj.lse = UnsafeMutableRawPointer(lsePointer.pointer + row) }
+                    tileClasses.withUnsafeBufferPointer { cb in
+                        explicit.map { $0.values }.withUnsafeBytes(ifPresent: true) { mb in
+                            bias.map { $0.values }.withUnsafeBytes(ifPresent: true) { bbuf in
+                                if !cb.isEmpty { cj.tile_class = cb.baseAddress! + (h * qBlocks + b) * keyTileCount }
+                                if let mb {
+                                    let o = bb * maskStrides.0 + hh * maskStrides.1 + i0 * maskStrides.2
+                                    cj.mask = mb.baseAddress!.assumingMemoryBound(to: UInt8.self) + o
+                                    (cj.mask_row, cj.mask_col) = (maskStrides.2, maskStrides.3)
+                                }
+                                if let bbuf {
+                                    let o = bb * biasStrides.0 + hh * biasStrides.1 + i0 * biasStrides.2
+                                    cj.bias = bbuf.baseAddress!.assumingMemoryBound(to: Double.self) + o
+                                    (cj.bias_row, cj.bias_col) = (biasStrides.2, biasStrides.3)
+                                }
+                                T.fusedAttention(&cj)
+                            }
+                        }
+                    }
                 }
             }
-            partials?.merge(into: p.out)
+            partials?.merge(
+                into: p.out, lse: wantLSE ? lsePointer.pointer : nil,
+                sink: { row in model.sink(batch: row / nq / hpb, head: row / nq % hpb).map { T($0) } })
         }
         if fusedCheck, (0..<jobs).contains(where: { flags.pointer[$0] != 0 }) || !out.isFinite {
             // A non-finite score or output: name the input at fault (a finite overflow is a false alarm).
@@ -213,6 +302,41 @@ public enum FastAttention {
                 throw AttnError.usage(p, "\(name) contains NaN or Inf")
             }
         }
-        return out
+        if wantLSE { for i in 0..<lse.count { lse[i] = lsePointer.pointer[i] } }
+        try widenNonFiniteRows(q: q, k: k, v: v, scale: scale, scoreModel: scoreModel, out: &out, lse: &lse)  // §4
+        return (out, lse)
+    }
+
+    /// Float32 kernels take the terms rounded to Float: a softcap, bias, slope·distance or sink beyond Float's
+    /// range would become ±∞ (then NaN), so it is refused rather than computed wrong.
+    static func requireRepresentable<T: KernelScalar>(_ m: ScoreModel, in _: T.Type, queries nq: Int, keys nk: Int)
+        throws
+    {
+        let limit = Double(T.greatestFiniteMagnitude) / 4
+        let dist = Double(nq + nk)
+        let checks: [(Parameter, Double)] = [
+            (.softcap, m.softcap ?? 0), (.bias, m.bias?.values.map(abs).max() ?? 0),
+            (.alibi, (m.alibiSlopes?.values.map(abs).max() ?? 0) * dist), (.sinks, m.sinks?.values.map(abs).max() ?? 0),
+        ]
+        for (p, x) in checks where x > limit {
+            throw AttnError.usage(
+                p, "values up to \(x) exceed what a \(T.dtypeName) kernel represents (limit \(limit))")
+        }
+    }
+}
+
+extension Optional where Wrapped == [Bool] {
+    /// The array's bytes (nil when absent), for handing a mask to C.
+    func withUnsafeBytes<R>(ifPresent: Bool, _ body: (UnsafeRawBufferPointer?) -> R) -> R {
+        guard let self else { return body(nil) }
+        return self.withUnsafeBytes { body($0) }
+    }
+}
+
+extension Optional where Wrapped == [Double] {
+    /// The array's bytes (nil when absent), for handing a bias to C.
+    func withUnsafeBytes<R>(ifPresent: Bool, _ body: (UnsafeRawBufferPointer?) -> R) -> R {
+        guard let self else { return body(nil) }
+        return self.withUnsafeBytes { body($0) }
     }
 }

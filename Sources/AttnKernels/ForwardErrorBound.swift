@@ -34,14 +34,16 @@ public enum ForwardErrorBound {
         scoreModel: ScoreModel = .plain, tiles: TileSizes = .default,
         as: T.Type = T.self
     ) -> RowBounds {
-        let splits = FastAttention.keySplits(
-            queries: q.rows, keys: k.rows, heads: q.heads, kvHeads: k.heads,
-            causal: FastAttention.rightBound(scoreModel, queries: q.rows, keys: k.rows) != nil, tiles: tiles)
+        let splits = FastAttention.plan(
+            scoreModel, queries: q.rows, keys: k.rows, heads: q.heads, kvHeads: k.heads, tiles: tiles
+        ).splits
         let used = TileSizes(
             queryTile: tiles.balanced(queries: q.rows, heads: q.heads).queryTile,
             keyTile: FastAttention.keyTile)
         let lanes = T.self == Float.self ? SummationDepth.fusedFloatLanes : SummationDepth.fusedDoubleLanes
-        let bound = rowBounds(q: q, k: k, v: v, scale: scale, scoreModel: scoreModel, precision: T.self, tiles: used) {
+        let bound = rowBounds(
+            q: q, k: k, v: v, scale: scale, scoreModel: scoreModel, precision: T.self, tiles: used, widens: true
+        ) {
             SummationDepth.fused(keys: $0, tiles: $1, keyTile: used.keyTile, splits: splits, lanes: lanes)
         }
         return bound  // mutation-check: fused
@@ -79,54 +81,95 @@ public enum ForwardErrorBound {
 
     /// The bound of the header, per row, for a kernel computing in `precision` whose summation
     /// `depth(n_i, T_i)` describes. `tiles == nil`: one pass over the keys row i sees (T_i = 1).
+    /// A row whose scores or sums may overflow (`mayOverflow`, proof §4) gets +∞, unless `widens`: the
+    /// kernel then recomputes a non-finite row by the Float64 reference and rounds it to `P`, and the
+    /// row gets the larger of the two bounds.
     static func rowBounds<T: AttnScalar, P: KernelScalar>(
         q: Tensor<T>, k: Tensor<T>, v: Tensor<T>, scale: Scale,
-        scoreModel: ScoreModel, precision: P.Type, tiles: TileSizes?,
+        scoreModel: ScoreModel, precision: P.Type, tiles: TileSizes?, widens: Bool = false,
         depth: (Int, Int) -> SummationDepth
     ) -> RowBounds {
-        let u = P.unitRoundoff, eta = P.expRelativeError, tau = Double(P.leastNonzeroMagnitude)
-        let cs = Scale.relativeError(unitRoundoff: u)
-        let s = scale.value(d: q.cols) * (1 + 2 * u)  // ≥ the kernel's rounded scale and ≥ s* (|ŝ − s*| ≤ c_s·s*)
-        func gamma(_ n: Int) -> Double { Rounding.gamma(n, unitRoundoff: u) }
-        let d = q.cols, nk = k.rows
-        // Dot product of d terms (γ_d), product with ŝ (u), ŝ against s* (c_s): |x̂_j − x_j| ≤ g·M_i (§1).
-        let g = gamma(d + 1) + cs * (1 + gamma(d + 1))
-        let expPair = log1p(2 * eta / (1 - eta))  // ln((1 + η)/(1 − η)): one exp in a weight ratio (§2)
+        let d = q.cols, nk = k.rows, sv = scale.value(d: q.cols)
         var out = [Double](repeating: 0, count: q.heads * q.rows)
         let group = max(1, q.heads / max(1, k.heads))  // GQA: query head h reads KV head h / group
+        let wide = widens && P.self != Double.self && scoreModel.terms.isEmpty
+        let hpb = max(1, q.headsPerBatch)
         for h in 0..<q.heads {
+            let terms = ScoreTermBounds(
+                scoreModel, batch: h / hpb, head: h % hpb, queries: q.rows, keys: nk, unitRoundoff: P.unitRoundoff)
             var kMax = 0.0, vMax = 0.0
             for j in 0..<nk {
-                var s2 = 0.0
-                for c in 0..<d { let x = Double(k[h / group, j, c]); s2 += x * x }
-                kMax = max(kMax, s2.squareRoot())
+                kMax = max(kMax, norm(count: d) { Double(k[h / group, j, $0]) })
                 for c in 0..<v.cols { vMax = max(vMax, abs(Double(v[h / group, j, c]))) }
             }
-            kMax *= 1 + 1e-15 * Double(d + 2)  // the Double norm is itself rounded
             for i in 0..<q.rows {
-                let (seen, keyTiles) = processed(row: i, nq: q.rows, nk: nk, mask: scoreModel.mask, tiles: tiles)
-                let depth = depth(seen, keyTiles)
-                var q2 = 0.0
-                for c in 0..<d { let x = Double(q[h, i, c]); q2 += x * x }
-                let M = s * q2.squareRoot() * (1 + 1e-15 * Double(d + 2)) * kMax
-                // The shifts x̂_j − m and the rescales m_old − m_new telescope to m_final − x̂_j ≤ 2M(1 + g) (§1).
-                let delta = g * M + 2 * u * M * (1 + g)
-                let gN = gamma(depth.numerator), gL = gamma(depth.denominator), gF = gamma(depth.final)
-                var body = Double.infinity
-                if gL < 1 {
-                    // |Ô| + |O| ≤ V_max·(1 + (1 + γ_F)(1 + γ_N)/(1 − γ_l)) for every input (§3, "Trivial bound").
-                    let trivial = 1 + (1 + gF) * (1 + gN) / (1 - gL)
-                    // δ ≤ 0.3 keeps every flushed weight below 2⁻¹²⁵ (§3, "Underflow of exp").
-                    let weights = 2 * tanh((2 * delta + Double(depth.exps) * expPair) / 4)
-                    let sums = (gN + gL + gF * (1 + gN)) / (1 - gL)
-                    body = delta <= 0.3 ? min(trivial, weights + sums + 2 * Double(seen) * 0x1p-125) : trivial
+                let (seen0, tiles0) = processed(row: i, nq: q.rows, nk: nk, mask: scoreModel.mask, tiles: tiles)
+                // A sink is one more term of the denominator and one more rescale of the numerator (proof §5).
+                let (seen, keyTiles) = terms.sink == nil ? (seen0, tiles0) : (seen0 + 1, tiles0 + 1)
+                let qn = norm(count: d) { Double(q[h, i, $0]) }
+                let head = RowInputs(d: d, scale: sv, queryNorm: qn, keyNorm: kMax, valueMax: vMax)
+                var b = rowBound(
+                    head, precision: P.self, depth: depth(seen, keyTiles), seen: seen, keyTiles: keyTiles,
+                    terms: { terms.row(i, dotBound: $0, dotError: $1) })
+                if wide && b.mayOverflow {
+                    // Recomputed in Float64 (FastAttention.widenNonFiniteRows) and rounded to P: one pass over `seen` keys.
+                    let r = rowBound(
+                        head, precision: Double.self, depth: .reference(keys: seen), seen: seen, keyTiles: 1,
+                        terms: { ($1, $0) })
+                    let u = P.unitRoundoff, tau = Double(P.leastNonzeroMagnitude)
+                    let rounded = (r.value + u * (vMax + r.value) + tau / 2) * (1 + 4 * u)
+                    b = (max(b.value, rounded), r.mayOverflow)
                 }
-                // Subnormal results on the value path, and this evaluation's own underflow (§3, "Subnormal").
-                let underflow = 2 * Double(depth.numerator + keyTiles + 4) * tau  // mutation-check: underflow
-                out[h * q.rows + i] = (vMax * body + underflow) * (1 + 0x1p-40)  // mutation-check: kernel
+                out[h * q.rows + i] = b.mayOverflow ? .infinity : b.value
             }
         }
         return RowBounds(heads: q.heads, rows: q.rows, values: out)
+    }
+
+    /// What one row's bound needs of the inputs: ‖q_i‖, max_j ‖k_j‖, max |v_jc| (exact values, as Double).
+    struct RowInputs {
+        var d: Int, scale: Double, queryNorm: Double, keyNorm: Double, valueMax: Double
+    }
+
+    /// The bound of the header for one row in precision `P`, and whether the row may overflow there.
+    /// `terms(dotBound, dotError)` gives the score terms' error E_i and magnitude M′_i (Proofs/score-terms-error.md;
+    /// `ScoreTermBounds.row`); without terms (E, M′) = (dotError, dotBound).
+    static func rowBound<P: KernelScalar>(
+        _ x: RowInputs, precision: P.Type, depth: SummationDepth, seen: Int, keyTiles: Int,
+        terms: (Double, Double) -> (error: Double, magnitude: Double)
+    ) -> (value: Double, mayOverflow: Bool) {
+        let u = P.unitRoundoff, eta = P.expRelativeError, tau = Double(P.leastNonzeroMagnitude)
+        // |ŝ − s*| ≤ c_s·s*, subnormal and zero ŝ included; s ≥ ŝ and ≥ s* (scale-rounding.md).
+        let cs = Scale.relativeError(unitRoundoff: u, leastNonzeroMagnitude: tau, value: x.scale)
+        let s = Scale.upperBound(value: x.scale, unitRoundoff: u, leastNonzeroMagnitude: tau)
+        func gamma(_ n: Int) -> Double { Rounding.gamma(n, unitRoundoff: u) }
+        let d = x.d, vMax = x.valueMax
+        // Dot product of d terms (γ_d), product with ŝ (u), ŝ against s* (c_s): |x̂_j − x_j| ≤ g·M_i + a_i (§1, §1′).
+        let g = gamma(d + 1) + cs * (1 + gamma(d + 1))
+        let expPair = log1p(2 * eta / (1 - eta))  // ln((1 + η)/(1 − η)): one exp in a weight ratio (§2)
+        let M = x.queryNorm == 0 || x.keyNorm == 0 ? 0 : s * x.queryNorm * x.keyNorm
+        let a = scoreUnderflow(d: d, keyNorm: x.keyNorm, scaleUpper: s, leastNonzero: tau, unitRoundoff: u)
+        // The score terms' error E_i and magnitude M′_i, with the dot product's error g·M + a (§1, §1′). The shifts
+        // x̂_j − m and the rescales m_old − m_new telescope to m_final − x̂_j ≤ 2(M′(1 + g) + a) (§1).
+        let (scoreError, magnitude) = terms(M, g * M + a)
+        let delta = scoreError + 2 * u * (magnitude * (1 + g) + a)  // mutation-check: score-terms
+        let gN = gamma(depth.numerator), gL = gamma(depth.denominator), gF = gamma(depth.final)
+        var body = Double.infinity
+        if gL < 1 {
+            // |Ô| + |O| ≤ V_max·(1 + (1 + γ_F)(1 + γ_N)/(1 − γ_l)) for every input (§3, "Trivial bound").
+            let trivial = 1 + (1 + gF) * (1 + gN) / (1 - gL)
+            // δ ≤ 0.3 keeps every flushed weight below 2⁻¹²⁵ (§3, "Underflow of exp").
+            let weights = 2 * tanh((2 * delta + Double(depth.exps) * expPair) / 4)
+            let sums = (gN + gL + gF * (1 + gN)) / (1 - gL)
+            body = delta <= 0.3 ? min(trivial, weights + sums + 2 * Double(seen) * 0x1p-125) : trivial
+        }
+        // Subnormal results on the value path, and this evaluation's own underflow (§3, "Subnormal").
+        let underflow = 2 * Double(depth.numerator + keyTiles + 4) * tau  // mutation-check: underflow
+        let value = (vMax * body + underflow) * (1 + 0x1p-40)  // mutation-check: kernel
+        let overflow = mayOverflow(
+            queryNorm: x.queryNorm, keyNorm: x.keyNorm, scaleUpper: s, scoreBound: magnitude * (1 + g) + a, keys: seen,
+            valueMax: vMax, normalised: depth.normalised, greatestFinite: Double(P.greatestFiniteMagnitude))
+        return (value, overflow)
     }
 
     /// (n_i, T_i): the keys row i's pass processes and the key tiles they span. Right-bounded
@@ -149,6 +192,8 @@ public enum ForwardErrorBound {
 /// in lanes, then across lanes, has depth about n/lanes + lanes.
 struct SummationDepth: Equatable {
     var numerator: Int, denominator: Int, exps: Int, final: Int
+    /// The weights are normalised before they meet V (the reference), so |N| ≤ V_max·(1 + γ): no overflow of N.
+    var normalised = false
 
     /// Lane counts W of the Float32 copies of the fused kernel (fused_attention.c: baseline SSE 4,
     /// AVX2 8, AVX-512 16).
@@ -185,6 +230,6 @@ struct SummationDepth: Equatable {
     /// `ReferenceAttention.compute`: l left to right (n − 1 roundings after the exact first), each
     /// weight p_j/l rounded, then Σ fl(w_j·v_j) left to right: ≤ 1 + 1 + (n − 1) per term; no final division.
     static func reference(keys n: Int) -> SummationDepth {
-        SummationDepth(numerator: n + 1, denominator: n, exps: 1, final: 0)
+        SummationDepth(numerator: n + 1, denominator: n, exps: 1, final: 0, normalised: true)
     }
 }

@@ -118,7 +118,8 @@ public final class OnlineSoftmaxAccumulator<T: KernelScalar> {
     }
 
     /// Writes O / l for the first `rowLimit` rows into `out` (leading dimension `ldOut`).
-    /// A row that saw no finite score is written as NaN (callers prevent it).
+    /// A row that saw no finite score is written as NaN: all its keys masked, or all its scores below −F
+    /// (F the greatest finite value). `ForwardErrorBound.fast` gives such a row +∞ (`mayOverflow`, proof §4).
     @_specialize(where T == Float)
     @_specialize(where T == Double)
     public func finish(into out: UnsafeMutablePointer<T>, ldOut: Int, rowLimit: Int? = nil) {

@@ -1,4 +1,5 @@
 import AttnCore
+import Foundation
 
 /// Partial softmaxes over key ranges (split-K) and their exact merge.
 ///
@@ -27,11 +28,14 @@ final class PartialSoftmax<T: KernelScalar>: @unchecked Sendable {
         rowSum.pointer.deallocate()
     }
 
-    /// Writes the normalised rows (rows × valueCols) into `out`.
-    func merge(into out: UnsafeMutablePointer<T>) {
+    /// Writes the normalised rows (rows × valueCols) into `out`; with `sink(row)`, exp(σ − M) joins each
+    /// denominator (M the max over the ranges and σ); `lse`, when given, receives M + ln(denominator).
+    func merge(into out: UnsafeMutablePointer<T>, lse: UnsafeMutablePointer<T>? = nil, sink: (Int) -> T? = { _ in nil })
+    {
         let (m, l, o, dv) = (rowMax.pointer, rowSum.pointer, output.pointer, valueCols)
         for i in 0..<rows {
-            var big = -T.infinity
+            let sigma = sink(i)
+            var big = sigma ?? -T.infinity
             for p in 0..<splits { big = max(big, m[p * rows + i]) }
             let orow = out + i * dv
             for c in 0..<dv { orow[c] = 0 }
@@ -44,7 +48,13 @@ final class PartialSoftmax<T: KernelScalar>: @unchecked Sendable {
                 let prow = o + (p * rows + i) * dv
                 for c in 0..<dv { orow[c] += prow[c] * f }
             }
+            if let sigma {
+                var f = sigma - big
+                _ = T.expShiftedSum(&f, count: 1, shift: 0)
+                sum += f
+            }
             if sum > 0 { for c in 0..<dv { orow[c] /= sum } }  // no visible key in any range: the row is 0
+            lse?[i] = sum > 0 ? big + T(log(Double(sum))) : -.infinity
         }
     }
 }

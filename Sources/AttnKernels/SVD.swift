@@ -13,6 +13,7 @@ package enum SVD {
     /// LAPACKE's row-major path rejects).
     package static func singularValues(_ a: [Double], rows: Int, cols: Int) throws -> [Double] {
         precondition(rows >= 1 && cols >= 1 && a.count == rows * cols, "matrix does not match its shape")
+        try checkFinite(a, rows: rows, cols: cols)
         var copy = a
         var s = [Double](repeating: 0, count: min(rows, cols))
         var u = [Double](repeating: 0, count: 1), vt = [Double](repeating: 0, count: 1)
@@ -28,6 +29,7 @@ package enum SVD {
     package static func thin(_ a: [Double], rows: Int, cols: Int) throws -> (u: [Double], sigma: [Double], vt: [Double])
     {
         precondition(rows >= 1 && cols >= 1 && a.count == rows * cols, "matrix does not match its shape")
+        try checkFinite(a, rows: rows, cols: cols)
         let k = min(rows, cols)
         var copy = a
         var s = [Double](repeating: 0, count: k)
@@ -37,6 +39,15 @@ package enum SVD {
             &copy, Int32(cols), &s, &u, Int32(k), &vt, Int32(cols))
         try check(info, rows: rows, cols: cols)
         return (u, s, vt)
+    }
+
+    /// A matrix with a NaN or ±∞ (scores beyond the Double range) is refused before LAPACK sees it:
+    /// dgesdd reports it as an invalid argument, which is not the caller's programming error.
+    static func checkFinite(_ a: [Double], rows: Int, cols: Int) throws {
+        guard a.allSatisfy({ $0.isFinite }) else {
+            throw AttnError.infeasible(
+                "the \(rows)×\(cols) matrix to factor has entries beyond the Double range (exp of scores too large)")
+        }
     }
 
     static func check(_ info: Int32, rows: Int, cols: Int) throws {

@@ -56,6 +56,9 @@ public enum SparseBound {
         let kv = L.kvHead(ofQueryHead: h)
         precondition(!selected.isEmpty)
         if output.contains(where: { !$0.isFinite }) { return (.infinity, .infinity, .infinity) }
+        // The proof's |s − s*| ≤ 2u·s* needs a normal Double scale: a subnormal one carries no relative
+        // bound (issue 23), so the bound is +∞ there rather than a finite number that may be too small.
+        if !(s >= .leastNormalMagnitude) { return (.infinity, .infinity, .infinity) }
         let q = qf.map(Double.init)
 
         // 1. Selected tokens, recomputed in Double with a certified rounding enclosure (Lemmas 2–3).

@@ -17,6 +17,23 @@ struct ScaleTests {
     /// |fl(1/fl(√d)) − 1/√d| ≤ c/√d, c = `Scale.relativeError` = 2u, for every d ≤ 20000, checked exactly:
     /// with s = m·2^e, (1 − c)² ≤ s²·d ≤ (1 + c)² in 128-bit integers. Also records the worst case, which must
     /// exceed u (so a constant of 1 would be wrong) — the reason for `Scale.relativeError`.
+    /// Issue 23: decimal scales below the normal range round to a subnormal or to 0, with an absolute error
+    /// (Proofs/scale-rounding.md, "Subnormal scales"). Float: the decimal as a double is within 10⁻¹⁶ of s*,
+    /// far inside the margins checked. Double: 10⁻³¹⁰ is subnormal; scaled by 2¹⁰⁰ (exact) it is compared with
+    /// the normal 10⁻²¹⁰·2¹⁰⁰/10¹⁰⁰ (a few ulps), where the subnormal's error is 10⁻¹⁴ relative.
+    /// 2.1·10⁻⁴⁵ rounds to τ = 1.401·10⁻⁴⁵, 0.333·s* off, against the constant's 0.3336: halving the absolute
+    /// part (mutation row `scale-subnormal`) fails there.
+    @Test(arguments: ["5e-46", "1e-45", "2.1e-45", "3e-45", "5.6e-45", "1e-40", "1.1e-38", "1e-30"])
+    func subnormalScaleWithinItsConstant(text: String) {
+        let s = Double(text)!, rounded = Double(Float(s))
+        let c = Scale.relativeError(unitRoundoff: 0x1p-24, leastNonzeroMagnitude: 0x1p-149, value: s)
+        #expect(abs(rounded - s) <= c * s * (1 - 1e-9), "\(text): ŝ = \(rounded), c = \(c)")
+        #expect(Scale.upperBound(value: s, unitRoundoff: 0x1p-24, leastNonzeroMagnitude: 0x1p-149) >= max(s, rounded))
+        let s64 = Double("1e-310")!, star = 1e-210 * 0x1p100 / 1e100
+        let c64 = Scale.relativeError(unitRoundoff: 0x1p-53, leastNonzeroMagnitude: 0x1p-1074, value: s64)
+        #expect(abs(s64 * 0x1p100 - star) <= c64 * star * (1 - 1e-9))
+    }
+
     @Test func roundedScaleWithinItsProvedConstant() {
         let c = Scale.relativeError(unitRoundoff: 0x1p-53)
         let k = UInt128(c / 0x1p-53)  // c = k·u with k an integer (2)

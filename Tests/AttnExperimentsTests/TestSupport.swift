@@ -13,6 +13,8 @@ func smallConfiguration(seed: UInt64 = 7) -> SweepConfiguration {
                 trials: 2),
             .erankVsB: ExperimentGrid(ns: [32, 48], b: .relative([0.1, 1])),
             .hardInstance: ExperimentGrid(ns: [64], b: .relative([0.5, 2]), trials: 2),
+            .gradVsB: ExperimentGrid(ns: [64, 256, 1 << 14], b: .relative([0.1, 0.5, 1.5])),
+            .gradReduction: ExperimentGrid(ns: [16], b: .relative([0.5, 1.5])),
         ], seed: seed, sampleRows: 16)
 }
 

@@ -87,6 +87,33 @@ struct FastAttentionDecodeTests {
             heads: 1, group: 2, nq: 40, nk: 600, d: 8, dv: 8, model: .plain, seed: 10, magnitude: 2, Double.self)
     }
 
+    /// Windows and the score terms at decode under GQA: a left window keeps the group in one job (the few-row
+    /// path applies it at each row's own position); per-head terms (ALiBi slopes, sinks, bias) make each
+    /// query head its own job, so no head reads another's slope or sink.
+    @Test("decode under GQA with windows and per-head score terms")
+    func groupedWithTerms() throws {
+        let heads = 2 * 4
+        let slopes = try ScoreGrid.perHead((0..<heads).map { 0.01 * Double($0 + 1) }, parameter: .alibi)
+        let sinks = try ScoreGrid.perHead((0..<heads).map { Double($0) - 3 }, parameter: .sinks)
+        let window = try AttentionWindow(left: 300, right: 0)
+        let models = [
+            ScoreModel(mask: AttentionMask(alignment: .bottomRight, window: window)),
+            ScoreModel(mask: AttentionMask(alignment: .topLeft, window: try AttentionWindow(left: 40, right: 700))),
+            try ScoreModel(mask: .causal(), softcap: 5, alibiSlopes: slopes, sinks: sinks),
+            try ScoreModel(mask: AttentionMask(alignment: .bottomRight, window: window), sinks: sinks),
+        ]
+        for model in models {
+            for (nq, nk) in [(1, 900), (2, 5000)] {
+                try Self.check(
+                    heads: 2, group: 4, nq: nq, nk: nk, d: 16, dv: 16, model: model, seed: UInt64(nk + nq),
+                    magnitude: 2, Float.self)
+                try Self.check(
+                    heads: 2, group: 4, nq: nq, nk: nk, d: 16, dv: 16, model: model, seed: UInt64(nk), magnitude: 2,
+                    Double.self)
+            }
+        }
+    }
+
     /// The decode path's own NaN/Inf detection (no second pass over K and V): one non-finite entry of K or
     /// V anywhere is refused, naming the tensor, as the full scan would.
     @Test("NaN or ±∞ in K or V at decode is refused, naming the tensor", arguments: [Float.nan, .infinity, -.infinity])

@@ -60,20 +60,68 @@ import Testing
         try Self.expectAgree(c, .causal(), Float.self)
     }
 
-    @Test("terms the fast kernel does not compute yet are refused with their parameter")
-    func unsupportedTermsAreRefused() throws {
-        let q = Tensor<Float>(rows: 2, cols: 2), k = Tensor<Float>(rows: 3, cols: 2),
-            v = Tensor<Float>(rows: 3, cols: 1)
-        let models: [(ScoreModel, Parameter)] = [
-            (ScoreModel(mask: AttentionMask(window: try AttentionWindow(left: 1, right: 0))), .window),
-            (try ScoreModel(softcap: 2), .softcap),
-            (try ScoreModel(sinks: try .perHead([0], parameter: .sinks)), .sinks),
-        ]
-        for (m, p) in models {
-            do {
-                _ = try FastAttention.compute(q: q, k: k, v: v, scale: .standard, scoreModel: m)
-                Issue.record("\(p) accepted")
-            } catch let e as AttnError { #expect(e.kind == .usage && e.parameter == p, "\(e)") }
+    /// Every term at once, on adversarial inputs: softcap (sometimes far below the scores), a bias over
+    /// [heads, n_q, n_k], steep ALiBi slopes, sinks (sometimes dominating), left and right windows, an explicit
+    /// mask, either alignment; both precisions, and the rows that see nothing are 0.
+    @Test("all score terms and masks: fast agrees with the reference within both bounds")
+    func allTermsAgree() async {
+        await propertyCheck(
+            count: 40, input: AdversarialCase.generator(), Gen.int(in: 0...Int.max)
+        ) { c0, seed in
+            var c = c0
+            c.causal = false
+            var rng = Xoshiro256StarStar(seed: UInt64(truncatingIfNeeded: seed))
+            func pick(_ n: UInt64) -> Int { Int(rng.next() % n) }
+            func uniform(_ a: Double) -> Double { (rng.nextUnit() * 2 - 1) * a }
+            let (nq, nk, heads) = (c.nq, c.nk, c.heads)
+            let window =
+                pick(3) == 0
+                ? nil
+                : try! AttentionWindow(
+                    left: pick(2) == 0 ? nil : pick(5), right: pick(2) == 0 ? nil : pick(5))
+            let explicit =
+                pick(3) != 0
+                ? nil
+                : try! ScoreGrid(
+                    shape: [nq, nk], values: (0..<nq * nk).map { _ in pick(4) != 0 }, parameter: .mask)
+            let mask = AttentionMask(
+                alignment: pick(2) == 0 ? .topLeft : .bottomRight, window: window, explicit: explicit)
+            let bias =
+                pick(2) == 0
+                ? nil
+                : try! ScoreGrid(
+                    shape: [heads, nq, nk], values: (0..<heads * nq * nk).map { _ in uniform(pick(2) == 0 ? 1 : 30) },
+                    parameter: .bias)
+            let slopes =
+                pick(2) == 0
+                ? nil
+                : try! ScoreGrid.perHead(
+                    (0..<heads).map { _ in abs(uniform(pick(2) == 0 ? 0.1 : 8)) }, parameter: .alibi)
+            let sinks =
+                pick(2) == 0
+                ? nil
+                : try! ScoreGrid.perHead(
+                    (0..<heads).map { _ in uniform(pick(2) == 0 ? 2 : 60) }, parameter: .sinks)
+            let softcap: Double? = pick(2) == 0 ? nil : [0.5, 5, 50][pick(3)]
+            let model = try! ScoreModel(mask: mask, softcap: softcap, bias: bias, alibiSlopes: slopes, sinks: sinks)
+            try! Self.expectAgree(c, model, Float.self)
+            try! Self.expectAgree(c, model, Double.self)
+        }
+    }
+
+    @Test("the LSE of the fast kernel agrees with the reference's (both alignments, sinks, fully masked rows)")
+    func lseAgrees() throws {
+        let c = AttentionCase(heads: 2, nq: 9, nk: 5, d: 4, dv: 3, bound: 2, scale: .standard, causal: false, seed: 8)
+        let (q, k, v) = c.tensors(Double.self)
+        for model in [
+            ScoreModel.causal(), .causal(.topLeft), .plain,
+            try ScoreModel(mask: .causal(), sinks: try .perHead([0.5, -3], parameter: .sinks)),
+        ] {
+            let fast = try FastAttention.forward(q: q, k: k, v: v, scale: c.scale, scoreModel: model)
+            let ref = try ReferenceAttention.forward(q: q, k: k, v: v, scale: c.scale, scoreModel: model)
+            for (a, b) in zip(fast.lse, ref.lse) {
+                #expect(a == b || abs(a - b) <= 1e-12 * max(1, abs(b)), "\(model.mask) \(a) vs \(b)")
+            }
         }
     }
 }

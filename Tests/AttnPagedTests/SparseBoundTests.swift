@@ -84,4 +84,17 @@ struct SparseBoundTests {
         #expect(b.max < 1e-3)
         #expect(b.truncation[0] > 0)
     }
+    /// Issue 23: a subnormal Double scale has no relative rounding bound, so the step's bound is +∞
+    /// (said, not a finite number that may fall below the true error).
+    @Test func subnormalScaleGivesAnInfiniteBound() {
+        let layout = try! KVLayout(kvHeads: 1, d: 4, dv: 1, pageSize: 4)
+        let store = PagedKVStore(layout: layout, capacity: nil)
+        for j in 0..<8 { store.append(keys: [Float(j), 1, 0, 0], values: [Float(j % 3)]) }
+        let q: [Float] = [1e30, 0, 0, 0]
+        let sel = PageSelection(pages: [[0, 1]])
+        let s = 0x1p-1060
+        let out = PagedAttention.attend(store: store, queries: q, selection: sel, scale: Float(s)).output
+        #expect(SparseBound.compute(store: store, queries: q, selection: sel, output: out, scale: s).max == .infinity)
+        #expect(SparseBound.compute(store: store, queries: q, selection: sel, output: out, scale: 0x1p-1022).max < 1)
+    }
 }

@@ -10,6 +10,8 @@ public enum TrackedBound: String, CaseIterable, Sendable {
     case pagedAposteriori = "SparseBound (paged, a posteriori)"
     case blockSparse = "block-sparse (ForwardErrorBound.fast on the restricted problem)"
     case floatEngine = "FloatAttentionEngine.entryBound (float verify radius e)"
+    case gradientPoly = "GradientErrorBound (polynomial method for dL/dX, a priori)"
+    case lossGradient = "LossGradient.bounds (exact dL/dX in Float64)"
 }
 
 /// Records the largest observed error/bound per bound, process-wide.

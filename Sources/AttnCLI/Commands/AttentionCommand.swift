@@ -7,16 +7,18 @@ struct AttentionCommand: ParsableCommand {
     @Option(help: "reference (Float64, O(n²) memory) or fast (fused).") var kernel = AttentionKernel.fast
     @Option(help: "Working precision of the fast kernel and dtype of the output.") var precision = Precision.float32
     @OptionGroup var output: OutputOption
+    @Option(help: "Also write the per-row error bound .npy, Q's leading axes × n_q.") var boundOut: String?
+    @OptionGroup var format: JSONOption
+    @Option(name: .customLong("do"), help: "Upstream gradient dO .npy (the output's shape).") var upstream: String?
+    @Option(help: "Write dQ here (.npy, Q's shape; needs --do).") var dqOut: String?
+    @Option(help: "Write dK here (.npy, K's shape; needs --do).") var dkOut: String?
+    @Option(help: "Write dV here (.npy, V's shape; needs --do).") var dvOut: String?
     func run() throws {
-        let out = try output.required()
-        switch precision {
-        case .float32: try Npy.write(attention(Float.self), to: out)
-        case .float64: try Npy.write(attention(Double.self), to: out)
-        }
-    }
-    func attention<T: KernelScalar>(_: T.Type) throws -> Tensor<T> {
-        try AttnKernels.attention(
-            inputs.files.problem(as: T.self), scale: inputs.scale, scoreModel: inputs.scoreModel, kernel: kernel)
+        var r = AttentionRequest(files: try inputs.files.set(), out: output.path, boundOut: boundOut)
+        (r.scale, r.scoreModel, r.kernel, r.double) = (inputs.scale, inputs.scoreModel, kernel, precision == .float64)
+        r.backward = BackwardRequest(upstream: upstream, dqOut: dqOut, dkOut: dkOut, dvOut: dvOut, kernel: kernel)
+        let summary = try r.run()
+        if format.json { print(summary.serialized()) }
     }
 }
 
@@ -26,11 +28,12 @@ struct DemoCommand: ParsableCommand {
     @Option(help: "Head dimension d.") var d = 64
     @Option(name: [.customLong("B"), .customLong("b")], help: "Entry bound B: inputs uniform in [−B, B].") var B = 1.0
     @Option(help: "Softmax scale: 'paper' (1/d), 'standard' (1/√d) or a positive decimal.") var scale = Scale.standard
+    @Option(help: "Inputs from an edge family instead of uniform [−B, B].") var family: EdgeFamily?
     @OptionGroup var seed: SeedOption
     @OptionGroup var format: JSONOption
     func run() throws {
         var p = Demo.Parameters()
-        (p.n, p.d, p.B, p.scale, p.seed) = (n, d, B, scale, seed.seed)
+        (p.n, p.d, p.B, p.scale, p.seed, p.family) = (n, d, B, scale, seed.seed, family)
         try emit(Demo.run(p), out: nil, json: format.json)
     }
 }

@@ -4,6 +4,7 @@ import Foundation
 
 extension Scale: ExpressibleByArgument {}
 extension AttentionKernel: ExpressibleByArgument {}
+extension EdgeFamily: ExpressibleByArgument {}
 
 public enum Precision: String, CaseIterable, ExpressibleByArgument, Sendable { case float32, float64 }
 
@@ -67,12 +68,10 @@ struct CommaList<Element: ExpressibleByArgument>: ExpressibleByArgument, CustomS
     let description: String
     var defaultValueDescription: String { description }
     init?(argument: String) {
-        var items: [Element] = []
-        for p in argument.split(separator: ",", omittingEmptySubsequences: false) {
-            guard let x = Element(argument: p.trimmingCharacters(in: .whitespaces)) else { return nil }
-            items.append(x)
-        }
-        (self.items, self.description) = (items, argument)
+        let parsed = argument.split(separator: ",", omittingEmptySubsequences: false)
+            .map { Element(argument: $0.trimmingCharacters(in: .whitespaces)) }
+        guard parsed.allSatisfy({ $0 != nil }) else { return nil }
+        (items, description) = (parsed.compactMap { $0 }, argument)
     }
 }
 

@@ -21,6 +21,8 @@ public struct SweepMeasurer: Sendable {
         case .errorVsB: return [try errorVsB(p)]
         case .erankVsB: return [try erankVsB(p)]
         case .hardInstance: return try hardInstance(p)
+        case .gradVsB: return [try gradVsB(p)]
+        case .gradReduction: return try gradReduction(p)
         }
     }
 

@@ -114,7 +114,8 @@ public enum Regime {
             let s = scale.value(d: d)
             return RegimeAtScale.make(
                 scale: scale, scaleValue: s,
-                radius: ScoreRadius.measured(q: q, k: k, nq: nq, nk: nk, d: d, scale: s),
+                // A subnormal ŝ is off by up to τ/2 absolutely (scale-rounding.md): the radius must cover s*.
+                radius: ScoreRadius.measured(q: q, k: k, nq: nq, nk: nk, d: d, scale: s.isNormal ? s : s + 0x1p-1074),
                 maximum: maximum, n: nk, d: d, epsilon: eps, family: options.family,
                 model: options.model)
         }

@@ -74,13 +74,14 @@ public struct ScoreMaximum: Sendable, Equatable {
     /// The maximum of |s·q_i·k_j| for scale value ŝ (the nearest double to s),
     /// and a bound on its error against the exact s: `(value, errorBound)`.
     ///
-    /// |fl(ŝ·m̃) − s·m| ≤ u·ŝm̃ + |ŝ − s|·m̃ + s·|m̃ − m|; with |ŝ − s| ≤ σ·s, σ = 2u
-    /// (`Scale.relativeError`, Proofs/scale-rounding.md) and s ≤ ŝ/(1 − σ), the total is
-    /// ≤ ŝ/(1 − σ)·(E + (u + σ)·m̃), which we round up (proof, Lemma 3).
+    /// |fl(ŝ·m̃) − s·m| ≤ u·ŝm̃ + τ/2 + |ŝ − s|·m̃ + s·|m̃ − m|; with |ŝ − s| ≤ σ·s + τ/2, σ = 2u
+    /// (`Scale.relativeError`, Proofs/scale-rounding.md, subnormal ŝ included) and s ≤ s↑ =
+    /// `Scale.upperBound`, the total is ≤ u·ŝm̃ + (σ·s↑ + τ/2)·m̃ + s↑·E + τ/2, rounded up (proof, Lemma 3).
     public func scaled(by s: Double) -> (value: Double, errorBound: Double) {
-        let u = Double.unitRoundoff, sigma = Scale.relativeError(unitRoundoff: u)
+        let u = Double.unitRoundoff, sigma = Scale.relativeError(unitRoundoff: u), tau = 0x1p-1074
+        let sUp = Scale.upperBound(value: s, unitRoundoff: u, leastNonzeroMagnitude: tau)
         // Five roundings, each ≤ (1 + u) relative or 2⁻¹⁰⁷⁵ absolute if it underflows: 1 + 8u and 4·2⁻¹⁰⁷⁴ cover them.
-        let bound = s * (errorBound + (u + sigma) * value) / (1 - sigma) * (1 + 8 * u) + 4 * 0x1p-1074
+        let bound = (u * s * value + (sigma * sUp + tau / 2) * value + sUp * errorBound) * (1 + 8 * u) + 4 * tau
         return (s * value, bound.nextUp)
     }
 }

@@ -123,12 +123,13 @@ public enum PolyAttention {
             let fmap = PolyFeatureMap<T>(polynomial: poly, variables: d, scale: s)
             let chunks = max(1, min(keyChunks, nk / 1024, (1 << 26) / rw))
             let blockRows = max(1, min(options.blockRows, (1 << 24) / r))
+            var finite = true
             q.storage.withUnsafeBufferPointer { qb in
                 k.storage.withUnsafeBufferPointer { kb in
                     v.storage.withUnsafeBufferPointer { vb in
                         out.withUnsafeMutableBufferPointer { ob in
                             den.withUnsafeMutableBufferPointer { db in
-                                run(
+                                finite = run(
                                     fmap: fmap, q: qb.baseAddress! + qo, k: kb.baseAddress! + ko,
                                     v: vb.baseAddress! + vo,
                                     out: ob.baseAddress! + h * nq * dv, den: db.baseAddress! + h * nq,
@@ -139,6 +140,7 @@ public enum PolyAttention {
                     }
                 }
             }
+            try checkFinite(finite, out: out, den: den, head: h)
             let bound = q.storage.withUnsafeBufferPointer { qb in
                 k.storage.withUnsafeBufferPointer { kb in
                     v.storage.withUnsafeBufferPointer { vb in
@@ -189,12 +191,27 @@ public enum PolyAttention {
         }
     }
 
-    /// One head: W = Σ_chunks U₂ᵀ[V | 1], then Y = U₁W, T = Y[:, :dv]/Y[:, dv].
+    /// The bound (polynomial-method-error.md §5c) assumes every feature, W = U₂ᵀ[V | 1], Y = U₁W and T
+    /// finite. An overflow never returns to a finite value except through a division by ±∞, which only
+    /// the denominators Y[:, d_v] can be: so W, D̃ and T finite imply that nothing overflowed. Otherwise
+    /// the request is beyond the working format (`infeasible`, exit 3), never a finite bound beside ±∞.
+    static func checkFinite<T: AttnScalar>(_ w: Bool, out: Tensor<T>, den: Tensor<T>, head h: Int) throws {
+        let rows = out.rows, dv = out.cols
+        let o = out.storage[h * rows * dv..<(h + 1) * rows * dv], dn = den.storage[h * rows..<(h + 1) * rows]
+        guard w, o.allSatisfy({ $0.isFinite }), dn.allSatisfy({ $0.isFinite }) else {
+            throw AttnError.infeasible(
+                .v,
+                "head \(h): the polynomial method's features or sums exceed the \(T.dtypeName) range (|V|·n_k·P̂(R) too large); use exact attention or scale V down"
+            )
+        }
+    }
+
+    /// One head: W = Σ_chunks U₂ᵀ[V | 1], then Y = U₁W, T = Y[:, :dv]/Y[:, dv]. Returns whether W is finite.
     static func run<T: KernelScalar>(
         fmap: PolyFeatureMap<T>, q: UnsafePointer<T>, k: UnsafePointer<T>,
         v: UnsafePointer<T>, out: UnsafeMutablePointer<T>, den: UnsafeMutablePointer<T>,
         nq: Int, nk: Int, d: Int, dv: Int, chunks: Int, blockRows: Int, threads: Int?
-    ) {
+    ) -> Bool {
         let r = fmap.rank, w = dv + 1
         let nb = max(1, min(blockRows, max(nq, nk)))
         // Small problems: one worker (dispatch costs more than it saves; results are identical).
@@ -203,6 +220,7 @@ public enum PolyAttention {
         var partial = [T](repeating: 0, count: chunks * r * w)
         let qs = UnsafeSendablePointer(mutating: q), ks = UnsafeSendablePointer(mutating: k)
         let vs = UnsafeSendablePointer(mutating: v)
+        var wFinite = true
         BLASThreads.withSingleThreadedBLAS {
             partial.withUnsafeMutableBufferPointer { pb in
                 let ps = UnsafeSendablePointer(pb.baseAddress!)
@@ -241,6 +259,7 @@ public enum PolyAttention {
                 }
             }
             let wsum = Array(partial[0..<(r * w)])
+            wFinite = wsum.allSatisfy { $0.isFinite }
             let os = UnsafeSendablePointer(out), dn = UnsafeSendablePointer(den)
             let qBlocks = (nq + nb - 1) / nb
             Parallel.forEachJob(qBlocks, workers: workers) { worker in
@@ -270,6 +289,7 @@ public enum PolyAttention {
                 }
             }
         }
+        return wFinite
     }
 }
 

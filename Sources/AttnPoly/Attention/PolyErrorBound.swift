@@ -16,7 +16,7 @@ import Foundation
 ///   scale           (e^{2.0002·c_s·R} − 1)·max|V|, c_s = Scale.relativeError (2⁻⁵²: s held as a double)
 ///   underflow       (τ/2)·[(Σ_i + r/n_k)(1 + γ_m)e^R/((1 − ε)(1 − η_i)) + 1] + 4·2⁻¹⁰⁷⁴,
 ///                   Σ_i = (1 + γ_m)√(r·P̄(s‖q_i‖²)) + r·Ξ ≥ Σ_α|û₁_α(q_i)|, τ = smallest subnormal,
-///                   Ξ = (g + 2)(τ/2)·Y^g·max(1, ω) (a feature's absolute underflow error), and η_i
+///                   Ξ = max(g + 2, 2g + 1)(τ/2)·Y^g·max(1, ω) (a feature's absolute underflow error), and η_i
 ///                   enlarged by the features' and the denominator's underflow (§5b)
 ///
 /// u is the unit roundoff of the working precision, γ_m = m·u/(1 − m·u).
@@ -89,8 +89,10 @@ public enum PolyErrorBound {
             q: q, k: k, d: d, nk: nk, scale: s, polynomial: p, rank: r, gamma: gamma,
             unitRoundoff: u, tau: Double(T.leastNonzeroMagnitude), keyNorm: kMax)
         // |ŝ − s*| ≤ c_s·s* (Scale.relativeError): every score moves by ≤ c_s·R(1 + 10⁻⁴), every weight ratio by e^{2·that}.
-        let cs = Scale.relativeError(unitRoundoff: 0x1p-53)
-        let scaleTerm = (CertifiedElementary.expUp(2 * cs * 1.0001 * p.radius) - 1) * maxV * (1 + 1e-15)
+        let cs = Scale.relativeError(unitRoundoff: 0x1p-53, leastNonzeroMagnitude: 0x1p-1074, value: s)
+        // s*/ŝ ≤ 1.0001 for a normal ŝ, ≤ 2 for a subnormal one (scale-rounding.md, "Subnormal scales").
+        let ratio = s.isNormal ? 1.0001 : 2.0001
+        let scaleTerm = (CertifiedElementary.expUp(2 * cs * ratio * p.radius) - 1) * maxV * (1 + 1e-15)
         // e^{R_i} ≤ e^R for every row (R_i ≤ R): one MPFR exp per head.
         let expR = CertifiedElementary.expUp(p.radius)
         var rows = [Double](repeating: 0, count: nq)
@@ -98,8 +100,10 @@ public enum PolyErrorBound {
         for i in 0..<nq {
             var q2 = 0.0
             for c in 0..<d { let x = Double(q[i * d + c]); q2 += x * x }
-            let Ri = min(p.radius, s * q2.squareRoot() * (1 + 1e-15 * Double(d + 2)) * kMax)
-            let queryMass = under.queryMass(squaredNorm: q2 * (1 + 1e-15 * Double(d + 2)))
+            // Rounded up; a square below 2⁻¹⁰²² loses at most 2⁻¹⁰²² (the subnormal pad, as ScoreRadius.maxRowNorm).
+            q2 = q2 * (1 + 1e-15 * Double(d + 2)) + Double(d) * 0x1p-1022  // mutation-check: poly-qpad
+            let Ri = min(p.radius, s * q2.squareRoot() * (1 + 1e-15) * kMax)
+            let queryMass = under.queryMass(squaredNorm: q2)
             let eta =
                 (gamma * p.absoluteMajorant(at: Ri) + under.perKey(queryMass: queryMass)) * expR / (1 - eps)
                 * (1 + 1e-15)
@@ -152,7 +156,10 @@ struct Underflow {
         var w = 0.0
         for (t, c) in p.coefficients.enumerated() { w = max(w, abs(c) * pow(Double(d), Double(t))) }
         let omega = max(1, w.squareRoot() * (1 + 8 * u))
-        feature = Double(p.degree + 2) * (tau / 2) * pow(y, Double(p.degree)) * omega * (1 + gamma) * (1 + 1e-12)
+        // A degree-t feature takes ≤ 2t + 1 rounded products (t of ŷ, t of √|w_α|, one more): 2g + 1 ≥ g + 2 for g ≥ 1.
+        feature =
+            Double(max(p.degree + 2, 2 * p.degree + 1)) * (tau / 2) * pow(y, Double(p.degree)) * omega * (1 + gamma)
+            * (1 + 1e-12)
         keyMass =
             (r * p.absoluteMajorant(at: s * keyNorm * keyNorm * (1 + 1e-14))).squareRoot() * (1 + gamma)
             * (1 + 1e-15)

@@ -116,18 +116,20 @@ public enum CertifiedExpBound {
         }
         // Below `monotoneFrom` a family's bound may rise with g (Taylor) or be
         // a constant ≥ 1 / +∞ (shifted, Chebyshev); from there on it decreases.
+        // Degrees as Int only below maxDegree: R beyond 2⁶³ (regime on huge heads) must not trap.
+        func degree(_ x: Double) -> Int { x < Double(maxDegree) ? Int(x) : maxDegree }
         let monotoneFrom: Int
         switch family {
-        case .taylor: monotoneFrom = min(maxDegree, Int(R.rounded(.up)) + 2)
-        case .shifted: monotoneFrom = min(maxDegree, max(0, Int((2 * R).rounded(.down)) - 1))
-        case .chebyshev, .interpolant: monotoneFrom = min(maxDegree, max(0, Int((R / 2).rounded(.down)) - 1))
+        case .taylor: monotoneFrom = min(maxDegree, degree(R.rounded(.up)) + 2)
+        case .shifted: monotoneFrom = min(maxDegree, max(0, degree((2 * R).rounded(.down)) - 1))
+        case .chebyshev, .interpolant: monotoneFrom = min(maxDegree, max(0, degree((R / 2).rounded(.down)) - 1))
         }
         var result: Int? = nil
         // Linear scan where the bound need not be monotone (short: O(R)),
         // then galloping + bisection on the decreasing part.
         if family == .taylor {
             // For g + 1 ≤ R, R^{g+1}/(g+1)! ≥ 1, so the bound is ≥ e^R ≥ 1: skip those when ε < 1.
-            let start = epsilon < 1 ? min(monotoneFrom, max(0, Int(R.rounded(.down)) - 1)) : 0
+            let start = epsilon < 1 ? min(monotoneFrom, max(0, degree(R.rounded(.down)) - 1)) : 0
             for g in start..<monotoneFrom where ok(g) { result = g; break }
         }
         if result == nil {

@@ -45,6 +45,22 @@ typedef struct {
     /// mask are then ignored). Few-row path only: set in_place.
     const ptrdiff_t *key_ranges;
     ptrdiff_t key_range_count;
+    // The rest of the score model (all zero / NULL: plain softmax). Rows are 0-based in this job, keys absolute.
+    int left_bounded;        ///< a window's left bound: key j is hidden from row i when j < i + left_offset
+    ptrdiff_t left_offset;   ///< row0 + (i′ − i) − L
+    const unsigned char *tile_class;  ///< per key tile (j / 256) for this job's rows: 0 empty (skipped), 1 full, 2
+                                      ///< partial (the explicit mask applies); NULL: every tile partial, no mask
+    const unsigned char *mask;        ///< explicit mask at (row 0, key 0): visible iff mask[i·mask_row + j·mask_col]
+    ptrdiff_t mask_row, mask_col;
+    const double *bias;      ///< additive bias at (row 0, key 0): bias[i·bias_row + j·bias_col], or NULL
+    ptrdiff_t bias_row, bias_col;
+    double softcap;          ///< c > 0: score ← c·tanh(score/c) first; 0: none
+    int alibi;               ///< score −= fl(alibi_slope·|alibi_diag + i − j|) after the bias
+    double alibi_slope;
+    ptrdiff_t alibi_diag;    ///< the aligned diagonal of row 0 (row0 + i′ − i)
+    int has_sink;            ///< exp(sink − m) joins the denominator (not with part_max: the merge adds it)
+    double sink;
+    void *lse;               ///< per row ln Σ exp(score) (+ sink), −∞ for a row with neither; NULL: not written
 } attnbound_fused_job;
 
 /// Elements of Kᵀ packed for one head (⌈n_k/256⌉ tiles of 256 × d).

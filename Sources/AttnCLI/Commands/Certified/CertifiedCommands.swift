@@ -11,6 +11,10 @@ struct VerifyCommand: ParsableCommand {
         discussion: "Exit 0 if every entry certifiably passes, 1 if some fail or are undecided, 2 on bad input.")
     @OptionGroup var inputs: AttentionInputs
     @Option(help: "Output to certify: PATH, PATH:NAME or LABEL=PATH[:NAME]; repeatable.") var candidate: [String] = []
+    @Option(name: .customLong("do"), help: "Upstream gradient dO .npy (the output's shape).") var upstream: String?
+    @Option(help: "Candidate dQ .npy (Q's shape) to certify; needs --do.") var dqCandidate: String?
+    @Option(help: "Candidate dK .npy (K's shape) to certify; needs --do.") var dkCandidate: String?
+    @Option(help: "Candidate dV .npy (V's shape) to certify; needs --do.") var dvCandidate: String?
     @Option(help: "Pass iff |candidate − truth| ≤ this, entrywise (default 1e-6).") var tolerance: Double?
     @Option(help: "Absolute part of the tolerance |candidate − truth| ≤ atol + rtol·|truth|.") var atol: Double?
     @Option(help: "Relative part of the torch-style tolerance.") var rtol: Double?
@@ -33,12 +37,12 @@ struct VerifyCommand: ParsableCommand {
         var r = VerifyRequest(files: try inputs.files.set(), candidates: candidate)
         (r.scale, r.scoreModel, r.tolerance, r.atol, r.rtol) = (inputs.scale, inputs.scoreModel, tolerance, atol, rtol)
         (r.engine, r.heads, r.precision, r.threads) = (engine, heads?.range, precision, threads.count)
-        (r.maxFloorRatio, r.candidateType, r.lseCandidate, r.lseBase, r.lseAtol) = (
-            maxFloorRatio, candidateType, lseCandidate, lseBase, lseAtol
-        )
+        (r.maxFloorRatio, r.candidateType) = (maxFloorRatio, candidateType)
+        (r.lseCandidate, r.lseBase, r.lseAtol) = (lseCandidate, lseBase, lseAtol)
         r.descale = try Descale.parsing(q: qDescale, k: kDescale, v: vDescale)
-        let result = try KernelAccuracyReport.run(r, report: report, out: out.path, note: printNote)
-        try emit(result, out: out.path, json: json.json)
+        let g = GradientVerifyRequest(output: r, upstream: upstream, dq: dqCandidate, dk: dkCandidate, dv: dvCandidate)
+        let o = { try KernelAccuracyReport.run(r, report: report, out: out.path, note: printNote) }
+        try emit(g.hasGradients ? g.run(note: printNote) : o(), out: out.path, json: json.json)
     }
 }
 

@@ -8,7 +8,7 @@ struct SweepCommand: ParsableCommand {
     static let configuration = command(
         "sweep", "The B = Θ(√log n) threshold experiments into CSV + sidecar + SVG.",
         discussion: "The CSV is byte-identical for a --seed whatever --threads, after --resume and after merge.")
-    @Option(help: "Any of degree-vs-b, error-vs-b, erank-vs-b, hard-instance.") var experiment: CommaList<Experiment>?
+    @Option(help: "Any of \(Experiment.names).") var experiment: CommaList<Experiment>?
     @Option(help: "Sizes n; 2^k allowed (default: per experiment, 2^8…2^20 for degree-vs-b).") var n: CommaList<Size>?
     @Option(help: "Smallest B/√ln n of the grid (default 0.02).") var cMin: Double?
     @Option(help: "Largest B/√ln n of the grid (default 3).") var cMax: Double?

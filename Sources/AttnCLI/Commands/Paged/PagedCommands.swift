@@ -13,8 +13,7 @@ struct PolicyOptions: ParsableArguments {
     @Option(help: "Recent-window pages always resident (arkvale).") var windowPages = 2
     @Option(help: "ArkVale top-k pages (default: half the budget's pages).") var topk: Int?
     @Option(help: "aabb, cuboid-mean or sphere-max (default: cuboid-mean for arkvale).") var digest: DigestKind?
-    @Option(help: "Group score: mean (default: one page set per KV group), max, or per-head (Quest's own rule).")
-    var reduction: ScoreReduction?
+    @Option(help: "Group score: mean (default: one set per KV group), max or per-head.") var reduction: ScoreReduction?
     @Option(help: "steady: reuse a selection for at most this many steps.") var steadyReuse = 4
     @Option(help: "steady: drift test threshold on cos(q, q_ref), in [-1, 1].") var steadyCosine = 0.95
     var config: PolicyConfig {
@@ -47,9 +46,7 @@ struct KVReplayCommand: ParsableCommand {
     @OptionGroup var json: JSONOption
     func validate() throws {
         let files = [k, v, q].compactMap { $0 }.count
-        guard synthetic ? files == 0 : files == 3 else {
-            throw ValidationError("give --k, --v and --q, or --synthetic")
-        }
+        if files != (synthetic ? 0 : 3) { throw ValidationError("give --k, --v and --q, or --synthetic") }
         if let s = selectionOut { try validateOutputPath(s, flag: "--selection-out") }
     }
     func run() throws {
