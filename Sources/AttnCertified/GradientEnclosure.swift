@@ -207,7 +207,7 @@ package enum FloatGradientEngine {
             lo.withUnsafeMutableBufferPointer { l in
                 hi.withUnsafeMutableBufferPointer { u in
                     for x in mid.indices {
-                        let r = blasHolds ? radius(x) : .infinity
+                        let r = blasHolds ? radius(x) : .infinity  // mutation-check: grad-float-e
                         l[x] = D.subDown(mid[x], r); u[x] = D.add(mid[x], r)
                         if !(l[x].isFinite && u[x].isFinite) { (l[x], u[x]) = (-.infinity, .infinity) }
                     }

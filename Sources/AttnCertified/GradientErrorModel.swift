@@ -61,7 +61,7 @@ struct GradientErrorModel: Sendable {
         // P_ij ≤ e^{2M}/n: every true score of the row lies in [−M, M]; a lower bound on e^{−2M} from FloatExp.
         var pMax = 1.0
         let x = -D.mul(2, M)
-        if x >= FloatExp.tailThreshold {
+        if x >= -FloatExp.tailThreshold {  // tailThreshold is the positive 700: x ∈ [−700, 0]
             let lower = D.mulDown(
                 FloatExp.exp(x, path: FloatExp.machinePath), D.subDown(1, FloatExp.relativeErrorBound))
             pMax = min(1, D.div(1, D.mulDown(Double(n), lower)))

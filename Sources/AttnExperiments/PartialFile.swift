@@ -13,7 +13,9 @@ import Foundation
 /// killed at any moment leaves at worst a torn last record, which `load`
 /// drops (and truncates away) before appending resumes.
 public enum PartialFile {
-    static let magic = "# attnbound sweep partial v1"
+    /// v2: rows carry `c` and `measured_error`. A v1 file is refused on resume (its records would
+    /// mix two layouts in one CSV).
+    static let magic = "# attnbound sweep partial v2"
 
     static func headerLine(fingerprint: String, backend: String, shard: Shard) -> String {
         "\(magic) fingerprint=\(fingerprint) backend=\(backend) shard=\(shard.index)/\(shard.count)\n"

@@ -33,11 +33,18 @@ public struct SweepRow: Sendable, Equatable {
 
 /// The CSV layout of a sweep (AttnKit.docc/Conventions.md, "CSV"): fixed columns, one
 /// header row, numbers in shortest round-trip form.
+///
+/// `c` and `measured_error` (issue 21's names for the gradient sweep) repeat `B_over_sqrt_ln_n` and
+/// `error` in every row. They are appended rather than renamed so that scripts reading the older
+/// names, and CSVs written before they existed (`legacyColumns`, still read by `SweepTable`), keep
+/// working; positions of the older columns are unchanged.
 public enum SweepCSV {
-    public static let columns = [
+    /// The layout before `c` and `measured_error` were added: still accepted when reading.
+    public static let legacyColumns = [
         "point", "experiment", "distribution", "n", "d", "B", "B_over_sqrt_ln_n", "epsilon", "method",
         "degree", "rank", "exponent", "trial", "seed", "rows", "error", "bound", "revealed", "margin",
     ]
+    public static let columns = legacyColumns + ["c", "measured_error"]
 
     public static func header(timing: Bool) -> String {
         CSV.row(columns + (timing ? ["seconds"] : []))
@@ -51,7 +58,7 @@ public enum SweepCSV {
             CSV.number(p.B), CSV.number(p.c), CSV.number(epsilon), row.method,
             row.degree.map(String.init) ?? "", num(row.rank), num(row.exponent), String(p.trial), String(p.seed),
             row.rows.map(String.init) ?? "", num(row.error), num(row.bound),
-            row.revealed.map { $0 ? "1" : "0" } ?? "", num(row.margin),
+            row.revealed.map { $0 ? "1" : "0" } ?? "", num(row.margin), CSV.number(p.c), num(row.error),
         ]
         if timing { fields.append(num(row.seconds)) }
         return CSV.row(fields)

@@ -122,6 +122,8 @@ public struct SweepRunner: Sendable {
             let csv = FileManager.default.contents(atPath: csvURL.path)
         else { return nil }
         let text = String(decoding: csv, as: UTF8.self)
+        // A CSV in an older column layout is not this sweep's result: measure again.
+        guard text.hasPrefix(SweepCSV.header(timing: configuration.timing)) else { return nil }
         guard (try? SweepTable(csv: text))?.records.map(\.point).last != nil || inShard == 0 else { return nil }
         return SweepResult(
             csv: csvURL, sidecar: sidecarURL, csvText: text, pointsTotal: total, pointsInShard: inShard,

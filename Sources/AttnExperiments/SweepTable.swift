@@ -50,7 +50,9 @@ public struct SweepTable: Sendable {
             throw AttnError.usage("\(source): empty file, expected a sweep CSV header")
         }
         let columns = CSV.parseRow(head[...])
-        guard columns.starts(with: SweepCSV.columns) else {
+        // The older layout (`SweepCSV.legacyColumns`, then maybe `seconds`) is read too: every field
+        // read below sits at the same position in both.
+        guard columns.starts(with: SweepCSV.legacyColumns) else {
             throw AttnError.usage(
                 "\(source): not a sweep CSV (header must start with \(SweepCSV.columns.prefix(3).joined(separator: ","))…)"
             )

@@ -29,7 +29,34 @@ struct SweepCSVTests {
             Set(SweepCSV.columns).isSuperset(of: [
                 "experiment", "distribution", "n", "d", "B", "B_over_sqrt_ln_n",
                 "method", "degree", "rank", "trial", "seed", "error", "bound",
+                // issue 21's names (grad-vs-b's rows carry them; every row does)
+                "c", "exponent", "measured_error",
             ]))
+        #expect(Array(SweepCSV.columns.prefix(SweepCSV.legacyColumns.count)) == SweepCSV.legacyColumns)
+    }
+
+    /// `c` repeats `B_over_sqrt_ln_n` and `measured_error` repeats `error`, as text, in every row.
+    @Test func issueColumnsRepeatTheOlderOnes() {
+        let index = { (name: String) in SweepCSV.columns.firstIndex(of: name)! }
+        for line in result.csvText.split(separator: "\n").dropFirst() {
+            let f = CSV.parseRow(line)
+            #expect(f[index("c")] == f[index("B_over_sqrt_ln_n")], "\(line)")
+            #expect(f[index("measured_error")] == f[index("error")], "\(line)")
+        }
+        #expect(table.records.contains { $0.experiment == .gradVsB && $0.error != nil })
+    }
+
+    /// A CSV in the older layout (no `c`, `measured_error`) still reads, to the same records, and still plots.
+    @Test func legacyLayoutStillReads() throws {
+        let keep = SweepCSV.legacyColumns.count
+        let legacy = result.csvText.split(separator: "\n").map {
+            CSV.row(Array(CSV.parseRow($0).prefix(keep)))
+        }.joined()
+        let old = try SweepTable(csv: legacy)
+        #expect(old.header == CSV.row(SweepCSV.legacyColumns))
+        #expect(old.records.map(\.point) == table.records.map(\.point))
+        #expect(zip(old.records, table.records).allSatisfy { $0.c == $1.c && $0.error == $1.error })
+        #expect(try SweepPlot.svg(old) == (try SweepPlot.svg(table)))
     }
 
     /// The agreement line is the revealed columns computed another way: when the

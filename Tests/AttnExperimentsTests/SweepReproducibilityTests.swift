@@ -80,6 +80,31 @@ struct SweepReproducibilityTests {
         #expect(throws: AttnError.self) { try run(smallConfiguration(seed: 2), threads: 1, dir: dir, resume: true) }
     }
 
+    /// A partial file or a published CSV of the column layout before `c` and `measured_error` is not
+    /// resumed into the new layout: the partial file is refused (its rows lack the columns), the CSV
+    /// measured again.
+    @Test func resumeNeverMixesColumnLayouts() throws {
+        let cfg = smallConfiguration()
+        let reference = try run(cfg, threads: 2, dir: try temporaryFolder()).csvText
+        let dir = try temporaryFolder()
+        #expect(throws: CrashingBackend.Crash.self) {
+            try run(cfg, threads: 1, dir: dir, backend: CrashingBackend(inner: backend, crashAt: 5))
+        }
+        let runner = SweepRunner(configuration: cfg, backend: backend, threads: 1, directory: dir)
+        let v2 = try readText(runner.partialURL)
+        try Data(v2.replacingOccurrences(of: "sweep partial v2", with: "sweep partial v1").utf8)
+            .write(to: runner.partialURL)
+        let refused = #expect(throws: AttnError.self) { try run(cfg, threads: 1, dir: dir, resume: true) }
+        #expect(refused?.parameter == .resume)
+        try FileManager.default.removeItem(at: runner.partialURL)
+        _ = try run(cfg, threads: 2, dir: dir)
+        let keep = SweepCSV.legacyColumns.count
+        let legacy = reference.split(separator: "\n").map { CSV.row(Array(CSV.parseRow($0).prefix(keep))) }.joined()
+        try Data(legacy.utf8).write(to: runner.csvURL)
+        let again = try run(cfg, threads: 2, dir: dir, resume: true)
+        #expect(again.csvText == reference && again.pointsMeasured == again.pointsInShard)
+    }
+
     /// Shards partition the points; merging them reproduces the single run.
     @Test(arguments: [1, 2, 3, 5])
     func shardsMergeToTheSingleRun(count: Int) throws {

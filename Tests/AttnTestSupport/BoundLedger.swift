@@ -12,6 +12,7 @@ public enum TrackedBound: String, CaseIterable, Sendable {
     case floatEngine = "FloatAttentionEngine.entryBound (float verify radius e)"
     case gradientPoly = "GradientErrorBound (polynomial method for dL/dX, a priori)"
     case lossGradient = "LossGradient.bounds (exact dL/dX in Float64)"
+    case floatGradientEngine = "FloatGradientEngine radii (certified dQ, dK, dV)"
 }
 
 /// Records the largest observed error/bound per bound, process-wide.
