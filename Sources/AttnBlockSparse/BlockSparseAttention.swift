@@ -29,7 +29,7 @@ public struct BlockSparseStats: Sendable, Equatable {
 ///
 /// `rowBounds[head: h, row: i]` bounds |output − O^S| entrywise on row i, where O^S
 /// is exact attention restricted to the keys of the k-tiles row i's q-tile computed
-/// (the masked reference): `ForwardErrorBound.fast` of the full problem with the same
+/// (the masked reference): `ForwardErrorBound.tiled` of the full problem with the same
 /// tiles (Proofs/block-sparse-error.md; `BlockSparseTightnessTests`). It is not a bound
 /// against full attention: that distance is the sparsity error.
 public struct BlockSparseResult<T: AttnScalar>: Sendable {
@@ -44,14 +44,15 @@ public struct BlockSparseResult<T: AttnScalar>: Sendable {
 }
 
 /// Block-sparse tiled attention: online softmax over the (q-tile, k-tile)
-/// pairs a `TileMask` allows. A masked-out pair costs nothing (no gemm, no exp).
+/// pairs a `TileMask` allows, on the fused kernel's tile engine (`TileEngine`: each computed
+/// k-tile runs through the dense kernel's micro-kernel). A masked-out pair costs nothing.
 ///
 /// Postcondition: row i of the output is the softmax-weighted mean of the
 /// values of exactly the keys in i's computed k-tiles, i.e. exact attention
 /// with every other key's weight set to zero and the rest renormalised.
 /// With an all-true mask this is exact attention, with the error bound of
-/// `ForwardErrorBound.fast` (the same tile machinery; the tile count is the
-/// number of computed k-tiles).
+/// `ForwardErrorBound.tiled` (the fused kernel's bound; the tile count is the
+/// number of computed k-tiles, each cut into tiles of at most 256 keys).
 public enum BlockSparseAttention {
     /// - Parameters:
     ///   - mask: `[heads, ⌈n_q/queryTile⌉, ⌈n_k/keyTile⌉]`; every q-tile must compute ≥ 1 k-tile.
@@ -67,31 +68,38 @@ public enum BlockSparseAttention {
         threads: Int? = nil
     ) throws -> BlockSparseResult<T> {
         try validate(q: q, k: k, v: v, mask: mask, tiles: tiles)
-        let s = T(scale.value(d: q.cols))
         let (nq, nk, d, dv) = (q.rows, k.rows, q.cols, v.cols)
         var out = Tensor<T>(heads: q.heads, rows: nq, cols: dv, logicalRank: q.logicalRank)
         let stats = BlockSparseStats(computedTiles: mask.computedCount, totalTiles: mask.bits.count)
         // O(heads·(n_q + n_k)·d): negligible beside the tiles, so always returned.
-        let bounds = ForwardErrorBound.fast(q: q, k: k, v: v, scale: scale, tiles: tiles)
+        let bounds = ForwardErrorBound.tiled(q: q, k: k, v: v, scale: scale, tiles: tiles)
         let jobs = q.heads * mask.qTiles
         if jobs == 0 || dv == 0 { return BlockSparseResult(output: out, rowBounds: bounds, stats: stats) }
         let workers = max(1, min(threads ?? ProcessInfo.processInfo.activeProcessorCount, jobs))
-        BLASThreads.withSingleThreadedBLAS {
-            PinnedAttention.with(q: q, k: k, v: v, out: &out) { p in
-                Parallel.forEachJob(jobs, workers: workers) { worker in
-                    let ws = TileWorkspace<T>(tiles: tiles, valueCols: dv)
-                    while let job = worker.next() {
-                        let h = job / mask.qTiles, qt = job % mask.qTiles
-                        let i0 = qt * tiles.queryTile, rows = min(tiles.queryTile, nq - i0)
-                        let qp = p.q + (h * nq + i0) * d
-                        ws.begin()
-                        for kt in orderedTiles(mask.kTiles, order) where mask[h, qt, kt] {
-                            let j0 = kt * tiles.keyTile, cols = min(tiles.keyTile, nk - j0)
-                            ws.score(q: qp, rows: rows, k: p.k + (h * nk + j0) * d, cols: cols, d: d, s: s)
-                            ws.absorb(rows: rows, cols: cols, v: p.v + (h * nk + j0) * dv, dv: dv)
-                        }
-                        ws.finish(into: p.out + (h * nq + i0) * dv, ldOut: dv, rows: rows)
+        let s = scale.value(d: d)
+        // Kᵀ packed once per head when the k-tiles start on the kernel's 256-key tiles (jobs then never pack).
+        let packs = tiles.keyTile % FastAttention.keyTile == 0 && mask.qTiles > 1
+        let packedCount = TileEngine<T>.packedCount(keys: nk, d: d)
+        PinnedAttention.with(q: q, k: k, v: v, out: &out) { p in
+            let packed =
+                packs
+                ? UnsafeSendablePointer(
+                    TileEngine<T>.packKeys(p.k, heads: q.heads, keys: nk, d: d, isa: .auto, threads: workers)) : nil
+            defer { packed?.pointer.deallocate() }
+            Parallel.forEachJob(jobs, workers: workers) { worker in
+                let engine = TileEngine<T>(maxRows: tiles.queryTile, d: d, valueCols: dv, scale: s)
+                while let job = worker.next() {
+                    let h = job / mask.qTiles, qt = job % mask.qTiles
+                    let i0 = qt * tiles.queryTile, rows = min(tiles.queryTile, nq - i0)
+                    engine.begin(
+                        q: p.q + (h * nq + i0) * d, rows: rows, k: p.k + h * nk * d, v: p.v + h * nk * dv,
+                        out: p.out + (h * nq + i0) * dv,
+                        kPacked: packed.map { UnsafePointer($0.pointer + h * packedCount) })
+                    for kt in orderedTiles(mask.kTiles, order) where mask[h, qt, kt] {
+                        let j0 = kt * tiles.keyTile
+                        engine.attend(keys: j0..<min(j0 + tiles.keyTile, nk))
                     }
+                    engine.finish()
                 }
             }
         }

@@ -18,9 +18,9 @@ public struct DbspRankReport: Sendable, Equatable {
 /// Executes a db-SP plan with simulated devices (one `Parallel` job per device).
 ///
 /// Exactness (Proofs/dbsp-exactness.md): each device computes its (head,
-/// q-block) rows by the same tile routine as `BlockSparseAttention` with
+/// q-block) rows by the same tile engine as `BlockSparseAttention` (`TileEngine`) with
 /// `blockSize × blockSize` tiles and ascending k-tile order, visiting its
-/// k-blocks in ascending *original* index. Those are the same gemm calls on
+/// k-blocks in ascending *original* index. Those are the same kernel calls on
 /// the same numbers in the same order, so after un-permuting the output is
 /// bitwise equal to the unpartitioned block-sparse result. (A real ring merges
 /// partial results by log-sum-exp as chunks arrive; that is exact in real
@@ -60,48 +60,44 @@ public enum DbspExecution {
             repeating: DbspRankReport(
                 ulyssesIndex: 0, ringIndex: 0, tilesPerStep: [],
                 ringBytes: 0, allToAllBytes: 0), count: U * R)
-        let s = T(scale.value(d: d)), hpg = H / U, elem = MemoryLayout<T>.size
-        BLASThreads.withSingleThreadedBLAS {
-            PinnedAttention.with(q: qp, k: kp, v: vp, out: &op) { pin in
-                reports.withUnsafeMutableBufferPointer { rb in
-                    let rs = UnsafeSendablePointer(rb.baseAddress!)
-                    Parallel.forEachJob(U * R, workers: threads ?? ProcessInfo.processInfo.activeProcessorCount) {
-                        worker in
-                        let ws = TileWorkspace<T>(tiles: tiles, valueCols: dv)
-                        while let device = worker.next() {
-                            let g = device / R, i = device % R
-                            var perStep = [Int](repeating: 0, count: R)
-                            var recvRows = 0
-                            for c in 0..<R where c != i {
-                                for b in DbspPlan.chunk(c, of: mask.kTiles, parts: R) {
-                                    recvRows += blockRows(plan.colOrder[b], nk, blockSize)
-                                }
+        let s = scale.value(d: d), hpg = H / U, elem = MemoryLayout<T>.size
+        PinnedAttention.with(q: qp, k: kp, v: vp, out: &op) { pin in
+            reports.withUnsafeMutableBufferPointer { rb in
+                let rs = UnsafeSendablePointer(rb.baseAddress!)
+                Parallel.forEachJob(U * R, workers: threads ?? ProcessInfo.processInfo.activeProcessorCount) {
+                    worker in
+                    let engine = TileEngine<T>(maxRows: blockSize, d: d, valueCols: dv, scale: s)
+                    while let device = worker.next() {
+                        let g = device / R, i = device % R
+                        var perStep = [Int](repeating: 0, count: R)
+                        var recvRows = 0
+                        for c in 0..<R where c != i {
+                            for b in DbspPlan.chunk(c, of: mask.kTiles, parts: R) {
+                                recvRows += blockRows(plan.colOrder[b], nk, blockSize)
                             }
-                            for p in (g * hpg)..<((g + 1) * hpg) {
-                                let h = plan.headOrder[p]
-                                for a in DbspPlan.chunk(i, of: mask.qTiles, parts: R) {
-                                    let qa = plan.rowOrder[a], rows = blockRows(qa, nq, blockSize)
-                                    ws.begin()
-                                    for kb in 0..<mask.kTiles where mask[h, qa, kb] {
-                                        let b = colPos[kb], cols = blockRows(kb, nk, blockSize)
-                                        ws.score(
-                                            q: pin.q + (p * nq + rowStart[a]) * d, rows: rows,
-                                            k: pin.k + (p * nk + colStart[b]) * d, cols: cols, d: d, s: s)
-                                        ws.absorb(
-                                            rows: rows, cols: cols, v: pin.v + (p * nk + colStart[b]) * dv, dv: dv)
-                                        perStep[(colChunk[b] - i + R) % R] += 1
-                                    }
-                                    ws.finish(into: pin.out + (p * nq + rowStart[a]) * dv, ldOut: dv, rows: rows)
-                                }
-                            }
-                            // Each device starts with n/N tokens of all heads; the all-to-alls swap (U−1)/U of them.
-                            let shareQ = nq * H * d / (U * R), shareKV = nk * H * (d + dv) / (U * R),
-                                shareO = nq * H * dv / (U * R)
-                            rs.pointer[device] = DbspRankReport(
-                                ulyssesIndex: g, ringIndex: i, tilesPerStep: perStep,
-                                ringBytes: recvRows * hpg * (d + dv) * elem,
-                                allToAllBytes: U == 1 ? 0 : (shareQ + shareKV + shareO) * (U - 1) / U * elem)
                         }
+                        for p in (g * hpg)..<((g + 1) * hpg) {
+                            let h = plan.headOrder[p]
+                            for a in DbspPlan.chunk(i, of: mask.qTiles, parts: R) {
+                                let qa = plan.rowOrder[a], rows = blockRows(qa, nq, blockSize)
+                                engine.begin(
+                                    q: pin.q + (p * nq + rowStart[a]) * d, rows: rows, k: pin.k + p * nk * d,
+                                    v: pin.v + p * nk * dv, out: pin.out + (p * nq + rowStart[a]) * dv)
+                                for kb in 0..<mask.kTiles where mask[h, qa, kb] {
+                                    let b = colPos[kb], cols = blockRows(kb, nk, blockSize)
+                                    engine.attend(keys: colStart[b]..<colStart[b] + cols)
+                                    perStep[(colChunk[b] - i + R) % R] += 1
+                                }
+                                engine.finish()
+                            }
+                        }
+                        // Each device starts with n/N tokens of all heads; the all-to-alls swap (U−1)/U of them.
+                        let shareQ = nq * H * d / (U * R), shareKV = nk * H * (d + dv) / (U * R),
+                            shareO = nq * H * dv / (U * R)
+                        rs.pointer[device] = DbspRankReport(
+                            ulyssesIndex: g, ringIndex: i, tilesPerStep: perStep,
+                            ringBytes: recvRows * hpg * (d + dv) * elem,
+                            allToAllBytes: U == 1 ? 0 : (shareQ + shareKV + shareO) * (U - 1) / U * elem)
                     }
                 }
             }

@@ -109,7 +109,7 @@ public enum LiteAttention {
         let wantLevels = levels != nil
         var levelBuffer = [Double](repeating: -.infinity, count: wantLevels ? read.count : 0)
         var out = Tensor<T>(heads: q.heads, rows: nq, cols: dv, logicalRank: q.logicalRank)
-        let s = T(scale.value(d: d)), thr = T(config.threshold), log2e = T(1.442_695_040_888_963_4)
+        let thr = T(config.threshold), log2e = T(1.442_695_040_888_963_4)
         let jobs = q.heads * qTiles
         if jobs == 0 || dv == 0 {  // nothing to score: no decision, the lists stay as they are
             state.commit(read)
@@ -118,56 +118,47 @@ public enum LiteAttention {
             )
         }
         let workers = max(1, min(threads ?? ProcessInfo.processInfo.activeProcessorCount, jobs))
-        BLASThreads.withSingleThreadedBLAS {
-            PinnedAttention.with(q: q, k: k, v: v, out: &out) { p in
-                written.withUnsafeMutableBufferPointer { wb in
-                    computed.withUnsafeMutableBufferPointer { cb in
-                        marked.withUnsafeMutableBufferPointer { mb in
-                            levelBuffer.withUnsafeMutableBufferPointer { lb in
-                                let wp = UnsafeSendablePointer(wb.baseAddress!),
-                                    cp = UnsafeSendablePointer(cb.baseAddress!)
-                                let mp = UnsafeSendablePointer(mb.baseAddress!)
-                                let lp = wantLevels ? UnsafeSendablePointer(lb.baseAddress!) : nil
-                                Parallel.forEachJob(jobs, workers: workers) { worker in
-                                    let ws = TileWorkspace<T>(tiles: tiles, valueCols: dv)
-                                    while let job = worker.next() {
-                                        let h = job / qTiles, qt = job % qTiles
-                                        let i0 = qt * tiles.queryTile, rows = min(tiles.queryTile, nq - i0)
-                                        let qp = p.q + (h * nq + i0) * d
-                                        let base = job * kTiles  // (h·qTiles + qt)·kTiles
-                                        ws.begin()
-                                        var first = true, count = 0, newlyMarked = 0
-                                        for kt in stride(from: kTiles - 1, through: 0, by: -1) {
-                                            guard forced[kt] ?? read[base + kt] else { continue }
-                                            let j0 = kt * tiles.keyTile, cols = min(tiles.keyTile, nk - j0)
-                                            ws.score(
-                                                q: qp, rows: rows, k: p.k + (h * nk + j0) * d, cols: cols, d: d, s: s)
-                                            // The tile's level λ = max_r (m_loc − m_prev)·log₂e (+∞ for the first tile):
-                                            // it is needed iff λ > thr. Computing λ rather than stopping at the first
-                                            // row over thr lets calibration try every threshold from one pass.
-                                            var level = T.infinity
-                                            if !first {
-                                                let running = ws.accumulator.rowMax
-                                                level = -T.infinity
-                                                for r in 0..<rows {
-                                                    level = max(
-                                                        level, (ws.tileRowMax(r, cols: cols) - running[r]) * log2e)
-                                                }
-                                            }
-                                            let keep = level > thr || forced[kt] == true
-                                            if let lp {
-                                                lp.pointer[base + kt] = forced[kt] == true ? .infinity : Double(level)
-                                            }
-                                            wp.pointer[base + kt] = keep
-                                            if !keep { newlyMarked += 1 }
-                                            ws.absorb(rows: rows, cols: cols, v: p.v + (h * nk + j0) * dv, dv: dv)
-                                            first = false
-                                            count += 1
+        let sv = scale.value(d: d)
+        PinnedAttention.with(q: q, k: k, v: v, out: &out) { p in
+            written.withUnsafeMutableBufferPointer { wb in
+                computed.withUnsafeMutableBufferPointer { cb in
+                    marked.withUnsafeMutableBufferPointer { mb in
+                        levelBuffer.withUnsafeMutableBufferPointer { lb in
+                            let wp = UnsafeSendablePointer(wb.baseAddress!), cp = UnsafeSendablePointer(cb.baseAddress!)
+                            let mp = UnsafeSendablePointer(mb.baseAddress!)
+                            let lp = wantLevels ? UnsafeSendablePointer(lb.baseAddress!) : nil
+                            Parallel.forEachJob(jobs, workers: workers) { worker in
+                                let engine = TileEngine<T>(maxRows: tiles.queryTile, d: d, valueCols: dv, scale: sv)
+                                while let job = worker.next() {
+                                    let h = job / qTiles, qt = job % qTiles
+                                    let i0 = qt * tiles.queryTile, rows = min(tiles.queryTile, nq - i0)
+                                    let base = job * kTiles  // (h·qTiles + qt)·kTiles
+                                    engine.begin(
+                                        q: p.q + (h * nq + i0) * d, rows: rows, k: p.k + h * nk * d,
+                                        v: p.v + h * nk * dv, out: p.out + (h * nq + i0) * dv)
+                                    var first = true, count = 0, newlyMarked = 0
+                                    for kt in stride(from: kTiles - 1, through: 0, by: -1) {
+                                        guard forced[kt] ?? read[base + kt] else { continue }
+                                        let j0 = kt * tiles.keyTile, cols = min(tiles.keyTile, nk - j0)
+                                        // The tile's level λ = max_r (m_loc − m_prev)·log₂e (+∞ for the first tile):
+                                        // it is needed iff λ > thr. The engine returns max_r (m_loc − m_prev) as it
+                                        // absorbs the tile (fl(x·log₂e) is monotone in x, so scaling the max is the
+                                        // max of the scaled). Computing λ rather than stopping at the first row over
+                                        // thr lets calibration try every threshold from one pass.
+                                        let gap = engine.attend(keys: j0..<j0 + cols, level: true)
+                                        let level = first ? T.infinity : gap * log2e
+                                        let keep = level > thr || forced[kt] == true
+                                        if let lp {
+                                            lp.pointer[base + kt] = forced[kt] == true ? .infinity : Double(level)
                                         }
-                                        cp.pointer[job] = count
-                                        mp.pointer[job] = newlyMarked
-                                        ws.finish(into: p.out + (h * nq + i0) * dv, ldOut: dv, rows: rows)
+                                        wp.pointer[base + kt] = keep
+                                        if !keep { newlyMarked += 1 }
+                                        first = false
+                                        count += 1
                                     }
+                                    cp.pointer[job] = count
+                                    mp.pointer[job] = newlyMarked
+                                    engine.finish()
                                 }
                             }
                         }

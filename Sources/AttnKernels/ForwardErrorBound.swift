@@ -29,6 +29,8 @@ public enum ForwardErrorBound {
     /// Bound for `FastAttention.compute` (the fused kernel, every ISA copy) in precision `T`, per
     /// head and query row: 256-key tiles, the lane structure of each copy's denominator, and,
     /// when split-K cuts the keys into P ranges, the merge (proof, "Split-K").
+    @_specialize(exported: true, where T == Float)
+    @_specialize(exported: true, where T == Double)
     public static func fastAttention<T: KernelScalar>(
         q: Tensor<T>, k: Tensor<T>, v: Tensor<T>, scale: Scale,
         scoreModel: ScoreModel = .plain, tiles: TileSizes = .default,
@@ -49,10 +51,31 @@ public enum ForwardErrorBound {
         return bound  // mutation-check: fused
     }
 
-    /// Bound for a tiled online-softmax kernel built on `OnlineSoftmaxAccumulator` (the
-    /// block-sparse and paged kernels) with key tiles of `tiles.keyTile` keys in precision `T`.
+    /// Bound for the kernels of the tile engine (`TileEngine`: block-sparse, LiteAttention, db-SP) with
+    /// `tiles.keyTile`-key tiles in precision `T`, on the full problem: the fused kernel's summation with each
+    /// k-tile cut into tiles of at most 256 keys, so at most ⌈n_k/keyTile⌉·⌈keyTile/256⌉ kernel tiles of at most
+    /// min(keyTile, 256) keys. A row restricted to fewer tiles or keys has no larger bound
+    /// (Proofs/block-sparse-error.md).
+    @_specialize(exported: true, where T == Float)
+    @_specialize(exported: true, where T == Double)
+    public static func tiled<T: KernelScalar>(
+        q: Tensor<T>, k: Tensor<T>, v: Tensor<T>, scale: Scale, tiles: TileSizes, as: T.Type = T.self
+    ) -> RowBounds {
+        let kernelTile = FastAttention.keyTile, pieces = (tiles.keyTile + kernelTile - 1) / kernelTile
+        let lanes = T.self == Float.self ? SummationDepth.fusedFloatLanes : SummationDepth.fusedDoubleLanes
+        let bound = rowBounds(q: q, k: k, v: v, scale: scale, scoreModel: .plain, precision: T.self, tiles: tiles) {
+            SummationDepth.fused(
+                keys: $0, tiles: $1 * pieces, keyTile: min(tiles.keyTile, kernelTile), splits: 1, lanes: lanes)
+        }
+        return bound  // mutation-check: blocksparse
+    }
+
+    /// Bound for a tiled online-softmax kernel built on `OnlineSoftmaxAccumulator` (the paged
+    /// kernel's accumulator path) with key tiles of `tiles.keyTile` keys in precision `T`.
     /// Its gemm may sum in any order, so the bound holds for any BLAS core. (The fused kernel sums
     /// differently: its bound is `fastAttention`.)
+    @_specialize(exported: true, where T == Float)
+    @_specialize(exported: true, where T == Double)
     public static func fast<T: KernelScalar>(
         q: Tensor<T>, k: Tensor<T>, v: Tensor<T>, scale: Scale,
         scoreModel: ScoreModel = .plain, tiles: TileSizes = .default,
@@ -63,10 +86,12 @@ public enum ForwardErrorBound {
         let bound = rowBounds(q: q, k: k, v: v, scale: scale, scoreModel: scoreModel, precision: T.self, tiles: used) {
             SummationDepth.accumulator(keys: $0, tiles: $1, keyTile: used.keyTile, lanes: float ? 16 : nil)
         }
-        return bound  // mutation-check: blocksparse
+        return bound  // mutation-check: accumulator
     }
 
     /// Bound for `ReferenceAttention.compute` (Float64 arithmetic, one pass, every sum left to right).
+    @_specialize(exported: true, where T == Float)
+    @_specialize(exported: true, where T == Double)
     public static func reference<T: AttnScalar>(
         q: Tensor<T>, k: Tensor<T>, v: Tensor<T>, scale: Scale,
         scoreModel: ScoreModel = .plain
@@ -84,6 +109,11 @@ public enum ForwardErrorBound {
     /// A row whose scores or sums may overflow (`mayOverflow`, proof §4) gets +∞, unless `widens`: the
     /// kernel then recomputes a non-finite row by the Float64 reference and rounds it to `P`, and the
     /// row gets the larger of the two bounds.
+    // Specialised: generic, the norms' per-element closures and subscripts cost more than a sparse kernel's tiles
+    // (issue 22: the bound took a third of `bench sparse`).
+    @_specialize(where T == Float, P == Float)
+    @_specialize(where T == Double, P == Double)
+    @_specialize(where T == Float, P == Double)
     static func rowBounds<T: AttnScalar, P: KernelScalar>(
         q: Tensor<T>, k: Tensor<T>, v: Tensor<T>, scale: Scale,
         scoreModel: ScoreModel, precision: P.Type, tiles: TileSizes?, widens: Bool = false,

@@ -32,6 +32,11 @@ public protocol KernelScalar: AttnScalar {
     /// Runs one job of the fused exact kernel in this precision (Sources/CVectorMath/fused_attention.c).
     static func fusedAttention(_ job: UnsafePointer<attnbound_fused_job>)
 
+    /// The fused kernel's register-tile engine (`TileEngine`): begin a job, run one key range, finish it.
+    static func tileBegin(_ job: UnsafePointer<attnbound_fused_job>)
+    static func tileRange(_ job: UnsafePointer<attnbound_fused_job>, keys: Range<Int>, level: Bool) -> Self
+    static func tileFinish(_ job: UnsafePointer<attnbound_fused_job>)
+
     /// Packs key tiles `tiles` of one head's K (keys × d) as Kᵀ for the kernel copy `isa` (exact copies).
     static func packKeys(
         isa: KernelISA, k: UnsafePointer<Self>, keys: Int, d: Int, tiles: Range<Int>,
@@ -72,6 +77,14 @@ extension Float: KernelScalar {
     }
 
     public static func fusedAttention(_ job: UnsafePointer<attnbound_fused_job>) { attnbound_fused_f32(job) }
+
+    public static func tileBegin(_ job: UnsafePointer<attnbound_fused_job>) { attnbound_fused_begin_f32(job) }
+
+    public static func tileRange(_ job: UnsafePointer<attnbound_fused_job>, keys: Range<Int>, level: Bool) -> Float {
+        attnbound_fused_range_f32(job, keys.lowerBound, keys.upperBound, level ? 1 : 0)
+    }
+
+    public static func tileFinish(_ job: UnsafePointer<attnbound_fused_job>) { attnbound_fused_finish_f32(job) }
 
     public static func packKeys(
         isa: KernelISA, k: UnsafePointer<Float>, keys: Int, d: Int, tiles: Range<Int>,
@@ -124,6 +137,14 @@ extension Double: KernelScalar {
     }
 
     public static func fusedAttention(_ job: UnsafePointer<attnbound_fused_job>) { attnbound_fused_f64(job) }
+
+    public static func tileBegin(_ job: UnsafePointer<attnbound_fused_job>) { attnbound_fused_begin_f64(job) }
+
+    public static func tileRange(_ job: UnsafePointer<attnbound_fused_job>, keys: Range<Int>, level: Bool) -> Double {
+        attnbound_fused_range_f64(job, keys.lowerBound, keys.upperBound, level ? 1 : 0)
+    }
+
+    public static func tileFinish(_ job: UnsafePointer<attnbound_fused_job>) { attnbound_fused_finish_f64(job) }
 
     public static func packKeys(
         isa: KernelISA, k: UnsafePointer<Double>, keys: Int, d: Int, tiles: Range<Int>,

@@ -202,7 +202,7 @@ int attnbound_fused_isa(int requested) {
 size_t attnbound_fused_scratch_bytes(ptrdiff_t max_rows, ptrdiff_t d, ptrdiff_t dv, int elem) {
     // Sized for every copy's register tile (RB ≤ 8 rows, chunk lanes dividing 64).
     const ptrdiff_t rp = max_rows + 8, dvp = round_up(dv, 64), bc = ATTNBOUND_FUSED_KEY_TILE;
-    return (size_t)(rp * d + d * bc + bc * dvp + 8 * bc + rp * dvp + 3 * rp + 8) * (size_t)elem;
+    return (size_t)(rp * d + d * bc + bc * dvp + 8 * bc + rp * dvp + 4 * rp + 8) * (size_t)elem;
 }
 
 void attnbound_fused_f32(const attnbound_fused_job *job) {
@@ -222,6 +222,66 @@ void attnbound_fused_f64(const attnbound_fused_job *job) {
     case ATTNBOUND_ISA_AVX2: fused_f64_avx2(job); return;
 #endif
     default: fused_f64_base(job); return;
+    }
+}
+
+void attnbound_fused_begin_f32(const attnbound_fused_job *job) {
+    switch (attnbound_fused_isa(job->isa)) {
+#if HAVE_X86_CLONES
+    case ATTNBOUND_ISA_AVX512: engine_begin_f32_avx512(job); return;
+    case ATTNBOUND_ISA_AVX2: engine_begin_f32_avx2(job); return;
+#endif
+    default: engine_begin_f32_base(job); return;
+    }
+}
+
+float attnbound_fused_range_f32(const attnbound_fused_job *job, ptrdiff_t key_begin, ptrdiff_t key_end, int level) {
+    switch (attnbound_fused_isa(job->isa)) {
+#if HAVE_X86_CLONES
+    case ATTNBOUND_ISA_AVX512: return engine_range_f32_avx512(job, key_begin, key_end, level);
+    case ATTNBOUND_ISA_AVX2: return engine_range_f32_avx2(job, key_begin, key_end, level);
+#endif
+    default: return engine_range_f32_base(job, key_begin, key_end, level);
+    }
+}
+
+void attnbound_fused_finish_f32(const attnbound_fused_job *job) {
+    switch (attnbound_fused_isa(job->isa)) {
+#if HAVE_X86_CLONES
+    case ATTNBOUND_ISA_AVX512: engine_finish_f32_avx512(job); return;
+    case ATTNBOUND_ISA_AVX2: engine_finish_f32_avx2(job); return;
+#endif
+    default: engine_finish_f32_base(job); return;
+    }
+}
+
+void attnbound_fused_begin_f64(const attnbound_fused_job *job) {
+    switch (attnbound_fused_isa(job->isa)) {
+#if HAVE_X86_CLONES
+    case ATTNBOUND_ISA_AVX512: engine_begin_f64_avx512(job); return;
+    case ATTNBOUND_ISA_AVX2: engine_begin_f64_avx2(job); return;
+#endif
+    default: engine_begin_f64_base(job); return;
+    }
+}
+
+double attnbound_fused_range_f64(const attnbound_fused_job *job, ptrdiff_t key_begin, ptrdiff_t key_end, int level) {
+    switch (attnbound_fused_isa(job->isa)) {
+#if HAVE_X86_CLONES
+    case ATTNBOUND_ISA_AVX512: return engine_range_f64_avx512(job, key_begin, key_end, level);
+    case ATTNBOUND_ISA_AVX2: return engine_range_f64_avx2(job, key_begin, key_end, level);
+#endif
+    default: return engine_range_f64_base(job, key_begin, key_end, level);
+    }
+}
+
+void attnbound_fused_finish_f64(const attnbound_fused_job *job) {
+    switch (attnbound_fused_isa(job->isa)) {
+#if HAVE_X86_CLONES
+    case ATTNBOUND_ISA_AVX512: engine_finish_f64_avx512(job); return;
+    case ATTNBOUND_ISA_AVX2: engine_finish_f64_avx2(job); return;
+#endif
+    default: engine_finish_f64_base(job); return;
     }
 }
 

@@ -64,7 +64,7 @@ import Testing
             let (o, stats, fast) = (r.output, r.stats, r.rowBounds)
             let expected = try maskedReference(q: q, k: k, v: v, scale: .standard, mask: mask, tiles: tiles)
             // The returned bound is the full problem's: fewer keys and tiles, so it covers the masked one.
-            #expect(fast.values == ForwardErrorBound.fast(q: q, k: k, v: v, scale: .standard, tiles: tiles).values)
+            #expect(fast.values == ForwardErrorBound.tiled(q: q, k: k, v: v, scale: .standard, tiles: tiles).values)
             let ref = ForwardErrorBound.reference(q: q, k: k, v: v, scale: .standard)
             #expect(withinRowBounds(o, expected, zip(fast, ref).map { $0 + $1 }))
             #expect(stats.computedTiles == mask.computedCount)

@@ -4,7 +4,7 @@ import AttnKernels
 import AttnTestSupport
 import Testing
 
-/// The block-sparse bound (ForwardErrorBound.fast of the full problem) in the adversarial regimes of
+/// The block-sparse bound (ForwardErrorBound.tiled of the full problem) in the adversarial regimes of
 /// the shared generator, Float32, random masks, against the masked Float64 reference (issue 11).
 @Suite struct BlockSparseTightnessTests {
     static let cases: [AdversarialCase] = [
@@ -25,7 +25,7 @@ import Testing
                 heads: c.heads, qTiles: TileMask.tileCount(c.nq, tile: 4), kTiles: TileMask.tileCount(c.nk, tile: 16),
                 density: 0.6, seed: Int(c.seed))
             let r = try BlockSparseAttention.compute(q: q, k: k, v: v, scale: c.scale, mask: mask, tiles: tiles)
-            let (o, fast) = (r.output, r.rowBounds)  // the kernel's own bound: ForwardErrorBound.fast, full problem
+            let (o, fast) = (r.output, r.rowBounds)  // the kernel's own bound: ForwardErrorBound.tiled, full problem
             let expected = try maskedReference(q: q, k: k, v: v, scale: c.scale, mask: mask, tiles: tiles)
             let ref = ForwardErrorBound.reference(q: q, k: k, v: v, scale: c.scale)
             for h in 0..<o.heads {
@@ -47,21 +47,19 @@ import Testing
         #expect(worst > 0.5, "halving the bound must fail somewhere: \(worst)")
     }
 
-    /// The rounding staircase (`RoundingStaircase`, Float32) through the accumulator's gemm: one key
-    /// tile per row, so the whole numerator is one BLAS chain if the core sums k in order. Exact
-    /// output `RoundingStaircase.value`. Returns the largest error/bound (Proofs/block-sparse-error.md).
+    /// The rounding staircase (`RoundingStaircase`, Float32) through the tile engine: one k-tile per row (one
+    /// kernel tile of 256 keys, or four of a 1024-key k-tile); the engine sums each tile's keys in one chain per
+    /// output, so the numerator climbs the whole staircase. Exact output `RoundingStaircase.value`. Returns the
+    /// largest error/bound (Proofs/block-sparse-error.md).
     static func staircase() throws -> Double {
         var worst = 0.0
-        // Measured on OpenBLAS 0.3.21: with d_v = 1 its sgemm sums k in 8 partial sums (ratio 0.07–0.10), with
-        // 16 × 16 outputs in one chain per output up to 1024 keys (0.68 at 256, 0.89 at 1024), with 64 × 64
-        // it cuts k into blocks (0.42 at 1024). The bound assumes no order; only its tightness depends on the core.
         for (rows, dv, keyTile) in [(16, 16, 256), (16, 16, 1024)] {
             let st = RoundingStaircase(rows: rows, keys: keyTile, valueCols: dv, unitRoundoff: Float.unitRoundoff)
             let (q, k, v) = st.tensors(Float.self)
             let tiles = TileSizes(queryTile: rows, keyTile: keyTile)
             let mask = TileMask(heads: 1, qTiles: 1, kTiles: 1)
             let r = try BlockSparseAttention.compute(q: q, k: k, v: v, scale: st.scale, mask: mask, tiles: tiles)
-            let (o, fast) = (r.output, r.rowBounds)  // the kernel's own bound: ForwardErrorBound.fast
+            let (o, fast) = (r.output, r.rowBounds)  // the kernel's own bound: ForwardErrorBound.tiled
             var w = 0.0
             for i in 0..<st.rows {
                 for c in 0..<dv {

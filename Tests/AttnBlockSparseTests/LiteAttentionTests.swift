@@ -30,7 +30,7 @@ import Testing
                 #expect(o.storage == dense.output.storage)
                 let exact = try ReferenceAttention.compute(q: s.q, k: s.k, v: s.v, scale: .standard)
                 let bound = zip(
-                    ForwardErrorBound.fast(q: s.q, k: s.k, v: s.v, scale: .standard, tiles: tiles),
+                    ForwardErrorBound.tiled(q: s.q, k: s.k, v: s.v, scale: .standard, tiles: tiles),
                     ForwardErrorBound.reference(q: s.q, k: s.k, v: s.v, scale: .standard)
                 ).map { $0 + $1 }
                 #expect(withinRowBounds(o, exact, bound))

@@ -81,6 +81,20 @@ size_t attnbound_fused_scratch_bytes(ptrdiff_t max_rows, ptrdiff_t d, ptrdiff_t 
 /// (decode) take a one-row path that reads K in place: k_packed is then ignored, and need not be packed.
 int attnbound_fused_row_block(int isa, int elem);
 
+/// The register-tile engine one key range at a time (the block-sparse kernels: a tile list in any order). `begin`
+/// prescales the job's rows and clears O, m, l in its scratch; `range` runs keys [key_begin, key_end) in tiles of up
+/// to 256 keys from key_begin (ascending), exactly as a job's own tiles (causal, windows, terms and k_packed apply;
+/// the range must not cross a tile_class tile); `finish` writes out (and part_max/part_sum or the LSE) as a job
+/// does. With `level`, `range` returns max over rows of (the row's max score in the range − its running max before
+/// the range): +∞ for a row's first keys, −∞ if no row saw a key (LiteAttention's level, in natural-log units).
+/// The scratch must stay untouched between the calls of one job. Jobs of any row count take the register tile.
+void attnbound_fused_begin_f32(const attnbound_fused_job *job);
+float attnbound_fused_range_f32(const attnbound_fused_job *job, ptrdiff_t key_begin, ptrdiff_t key_end, int level);
+void attnbound_fused_finish_f32(const attnbound_fused_job *job);
+void attnbound_fused_begin_f64(const attnbound_fused_job *job);
+double attnbound_fused_range_f64(const attnbound_fused_job *job, ptrdiff_t key_begin, ptrdiff_t key_end, int level);
+void attnbound_fused_finish_f64(const attnbound_fused_job *job);
+
 /// The ISA a job with `requested` would run (never one the CPU lacks).
 int attnbound_fused_isa(int requested);
 
