@@ -29,8 +29,8 @@ public enum ForwardErrorBound {
     /// Bound for `FastAttention.compute` (the fused kernel, every ISA copy) in precision `T`, per
     /// head and query row: 256-key tiles, the lane structure of each copy's denominator, and,
     /// when split-K cuts the keys into P ranges, the merge (proof, "Split-K").
-    @_specialize(exported: true, where T == Float)
-    @_specialize(exported: true, where T == Double)
+    @_specialize(exported:true,where T == Float)
+    @_specialize(exported:true,where T == Double)
     public static func fastAttention<T: KernelScalar>(
         q: Tensor<T>, k: Tensor<T>, v: Tensor<T>, scale: Scale,
         scoreModel: ScoreModel = .plain, tiles: TileSizes = .default,
@@ -56,8 +56,8 @@ public enum ForwardErrorBound {
     /// k-tile cut into tiles of at most 256 keys, so at most ⌈n_k/keyTile⌉·⌈keyTile/256⌉ kernel tiles of at most
     /// min(keyTile, 256) keys. A row restricted to fewer tiles or keys has no larger bound
     /// (Proofs/block-sparse-error.md).
-    @_specialize(exported: true, where T == Float)
-    @_specialize(exported: true, where T == Double)
+    @_specialize(exported:true,where T == Float)
+    @_specialize(exported:true,where T == Double)
     public static func tiled<T: KernelScalar>(
         q: Tensor<T>, k: Tensor<T>, v: Tensor<T>, scale: Scale, tiles: TileSizes, as: T.Type = T.self
     ) -> RowBounds {
@@ -74,8 +74,8 @@ public enum ForwardErrorBound {
     /// kernel's accumulator path) with key tiles of `tiles.keyTile` keys in precision `T`.
     /// Its gemm may sum in any order, so the bound holds for any BLAS core. (The fused kernel sums
     /// differently: its bound is `fastAttention`.)
-    @_specialize(exported: true, where T == Float)
-    @_specialize(exported: true, where T == Double)
+    @_specialize(exported:true,where T == Float)
+    @_specialize(exported:true,where T == Double)
     public static func fast<T: KernelScalar>(
         q: Tensor<T>, k: Tensor<T>, v: Tensor<T>, scale: Scale,
         scoreModel: ScoreModel = .plain, tiles: TileSizes = .default,
@@ -90,8 +90,8 @@ public enum ForwardErrorBound {
     }
 
     /// Bound for `ReferenceAttention.compute` (Float64 arithmetic, one pass, every sum left to right).
-    @_specialize(exported: true, where T == Float)
-    @_specialize(exported: true, where T == Double)
+    @_specialize(exported:true,where T == Float)
+    @_specialize(exported:true,where T == Double)
     public static func reference<T: AttnScalar>(
         q: Tensor<T>, k: Tensor<T>, v: Tensor<T>, scale: Scale,
         scoreModel: ScoreModel = .plain
