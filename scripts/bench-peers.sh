@@ -12,7 +12,8 @@
 # output, n = 4096, d = 128, 8 heads, beside PyTorch's float64 SDPA on the same tensors: issue 10's
 # target is verify ≤ 5× torch F64 (the ratio printed is verify_s / torch_s, < 5 meets it). Then the
 # same with masks (issue 20: ≤ 3× torch F64 SDPA given the equivalent additive attn_mask): causal, and
-# a sliding window of 512 keys (`--window 511,0`; needs the score-model flags of `verify`).
+# a sliding window of 512 keys (`--window 511,0`), and Gemma 2's softcap 30 (`--softcap 30`, against
+# torch's float64 softcap math, as SDPA has none).
 #
 # Backward (issue 21): the whole `attnbound attention --do` process (the fused Float32 backward with its
 # own row statistics) beside PyTorch CPU autograd of SDPA (forward + backward) on the same Q, K, V, dO at
@@ -54,7 +55,7 @@ trap 'rm -rf "$DIR"' EXIT
 "$BIN" bench exact --n 64 --runs 1 | head -1   # the BLAS line
 verify_case() {
   "$VENV/bin/python" scripts/bench_peers.py verify "$DIR" "$ROUNDS" "$THREADS" "$BIN" 4096 128 8
-  for mask in causal window:511; do
+  for mask in causal window:511 softcap:30; do
     "$VENV/bin/python" scripts/bench_peers.py verify-masked "$DIR" "$ROUNDS" "$THREADS" "$BIN" 4096 128 8 "$mask"
   done
 }

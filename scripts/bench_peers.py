@@ -13,6 +13,9 @@ Usage:
       The same with a mask, MASK = causal or window:L (keys i − L … i): the candidate is torch's float32
       SDPA and the peer torch's float64 SDPA, both given the equivalent additive attn_mask (0 visible,
       −inf hidden); `BIN verify` gets `--causal` or `--window L,0` (issue 20's target: ≤ 3× torch).
+      MASK = softcap:C (Gemma 2's C·tanh(x/C) of the scaled scores, no mask): SDPA has no softcap, so the
+      candidate (float32) and the peer (float64) are torch's own math, softmax(C·tanh(s·QKᵀ/C))·V, the
+      reference a kernel author would write; `BIN verify` gets `--softcap C`.
   bench_peers.py whole DIR ROUNDS THREADS BIN HEADS KV_HEADS N D
       Writes seeded float32 Q [1, HEADS, N, D] and K, V [1, KV_HEADS, N, D], then alternates ROUNDS
       times: the whole `BIN attention --causal` process (read, attend under GQA, write) and torch in
@@ -20,7 +23,6 @@ Usage:
       them: the kernel's time (HEADS × `BIN bench exact` of one head, same n, d, causal) and the file
       I/O at this machine's measured file bandwidth (the three inputs read, the output written and
       fsynced, as `attention` does), so whole / (kernel + I/O) says what the process adds.
-        return
   bench_peers.py backward DIR ROUNDS THREADS BIN N D
       Writes seeded float32 Q, K, V, dO [N, D], then alternates ROUNDS times: the whole
       `BIN attention --do … --dq-out … --dk-out … --dv-out …` process (the fused Float32 backward with its
@@ -128,9 +130,28 @@ def verify_backward(folder, rounds, threads, binary, n, d, heads):
                                  "verify_runs": ours, "torch_runs": torch64, "report": report}))
 
 
+def softcap_attention(q, k, v, cap):
+    """softmax(cap·tanh(s·QKᵀ/cap))·V, s = 1/√d, in the tensors' dtype (torch has no softcap SDPA)."""
+    scores = (q @ k.transpose(-1, -2)) * (q.shape[-1] ** -0.5)
+    return torch.softmax(cap * torch.tanh(scores / cap), dim=-1) @ v
+
+
+def softcap_seconds(q, k, v, cap, runs):
+    with torch.inference_mode():
+        softcap_attention(q, k, v, cap)
+        times = []
+        for _ in range(runs):
+            t = time.perf_counter()
+            softcap_attention(q, k, v, cap)
+            times.append(time.perf_counter() - t)
+    return statistics.median(times)
+
+
 def additive_mask(n, mask):
     """The float64 additive attn_mask [n, n] (0 visible, -inf hidden) and the verify flags of MASK."""
     i, j = np.arange(n)[:, None], np.arange(n)[None, :]
+    if mask.startswith("softcap:"):
+        return None, ["--softcap", mask.split(":")[1]], 1.0
     if mask == "causal":
         visible, flags = j <= i, ["--causal"]
     else:
@@ -146,8 +167,10 @@ def verify(folder, rounds, threads, binary, n, d, heads, mask=None):
     add, flags, frac = additive_mask(n, mask) if mask else (None, [], 1.0)
     m32 = None if add is None else torch.from_numpy(add.astype(np.float32))
     m64 = None if add is None else torch.from_numpy(add)
+    cap = float(mask.split(":")[1]) if mask and mask.startswith("softcap:") else None
     with torch.inference_mode():
-        o = F.scaled_dot_product_attention(*(torch.from_numpy(x) for x in (q, k, v)), attn_mask=m32).numpy()
+        t32 = [torch.from_numpy(x) for x in (q, k, v)]
+        o = (softcap_attention(*t32, cap) if cap else F.scaled_dot_product_attention(*t32, attn_mask=m32)).numpy()
     for name, x in zip("qkvo", (q, k, v, o)):
         np.save(f"{folder}/{name}.npy", x)
     q64, k64, v64 = (torch.from_numpy(x).to(torch.float64) for x in (q, k, v))
@@ -161,10 +184,11 @@ def verify(folder, rounds, threads, binary, n, d, heads, mask=None):
         if run.returncode not in (0, 1):
             sys.exit(f"error: attnbound verify failed: {run.stderr.strip()}")
         report = json.loads(run.stdout)
-        torch64.append(sdpa_seconds(q64, k64, v64, 3, attn_mask=m64))
+        torch64.append(softcap_seconds(q64, k64, v64, cap, 3) if cap else sdpa_seconds(q64, k64, v64, 3, attn_mask=m64))
     a, t = statistics.median(ours), statistics.median(torch64)
     r = report
-    what = f"mask {mask} ({' '.join(flags)}, visible fraction {frac:.3f}; torch given the additive attn_mask)" if mask else "no mask"
+    peer = "torch's float64 softcap math" if cap else "torch given the additive attn_mask"
+    what = f"mask {mask} ({' '.join(flags)}, visible fraction {frac:.3f}; {peer})" if mask else "no mask"
     target = 3 if mask else 5
     print(f"verify n{n}_d{d}_h{heads} {what}, float32 torch candidate: attnbound verify {a:.3f} s (whole process), "
           f"torch F64 SDPA {t:.4f} s: verify/torch {a / t:.2f}x (target <= {target}x), medians of {rounds} interleaved rounds")

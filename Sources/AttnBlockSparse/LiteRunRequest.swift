@@ -29,6 +29,11 @@ public struct LiteRunRequest: Sendable {
     /// The checkpoint is left in place: remove it once the rows are written.
     /// - Throws: `AttnError.usage` for invalid parameters, a malformed schedule, replay folder or
     ///   checkpoint (`LiteCheckpoint.load`), or a checkpoint of another run.
+    public func run(double: Bool, note: (String) -> Void = { _ in }) throws -> RunReport {
+        try double ? run(as: Double.self, note: note) : run(as: Float.self, note: note)
+    }
+
+    /// As `run(double:note:)` at working precision `T`.
     public func run<T: KernelScalar>(as _: T.Type, note: (String) -> Void = { _ in }) throws -> RunReport {
         try validate()
         let config = trajectory.config(threshold: threshold)

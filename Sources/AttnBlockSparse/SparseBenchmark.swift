@@ -41,8 +41,12 @@ public enum SparseBenchmark {
     /// Float32, one head, inputs uniform in [−1, 1] from `setup.seed`, scale 1/√d; masks skipping
     /// 0, 10, …, 90 % of the tiles; then 32 heads × 64 × 64 blocks with head densities 0.05…0.6 over
     /// 8 devices, heads in ascending and shuffled order.
-    public static func run(_ setup: Setup) throws -> Report {
+    /// - Parameter note: receives one line naming the run (seed, n, d, tiles) once the setup is valid.
+    public static func run(_ setup: Setup, note: (String) -> Void = { _ in }) throws -> Report {
         try setup.validate()
+        note(
+            "bench sparse: seed \(setup.seed), n = \(setup.n), d = \(setup.d), tiles \(setup.queryTile)×\(setup.keyTile)"
+        )
         let (n, threads) = (setup.n, setup.threads)
         let (q, k, v): (Tensor<Float>, Tensor<Float>, Tensor<Float>) = InputDistribution.uniform.attentionInputs(
             queries: n, keys: n, d: setup.d, seed: setup.seed)

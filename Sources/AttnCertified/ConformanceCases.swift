@@ -169,6 +169,56 @@ public enum ConformanceCases {
     }
 }
 
+extension ConformanceCases {
+    /// The `custom` case: a kernel author's own score model, on uniform [−1, 1] float32 inputs
+    /// (Q, K of head dimension d, V of d_v = d) drawn from `seed`.
+    ///
+    /// - Parameters:
+    ///   - shape: `[heads, n_q, n_k, d]` or `[batch, heads, n_q, n_k, d]`; by default batch and heads are
+    ///     the largest of the model's grids (mask, bias, slopes, sinks), n_q and n_k those of an explicit
+    ///     mask or bias (8 where they broadcast), d = 4.
+    /// - Returns: nil for the plain model without a shape (the documented set alone).
+    /// - Throws: `AttnError.usage(.caseShape, …)` for a shape of another length or out of range
+    ///   (batch·heads ≤ 64, n_q and n_k ≤ 1024, d ≤ 256); the model's parameter when its grids do not
+    ///   broadcast to the shape.
+    public static func custom(_ model: ScoreModel, shape: [Int]?, seed: UInt64) throws -> ConformanceCase? {
+        if model == .plain && shape == nil { return nil }
+        let grids = [
+            model.mask.explicit?.axes, model.bias?.axes, model.alibiSlopes?.axes, model.sinks?.axes,
+        ].compactMap { $0 }
+        func axis(_ a: Int, _ fallback: Int) -> Int {
+            let m = grids.map { $0[a] }.max() ?? 1
+            return m > 1 ? m : fallback
+        }
+        let given = shape.map { $0.count == 4 ? [1] + $0 : $0 }
+        let dims = given ?? [axis(0, 1), axis(1, 1), axis(2, 8), axis(3, 8), 4]
+        try Parameter.caseShape.require(dims.count == 5, "need heads,n_q,n_k,d or batch,heads,n_q,n_k,d")
+        let (b, h, nq, nk, d) = (dims[0], dims[1], dims[2], dims[3], dims[4])
+        try Parameter.caseShape.require(
+            dims.allSatisfy { $0 >= 1 } && b * h <= 64 && nq <= 1024 && nk <= 1024 && d <= 256,
+            "\(dims.map(String.init).joined(separator: ",")): need every size ≥ 1, batch·heads ≤ 64, "
+                + "n_q and n_k ≤ 1024, d ≤ 256")
+        try model.validate(batch: b, heads: h, queries: nq, keys: nk)
+        var g = Xoshiro256StarStar(seed: SplitMix64.mix(seed, 0xC057))
+        func draw(_ rows: Int) -> Tensor<Double> {
+            let f: Tensor<Float> = InputDistribution.uniform.sample(
+                heads: b * h, rows: rows, cols: d, bound: 1, using: &g)
+            let t = f.converted(to: Double.self)
+            return b == 1
+                ? t
+                : Tensor(
+                    heads: b * h, rows: rows, cols: d, storage: t.storage, logicalRank: 4, batch: b,
+                    headsPerBatch: h)
+        }
+        let (q, k, v) = (draw(nq), draw(nk), draw(nk))
+        return ConformanceCase(
+            name: "custom",
+            description: "The score model given to vectors, on uniform [−1, 1] float32 inputs: "
+                + "batch \(b), heads \(h), n_q = \(nq), n_k = \(nk), d = \(d).",
+            q: q, k: k, v: v, dtype: .float32, scale: .standard, scoreModel: model)
+    }
+}
+
 extension Tensor {
     func mapStorage(_ f: (Scalar) -> Scalar) -> Tensor {
         Tensor(heads: heads, rows: rows, cols: cols, storage: storage.map(f), logicalRank: logicalRank)

@@ -7,7 +7,7 @@ import Foundation
 /// enclosure, so lo ≤ exact ≤ hi entrywise), the row log-sum-exp enclosed in
 /// both bases (`lse_lo.npy`, `lse_hi.npy` natural log, `lse2_lo.npy`,
 /// `lse2_hi.npy` base 2, [heads, n_q] float64), the score model's files
-/// (`bias.npy`, `sinks.npy`) and `case.json` (the model, and the `verify` flags
+/// (`mask.npy`, `bias.npy`, `sinks.npy`) and `case.json` (the model, and the `verify` flags
 /// that replay the case); then `DIR/index.json` listing them.
 ///
 /// Atomicity: each case is written into a temporary folder and renamed into
@@ -17,9 +17,10 @@ public enum ConformanceVectors {
     /// - Returns: the case names written, in index order.
     /// - Throws: `AttnError.usage` if `directory` cannot be created or written.
     @discardableResult
+    ///   `custom` (`ConformanceCases.custom`) is written after the documented set.
     public static func write(
         to directory: URL, precision: Int = 256, seed: UInt64 = 0,
-        threads: Int? = nil
+        threads: Int? = nil, custom: ConformanceCase? = nil
     ) throws -> [String] {
         try Parameter.precision.require(precision, in: CertifiedAttention.precisionRange)
         let fm = FileManager.default
@@ -31,7 +32,7 @@ public enum ConformanceVectors {
         }
         var entries: [JSONValue] = []
         var names: [String] = []
-        for c in ConformanceCases.all(seed: seed) {
+        for c in ConformanceCases.all(seed: seed) + (custom.map { [$0] } ?? []) {
             let result = try CertifiedAttention.compute(
                 q: c.q, k: c.k, v: c.v, scale: c.scale, scoreModel: c.scoreModel,
                 precision: precision, threads: threads)
@@ -40,15 +41,23 @@ public enum ConformanceVectors {
             try? fm.removeItem(at: tmp)
             do {
                 try fm.createDirectory(at: tmp, withIntermediateDirectories: false)
-                let (lse2Lo, lse2Hi) = Self.base2(result.lseLower, result.lseUpper)
+                // Shaped as the inputs: Q's leading axes (a batch axis for 4-D Q) × n_q (× d_v).
+                let (lo, hi) = (result.lower.withLeadingAxes(of: c.q), result.upper.withLeadingAxes(of: c.q))
+                let (lseLo, lseHi) = (
+                    Self.rowShaped(result.lseLower, like: c.q), Self.rowShaped(result.lseUpper, like: c.q)
+                )
+                let (lse2Lo, lse2Hi) = Self.base2(lseLo, lseHi)
                 var files: [(String, Tensor<Double>, Npy.DType)] = [
                     ("q", c.q, c.dtype), ("k", c.k, c.dtype), ("v", c.v, c.dtype),
-                    ("lo", result.lower, Npy.DType.float64), ("hi", result.upper, Npy.DType.float64),
-                    ("lse_lo", result.lseLower, .float64), ("lse_hi", result.lseUpper, .float64),
+                    ("lo", lo, Npy.DType.float64), ("hi", hi, Npy.DType.float64),
+                    ("lse_lo", lseLo, .float64), ("lse_hi", lseHi, .float64),
                     ("lse2_lo", lse2Lo, .float64), ("lse2_hi", lse2Hi, .float64),
                 ]
                 let (model, flags, termFiles) = Self.describe(c.scoreModel)
                 files += termFiles
+                if let m = c.scoreModel.mask.explicit {
+                    try AtomicFile.write(Npy.encodeMask(m), to: tmp.appendingPathComponent("mask.npy"))
+                }
                 for (file, tensor, dtype) in files {
                     try AtomicFile.write(
                         Npy.encode(tensor, dtype: dtype), to: tmp.appendingPathComponent("\(file).npy"))
@@ -60,7 +69,7 @@ public enum ConformanceVectors {
                     ("seed", .int(Int(truncatingIfNeeded: seed))),
                     ("q_shape", .array(c.q.shape.map { .int($0) })), ("k_shape", .array(c.k.shape.map { .int($0) })),
                     ("v_shape", .array(c.v.shape.map { .int($0) })),
-                    ("out_shape", .array(result.lower.shape.map { .int($0) })),
+                    ("out_shape", .array(lo.shape.map { .int($0) })),
                     ("max_width_bound", .double(result.maxWidth)),
                     ("score_model", model), ("verify_args", .array(flags.map { .string($0) })),
                     (
@@ -104,9 +113,11 @@ public enum ConformanceVectors {
 }
 
 extension ConformanceVectors {
-    /// Writes the set into the folder `path` (`write`) and reports the cases written.
-    public static func run(to path: String, precision: Int = 256, seed: UInt64 = 0) throws -> RunReport {
-        let names = try write(to: URL(fileURLWithPath: path), precision: precision, seed: seed)
+    /// Writes the set, and `custom` after it, into the folder `path` (`write`) and reports the cases written.
+    public static func run(
+        to path: String, precision: Int = 256, seed: UInt64 = 0, custom: ConformanceCase? = nil
+    ) throws -> RunReport {
+        let names = try write(to: URL(fileURLWithPath: path), precision: precision, seed: seed, custom: custom)
         let json = JSONValue.object([
             ("out", .string(path)), ("cases", .array(names.map { .string($0) })), ("precision_bits", .int(precision)),
             ("seed", .int(Int(truncatingIfNeeded: seed))),
@@ -132,8 +143,14 @@ extension ConformanceVectors {
         return (l, u)
     }
 
+    /// Per-row values [heads, n_q] as [batch, heads, n_q] when Q is 4-D.
+    static func rowShaped(_ t: Tensor<Double>, like q: Tensor<Double>) -> Tensor<Double> {
+        q.logicalRank < 4
+            ? t : Tensor(heads: q.batch, rows: q.headsPerBatch, cols: q.rows, storage: t.storage, logicalRank: 3)
+    }
+
     /// The score model as case.json records it, the `verify` flags that replay it, and its files
-    /// (bias and sinks as float64 .npy; an explicit mask is recorded in case.json as 0/1 rows).
+    /// (bias and sinks as float64 .npy; an explicit mask as a bool mask.npy, and in case.json as 0/1 rows).
     static func describe(_ m: ScoreModel) -> (JSONValue, [String], [(String, Tensor<Double>, Npy.DType)]) {
         var fields: [(String, JSONValue)] = [("align", .string(m.mask.alignment.rawValue))]
         var flags = ["--align", m.mask.alignment.rawValue]
@@ -149,6 +166,7 @@ extension ConformanceVectors {
             }
             fields.append(
                 ("mask", .object([("shape", .array(e.shape.map { .int($0) })), ("visible", .array(visible))])))
+            flags += ["--mask", "mask.npy"]
         }
         if let c = m.softcap { fields.append(("softcap", .double(c))); flags += ["--softcap", "\(c)"] }
         if let s = m.alibiSlopes {

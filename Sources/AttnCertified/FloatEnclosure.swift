@@ -10,7 +10,8 @@ import CLapack
 /// is the exact real attention of the inputs' exact values with the exact
 /// scale (AttnKit.docc/Conventions.md), under the BLAS assumptions of §0 (IEEE binary64,
 /// round to nearest, every dgemm entry a sum of the exact products in some
-/// order, each operation rounded once, FMA allowed). Rows where the bound's
+/// order, each operation rounded once, FMA allowed), for every score model: masks, and softcap, bias,
+/// ALiBi and sinks with per-key bounds (§7). Rows where the bound's
 /// own premises fail (δ_max > 1/4, non-finite intermediates) get `e = +∞`:
 /// undecided, never wrong. Tested in `FloatEnclosureTests` against the GMP engine.
 ///
@@ -26,8 +27,10 @@ package final class FloatAttentionEngine: @unchecked Sendable {  // immutable on
     let vExt: [Double]
     /// Per KV head and column c: R_c ≥ max_j v_jc − min_j v_jc and M_c ≥ max_j |v_jc|.
     let range: [Double], vMax: [Double]
-    /// Per KV head: an upper bound on max_j ‖k_j‖₂.
-    let kNormMax: [Double]
+    /// Per KV head: an upper bound on max_j ‖k_j‖₂, and on each ‖k_j‖₂ (n_k per head, for the terms of §7).
+    let kNormMax: [Double], kNorms: [Double]
+    /// n = n_k, plus 1 with sinks: the length of the denominator's sum (§7).
+    let nTerms: Int
     /// The scale: sLo ≤ s ≤ sHi (MPFR, rounded outward); ŝ = sLo is the one used.
     let sLo: Double, sHi: Double
     /// Row-uniform constants of the bound (§4), all rounded up.
@@ -40,9 +43,9 @@ package final class FloatAttentionEngine: @unchecked Sendable {  // immutable on
 
     /// NaN or ±∞ in the inputs are not rejected here (`TieredVerification.run` rejects them): they
     /// make the scores, the row maximum, ô or R_c non-finite, so the rows they touch get e = +∞.
-    /// - Parameter scoreModel: what attention computes. Rows of a model with score terms (softcap,
-    ///   bias, ALiBi, sinks) are left undecided here (e = +∞, for GMP/MPFR), except rows with no
-    ///   visible key, which are exact.
+    /// - Parameter scoreModel: what attention computes. Score terms (softcap, bias, ALiBi) are
+    ///   evaluated with a per-key error bound (`FloatScoreTerms`, §7) and a sink is one more weight
+    ///   of the denominator with value row 0 (§7); rows with no visible key are exact.
     /// - Throws: `AttnError.usage` on bad shapes, a model term whose shape does not broadcast.
     package init(
         q qt: Tensor<Double>, k kt: Tensor<Double>, v vt: Tensor<Double>, scale: Scale, scoreModel: ScoreModel
@@ -59,7 +62,9 @@ package final class FloatAttentionEngine: @unchecked Sendable {  // immutable on
         let w = dv + 2
         var ext = [Double](repeating: 0, count: kvHeads * nk * w)
         var rng = [Double](repeating: 0, count: kvHeads * dv), mx = rng
-        var kmax = [Double](repeating: 0, count: kvHeads)
+        var kmax = [Double](repeating: 0, count: kvHeads), norms = [Double](repeating: 0, count: kvHeads * nk)
+        // A sink is a key with value row 0 (§7): V's range must then reach 0.
+        let sinkRow = scoreModel.sinks != nil
         kt.storage.withUnsafeBufferPointer { kb in
             for g in 0..<kvHeads {
                 for j in 0..<nk {
@@ -68,17 +73,21 @@ package final class FloatAttentionEngine: @unchecked Sendable {  // immutable on
                     ext[o + dv] = 1
                     let kn = Directed.norm2(kb.baseAddress! + (g * nk + j) * d, count: d)
                     ext[o + dv + 1] = kn
+                    norms[g * nk + j] = kn
                     kmax[g] = max(kmax[g], kn)
                 }
                 for c in 0..<dv {
                     var lo = Double.infinity, hi = -Double.infinity
                     for j in 0..<nk { let x = vt.storage[(g * nk + j) * dv + c]; lo = min(lo, x); hi = max(hi, x) }
+                    if sinkRow { lo = min(lo, 0); hi = max(hi, 0) }
                     rng[g * dv + c] = Directed.add(hi, -lo)  // hi − lo rounded up
                     mx[g * dv + c] = max(hi, -lo)
                 }
             }
         }
-        vExt = ext; range = rng; vMax = mx; kNormMax = kmax
+        vExt = ext; range = rng; vMax = mx; kNormMax = kmax; kNorms = norms
+        let n = nk + (sinkRow ? 1 : 0)
+        nTerms = n
         let enclosure = try ScaleEnclosure(scale, d: d, precision: 64)
         sLo = enclosure.lower.double(rounding: .down)
         sHi = enclosure.upper.double(rounding: .up)
@@ -92,7 +101,7 @@ package final class FloatAttentionEngine: @unchecked Sendable {  // immutable on
         a1 = Directed.add(a, Directed.div(b, oneMinusU))
         c0 = Directed.mul(Directed.add(Directed.add(b, 1), Directed.mul(sHi, Double(d))), 0x1p-1000)
         gammaD = Directed.gamma(d)
-        let gn = Directed.gamma(nk)
+        let gn = Directed.gamma(n)
         gammaNUp = Directed.add(1, gn)
         gammaNDown = Directed.subDown(1, gn)
         g3 = Directed.div(Directed.mul(2, gn), gammaNDown)
@@ -105,6 +114,8 @@ package final class FloatAttentionEngine: @unchecked Sendable {  // immutable on
         var scores: [Double]
         var pv: [Double]
         var maskBytes: [UInt8]
+        /// One row's Δ̂_j (§7).
+        var delta: [Double]
         /// Per row of the last block: lseLo ≤ LSE ≤ lseHi (natural log), and no visible key.
         package var lseLo: [Double], lseHi: [Double], masked: [Bool]
         let logRegister = MPFRFloat(precision: 64), sumRegister = MPFRFloat(precision: 64)
@@ -112,6 +123,7 @@ package final class FloatAttentionEngine: @unchecked Sendable {  // immutable on
             scores = [Double](repeating: 0, count: block * nk)
             pv = [Double](repeating: 0, count: block * (dv + 2))
             maskBytes = [UInt8](repeating: 0, count: nk)
+            delta = [Double](repeating: 0, count: nk)
             lseLo = [Double](repeating: 0, count: block)
             (lseHi, masked) = (lseLo, [Bool](repeating: false, count: block))
         }
@@ -144,77 +156,115 @@ package final class FloatAttentionEngine: @unchecked Sendable {  // immutable on
             return
         }
         let cols = c1 - c0 + 1
+        let terms = model.hasTerms
+        let biasValues = model.model.bias?.values ?? []
         q.withUnsafeBufferPointer { qb in
             k.withUnsafeBufferPointer { kb in
                 vExt.withUnsafeBufferPointer { vb in
                     ws.scores.withUnsafeMutableBufferPointer { sb in
                         ws.pv.withUnsafeMutableBufferPointer { pb in
                             ws.maskBytes.withUnsafeMutableBufferPointer { mb in
-                                let qp = qb.baseAddress! + (f * nq + i0) * d
-                                let sp = sb.baseAddress!, pp = pb.baseAddress!, mk = mb.baseAddress!
-                                // Scores ĝ = fl(Q·Kᵀ) over keys c0...c1: alpha = 1, so BLAS never rounds a scaled operand (§0).
-                                cblas_dgemm(
-                                    CblasRowMajor, CblasNoTrans, CblasTrans, Int32(count), Int32(cols), Int32(d), 1,
-                                    qp, Int32(d), kb.baseAddress! + (g * nk + c0) * d, Int32(d), 0, sp, Int32(nk))
-                                var xHat = [Double](repeating: 0, count: count), mRow = xHat,
-                                    ok = [Bool](repeating: true, count: count)
-                                for r in 0..<count {
-                                    let row = sp + r * nk
-                                    ws.masked[r] = false
-                                    guard let kr = spans[r] else {
-                                        ws.masked[r] = true
-                                        for j in 0..<cols { row[j] = 0 }
-                                        continue
-                                    }
-                                    let lo = kr.lowerBound - c0, hi = kr.upperBound - c0
-                                    var m: Double
-                                    if model.model.mask.explicit != nil {
-                                        for j in 0..<cols {
-                                            let shown = model.explicitlyVisible(head: f, row: i0 + r, key: c0 + j)
-                                            mk[j] = j >= lo && j <= hi && shown ? 1 : 0
+                                ws.delta.withUnsafeMutableBufferPointer { db in
+                                    biasValues.withUnsafeBufferPointer { bias in
+                                        let qp = qb.baseAddress! + (f * nq + i0) * d
+                                        let sp = sb.baseAddress!, pp = pb.baseAddress!, mk = mb.baseAddress!
+                                        // Scores ĝ = fl(Q·Kᵀ) over keys c0...c1: alpha = 1, so BLAS never rounds a scaled operand (§0).
+                                        cblas_dgemm(
+                                            CblasRowMajor, CblasNoTrans, CblasTrans, Int32(count), Int32(cols),
+                                            Int32(d), 1,
+                                            qp, Int32(d), kb.baseAddress! + (g * nk + c0) * d, Int32(d), 0, sp,
+                                            Int32(nk))
+                                        var xHat = [Double](repeating: 0, count: count), mRow = xHat,
+                                            ok = [Bool](repeating: true, count: count)
+                                        var termRows = [TermRow?](repeating: nil, count: count)
+                                        for r in 0..<count {
+                                            let row = sp + r * nk
+                                            ws.masked[r] = false
+                                            guard let kr = spans[r] else {
+                                                ws.masked[r] = true
+                                                for j in 0..<cols { row[j] = 0 }
+                                                continue
+                                            }
+                                            let lo = kr.lowerBound - c0, hi = kr.upperBound - c0
+                                            let explicit = model.model.mask.explicit != nil
+                                            if explicit {
+                                                for j in 0..<cols {
+                                                    let shown = model.explicitlyVisible(
+                                                        head: f, row: i0 + r, key: c0 + j)
+                                                    mk[j] = j >= lo && j <= hi && shown ? 1 : 0
+                                                }
+                                            }
+                                            if terms {
+                                                termRows[r] = termWeights(
+                                                    head: f, row: i0 + r, lo: lo, hi: hi, first: c0, cols: cols,
+                                                    scores: row,
+                                                    mask: explicit ? mk : nil, delta: db.baseAddress!,
+                                                    qNorm: Directed.norm2(qp + r * d, count: d), kvHead: g,
+                                                    bias: bias.baseAddress)
+                                                if termRows[r] == nil { ws.masked[r] = true }
+                                                continue
+                                            }
+                                            var m: Double
+                                            if explicit {
+                                                m = FloatExp.rowMax(row, mask: mk, count: cols)
+                                                if m == -.infinity {
+                                                    ws.masked[r] = true; for j in 0..<cols { row[j] = 0 }; continue
+                                                }
+                                                m = sLo * m
+                                                guard m.isFinite else {
+                                                    ok[r] = false; for j in 0..<cols { row[j] = 0 }; continue
+                                                }
+                                                xHat[r] = FloatExp.weights(
+                                                    row, mask: mk, count: cols, scale: sLo, max: m)
+                                            } else {
+                                                // m = max_j t̂_j with t̂ = fl(ŝ·ĝ): RN is monotone and ŝ > 0, so it is fl(ŝ·max_j ĝ_j).
+                                                m = sLo * FloatExp.rowMax(row + lo, count: hi - lo + 1)
+                                                guard m.isFinite else {
+                                                    ok[r] = false; for j in 0..<cols { row[j] = 0 }; continue
+                                                }
+                                                for j in 0..<lo { row[j] = 0 }
+                                                xHat[r] = FloatExp.weights(
+                                                    row + lo, count: cols - lo, visible: hi - lo + 1, scale: sLo, max: m
+                                                )
+                                            }
+                                            mRow[r] = m
                                         }
-                                        m = FloatExp.rowMax(row, mask: mk, count: cols)
-                                        if m == -.infinity {
-                                            ws.masked[r] = true; for j in 0..<cols { row[j] = 0 }; continue
+                                        // [N̂ | L̂ | K̂] = Ŵ · [V | 1 | ‖k‖] over keys c0...c1.
+                                        cblas_dgemm(
+                                            CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(count), Int32(w),
+                                            Int32(cols), 1,
+                                            sp, Int32(nk), vb.baseAddress! + (g * nk + c0) * w, Int32(w), 0, pp,
+                                            Int32(w))
+                                        for r in 0..<count {
+                                            if ws.masked[r] {
+                                                setMasked(
+                                                    r, sink: sink, ws: ws, mid: mid + r * dv, radius: radius + r * dv)
+                                                continue
+                                            }
+                                            let out = pp + r * w
+                                            let L: Double, rho: Double, shift: Double
+                                            if let t = termRows[r] {
+                                                // The sink's weight joins the denominator (§7): one more term of L̂'s sum.
+                                                L = out[dv] + t.sinkWeight
+                                                rho = termRowFactor(t, lHat: L)
+                                                shift = t.shift
+                                            } else {
+                                                L = out[dv]
+                                                rho =
+                                                    ok[r]
+                                                    ? rowFactor(
+                                                        qNorm: Directed.norm2(qp + r * d, count: d), m: mRow[r],
+                                                        xHat: xHat[r],
+                                                        lHat: L, kHat: out[dv + 1], kvHead: g) : .infinity
+                                                shift = mRow[r]
+                                            }
+                                            (ws.lseLo[r], ws.lseHi[r]) = logSumExp(m: shift, lHat: L, rho: rho, ws: ws)
+                                            for c in 0..<dv {
+                                                let o = L > 0 ? out[c] / L : .nan
+                                                mid[r * dv + c] = o
+                                                radius[r * dv + c] = entryBound(rho: rho, o: o, column: g * dv + c)
+                                            }
                                         }
-                                        m = sLo * m
-                                        guard m.isFinite, !model.hasTerms else {
-                                            ok[r] = false; for j in 0..<cols { row[j] = 0 }; continue
-                                        }
-                                        xHat[r] = FloatExp.weights(row, mask: mk, count: cols, scale: sLo, max: m)
-                                    } else {
-                                        // m = max_j t̂_j with t̂ = fl(ŝ·ĝ): RN is monotone and ŝ > 0, so it is fl(ŝ·max_j ĝ_j).
-                                        m = sLo * FloatExp.rowMax(row + lo, count: hi - lo + 1)
-                                        guard m.isFinite, !model.hasTerms else {
-                                            ok[r] = false; for j in 0..<cols { row[j] = 0 }; continue
-                                        }
-                                        for j in 0..<lo { row[j] = 0 }
-                                        xHat[r] = FloatExp.weights(
-                                            row + lo, count: cols - lo, visible: hi - lo + 1, scale: sLo, max: m)
-                                    }
-                                    mRow[r] = m
-                                }
-                                // [N̂ | L̂ | K̂] = Ŵ · [V | 1 | ‖k‖] over keys c0...c1.
-                                cblas_dgemm(
-                                    CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(count), Int32(w), Int32(cols), 1,
-                                    sp, Int32(nk), vb.baseAddress! + (g * nk + c0) * w, Int32(w), 0, pp, Int32(w))
-                                for r in 0..<count {
-                                    if ws.masked[r] {
-                                        setMasked(r, sink: sink, ws: ws, mid: mid + r * dv, radius: radius + r * dv)
-                                        continue
-                                    }
-                                    let out = pp + r * w
-                                    let rho =
-                                        ok[r]
-                                        ? rowFactor(
-                                            qNorm: Directed.norm2(qp + r * d, count: d), m: mRow[r], xHat: xHat[r],
-                                            lHat: out[dv], kHat: out[dv + 1], kvHead: g) : .infinity
-                                    let L = out[dv]
-                                    (ws.lseLo[r], ws.lseHi[r]) = logSumExp(m: mRow[r], lHat: L, rho: rho, ws: ws)
-                                    for c in 0..<dv {
-                                        let o = L > 0 ? out[c] / L : .nan
-                                        mid[r * dv + c] = o
-                                        radius[r * dv + c] = entryBound(rho: rho, o: o, column: g * dv + c)
                                     }
                                 }
                             }
@@ -243,7 +293,7 @@ package final class FloatAttentionEngine: @unchecked Sendable {  // immutable on
         guard rho.isFinite, lHat.isFinite else { return (-.infinity, .infinity) }
         let lLo = max(D.divDown(lHat, gammaNUp), 1), lHi = D.div(lHat, gammaNDown)
         let sLow = D.mulDown(lLo, D.subDown(1, rho))  // mutation-check: lse-float
-        let sHigh = D.add(D.mul(lHi, D.add(1, rho)), Double(shape.nk) * 0x1p-1007)
+        let sHigh = D.add(D.mul(lHi, D.add(1, rho)), Double(nTerms) * 0x1p-1007)
         let (a, b) = (ws.logRegister, ws.sumRegister)
         var lo = -Double.infinity
         if sLow > 0 {
@@ -265,7 +315,7 @@ package final class FloatAttentionEngine: @unchecked Sendable {  // immutable on
         -> Double
     {
         typealias D = Directed
-        let n = Double(shape.nk)
+        let n = Double(nTerms)
         let eps = FloatExp.relativeErrorBound
         let z = D.mul(D.mul(sHi, gammaD), qNorm)  // z = sHi·γ_d·‖q_i‖
         let bm = D.mul(b, abs(m))
@@ -292,7 +342,7 @@ package final class FloatAttentionEngine: @unchecked Sendable {  // immutable on
         let t1 = D.mul(R, rho)
         let t3 = D.mul(g3, vMax[column])
         let t4 = D.mul(u1, abs(o))
-        let absTerm = D.mul(Double(shape.nk) * 0x1p-990, D.add(R, 1))
+        let absTerm = D.mul(Double(nTerms) * 0x1p-990, D.add(R, 1))
         let e = D.add(D.add(D.add(t1, t3), t4), absTerm)
         return e.isFinite ? e : .infinity  // mutation-check: float-e
     }

@@ -90,7 +90,7 @@ public enum Parameter: String, Sendable, Hashable, CaseIterable {
     // Planning, demos, benchmarks and the sweep's B/√ln n grid.
     case dv, seed, runs, minLog2, maxLog2, exactMaxLog2, queries, queryTile, errorRows, cMin, cMax, cSteps
     // Paged decoding.
-    case budget, pageSize, sinkPages, windowPages, topkPages, context, steps, policy, steadyCosine
+    case budget, pageSize, sinkPages, windowPages, topkPages, context, steps, policy, steadyCosine, reduction
     // Block-sparse kernels and planners.
     case threshold, mustSkip, sink, vision, replay, ulysses, ring, devices, checkpoint, ranksOutput
     // Sweeps.
@@ -109,6 +109,8 @@ public enum Parameter: String, Sendable, Hashable, CaseIterable {
         resetEvery, thrSchedule, layerThreshold, tokensThreshold, mode
     // The certified log-sum-exp.
     case lseCandidate, lseAtol
+    /// The shape of `vectors`' custom case.
+    case caseShape
     // The training loss ½‖D⁻¹exp(A₁XA₂ᵀ/d)A₃Y − E‖²_F (AttnPoly's gradient method).
     case a1, x, a2, a3, y, e
 }

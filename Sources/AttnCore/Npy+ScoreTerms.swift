@@ -70,4 +70,14 @@ extension Npy {
             throw AttnError.usage(parameter, e.message.hasPrefix(path) ? e.message : "\(path): \(e.message)")
         }
     }
+
+    /// A mask as a NumPy `bool` array ('|b1', C order, its shape as given): what `readMask` reads back.
+    public static func encodeMask(_ mask: ScoreGrid<Bool>) -> Data {
+        let shape =
+            mask.shape.count == 1
+            ? "(\(mask.shape[0]),)" : "(" + mask.shape.map(String.init).joined(separator: ", ") + ")"
+        var out = Data(header("{'descr': '|b1', 'fortran_order': False, 'shape': \(shape), }"))
+        out.append(contentsOf: mask.values.map { $0 ? 1 : 0 } as [UInt8])
+        return out
+    }
 }

@@ -32,6 +32,11 @@ public struct LiteCalibrationRequest: Sendable {
     }
 
     /// Calibrates at working precision `T`; `note` receives the calibration's progress lines.
+    public func run(double: Bool, note: (String) -> Void = { _ in }) throws -> Outcome {
+        try double ? run(as: Double.self, note: note) : run(as: Float.self, note: note)
+    }
+
+    /// As `run(double:note:)` at working precision `T`.
     public func run<T: KernelScalar>(as _: T.Type, note: (String) -> Void = { _ in }) throws -> Outcome {
         try validate()
         let (s, t) = (settings, trajectory)

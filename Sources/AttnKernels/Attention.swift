@@ -55,22 +55,37 @@ public func attentionWithLSE<T: KernelScalar>(
     kernel: AttentionKernel = .fast
 ) throws -> (output: Tensor<T>, lse: Tensor<T>) {
     let (k, v) = problem.expandedKV, q = problem.q
-    let output: Tensor<T>, lse: [T]
-    switch kernel {
-    case .reference:
-        let r = try ReferenceAttention.forward(q: q, k: k, v: v, scale: scale, scoreModel: scoreModel)
-        (output, lse) = (r.output.converted(to: T.self), r.lse.map { T($0) })
-    case .fast:
-        (output, lse) = try FastAttention.forward(q: q, k: k, v: v, scale: scale, scoreModel: scoreModel)
+    let (output, lse) = try kernel.forward(q: q, k: k, v: v, scale: scale, scoreModel: scoreModel, lse: true)
+    return (output.withLeadingAxes(of: q), lseTensor(lse ?? [], like: q))
+}
+
+/// Row log-sum-exps (head-major) shaped as Q's leading axes × n_q: Q [n, d] → [n]; [h, n, d] → [h, n];
+/// [b, h, n, d] → [b, h, n].
+func lseTensor<T: AttnScalar>(_ lse: [T], like q: Tensor<T>) -> Tensor<T> {
+    switch q.logicalRank {
+    case 4: Tensor(heads: q.batch, rows: q.headsPerBatch, cols: q.rows, storage: lse, logicalRank: 3)
+    case 3: Tensor(rows: q.heads, cols: q.rows, storage: lse, logicalRank: 2)
+    default: Tensor(rows: 1, cols: q.rows, storage: lse, logicalRank: 1)
     }
-    // Q [n, d] → [n]; [h, n, d] → [h, n]; [b, h, n, d] → [b, h, n].
-    let lseTensor: Tensor<T> =
-        switch q.logicalRank {
-        case 4: Tensor(heads: q.batch, rows: q.headsPerBatch, cols: q.rows, storage: lse, logicalRank: 3)
-        case 3: Tensor(rows: q.heads, cols: q.rows, storage: lse, logicalRank: 2)
-        default: Tensor(rows: 1, cols: q.rows, storage: lse, logicalRank: 1)
+}
+
+extension AttentionKernel {
+    /// The kernel's output and, when `lse`, each row's log-sum-exp from the same pass (the reference's in
+    /// Float64, rounded to `T` once).
+    func forward<T: KernelScalar>(
+        q: Tensor<T>, k: Tensor<T>, v: Tensor<T>, scale: Scale, scoreModel: ScoreModel, lse: Bool
+    ) throws -> (output: Tensor<T>, lse: [T]?) {
+        switch self {
+        case _ where !lse:
+            return (try attention(q: q, k: k, v: v, scale: scale, scoreModel: scoreModel, kernel: self), nil)
+        case .reference:
+            let r = try ReferenceAttention.forward(q: q, k: k, v: v, scale: scale, scoreModel: scoreModel)
+            return (r.output.converted(to: T.self), r.lse.map { T($0) })
+        case .fast:
+            let r = try FastAttention.forward(q: q, k: k, v: v, scale: scale, scoreModel: scoreModel)
+            return (r.output, r.lse)
         }
-    return (output.withLeadingAxes(of: q), lseTensor)
+    }
 }
 
 extension AttentionKernel {
@@ -82,7 +97,14 @@ extension AttentionKernel {
         q: Tensor<T>, k: Tensor<T>, v: Tensor<T>, scale: Scale,
         scoreModel: ScoreModel = .plain
     ) throws -> AttentionResult<T> {
-        let output = try attention(q: q, k: k, v: v, scale: scale, scoreModel: scoreModel, kernel: self)
+        try run(q: q, k: k, v: v, scale: scale, scoreModel: scoreModel, lse: false).result
+    }
+
+    /// As `run(q:k:v:scale:scoreModel:)`, with the rows' log-sum-exps from the same pass when `lse`.
+    func run<T: KernelScalar>(
+        q: Tensor<T>, k: Tensor<T>, v: Tensor<T>, scale: Scale, scoreModel: ScoreModel, lse wantLSE: Bool
+    ) throws -> (result: AttentionResult<T>, lse: [T]?) {
+        let (output, lse) = try forward(q: q, k: k, v: v, scale: scale, scoreModel: scoreModel, lse: wantLSE)
         switch self {
         case .reference:
             // Rounded once to T after the Float64 pass.
@@ -99,11 +121,12 @@ extension AttentionKernel {
                     values[h * b.rows + i] = (r + u * (oMax + r) + gradual) * (1 + 4 * u)
                 }
             }
-            return AttentionResult(output: output, rowBounds: RowBounds(heads: b.heads, rows: b.rows, values: values))
+            return (
+                AttentionResult(output: output, rowBounds: RowBounds(heads: b.heads, rows: b.rows, values: values)), lse
+            )
         case .fast:
-            return AttentionResult(
-                output: output,
-                rowBounds: ForwardErrorBound.fastAttention(q: q, k: k, v: v, scale: scale, scoreModel: scoreModel))
+            let bounds = ForwardErrorBound.fastAttention(q: q, k: k, v: v, scale: scale, scoreModel: scoreModel)
+            return (AttentionResult(output: output, rowBounds: bounds), lse)
         }
     }
 }
@@ -117,14 +140,23 @@ extension AttentionKernel {
     public func run<T: KernelScalar>(_ problem: AttentionTensors<T>, scale: Scale, scoreModel: ScoreModel = .plain)
         throws -> AttentionResult<T>
     {
+        try run(problem, scale: scale, scoreModel: scoreModel, lse: false).result
+    }
+
+    /// As `run(_:scale:scoreModel:)`, with each row's log-sum-exp from the same pass when `lse` (shaped as
+    /// `attentionWithLSE` returns it; nil otherwise).
+    public func run<T: KernelScalar>(_ problem: AttentionTensors<T>, scale: Scale, scoreModel: ScoreModel, lse: Bool)
+        throws -> (result: AttentionResult<T>, lse: Tensor<T>?)
+    {
         let (k, v) = problem.expandedKV
-        let r = try run(q: problem.q, k: k, v: v, scale: scale, scoreModel: scoreModel)
+        let (r, rowLSE) = try run(q: problem.q, k: k, v: v, scale: scale, scoreModel: scoreModel, lse: lse)
         if let i = r.output.storage.firstIndex(where: { !$0.isFinite }) {
             throw AttnError.infeasible(
                 "output row \(i / max(1, r.output.cols)) is not finite: its scores or sums exceed the \(T.dtypeName) range (±\(T.greatestFiniteMagnitude))"
             )
         }
-        return AttentionResult(output: r.output.withLeadingAxes(of: problem.q), rowBounds: r.rowBounds)
+        let result = AttentionResult(output: r.output.withLeadingAxes(of: problem.q), rowBounds: r.rowBounds)
+        return (result, rowLSE.map { lseTensor($0, like: problem.q) })
     }
 }
 

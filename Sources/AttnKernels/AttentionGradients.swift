@@ -113,6 +113,9 @@ public struct AttentionRequest: Sendable {
     public var double = false
     /// Where to write the per-row a-priori bound (Q's leading axes × n_q); nil: not written.
     public var boundOut: String?
+    /// Where to write each row's log-sum-exp from the same kernel run as the output (natural log, sinks
+    /// included, −∞ for a row that sees nothing; Q's leading axes × n_q, `attentionWithLSE`); nil: not written.
+    public var lseOut: String?
     public var backward = BackwardRequest()
 
     public init(files: TensorFiles, out: String?, boundOut: String? = nil) {
@@ -130,18 +133,21 @@ public struct AttentionRequest: Sendable {
     ///   `max_error_bound` (the largest per-row a-priori bound; +∞ where the kernel cannot bound a row).
     @discardableResult public func run() throws -> JSONValue {
         try backward.validate()
-        try Parameter.output.require(out != nil || backward.upstream != nil, "give an output path, or dO and gradients")
+        try Parameter.output.require(
+            out != nil || lseOut != nil || backward.upstream != nil, "give an output path, or dO and gradients")
         return try double ? run(Double.self) : run(Float.self)
     }
 
     func run<T: KernelScalar>(_: T.Type) throws -> JSONValue {
         let problem = try AttentionTensors<T>(files: files)
         var summary: [(String, JSONValue)] = [("kernel", .string(kernel.rawValue))]
-        if let out {
-            let r = try kernel.run(problem, scale: scale, scoreModel: scoreModel)
-            try Npy.write(r.output, to: out)
-            if let boundOut { try Npy.write(r.rowBounds.tensor(like: r.output), to: boundOut) }
-            summary.append(("max_error_bound", .double(r.maxErrorBound)))
+        if out != nil || lseOut != nil {
+            let r = try kernel.run(problem, scale: scale, scoreModel: scoreModel, lse: lseOut != nil)
+            // Every file is written only once the kernel has succeeded (no partial set of outputs).
+            if let out { try Npy.write(r.result.output, to: out) }
+            if let lseOut, let lse = r.lse { try Npy.write(lse, to: lseOut) }
+            if let boundOut { try Npy.write(r.result.rowBounds.tensor(like: r.result.output), to: boundOut) }
+            summary.append(("max_error_bound", .double(r.result.maxErrorBound)))
         }
         try backward.run(problem, scale: scale, scoreModel: scoreModel)
         return .object(summary)

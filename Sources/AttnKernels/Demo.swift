@@ -17,6 +17,9 @@ public enum Demo {
         public var family: EdgeFamily? = nil
 
         public init() {}
+        public init(n: Int, d: Int, B: Double, scale: Scale, seed: UInt64, family: EdgeFamily?) {
+            (self.n, self.d, self.B, self.scale, self.seed, self.family) = (n, d, B, scale, seed, family)
+        }
 
         /// Throws `AttnError.usage` naming the parameter out of range.
         public func validate() throws {

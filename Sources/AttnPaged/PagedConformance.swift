@@ -183,8 +183,8 @@ public enum PagedConformance {
     /// Writes `DIR/<case>/` (k.npy, v.npy, q.npy, the digests of every full page of the whole context,
     /// expected_selection.csv, case.json), `DIR/README.md` (the format and the rules) and `DIR/index.json` last.
     /// Each case folder is written under a temporary name and renamed into place.
-    /// `extraFields` adds keys to each case.json; the CLI adds `kv_replay_args`, the command-line spelling
-    /// of the case's configuration (the library knows the parameters, not their flag names).
+    /// `extraFields` adds keys to each case.json (`run` adds `kv_replay_args`, the case's configuration
+    /// in a front end's spelling: the library knows the parameters, not their flag names).
     /// - Returns: the case names.
     /// - Throws: `AttnError.usage(.output, …)` if the folder cannot be created or written.
     @discardableResult
@@ -309,12 +309,28 @@ public enum PagedConformance {
         """
 }
 
+extension PagedConformance.Case {
+    /// The `kv-replay` arguments that replay this case besides its inputs and outputs, by parameter
+    /// (a front end spells each parameter its own way).
+    public var replayArguments: [(Parameter, String)] {
+        let p = config
+        return [(.policy, policy.rawValue), (.budget, String(p.budgetTokens)), (.pageSize, String(pageSize))]
+            + [(.sinkPages, String(p.sinkPages)), (.windowPages, String(p.windowPages))]
+            + (p.topkPages.map { [(.topkPages, String($0))] } ?? [])
+            + (p.reduction.map { [(.reduction, $0.rawValue)] } ?? [])
+    }
+}
+
 extension PagedConformance {
-    /// Writes the page-selection cases into the folder `path` (`write`) and reports their names.
-    public static func run(
-        to path: String, extraFields: (Case) -> [(String, JSONValue)] = { _ in [] }
-    ) throws -> RunReport {
-        let names = try write(to: URL(fileURLWithPath: path), extraFields: extraFields)
+    /// Writes the page-selection cases into the folder `path` (`write`) and reports their names. With
+    /// `spelling` (a front end's name of each parameter), each case.json gains `kv_replay_args`: the
+    /// `replayArguments` as that front end's argument list.
+    public static func run(to path: String, spelling: ((Parameter) -> String)? = nil) throws -> RunReport {
+        let names = try write(to: URL(fileURLWithPath: path)) { c in
+            guard let spelling else { return [] }
+            let args = c.replayArguments.flatMap { [JSONValue.string(spelling($0.0)), .string($0.1)] }
+            return [("kv_replay_args", .array(args))]
+        }
         let json = JSONValue.object([("out", .string(path)), ("cases", .array(names.map { .string($0) }))])
         let text = ["wrote \(names.count) page-selection cases to \(path):"] + names.map { "  \($0)" }
         return RunReport(command: "vectors", text: text, json: json)

@@ -6,8 +6,9 @@ import Foundation
 /// n_q = n_k), given the vision token ranges, checked against its masked reference
 /// (`PruneEvaluation`).
 public struct PruneRequest: Sendable {
-    /// `.npy` paths, read by `AttentionTensors` (K, V expanded to one head per query head).
-    public var q: String, k: String, v: String
+    /// Where Q, K, V come from (`.npy`, `FILE:NAME` or a tensor file), read by `AttentionTensors`
+    /// (K, V expanded to one head per query head).
+    public var files: TensorFiles
     public var scale: Scale = .standard
     /// The mask: none or causal (`VisiPruner.requireTokenMask`).
     public var scoreModel = ScoreModel.plain
@@ -20,8 +21,11 @@ public struct PruneRequest: Sendable {
     /// vision tokens with ‖c_j‖₂ above `tokensThreshold`.
     public var layerThreshold = 0.995, tokensThreshold = 0.2
 
+    public init(files: TensorFiles, mode: PruneMode) { (self.files, self.mode) = (files, mode) }
+
+    /// Q, K, V from `.npy` paths.
     public init(q: String, k: String, v: String, mode: PruneMode) {
-        (self.q, self.k, self.v, self.mode) = (q, k, v, mode)
+        self.init(files: TensorFiles(explicit: ["q": q, "k": k, "v": v]), mode: mode)
     }
 
     /// - Throws: `AttnError.usage` naming the parameter out of range.
@@ -38,14 +42,15 @@ public struct PruneRequest: Sendable {
     /// - Returns: the report (one summary row) and the evaluation (its output and per-token CSV).
     public func run<T: KernelScalar>(as _: T.Type) throws -> (report: RunReport, evaluation: PruneEvaluation<T>) {
         try validate()
-        let p = try AttentionTensors<T>(q: q, k: k, v: v)
+        let p = try AttentionTensors<T>(files: files)
         let (keys, values) = p.expandedKV
         let types = try TokenTypes(count: keys.rows, vision: vision)
         let r = try PruneEvaluation(
             q: p.q, k: keys, v: values, scale: scale, scoreModel: scoreModel, types: types, mode: mode, sink: sink,
             layerThreshold: layerThreshold, tokensThreshold: tokensThreshold)
         let params: [(String, JSONValue)] = [
-            ("q", .string(q)), ("k", .string(k)), ("v", .string(v)), ("scale", .string(scale.description)),
+            ("q", try source("q")), ("k", try source("k")), ("v", try source("v")),
+            ("scale", .string(scale.description)),
             ("causal", .bool(scoreModel.mask.isCausal)), ("mode", .string(mode.rawValue)),
             ("vision", .array(vision.map { .string("\($0.lowerBound):\($0.upperBound)") })),
             ("sink", sink.map { .int($0) } ?? .null), ("layer_threshold", .double(layerThreshold)),
@@ -58,5 +63,12 @@ public struct PruneRequest: Sendable {
             command: "prune", parameters: params,
             table: .init(header: PruneEvaluation<T>.summaryHeader, rows: [r.summaryRow]), text: [text])
         return (report, r)
+    }
+}
+
+extension PruneRequest {
+    /// The recorded source of a role ("q", "k", "v").
+    func source(_ role: String) throws -> JSONValue {
+        .string(try files.source(role, required: true, parameter: Parameter(rawValue: role))?.description ?? "")
     }
 }

@@ -21,35 +21,8 @@ typedef int64_t v8l __attribute__((vector_size(64)));
 #define SPLAT(x) ((v8d){(x), (x), (x), (x), (x), (x), (x), (x)})
 #define SPLATL(x) ((v8l){(x), (x), (x), (x), (x), (x), (x), (x)})
 
-// FloatExp's constants (Sources/AttnCertified/FloatExp.swift; checked with MPFR in FloatExpTests.constants).
-#define INV_LN2 0x1.71547652b82fep0
-#define C1 0x1.62e42feep-1
-#define C2 0x1.a39ef35793c76p-33
-#define SHIFTER 0x1.8p52
-#define TAIL (-700.0)
+#include "fe_exp.h"
 const double attnbound_fe_inv_ln2 = INV_LN2, attnbound_fe_c1 = C1, attnbound_fe_c2 = C2, attnbound_fe_tail = TAIL;
-// 1/m! rounded once (m! < 2^53 is exact); FloatExpTests.constants checks each against 1/m!.
-static const double coef[14] = {
-    1.0, 1.0, 0.5, 1 / 6.0, 1 / 24.0, 1 / 120.0, 1 / 720.0, 1 / 5040.0, 1 / 40320.0, 1 / 362880.0,
-    1 / 3628800.0, 1 / 39916800.0, 1 / 479001600.0, 1 / 6227020800.0,
-};
-
-// One lane's exp, scalar: the definition every vector lane reproduces.
-static inline __attribute__((always_inline)) double exp_scalar(double x, int fused) {
-    double y = x * INV_LN2 + SHIFTER;           // two roundings (contract off)
-    double kd = y - SHIFTER;                     // exact: k, the integer nearest fl(x/ln2)
-    double r = (x - kd * C1) - kd * C2;          // kd*C1 exact (32-bit C1, |k| <= 1011)
-    double p = coef[13];
-    for (int m = 12; m >= 0; m--) p = fused ? fma(p, r, coef[m]) : p * r + coef[m];
-    uint64_t yb, sb;
-    double sh = SHIFTER;
-    memcpy(&yb, &y, 8);
-    memcpy(&sb, &sh, 8);
-    uint64_t eb = (yb - sb + 1023) << 52;       // 2^k, normal for k >= -1010
-    double scale;
-    memcpy(&scale, &eb, 8);
-    return p * scale;
-}
 
 static inline __attribute__((always_inline)) double max_body(const double *g, ptrdiff_t n) {
     v8d mx = SPLAT(-INFINITY), nan = SPLAT(0.0);

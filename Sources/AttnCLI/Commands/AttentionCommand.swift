@@ -8,6 +8,7 @@ struct AttentionCommand: ParsableCommand {
     @Option(help: "Working precision of the fast kernel and dtype of the output.") var precision = Precision.float32
     @OptionGroup var output: OutputOption
     @Option(help: "Also write the per-row error bound .npy, Q's leading axes × n_q.") var boundOut: String?
+    @Option(help: "Also write the row log-sum-exp .npy (natural log, Q's leading axes × n_q).") var lseOut: String?
     @OptionGroup var format: JSONOption
     @Option(name: .customLong("do"), help: "Upstream gradient dO .npy (the output's shape).") var upstream: String?
     @Option(help: "Write dQ here (.npy, Q's shape; needs --do).") var dqOut: String?
@@ -15,7 +16,8 @@ struct AttentionCommand: ParsableCommand {
     @Option(help: "Write dV here (.npy, V's shape; needs --do).") var dvOut: String?
     func run() throws {
         var r = AttentionRequest(files: try inputs.files.set(), out: output.path, boundOut: boundOut)
-        (r.scale, r.scoreModel, r.kernel, r.double) = (inputs.scale, inputs.scoreModel, kernel, precision == .float64)
+        (r.scale, r.scoreModel, r.kernel, r.lseOut) = try (inputs.scale, inputs.scoreModel, kernel, lseOut)
+        r.double = precision == .float64
         r.backward = BackwardRequest(upstream: upstream, dqOut: dqOut, dkOut: dkOut, dvOut: dvOut, kernel: kernel)
         let summary = try r.run()
         if format.json { print(summary.serialized()) }
@@ -32,8 +34,7 @@ struct DemoCommand: ParsableCommand {
     @OptionGroup var seed: SeedOption
     @OptionGroup var format: JSONOption
     func run() throws {
-        var p = Demo.Parameters()
-        (p.n, p.d, p.B, p.scale, p.seed, p.family) = (n, d, B, scale, seed.seed, family)
+        let p = Demo.Parameters(n: n, d: d, B: B, scale: scale, seed: seed.seed, family: family)
         try emit(Demo.run(p), out: nil, json: format.json)
     }
 }

@@ -5,6 +5,7 @@ import Foundation
 extension Scale: ExpressibleByArgument {}
 extension AttentionKernel: ExpressibleByArgument {}
 extension EdgeFamily: ExpressibleByArgument {}
+extension MaskAlignment: ExpressibleByArgument {}
 
 public enum Precision: String, CaseIterable, ExpressibleByArgument, Sendable { case float32, float64 }
 
@@ -19,18 +20,27 @@ struct AttentionFiles: ParsableArguments {
         TensorFiles(
             file: tensors, names: try names.map(TensorFiles.parseNames) ?? [:], explicit: ["q": q, "k": k, "v": v])
     }
-    func path(_ p: Parameter) throws -> String {
-        try set().source(p.rawValue, required: true, parameter: p)!.description
-    }
     func problem<T: AttnScalar>(as: T.Type) throws -> AttentionTensors<T> { try AttentionTensors(files: set()) }
 }
 
-/// Q, K, V with the scale and mask of exact attention; the default scale is `standard` (1/√d), as in PyTorch.
+/// Q, K, V with the scale and score model of exact attention; the default scale is `standard` (1/√d), as torch.
 struct AttentionInputs: ParsableArguments {
     @OptionGroup var files: AttentionFiles
     @Option(help: "Softmax scale s: 'paper' (1/d), 'standard' (1/√d) or a positive decimal.") var scale = Scale.standard
-    @Flag(help: "Causal mask, aligned bottom-right: row i sees key j iff j ≤ i + n_k − n_q.") var causal = false
-    var scoreModel: ScoreModel { causal ? .causal() : .plain }
+    @OptionGroup var model: ScoreModelOptions
+    var scoreModel: ScoreModel { get throws { try model.loadScoreModel() } }
+}
+
+/// The score model (README, "The score model"), read and checked by the library (`loadScoreModel`).
+struct ScoreModelOptions: ParsableArguments, ScoreModelSource {
+    @Flag(help: "Causal mask: row i sees key j iff j ≤ i′, the aligned diagonal (--align).") var causal = false
+    @Option(help: "i′ = i + n_k − n_q (bottom-right) or i (top-left, torch).") var align = MaskAlignment.bottomRight
+    @Option(parsing: .unconditional, help: "Key j visible iff i′−L ≤ j ≤ i′+R; L, R ≥ 0 or inf.") var window: String?
+    @Option(help: "Mask .npy, bool/uint8/int, nonzero = visible; broadcasts as torch.") var mask: String?
+    @Option(help: "Additive bias .npy (float, broadcasts as torch), after the softcap.") var bias: String?
+    @Option(help: "ALiBi slopes, .npy [heads] or a comma list: scores lose slope·|i′ − j|.") var alibi: String?
+    @Option(parsing: .unconditional, help: "Softcap c > 0: scaled scores x become c·tanh(x/c).") var softcap: Double?
+    @Option(help: "Sink logits .npy [heads], natural log: exp(σ) joins each denominator.") var sinks: String?
 }
 
 /// `--threads`, validated once for every command that runs workers.

@@ -55,8 +55,7 @@ struct LiteRunCommand: ParsableCommand {
         var r = LiteRunRequest()
         (r.trajectory, r.threshold, r.schedule) = (trajectory.spec, thr, thrSchedule)
         (r.resetEvery, r.checkpoint) = (resetEvery, checkpoint)
-        let f32 = trajectory.precision == .float32
-        var report = try f32 ? r.run(as: Float.self, note: printNote) : r.run(as: Double.self, note: printNote)
+        var report = try r.run(double: trajectory.precision == .float64, note: printNote)
         report.text[0] += "; wrote \(out)"
         try emit(report, out: out, json: false)
         if let checkpoint { try? FileManager.default.removeItem(atPath: checkpoint) }
@@ -84,8 +83,7 @@ struct LiteCalibrateCommand: ParsableCommand {
         r.settings = LiteCalibrationSettings(
             target: target, metric: metric, grid: grid.items, sampleRows: sampleRows, seed: sampleSeed,
             lookahead: lookahead, monotone: monotone)
-        let f32 = trajectory.precision == .float32
-        var o = try f32 ? r.run(as: Float.self, note: printNote) : r.run(as: Double.self, note: printNote)
+        var o = try r.run(double: trajectory.precision == .float64, note: printNote)
         try o.pareto.writeTable(to: paretoOut, argv: CommandLine.arguments)
         try AtomicFile.write(
             o.svg, to: URL(fileURLWithPath: paretoOut).deletingPathExtension().appendingPathExtension("svg"))
@@ -158,9 +156,8 @@ struct PruneCommand: ParsableCommand {
         }
     }
     func run() throws {
-        var r = try PruneRequest(
-            q: inputs.files.path(.q), k: inputs.files.path(.k), v: inputs.files.path(.v), mode: mode)
-        (r.scale, r.scoreModel, r.vision, r.sink) = (inputs.scale, inputs.scoreModel, vision.map(\.range), sink)
+        var r = PruneRequest(files: try inputs.files.set(), mode: mode)
+        (r.scale, r.scoreModel, r.vision, r.sink) = try (inputs.scale, inputs.scoreModel, vision.map(\.range), sink)
         (r.layerThreshold, r.tokensThreshold) = (layerThreshold, tokensThreshold)
         try precision == .float32 ? run(r, as: Float.self) : run(r, as: Double.self)
     }
@@ -186,8 +183,6 @@ struct BenchSparseCommand: ParsableCommand {
         var s = SparseBenchmark.Setup()
         (s.n, s.d, s.queryTile, s.keyTile) = (n, d, qTile, kTile)
         (s.threads, s.runs, s.seed) = (threads.count, options.runs, seed)
-        try s.validate()
-        if !options.json { printNote("bench sparse: seed \(seed), n = \(n), d = \(d), tiles \(qTile)×\(kTile)") }
-        try options.emit { try SparseBenchmark.run(s).runReport }
+        try options.emit { try SparseBenchmark.run(s, note: options.json ? { _ in } : printNote).runReport }
     }
 }

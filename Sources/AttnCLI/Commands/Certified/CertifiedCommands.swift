@@ -35,8 +35,8 @@ struct VerifyCommand: ParsableCommand {
     @OptionGroup var json: JSONOption
     func run() throws {
         var r = VerifyRequest(files: try inputs.files.set(), candidates: candidate)
-        (r.scale, r.scoreModel, r.tolerance, r.atol, r.rtol) = (inputs.scale, inputs.scoreModel, tolerance, atol, rtol)
-        (r.engine, r.heads, r.precision, r.threads) = (engine, heads?.range, precision, threads.count)
+        (r.scale, r.scoreModel, r.tolerance, r.atol) = try (inputs.scale, inputs.scoreModel, tolerance, atol)
+        (r.rtol, r.engine, r.heads, r.precision, r.threads) = (rtol, engine, heads?.range, precision, threads.count)
         (r.maxFloorRatio, r.candidateType) = (maxFloorRatio, candidateType)
         (r.lseCandidate, r.lseBase, r.lseAtol) = (lseCandidate, lseBase, lseAtol)
         r.descale = try Descale.parsing(q: qDescale, k: kDescale, v: vDescale)
@@ -59,21 +59,13 @@ struct VectorsCommand: ParsableCommand {
     @Option(name: [.customLong("out"), .short], help: "Output folder (created; its parent must exist).") var out: String
     @Option(help: "Precision of the certified enclosures, in bits.") var precision = 256
     @Option(help: "Seed of the random parts of the cases.") var seed: UInt64 = 0
+    @OptionGroup var model: ScoreModelOptions
+    @Option(help: "Custom case's [batch,]heads,n_q,n_k,d (with score-model flags).") var caseShape: CommaList<Int>?
     @OptionGroup var json: JSONOption
-    func validate() throws { try validateOutputPath(out, flag: "--out") }
     func run() throws {
-        let vectors = { try ConformanceVectors.run(to: out, precision: precision, seed: seed) }
-        try emit(paged ? PagedConformance.run(to: out, extraFields: replayFlags) : vectors(), out: nil, json: json.json)
-    }
-    /// case.json's `kv-replay` flags that replay a page-selection case (besides --k/--v/--q/--selection-out).
-    func replayFlags(_ c: PagedConformance.Case) -> [(String, JSONValue)] {
-        let p = c.config
-        let flags: [String] =
-            ["--policy", c.policy.rawValue, "--budget", String(p.budgetTokens), "--page-size", String(c.pageSize)]
-            + ["--sink-pages", String(p.sinkPages), "--window-pages", String(p.windowPages)]
-            + (p.topkPages.map { ["--topk", String($0)] } ?? [])
-            + (p.reduction.map { ["--reduction", $0.rawValue] } ?? [])
-        return [("kv_replay_args", .array(flags.map { .string($0) }))]
+        let custom = try ConformanceCases.custom(model.loadScoreModel(), shape: caseShape?.items, seed: seed)
+        let v = { try ConformanceVectors.run(to: out, precision: precision, seed: seed, custom: custom) }
+        try emit(paged ? PagedConformance.run(to: out, spelling: flagName) : v(), out: nil, json: json.json)
     }
 }
 
@@ -88,9 +80,8 @@ struct BenchCertifiedCommand: ParsableCommand {
     @Option(help: "Seed of the uniform [−1, 1] Float32 inputs.") var seed: UInt64 = 42
     func run() throws {
         var s = CertifiedBenchmark.Setup()
-        (s.n, s.d, s.precision, s.scale) = (n, d, precision, scale)
-        (s.threads, s.runs, s.seed) = (threads.count, options.runs, seed)
-        try s.validate()
+        (s.n, s.d, s.precision, s.scale, s.seed) = (n, d, precision, scale, seed)
+        (s.threads, s.runs) = (threads.count, options.runs)
         try options.emit { try CertifiedBenchmark.run(s).runReport }
     }
 }

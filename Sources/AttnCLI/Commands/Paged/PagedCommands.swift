@@ -6,7 +6,7 @@ extension PolicyKind: ExpressibleByArgument {}
 extension DigestKind: ExpressibleByArgument {}
 extension ScoreReduction: ExpressibleByArgument {}
 
-struct PolicyOptions: ParsableArguments {
+struct PolicyOptions: ParsableArguments, PolicyConfigSource {
     @Option(help: "KV budget in tokens (whole pages are kept; at least one page).") var budget: Int
     @Option(help: "Page size in tokens.") var pageSize = 32
     @Option(help: "Attention-sink pages (arkvale, streaming).") var sinkPages = 1
@@ -16,12 +16,6 @@ struct PolicyOptions: ParsableArguments {
     @Option(help: "Group score: mean (default: one set per KV group), max or per-head.") var reduction: ScoreReduction?
     @Option(help: "steady: reuse a selection for at most this many steps.") var steadyReuse = 4
     @Option(help: "steady: drift test threshold on cos(q, q_ref), in [-1, 1].") var steadyCosine = 0.95
-    var config: PolicyConfig {
-        var c = PolicyConfig(budgetTokens: budget)
-        (c.sinkPages, c.windowPages, c.topkPages) = (sinkPages, windowPages, topk)
-        (c.digest, c.reduction, c.steadyMaxReuse, c.steadyCosine) = (digest, reduction, steadyReuse, steadyCosine)
-        return c
-    }
 }
 
 struct KVReplayCommand: ParsableCommand {
@@ -82,7 +76,6 @@ struct BenchPagedCommand: ParsableCommand {
         (b.setup.budgetTokens, b.setup.runs, b.setup.seed) = (budget, options.runs, seed)
         (b.setup.threads, b.groups, b.accuracy, b.accuracyContext) = (threads.count, groups, accuracy, accuracyContext)
         (b.accuracySteps, b.accuracyBudget) = (accuracySteps, accuracyBudget)
-        try b.validate()
         try options.emit { try b.run(note: printNote) }
     }
 }

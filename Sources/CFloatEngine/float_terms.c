@@ -1,0 +1,195 @@
+// The float engine's score terms: softcap, bias and ALiBi applied to a row of scores with a per-key
+// error bound, and the weights of such a row (Proofs/float-certified-engine.md §7; Swift caller:
+// FloatScoreTerms). Every path performs the same IEEE operations in the same order on each key; the
+// freedoms used are those of §3 (Horner fused or not) and §0 (the order of the sums X-hat and D-hat).
+// FP_CONTRACT is off: each operation below rounds once, exactly where §7 charges it.
+#include "float_engine.h"
+#include "fe_exp.h"
+
+typedef double v8d __attribute__((vector_size(64)));
+typedef int64_t v8l __attribute__((vector_size(64)));
+typedef unsigned char v8u __attribute__((vector_size(8)));
+#define SPLAT(x) ((v8d){(x), (x), (x), (x), (x), (x), (x), (x)})
+#define SPLATL(x) ((v8l){(x), (x), (x), (x), (x), (x), (x), (x)})
+
+// One key: g = row[j] (the dot product from dgemm) becomes the score tau-hat, and the return value
+// bounds |tau-hat - score| (§7, Lemma S) up to the factor (1 + 2^-40) the caller applies.
+static inline __attribute__((always_inline)) double term_key(double g, ptrdiff_t j, const attnbound_fe_terms *p,
+                                                             int fused, double *delta) {
+    const double A = p->a;
+    double ah = p->s * g;                                   // a-hat = fl(s-hat * g-hat)
+    double ea = (p->b * fabs(ah) + p->zq * p->knorm[j]) + p->c0;  // >= |a-hat - a| (§4)
+    double y = ah, dy = ea;
+    if (p->cap > 0) {
+        const double cap = p->cap;
+        double low = (fabs(ah) - 2.0 * ea) - 0x1p-1000;     // <= |a| - 350c is certain when low >= 351c
+        if (low >= 351.0 * cap) {                           // saturated: |softcap(a) - c| <= 2c e^-700
+            y = copysign(cap, ah);
+            dy = 0x1p-1000 * cap + 0x1p-1000;
+        } else {
+            double z = ah / cap, az = fabs(z), x = -2.0 * az;
+            double e = x >= TAIL ? exp_scalar(x, fused) : 0.0;  // E-hat = FloatExp(-2|z|), 0 below -700
+            double t = (1.0 - e) / (1.0 + e);                // T-hat ~ tanh|z|
+            y = copysign(cap * t, z);
+            dy = A * fabs(y) + cap * (p->k1 * fabs(t) + p->k2 * fmin(e, 0.25))
+                 + A * (cap * az) + ea + (0x1p-1000 * cap + 0x1p-1000);
+        }
+    }
+    if (p->bias) {
+        double q = y + p->bias[j * p->bias_stride];
+        dy += A * fabs(q);  // mutation-check: float-bias
+        y = q;
+    }
+    if (p->alibi) {
+        double dist = fabs(p->diag - (double)j);             // exact: |i' - j| < 2^53
+        double t = fma(-p->slope, dist, y);                 // one rounding for y - slope*dist
+        dy += A * fabs(t) + 0x1p-1074;  // mutation-check: float-alibi
+        y = t;
+    }
+    *delta = dy;
+    return y;
+}
+
+static inline __attribute__((always_inline)) void scores_body(double *row, double *delta, const unsigned char *mask,
+                                                              ptrdiff_t count, const attnbound_fe_terms *p,
+                                                              int fused) {
+    for (ptrdiff_t j = 0; j < count; j++) {
+        if (mask && !mask[j]) { row[j] = 0.0; delta[j] = 0.0; continue; }
+        row[j] = term_key(row[j], j, p, fused, delta + j);
+    }
+}
+
+static inline __attribute__((always_inline)) v8d select_bits(v8l keep, v8d a, v8d b) {
+    v8l ab, bb;
+    memcpy(&ab, &a, sizeof ab);
+    memcpy(&bb, &b, sizeof bb);
+    v8l r = (ab & keep) | (bb & ~keep);
+    v8d out;
+    memcpy(&out, &r, sizeof out);
+    return out;
+}
+
+// The weights of a row of scores with terms (§7): w = FloatExp(fl(tau - M)) for the bulk, 0 for the
+// tail (x < -700) and hidden keys. out = {X-hat = sum w|x|, D-hat = sum w*delta, max delta over the
+// bulk}. Returns 0, or NaN if a tail key's delta is too large for the tail argument or not finite.
+static inline __attribute__((always_inline)) double weights_terms_body(double *row, const double *delta,
+                                                                       const unsigned char *mask, ptrdiff_t count,
+                                                                       double M, int fused, double *out) {
+    const v8d vm = SPLAT(M);
+    v8d accX = SPLAT(0.0), accD = SPLAT(0.0), dmax = SPLAT(0.0);
+    v8l bad = SPLATL(0);
+    const double shf = SHIFTER;
+    int64_t sbits;
+    memcpy(&sbits, &shf, 8);
+    ptrdiff_t j = 0;
+    for (; j + 8 <= count; j += 8) {
+        v8d t, d;
+        memcpy(&t, row + j, sizeof t);
+        memcpy(&d, delta + j, sizeof d);
+        v8l vis = SPLATL(-1);
+        if (mask) {
+            v8u m8;
+            memcpy(&m8, mask + j, sizeof m8);
+            vis = __builtin_convertvector(m8 != 0, v8l);
+        }
+        t = select_bits(vis, t, SPLAT(0.0));
+        d = select_bits(vis, d, SPLAT(0.0));
+        v8d x = t - vm;
+        v8l bulk = (x >= SPLAT(TAIL)) & vis;
+        v8d xe = select_bits(bulk, x, SPLAT(0.0));           // the exp never sees a tail argument
+        v8d y = xe * SPLAT(INV_LN2) + SPLAT(SHIFTER);
+        v8d kd = y - SPLAT(SHIFTER);
+        v8d r = (xe - kd * SPLAT(C1)) - kd * SPLAT(C2);
+        v8d q = SPLAT(coef[13]);
+        for (int m = 12; m >= 0; m--)
+            q = fused ? __builtin_elementwise_fma(q, r, SPLAT(coef[m])) : q * r + SPLAT(coef[m]);
+        v8l yb;
+        memcpy(&yb, &y, sizeof yb);
+        v8l eb = (yb - SPLATL(sbits) + SPLATL(1023)) << 52;
+        v8d sc;
+        memcpy(&sc, &eb, sizeof sc);
+        v8d w = select_bits(bulk, q * sc, SPLAT(0.0));
+        memcpy(row + j, &w, sizeof w);
+        accX -= w * xe;
+        accD += w * select_bits(bulk, d, SPLAT(0.0));
+        dmax = __builtin_elementwise_max(dmax, select_bits(bulk, d, SPLAT(0.0)));
+        // Tail keys: delta <= (|x| - 700)/4 + 1/2 and delta <= 2^1000 (false for NaN).
+        v8l tail = vis & ~bulk;
+        v8l fine = (d <= (-x - SPLAT(700.0)) * SPLAT(0.25) + SPLAT(0.5)) & (d <= SPLAT(0x1p1000));
+        bad |= tail & ~fine;
+        accD += select_bits(vis, d, SPLAT(0.0)) * SPLAT(0.0);  // NaN in any visible delta reaches D-hat
+    }
+    double X = 0.0, D = 0.0, dm = 0.0;
+    int64_t anyBad = 0;
+    for (int l = 0; l < 8; l++) {
+        X += accX[l];
+        D += accD[l];
+        dm = dm > dmax[l] ? dm : dmax[l];
+        anyBad |= bad[l];
+    }
+    for (; j < count; j++) {
+        if (mask && !mask[j]) { row[j] = 0.0; continue; }
+        double x = row[j] - M, d = delta[j];
+        D += d * 0.0;
+        if (x >= TAIL) {
+            double w = exp_scalar(x, fused);
+            row[j] = w;
+            X -= w * x;
+            D += w * d;
+            dm = dm > d ? dm : d;
+        } else {
+            row[j] = 0.0;
+            if (!(d <= (-x - 700.0) * 0.25 + 0.5 && d <= 0x1p1000)) anyBad = 1;
+        }
+    }
+    out[0] = X;
+    out[1] = D;
+    out[2] = dm;
+    return anyBad ? NAN : 0.0;
+}
+
+#if defined(__x86_64__) && defined(__clang__)
+#define ATTR_AVX512 __attribute__((target("avx512f,avx512bw,avx512dq,avx512vl,fma")))
+#define ATTR_AVX2 __attribute__((target("avx2,fma")))
+ATTR_AVX512 static void scores_avx512(double *r, double *d, const unsigned char *m, ptrdiff_t n,
+                                      const attnbound_fe_terms *p) {
+    scores_body(r, d, m, n, p, 1);
+}
+ATTR_AVX2 static void scores_avx2(double *r, double *d, const unsigned char *m, ptrdiff_t n,
+                                  const attnbound_fe_terms *p) {
+    scores_body(r, d, m, n, p, 1);
+}
+ATTR_AVX512 static double wterms_avx512(double *r, const double *d, const unsigned char *m, ptrdiff_t n, double M,
+                                        double *o) {
+    return weights_terms_body(r, d, m, n, M, 1, o);
+}
+ATTR_AVX2 static double wterms_avx2(double *r, const double *d, const unsigned char *m, ptrdiff_t n, double M,
+                                    double *o) {
+    return weights_terms_body(r, d, m, n, M, 1, o);
+}
+#endif
+
+// An ISA above the machine's falls back to the best one present.
+static int clamp_isa(int isa) { int best = attnbound_fe_isa(); return isa < 0 ? 0 : isa > best ? best : isa; }
+
+void attnbound_fe_scores_on(int isa, double *row, double *delta, const unsigned char *mask, ptrdiff_t count,
+                            const attnbound_fe_terms *p) {
+#if defined(__x86_64__) && defined(__clang__)
+    switch (clamp_isa(isa)) {
+    case 2: scores_avx512(row, delta, mask, count, p); return;
+    case 1: scores_avx2(row, delta, mask, count, p); return;
+    }
+#endif
+    scores_body(row, delta, mask, count, p, 0);
+}
+
+double attnbound_fe_weights_terms_on(int isa, double *row, const double *delta, const unsigned char *mask,
+                                     ptrdiff_t count, double M, double *out) {
+#if defined(__x86_64__) && defined(__clang__)
+    switch (clamp_isa(isa)) {
+    case 2: return wterms_avx512(row, delta, mask, count, M, out);
+    case 1: return wterms_avx2(row, delta, mask, count, M, out);
+    }
+#endif
+    return weights_terms_body(row, delta, mask, count, M, 0, out);
+}
