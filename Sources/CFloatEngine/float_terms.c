@@ -6,6 +6,11 @@
 #include "float_engine.h"
 #include "fe_exp.h"
 
+// The rounding terms A|p-hat| of the bias addition and A|tau-hat| of the ALiBi FMA (Lemma S), one line
+// each for the scalar and the vector loops (the mutation rows halve them here).
+#define biasA (p->a)  // mutation-check: float-bias
+#define alibiA (p->a)  // mutation-check: float-alibi
+
 typedef double v8d __attribute__((vector_size(64)));
 typedef int64_t v8l __attribute__((vector_size(64)));
 typedef unsigned char v8u __attribute__((vector_size(8)));
@@ -37,26 +42,17 @@ static inline __attribute__((always_inline)) double term_key(double g, ptrdiff_t
     }
     if (p->bias) {
         double q = y + p->bias[j * p->bias_stride];
-        dy += A * fabs(q);  // mutation-check: float-bias
+        dy += biasA * fabs(q);
         y = q;
     }
     if (p->alibi) {
         double dist = fabs(p->diag - (double)j);             // exact: |i' - j| < 2^53
         double t = fma(-p->slope, dist, y);                 // one rounding for y - slope*dist
-        dy += A * fabs(t) + 0x1p-1074;  // mutation-check: float-alibi
+        dy += alibiA * fabs(t) + 0x1p-1074;
         y = t;
     }
     *delta = dy;
     return y;
-}
-
-static inline __attribute__((always_inline)) void scores_body(double *row, double *delta, const unsigned char *mask,
-                                                              ptrdiff_t count, const attnbound_fe_terms *p,
-                                                              int fused) {
-    for (ptrdiff_t j = 0; j < count; j++) {
-        if (mask && !mask[j]) { row[j] = 0.0; delta[j] = 0.0; continue; }
-        row[j] = term_key(row[j], j, p, fused, delta + j);
-    }
 }
 
 static inline __attribute__((always_inline)) v8d select_bits(v8l keep, v8d a, v8d b) {
@@ -67,6 +63,105 @@ static inline __attribute__((always_inline)) v8d select_bits(v8l keep, v8d a, v8
     v8d out;
     memcpy(&out, &r, sizeof out);
     return out;
+}
+
+static inline __attribute__((always_inline)) v8d vabs(v8d x) {
+    v8l b;
+    memcpy(&b, &x, sizeof b);
+    b &= SPLATL(0x7fffffffffffffffLL);
+    memcpy(&x, &b, sizeof x);
+    return x;
+}
+
+// |mag| with the sign of sgn, lane by lane (copysign).
+static inline __attribute__((always_inline)) v8d vcopysign(v8d mag, v8d sgn) {
+    v8l m, g;
+    memcpy(&m, &mag, sizeof m);
+    memcpy(&g, &sgn, sizeof g);
+    v8l r = (m & SPLATL(0x7fffffffffffffffLL)) | (g & ~SPLATL(0x7fffffffffffffffLL));
+    v8d out;
+    memcpy(&out, &r, sizeof out);
+    return out;
+}
+
+// FloatExp on eight lanes in [-700, 0]: exp_scalar's operations in the same order.
+static inline __attribute__((always_inline)) v8d vexp(v8d x, int fused) {
+    const double shf = SHIFTER;
+    int64_t sbits;
+    memcpy(&sbits, &shf, 8);
+    v8d y = x * SPLAT(INV_LN2) + SPLAT(SHIFTER);
+    v8d kd = y - SPLAT(SHIFTER);
+    v8d r = (x - kd * SPLAT(C1)) - kd * SPLAT(C2);
+    v8d q = SPLAT(coef[13]);
+    for (int m = 12; m >= 0; m--) q = fused ? __builtin_elementwise_fma(q, r, SPLAT(coef[m])) : q * r + SPLAT(coef[m]);
+    v8l yb;
+    memcpy(&yb, &y, sizeof yb);
+    v8l eb = (yb - SPLATL(sbits) + SPLATL(1023)) << 52;
+    v8d sc;
+    memcpy(&sc, &eb, sizeof sc);
+    return q * sc;
+}
+
+// term_key on eight keys j...j+7 (no mask): the same operations per lane; the saturated and unsaturated
+// softcap are both evaluated and the lane takes the one term_key takes.
+static inline __attribute__((always_inline)) v8d term_keys8(v8d g, ptrdiff_t j, const attnbound_fe_terms *p, int fused,
+                                                            v8d *delta) {
+    const v8d A = SPLAT(p->a);
+    v8d kn;
+    memcpy(&kn, p->knorm + j, sizeof kn);
+    v8d ah = SPLAT(p->s) * g;
+    v8d ea = (SPLAT(p->b) * vabs(ah) + SPLAT(p->zq) * kn) + SPLAT(p->c0);
+    v8d y = ah, dy = ea;
+    if (p->cap > 0) {
+        const double cap = p->cap;
+        const v8d vc = SPLAT(cap), small = SPLAT(0x1p-1000 * cap + 0x1p-1000);
+        v8d low = (vabs(ah) - SPLAT(2.0) * ea) - SPLAT(0x1p-1000);
+        v8l sat = low >= SPLAT(351.0 * cap);
+        v8d z = ah / vc, az = vabs(z), x = SPLAT(-2.0) * az;
+        v8l inr = x >= SPLAT(TAIL);
+        v8d e = select_bits(inr, vexp(select_bits(inr, x, SPLAT(0.0)), fused), SPLAT(0.0));
+        v8d t = (SPLAT(1.0) - e) / (SPLAT(1.0) + e);
+        v8d yc = vcopysign(vc * t, z);
+        v8d dyc = A * vabs(yc) + vc * (SPLAT(p->k1) * vabs(t) + SPLAT(p->k2) * __builtin_elementwise_min(e, SPLAT(0.25))) +
+                  A * (vc * az) + ea + small;
+        y = select_bits(sat, vcopysign(vc, ah), yc);
+        dy = select_bits(sat, small, dyc);
+    }
+    if (p->bias) {
+        v8d bv = SPLAT(p->bias[0]);                          // bias_stride is 0 (broadcast) or 1
+        if (p->bias_stride) memcpy(&bv, p->bias + j, sizeof bv);
+        v8d q = y + bv;
+        dy += SPLAT(biasA) * vabs(q);
+        y = q;
+    }
+    if (p->alibi) {
+        v8d jv = {0, 1, 2, 3, 4, 5, 6, 7};
+        v8d dist = vabs(SPLAT(p->diag - (double)j) - jv);   // exact: integers below 2^53
+        v8d t = __builtin_elementwise_fma(SPLAT(-p->slope), dist, y);
+        dy += SPLAT(alibiA) * vabs(t) + SPLAT(0x1p-1074);
+        y = t;
+    }
+    *delta = dy;
+    return y;
+}
+
+static inline __attribute__((always_inline)) void scores_body(double *row, double *delta, const unsigned char *mask,
+                                                              ptrdiff_t count, const attnbound_fe_terms *p,
+                                                              int fused) {
+    ptrdiff_t j = 0;
+    if (!mask) {
+        for (; j + 8 <= count; j += 8) {
+            v8d g, d;
+            memcpy(&g, row + j, sizeof g);
+            g = term_keys8(g, j, p, fused, &d);
+            memcpy(row + j, &g, sizeof g);
+            memcpy(delta + j, &d, sizeof d);
+        }
+    }
+    for (; j < count; j++) {
+        if (mask && !mask[j]) { row[j] = 0.0; delta[j] = 0.0; continue; }
+        row[j] = term_key(row[j], j, p, fused, delta + j);
+    }
 }
 
 // The weights of a row of scores with terms (§7): w = FloatExp(fl(tau - M)) for the bulk, 0 for the

@@ -91,4 +91,18 @@ import Testing
         }
         #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("x.npy").path))
     }
+
+    @Test("bench exact --backward times the fused backward: its JSON says so, and writes dO beside Q, K, V for peers")
+    func benchExactBackward() throws {
+        let dir = try CLIRunner.tempDir()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let r = try CLIRunner.run(
+            [
+                "bench", "exact", "--backward", "--n", "64", "--d", "8", "--runs", "1", "--json", "--inputs-out",
+                dir.path,
+            ])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.contains("\"backward\":true"), "\(r.stdout)")
+        #expect(FileManager.default.fileExists(atPath: dir.appendingPathComponent("do_n64_q64_d8.npy").path))
+    }
 }

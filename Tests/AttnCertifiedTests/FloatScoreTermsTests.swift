@@ -23,23 +23,26 @@ struct FloatScoreTermsTests {
         }
     }
 
-    /// (τ̂, Δ̂) from `FloatScoreTerms.scores` for key 0 of a one-key row, on `path`.
-    static func evaluate(_ k: Key, path: FloatExp.Path) -> (Double, Double) {
-        var row = [k.g], delta = [0.0]
-        let a = FloatScoreTerms.a
+    /// (τ̂, Δ̂) from `FloatScoreTerms.scores` for the key at `lane` of a row of `count` equal keys (count 1:
+    /// the scalar loop; 8: the vector loop), the ALiBi diagonal shifted so that this key has distance |diag|.
+    static func evaluate(_ k: Key, path: FloatExp.Path, count: Int = 1, lane: Int = 0) -> (Double, Double) {
+        var row = [Double](repeating: k.g, count: count), delta = [Double](repeating: 0, count: count)
         let r = FloatScoreTerms.Row(
-            s: k.s, b: a, zq: k.zq, c0: 0x1p-1000, cap: k.cap, slope: k.slope, diag: k.diag)
-        var bias = [k.bias ?? 0], norm = [k.kNorm]
-        bias.withUnsafeMutableBufferPointer { bb in
-            norm.withUnsafeMutableBufferPointer { nb in
+            s: k.s, b: FloatScoreTerms.a, zq: k.zq, c0: 0x1p-1000, cap: k.cap, slope: k.slope,
+            diag: k.diag + Double(lane))
+        let bias = [k.bias ?? 0], norm = [Double](repeating: k.kNorm, count: count)
+        bias.withUnsafeBufferPointer { bb in
+            norm.withUnsafeBufferPointer { nb in
                 FloatScoreTerms.scores(
-                    &row, delta: &delta, mask: nil, count: 1, r,
-                    bias: k.bias == nil ? nil : UnsafePointer(bb.baseAddress!),
+                    &row, delta: &delta, mask: nil, count: count, r, bias: k.bias == nil ? nil : bb.baseAddress!,
                     biasStride: 0, kNorm: nb.baseAddress!, path: path)
             }
         }
-        return (row[0], delta[0])
+        return (row[lane], delta[lane])
     }
+
+    /// Both loops: the scalar one (one key) and lane 5 of the vector one.
+    static let loops = [(count: 1, lane: 0), (count: 8, lane: 5)]
 
     /// |τ̂ − score| at 2400 bits (every double and every sum of a few doubles is exact there; tanh is MPFR's).
     static func error(_ k: Key, tau: Double) -> Double {
@@ -66,10 +69,12 @@ struct FloatScoreTermsTests {
 
     static func check(_ k: Key) {
         for path in paths {
-            let (tau, delta) = evaluate(k, path: path)
-            guard delta.isFinite else { continue }  // undecided: the row goes to GMP
-            let e = error(k, tau: tau)
-            #expect(e <= delta * (1 + 0x1p-40), "\(path): \(k): τ̂ \(tau), |τ̂ − score| \(e) > Δ̂ \(delta)")
+            for (count, lane) in loops {
+                let (tau, delta) = evaluate(k, path: path, count: count, lane: lane)
+                guard delta.isFinite else { continue }  // undecided: the row goes to GMP
+                let e = error(k, tau: tau)
+                #expect(e <= delta * (1 + 0x1p-40), "\(path) \(count): \(k): τ̂ \(tau), |τ̂ − score| \(e) > Δ̂ \(delta)")
+            }
         }
     }
 
@@ -123,10 +128,12 @@ struct FloatScoreTermsTests {
     func biasRoundingIsAttained() {
         let k = Key(g: 0x1p-53, s: 1, theta: 0, zq: 0, kNorm: 0, cap: nil, bias: 1, slope: nil, diag: 0)
         for path in Self.paths {
-            let (tau, delta) = Self.evaluate(k, path: path)
-            let e = Self.error(k, tau: tau)
-            #expect(tau == 1 && e == 0x1p-53, "\(path)")
-            #expect(e <= delta * (1 + 0x1p-40) && e >= 0.99 * delta, "\(path): error \(e), Δ̂ \(delta)")
+            for (count, lane) in Self.loops {
+                let (tau, delta) = Self.evaluate(k, path: path, count: count, lane: lane)
+                let e = Self.error(k, tau: tau)
+                #expect(tau == 1 && e == 0x1p-53, "\(path) \(count)")
+                #expect(e <= delta * (1 + 0x1p-40) && e >= 0.99 * delta, "\(path) \(count): error \(e), Δ̂ \(delta)")
+            }
         }
     }
 
@@ -135,10 +142,12 @@ struct FloatScoreTermsTests {
         let slope = Double((1 << 53 + 1) / 3) * 0x1p-53  // (2⁵³ + 1)/3 is an integer below 2⁵³
         let k = Key(g: 0, s: 1, theta: 0, zq: 0, kNorm: 0, cap: nil, bias: nil, slope: slope, diag: 3)
         for path in Self.paths {
-            let (tau, delta) = Self.evaluate(k, path: path)
-            let e = Self.error(k, tau: tau)
-            #expect(tau == -1 && e == 0x1p-53, "\(path)")
-            #expect(e <= delta * (1 + 0x1p-40) && e >= 0.99 * delta, "\(path): error \(e), Δ̂ \(delta)")
+            for (count, lane) in Self.loops {
+                let (tau, delta) = Self.evaluate(k, path: path, count: count, lane: lane)
+                let e = Self.error(k, tau: tau)
+                #expect(tau == -1 && e == 0x1p-53, "\(path) \(count)")
+                #expect(e <= delta * (1 + 0x1p-40) && e >= 0.99 * delta, "\(path) \(count): error \(e), Δ̂ \(delta)")
+            }
         }
     }
 
@@ -161,10 +170,12 @@ struct FloatScoreTermsTests {
             for i in 0...4000 {
                 let z = Double(i - 2000) / 5 + 0.0137
                 let k = Key(g: z * 3, s: 1, theta: 0, zq: 0, kNorm: 0, cap: 3, bias: nil, slope: nil, diag: 0)
-                let (tau, delta) = Self.evaluate(k, path: path)
-                let e = Self.error(k, tau: tau)
-                #expect(e <= delta * (1 + 0x1p-40), "\(path) z \(z)")
-                worst = max(worst, e / delta)
+                for (count, lane) in Self.loops {
+                    let (tau, delta) = Self.evaluate(k, path: path, count: count, lane: lane)
+                    let e = Self.error(k, tau: tau)
+                    #expect(e <= delta * (1 + 0x1p-40), "\(path) z \(z)")
+                    worst = max(worst, e / delta)
+                }
             }
         }
         print("FloatScoreTerms softcap: worst |τ̂ − score|/Δ̂ = \(worst)")

@@ -40,6 +40,7 @@ struct BenchExactCommand: ParsableCommand {
     @Option(help: "Query rows n_q (default: n_q = n; 1 for a decode step).") var queries: Int?
     @Option(help: "Folder to write each case's Q, K, V as .npy (for peer benchmarks).") var inputsOut: String?
     @Flag(help: "Causal attention (rates count half the flops).") var causal = false
+    @Flag(help: "Time the fused backward (dQ, dK, dV; rates count 2.5× the flops).") var backward = false
     @Option(help: "Working precision: float32 or float64.") var precision = Precision.float32
     @OptionGroup var threads: ThreadsOption
     @Option(help: "Query rows per job of the fused kernel.") var queryTile = TileSizes.default.queryTile
@@ -48,6 +49,7 @@ struct BenchExactCommand: ParsableCommand {
         var s = ExactBenchmark.Setup()
         (s.sizes, s.headDims, s.queries, s.causal, s.double) = (n, d, queries, causal, precision == .float64)
         (s.threads, s.runs, s.queryTile, s.isa, s.inputsOut) = (threads.count, options.runs, queryTile, isa, inputsOut)
+        s.backward = backward
         try options.emit { try ExactBenchmark.run(s) }
     }
 }
