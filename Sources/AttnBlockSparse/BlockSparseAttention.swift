@@ -77,6 +77,12 @@ public enum BlockSparseAttention {
         if jobs == 0 || dv == 0 { return BlockSparseResult(output: out, rowBounds: bounds, stats: stats) }
         let workers = max(1, min(threads ?? ProcessInfo.processInfo.activeProcessorCount, jobs))
         let s = scale.value(d: d)
+        // Jobs with the most computed tiles first, so that the run does not end on one long job (the result does
+        // not depend on the order: each job is computed by one thread).
+        let work = (0..<jobs).map { j in
+            (0..<mask.kTiles).reduce(0) { $0 + (mask[j / mask.qTiles, j % mask.qTiles, $1] ? 1 : 0) }
+        }
+        let schedule = (0..<jobs).sorted { work[$0] != work[$1] ? work[$0] > work[$1] : $0 < $1 }
         // Kᵀ packed once per head when the k-tiles start on the kernel's 256-key tiles (jobs then never pack).
         let packs = tiles.keyTile % FastAttention.keyTile == 0 && mask.qTiles > 1
         let packedCount = TileEngine<T>.packedCount(keys: nk, d: d)
@@ -88,7 +94,8 @@ public enum BlockSparseAttention {
             defer { packed?.pointer.deallocate() }
             Parallel.forEachJob(jobs, workers: workers) { worker in
                 let engine = TileEngine<T>(maxRows: tiles.queryTile, d: d, valueCols: dv, scale: s)
-                while let job = worker.next() {
+                while let next = worker.next() {
+                    let job = schedule[next]
                     let h = job / mask.qTiles, qt = job % mask.qTiles
                     let i0 = qt * tiles.queryTile, rows = min(tiles.queryTile, nq - i0)
                     engine.begin(
