@@ -55,7 +55,10 @@ package final class FloatAttentionEngine: @unchecked Sendable {  // immutable on
         // A sliding window of w keys: blocks of about w rows, so the union of a block's windows (what the
         // dgemm multiplies) stays within twice the visible keys.
         let band = scoreModel.mask.window.flatMap { w in w.left.map { $0 + (w.right ?? $0) + 1 } } ?? 256
-        rowsPerBlock = max(1, min(256, max(32, band), (1 << 21) / max(shape.nk, 1)))
+        // An explicit mask: blocks of 64 rows, so that the tiles a block skips (`liveSegments`) follow the
+        // mask's own 64- or 128-row blocks.
+        let tall = scoreModel.mask.explicit == nil ? 256 : 64
+        rowsPerBlock = max(1, min(tall, max(32, band), (1 << 21) / max(shape.nk, 1)))
         q = qt.storage; k = kt.storage
         let (nk, d, dv) = (shape.nk, shape.d, shape.dv)
         let kvHeads = shape.batch * shape.headsKV
@@ -113,7 +116,9 @@ package final class FloatAttentionEngine: @unchecked Sendable {  // immutable on
     package final class Workspace {
         var scores: [Double]
         var pv: [Double]
+        /// The block's explicit-mask bytes, row r at r·n_k (explicit masks only), and one segment's [N̂ | L̂ | K̂].
         var maskBytes: [UInt8]
+        var pvPart: [Double]
         /// One row's Δ̂_j (§7).
         var delta: [Double]
         /// Per row of the last block: lseLo ≤ LSE ≤ lseHi (natural log), and no visible key.
@@ -122,7 +127,8 @@ package final class FloatAttentionEngine: @unchecked Sendable {  // immutable on
         init(block: Int, nk: Int, dv: Int) {
             scores = [Double](repeating: 0, count: block * nk)
             pv = [Double](repeating: 0, count: block * (dv + 2))
-            maskBytes = [UInt8](repeating: 0, count: nk)
+            maskBytes = [UInt8](repeating: 0, count: block * nk)
+            pvPart = [Double](repeating: 0, count: block * (dv + 2))
             delta = [Double](repeating: 0, count: nk)
             lseLo = [Double](repeating: 0, count: block)
             (lseHi, masked) = (lseLo, [Bool](repeating: false, count: block))
@@ -167,13 +173,25 @@ package final class FloatAttentionEngine: @unchecked Sendable {  // immutable on
                                 ws.delta.withUnsafeMutableBufferPointer { db in
                                     biasValues.withUnsafeBufferPointer { bias in
                                         let qp = qb.baseAddress! + (f * nq + i0) * d
-                                        let sp = sb.baseAddress!, pp = pb.baseAddress!, mk = mb.baseAddress!
-                                        // Scores ĝ = fl(Q·Kᵀ) over keys c0...c1: alpha = 1, so BLAS never rounds a scaled operand (§0).
-                                        cblas_dgemm(
-                                            CblasRowMajor, CblasNoTrans, CblasTrans, Int32(count), Int32(cols),
-                                            Int32(d), 1,
-                                            qp, Int32(d), kb.baseAddress! + (g * nk + c0) * d, Int32(d), 0, sp,
-                                            Int32(nk))
+                                        let sp = sb.baseAddress!, pp = pb.baseAddress!, maskAll = mb.baseAddress!
+                                        let explicit = model.model.mask.explicit != nil
+                                        // The key tiles some row of the block sees: all of c0...c1 without an explicit
+                                        // mask, else the runs of 64-key tiles with a visible key (fully masked tiles are
+                                        // never multiplied, so block masks cost their visible fraction).
+                                        let segments =
+                                            explicit
+                                            ? liveSegments(
+                                                head: f, rows: i0, count: count, spans: spans, first: c0, cols: cols,
+                                                mask: maskAll) : [0..<cols]
+                                        // Scores ĝ = fl(Q·Kᵀ) over the live keys: alpha = 1, so BLAS never rounds a scaled operand (§0).
+                                        // Dead tiles keep stale values, which the masked loops never read (hidden lanes).
+                                        for seg in segments {
+                                            cblas_dgemm(
+                                                CblasRowMajor, CblasNoTrans, CblasTrans, Int32(count), Int32(seg.count),
+                                                Int32(d), 1, qp, Int32(d),
+                                                kb.baseAddress! + (g * nk + c0 + seg.lowerBound) * d, Int32(d), 0,
+                                                sp + seg.lowerBound, Int32(nk))
+                                        }
                                         var xHat = [Double](repeating: 0, count: count), mRow = xHat,
                                             ok = [Bool](repeating: true, count: count)
                                         var termRows = [TermRow?](repeating: nil, count: count)
@@ -186,14 +204,7 @@ package final class FloatAttentionEngine: @unchecked Sendable {  // immutable on
                                                 continue
                                             }
                                             let lo = kr.lowerBound - c0, hi = kr.upperBound - c0
-                                            let explicit = model.model.mask.explicit != nil
-                                            if explicit {
-                                                for j in 0..<cols {
-                                                    let shown = model.explicitlyVisible(
-                                                        head: f, row: i0 + r, key: c0 + j)
-                                                    mk[j] = j >= lo && j <= hi && shown ? 1 : 0
-                                                }
-                                            }
+                                            let mk = maskAll + r * nk
                                             if terms {
                                                 termRows[r] = termWeights(
                                                     head: f, row: i0 + r, lo: lo, hi: hi, first: c0, cols: cols,
@@ -229,12 +240,19 @@ package final class FloatAttentionEngine: @unchecked Sendable {  // immutable on
                                             }
                                             mRow[r] = m
                                         }
-                                        // [N̂ | L̂ | K̂] = Ŵ · [V | 1 | ‖k‖] over keys c0...c1.
-                                        cblas_dgemm(
-                                            CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(count), Int32(w),
-                                            Int32(cols), 1,
-                                            sp, Int32(nk), vb.baseAddress! + (g * nk + c0) * w, Int32(w), 0, pp,
-                                            Int32(w))
+                                        // [N̂ | L̂ | K̂] = Ŵ · [V | 1 | ‖k‖] over the live keys (ŵ = 0 elsewhere): one dgemm
+                                        // per segment, the partial sums added, so each entry is still a sum of the
+                                        // exact products in some order (§0).
+                                        ws.pvPart.withUnsafeMutableBufferPointer { part in
+                                            for (n, seg) in segments.enumerated() {
+                                                cblas_dgemm(
+                                                    CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(count), Int32(w),
+                                                    Int32(seg.count), 1, sp + seg.lowerBound, Int32(nk),
+                                                    vb.baseAddress! + (g * nk + c0 + seg.lowerBound) * w, Int32(w), 0,
+                                                    n == 0 ? pp : part.baseAddress!, Int32(w))
+                                                if n > 0 { for x in 0..<count * w { pp[x] += part[x] } }
+                                            }
+                                        }
                                         for r in 0..<count {
                                             if ws.masked[r] {
                                                 setMasked(
@@ -273,6 +291,42 @@ package final class FloatAttentionEngine: @unchecked Sendable {  // immutable on
                 }
             }
         }
+    }
+
+    /// The explicit-mask bytes of rows i0..<i0 + count over the block's keys (row r at mask + r·n_k,
+    /// 1 = visible: inside the row's window and shown by the mask), and the runs of 64-key tiles that
+    /// hold a visible key of some row.
+    private func liveSegments(
+        head f: Int, rows i0: Int, count: Int, spans: [ClosedRange<Int>?], first c0: Int, cols: Int,
+        mask: UnsafeMutablePointer<UInt8>
+    ) -> [Range<Int>] {
+        let tile = 64
+        var live = [Bool](repeating: false, count: (cols + tile - 1) / tile)
+        guard let grid = model.model.mask.explicit else { return [0..<cols] }
+        let (b, h) = model.location(f), st = grid.elementStrides
+        grid.values.withUnsafeBufferPointer { values in
+            for r in 0..<count {
+                let mk = mask + r * shape.nk
+                for j in 0..<cols { mk[j] = 0 }
+                guard let kr = spans[r] else { continue }
+                // The grid's row, read directly (broadcast axes have stride 0): the subscript's index, hoisted.
+                let base = b * st.batch + h * st.head + (i0 + r) * st.row
+                for j in (kr.lowerBound - c0)...(kr.upperBound - c0) where values[base + (c0 + j) * st.col] {
+                    mk[j] = 1
+                    live[j / tile] = true
+                }
+            }
+        }
+        var segments: [Range<Int>] = []
+        var t = 0
+        while t < live.count {
+            guard live[t] else { t += 1; continue }
+            var e = t
+            while e < live.count && live[e] { e += 1 }
+            segments.append((t * tile)..<min(cols, e * tile))
+            t = e
+        }
+        return segments
     }
 
     /// A row with no visible key: output 0 exactly (e = 0), LSE −∞, or σ when a sink fills the denominator.

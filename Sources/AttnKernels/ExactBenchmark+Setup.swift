@@ -8,7 +8,9 @@ extension ExactBenchmark {
         public var sizes = [1024, 4096], headDims = [64]
         /// n_q (default n_q = n; 1 for a decode step).
         public var queries: Int?
-        public var causal = false, double = false
+        /// What each case computes (`bench exact --causal`, `--window L,R`, …): masks skip their empty tiles.
+        public var scoreModel = ScoreModel.plain
+        public var double = false
         public var threads = ProcessInfo.processInfo.activeProcessorCount
         public var runs = 5
         public var queryTile = TileSizes.default.queryTile
@@ -38,13 +40,12 @@ extension ExactBenchmark {
     public static func run(_ s: Setup) throws -> RunReport {
         try s.validate()
         let (sgemm, copy, points) = try run(
-            sizes: s.sizes, headDims: s.headDims, queries: s.queries, causal: s.causal, double: s.double,
+            sizes: s.sizes, headDims: s.headDims, queries: s.queries, scoreModel: s.scoreModel, double: s.double,
             threads: s.threads, runs: s.runs, tiles: TileSizes(queryTile: s.queryTile, keyTile: FastAttention.keyTile),
             isa: s.isa, inputsOut: s.inputsOut, backward: s.backward)
         let r = Report(
             sgemm: sgemm, copyGBs: copy, points: points, threads: s.threads, runs: s.runs, queryTile: s.queryTile,
-            causal: s.causal,
-            double: s.double, isa: s.isa)
+            scoreModel: s.scoreModel, double: s.double, isa: s.isa)
         return RunReport(command: s.backward ? "bench exact (backward)" : "bench exact", text: [r.text], json: r.json)
     }
 }

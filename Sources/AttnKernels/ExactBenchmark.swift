@@ -6,15 +6,18 @@ import Foundation
 /// both alike), medians of `runs`.
 public enum ExactBenchmark {
     public struct Point: Sendable {
-        public let n: Int, queries: Int, d: Int, causal: Bool, double: Bool
+        public let n: Int, queries: Int, d: Int, double: Bool
+        /// The share of the n_q·n_k scores the score model leaves visible (1 without a mask, about ½ causal).
+        public let visibleFraction: Double
         /// Median seconds of one `FastAttention.compute` (one head, n_q = `queries`, n_k = n, d_v = d), or of
         /// one `FusedBackward.compute` (its own forward statistics included) with `backward`.
         public let seconds: Double
         public var backward = false
-        /// GFLOP/s counting 4·n_q·n_k·d (halved when causal, as AttnKit.docc/Conventions.md says), times 2.5
-        /// for the backward pass (FlashAttention's convention: its five n²d products against the forward's two).
+        /// GFLOP/s counting 4·d per visible score, 4·n_q·n_k·d·`visibleFraction` (about half when causal, as
+        /// AttnKit.docc/Conventions.md says), times 2.5 for the backward pass (FlashAttention's convention: its
+        /// five n²d products against the forward's two).
         public var gflops: Double {
-            4 * Double(queries) * Double(n) * Double(d) * (backward ? 2.5 : 1) / (causal ? 2 : 1) / seconds / 1e9
+            4 * Double(queries) * Double(n) * Double(d) * (backward ? 2.5 : 1) * visibleFraction / seconds / 1e9
         }
         /// GB/s of K and V read (2·n·d elements) per second: the decode figure, beside the copy bandwidth.
         public var gbs: Double { 2 * Double(n) * Double(d) * (double ? 8 : 4) / seconds / 1e9 }
@@ -27,7 +30,7 @@ public enum ExactBenchmark {
     ///   - queries: n_q (default n_q = n_k = n; 1 for decode).
     ///   - inputsOut: a folder to write each case's Q, K, V as `q_n{n}_d{d}.npy`, … (for peer benchmarks on identical inputs).
     public static func run(
-        sizes: [Int], headDims: [Int], queries: Int? = nil, causal: Bool, double: Bool, threads: Int,
+        sizes: [Int], headDims: [Int], queries: Int? = nil, scoreModel: ScoreModel = .plain, double: Bool, threads: Int,
         runs: Int, tiles: TileSizes = .default, isa: KernelISA = .auto,
         inputsOut: String? = nil, backward: Bool = false
     ) throws -> (sgemm: Double, copy: Double?, points: [Point]) {
@@ -54,13 +57,12 @@ public enum ExactBenchmark {
                         let problem = try AttentionTensors(q: q, k: k, v: v)
                         return {
                             _ = try FusedBackward.compute(
-                                problem, dO: dO, scale: .standard, scoreModel: causal ? .causal() : .plain,
-                                threads: threads)
+                                problem, dO: dO, scale: .standard, scoreModel: scoreModel, threads: threads)
                         }
                     }
                     return {
                         _ = try FastAttention.compute(
-                            q: q, k: k, v: v, scale: .standard, scoreModel: causal ? .causal() : .plain, tiles: tiles,
+                            q: q, k: k, v: v, scale: .standard, scoreModel: scoreModel, tiles: tiles,
                             threads: threads, isa: isa)
                     }
                 }
@@ -80,9 +82,29 @@ public enum ExactBenchmark {
         }
         let points = cases.enumerated().map { i, c in
             Point(
-                n: c.n, queries: min(queries ?? c.n, c.n), d: c.d, causal: causal, double: double,
+                n: c.n, queries: min(queries ?? c.n, c.n), d: c.d, double: double,
+                visibleFraction: visibleFraction(scoreModel.mask, queries: min(queries ?? c.n, c.n), keys: c.n),
                 seconds: Timing.median(of: times[i]), backward: backward)
         }
         return (Timing.median(of: sgemm), copy == nil ? nil : Timing.median(of: copies), points)
+    }
+}
+
+extension ExactBenchmark {
+    /// The share of the n_q·n_k scores of batch entry 0, head 0 (the benchmark's one head) that `mask`
+    /// leaves visible: from the window's ranges, and key by key where an explicit mask hides some.
+    public static func visibleFraction(_ mask: AttentionMask, queries nq: Int, keys nk: Int) -> Double {
+        guard nq > 0, nk > 0 else { return 0 }
+        var visible = 0
+        for i in 0..<nq {
+            let keys = mask.visibleKeys(row: i, queries: nq, keys: nk)
+            visible +=
+                mask.explicit == nil
+                ? keys.count
+                : keys.reduce(0) {
+                    $0 + (mask.isVisible(batch: 0, head: 0, row: i, col: $1, queries: nq, keys: nk) ? 1 : 0)
+                }
+        }
+        return Double(visible) / (Double(nq) * Double(nk))
     }
 }

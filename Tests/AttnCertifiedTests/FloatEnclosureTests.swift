@@ -124,3 +124,45 @@ struct FloatEnclosureTests {
         _ = try Self.check(q, k, v, causal: false, scale: .standard, label: "1e300 scores")
     }
 }
+
+/// Block masks (FlexAttention-style 64-key tiles): the tiles no row of a block sees are never multiplied
+/// (`FloatAttentionEngine.enclose`), and the enclosure still contains GMP's, with and without score terms.
+@Suite("Float engine: fully masked tiles are skipped")
+struct FloatEnclosureBlockMaskTests {
+    @Test("a block mask with dead tiles between live ones, a fully masked row, and terms", arguments: [false, true])
+    func blockMaskContainsExact(terms: Bool) throws {
+        var g = Xoshiro256StarStar(seed: terms ? 7 : 8)
+        let (nq, nk, d, dv) = (40, 300, 8, 3)
+        func t(_ r: Int, _ c: Int) -> Tensor<Double> {
+            Tensor(rows: r, cols: c, storage: (0..<r * c).map { _ in Double(Float(g.uniform(-2, 2))) })
+        }
+        let q = t(nq, d), k = t(nk, d), v = t(nk, dv)
+        // Tile t of key j is j / 64; row i sees tile t iff (t + i / 16) is even, never tile 2, and row 5 sees nothing.
+        let vals = (0..<nq * nk).map { x -> Bool in
+            let (i, j) = (x / nk, x % nk), tile = j / 64
+            return i != 5 && tile != 2 && (tile + i / 16) % 2 == 0
+        }
+        let mask = try ScoreGrid(shape: [nq, nk], values: vals, parameter: .mask)
+        let model = try ScoreModel(
+            mask: AttentionMask(explicit: mask), softcap: terms ? 4 : nil,
+            sinks: terms ? try .perHead([0.5], parameter: .sinks) : nil)
+        let exact = try CertifiedAttention.encloseRows(
+            q: q, k: k, v: v, scale: .standard, scoreModel: model, precision: 128, rows: (0..<nq).map { (0, $0) })
+        let engine = try FloatAttentionEngine(q: q, k: k, v: v, scale: .standard, scoreModel: model)
+        let ws = engine.makeWorkspace()
+        var mid = [Double](repeating: 0, count: nq * dv), rad = mid
+        engine.enclose(head: 0, rows: 0, count: nq, workspace: ws, mid: &mid, radius: &rad)
+        for i in 0..<nq {
+            let x = exact[i]
+            #expect(ws.masked[i] == x.masked && x.masked == (i == 5), "row \(i)")
+            for c in 0..<dv {
+                let (o, e) = (mid[i * dv + c], rad[i * dv + c])
+                #expect(e.isFinite && e < 1e-12, "row \(i): e = \(e)")
+                #expect(
+                    o - e <= x.lo[c] && x.hi[c] <= o + e,
+                    "row \(i) col \(c): ô \(o) e \(e) GMP [\(x.lo[c]), \(x.hi[c])]")
+            }
+            #expect(ws.lseLo[i] <= x.lse.lo && x.lse.hi <= ws.lseHi[i], "row \(i): LSE")
+        }
+    }
+}

@@ -39,7 +39,7 @@ struct BenchExactCommand: ParsableCommand {
     @Option(parsing: .upToNextOption, help: "Head dimensions d (= d_v), e.g. --d 64 128.") var d = [64]
     @Option(help: "Query rows n_q (default: n_q = n; 1 for a decode step).") var queries: Int?
     @Option(help: "Folder to write each case's Q, K, V as .npy (for peer benchmarks).") var inputsOut: String?
-    @Flag(help: "Causal attention (rates count half the flops).") var causal = false
+    @OptionGroup var model: ScoreModelOptions
     @Flag(help: "Time the fused backward (dQ, dK, dV; rates count 2.5× the flops).") var backward = false
     @Option(help: "Working precision: float32 or float64.") var precision = Precision.float32
     @OptionGroup var threads: ThreadsOption
@@ -47,9 +47,9 @@ struct BenchExactCommand: ParsableCommand {
     @Option(help: "Kernel copy: auto, baseline, avx2 or avx512 (never more than the CPU has).") var isa = KernelISA.auto
     func run() throws {
         var s = ExactBenchmark.Setup()
-        (s.sizes, s.headDims, s.queries, s.causal, s.double) = (n, d, queries, causal, precision == .float64)
+        (s.sizes, s.headDims, s.queries, s.double) = (n, d, queries, precision == .float64)
+        (s.scoreModel, s.backward) = try (model.loadScoreModel(), backward)
         (s.threads, s.runs, s.queryTile, s.isa, s.inputsOut) = (threads.count, options.runs, queryTile, isa, inputsOut)
-        s.backward = backward
         try options.emit { try ExactBenchmark.run(s) }
     }
 }
