@@ -154,3 +154,25 @@ struct FloatEnclosureTermsTests {
         #expect(lf <= 1.01 * le && lf >= le * (1 - 1e-6), "LSE: float \(lf) vs GMP \(le)")
     }
 }
+
+extension FloatEnclosureTermsTests {
+    /// A score whose dot product cancels (‖q‖‖k‖ ≈ 2⁵³, q·k = 0) under a softcap: the float engine cannot
+    /// bound it (Δ > 1/4, e = +∞), so `auto` sends the row to GMP/MPFR, which decides it.
+    @Test("a row the float engine cannot decide under terms falls to GMP/MPFR and is decided there")
+    func undecidedRowsFallToExact() throws {
+        let q = Tensor<Double>(rows: 1, cols: 2, storage: [0x1p26, 0x1p26])
+        let k = Tensor<Double>(rows: 2, cols: 2, storage: [0x1p26, -0x1p26, 1, 0])
+        let v = Tensor<Double>(rows: 2, cols: 1, storage: [1, 2])
+        let model = try ScoreModel(softcap: 10, sinks: try .perHead([1], parameter: .sinks))
+        let engine = try FloatAttentionEngine(q: q, k: k, v: v, scale: .standard, scoreModel: model)
+        var mid = [0.0], rad = [0.0]
+        engine.enclose(head: 0, rows: 0, count: 1, workspace: engine.makeWorkspace(), mid: &mid, radius: &rad)
+        #expect(rad[0] == .infinity, "the float engine decided a row it cannot bound: e = \(rad[0])")
+        let exact = try CertifiedAttention.encloseRows(
+            q: q, k: k, v: v, scale: .standard, scoreModel: model, precision: 128, rows: [(0, 0)])
+        let cand = Tensor<Double>(rows: 1, cols: 1, storage: [exact[0].lo[0]])
+        let r = try TieredVerification.run(
+            q: q, k: k, v: v, candidate: cand, scale: .standard, scoreModel: model, options: VerifyOptions(atol: 1e-12))
+        #expect(r.passed && r.rowsExact == 1 && r.rowsFloat == 0)
+    }
+}
