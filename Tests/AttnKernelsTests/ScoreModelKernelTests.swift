@@ -124,4 +124,32 @@ import Testing
             }
         }
     }
+
+    /// A bias far above the scores (2¹⁶, float32 ulp 2⁻⁷) swallows scores of ±4·10⁻³ when the fused Float32
+    /// kernel adds it: the rounding of score + bias is the row's whole error, which only the score terms' part
+    /// of δ_i covers (ScoreTermBounds, Proofs/score-terms-error.md; mutation row score-terms).
+    @Test func hugeBiasRoundingIsCovered() throws {
+        let (nq, nk, d) = (4, 64, 8)
+        let q = Tensor<Float>(heads: 1, rows: nq, cols: d, storage: [Float](repeating: 0.125, count: nq * d))
+        let k = Tensor<Float>(
+            heads: 1, rows: nk, cols: d, storage: (0..<nk * d).map { Float(($0 * 5 + $0 / d * 3) % 7 - 3) / 256 })
+        let v = Tensor<Float>(heads: 1, rows: nk, cols: 2, storage: (0..<nk * 2).map { Float($0 % 3) - 1 })
+        let bias = try ScoreGrid(
+            shape: [nq, nk], values: (0..<nq * nk).map { 65536 + Double($0 % 16) / 2 }, parameter: .bias)
+        let model = try ScoreModel(bias: bias)
+        let tiles = TileSizes(queryTile: 8, keyTile: 16)
+        let fast = try FastAttention.compute(q: q, k: k, v: v, scale: .standard, scoreModel: model, tiles: tiles)
+        let ref = try ReferenceAttention.compute(q: q, k: k, v: v, scale: .standard, scoreModel: model)
+        let bf = ForwardErrorBound.fastAttention(q: q, k: k, v: v, scale: .standard, scoreModel: model, tiles: tiles)
+        let br = ForwardErrorBound.reference(q: q, k: k, v: v, scale: .standard, scoreModel: model)
+        var worst = 0.0
+        for i in 0..<nq {
+            for c in 0..<2 {
+                let e = abs(Double(fast[0, i, c]) - ref[0, i, c])
+                worst = max(worst, e)
+                #expect(e <= bf[i] + br[i], "row \(i), col \(c): error \(e), bounds \(bf[i]) + \(br[i])")
+            }
+        }
+        #expect(worst > 1e-5, "the bias's rounding must show: worst error \(worst)")
+    }
 }
