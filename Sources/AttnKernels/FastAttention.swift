@@ -89,10 +89,10 @@ public enum FastAttention {
 
     /// Number of key ranges (split-K) a problem is cut into (`plan(…).splits`).
     public static func keySplits(
-        queries nq: Int, keys nk: Int, heads: Int, kvHeads: Int? = nil, causal: Bool = false,
+        _ model: ScoreModel = .plain, queries nq: Int, keys nk: Int, heads: Int, kvHeads: Int? = nil,
         tiles: TileSizes = .default
     ) -> Int {
-        plan(queries: nq, keys: nk, heads: heads, kvHeads: kvHeads ?? heads, causal: causal, tiles: tiles).splits
+        plan(model, queries: nq, keys: nk, heads: heads, kvHeads: kvHeads ?? heads, tiles: tiles).splits
     }
 
     /// - Parameters:

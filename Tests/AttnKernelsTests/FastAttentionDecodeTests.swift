@@ -66,8 +66,7 @@ struct FastAttentionDecodeTests {
     func groupedSplitK(model: ScoreModel) throws {
         for (kvHeads, group, nq, nk, d) in [(1, 4, 1, 5000, 16), (2, 3, 2, 4700, 9), (1, 8, 2, 4400, 64)] {
             #expect(
-                FastAttention.keySplits(
-                    queries: nq, keys: nk, heads: kvHeads * group, kvHeads: kvHeads, causal: model.mask.window != nil)
+                FastAttention.keySplits(model, queries: nq, keys: nk, heads: kvHeads * group, kvHeads: kvHeads)
                     > 1)
             try Self.check(
                 heads: kvHeads, group: group, nq: nq, nk: nk, d: d, dv: d, model: model, seed: 3, magnitude: 3,

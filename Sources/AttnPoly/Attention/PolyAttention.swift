@@ -163,7 +163,7 @@ public enum PolyAttention {
         switch choice {
         case .measured: return measured
         case .entryBound(let B):
-            guard B.isFinite, B >= 0 else { throw AttnError.usage("--B \(B) must be finite and ≥ 0") }
+            guard B.isFinite, B >= 0 else { throw AttnError.usage(.B, "\(B) must be finite and ≥ 0") }
             R = ScoreRadius.fromEntryBound(B, d: d, scale: s)
         case .fixed(let x):
             guard x.isFinite, x >= 0 else { throw AttnError.usage("radius \(x) must be finite and ≥ 0") }
