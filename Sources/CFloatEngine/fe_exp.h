@@ -1,4 +1,4 @@
-// FloatExp's scalar definition, shared by float_engine.c and float_terms.c (internal header).
+// FloatExp's scalar definition and its eight-lane copy, shared by float_engine.c and float_terms.c (internal header).
 // Proofs/float-certified-engine.md §3: every lane of every path performs these operations in this order.
 #ifndef ATTNBOUND_FE_EXP_H
 #define ATTNBOUND_FE_EXP_H
@@ -36,6 +36,42 @@ static inline __attribute__((always_inline)) double exp_scalar(double x, int fus
     double scale;
     memcpy(&scale, &eb, 8);
     return p * scale;
+}
+
+// Eight lanes (GCC/Clang vector extensions), shared by both engines' loops.
+typedef double v8d __attribute__((vector_size(64)));
+typedef int64_t v8l __attribute__((vector_size(64)));
+typedef unsigned char v8u __attribute__((vector_size(8)));
+#define SPLAT(x) ((v8d){(x), (x), (x), (x), (x), (x), (x), (x)})
+#define SPLATL(x) ((v8l){(x), (x), (x), (x), (x), (x), (x), (x)})
+
+static inline __attribute__((always_inline)) v8d select_bits(v8l keep, v8d a, v8d b) {
+    v8l ab, bb;
+    memcpy(&ab, &a, sizeof ab);
+    memcpy(&bb, &b, sizeof bb);
+    v8l r = (ab & keep) | (bb & ~keep);
+    v8d out;
+    memcpy(&out, &r, sizeof out);
+    return out;
+}
+
+// FloatExp on eight lanes in [-700, 0]: exp_scalar's operations in the same order (the one vector copy:
+// float_engine.c's and float_terms.c's loops call it, always inlined).
+static inline __attribute__((always_inline)) v8d vexp(v8d x, int fused) {
+    const double shf = SHIFTER;
+    int64_t sbits;
+    memcpy(&sbits, &shf, 8);
+    v8d y = x * SPLAT(INV_LN2) + SPLAT(SHIFTER);
+    v8d kd = y - SPLAT(SHIFTER);
+    v8d r = (x - kd * SPLAT(C1)) - kd * SPLAT(C2);
+    v8d q = SPLAT(coef[13]);
+    for (int m = 12; m >= 0; m--) q = fused ? __builtin_elementwise_fma(q, r, SPLAT(coef[m])) : q * r + SPLAT(coef[m]);
+    v8l yb;
+    memcpy(&yb, &y, sizeof yb);
+    v8l eb = (yb - SPLATL(sbits) + SPLATL(1023)) << 52;
+    v8d sc;
+    memcpy(&sc, &eb, sizeof sc);
+    return q * sc;
 }
 
 #endif

@@ -16,11 +16,6 @@
 #pragma STDC FP_CONTRACT OFF
 #pragma clang fp contract(off)
 
-typedef double v8d __attribute__((vector_size(64)));
-typedef int64_t v8l __attribute__((vector_size(64)));
-#define SPLAT(x) ((v8d){(x), (x), (x), (x), (x), (x), (x), (x)})
-#define SPLATL(x) ((v8l){(x), (x), (x), (x), (x), (x), (x), (x)})
-
 #include "fe_exp.h"
 const double attnbound_fe_inv_ln2 = INV_LN2, attnbound_fe_c1 = C1, attnbound_fe_c2 = C2, attnbound_fe_tail = TAIL;
 
@@ -43,27 +38,13 @@ static inline __attribute__((always_inline)) double weights_body(double *row, pt
                                                                  double s, double m, int fused) {
     const v8d vs = SPLAT(s), vm = SPLAT(m);
     v8d acc = SPLAT(0.0);
-    const double shf = SHIFTER;
-    int64_t sbits;
-    memcpy(&sbits, &shf, 8);
     ptrdiff_t j = 0;
     for (; j + 8 <= visible; j += 8) {
         v8d g;
         memcpy(&g, row + j, sizeof g);
         v8d t = g * vs;                          // t-hat = fl(s*g)
         v8d x = t - vm;                          // x-hat = fl(t - m) <= 0
-        v8d y = x * SPLAT(INV_LN2) + SPLAT(SHIFTER);
-        v8d kd = y - SPLAT(SHIFTER);
-        v8d r = (x - kd * SPLAT(C1)) - kd * SPLAT(C2);
-        v8d p = SPLAT(coef[13]);
-        for (int d = 12; d >= 0; d--)
-            p = fused ? __builtin_elementwise_fma(p, r, SPLAT(coef[d])) : p * r + SPLAT(coef[d]);
-        v8l yb;
-        memcpy(&yb, &y, sizeof yb);
-        v8l eb = (yb - SPLATL(sbits) + SPLATL(1023)) << 52;
-        v8d scale;
-        memcpy(&scale, &eb, sizeof scale);
-        v8d w = p * scale;
+        v8d w = vexp(x, fused);
         v8l keep = x >= SPLAT(TAIL);             // the tail (and NaN) gets weight 0
         v8l wb;
         memcpy(&wb, &w, sizeof wb);
@@ -88,22 +69,10 @@ static inline __attribute__((always_inline)) double weights_body(double *row, pt
 // The same two loops over a row with an explicit mask (mask[j] != 0: key j visible). Hidden keys
 // never reach the maximum, get weight 0 and add nothing to X-hat, whatever their score (even
 // non-finite: hidden scores are replaced by 0 before any arithmetic that could carry them).
-typedef unsigned char v8u __attribute__((vector_size(8)));
-
 static inline __attribute__((always_inline)) v8l mask_lanes(const unsigned char *mask) {
     v8u m;
     memcpy(&m, mask, sizeof m);
     return __builtin_convertvector(m != 0, v8l);  // m != 0 is -1 (all ones) per visible lane; widened signed
-}
-
-static inline __attribute__((always_inline)) v8d select_bits(v8l keep, v8d a, v8d b) {
-    v8l ab, bb;
-    memcpy(&ab, &a, sizeof ab);
-    memcpy(&bb, &b, sizeof bb);
-    v8l r = (ab & keep) | (bb & ~keep);
-    v8d out;
-    memcpy(&out, &r, sizeof out);
-    return out;
 }
 
 static inline __attribute__((always_inline)) double max_masked_body(const double *g, const unsigned char *mask,
@@ -133,9 +102,6 @@ static inline __attribute__((always_inline)) double weights_masked_body(double *
                                                                         int fused) {
     const v8d vs = SPLAT(s), vm = SPLAT(m);
     v8d acc = SPLAT(0.0);
-    const double shf = SHIFTER;
-    int64_t sbits;
-    memcpy(&sbits, &shf, 8);
     ptrdiff_t j = 0;
     for (; j + 8 <= count; j += 8) {
         v8d g;
@@ -144,18 +110,7 @@ static inline __attribute__((always_inline)) double weights_masked_body(double *
         g = select_bits(vis, g, SPLAT(0.0));     // hidden scores never enter the arithmetic
         v8d t = g * vs;
         v8d x = t - vm;
-        v8d y = x * SPLAT(INV_LN2) + SPLAT(SHIFTER);
-        v8d kd = y - SPLAT(SHIFTER);
-        v8d r = (x - kd * SPLAT(C1)) - kd * SPLAT(C2);
-        v8d p = SPLAT(coef[13]);
-        for (int d = 12; d >= 0; d--)
-            p = fused ? __builtin_elementwise_fma(p, r, SPLAT(coef[d])) : p * r + SPLAT(coef[d]);
-        v8l yb;
-        memcpy(&yb, &y, sizeof yb);
-        v8l eb = (yb - SPLATL(sbits) + SPLATL(1023)) << 52;
-        v8d scale;
-        memcpy(&scale, &eb, sizeof scale);
-        v8d w = p * scale;
+        v8d w = vexp(x, fused);
         v8l keep = (x >= SPLAT(TAIL)) & vis;     // visible bulk keys only
         w = select_bits(keep, w, SPLAT(0.0));
         memcpy(row + j, &w, sizeof w);

@@ -11,11 +11,6 @@
 #define biasA (p->a)  // mutation-check: float-bias
 #define alibiA (p->a)  // mutation-check: float-alibi
 
-typedef double v8d __attribute__((vector_size(64)));
-typedef int64_t v8l __attribute__((vector_size(64)));
-typedef unsigned char v8u __attribute__((vector_size(8)));
-#define SPLAT(x) ((v8d){(x), (x), (x), (x), (x), (x), (x), (x)})
-#define SPLATL(x) ((v8l){(x), (x), (x), (x), (x), (x), (x), (x)})
 
 // One key: g = row[j] (the dot product from dgemm) becomes the score tau-hat, and the return value
 // bounds |tau-hat - score| (§7, Lemma S) up to the factor (1 + 2^-40) the caller applies.
@@ -55,16 +50,6 @@ static inline __attribute__((always_inline)) double term_key(double g, ptrdiff_t
     return y;
 }
 
-static inline __attribute__((always_inline)) v8d select_bits(v8l keep, v8d a, v8d b) {
-    v8l ab, bb;
-    memcpy(&ab, &a, sizeof ab);
-    memcpy(&bb, &b, sizeof bb);
-    v8l r = (ab & keep) | (bb & ~keep);
-    v8d out;
-    memcpy(&out, &r, sizeof out);
-    return out;
-}
-
 static inline __attribute__((always_inline)) v8d vabs(v8d x) {
     v8l b;
     memcpy(&b, &x, sizeof b);
@@ -84,23 +69,6 @@ static inline __attribute__((always_inline)) v8d vcopysign(v8d mag, v8d sgn) {
     return out;
 }
 
-// FloatExp on eight lanes in [-700, 0]: exp_scalar's operations in the same order.
-static inline __attribute__((always_inline)) v8d vexp(v8d x, int fused) {
-    const double shf = SHIFTER;
-    int64_t sbits;
-    memcpy(&sbits, &shf, 8);
-    v8d y = x * SPLAT(INV_LN2) + SPLAT(SHIFTER);
-    v8d kd = y - SPLAT(SHIFTER);
-    v8d r = (x - kd * SPLAT(C1)) - kd * SPLAT(C2);
-    v8d q = SPLAT(coef[13]);
-    for (int m = 12; m >= 0; m--) q = fused ? __builtin_elementwise_fma(q, r, SPLAT(coef[m])) : q * r + SPLAT(coef[m]);
-    v8l yb;
-    memcpy(&yb, &y, sizeof yb);
-    v8l eb = (yb - SPLATL(sbits) + SPLATL(1023)) << 52;
-    v8d sc;
-    memcpy(&sc, &eb, sizeof sc);
-    return q * sc;
-}
 
 // term_key on eight keys j...j+7 (no mask): the same operations per lane; the saturated and unsaturated
 // softcap are both evaluated and the lane takes the one term_key takes.
@@ -173,9 +141,6 @@ static inline __attribute__((always_inline)) double weights_terms_body(double *r
     const v8d vm = SPLAT(M);
     v8d accX = SPLAT(0.0), accD = SPLAT(0.0), dmax = SPLAT(0.0);
     v8l bad = SPLATL(0);
-    const double shf = SHIFTER;
-    int64_t sbits;
-    memcpy(&sbits, &shf, 8);
     ptrdiff_t j = 0;
     for (; j + 8 <= count; j += 8) {
         v8d t, d;
@@ -192,18 +157,7 @@ static inline __attribute__((always_inline)) double weights_terms_body(double *r
         v8d x = t - vm;
         v8l bulk = (x >= SPLAT(TAIL)) & vis;
         v8d xe = select_bits(bulk, x, SPLAT(0.0));           // the exp never sees a tail argument
-        v8d y = xe * SPLAT(INV_LN2) + SPLAT(SHIFTER);
-        v8d kd = y - SPLAT(SHIFTER);
-        v8d r = (xe - kd * SPLAT(C1)) - kd * SPLAT(C2);
-        v8d q = SPLAT(coef[13]);
-        for (int m = 12; m >= 0; m--)
-            q = fused ? __builtin_elementwise_fma(q, r, SPLAT(coef[m])) : q * r + SPLAT(coef[m]);
-        v8l yb;
-        memcpy(&yb, &y, sizeof yb);
-        v8l eb = (yb - SPLATL(sbits) + SPLATL(1023)) << 52;
-        v8d sc;
-        memcpy(&sc, &eb, sizeof sc);
-        v8d w = select_bits(bulk, q * sc, SPLAT(0.0));
+        v8d w = select_bits(bulk, vexp(xe, fused), SPLAT(0.0));
         memcpy(row + j, &w, sizeof w);
         accX -= w * xe;
         accD += w * select_bits(bulk, d, SPLAT(0.0));
