@@ -217,7 +217,16 @@ package final class FloatAttentionEngine: @unchecked Sendable {  // immutable on
                                             }
                                             var m: Double
                                             if explicit {
-                                                m = FloatExp.rowMax(row, mask: mk, count: cols)
+                                                // Only the live segments: every visible key of the block lies in one,
+                                                // and the second dgemm reads nothing else, so the row loops cost the
+                                                // visible fraction too. A NaN of any segment survives the maximum.
+                                                m = -.infinity
+                                                for seg in segments {
+                                                    let x = FloatExp.rowMax(
+                                                        row + seg.lowerBound, mask: mk + seg.lowerBound,
+                                                        count: seg.count)
+                                                    if x.isNaN || x > m { m = x }
+                                                }
                                                 if m == -.infinity {
                                                     ws.masked[r] = true; for j in 0..<cols { row[j] = 0 }; continue
                                                 }
@@ -225,8 +234,14 @@ package final class FloatAttentionEngine: @unchecked Sendable {  // immutable on
                                                 guard m.isFinite else {
                                                     ok[r] = false; for j in 0..<cols { row[j] = 0 }; continue
                                                 }
-                                                xHat[r] = FloatExp.weights(
-                                                    row, mask: mk, count: cols, scale: sLo, max: m)
+                                                // X̂ is still a sum of the same terms in some order (§0), so γ_n holds.
+                                                var x = 0.0
+                                                for seg in segments {
+                                                    x += FloatExp.weights(
+                                                        row + seg.lowerBound, mask: mk + seg.lowerBound,
+                                                        count: seg.count, scale: sLo, max: m)
+                                                }
+                                                xHat[r] = x
                                             } else {
                                                 // m = max_j t̂_j with t̂ = fl(ŝ·ĝ): RN is monotone and ŝ > 0, so it is fl(ŝ·max_j ĝ_j).
                                                 m = sLo * FloatExp.rowMax(row + lo, count: hi - lo + 1)
