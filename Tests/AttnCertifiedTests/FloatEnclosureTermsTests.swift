@@ -76,35 +76,8 @@ struct FloatEnclosureTermsTests {
         arguments: Regime.allCases)
     func containsExact(_ regime: Regime) async {
         await propertyCheck(count: 25, input: Gen.int(in: 0...Int.max)) { seed in
-            let p = Self.problem(regime, seed: UInt64(seed))
-            let rows = (0..<p.shape.flatHeads).flatMap { f in (0..<p.shape.nq).map { (f, $0) } }
-            let exact = try! CertifiedAttention.encloseRows(
-                q: p.q, k: p.k, v: p.v, scale: .standard, scoreModel: p.model, precision: 128, rows: rows)
-            let engine = try! FloatAttentionEngine(q: p.q, k: p.k, v: p.v, scale: .standard, scoreModel: p.model)
-            let ws = engine.makeWorkspace()
-            let (nq, dv) = (p.shape.nq, p.shape.dv)
-            var mid = [Double](repeating: 0, count: nq * dv), rad = mid
-            for f in 0..<p.shape.flatHeads {
-                engine.enclose(head: f, rows: 0, count: nq, workspace: ws, mid: &mid, radius: &rad)
-                for i in 0..<nq {
-                    let x = exact[f * nq + i], label = "\(regime) seed \(seed) head \(f) row \(i)"
-                    #expect(ws.masked[i] == x.masked, "\(label)")
-                    if x.masked {
-                        #expect(ws.lseLo[i] == x.lse.lo && ws.lseHi[i] == x.lse.hi, "\(label)")
-                        #expect((0..<dv).allSatisfy { mid[i * dv + $0] == 0 && rad[i * dv + $0] == 0 })
-                        continue
-                    }
-                    for c in 0..<dv {
-                        let (o, e) = (mid[i * dv + c], rad[i * dv + c])
-                        #expect(e.isFinite && e <= 1e-9 * max(1, abs(o)), "\(label): undecided or loose, e = \(e)")
-                        #expect(
-                            o - e <= x.lo[c] && x.hi[c] <= o + e,
-                            "\(label) col \(c): ô \(o) e \(e) GMP [\(x.lo[c]), \(x.hi[c])]")
-                    }
-                    #expect(ws.lseLo[i] <= x.lse.lo && x.lse.hi <= ws.lseHi[i], "\(label): LSE")
-                    #expect(ws.lseHi[i] - ws.lseLo[i] <= 1e-9 * max(1, abs(x.lse.lo)), "\(label): LSE width")
-                }
-            }
+            ScoreModelEnclosureTests.expectFloatEngineContainsExact(
+                Self.problem(regime, seed: UInt64(seed)), width: 1e-9, label: "\(regime) seed \(seed)")
         }
     }
 

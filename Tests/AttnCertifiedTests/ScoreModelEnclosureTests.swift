@@ -155,32 +155,41 @@ struct ScoreModelEnclosureTests {
     @Test("the float engine's output and LSE enclosures contain GMP's under alignment, windows and masks")
     func floatEngineContainsExactUnderMasks() async {
         await propertyCheck(count: 40, input: Gen.int(in: 0...Int.max)) { seed in
-            let p = Self.problem(seed: UInt64(seed), terms: false)
-            let rows = (0..<p.shape.flatHeads).flatMap { f in (0..<p.shape.nq).map { (f, $0) } }
-            let exact = try! CertifiedAttention.encloseRows(
-                q: p.q, k: p.k, v: p.v, scale: .standard, scoreModel: p.model, precision: 128, rows: rows)
-            let engine = try! FloatAttentionEngine(q: p.q, k: p.k, v: p.v, scale: .standard, scoreModel: p.model)
-            let ws = engine.makeWorkspace()
-            let (nq, dv) = (p.shape.nq, p.shape.dv)
-            var mid = [Double](repeating: 0, count: nq * dv), rad = mid
-            for f in 0..<p.shape.flatHeads {
-                engine.enclose(head: f, rows: 0, count: nq, workspace: ws, mid: &mid, radius: &rad)
-                for i in 0..<nq {
-                    let x = exact[f * nq + i]
-                    #expect(ws.masked[i] == x.masked, "seed \(seed) head \(f) row \(i)")
-                    if x.masked {
-                        #expect(ws.lseLo[i] == -.infinity && ws.lseHi[i] == -.infinity)
-                        #expect((0..<dv).allSatisfy { mid[i * dv + $0] == 0 && rad[i * dv + $0] == 0 })
-                        continue
-                    }
-                    for c in 0..<dv {
-                        let (o, e) = (mid[i * dv + c], rad[i * dv + c])
-                        #expect(e.isFinite && e < 1e-12)
-                        #expect(o - e <= x.lo[c] && x.hi[c] <= o + e, "seed \(seed) head \(f) row \(i) col \(c)")
-                    }
-                    #expect(ws.lseLo[i] <= x.lse.lo && x.lse.hi <= ws.lseHi[i], "seed \(seed) LSE row \(i)")
-                    #expect(ws.lseHi[i] - ws.lseLo[i] < 1e-12 * max(1, abs(x.lse.lo)))
+            Self.expectFloatEngineContainsExact(
+                Self.problem(seed: UInt64(seed), terms: false), width: 1e-12, label: "seed \(seed)")
+        }
+    }
+
+    /// The one containment check of the float engine against GMP, every row of every head: the same masked
+    /// rows (output 0, the exact LSE: −∞, or σ with a sink), every other row decided with radius ≤ width·max(1, |ô|)
+    /// and its interval containing GMP's, the LSE enclosure containing GMP's and at most that wide.
+    static func expectFloatEngineContainsExact(_ p: Problem, width: Double, label: String) {
+        let rows = (0..<p.shape.flatHeads).flatMap { f in (0..<p.shape.nq).map { (f, $0) } }
+        let exact = try! CertifiedAttention.encloseRows(
+            q: p.q, k: p.k, v: p.v, scale: .standard, scoreModel: p.model, precision: 128, rows: rows)
+        let engine = try! FloatAttentionEngine(q: p.q, k: p.k, v: p.v, scale: .standard, scoreModel: p.model)
+        let ws = engine.makeWorkspace()
+        let (nq, dv) = (p.shape.nq, p.shape.dv)
+        var mid = [Double](repeating: 0, count: nq * dv), rad = mid
+        for f in 0..<p.shape.flatHeads {
+            engine.enclose(head: f, rows: 0, count: nq, workspace: ws, mid: &mid, radius: &rad)
+            for i in 0..<nq {
+                let x = exact[f * nq + i], row = "\(label) head \(f) row \(i)"
+                #expect(ws.masked[i] == x.masked, "\(row)")
+                if x.masked {
+                    #expect(ws.lseLo[i] == x.lse.lo && ws.lseHi[i] == x.lse.hi, "\(row)")
+                    #expect((0..<dv).allSatisfy { mid[i * dv + $0] == 0 && rad[i * dv + $0] == 0 })
+                    continue
                 }
+                for c in 0..<dv {
+                    let (o, e) = (mid[i * dv + c], rad[i * dv + c])
+                    #expect(e.isFinite && e <= width * max(1, abs(o)), "\(row): undecided or loose, e = \(e)")
+                    #expect(
+                        o - e <= x.lo[c] && x.hi[c] <= o + e,
+                        "\(row) col \(c): ô \(o) e \(e) GMP [\(x.lo[c]), \(x.hi[c])]")
+                }
+                #expect(ws.lseLo[i] <= x.lse.lo && x.lse.hi <= ws.lseHi[i], "\(row): LSE")
+                #expect(ws.lseHi[i] - ws.lseLo[i] <= width * max(1, abs(x.lse.lo)), "\(row): LSE width")
             }
         }
     }
