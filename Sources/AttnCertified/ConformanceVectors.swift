@@ -7,8 +7,9 @@ import Foundation
 /// enclosure, so lo ≤ exact ≤ hi entrywise), the row log-sum-exp enclosed in
 /// both bases (`lse_lo.npy`, `lse_hi.npy` natural log, `lse2_lo.npy`,
 /// `lse2_hi.npy` base 2, [heads, n_q] float64), the score model's files
-/// (`mask.npy`, `bias.npy`, `sinks.npy`) and `case.json` (the model, and the `verify` flags
-/// that replay the case); then `DIR/index.json` listing them.
+/// (`mask.npy`, `bias.npy`, `sinks.npy`) and `case.json` (the model and, given a front end's
+/// `spelling` of each parameter, `verify_args`: the arguments that replay the case); then
+/// `DIR/index.json` listing them.
 ///
 /// Atomicity: each case is written into a temporary folder and renamed into
 /// place; `index.json` is written last (temp + rename), so a reader that
@@ -20,7 +21,7 @@ public enum ConformanceVectors {
     ///   `custom` (`ConformanceCases.custom`) is written after the documented set.
     public static func write(
         to directory: URL, precision: Int = 256, seed: UInt64 = 0,
-        threads: Int? = nil, custom: ConformanceCase? = nil
+        threads: Int? = nil, custom: ConformanceCase? = nil, spelling: ((Parameter) -> String)? = nil
     ) throws -> [String] {
         try Parameter.precision.require(precision, in: CertifiedAttention.precisionRange)
         let fm = FileManager.default
@@ -53,7 +54,7 @@ public enum ConformanceVectors {
                     ("lse_lo", lseLo, .float64), ("lse_hi", lseHi, .float64),
                     ("lse2_lo", lse2Lo, .float64), ("lse2_hi", lse2Hi, .float64),
                 ]
-                let (model, flags, termFiles) = Self.describe(c.scoreModel)
+                let (model, replay, termFiles) = Self.describe(c.scoreModel)
                 files += termFiles
                 if let m = c.scoreModel.mask.explicit {
                     try AtomicFile.write(Npy.encodeMask(m), to: tmp.appendingPathComponent("mask.npy"))
@@ -62,31 +63,40 @@ public enum ConformanceVectors {
                     try AtomicFile.write(
                         Npy.encode(tensor, dtype: dtype), to: tmp.appendingPathComponent("\(file).npy"))
                 }
-                let description = JSONValue.object([
-                    ("name", .string(c.name)), ("description", .string(c.description)),
-                    ("scale", .string(c.scale.description)), ("causal", .bool(c.scoreModel.mask.isCausal)),
-                    ("dtype", .string(c.dtype.rawValue)), ("precision_bits", .int(precision)),
-                    ("seed", .int(Int(truncatingIfNeeded: seed))),
-                    ("q_shape", .array(c.q.shape.map { .int($0) })), ("k_shape", .array(c.k.shape.map { .int($0) })),
-                    ("v_shape", .array(c.v.shape.map { .int($0) })),
-                    ("out_shape", .array(lo.shape.map { .int($0) })),
-                    ("max_width_bound", .double(result.maxWidth)),
-                    ("score_model", model), ("verify_args", .array(flags.map { .string($0) })),
-                    (
-                        "files",
-                        .object([
-                            ("q", "q.npy"), ("k", "k.npy"), ("v", "v.npy"), ("lo", "lo.npy"),
-                            ("hi", "hi.npy"), ("lse_lo", "lse_lo.npy"), ("lse_hi", "lse_hi.npy"),
-                            ("lse2_lo", "lse2_lo.npy"), ("lse2_hi", "lse2_hi.npy"),
-                        ])
-                    ),
-                    (
-                        "guarantee",
-                        .string(
-                            "lo <= exact attention <= hi and lse_lo <= LSE <= lse_hi entrywise, of the inputs' "
-                                + "exact values under score_model; a row with no visible key is 0 with LSE -inf")
-                    ),
-                ])
+                // The arguments that replay the case, as the front end spells them (flag, then value if any).
+                let replayField: [(String, JSONValue)] =
+                    spelling.map { name in
+                        let args = replay.flatMap { p, value in [name(p)] + (value.map { [$0] } ?? []) }
+                        return [("verify_args", .array(args.map { .string($0) }))]
+                    } ?? []
+                let description = JSONValue.object(
+                    [
+                        ("name", .string(c.name)), ("description", .string(c.description)),
+                        ("scale", .string(c.scale.description)), ("causal", .bool(c.scoreModel.mask.isCausal)),
+                        ("dtype", .string(c.dtype.rawValue)), ("precision_bits", .int(precision)),
+                        ("seed", .int(Int(truncatingIfNeeded: seed))),
+                        ("q_shape", .array(c.q.shape.map { .int($0) })),
+                        ("k_shape", .array(c.k.shape.map { .int($0) })),
+                        ("v_shape", .array(c.v.shape.map { .int($0) })),
+                        ("out_shape", .array(lo.shape.map { .int($0) })),
+                        ("max_width_bound", .double(result.maxWidth)),
+                        ("score_model", model),
+                    ] + replayField + [
+                        (
+                            "files",
+                            .object([
+                                ("q", "q.npy"), ("k", "k.npy"), ("v", "v.npy"), ("lo", "lo.npy"),
+                                ("hi", "hi.npy"), ("lse_lo", "lse_lo.npy"), ("lse_hi", "lse_hi.npy"),
+                                ("lse2_lo", "lse2_lo.npy"), ("lse2_hi", "lse2_hi.npy"),
+                            ])
+                        ),
+                        (
+                            "guarantee",
+                            .string(
+                                "lo <= exact attention <= hi and lse_lo <= LSE <= lse_hi entrywise, of the inputs' "
+                                    + "exact values under score_model; a row with no visible key is 0 with LSE -inf")
+                        ),
+                    ])
                 try AtomicFile.write(description.serialized() + "\n", to: tmp.appendingPathComponent("case.json"))
                 try? fm.removeItem(at: final)
                 guard rename(tmp.path, final.path) == 0 else {
@@ -113,11 +123,14 @@ public enum ConformanceVectors {
 }
 
 extension ConformanceVectors {
-    /// Writes the set, and `custom` after it, into the folder `path` (`write`) and reports the cases written.
+    /// Writes the set, and `custom` after it, into the folder `path` (`write`) and reports the cases written;
+    /// with `spelling` (a front end's name of each parameter) each case.json gains `verify_args`.
     public static func run(
-        to path: String, precision: Int = 256, seed: UInt64 = 0, custom: ConformanceCase? = nil
+        to path: String, precision: Int = 256, seed: UInt64 = 0, custom: ConformanceCase? = nil,
+        spelling: ((Parameter) -> String)? = nil
     ) throws -> RunReport {
-        let names = try write(to: URL(fileURLWithPath: path), precision: precision, seed: seed, custom: custom)
+        let names = try write(
+            to: URL(fileURLWithPath: path), precision: precision, seed: seed, custom: custom, spelling: spelling)
         let json = JSONValue.object([
             ("out", .string(path)), ("cases", .array(names.map { .string($0) })), ("precision_bits", .int(precision)),
             ("seed", .int(Int(truncatingIfNeeded: seed))),
@@ -149,15 +162,18 @@ extension ConformanceVectors {
             ? t : Tensor(heads: q.batch, rows: q.headsPerBatch, cols: q.rows, storage: t.storage, logicalRank: 3)
     }
 
-    /// The score model as case.json records it, the `verify` flags that replay it, and its files
-    /// (bias and sinks as float64 .npy; an explicit mask as a bool mask.npy, and in case.json as 0/1 rows).
-    static func describe(_ m: ScoreModel) -> (JSONValue, [String], [(String, Tensor<Double>, Npy.DType)]) {
+    /// The score model as case.json records it, the arguments that replay it (by parameter, each with its
+    /// value if it takes one), and its files (bias and sinks as float64 .npy; an explicit mask as a bool
+    /// mask.npy, and in case.json as 0/1 rows).
+    static func describe(
+        _ m: ScoreModel
+    ) -> (JSONValue, [(Parameter, String?)], [(String, Tensor<Double>, Npy.DType)]) {
         var fields: [(String, JSONValue)] = [("align", .string(m.mask.alignment.rawValue))]
-        var flags = ["--align", m.mask.alignment.rawValue]
+        var replay: [(Parameter, String?)] = [(.align, m.mask.alignment.rawValue)]
         var files: [(String, Tensor<Double>, Npy.DType)] = []
         if let w = m.mask.window {
             fields.append(("window", .string(w.description)))
-            flags += w == .causal ? ["--causal"] : ["--window", w.description]
+            replay.append(w == .causal ? (.causal, nil) : (.window, w.description))
         }
         if let e = m.mask.explicit {
             let cols = e.shape.last ?? 1
@@ -166,24 +182,24 @@ extension ConformanceVectors {
             }
             fields.append(
                 ("mask", .object([("shape", .array(e.shape.map { .int($0) })), ("visible", .array(visible))])))
-            flags += ["--mask", "mask.npy"]
+            replay.append((.mask, "mask.npy"))
         }
-        if let c = m.softcap { fields.append(("softcap", .double(c))); flags += ["--softcap", "\(c)"] }
+        if let c = m.softcap { fields.append(("softcap", .double(c))); replay.append((.softcap, "\(c)")) }
         if let s = m.alibiSlopes {
             fields.append(("alibi", .array(s.values.map { .double($0) })))
-            flags += ["--alibi", s.values.map { "\($0)" }.joined(separator: ",")]
+            replay.append((.alibi, s.values.map { "\($0)" }.joined(separator: ",")))
         }
         if let b = m.bias {
             fields.append(("bias", .string("bias.npy")))
-            flags += ["--bias", "bias.npy"]
+            replay.append((.bias, "bias.npy"))
             files.append(("bias", Self.tensor(b.values, shape: b.shape), .float64))
         }
         if let s = m.sinks {
             fields.append(("sinks", .array(s.values.map { .double($0) })))
-            flags += ["--sinks", "sinks.npy"]
+            replay.append((.sinks, "sinks.npy"))
             files.append(("sinks", Self.tensor(s.values, shape: s.shape), .float64))
         }
-        return (.object(fields), flags, files)
+        return (.object(fields), replay, files)
     }
 
     /// `values` as a Tensor of NumPy shape `shape` (rank 1 to 4).

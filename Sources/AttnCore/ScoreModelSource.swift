@@ -8,8 +8,9 @@ import Foundation
 /// `--bias B.npy`, `--alibi SLOPES`, `--softcap C`, `--sinks S.npy`); each error names the
 /// parameter at fault (`.window`, `.mask`, `.bias`, `.alibi`, `.softcap`, `.sinks`).
 public protocol ScoreModelSource {
-    /// The causal window (∞, 0), intersected with `window` when both are given.
-    var causal: Bool { get }
+    /// The causal window (∞, 0) (`AttentionWindow.causal`) when the front end asks for the causal
+    /// mask, else nil; intersected with `window` when both are given.
+    var causalWindow: AttentionWindow? { get }
     var align: MaskAlignment { get }
     /// "L,R" with integers ≥ 0 or `inf` (FlashAttention's `window_size`, where −1 is `inf`).
     var window: String? { get }
@@ -31,7 +32,7 @@ extension ScoreModelSource {
     ///   `ScoreModel.validate`.
     public func loadScoreModel() throws -> ScoreModel {
         var w = try window.map(AttentionWindow.init(parsing:))
-        if causal { w = w.map { $0.intersection(.causal) } ?? .causal }
+        if let c = causalWindow { w = w.map { $0.intersection(c) } ?? c }
         let explicit = try mask.map { try Npy.readMask($0, parameter: .mask) }
         return try ScoreModel(
             mask: AttentionMask(alignment: align, window: w, explicit: explicit), softcap: softcap,
@@ -43,7 +44,7 @@ extension ScoreModelSource {
 
 /// The score model's flags and files as plain values (`ScoreModelSource`).
 public struct ScoreModelFiles: ScoreModelSource, Sendable, Equatable {
-    public var causal = false
+    public var causalWindow: AttentionWindow?
     public var align = MaskAlignment.bottomRight
     public var window: String?, mask: String?, bias: String?, alibi: String?
     public var softcap: Double?

@@ -41,6 +41,7 @@ struct ScoreModelOptions: ParsableArguments, ScoreModelSource {
     @Option(help: "ALiBi slopes, .npy [heads] or a comma list: scores lose slope·|i′ − j|.") var alibi: String?
     @Option(parsing: .unconditional, help: "Softcap c > 0: scaled scores x become c·tanh(x/c).") var softcap: Double?
     @Option(help: "Sink logits .npy [heads], natural log: exp(σ) joins each denominator.") var sinks: String?
+    var causalWindow: AttentionWindow? { causal ? .causal : nil }
 }
 
 /// `--threads`, validated once for every command that runs workers.

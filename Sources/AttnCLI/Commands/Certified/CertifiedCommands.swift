@@ -64,7 +64,9 @@ struct VectorsCommand: ParsableCommand {
     @OptionGroup var json: JSONOption
     func run() throws {
         let custom = try ConformanceCases.custom(model.loadScoreModel(), shape: caseShape?.items, seed: seed)
-        let v = { try ConformanceVectors.run(to: out, precision: precision, seed: seed, custom: custom) }
+        let v = {
+            try ConformanceVectors.run(to: out, precision: precision, seed: seed, custom: custom, spelling: flagName)
+        }
         try emit(paged ? PagedConformance.run(to: out, spelling: flagName) : v(), out: nil, json: json.json)
     }
 }
