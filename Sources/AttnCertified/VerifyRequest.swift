@@ -219,8 +219,8 @@ public struct VerifyRequest: Sendable {
                     text.append(
                         "note: \(r.entry.label) is \(r.type.rawValue): the default tolerance 1e-6 is below its own rounding "
                             + "(rounding floor max|RN(y) − y| ≤ \(TextFormat.bound(r.accuracy.floorUpper))); its error is "
-                            + "within \(TextFormat.bound(r.floorRatio.hi))× that floor. Judge it by a maximum floor ratio R "
-                            + "(FlashAttention's rule: 2), or give a tolerance (absolute, relative or both).")
+                            + "within \(TextFormat.bound(r.floorRatio.hi))× that floor. Judge it with --max-floor-ratio R "
+                            + "(FlashAttention's rule: 2), or set --tolerance/--atol/--rtol.")
                 }
             }
             if let limit = maxFloorRatio, !(r.floorRatio.hi <= limit) {

@@ -94,8 +94,7 @@ import Testing
         _ = file
         let plain = try VerifyRequest(files: TensorFiles(file: st)).run()
         #expect(plain.failure?.kind == .checkFailed)
-        // The note points to the floor-ratio rule by name (the library names no flag).
-        #expect(plain.text.contains { $0.contains("maximum floor ratio R (FlashAttention's rule: 2)") })
+        #expect(plain.text.contains { $0.contains("--max-floor-ratio") })
         var ratio = VerifyRequest(files: TensorFiles(file: st))
         ratio.maxFloorRatio = 1.5
         #expect(try ratio.run().failure == nil)
