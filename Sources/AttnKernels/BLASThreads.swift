@@ -1,3 +1,4 @@
+import CBLASCore
 import CLapack
 import Foundation
 
@@ -8,6 +9,9 @@ import Foundation
 /// the process sets 1 thread, and it stays so). An *exclusive* section
 /// (`with(threads:)`, e.g. the sgemm yardstick) waits until no shared section
 /// runs, uses its own count, and returns OpenBLAS to 1 thread.
+///
+/// Whenever OpenBLAS goes to 1 thread its idle pool is stopped (`attnbound_blas_release_idle_threads`):
+/// its threads would otherwise spin for about 0.1 s beside our own workers; OpenBLAS restarts them itself.
 package enum BLASThreads {
     private final class State: @unchecked Sendable {
         // Mutated only under `condition`.
@@ -29,6 +33,7 @@ package enum BLASThreads {
         while st.exclusiveOwner != nil { st.condition.wait() }
         if !st.singleThreaded {
             openblas_set_num_threads(1)
+            attnbound_blas_release_idle_threads()
             st.singleThreaded = true
         }
         st.sharedDepth += 1
@@ -54,6 +59,7 @@ package enum BLASThreads {
         defer {
             st.condition.lock()
             openblas_set_num_threads(1)
+            attnbound_blas_release_idle_threads()
             st.singleThreaded = true
             st.exclusiveOwner = nil
             st.condition.broadcast()

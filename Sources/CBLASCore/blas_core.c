@@ -25,6 +25,7 @@ extern char *openblas_get_corename(void) __attribute__((weak));
 extern char *openblas_get_config(void) __attribute__((weak));
 extern void gotoblas_dynamic_init(void) __attribute__((weak));
 extern void gotoblas_dynamic_quit(void) __attribute__((weak));
+extern int blas_thread_shutdown_(void) __attribute__((weak));
 
 static attnbound_blas_core_selection selection = ATTNBOUND_BLAS_CORE_NOT_OPENBLAS;
 static char detected[32];
@@ -68,8 +69,26 @@ const char *attnbound_blas_config(void) {
 
 attnbound_blas_core_selection attnbound_blas_core_selection_made(void) { return selection; }
 
+// Why: an idle OpenBLAS pool thread spins (sched_yield) for 2^28 TSC ticks after the pool starts and after
+// every threaded call before it sleeps. Our kernels run BLAS single-threaded inside their own workers, so on
+// a 2-core machine that spinner takes a share of a core from them: measured 0.17 s -> 0.135 s for a whole
+// `attention --do` process at n = 4096 (the same as OPENBLAS_THREAD_TIMEOUT=4, which we may not set for the
+// user). OpenBLAS re-creates the pool by itself at the next threaded call or thread-count change
+// (blas_thread_init, "lazy re-init" in exec_blas and goto_set_num_threads), so stopping it is always safe.
+void attnbound_blas_release_idle_threads(void) {
+    if (blas_thread_shutdown_) blas_thread_shutdown_();
+}
+
+static void attnbound_blas_select_core_once(void);
+
 __attribute__((constructor)) static void attnbound_blas_select_core(void) {
     if (!openblas_get_corename) return;  // not OpenBLAS
+    attnbound_blas_select_core_once();
+    // No BLAS call has been made yet: the pool started at load would only spin beside the first work.
+    attnbound_blas_release_idle_threads();
+}
+
+static void attnbound_blas_select_core_once(void) {
     strncpy(detected, attnbound_blas_corename(), sizeof detected - 1);
     const char *user = getenv("OPENBLAS_CORETYPE");
     if (user && *user) { selection = ATTNBOUND_BLAS_CORE_USER_SET; return; }

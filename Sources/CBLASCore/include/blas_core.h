@@ -28,4 +28,8 @@ const char *attnbound_blas_cpu_best_core(void);
 /// 1 when `name` is one of OpenBLAS's pre-AVX2 cores (Prescott, Core2, Nehalem, Katmai, …).
 int attnbound_blas_core_is_generic(const char *name);
 
+/// Stops OpenBLAS's idle pool threads (which spin with sched_yield for about 0.1 s after each threaded call
+/// before they sleep); OpenBLAS starts them again at its next threaded call. No-op for other BLASes.
+void attnbound_blas_release_idle_threads(void);
+
 #endif
