@@ -15,9 +15,10 @@
 # a sliding window of 512 keys (`--window 511,0`), and Gemma 2's softcap 30 (`--softcap 30`, against
 # torch's float64 softcap math, as SDPA has none).
 #
-# Backward (issue 21): the whole `attnbound attention --do` process (the fused Float32 backward with its
-# own row statistics) beside PyTorch CPU autograd of SDPA (forward + backward) on the same Q, K, V, dO at
-# n = 4096, d = 64 and 128 (target torch/ours >= 1); and `attnbound verify --do` of torch's float32 dQ, dK,
+# Backward (issue 21): the fused Float32 backward in process (it computes its own forward statistics)
+# beside PyTorch CPU autograd of SDPA (forward + backward, in process) on the same Q, K, V, dO at n = 4096,
+# d = 64 and 128 (target torch/ours >= 1), with the whole `attnbound attention --do` process (start-up and
+# .npy reading and writing included) printed beside it; and `attnbound verify --do` of torch's float32 dQ, dK,
 # dV (whole process) beside torch's float64 autograd (target verify/torch <= 5).
 #
 # Then the whole `attention` process on a Llama-3-8B-shaped causal layer ([1, 32, 8192, 128] Q, 8 KV

@@ -24,10 +24,13 @@ Usage:
       I/O at this machine's measured file bandwidth (the three inputs read, the output written and
       fsynced, as `attention` does), so whole / (kernel + I/O) says what the process adds.
   bench_peers.py backward DIR ROUNDS THREADS BIN N D
-      Writes seeded float32 Q, K, V, dO [N, D], then alternates ROUNDS times: the whole
-      `BIN attention --do … --dq-out … --dk-out … --dv-out …` process (the fused Float32 backward with its
-      own row statistics, reading and writing the .npy files) and PyTorch CPU autograd of SDPA (forward +
-      backward, in process, median of 3) on the same tensors. Prints the medians and torch_s / ours_s.
+      Alternates ROUNDS times, on the same float32 Q, K, V, dO [N, D]: the fused Float32 backward in
+      process (`BIN bench exact --backward --inputs-out`, median of 3; it computes its own forward row
+      statistics, so it does the work of a forward and a backward) and PyTorch CPU autograd of SDPA (forward
+      + backward, in process, median of 3) on the tensors that run wrote: torch_s / ours_s is issue 21's
+      target (>= 1), kernel against kernel. Beside them, for information, the whole
+      `BIN attention --do … --dq-out … --dk-out … --dv-out …` process (start-up, reading four .npy files,
+      writing three) on the same files.
   bench_peers.py verify-backward DIR ROUNDS THREADS BIN N D HEADS
       As `verify`, for the gradients: float32 Q, K, V, dO and torch's float32 autograd dQ, dK, dV as
       candidates; the whole `BIN verify --do … --dq-candidate … --dk-candidate … --dv-candidate …`
@@ -75,27 +78,33 @@ def autograd_seconds(q, k, v, do, runs, is_causal=False):
 
 def backward(folder, rounds, threads, binary, n, d):
     torch.set_num_threads(threads)
-    g = np.random.default_rng(20261205 + d)
-    q, k, v, do = (g.standard_normal((n, d)).astype(np.float32) for _ in range(4))
-    for name, x in zip(["q", "k", "v", "do"], (q, k, v, do)):
-        np.save(f"{folder}/{name}.npy", x)
-    cmd = [binary, "attention", "--q", f"{folder}/q.npy", "--k", f"{folder}/k.npy", "--v", f"{folder}/v.npy",
-           "--do", f"{folder}/do.npy", "--dq-out", f"{folder}/dq.npy", "--dk-out", f"{folder}/dk.npy",
-           "--dv-out", f"{folder}/dv.npy", "--precision", "float32"]
-    tq, tk, tv, tdo = (torch.from_numpy(x)[None, None] for x in (q, k, v, do))
-    ours, theirs = [], []
+    bench = [binary, "bench", "exact", "--n", str(n), "--d", str(d), "--backward", "--runs", "3",
+             "--threads", str(threads), "--inputs-out", folder, "--json"]
+    tag = f"n{n}_q{n}_d{d}"
+    files = {name: f"{folder}/{name}_{tag}.npy" for name in ["q", "k", "v", "do"]}
+    whole = [binary, "attention", "--q", files["q"], "--k", files["k"], "--v", files["v"], "--do", files["do"],
+             "--dq-out", f"{folder}/dq.npy", "--dk-out", f"{folder}/dk.npy", "--dv-out", f"{folder}/dv.npy",
+             "--precision", "float32"]
+    ours, theirs, process = [], [], []
     for _ in range(rounds):
+        run = subprocess.run(bench, capture_output=True, text=True)
+        if run.returncode != 0:
+            sys.exit(f"error: attnbound bench exact --backward failed: {run.stderr.strip()}")
+        ours.append(json.loads(run.stdout)["results"][0]["seconds"])
+        tq, tk, tv, tdo = (torch.from_numpy(np.load(files[x]))[None, None] for x in ["q", "k", "v", "do"])
+        theirs.append(autograd_seconds(tq, tk, tv, tdo, 3))
         t = time.perf_counter()
-        run = subprocess.run(cmd, capture_output=True, text=True)
-        ours.append(time.perf_counter() - t)
+        run = subprocess.run(whole, capture_output=True, text=True)
+        process.append(time.perf_counter() - t)
         if run.returncode != 0:
             sys.exit(f"error: attnbound attention --do failed: {run.stderr.strip()}")
-        theirs.append(autograd_seconds(tq, tk, tv, tdo, 3))
-    a, t = statistics.median(ours), statistics.median(theirs)
-    print(f"backward f32 n{n}_d{d}: attnbound {a:.4f} s (whole process), torch autograd {t:.4f} s: "
-          f"torch/ours {t / a:.2f}x (target >= 1), medians of {rounds} interleaved rounds")
+    a, t, w = statistics.median(ours), statistics.median(theirs), statistics.median(process)
+    print(f"backward f32 n{n}_d{d}: attnbound {a:.4f} s (fused backward, in process), torch autograd {t:.4f} s "
+          f"(forward + backward, in process): torch/ours {t / a:.2f}x (target >= 1); whole attention --do process "
+          f"{w:.4f} s (torch/whole {t / w:.2f}x); medians of {rounds} interleaved rounds")
     print("json: " + json.dumps({"attnbound_seconds": a, "torch_seconds": t, "ratio": t / a, "n": n, "d": d,
-                                 "attnbound_runs": ours, "torch_runs": theirs}))
+                                 "whole_process_seconds": w, "attnbound_runs": ours, "torch_runs": theirs,
+                                 "whole_process_runs": process}))
 
 
 def verify_backward(folder, rounds, threads, binary, n, d, heads):

@@ -28,11 +28,13 @@ public enum FusedBackward {
     /// Keys per tile of the gradient pass.
     public static let keyBlock = 128
 
-    /// The groups of key blocks of each KV head, each with its own partial dQ: enough jobs for 16
-    /// workers, and at most 512 MiB of partials. Depends on the shape only.
+    /// The groups of key blocks of each KV head, each with its own partial dQ: at least 4 jobs, and at
+    /// most 512 MiB of partials. Depends on the shape only (so the result does not depend on the thread count).
+    /// Why 4 and not more: every group's partial dQ is a full copy of dQ, zeroed, faulted in and summed; at
+    /// n = 4096 on one head, 16 groups cost 15% of the backward for parallelism 2 cores cannot use.
     public static func keyGroups(_ shape: AttentionShape, bytesPerScalar: Int) -> Int {
         let blocks = (shape.nk + keyBlock - 1) / keyBlock
-        var g = min(blocks, max(1, 16 / max(1, shape.batch * shape.headsKV)))
+        var g = min(blocks, max(1, 4 / max(1, shape.batch * shape.headsKV)))
         while g > 1 && g * shape.flatHeads * shape.nq * shape.d * bytesPerScalar > 1 << 29 { g /= 2 }
         return max(1, g)
     }
@@ -95,15 +97,17 @@ public enum FusedBackward {
                 }
             }
         }
-        // dQ = fl(ŝ·Σ_g dQ_g), the partials added in group order.
+        // dQ = fl(ŝ·Σ_g dQ_g), the partials added in group order (one partial at a time over all of dQ: the
+        // same sums as entry by entry, in loops that vectorise).
         let n = rowCount * shape.d
         dq.withUnsafeMutableBufferPointer { out in
             partial.withUnsafeBufferPointer { pb in
-                for x in 0..<n {
-                    var acc = pb[x]
-                    for g in 1..<max(groups, 1) { acc += pb[g * n + x] }
-                    out[x] = s * acc
+                for x in 0..<n { out[x] = pb[x] }
+                for g in 1..<max(groups, 1) {
+                    let pg = pb.baseAddress! + g * n
+                    for x in 0..<n { out[x] += pg[x] }
                 }
+                for x in 0..<n { out[x] = s * out[x] }
             }
         }
         return AttentionGradients(dq: dq, dk: dk, dv: dv)
