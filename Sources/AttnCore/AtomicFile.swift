@@ -6,20 +6,41 @@ import Foundation
 /// throws, `url` is as it was before (the temp file is removed).
 public enum AtomicFile {
     public static func write(_ data: Data, to url: URL) throws {
+        try data.withUnsafeBytes { try write([$0], to: url) }
+    }
+
+    /// Writes the byte ranges `parts`, one after another, as the file at `url` (a header and a tensor's
+    /// storage, say, without first copying them into one buffer); the same guarantee as `write(_:to:)`.
+    public static func write(_ parts: [UnsafeRawBufferPointer], to url: URL) throws {
         let dir = url.deletingLastPathComponent()
         let tmp = dir.appendingPathComponent(
             ".\(url.lastPathComponent).\(getpid()).\(UInt64.random(in: 0...UInt64.max)).tmp")
+        let fd = open(tmp.path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o666)
+        guard fd >= 0 else { throw AttnError.usage("\(url.path): cannot write (folder missing or not writable)") }
+        var isOpen = true
         do {
-            guard FileManager.default.createFile(atPath: tmp.path, contents: data) else {
-                throw AttnError.usage("\(url.path): cannot write (folder missing or not writable)")
+            for part in parts where part.count > 0 {
+                var done = 0
+                while done < part.count {
+                    let r = Foundation.write(fd, part.baseAddress! + done, part.count - done)
+                    if r < 0 && errno == EINTR { continue }
+                    guard r > 0 else {
+                        throw AttnError.usage("\(url.path): cannot write (\(String(cString: strerror(errno))))")
+                    }
+                    done += r
+                }
             }
-            let fd = open(tmp.path, O_RDONLY)
-            if fd >= 0 { fsync(fd); close(fd) }
+            guard fsync(fd) == 0 else {
+                throw AttnError.usage("\(url.path): cannot write (\(String(cString: strerror(errno))))")
+            }
+            close(fd)
+            isOpen = false
             guard rename(tmp.path, url.path) == 0 else {
                 throw AttnError.usage("\(url.path): cannot rename temp file into place")
             }
         } catch {
-            try? FileManager.default.removeItem(at: tmp)
+            if isOpen { close(fd) }
+            unlink(tmp.path)
             throw error
         }
     }

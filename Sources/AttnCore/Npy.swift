@@ -38,6 +38,7 @@ public enum Npy {
     @_specialize(where T == Float)
     @_specialize(where T == Double)
     public static func read<T: AttnScalar>(_ path: String, as: T.Type = T.self) throws -> Tensor<T> {
+        if let (t, _) = try readNative(path, as: T.self) { return t }
         let url = URL(fileURLWithPath: path)
         let data: Data
         do {
@@ -103,16 +104,20 @@ public enum Npy {
                 }
             }
             if header.fortranOrder { values = fortranToC(values, shape: header.shape) }
-            let s = header.shape
-            switch s.count {
-            case 1: return Tensor(heads: 1, rows: 1, cols: s[0], storage: values, logicalRank: 1)
-            case 2: return Tensor(heads: 1, rows: s[0], cols: s[1], storage: values, logicalRank: 2)
-            case 3: return Tensor(heads: s[0], rows: s[1], cols: s[2], storage: values, logicalRank: 3)
-            default:
-                return Tensor(
-                    heads: s[0] * s[1], rows: s[2], cols: s[3], storage: values, logicalRank: 4,
-                    batch: s[0], headsPerBatch: s[1])
-            }
+            return tensor(values, shape: header.shape)
+        }
+    }
+
+    /// C-order `values` of a parsed header's `shape` (1 to 4 axes) as a tensor.
+    static func tensor<T: AttnScalar>(_ values: [T], shape s: [Int]) -> Tensor<T> {
+        switch s.count {
+        case 1: return Tensor(heads: 1, rows: 1, cols: s[0], storage: values, logicalRank: 1)
+        case 2: return Tensor(heads: 1, rows: s[0], cols: s[1], storage: values, logicalRank: 2)
+        case 3: return Tensor(heads: s[0], rows: s[1], cols: s[2], storage: values, logicalRank: 3)
+        default:
+            return Tensor(
+                heads: s[0] * s[1], rows: s[2], cols: s[3], storage: values, logicalRank: 4,
+                batch: s[0], headsPerBatch: s[1])
         }
     }
 
@@ -277,14 +282,7 @@ public enum Npy {
     @_specialize(where T == Double)
     public static func encode<T: AttnScalar>(_ t: Tensor<T>, dtype: DType? = nil) -> Data {
         let dt = dtype ?? (T.self == Float.self ? .float32 : .float64)
-        let shapeText: String
-        switch t.shape.count {
-        case 1: shapeText = "(\(t.shape[0]),)"
-        default: shapeText = "(" + t.shape.map(String.init).joined(separator: ", ") + ")"
-        }
-        let code = dt == .float16 ? "f2" : dt == .float32 ? "f4" : "f8"
-        let dict = "{'descr': '<\(code)', 'fortran_order': False, 'shape': \(shapeText), }"
-        var out = Data(header(dict))
+        var out = Data(headerBytes(t, dtype: dt))
         out.reserveCapacity(out.count + t.count * dt.itemSize)
         let little = 1.littleEndian == 1
         t.storage.withUnsafeBufferPointer { b in
@@ -312,6 +310,17 @@ public enum Npy {
     /// final '\n' so the data starts on a 64-byte boundary. Format 1.0 stores the length in
     /// 16 bits; a longer header gets format 2.0 (32 bits, so a 12-byte prefix), as NumPy does.
     /// 3.0 only differs by a UTF-8 header, which an ASCII dict never needs.
+    /// The header of `t` stored as `dt` (little-endian, C order).
+    static func headerBytes<T: AttnScalar>(_ t: Tensor<T>, dtype dt: DType) -> [UInt8] {
+        let shapeText: String
+        switch t.shape.count {
+        case 1: shapeText = "(\(t.shape[0]),)"
+        default: shapeText = "(" + t.shape.map(String.init).joined(separator: ", ") + ")"
+        }
+        let code = dt == .float16 ? "f2" : dt == .float32 ? "f4" : "f8"
+        return header("{'descr': '<\(code)', 'fortran_order': False, 'shape': \(shapeText), }")
+    }
+
     package static func header(_ dict: String) -> [UInt8] {
         func padded(prefix: Int) -> [UInt8] {
             let total = (prefix + dict.utf8.count + 1 + 63) / 64 * 64
@@ -331,6 +340,11 @@ public enum Npy {
     @_specialize(where T == Float)
     @_specialize(where T == Double)
     public static func write<T: AttnScalar>(_ t: Tensor<T>, to path: String, dtype: DType? = nil) throws {
+        if dtype == nil || dtype == (T.self == Float.self ? .float32 : .float64),
+            try writeNative(t, to: path) != nil
+        {
+            return
+        }
         try AtomicFile.write(encode(t, dtype: dtype), to: URL(fileURLWithPath: path))
     }
 }

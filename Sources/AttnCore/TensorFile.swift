@@ -56,6 +56,9 @@ public enum TensorFile {
     @_specialize(where T == Float)
     @_specialize(where T == Double)
     public static func read<T: AttnScalar>(_ source: TensorSource, as: T.Type = T.self) throws -> StoredTensor<T> {
+        if source.name == nil, let (t, dtype) = try Npy.readNative(source.path, as: T.self) {
+            return StoredTensor(tensor: t, storage: StorageType(npy: dtype), source: source)
+        }
         let data: Data
         do {
             data = try Data(contentsOf: URL(fileURLWithPath: source.path), options: .mappedIfSafe)

@@ -117,26 +117,58 @@ public enum ForwardErrorBound {
     static func rowBounds<T: AttnScalar, P: KernelScalar>(
         q: Tensor<T>, k: Tensor<T>, v: Tensor<T>, scale: Scale,
         scoreModel: ScoreModel, precision: P.Type, tiles: TileSizes?, widens: Bool = false,
-        depth: (Int, Int) -> SummationDepth
+        depth: @escaping @Sendable (Int, Int) -> SummationDepth
     ) -> RowBounds {
         let d = q.cols, nk = k.rows, sv = scale.value(d: q.cols)
-        var out = [Double](repeating: 0, count: q.heads * q.rows)
         let group = max(1, q.heads / max(1, k.heads))  // GQA: query head h reads KV head h / group
         let wide = widens && P.self != Double.self && scoreModel.terms.isEmpty
         let hpb = max(1, q.headsPerBatch)
-        for h in 0..<q.heads {
+        let workers = ProcessInfo.processInfo.activeProcessorCount
+        // max_j ‖k_j‖₂ and max |v| once per KV head (not once per query head of its group), heads in parallel.
+        var kvMax = [Double](repeating: 0, count: 2 * k.heads)  // (‖k‖ max, |v| max) per KV head
+        kvMax.withUnsafeMutableBufferPointer { kb in
+            let kvOut = UnsafeSendablePointer(kb.baseAddress!)
+            Parallel.forEachJob(k.heads, workers: workers) { worker in
+                while let hk = worker.next() {
+                    var kMax = 0.0, vMax = 0.0
+                    k.storage.withUnsafeBufferPointer { kp in
+                        for j in 0..<nk {
+                            let row = (hk * nk + j) * d
+                            kMax = max(kMax, norm(count: d) { Double(kp[row + $0]) })
+                        }
+                    }
+                    v.storage.withUnsafeBufferPointer { vp in
+                        for x in hk * nk * v.cols..<(hk + 1) * nk * v.cols { vMax = max(vMax, abs(Double(vp[x]))) }
+                    }
+                    (kvOut.pointer[2 * hk], kvOut.pointer[2 * hk + 1]) = (kMax, vMax)
+                }
+            }
+        }
+        let keyMax = kvMax
+        var out = [Double](repeating: 0, count: q.heads * q.rows)
+        out.withUnsafeMutableBufferPointer { ob in
+            let outRows = UnsafeSendablePointer(ob.baseAddress!)
+            Parallel.forEachJob(q.heads, workers: workers) { worker in
+                while let h = worker.next() {
+                    q.storage.withUnsafeBufferPointer { qp in
+                        boundHead(h, qp, outRows.pointer + h * q.rows)
+                    }
+                }
+            }
+        }
+        return RowBounds(heads: q.heads, rows: q.rows, values: out)
+
+        // The rows of query head h into out[0..<n_q).
+        @Sendable func boundHead(_ h: Int, _ qp: UnsafeBufferPointer<T>, _ out: UnsafeMutablePointer<Double>) {
             let terms = ScoreTermBounds(
                 scoreModel, batch: h / hpb, head: h % hpb, queries: q.rows, keys: nk, unitRoundoff: P.unitRoundoff)
-            var kMax = 0.0, vMax = 0.0
-            for j in 0..<nk {
-                kMax = max(kMax, norm(count: d) { Double(k[h / group, j, $0]) })
-                for c in 0..<v.cols { vMax = max(vMax, abs(Double(v[h / group, j, c]))) }
-            }
+            let (kMax, vMax) = (keyMax[2 * (h / group)], keyMax[2 * (h / group) + 1])
             for i in 0..<q.rows {
                 let (seen0, tiles0) = processed(row: i, nq: q.rows, nk: nk, mask: scoreModel.mask, tiles: tiles)
                 // A sink is one more term of the denominator and one more rescale of the numerator (proof §5).
                 let (seen, keyTiles) = terms.sink == nil ? (seen0, tiles0) : (seen0 + 1, tiles0 + 1)
-                let qn = norm(count: d) { Double(q[h, i, $0]) }
+                let qRow = (h * q.rows + i) * d
+                let qn = norm(count: d) { Double(qp[qRow + $0]) }
                 let head = RowInputs(d: d, scale: sv, queryNorm: qn, keyNorm: kMax, valueMax: vMax)
                 var b = rowBound(
                     head, precision: P.self, depth: depth(seen, keyTiles), seen: seen, keyTiles: keyTiles,
@@ -150,10 +182,9 @@ public enum ForwardErrorBound {
                     let rounded = (r.value + u * (vMax + r.value) + tau / 2) * (1 + 4 * u)
                     b = (max(b.value, rounded), r.mayOverflow)
                 }
-                out[h * q.rows + i] = b.mayOverflow ? .infinity : b.value
+                out[i] = b.mayOverflow ? .infinity : b.value
             }
         }
-        return RowBounds(heads: q.heads, rows: q.rows, values: out)
     }
 
     /// What one row's bound needs of the inputs: ‖q_i‖, max_j ‖k_j‖, max |v_jc| (exact values, as Double).

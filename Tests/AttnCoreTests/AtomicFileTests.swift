@@ -24,6 +24,19 @@ struct AtomicFileTests {
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path) == ["out.csv"])
     }
 
+    /// Several byte ranges make one file, in order (a header and a tensor's storage); empty ranges add nothing.
+    @Test func writesPartsInOrder() throws {
+        let dir = try freshDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let url = dir.appendingPathComponent("parts.bin")
+        let a = Data("head".utf8), b = Data((0..<70_000).map { UInt8(truncatingIfNeeded: $0 * 7) }), c = Data()
+        try a.withUnsafeBytes { ra in
+            try b.withUnsafeBytes { rb in try c.withUnsafeBytes { rc in try AtomicFile.write([ra, rc, rb], to: url) } }
+        }
+        #expect(try Data(contentsOf: url) == a + b)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path) == ["parts.bin"])
+    }
+
     /// A missing folder, and a target that is a non-empty folder (the rename fails), both throw;
     /// nothing is created or changed and no temp file stays behind.
     @Test func failuresLeaveEverythingAsItWas() throws {

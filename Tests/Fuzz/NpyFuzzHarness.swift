@@ -15,6 +15,8 @@ func checkError(_ error: Error) {
         "control byte in the message: \(e.message.debugDescription)")
 }
 
+let fuzzFile = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("npy-fuzz-\(getpid()).npy")
+
 @_cdecl("LLVMFuzzerTestOneInput")
 public func npyFuzzOne(_ bytes: UnsafePointer<UInt8>, _ count: Int) -> CInt {
     let data = Data(bytes: bytes, count: count)
@@ -22,6 +24,25 @@ public func npyFuzzOne(_ bytes: UnsafePointer<UInt8>, _ count: Int) -> CInt {
     do { _ = try Npy.decode(data, name: "fuzz.npy", as: Double.self) } catch { checkError(error) }
     data.withUnsafeBytes { raw in
         do { _ = try Npy.parseHeader(raw, name: "fuzz.npy") } catch { checkError(error) }
+    }
+    // Through a file: the direct reader (Npy+File) agrees with `decode` on every input, value for value,
+    // or declines it, and `read` then fails exactly when `decode` does.
+    try? data.write(to: fuzzFile)
+    for direct in [true, false] {
+        let viaFile: Tensor<Float>?
+        do {
+            viaFile = direct ? try Npy.readNative(fuzzFile.path, as: Float.self)?.0 : try Npy.read(fuzzFile.path)
+        } catch {
+            checkError(error)
+            viaFile = nil
+        }
+        if let viaFile {
+            let decoded = try? Npy.decode(data, name: "fuzz.npy", as: Float.self)
+            precondition(
+                decoded.map { $0.shape == viaFile.shape && zip($0.storage, viaFile.storage).allSatisfy {
+                    $0.bitPattern == $1.bitPattern } } ?? false,
+                "the file reader and decode disagree")
+        }
     }
     // A decoded tensor re-encodes and decodes to itself (the writer and reader agree).
     if let t = try? Npy.decode(data, name: "fuzz.npy", as: Double.self) {
