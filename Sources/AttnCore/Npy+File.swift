@@ -34,7 +34,8 @@ extension Npy {
         let headerEnd: Int
         switch prefix[6] {
         case 1: headerEnd = 10 + Int(prefix[8]) | Int(prefix[9]) << 8
-        case 2, 3: headerEnd = 12 + (Int(prefix[8]) | Int(prefix[9]) << 8 | Int(prefix[10]) << 16 | Int(prefix[11]) << 24)
+        case 2, 3:
+            headerEnd = 12 + (Int(prefix[8]) | Int(prefix[9]) << 8 | Int(prefix[10]) << 16 | Int(prefix[11]) << 24)
         default: return nil
         }
         guard headerEnd <= min(size, 1 << 20) else { return nil }
@@ -50,7 +51,8 @@ extension Npy {
         let (bytes, overflow) = count.multipliedReportingOverflow(by: dtype.itemSize)
         guard !overflow, size - offset == bytes else { return nil }
         let values = try [T](unsafeUninitializedCapacity: count) { buffer, initialized in
-            guard count == 0 || readFully(fd, UnsafeMutableRawPointer(buffer.baseAddress!), count: bytes, at: offset) else {
+            guard count == 0 || readFully(fd, UnsafeMutableRawPointer(buffer.baseAddress!), count: bytes, at: offset)
+            else {
                 throw AttnError.usage("\(path): cannot read file")
             }
             initialized = count

@@ -39,8 +39,12 @@ public func npyFuzzOne(_ bytes: UnsafePointer<UInt8>, _ count: Int) -> CInt {
         if let viaFile {
             let decoded = try? Npy.decode(data, name: "fuzz.npy", as: Float.self)
             precondition(
-                decoded.map { $0.shape == viaFile.shape && zip($0.storage, viaFile.storage).allSatisfy {
-                    $0.bitPattern == $1.bitPattern } } ?? false,
+                decoded.map {
+                    $0.shape == viaFile.shape
+                        && zip($0.storage, viaFile.storage).allSatisfy {
+                            $0.bitPattern == $1.bitPattern
+                        }
+                } ?? false,
                 "the file reader and decode disagree")
         }
     }
