@@ -2,7 +2,8 @@
 
 Usage:
   bench_peers.py DIR RUNS THREADS CAUSAL(0|1) DTYPE(float32|float64) NAME...
-      SDPA on the inputs that `attnbound bench exact --inputs-out` wrote; prints one JSON line
+      SDPA on the inputs that `attnbound bench exact --inputs-out` wrote, each run after a 256 MiB copy
+      that flushes the caches (as attnbound's runs follow its yardsticks); prints one JSON line
       {name: median seconds}.
   bench_peers.py verify DIR ROUNDS THREADS BIN N D HEADS
       Writes seeded float32 Q, K, V [1, HEADS, N, D] and a float32 candidate from torch's own
@@ -48,11 +49,26 @@ import torch
 import torch.nn.functional as F
 
 
-def sdpa_seconds(q, k, v, runs, is_causal=False, attn_mask=None):
+_FLUSH = None
+
+
+def flush_caches():
+    """Copies 256 MiB, as `attnbound bench exact` does (its copy-bandwidth yardstick) before each timed run:
+    so both time K and V read from memory, not from a warm last-level cache (a 32k-key d = 64 head, 16 MB,
+    fits in this machine's L3; a decode step over a model's layers does not)."""
+    global _FLUSH
+    if _FLUSH is None:
+        _FLUSH = (np.ones(64 << 20, dtype=np.float32), np.empty(64 << 20, dtype=np.float32))
+    np.copyto(_FLUSH[1], _FLUSH[0])
+
+
+def sdpa_seconds(q, k, v, runs, is_causal=False, attn_mask=None, cold=False):
     with torch.inference_mode():
         F.scaled_dot_product_attention(q, k, v, is_causal=is_causal, attn_mask=attn_mask)
         times = []
         for _ in range(runs):
+            if cold:
+                flush_caches()
             t = time.perf_counter()
             F.scaled_dot_product_attention(q, k, v, is_causal=is_causal, attn_mask=attn_mask)
             times.append(time.perf_counter() - t)
@@ -290,7 +306,8 @@ def main():
         q, k, v = (torch.from_numpy(np.load(f"{folder}/{x}_{name}.npy")).to(getattr(torch, dtype))[None, None] for x in "qkv")
         # attnbound's causal mask is bottom-right aligned; for n_q = n_k (and n_q = 1, where it masks nothing) this is is_causal.
         is_causal = causal and q.shape[-2] == k.shape[-2]
-        out[name] = sdpa_seconds(q, k, v, runs, is_causal)
+        # Every run after a cache flush, as attnbound's own runs (decode is bound by reading K and V).
+        out[name] = sdpa_seconds(q, k, v, runs, is_causal, cold=True)
     print(json.dumps(out))
 
 
