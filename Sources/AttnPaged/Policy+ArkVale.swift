@@ -18,8 +18,9 @@ public struct ArkValePolicy: PagePolicy {
     let kind: DigestKind
     let reduction: ScoreReduction
     let attendResidentSet: Bool
-    /// Last group score of each page, per KV head (for choosing victims).
-    var lastScore: [[Int: Float]] = []
+    /// Last group score of each page, per KV head (for choosing victims); −∞ for a page never scored.
+    /// Arrays indexed by page, not dictionaries: ~1000 pages are scored per KV head per step at 32k context.
+    var lastScore: [[Float]] = []
 
     public var name: String { attendResidentSet ? "arkvale" : "arkvale-topk" }
 
@@ -41,8 +42,9 @@ public struct ArkValePolicy: PagePolicy {
             if leaving >= sink, store.evict(page: leaving, head: h) { continue }
             // Fallback: the lowest-scored resident page outside sink and the coming window.
             let candidates = store.table.residentPages(head: h).filter { $0 >= sink && $0 < n + 1 - window }
-            let score = lastScore.indices.contains(h) ? lastScore[h] : [:]
-            if let victim = candidates.min(by: { (score[$0] ?? -.infinity, $0) < (score[$1] ?? -.infinity, $1) }) {
+            let score = lastScore.indices.contains(h) ? lastScore[h] : []
+            func last(_ p: Int) -> Float { p < score.count ? score[p] : -.infinity }
+            if let victim = candidates.min(by: { (last($0), $0) < (last($1), $1) }) {
                 store.evict(page: victim, head: h)
             }
         }
@@ -51,33 +53,43 @@ public struct ArkValePolicy: PagePolicy {
     public mutating func select(store: PagedKVStore, queries: [Float]) -> PolicyStep {
         let L = store.layout
         let n = store.pageCount
-        if lastScore.isEmpty { lastScore = Array(repeating: [:], count: L.kvHeads) }
+        if lastScore.isEmpty { lastScore = Array(repeating: [], count: L.kvHeads) }
         var perKV: [[Int]] = []
         var step = PolicyStep(selection: PageSelection(pages: []))
         let candidates = Array(sink..<Swift.max(sink, n - window))
+        let scoring = n > pagesBudget && !candidates.isEmpty
+        let t0 = Timing.now()
+        let scored =
+            scoring
+            ? DigestScoring.allHeads(
+                store: store, queries: queries, pages: candidates, kind: kind, reduction: reduction)
+            : []
+        step.scoringSeconds += Timing.now() - t0
         for h in 0..<L.kvHeads {
-            if n <= pagesBudget || candidates.isEmpty {
+            if !scoring {
                 perKV.append(store.table.residentPages(head: h))
                 continue
             }
-            let t0 = Timing.now()
-            let scores = DigestScoring.reduced(
-                store: store, queries: queries, kv: h, pages: candidates, kind: kind,
-                reduction: reduction)
-            step.scoringSeconds += Timing.now() - t0
+            let scores = scored[h][0]
             step.pagesScored += candidates.count * L.groupSize
+            if lastScore[h].count < n { lastScore[h] += repeatElement(-.infinity, count: n - lastScore[h].count) }
             for (i, p) in candidates.enumerated() { lastScore[h][p] = scores[i] }
             let top = DigestScoring.topIndices(scores, k: topk).map { candidates[$0] }
-            let topSet = Set(top)
-            // Victims: resident candidates outside the top-k, lowest score first.
-            var victims = candidates.indices.filter {
-                store.isResident(page: candidates[$0], head: h) && !topSet.contains(candidates[$0])
-            }
-            .sorted { scores[$0] != scores[$1] ? scores[$0] < scores[$1] : $0 < $1 }
-            .map { candidates[$0] }[...]
+            // Victims: resident candidates outside the top-k, lowest score first; listed only when a recall
+            // needs room (most steps recall nothing).
+            var victims: ArraySlice<Int>?
             for p in top where !store.isResident(page: p, head: h) {
                 if !store.table.hasRoom(head: h) {
-                    guard let v = victims.popFirst() else { break }
+                    if victims == nil {
+                        let topSet = Set(top)
+                        victims =
+                            candidates.indices.filter {
+                                store.isResident(page: candidates[$0], head: h) && !topSet.contains(candidates[$0])
+                            }
+                            .sorted { scores[$0] != scores[$1] ? scores[$0] < scores[$1] : $0 < $1 }
+                            .map { candidates[$0] }[...]
+                    }
+                    guard let v = victims?.popFirst() else { break }
                     store.evict(page: v, head: h)
                 }
                 store.recall(page: p, head: h)

@@ -40,21 +40,16 @@ public struct QuestPolicy: PagePolicy {
         }
         let candidates = Array(0..<(n - 1))
         var pages: [[Int]] = []
+        let t0 = Timing.now()
+        let scored = DigestScoring.allHeads(
+            store: store, queries: queries, pages: candidates, kind: kind, reduction: reduction, keepHeads: true)
+        step.scoringSeconds += Timing.now() - t0
         for kv in 0..<L.kvHeads {
-            let t0 = Timing.now()
-            let rows: [[Float]] =
-                reduction == .perHead
-                ? DigestScoring.perHead(store: store, queries: queries, kv: kv, pages: candidates, kind: kind)
-                : [
-                    DigestScoring.reduced(
-                        store: store, queries: queries, kv: kv, pages: candidates, kind: kind, reduction: reduction)
-                ]
-            step.scoringSeconds += Timing.now() - t0
+            let rows = scored[kv]
             step.pagesScored += candidates.count * L.groupSize
-            for g in 0..<L.groupSize {
-                let scores = rows[rows.count == 1 ? 0 : g]
-                pages.append(DigestScoring.topIndices(scores, k: budgetPages - 1).map { candidates[$0] } + [n - 1])
-            }
+            // One selection per scored row: a group-shared score selects once for all of its query heads.
+            let chosen = rows.map { DigestScoring.topIndices($0, k: budgetPages - 1).map { candidates[$0] } + [n - 1] }
+            for g in 0..<L.groupSize { pages.append(chosen[chosen.count == 1 ? 0 : g]) }
         }
         return PageSelection(pages: pages)
     }
