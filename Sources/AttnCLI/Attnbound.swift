@@ -46,6 +46,7 @@ public struct Attnbound: ParsableCommand {
 func emit(_ report: RunReport, out: String?, json: Bool) throws {
     if let out { try report.writeTable(to: out, argv: CommandLine.arguments) }
     print(json ? report.json.serialized() : report.text.joined(separator: "\n"))
+    if !json && !report.pointers.isEmpty { print("see: " + report.pointers.map(flagName).joined(separator: ", ")) }
     if let failure = report.failure { throw failure }
 }
 

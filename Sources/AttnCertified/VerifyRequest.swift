@@ -206,6 +206,7 @@ public struct VerifyRequest: Sendable {
         extra.append(("candidates", .array(results.map { .object($0.jsonFields) })))
         var text = [results.count > 1 ? "worst candidate: \(results[worst].entry.label)\n" + w.text : w.text]
         var failures: [String] = []
+        var pointers: [Parameter] = []
         let checkTolerance = toleranceGiven || maxFloorRatio == nil
         if let l = results[0].verification.lse, !l.passed {
             failures.append("LSE: \(l.failing) of \(l.entries) rows fail, \(l.undecided) undecided")
@@ -219,8 +220,9 @@ public struct VerifyRequest: Sendable {
                     text.append(
                         "note: \(r.entry.label) is \(r.type.rawValue): the default tolerance 1e-6 is below its own rounding "
                             + "(rounding floor max|RN(y) − y| ≤ \(TextFormat.bound(r.accuracy.floorUpper))); its error is "
-                            + "within \(TextFormat.bound(r.floorRatio.hi))× that floor. Judge it with --max-floor-ratio R "
-                            + "(FlashAttention's rule: 2), or set --tolerance/--atol/--rtol.")
+                            + "within \(TextFormat.bound(r.floorRatio.hi))× that floor. Judge it by its ratio to that "
+                            + "floor (FlashAttention's rule: at most 2), or give a tolerance of its own.")
+                    pointers = [.maxFloorRatio, .tolerance, .atol, .rtol]
                 }
             }
             if let limit = maxFloorRatio, !(r.floorRatio.hi <= limit) {
@@ -234,7 +236,9 @@ public struct VerifyRequest: Sendable {
         }
         let failure = failures.isEmpty ? nil : AttnError.checkFailed(failures.joined(separator: "; "))
         let json = JSONValue.object(w.jsonFields.map { $0.0 == "passed" ? ($0.0, .bool(failure == nil)) : $0 } + extra)
-        return RunReport(command: "verify", text: text, json: json, failure: failure)
+        var report = RunReport(command: "verify", text: text, json: json, failure: failure)
+        report.pointers = pointers
+        return report
     }
 }
 

@@ -37,6 +37,9 @@ public struct RunReport: Sendable {
     public var sidecarExtra: [(String, JSONValue)]
     /// Set when a check ran and failed: the run's outputs are still written, then this is thrown.
     public var failure: AttnError?
+    /// The parameters the text's notes point the reader to, in order (the library names no flag: a front end
+    /// spells them its own way; the CLI prints them after the text as one `see: --flag, …` line).
+    public var pointers: [Parameter] = []
 
     public init(
         command: String, parameters: [(String, JSONValue)] = [], seed: UInt64? = nil,

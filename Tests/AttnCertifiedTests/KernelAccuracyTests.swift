@@ -94,7 +94,9 @@ import Testing
         _ = file
         let plain = try VerifyRequest(files: TensorFiles(file: st)).run()
         #expect(plain.failure?.kind == .checkFailed)
-        #expect(plain.text.contains { $0.contains("--max-floor-ratio") })
+        #expect(plain.text.contains { $0.contains("FlashAttention's rule") })
+        #expect(plain.pointers == [.maxFloorRatio, .tolerance, .atol, .rtol])
+        #expect(!plain.text.contains { $0.contains("--") })  // the library names no flag
         var ratio = VerifyRequest(files: TensorFiles(file: st))
         ratio.maxFloorRatio = 1.5
         #expect(try ratio.run().failure == nil)
