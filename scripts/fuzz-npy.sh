@@ -13,7 +13,7 @@ cd "$(dirname "$0")/.."
 RUNS=${1:-1000000}
 OUT=.build-fuzz
 mkdir -p "$OUT/corpus"
-SRC=(Sources/AttnCore/Npy.swift Sources/AttnCore/Npy+File.swift Sources/AttnCore/Tensor.swift Sources/AttnCore/FiniteScan.swift Sources/AttnCore/AttnError.swift
+SRC=(Sources/AttnCore/Npy.swift Sources/AttnCore/Npy+File.swift Sources/AttnCore/FileIO.swift Sources/AttnCore/Tensor.swift Sources/AttnCore/FiniteScan.swift Sources/AttnCore/AttnError.swift
      Sources/AttnCore/AtomicFile.swift Tests/Fuzz/NpyFuzzHarness.swift)
 swiftc -O -sanitize=fuzzer,address -parse-as-library -package-name attnbound -module-name AttnCoreFuzz "${SRC[@]}" -o "$OUT/npy-fuzz" 2>&1 \
     | { grep -v "Cannot export local symbol" || true; }

@@ -12,7 +12,7 @@ cd "$(dirname "$0")/.."
 RUNS=${1:-1000000}
 OUT=.build-fuzz
 mkdir -p "$OUT/readers-corpus"
-SRC=(Sources/AttnCore/Npy.swift Sources/AttnCore/Npy+File.swift Sources/AttnCore/Npz.swift Sources/AttnCore/Safetensors.swift
+SRC=(Sources/AttnCore/Npy.swift Sources/AttnCore/Npy+File.swift Sources/AttnCore/FileIO.swift Sources/AttnCore/Npz.swift Sources/AttnCore/Safetensors.swift
      Sources/AttnCore/TensorFile.swift Sources/AttnCore/StorageType.swift Sources/AttnCore/Tensor.swift Sources/AttnCore/FiniteScan.swift
      Sources/AttnCore/AttnError.swift Sources/AttnCore/AtomicFile.swift Tests/Fuzz/ReadersFuzzHarness.swift)
 swiftc -O -sanitize=fuzzer,address -parse-as-library -package-name attnbound -module-name AttnCoreFuzz \

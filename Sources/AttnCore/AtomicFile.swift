@@ -19,16 +19,13 @@ public enum AtomicFile {
         guard fd >= 0 else { throw AttnError.usage("\(url.path): cannot write (folder missing or not writable)") }
         var isOpen = true
         do {
+            var offset = 0
             for part in parts where part.count > 0 {
-                var done = 0
-                while done < part.count {
-                    let r = Foundation.write(fd, part.baseAddress! + done, part.count - done)
-                    if r < 0 && errno == EINTR { continue }
-                    guard r > 0 else {
-                        throw AttnError.usage("\(url.path): cannot write (\(String(cString: strerror(errno))))")
-                    }
-                    done += r
+                let e = FileIO.write(fd, from: part.baseAddress!, count: part.count, at: offset)
+                guard e == 0 else {
+                    throw AttnError.usage("\(url.path): cannot write (\(String(cString: strerror(e))))")
                 }
+                offset += part.count
             }
             guard fsync(fd) == 0 else {
                 throw AttnError.usage("\(url.path): cannot write (\(String(cString: strerror(errno))))")

@@ -75,14 +75,7 @@ extension Npy {
 
     /// Reads `count` bytes at file offset `at` into `into`; false on an error or end of file.
     private static func readFully(_ fd: Int32, _ into: UnsafeMutableRawPointer, count: Int, at: Int) -> Bool {
-        var done = 0
-        while done < count {
-            let r = pread(fd, into + done, count - done, off_t(at + done))
-            if r < 0 && errno == EINTR { continue }
-            guard r > 0 else { return false }
-            done += r
-        }
-        return true
+        FileIO.read(fd, into: into, count: count, at: at)
     }
 
     private static func readFully(_ fd: Int32, _ into: inout [UInt8], at: Int) -> Bool {
