@@ -21,7 +21,7 @@ extension Npy {
     /// is not a well-formed `.npy` of exactly `T`'s format in C order and host byte order, or cannot be opened
     /// (the general reader then decodes it and reports any problem).
     /// - Throws: `AttnError.usage` naming the file when reading fails part-way.
-    static func readNative<T: AttnScalar>(_ path: String, as: T.Type = T.self) throws -> (Tensor<T>, DType)? {
+    package static func readNative<T: AttnScalar>(_ path: String, as: T.Type = T.self) throws -> (Tensor<T>, DType)? {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { return nil }
         defer { close(fd) }
@@ -62,7 +62,7 @@ extension Npy {
 
     /// Writes `t` as a `.npy` of its own type (float32 or float64, little-endian, C order) with `AtomicFile`:
     /// the header, then the storage's bytes as they are; nil (nothing written) on a big-endian host.
-    static func writeNative<T: AttnScalar>(_ t: Tensor<T>, to path: String) throws -> Void? {
+    package static func writeNative<T: AttnScalar>(_ t: Tensor<T>, to path: String) throws -> Void? {
         guard 1.littleEndian == 1, T.self == Float.self || T.self == Double.self else { return nil }
         let head = Data(headerBytes(t, dtype: T.self == Float.self ? .float32 : .float64))
         try head.withUnsafeBytes { h in

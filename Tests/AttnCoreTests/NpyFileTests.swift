@@ -1,7 +1,6 @@
+import AttnCore
 import Foundation
 import Testing
-
-@testable import AttnCore
 
 /// Npy+File: the direct reader and writer give the same tensors and bytes as `decode` and `encode`, and
 /// leave every other file (and every malformed one) to them.
