@@ -163,6 +163,9 @@ public enum ForwardErrorBound {
             let terms = ScoreTermBounds(
                 scoreModel, batch: h / hpb, head: h % hpb, queries: q.rows, keys: nk, unitRoundoff: P.unitRoundoff)
             let (kMax, vMax) = (keyMax[2 * (h / group)], keyMax[2 * (h / group) + 1])
+            // The depth of the last (n_i, T_i), reused while it repeats (every row without a right bound, every
+            // row of a query tile with one): `depth` may allocate, and it ran once per row.
+            var last: (seen: Int, tiles: Int, depth: SummationDepth)?
             for i in 0..<q.rows {
                 let (seen0, tiles0) = processed(row: i, nq: q.rows, nk: nk, mask: scoreModel.mask, tiles: tiles)
                 // A sink is one more term of the denominator and one more rescale of the numerator (proof §5).
@@ -170,8 +173,11 @@ public enum ForwardErrorBound {
                 let qRow = (h * q.rows + i) * d
                 let qn = norm(count: d) { Double(qp[qRow + $0]) }
                 let head = RowInputs(d: d, scale: sv, queryNorm: qn, keyNorm: kMax, valueMax: vMax)
+                if last == nil || last!.seen != seen || last!.tiles != keyTiles {
+                    last = (seen, keyTiles, depth(seen, keyTiles))
+                }
                 var b = rowBound(
-                    head, precision: P.self, depth: depth(seen, keyTiles), seen: seen, keyTiles: keyTiles,
+                    head, precision: P.self, depth: last!.depth, seen: seen, keyTiles: keyTiles,
                     terms: { terms.row(i, dotBound: $0, dotError: $1) })
                 if wide && b.mayOverflow {
                     // Recomputed in Float64 (FastAttention.widenNonFiniteRows) and rounded to P: one pass over `seen` keys.
