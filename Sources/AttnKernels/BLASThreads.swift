@@ -10,8 +10,11 @@ import Foundation
 /// (`with(threads:)`, e.g. the sgemm yardstick) waits until no shared section
 /// runs, uses its own count, and returns OpenBLAS to 1 thread.
 ///
-/// Whenever OpenBLAS goes to 1 thread its idle pool is stopped (`attnbound_blas_release_idle_threads`):
-/// its threads would otherwise spin for about 0.1 s beside our own workers; OpenBLAS restarts them itself.
+/// OpenBLAS's pool is stopped when the library loads (before any BLAS call). When the first shared section
+/// then sets 1 thread, OpenBLAS starts a fresh pool, which no one can be using yet, and it is stopped again
+/// (`attnbound_blas_release_idle_threads`): its threads would otherwise spin for about 0.1 s beside our own
+/// workers. A pool that threaded calls have used is left alone: stopping it under another thread's call would
+/// hang that call's threads. OpenBLAS restarts a stopped pool itself at its next threaded call.
 package enum BLASThreads {
     private final class State: @unchecked Sendable {
         // Mutated only under `condition`.
@@ -32,8 +35,9 @@ package enum BLASThreads {
         }
         while st.exclusiveOwner != nil { st.condition.wait() }
         if !st.singleThreaded {
+            let usedPool = attnbound_blas_pool_running() != 0
             openblas_set_num_threads(1)
-            attnbound_blas_release_idle_threads()
+            if !usedPool { attnbound_blas_release_idle_threads() }  // the pool set_num_threads just started
             st.singleThreaded = true
         }
         st.sharedDepth += 1
@@ -59,7 +63,6 @@ package enum BLASThreads {
         defer {
             st.condition.lock()
             openblas_set_num_threads(1)
-            attnbound_blas_release_idle_threads()
             st.singleThreaded = true
             st.exclusiveOwner = nil
             st.condition.broadcast()

@@ -26,6 +26,7 @@ extern char *openblas_get_config(void) __attribute__((weak));
 extern void gotoblas_dynamic_init(void) __attribute__((weak));
 extern void gotoblas_dynamic_quit(void) __attribute__((weak));
 extern int blas_thread_shutdown_(void) __attribute__((weak));
+extern int blas_server_avail __attribute__((weak));
 
 static attnbound_blas_core_selection selection = ATTNBOUND_BLAS_CORE_NOT_OPENBLAS;
 static char detected[32];
@@ -75,9 +76,14 @@ attnbound_blas_core_selection attnbound_blas_core_selection_made(void) { return 
 // `attention --do` process at n = 4096 (the same as OPENBLAS_THREAD_TIMEOUT=4, which we may not set for the
 // user). OpenBLAS re-creates the pool by itself at the next threaded call or thread-count change
 // (blas_thread_init, "lazy re-init" in exec_blas and goto_set_num_threads), so stopping it is always safe.
+// Never while another thread may have work on the pool: a thread that finishes a job after the shutdown marked it
+// resets its queue and is never joined. Callers stop only a pool that no one has used (at load, before any BLAS
+// call; or one that openblas_set_num_threads has just started; see BLASThreads).
 void attnbound_blas_release_idle_threads(void) {
     if (blas_thread_shutdown_) blas_thread_shutdown_();
 }
+
+int attnbound_blas_pool_running(void) { return &blas_server_avail != 0 && blas_server_avail != 0; }
 
 static void attnbound_blas_select_core_once(void);
 

@@ -30,6 +30,10 @@ int attnbound_blas_core_is_generic(const char *name);
 
 /// Stops OpenBLAS's idle pool threads (which spin with sched_yield for about 0.1 s after each threaded call
 /// before they sleep); OpenBLAS starts them again at its next threaded call. No-op for other BLASes.
+/// Only for a pool no other thread can be using (see blas_core.c).
 void attnbound_blas_release_idle_threads(void);
+
+/// 1 when OpenBLAS's thread pool exists (0 after a release, or for other BLASes).
+int attnbound_blas_pool_running(void);
 
 #endif
