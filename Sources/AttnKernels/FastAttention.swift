@@ -135,6 +135,35 @@ public enum FastAttention {
         threads: Int? = nil, checkInputs: Bool = true,
         isa: KernelISA = .auto, lse wantLSE: Bool = true
     ) throws -> (output: Tensor<T>, lse: [T]) {
+        try run(
+            q: q, k: k, v: v, scale: scale, scoreModel: scoreModel, tiles: tiles, threads: threads,
+            checkInputs: checkInputs, isa: isa, lse: wantLSE, statistics: nil)
+    }
+
+    /// The fused kernel's row statistics, unmerged and unnormalised: for every (query head, row), the final running
+    /// max m̂, the denominator l̂ = Σ_j exp(x̂_j − m̂) and the numerator N̂ = Σ_j exp(x̂_j − m̂)·v_j, into `statistics`
+    /// (one range: the keys are never split, so there is nothing to merge). The backward pass's row statistics
+    /// (`FusedBackward`): its error bound takes the forward's weights and depths (Proofs/backward-error.md §1).
+    /// The inputs must already be validated (finite, shapes); no row is widened.
+    static func statistics<T: KernelScalar>(
+        q: Tensor<T>, k: Tensor<T>, v: Tensor<T>, scale: Scale, scoreModel: ScoreModel, threads: Int?,
+        into statistics: PartialSoftmax<T>
+    ) throws {
+        precondition(statistics.splits == 1 && statistics.rows == q.heads * q.rows && statistics.valueCols == v.cols)
+        statistics.rowMax.pointer.initialize(repeating: -.infinity, count: statistics.rows)  // rows no job visits
+        statistics.rowSum.pointer.initialize(repeating: 0, count: statistics.rows)
+        _ = try run(
+            q: q, k: k, v: v, scale: scale, scoreModel: scoreModel, tiles: .default, threads: threads,
+            checkInputs: false, isa: .auto, lse: false, statistics: statistics)
+    }
+
+    /// `forward`, or with `statistics` the unnormalised rows of one key range (`statistics(…)`).
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
+    static func run<T: KernelScalar>(
+        q: Tensor<T>, k: Tensor<T>, v: Tensor<T>, scale: Scale, scoreModel: ScoreModel, tiles: TileSizes,
+        threads: Int?, checkInputs: Bool, isa: KernelISA, lse wantLSE: Bool, statistics: PartialSoftmax<T>?
+    ) throws -> (output: Tensor<T>, lse: [T]) {
         if q.heads == k.heads {
             try validateAttentionShapes(q: q, k: k, v: v, checkFinite: false)
         } else {
@@ -151,7 +180,7 @@ public enum FastAttention {
         let rightBound = Self.rightBound(scoreModel, queries: nq, keys: nk)
         let left = scoreModel.mask.window?.left
         let plan = plan(scoreModel, queries: nq, keys: nk, heads: heads, kvHeads: k.heads, tiles: tiles)
-        let (group, splits, rowsPerJob) = (plan.group, plan.splits, plan.rowsPerJob)
+        let (group, splits, rowsPerJob) = (plan.group, statistics == nil ? plan.splits : 1, plan.rowsPerJob)
         let qBlocks = (nq + rowsPerJob - 1) / rowsPerJob
         // A job: (query head, row block) or, grouped, (KV head); times the key range.
         let units = plan.grouped ? k.heads : heads * qBlocks
@@ -192,7 +221,8 @@ public enum FastAttention {
         let scratchBytes = attnbound_fused_scratch_bytes(jobRows, d, dv, Int32(MemoryLayout<T>.size))
         let s = scale.value(d: d)
         // Partial softmaxes of the key ranges (split-K), merged below: [split][head][row].
-        let partials = splits > 1 ? PartialSoftmax<T>(splits: splits, rows: heads * nq, valueCols: dv) : nil
+        let partials =
+            statistics ?? (splits > 1 ? PartialSoftmax<T>(splits: splits, rows: heads * nq, valueCols: dv) : nil)
         // Kᵀ packed once per KV head in the layout of the kernel copy, when several jobs read the same head
         // (jobs then never transpose K); key ranges start on 256-key tiles so that they index it. Not at
         // decode: a job per head packs each tile once as it reads it, and packing first would triple the bytes moved.
@@ -292,6 +322,7 @@ public enum FastAttention {
                     }
                 }
             }
+            if statistics != nil { return }
             partials?.merge(
                 into: p.out, lse: wantLSE ? lsePointer.pointer : nil,
                 sink: { row in model.sink(batch: row / nq / hpb, head: row / nq % hpb).map { T($0) } })
@@ -302,6 +333,7 @@ public enum FastAttention {
                 throw AttnError.usage(p, "\(name) contains NaN or Inf")
             }
         }
+        if statistics != nil { return (out, lse) }
         if wantLSE { for i in 0..<lse.count { lse[i] = lsePointer.pointer[i] } }
         try widenNonFiniteRows(q: q, k: k, v: v, scale: scale, scoreModel: scoreModel, out: &out, lse: &lse)  // §4
         return (out, lse)

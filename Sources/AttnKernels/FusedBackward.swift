@@ -5,10 +5,9 @@ import Foundation
 /// The backward pass in FlashAttention-2's order (Dao 2023, Algorithm 2), on the CPU: no n × n
 /// matrix, P recomputed tile by tile from each row's statistics, threads over KV blocks.
 ///
-/// 1. **Row statistics** (threads over query blocks): for a block of rows, the scores
-///    x̂ = fl(ŝ·Q_blk·Kᵀ) and dP̂ = fl(dO_blk·Vᵀ) (two gemms, one `rows × n_k` buffer each), the
-///    row max m̂_i, l̂_i = Σ_j exp(x̂_ij − m̂_i) (the vectorised exp), r̂_i = fl(1/l̂_i) and
-///    D̂_i = fl(fl(Σ_j ŵ_ij·dP̂_ij)·r̂_i). (m̂, l̂) is the log-sum-exp LSE = m̂ + ln l̂ kept as a pair.
+/// 1. **Row statistics**: the fused forward kernel on one key range (`FastAttention.statistics`) gives each row's
+///    max m̂_i, denominator l̂_i and unnormalised numerator N̂_i = Σ_j exp(x̂_ij − m̂_i)·v_j; then r̂_i = fl(1/l̂_i)
+///    and D̂_i = fl(fl(dO_i·N̂_i)·r̂_i) (D = rowsum(dO ∘ O)). (m̂, l̂) is the log-sum-exp LSE = m̂ + ln l̂ kept as a pair.
 /// 2. **Gradients** (threads over (KV head, group of key blocks)): for each key block of
 ///    `keyBlock` keys and each query block of every query head sharing the KV head,
 ///    P̂ = fl(exp(min(x̂, m̂) − m̂)·r̂), dV_blk += P̂ᵀ·dO_blk, dP̂ = dO_blk·V_blkᵀ,
@@ -69,6 +68,13 @@ public enum FusedBackward {
         var stats = [T](repeating: 0, count: 3 * rowCount)  // m̂, r̂, D̂ per (flat head, row)
         let groups = keyGroups(shape, bytesPerScalar: MemoryLayout<T>.size)
         var partial = [T](repeating: 0, count: groups * rowCount * shape.d)
+        try stats.withUnsafeMutableBufferPointer { sb in
+            try dO.storage.withUnsafeBufferPointer { gb in
+                try rowStatistics(
+                    problem, dO: gb.baseAddress!, scale: scale, scoreModel: scoreModel, workers: workers,
+                    into: sb.baseAddress!)
+            }
+        }
         BLASThreads.withSingleThreadedBLAS {
             problem.q.storage.withUnsafeBufferPointer { qb in
                 problem.k.storage.withUnsafeBufferPointer { kb in
@@ -78,7 +84,6 @@ public enum FusedBackward {
                                 let p = Pointers(
                                     q: qb.baseAddress!, k: kb.baseAddress!, v: vb.baseAddress!, dO: gb.baseAddress!,
                                     stats: sb.baseAddress!)
-                                rowStatistics(p, shape: shape, scale: s, mask: mask, workers: workers)
                                 partial.withUnsafeMutableBufferPointer { pb in
                                     dk.withUnsafeMutableBufferPointer { kOut in
                                         dv.withUnsafeMutableBufferPointer { vOut in
@@ -122,50 +127,26 @@ public enum FusedBackward {
         let dqPartial: UnsafeMutablePointer<T>, dk: UnsafeMutablePointer<T>, dv: UnsafeMutablePointer<T>
     }
 
-    /// Pass 1: m̂_i, r̂_i = fl(1/l̂_i) and D̂_i for every (flat head, row); (−∞, 0, 0) for a row without keys.
+    /// Pass 1: m̂_i, r̂_i = fl(1/l̂_i) and D̂_i = fl(fl(dO_i·N̂_i)·r̂_i) for every (flat head, row), from the fused
+    /// forward kernel's unnormalised rows (m̂, l̂, N̂); (−∞, 0, 0) for a row without keys.
     static func rowStatistics<T: KernelScalar>(
-        _ p: Pointers<T>, shape: AttentionShape, scale s: T, mask: BackwardMask, workers: Int
-    ) {
-        let (nq, nk, d, dv) = (shape.nq, shape.nk, shape.d, shape.dv)
-        let rowsPerJob = max(1, min(queryBlock, (1 << 20) / nk))
-        let blocks = (nq + rowsPerJob - 1) / rowsPerJob
-        let rowCount = shape.flatHeads * nq
-        Parallel.forEachJob(shape.flatHeads * blocks, workers: workers) { worker in
-            let x = UnsafeMutablePointer<T>.allocate(capacity: rowsPerJob * nk)
-            let dp = UnsafeMutablePointer<T>.allocate(capacity: rowsPerJob * nk)
-            defer { x.deallocate(); dp.deallocate() }
-            while let job = worker.next() {
-                let f = job / blocks, i0 = (job % blocks) * rowsPerJob, rows = min(rowsPerJob, nq - i0)
-                let h = shape.kvHead(forQueryHead: f)
-                let (lo, hi) = mask.union(rows: i0..<i0 + rows)  // keys [lo, hi) at x[r·n_k + j − lo]
-                if hi > lo {
-                    T.gemm(
-                        transA: false, transB: true, m: rows, n: hi - lo, k: d, alpha: s, a: p.q + (f * nq + i0) * d,
-                        lda: d, b: p.k + (h * nk + lo) * d, ldb: d, beta: 0, c: x, ldc: nk)
-                    T.gemm(
-                        transA: false, transB: true, m: rows, n: hi - lo, k: dv, alpha: 1,
-                        a: p.dO + (f * nq + i0) * dv, lda: dv, b: p.v + (h * nk + lo) * dv, ldb: dv, beta: 0, c: dp,
-                        ldc: nk)
-                }
-                for r in 0..<rows {
-                    let row = f * nq + i0 + r, w = mask.window(i0 + r)
-                    let xr = x + r * nk + (w.lowerBound - lo), dpr = dp + r * nk + (w.lowerBound - lo)
-                    if mask.hasExplicit {
-                        for j in w where !mask.visible(head: f, row: i0 + r, key: j) {
-                            xr[j - w.lowerBound] = -.infinity
-                        }
-                    }
-                    let m = w.isEmpty ? -T.infinity : T.maximum(xr, count: w.count)
-                    guard m > -.infinity else {
-                        (p.stats[row], p.stats[rowCount + row], p.stats[2 * rowCount + row]) = (-.infinity, 0, 0)
-                        continue
-                    }
-                    let l = T.expShiftedSum(xr, count: w.count, shift: m)
-                    let e = dot(xr, dpr, count: w.count)
-                    let rInv = 1 / l
-                    (p.stats[row], p.stats[rowCount + row], p.stats[2 * rowCount + row]) = (m, rInv, e * rInv)
-                }
+        _ problem: AttentionTensors<T>, dO: UnsafePointer<T>, scale: Scale, scoreModel: ScoreModel, workers: Int,
+        into stats: UnsafeMutablePointer<T>
+    ) throws {
+        let shape = problem.shape, rowCount = shape.flatHeads * shape.nq, dv = shape.dv
+        let forward = PartialSoftmax<T>(splits: 1, rows: rowCount, valueCols: dv)
+        try FastAttention.statistics(
+            q: problem.q, k: problem.k, v: problem.v, scale: scale, scoreModel: scoreModel, threads: workers,
+            into: forward)
+        let (m, l, n) = (forward.rowMax.pointer, forward.rowSum.pointer, forward.output.pointer)
+        for row in 0..<rowCount {
+            guard l[row] > 0 else {
+                (stats[row], stats[rowCount + row], stats[2 * rowCount + row]) = (-.infinity, 0, 0)
+                continue
             }
+            let rInv = 1 / l[row]
+            let e = dv == 0 ? 0 : dot(dO + row * dv, n + row * dv, count: dv)
+            (stats[row], stats[rowCount + row], stats[2 * rowCount + row]) = (m[row], rInv, e * rInv)
         }
     }
 
