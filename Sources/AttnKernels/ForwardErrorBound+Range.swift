@@ -1,4 +1,5 @@
 import AttnCore
+import CVectorMath
 import Foundation
 
 /// The terms that make `ForwardErrorBound` hold over the whole finite range (issue 23,
@@ -44,6 +45,26 @@ extension ForwardErrorBound {
         }
         while c < count { let y = x(c) / a; s.0 += y * y; c += 1 }
         return a * ((s.0 + s.1) + (s.2 + s.3)).squareRoot() * (1 + 1e-15 * Double(count + 2))
+    }
+
+    /// `norm` of `count` values of a tensor's storage at `x`. Float values lie in [2⁻¹⁴⁹, 2¹²⁸], inside the unscaled
+    /// range of `norm`, so their squares (exact in Double: 48 significant bits) are summed directly, in lanes
+    /// (`attnbound_sum_squares_f32`): each term still passes through at most `count` additions and the square root
+    /// one more rounding, which the same pad covers. Other types take `norm`.
+    @inline(__always) static func norm<T: AttnScalar>(_ x: UnsafePointer<T>, count: Int) -> Double {
+        guard T.self == Float.self else { return norm(count: count) { Double(x[$0]) } }
+        let sum = attnbound_sum_squares_f32(UnsafeRawPointer(x).assumingMemoryBound(to: Float.self), count)
+        return sum.squareRoot() * (1 + 1e-15 * Double(count + 2))
+    }
+
+    /// max |x_c| of `count` values of a tensor's storage at `x` (exact).
+    @inline(__always) static func maxMagnitude<T: AttnScalar>(_ x: UnsafePointer<T>, count: Int) -> Double {
+        guard T.self == Float.self else {
+            var m = 0.0
+            for c in 0..<count { m = max(m, abs(Double(x[c]))) }
+            return m
+        }
+        return Double(attnbound_max_abs_f32(UnsafeRawPointer(x).assumingMemoryBound(to: Float.self), count))
     }
 
     /// Absolute error of one score that the relative model misses: each product and partial sum whose

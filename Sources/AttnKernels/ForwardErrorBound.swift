@@ -124,65 +124,83 @@ public enum ForwardErrorBound {
         let wide = widens && P.self != Double.self && scoreModel.terms.isEmpty
         let hpb = max(1, q.headsPerBatch)
         let workers = ProcessInfo.processInfo.activeProcessorCount
-        // max_j ‖k_j‖₂ and max |v| once per KV head (not once per query head of its group), heads in parallel.
-        var kvMax = [Double](repeating: 0, count: 2 * k.heads)  // (‖k‖ max, |v| max) per KV head
-        kvMax.withUnsafeMutableBufferPointer { kb in
+        // Rows in chunks, so that one head's rows use every core too (a one-head sparse call spent 2.5 ms here).
+        let chunk = 1024
+        let kChunks = max(1, (nk + chunk - 1) / chunk), qChunks = max(1, (q.rows + chunk - 1) / chunk)
+        // max_j ‖k_j‖₂ and max |v| once per KV head (not once per query head of its group), chunks in parallel.
+        var kvParts = [Double](repeating: 0, count: 2 * k.heads * kChunks)  // (‖k‖ max, |v| max) per (KV head, chunk)
+        kvParts.withUnsafeMutableBufferPointer { kb in
             let kvOut = UnsafeSendablePointer(kb.baseAddress!)
-            Parallel.forEachJob(k.heads, workers: workers) { worker in
-                while let hk = worker.next() {
+            Parallel.forEachJob(k.heads * kChunks, workers: workers) { worker in
+                while let job = worker.next() {
+                    let hk = job / kChunks, rows = job % kChunks * chunk..<min(nk, (job % kChunks + 1) * chunk)
                     var kMax = 0.0, vMax = 0.0
                     k.storage.withUnsafeBufferPointer { kp in
-                        for j in 0..<nk {
-                            let row = (hk * nk + j) * d
-                            kMax = max(kMax, norm(count: d) { Double(kp[row + $0]) })
-                        }
+                        for j in rows { kMax = max(kMax, norm(kp.baseAddress! + (hk * nk + j) * d, count: d)) }
                     }
                     v.storage.withUnsafeBufferPointer { vp in
-                        for x in hk * nk * v.cols..<(hk + 1) * nk * v.cols { vMax = max(vMax, abs(Double(vp[x]))) }
+                        vMax = maxMagnitude(
+                            vp.baseAddress! + (hk * nk + rows.lowerBound) * v.cols, count: rows.count * v.cols)
                     }
-                    (kvOut.pointer[2 * hk], kvOut.pointer[2 * hk + 1]) = (kMax, vMax)
+                    (kvOut.pointer[2 * job], kvOut.pointer[2 * job + 1]) = (kMax, vMax)
                 }
             }
         }
+        var kvMax = [Double](repeating: 0, count: 2 * k.heads)  // (‖k‖ max, |v| max) per KV head
+        for job in 0..<k.heads * kChunks {
+            let hk = job / kChunks
+            (kvMax[2 * hk], kvMax[2 * hk + 1]) = (
+                max(kvMax[2 * hk], kvParts[2 * job]), max(kvMax[2 * hk + 1], kvParts[2 * job + 1])
+            )
+        }
         let keyMax = kvMax
+        let constants = RowConstants(precision: P.self, scale: sv, d: d)
+        let wideConstants = RowConstants(precision: Double.self, scale: sv, d: d)
         var out = [Double](repeating: 0, count: q.heads * q.rows)
         out.withUnsafeMutableBufferPointer { ob in
             let outRows = UnsafeSendablePointer(ob.baseAddress!)
-            Parallel.forEachJob(q.heads, workers: workers) { worker in
-                while let h = worker.next() {
+            Parallel.forEachJob(q.heads * qChunks, workers: workers) { worker in
+                while let job = worker.next() {
+                    let h = job / qChunks, rows = job % qChunks * chunk..<min(q.rows, (job % qChunks + 1) * chunk)
                     q.storage.withUnsafeBufferPointer { qp in
-                        boundHead(h, qp, outRows.pointer + h * q.rows)
+                        boundRows(h, rows, qp, outRows.pointer + h * q.rows)
                     }
                 }
             }
         }
         return RowBounds(heads: q.heads, rows: q.rows, values: out)
 
-        // The rows of query head h into out[0..<n_q).
-        @Sendable func boundHead(_ h: Int, _ qp: UnsafeBufferPointer<T>, _ out: UnsafeMutablePointer<Double>) {
+        // Rows `rows` of query head h into out[rows].
+        @Sendable func boundRows(
+            _ h: Int, _ rows: Range<Int>, _ qp: UnsafeBufferPointer<T>, _ out: UnsafeMutablePointer<Double>
+        ) {
             let terms = ScoreTermBounds(
                 scoreModel, batch: h / hpb, head: h % hpb, queries: q.rows, keys: nk, unitRoundoff: P.unitRoundoff)
             let (kMax, vMax) = (keyMax[2 * (h / group)], keyMax[2 * (h / group) + 1])
+            // The score underflow term a (§1′) of the head, in the kernel's precision and in Float64.
+            let (underflow, wideUnderflow) = (
+                constants.scoreUnderflow(d: d, keyNorm: kMax), wideConstants.scoreUnderflow(d: d, keyNorm: kMax)
+            )
             // The depth of the last (n_i, T_i), reused while it repeats (every row without a right bound, every
             // row of a query tile with one): `depth` may allocate, and it ran once per row.
             var last: (seen: Int, tiles: Int, depth: SummationDepth)?
-            for i in 0..<q.rows {
+            for i in rows {
                 let (seen0, tiles0) = processed(row: i, nq: q.rows, nk: nk, mask: scoreModel.mask, tiles: tiles)
                 // A sink is one more term of the denominator and one more rescale of the numerator (proof §5).
                 let (seen, keyTiles) = terms.sink == nil ? (seen0, tiles0) : (seen0 + 1, tiles0 + 1)
-                let qRow = (h * q.rows + i) * d
-                let qn = norm(count: d) { Double(qp[qRow + $0]) }
+                let qn = norm(qp.baseAddress! + (h * q.rows + i) * d, count: d)
                 let head = RowInputs(d: d, scale: sv, queryNorm: qn, keyNorm: kMax, valueMax: vMax)
                 if last == nil || last!.seen != seen || last!.tiles != keyTiles {
                     last = (seen, keyTiles, depth(seen, keyTiles))
                 }
                 var b = rowBound(
-                    head, precision: P.self, depth: last!.depth, seen: seen, keyTiles: keyTiles,
+                    head, constants, scoreUnderflow: underflow, depth: last!.depth, seen: seen, keyTiles: keyTiles,
                     terms: { terms.row(i, dotBound: $0, dotError: $1) })
                 if wide && b.mayOverflow {
                     // Recomputed in Float64 (FastAttention.widenNonFiniteRows) and rounded to P: one pass over `seen` keys.
                     let r = rowBound(
-                        head, precision: Double.self, depth: .reference(keys: seen), seen: seen, keyTiles: 1,
+                        head, wideConstants, scoreUnderflow: wideUnderflow, depth: .reference(keys: seen), seen: seen,
+                        keyTiles: 1,
                         terms: { ($1, $0) })
                     let u = P.unitRoundoff, tau = Double(P.leastNonzeroMagnitude)
                     let rounded = (r.value + u * (vMax + r.value) + tau / 2) * (1 + 4 * u)
@@ -193,29 +211,47 @@ public enum ForwardErrorBound {
         }
     }
 
+    /// What every row's bound in one precision shares: the format's constants, the scale's rounding and g.
+    struct RowConstants {
+        let u: Double, eta: Double, tau: Double, greatestFinite: Double
+        /// |ŝ − s*| ≤ c_s·s*, subnormal and zero ŝ included; s ≥ ŝ and ≥ s* (scale-rounding.md).
+        let cs: Double, s: Double
+        /// Dot product of d terms (γ_d), product with ŝ (u), ŝ against s* (c_s).
+        let g: Double
+        /// ln((1 + η)/(1 − η)): one exp in a weight ratio (§2).
+        let expPair: Double
+        init<P: KernelScalar>(precision: P.Type, scale: Double, d: Int) {
+            (u, eta, tau) = (P.unitRoundoff, P.expRelativeError, Double(P.leastNonzeroMagnitude))
+            greatestFinite = Double(P.greatestFiniteMagnitude)
+            cs = Scale.relativeError(unitRoundoff: u, leastNonzeroMagnitude: tau, value: scale)
+            s = Scale.upperBound(value: scale, unitRoundoff: u, leastNonzeroMagnitude: tau)
+            let gd = Rounding.gamma(d + 1, unitRoundoff: u)
+            g = gd + cs * (1 + gd)
+            expPair = log1p(2 * eta / (1 - eta))
+        }
+        /// The score underflow term a (§1′) for keys of norm ≤ `keyNorm` in this precision.
+        func scoreUnderflow(d: Int, keyNorm: Double) -> Double {
+            ForwardErrorBound.scoreUnderflow(d: d, keyNorm: keyNorm, scaleUpper: s, leastNonzero: tau, unitRoundoff: u)
+        }
+    }
+
     /// What one row's bound needs of the inputs: ‖q_i‖, max_j ‖k_j‖, max |v_jc| (exact values, as Double).
     struct RowInputs {
         var d: Int, scale: Double, queryNorm: Double, keyNorm: Double, valueMax: Double
     }
 
-    /// The bound of the header for one row in precision `P`, and whether the row may overflow there.
+    /// The bound of the header for one row in the precision of `c` (score underflow term `a` of that precision,
+    /// `RowConstants.scoreUnderflow`), and whether the row may overflow there.
     /// `terms(dotBound, dotError)` gives the score terms' error E_i and magnitude M′_i (Proofs/score-terms-error.md;
     /// `ScoreTermBounds.row`); without terms (E, M′) = (dotError, dotBound).
-    static func rowBound<P: KernelScalar>(
-        _ x: RowInputs, precision: P.Type, depth: SummationDepth, seen: Int, keyTiles: Int,
+    static func rowBound(
+        _ x: RowInputs, _ c: RowConstants, scoreUnderflow a: Double, depth: SummationDepth, seen: Int, keyTiles: Int,
         terms: (Double, Double) -> (error: Double, magnitude: Double)
     ) -> (value: Double, mayOverflow: Bool) {
-        let u = P.unitRoundoff, eta = P.expRelativeError, tau = Double(P.leastNonzeroMagnitude)
-        // |ŝ − s*| ≤ c_s·s*, subnormal and zero ŝ included; s ≥ ŝ and ≥ s* (scale-rounding.md).
-        let cs = Scale.relativeError(unitRoundoff: u, leastNonzeroMagnitude: tau, value: x.scale)
-        let s = Scale.upperBound(value: x.scale, unitRoundoff: u, leastNonzeroMagnitude: tau)
+        let (u, tau, s, g, expPair) = (c.u, c.tau, c.s, c.g, c.expPair)
         func gamma(_ n: Int) -> Double { Rounding.gamma(n, unitRoundoff: u) }
-        let d = x.d, vMax = x.valueMax
-        // Dot product of d terms (γ_d), product with ŝ (u), ŝ against s* (c_s): |x̂_j − x_j| ≤ g·M_i + a_i (§1, §1′).
-        let g = gamma(d + 1) + cs * (1 + gamma(d + 1))
-        let expPair = log1p(2 * eta / (1 - eta))  // ln((1 + η)/(1 − η)): one exp in a weight ratio (§2)
+        let vMax = x.valueMax
         let M = x.queryNorm == 0 || x.keyNorm == 0 ? 0 : s * x.queryNorm * x.keyNorm
-        let a = scoreUnderflow(d: d, keyNorm: x.keyNorm, scaleUpper: s, leastNonzero: tau, unitRoundoff: u)
         // The score terms' error E_i and magnitude M′_i, with the dot product's error g·M + a (§1, §1′). The shifts
         // x̂_j − m and the rescales m_old − m_new telescope to m_final − x̂_j ≤ 2(M′(1 + g) + a) (§1).
         let (scoreError, magnitude) = terms(M, g * M + a)
@@ -235,7 +271,7 @@ public enum ForwardErrorBound {
         let value = (vMax * body + underflow) * (1 + 0x1p-40)  // mutation-check: kernel
         let overflow = mayOverflow(
             queryNorm: x.queryNorm, keyNorm: x.keyNorm, scaleUpper: s, scoreBound: magnitude * (1 + g) + a, keys: seen,
-            valueMax: vMax, normalised: depth.normalised, greatestFinite: Double(P.greatestFiniteMagnitude))
+            valueMax: vMax, normalised: depth.normalised, greatestFinite: c.greatestFinite)
         return (value, overflow)
     }
 

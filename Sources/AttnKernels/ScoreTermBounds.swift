@@ -21,10 +21,13 @@ struct ScoreTermBounds {
     let slope: Double
     /// max |bias| of the head when the bias does not vary with the row (nil: computed per row).
     let headBias: Double?
+    /// No term at all: every row's (E, M′) is the dot product's (checked once, not per row).
+    let plain: Bool
 
     init(_ model: ScoreModel, batch b: Int, head h: Int, queries nq: Int, keys nk: Int, unitRoundoff u: Double) {
         (self.model, self.b, self.h, self.nq, self.nk, self.u) = (model, b, h, nq, nk, u)
         sink = model.sink(batch: b, head: h)
+        plain = model.softcap == nil && model.bias == nil && model.alibiSlopes == nil && sink == nil
         slope = model.alibiSlopes.map { abs($0[batch: b, head: h, row: 0, col: 0]) } ?? 0
         if let bias = model.bias, bias.axes[2] == 1 {
             headBias = (0..<nk).reduce(0.0) { max($0, abs(bias[batch: b, head: h, row: 0, col: $1])) }
@@ -36,9 +39,7 @@ struct ScoreTermBounds {
     /// (E_i, M′_i) for row i: the score error bound and the magnitude bound (scores and sink).
     func row(_ i: Int, dotBound M0: Double, dotError e0: Double) -> (error: Double, magnitude: Double) {
         // Plain scores: the bound of Proofs/online-softmax-error.md §1 unchanged.
-        guard model.softcap != nil || model.bias != nil || model.alibiSlopes != nil || sink != nil else {
-            return (e0, M0)
-        }
+        if plain { return (e0, M0) }
         var (e, M) = (e0, M0)
         if let c = model.softcap {
             let etaT = 4 * u

@@ -93,6 +93,40 @@ float attnbound_max_f32(const float *x, ptrdiff_t n) {
 }
 
 ATTNBOUND_CLONES
+float attnbound_max_abs_f32(const float *x, ptrdiff_t n) {
+    v16f m = SPLAT(0.0f);
+    ptrdiff_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        v16f v;
+        memcpy(&v, x + i, sizeof v);
+        m = __builtin_elementwise_max(__builtin_elementwise_abs(v), m);
+    }
+    float best = 0.0f;
+    for (int j = 0; j < 16; j++) best = m[j] > best ? m[j] : best;
+    for (; i < n; i++) best = fabsf(x[i]) > best ? fabsf(x[i]) : best;
+    return best;
+}
+
+typedef float v8f __attribute__((vector_size(32)));
+typedef double v8d __attribute__((vector_size(64)));
+
+ATTNBOUND_CLONES
+double attnbound_sum_squares_f32(const float *x, ptrdiff_t n) {
+    v8d acc = {0, 0, 0, 0, 0, 0, 0, 0};
+    ptrdiff_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        v8f v;
+        memcpy(&v, x + i, sizeof v);
+        v8d y = __builtin_convertvector(v, v8d);
+        acc += y * y;  // exact squares (48 bits); one rounding per addition, fused or not
+    }
+    double s = 0.0;
+    for (int j = 0; j < 8; j++) s += acc[j];
+    for (; i < n; i++) s += (double)x[i] * (double)x[i];
+    return s;
+}
+
+ATTNBOUND_CLONES
 float attnbound_dot_f32(const float *q, const float *x, ptrdiff_t d) {
     v16f acc = SPLAT(0.0f);
     ptrdiff_t c = 0;

@@ -11,6 +11,13 @@ float attnbound_exp_shifted_sum_f32(float *x, ptrdiff_t n, float shift);
 /// max(x[0..n-1]); -inf for n = 0. NaN inputs are not expected (validated upstream).
 float attnbound_max_f32(const float *x, ptrdiff_t n);
 
+/// max |x[i]| (exact); 0 for n = 0.
+float attnbound_max_abs_f32(const float *x, ptrdiff_t n);
+
+/// sum_i x[i]^2 in Double: each square is exact (48 significant bits), summed in 8 lanes, then the lanes and the
+/// tail in order, so each term passes through at most n roundings (a norm's bound: ForwardErrorBound.norm).
+double attnbound_sum_squares_f32(const float *x, ptrdiff_t n);
+
 /// sum_c q[c]*x[c] in Float32 (16 lanes, then a fixed-order lane sum).
 float attnbound_dot_f32(const float *q, const float *x, ptrdiff_t d);
 
