@@ -202,7 +202,7 @@ int attnbound_fused_isa(int requested) {
 size_t attnbound_fused_scratch_bytes(ptrdiff_t max_rows, ptrdiff_t d, ptrdiff_t dv, int elem) {
     // Sized for every copy's register tile (RB ≤ 8 rows, chunk lanes dividing 64).
     const ptrdiff_t rp = max_rows + 8, dvp = round_up(dv, 64), bc = ATTNBOUND_FUSED_KEY_TILE;
-    return (size_t)(rp * d + d * bc + bc * dvp + 8 * bc + rp * dvp + 4 * rp + 8) * (size_t)elem;
+    return (size_t)(rp * d + d * bc + bc * dvp + rp * bc + rp * dvp + 4 * rp + 8) * (size_t)elem;
 }
 
 void attnbound_fused_f32(const attnbound_fused_job *job) {
