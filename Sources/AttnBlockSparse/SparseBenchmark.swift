@@ -22,9 +22,13 @@ public enum SparseBenchmark {
 
     public struct SpeedPoint: Sendable {
         public let targetSkipped: Double, skipped: Double, seconds: Double, denseSeconds: Double
+        /// One `LiteAttention.step` computing the same tiles (its skip list set to the mask, threshold −∞ so that
+        /// it marks none: each step computes the same set, and decides on every tile as it absorbs it).
+        public let liteSeconds: Double
         /// (1 − skipped)·dense: the time if skipping cost nothing.
         public var idealSeconds: Double { (1 - skipped) * denseSeconds }
         public var ratio: Double { seconds / idealSeconds }
+        public var liteRatio: Double { liteSeconds / idealSeconds }
     }
 
     public struct BalancePoint: Sendable {
@@ -57,13 +61,21 @@ public enum SparseBenchmark {
             let f = Double(step) / 10
             let mask = SyntheticMasks.skipping(
                 fraction: f, heads: 1, qTiles: qt, kTiles: kt, seed: SplitMix64.mix(setup.seed, UInt64(step)))
-            let (t, dense) = try Timing.alternating(runs: setup.runs) {
-                _ = try BlockSparseAttention.compute(
-                    q: q, k: k, v: v, scale: .standard, mask: mask, tiles: tiles, threads: threads)
-            } yardstick: {
-                _ = try FastAttention.compute(q: q, k: k, v: v, scale: .standard, threads: threads)
-            }
-            speed.append(SpeedPoint(targetSkipped: f, skipped: 1 - mask.density, seconds: t, denseSeconds: dense))
+            let lite = LiteConfig(threshold: -.infinity, tiles: tiles)
+            var state = LiteSkipState(heads: 1, qTiles: qt, kTiles: kt).withNextList(mask.bits)
+            let t = try Timing.interleaved(
+                runs: setup.runs,
+                [
+                    {
+                        _ = try BlockSparseAttention.compute(
+                            q: q, k: k, v: v, scale: .standard, mask: mask, tiles: tiles, threads: threads)
+                    },
+                    { _ = try LiteAttention.step(q: q, k: k, v: v, scale: .standard, config: lite, state: &state) },
+                    { _ = try FastAttention.compute(q: q, k: k, v: v, scale: .standard, threads: threads) },
+                ])
+            speed.append(
+                SpeedPoint(
+                    targetSkipped: f, skipped: 1 - mask.density, seconds: t[0], denseSeconds: t[2], liteSeconds: t[1]))
         }
         var balance: [BalancePoint] = []
         for shuffled in [false, true] {
@@ -103,6 +115,7 @@ extension SparseBenchmark.Report {
                             ("skipped_fraction", .double(p.skipped)),
                             ("seconds", .double(p.seconds)), ("dense_seconds", .double(p.denseSeconds)),
                             ("ideal_seconds", .double(p.idealSeconds)), ("ratio", .double(p.ratio)),
+                            ("lite_seconds", .double(p.liteSeconds)), ("lite_ratio", .double(p.liteRatio)),
                         ])
                     })
             ),
@@ -124,14 +137,15 @@ extension SparseBenchmark.Report {
     public var text: String {
         var lines = [
             "Float32, one head, n = \(setup.n), d = \(setup.d); dense = FastAttention (default tiles), timed alternately with",
-            "the block-sparse kernel at each fraction; medians of \(setup.runs); ratio = block-sparse / ((1−f)·dense)",
-            "target skipped  actual skipped   block-sparse s    dense s   (1−f)·dense s   ratio",
+            "the block-sparse kernel and one LiteAttention step computing the same tiles at each fraction; medians of",
+            "\(setup.runs); ratio = kernel / ((1−f)·dense)",
+            "target skipped  actual skipped   block-sparse s    dense s   (1−f)·dense s   ratio   LiteAttention s   ratio",
         ]
         for p in speed {
             lines.append(
                 String(
-                    format: "%14.1f %15.3f %16.4f %10.4f %15.4f %7.3f", p.targetSkipped, p.skipped,
-                    p.seconds, p.denseSeconds, p.idealSeconds, p.ratio))
+                    format: "%14.1f %15.3f %16.4f %10.4f %15.4f %7.3f %17.4f %7.3f", p.targetSkipped, p.skipped,
+                    p.seconds, p.denseSeconds, p.idealSeconds, p.ratio, p.liteSeconds, p.liteRatio))
         }
         lines += [
             "\ndb-SP imbalance ρ, 32 heads × 64 × 64 blocks, head densities 0.05…0.6, 8 devices",

@@ -68,6 +68,17 @@ extension Timing {
         return (median(of: a), median(of: b))
     }
 
+    /// Medians of each of `bodies`, timed in turn, round after round, after one warm-up each (`alternating` for more
+    /// than one kernel against one yardstick).
+    public static func interleaved(runs: Int, _ bodies: [() throws -> Void]) throws -> [Double] {
+        for body in bodies { try body() }
+        var times = [[Double]](repeating: [], count: bodies.count)
+        for _ in 0..<max(1, runs) {
+            for (i, body) in bodies.enumerated() { times[i].append(try seconds(body)) }
+        }
+        return times.map { median(of: $0) }
+    }
+
     /// The 1-minute load average ("?" where /proc/loadavg is missing): benchmarks record it.
     public static func loadAverage() -> String {
         (try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8))?.split(separator: " ").first.map(String.init)

@@ -14,6 +14,8 @@ import Testing
         #expect(r.balance.count == 8 && r.balance.allSatisfy { $0.balancedImbalance <= $0.contiguousImbalance + 1e-12 })
         let json = r.json.serialized()
         #expect(json.contains("\"benchmark\":\"sparse\"") && json.contains("\"blas\":{"))
-        #expect(r.text.split(separator: "\n", omittingEmptySubsequences: false).count == 3 + 10 + 1 + 2 + 8)
+        #expect(json.contains("\"lite_seconds\":") && json.contains("\"lite_ratio\":"))
+        #expect(r.speed.allSatisfy { $0.liteSeconds > 0 && $0.liteRatio > 0 })
+        #expect(r.text.split(separator: "\n", omittingEmptySubsequences: false).count == 4 + 10 + 1 + 2 + 8)
     }
 }
