@@ -219,12 +219,18 @@ public enum DigestScoring {
     ) -> [Float] {
         let rows = perHead(store: store, queries: queries, kv: kv, pages: pages, kind: kind)
         if rows.count == 1 { return rows[0] }
-        return (0..<pages.count).map { i in
-            switch reduction {
-            case .mean: rows.reduce(Float(0)) { $0 + $1[i] } / Float(rows.count)
-            case .max, .perHead: rows.map { $0[i] }.max()!
+        // Row by row into one array, no temporary array per page:
+        // the mean adds the heads in order, from the first, as Σ from 0 would; the max is exact in any order.
+        var out = rows[0]
+        out.withUnsafeMutableBufferPointer { o in
+            for row in rows.dropFirst() {
+                row.withUnsafeBufferPointer { r in
+                    for i in 0..<o.count { o[i] = reduction == .mean ? o[i] + r[i] : max(o[i], r[i]) }
+                }
             }
+            if reduction == .mean { for i in 0..<o.count { o[i] /= Float(rows.count) } }
         }
+        return out
     }
 
     /// Indices of the `k` largest scores (ties: the earlier page), in ascending page order of `pages`.
