@@ -9,7 +9,12 @@ cd "$(dirname "$0")/.."
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
 inc=-ISources/CVectorMath/include
-rename() { echo "-Dattnbound_exp_shifted_sum_f32=exp_$1 -Dattnbound_max_f32=max_$1 -Dattnbound_dot_f32=dot_$1 -Dattnbound_box_score_f32=box_$1"; }
+# Every function vector_math.h declares gets a per-copy name, so that the three objects link side by side; the exp
+# becomes exp_v4, exp_v3, exp_v1, the names exp_exhaustive.c calls.
+rename() {
+    grep -o 'attnbound_[a-z0-9_]*_f32(' Sources/CVectorMath/include/vector_math.h | sort -u | tr -d '(' |
+        sed -e "s/^attnbound_exp_shifted_sum_f32$/&=exp_$1/" -e "s/^attnbound_\([a-z0-9_]*\)_f32$/&=\1_$1/" -e 's/^/-D/'
+}
 # -U__linux__ turns target_clones off, so -march decides the copy, as the clone's target attribute does.
 clang -O2 $inc -U__linux__ -march=x86-64-v4 $(rename v4) -c Sources/CVectorMath/vector_math.c -o "$dir/v4.o" 2>/dev/null
 clang -O2 $inc -U__linux__ -march=x86-64-v3 $(rename v3) -c Sources/CVectorMath/vector_math.c -o "$dir/v3.o" 2>/dev/null
