@@ -93,7 +93,9 @@ let package = Package(
             dependencies: ["AttnTestSupport", "AttnCore", "AttnKernels", "AttnCertified", "AttnPoly", pbt]),
         .testTarget(
             name: "AttnPagedTests",
-            dependencies: ["AttnTestSupport", "AttnCore", "AttnKernels", "AttnCertified", "AttnPaged", pbt]),
+            dependencies: [
+                "AttnTestSupport", "AttnCore", "AttnKernels", "AttnCertified", "AttnPaged", "CVectorMath", pbt,
+            ]),
         .testTarget(
             name: "AttnBlockSparseTests",
             dependencies: ["AttnTestSupport", "AttnCore", "AttnKernels", "AttnCertified", "AttnBlockSparse", pbt]),

@@ -97,29 +97,31 @@ public struct PageDigests: Sendable {
         count += 1
     }
 
-    /// Scores of `pages` for one query (d entries), in Float: the fast path used for selection.
+    /// Scores of `pages` for `heads` queries (`heads × d` entries, row-major), in Float: the fast path used for
+    /// selection. Writes `out[g·stride + i]` for query g and `pages[i]`.
     ///
-    /// Writes `out[i]` for `pages[i]`. Not rounding-safe; `SparseBound` re-derives
-    /// rigorous upper bounds in Double.
+    /// Page by page, every query of the group scored while the page's digest is in L1: the digests are read
+    /// from memory once per KV head, not once per query head. Each score is the same call on the same
+    /// operands whatever the group. Not rounding-safe; `SparseBound` re-derives rigorous upper bounds in Double.
     func scores(
-        kind: DigestKind, query q: UnsafePointer<Float>, queryNorm: Float,
-        pages: UnsafeBufferPointer<Int>, into out: UnsafeMutablePointer<Float>
+        kind: DigestKind, queries q: UnsafePointer<Float>, heads: Int, queryNorms: [Float],
+        pages: UnsafeBufferPointer<Int>, into out: UnsafeMutablePointer<Float>, stride: Int
     ) {
         switch kind {
         case .aabb, .cuboidMean:
             // max(q_c·hi_c, q_c·lo_c) = q⁺_c·hi_c + q⁻_c·lo_c exactly (hi ≥ lo; one of q⁺, q⁻ is 0),
             // which vectorises without a per-lane max.
-            var qPos = [Float](repeating: 0, count: d), qNeg = [Float](repeating: 0, count: d)
-            for c in 0..<d { if q[c] > 0 { qPos[c] = q[c] } else { qNeg[c] = q[c] } }
+            var qPos = [Float](repeating: 0, count: heads * d), qNeg = qPos
+            for c in 0..<(heads * d) { if q[c] > 0 { qPos[c] = q[c] } else { qNeg[c] = q[c] } }
             let (lo, hi) = kind == .aabb ? (keyMin, keyMax) : (meanBoxLow, meanBoxHigh)
             lo.withUnsafeBufferPointer { l in
                 hi.withUnsafeBufferPointer { h in
                     qPos.withUnsafeBufferPointer { qp in
                         qNeg.withUnsafeBufferPointer { qn in
                             for (i, p) in pages.enumerated() {
-                                out[i] = Self.boxScore(
-                                    qp.baseAddress!, qn.baseAddress!, l.baseAddress! + p * d,
-                                    h.baseAddress! + p * d, d)
+                                attnbound_box_scores_f32(
+                                    qp.baseAddress!, qn.baseAddress!, heads, l.baseAddress! + p * d,
+                                    h.baseAddress! + p * d, d, out + i, stride)
                             }
                         }
                     }
@@ -128,22 +130,19 @@ public struct PageDigests: Sendable {
         case .sphereMax:
             centre.withUnsafeBufferPointer { cb in
                 for (i, p) in pages.enumerated() {
-                    out[i] = Self.dot(q, cb.baseAddress! + p * d, d) + radius[p] * queryNorm
+                    for g in 0..<heads {
+                        out[g * stride + i] =
+                            Self.dot(q + g * d, cb.baseAddress! + p * d, d) + radius[p] * queryNorms[g]
+                    }
                 }
             }
         case .centroid:
             mean.withUnsafeBufferPointer { mb in
-                for (i, p) in pages.enumerated() { out[i] = Self.dot(q, mb.baseAddress! + p * d, d) }
+                for (i, p) in pages.enumerated() {
+                    for g in 0..<heads { out[g * stride + i] = Self.dot(q + g * d, mb.baseAddress! + p * d, d) }
+                }
             }
         }
-    }
-
-    /// Σ_c q⁺_c·hi_c + q⁻_c·lo_c, sixteen lanes at a time.
-    @inline(__always) static func boxScore(
-        _ qPos: UnsafePointer<Float>, _ qNeg: UnsafePointer<Float>,
-        _ lo: UnsafePointer<Float>, _ hi: UnsafePointer<Float>, _ d: Int
-    ) -> Float {
-        attnbound_box_score_f32(qPos, qNeg, lo, hi, d)
     }
 
     /// q·x, vectorised per ISA (Sources/CVectorMath).
@@ -162,7 +161,8 @@ public struct PageDigests: Sendable {
             pages.withUnsafeBufferPointer { pb in
                 out.withUnsafeMutableBufferPointer {
                     scores(
-                        kind: kind, query: q.baseAddress!, queryNorm: nq.squareRoot(), pages: pb, into: $0.baseAddress!)
+                        kind: kind, queries: q.baseAddress!, heads: 1, queryNorms: [nq.squareRoot()], pages: pb,
+                        into: $0.baseAddress!, stride: pages.count)
                 }
             }
         }

@@ -157,24 +157,24 @@ extension PolicyKind {
 public enum DigestScoring {
     /// Scores `pages` of KV head `kv` for each query head of its group: `result[g][i]` for `pages[i]`.
     static func perHead(store: PagedKVStore, queries: [Float], kv: Int, pages: [Int], kind: DigestKind) -> [[Float]] {
-        let L = store.layout
-        var out: [[Float]] = []
+        let L = store.layout, (G, d) = (L.groupSize, L.d)
+        var scores = [Float](repeating: 0, count: G * pages.count)
         queries.withUnsafeBufferPointer { qb in
+            let q = qb.baseAddress! + kv * G * d
+            let norms = (0..<G).map { g -> Float in
+                var nq: Float = 0
+                for c in 0..<d { nq += q[g * d + c] * q[g * d + c] }
+                return nq.squareRoot()
+            }
             pages.withUnsafeBufferPointer { pb in
-                for g in 0..<L.groupSize {
-                    let q = qb.baseAddress! + (kv * L.groupSize + g) * L.d
-                    var nq: Float = 0
-                    for c in 0..<L.d { nq += q[c] * q[c] }
-                    var row = [Float](repeating: 0, count: pages.count)
-                    row.withUnsafeMutableBufferPointer {
-                        store.digests[kv].scores(
-                            kind: kind, query: q, queryNorm: nq.squareRoot(), pages: pb, into: $0.baseAddress!)
-                    }
-                    out.append(row)
+                scores.withUnsafeMutableBufferPointer {
+                    store.digests[kv].scores(
+                        kind: kind, queries: q, heads: G, queryNorms: norms, pages: pb, into: $0.baseAddress!,
+                        stride: pages.count)
                 }
             }
         }
-        return out
+        return (0..<G).map { g in Array(scores[(g * pages.count)..<((g + 1) * pages.count)]) }
     }
 
     /// The scores of `pages` for every KV head, heads in parallel (scoring only reads the digests):

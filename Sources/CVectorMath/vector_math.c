@@ -159,3 +159,34 @@ float attnbound_box_score_f32(const float *qpos, const float *qneg, const float 
     for (; c < d; c++) s += qpos[c] * hi[c] + qneg[c] * lo[c];
     return s;
 }
+
+// attnbound_box_score_f32 for `heads` queries (rows of qpos, qneg) against one digest: out[g·stride] for query g.
+// Each score is formed exactly as attnbound_box_score_f32 forms it (the same vector sums, then the lanes in
+// order), four queries at a time, so that their lane sums, each a chain of dependent adds, overlap.
+ATTNBOUND_CLONES
+void attnbound_box_scores_f32(const float *qpos, const float *qneg, ptrdiff_t heads, const float *lo, const float *hi,
+                              ptrdiff_t d, float *out, ptrdiff_t stride) {
+    ptrdiff_t g = 0;
+    for (; g + 4 <= heads; g += 4) {
+        v16f acc[4] = {SPLAT(0.0f), SPLAT(0.0f), SPLAT(0.0f), SPLAT(0.0f)};
+        ptrdiff_t c = 0;
+        for (; c + 16 <= d; c += 16) {
+            v16f l, h;
+            memcpy(&l, lo + c, sizeof l);
+            memcpy(&h, hi + c, sizeof h);
+            for (int t = 0; t < 4; t++) {
+                v16f p, n;
+                memcpy(&p, qpos + (g + t) * d + c, sizeof p);
+                memcpy(&n, qneg + (g + t) * d + c, sizeof n);
+                acc[t] += p * h + n * l;
+            }
+        }
+        float s[4] = {0.0f, 0.0f, 0.0f, 0.0f};
+        for (int j = 0; j < 16; j++)
+            for (int t = 0; t < 4; t++) s[t] += acc[t][j];
+        for (; c < d; c++)
+            for (int t = 0; t < 4; t++) s[t] += qpos[(g + t) * d + c] * hi[c] + qneg[(g + t) * d + c] * lo[c];
+        for (int t = 0; t < 4; t++) out[(g + t) * stride] = s[t];
+    }
+    for (; g < heads; g++) out[g * stride] = attnbound_box_score_f32(qpos + g * d, qneg + g * d, lo, hi, d);
+}

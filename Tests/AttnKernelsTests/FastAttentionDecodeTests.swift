@@ -61,6 +61,46 @@ struct FastAttentionDecodeTests {
         }
     }
 
+    /// A query head's decode output does not depend on the heads grouped with it: the few-row path scores and
+    /// accumulates four rows at a time where they see the same block of keys (sharing the loads of K and V),
+    /// with each row's own roundings, so the grouped job equals, bit for bit, each query head run alone.
+    /// d = 16, 64, 128 take the four-row scores (Float32 on AVX-512); d = 40 and dv = 24 their tails.
+    @Test(
+        "grouped decode equals each query head alone, bit for bit",
+        arguments: [(16, 16), (64, 64), (128, 128), (128, 24), (40, 40)])
+    func groupedEqualsAlone(d: Int, dv: Int) throws {
+        for (group, nq, nk, model) in [
+            (4, 1, 700, ScoreModel.plain), (5, 1, 1100, .plain), (8, 2, 900, .causal()), (4, 1, 33, .plain),
+        ] {
+            try Self.alone(group: group, nq: nq, nk: nk, d: d, dv: dv, model: model, Float.self)
+            try Self.alone(group: group, nq: nq, nk: nk, d: d, dv: dv, model: model, Double.self)
+        }
+    }
+
+    static func alone<T: KernelScalar>(
+        group: Int, nq: Int, nk: Int, d: Int, dv: Int, model: ScoreModel, _: T.Type
+    ) throws {
+        var rng = Xoshiro256StarStar(seed: UInt64(group * 1000 + nk + d))
+        let q: Tensor<T> = InputDistribution.uniform.sample(heads: group, rows: nq, cols: d, bound: 3, using: &rng)
+        let k: Tensor<T> = InputDistribution.uniform.sample(heads: 1, rows: nk, cols: d, bound: 1, using: &rng)
+        let v: Tensor<T> = InputDistribution.uniform.sample(heads: 1, rows: nk, cols: dv, bound: 1, using: &rng)
+        #expect(
+            FastAttention.keySplits(model, queries: nq, keys: nk, heads: group, kvHeads: 1)
+                == FastAttention.keySplits(model, queries: nq, keys: nk, heads: 1, kvHeads: 1))
+        let grouped = try FastAttention.compute(q: q, k: k, v: v, scale: .standard, scoreModel: model)
+        for h in 0..<group {
+            let qh = Tensor<T>(rows: nq, cols: d, storage: Array(q.storage[(h * nq * d)..<((h + 1) * nq * d)]))
+            let alone = try FastAttention.compute(q: qh, k: k, v: v, scale: .standard, scoreModel: model)
+            for i in 0..<nq {
+                for c in 0..<dv {
+                    #expect(
+                        grouped[h, i, c] == alone[0, i, c],
+                        "\(T.self) d \(d) group \(group) head \(h) row \(i) col \(c)")
+                }
+            }
+        }
+    }
+
     /// Long contexts with few KV heads: split-K ranges of the grouped job, merged.
     @Test("grouped decode with split-K", arguments: models)
     func groupedSplitK(model: ScoreModel) throws {
