@@ -118,11 +118,9 @@ public struct PageDigests: Sendable {
                 hi.withUnsafeBufferPointer { h in
                     qPos.withUnsafeBufferPointer { qp in
                         qNeg.withUnsafeBufferPointer { qn in
-                            for (i, p) in pages.enumerated() {
-                                attnbound_box_scores_f32(
-                                    qp.baseAddress!, qn.baseAddress!, heads, l.baseAddress! + p * d,
-                                    h.baseAddress! + p * d, d, out + i, stride)
-                            }
+                            attnbound_box_scores_f32(
+                                qp.baseAddress!, qn.baseAddress!, heads, l.baseAddress!, h.baseAddress!, d,
+                                pages.baseAddress, pages.count, out, stride)
                         }
                     }
                 }

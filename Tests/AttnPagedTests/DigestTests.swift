@@ -86,12 +86,16 @@ struct DigestTests {
             let qPos = q.map { max($0, 0) }, qNeg = q.map { min($0, 0) }
             let a = (0..<d).map { _ in entry() }, b = (0..<d).map { _ in entry() }
             let lo = zip(a, b).map { min($0, $1) }, hi = zip(a, b).map { max($0, $1) }
-            var grouped = [Float](repeating: .nan, count: heads * 3)
-            attnbound_box_scores_f32(qPos, qNeg, heads, lo, hi, d, &grouped, 3)
+            // Page 1 of a two-page digest (page 0 all NaN: never read), three times in the list.
+            let pages = [1, 1, 1]
+            var grouped = [Float](repeating: .nan, count: heads * 5)
+            attnbound_box_scores_f32(
+                qPos, qNeg, heads, [Float](repeating: .nan, count: d) + lo, [Float](repeating: .nan, count: d) + hi, d,
+                pages, pages.count, &grouped, 5)
             for g in 0..<heads {
                 let single = attnbound_box_score_f32(
                     Array(qPos[(g * d)..<((g + 1) * d)]), Array(qNeg[(g * d)..<((g + 1) * d)]), lo, hi, d)
-                #expect(grouped[g * 3].bitPattern == single.bitPattern)
+                for i in pages.indices { #expect(grouped[g * 5 + i].bitPattern == single.bitPattern) }
             }
         }
     }

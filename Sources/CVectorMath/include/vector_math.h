@@ -25,10 +25,10 @@ float attnbound_dot_f32(const float *q, const float *x, ptrdiff_t d);
 /// with qpos = max(q, 0) and qneg = min(q, 0) precomputed.
 float attnbound_box_score_f32(const float *qpos, const float *qneg, const float *lo, const float *hi, ptrdiff_t d);
 
-/// attnbound_box_score_f32 of `heads` queries (qpos, qneg: heads × d, row-major) against one digest (lo, hi):
-/// out[g·stride] for query g, each bit for bit the single-query score (the digests of a KV head are then read
-/// once for its whole GQA group).
+/// attnbound_box_score_f32 of `heads` queries (qpos, qneg: heads × d, row-major) against the digests (rows of lo, hi)
+/// of pages[0..count): out[g·stride + i] for query g and pages[i], each bit for bit the single-query score (the
+/// digests of a KV head are then read once for its whole GQA group).
 void attnbound_box_scores_f32(const float *qpos, const float *qneg, ptrdiff_t heads, const float *lo, const float *hi,
-                              ptrdiff_t d, float *out, ptrdiff_t stride);
+                              ptrdiff_t d, const ptrdiff_t *pages, ptrdiff_t count, float *out, ptrdiff_t stride);
 
 #endif
