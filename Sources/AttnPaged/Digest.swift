@@ -101,8 +101,8 @@ public struct PageDigests: Sendable {
     /// selection. Writes `out[g·stride + i]` for query g and `pages[i]`.
     ///
     /// Page by page, every query of the group scored while the page's digest is in L1: the digests are read
-    /// from memory once per KV head, not once per query head. Each score is the same call on the same
-    /// operands whatever the group. Not rounding-safe; `SparseBound` re-derives rigorous upper bounds in Double.
+    /// from memory once per KV head, not once per query head. Each score is bit for bit the one query's score
+    /// alone, whatever the group. Not rounding-safe; `SparseBound` re-derives rigorous upper bounds in Double.
     func scores(
         kind: DigestKind, queries q: UnsafePointer<Float>, heads: Int, queryNorms: [Float],
         pages: UnsafeBufferPointer<Int>, into out: UnsafeMutablePointer<Float>, stride: Int
