@@ -235,39 +235,74 @@ public enum DigestScoring {
 
     /// Indices of the `k` largest scores (ties: the earlier page), in ascending page order of `pages`.
     ///
-    /// A bounded min-heap of the best `k` seen so far: O(n log k) instead of a
-    /// full sort, since it runs for every head at every decode step.
+    /// A radix selection on the scores' bits: each round histograms the candidates' keys over their own range
+    /// (at most 2048 bins), keeps the bin that holds the k-th best, and counts the bins above it as chosen; at
+    /// most three rounds reach one key, the threshold. Then one pass takes every page above it and the earliest
+    /// of those at it. It runs for every head at every decode step, and its branches do not depend on the order
+    /// of the scores: a heap of the best k (the earlier way) mispredicted its sift-downs, 12 µs per KV head at
+    /// 32k context and k = 63, a tenth of a Quest step.
     public static func topIndices(_ scores: [Float], k: Int) -> [Int] {
-        if k >= scores.count { return Array(scores.indices) }
+        let n = scores.count
+        if k >= n { return Array(scores.indices) }
         if k <= 0 { return [] }
-        // "a beats b": higher score, or equal score and earlier index.
-        @inline(__always) func beats(_ a: Int, _ b: Int) -> Bool {
-            scores[a] != scores[b] ? scores[a] > scores[b] : a < b  // mutation-check: paged-ties
-        }
-        var heap = [Int](), i = 0  // heap[0] is the weakest of the best k
-        heap.reserveCapacity(k)
-        func siftDown(_ start: Int) {
-            var p = start
-            while true {
-                let l = 2 * p + 1, r = l + 1
-                var w = p
-                if l < heap.count, beats(heap[w], heap[l]) { w = l }
-                if r < heap.count, beats(heap[w], heap[r]) { w = r }
-                if w == p { return }
-                heap.swapAt(p, w)
-                p = w
+        var key = [UInt32](repeating: 0, count: n)
+        // The candidates: after each round, the pages of the kept bin, in page order, beside their keys.
+        var keptKey = [UInt32](repeating: 0, count: n), keptPage = [Int](repeating: 0, count: n)
+        var bins = [Int32](repeating: 0, count: 2048)
+        var need = k  // how many of the candidates are still to be chosen
+        var (firstTie, lastTie) = (0, 0)
+        let threshold = scores.withUnsafeBufferPointer { s in
+            key.withUnsafeMutableBufferPointer { key in
+                keptKey.withUnsafeMutableBufferPointer { ck in
+                    keptPage.withUnsafeMutableBufferPointer { cp in
+                        bins.withUnsafeMutableBufferPointer { b in
+                            for i in 0..<n {
+                                key[i] = orderKey(s[i])
+                                ck[i] = key[i]
+                                cp[i] = i
+                            }
+                            var count = n
+                            while true {
+                                var lo = UInt32.max, hi = UInt32.min
+                                for i in 0..<count { lo = min(lo, ck[i]); hi = max(hi, ck[i]) }
+                                if lo == hi { break }  // every candidate has the threshold's key
+                                let shift = max(0, 32 - (hi - lo).leadingZeroBitCount - 11)
+                                let top = Int((hi - lo) >> shift)
+                                for j in 0...top { b[j] = 0 }
+                                for i in 0..<count { b[Int((ck[i] - lo) >> shift)] += 1 }
+                                var bin = top
+                                while Int(b[bin]) < need { need -= Int(b[bin]); bin -= 1 }  // those above: chosen
+                                var m = 0
+                                for i in 0..<count where Int((ck[i] - lo) >> shift) == bin {
+                                    ck[m] = ck[i]
+                                    cp[m] = cp[i]
+                                    m += 1
+                                }
+                                count = m
+                            }
+                            // Ties at the threshold: the earlier pages win (the candidates are in page order).
+                            (firstTie, lastTie) = (cp[0], cp[need - 1])  // mutation-check: paged-ties
+                            return ck[0]
+                        }
+                    }
+                }
             }
         }
-        while i < k {
-            heap.append(i)
-            var c = heap.count - 1
-            while c > 0, beats(heap[(c - 1) / 2], heap[c]) { heap.swapAt(c, (c - 1) / 2); c = (c - 1) / 2 }
-            i += 1
+        var out = [Int]()
+        out.reserveCapacity(k)
+        key.withUnsafeBufferPointer { key in
+            for i in 0..<n where key[i] > threshold || (key[i] == threshold && firstTie <= i && i <= lastTie) {
+                out.append(i)
+            }
         }
-        while i < scores.count {
-            if beats(i, heap[0]) { heap[0] = i; siftDown(0) }
-            i += 1
-        }
-        return heap.sorted()
+        return out
+    }
+
+    /// A key that orders like the score: x > y exactly when key(x) > key(y). −0 has +0's key (the scores are
+    /// equal), and NaN the least key, below −∞: a NaN score never wins a page while a number does.
+    @inline(__always) static func orderKey(_ x: Float) -> UInt32 {
+        if x.isNaN { return 0 }
+        let b = (x + 0).bitPattern  // −0 + 0 = +0
+        return b >> 31 == 0 ? b | 0x8000_0000 : ~b
     }
 }

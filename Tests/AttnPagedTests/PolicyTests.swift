@@ -181,16 +181,49 @@ struct PolicyTests {
 
 @Suite("Top-k page selection")
 struct TopIndicesTests {
-    @Test("the heap selection equals sorting all scores (ties: the earlier page)")
-    func heapEqualsSort() async {
+    /// The selection's rule, by sorting every score: higher first, ties to the earlier page.
+    static func bySort(_ scores: [Float], k: Int) -> [Int] {
+        Array(scores.indices.sorted { scores[$0] != scores[$1] ? scores[$0] > scores[$1] : $0 < $1 }.prefix(k)).sorted()
+    }
+
+    @Test("the selection equals sorting all scores (ties: the earlier page)")
+    func selectionEqualsSort() async {
         // Scores from a small set so that ties are common.
         await propertyCheck(count: 300, input: Gen.int(in: -4...4).array(of: 0...60), Gen.int(in: 0...70)) { raw, k in
             let scores = raw.map { Float($0) * 0.5 }
-            let bySort = Array(
-                scores.indices.sorted { scores[$0] != scores[$1] ? scores[$0] > scores[$1] : $0 < $1 }
-                    .prefix(k)
-            ).sorted()
-            #expect(DigestScoring.topIndices(scores, k: k) == bySort, "\(scores) k=\(k)")
+            #expect(DigestScoring.topIndices(scores, k: k) == Self.bySort(scores, k: k), "\(scores) k=\(k)")
         }
+    }
+
+    @Test("over the whole Float range: signed zeros, subnormals, infinities, keys a radix round cannot split")
+    func wholeRange() async {
+        // Any bit pattern but NaN (NaN is read as −0: zeros of both signs, which are equal scores), and half of the
+        // scores drawn near one value, so that the rounds narrow a wide range down to neighbouring floats.
+        let score = Gen.int(in: 0...Int(UInt32.max)).map { bits -> Float in
+            let x = Float(bitPattern: UInt32(bits))
+            return x.isNaN ? -0.0 : x
+        }
+        let near = Gen.int(in: -3...3).map { Float(bitPattern: Float(120).bitPattern &+ UInt32(bitPattern: Int32($0))) }
+        await propertyCheck(count: 300, input: score.array(of: 0...200), near.array(of: 0...200), Gen.int(in: 0...410)) {
+            wide, close, k in
+            let scores = zip(wide, close).flatMap { [$0, $1] } + wide.dropFirst(close.count)
+            #expect(DigestScoring.topIndices(scores, k: k) == Self.bySort(scores, k: k), "\(scores) k=\(k)")
+        }
+    }
+
+    @Test("explicit cases: zeros of both signs tie, NaN ranks below −∞, one bin of 5000 equal scores")
+    func explicitCases() {
+        #expect(DigestScoring.topIndices([0, -0.0, 0], k: 1) == [0])
+        #expect(DigestScoring.topIndices([-0.0, 0, -0.0], k: 2) == [0, 1])
+        #expect(DigestScoring.topIndices([.nan, 1, .nan, -.infinity], k: 2) == [1, 3])
+        #expect(DigestScoring.topIndices([.nan, .nan, .nan], k: 2) == [0, 1])
+        #expect(DigestScoring.topIndices([Float.leastNonzeroMagnitude, 0, -Float.leastNonzeroMagnitude], k: 1) == [0])
+        let flat = [Float](repeating: 3, count: 5000)
+        #expect(DigestScoring.topIndices(flat, k: 63) == Array(0..<63))
+        var bump = flat
+        bump[4000] = Float(3).nextUp
+        bump[17] = Float(3).nextDown
+        #expect(DigestScoring.topIndices(bump, k: 3) == [0, 1, 4000])
+        #expect(DigestScoring.topIndices(bump, k: 4999) == Array(0..<17) + Array(18..<5000))
     }
 }
