@@ -73,21 +73,28 @@ public struct ArkValePolicy: PagePolicy {
             let scores = scored[h][0]
             step.pagesScored += candidates.count * L.groupSize
             if lastScore[h].count < n { lastScore[h] += repeatElement(-.infinity, count: n - lastScore[h].count) }
-            for (i, p) in candidates.enumerated() { lastScore[h][p] = scores[i] }
+            // The candidates are the pages sink..<n − window: their scores are copied in one run.
+            lastScore[h].withUnsafeMutableBufferPointer { last in
+                scores.withUnsafeBufferPointer {
+                    last.baseAddress!.advanced(by: sink).update(from: $0.baseAddress!, count: $0.count)
+                }
+            }
             let top = DigestScoring.topIndices(scores, k: topk).map { candidates[$0] }
             // Victims: resident candidates outside the top-k, lowest score first; listed only when a recall
-            // needs room (most steps recall nothing).
+            // needs room (most steps recall nothing), from the resident pages (the capacity, ~64) rather than
+            // from every candidate (~1000 at 32k context).
             var victims: ArraySlice<Int>?
             for p in top where !store.isResident(page: p, head: h) {
                 if !store.table.hasRoom(head: h) {
                     if victims == nil {
                         let topSet = Set(top)
                         victims =
-                            candidates.indices.filter {
-                                store.isResident(page: candidates[$0], head: h) && !topSet.contains(candidates[$0])
-                            }
-                            .sorted { scores[$0] != scores[$1] ? scores[$0] < scores[$1] : $0 < $1 }
-                            .map { candidates[$0] }[...]
+                            store.table.residentPages(head: h)
+                            .filter { $0 >= sink && $0 < sink + candidates.count && !topSet.contains($0) }
+                            .sorted { a, b in
+                                let (x, y) = (scores[a - sink], scores[b - sink])
+                                return x != y ? x < y : a < b
+                            }[...]
                     }
                     guard let v = victims?.popFirst() else { break }
                     store.evict(page: v, head: h)

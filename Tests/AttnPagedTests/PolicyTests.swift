@@ -204,8 +204,8 @@ struct TopIndicesTests {
             return x.isNaN ? -0.0 : x
         }
         let near = Gen.int(in: -3...3).map { Float(bitPattern: Float(120).bitPattern &+ UInt32(bitPattern: Int32($0))) }
-        await propertyCheck(count: 300, input: score.array(of: 0...200), near.array(of: 0...200), Gen.int(in: 0...410)) {
-            wide, close, k in
+        let k = Gen.int(in: 0...410)
+        await propertyCheck(count: 300, input: score.array(of: 0...200), near.array(of: 0...200), k) { wide, close, k in
             let scores = zip(wide, close).flatMap { [$0, $1] } + wide.dropFirst(close.count)
             #expect(DigestScoring.topIndices(scores, k: k) == Self.bySort(scores, k: k), "\(scores) k=\(k)")
         }
