@@ -69,6 +69,26 @@ struct DigestTests {
     }
 
     /// cuboid-mean is not a bound: an outlying key escapes the mean-deviation box.
+    /// The box score computed a second way: in Double, term by term (each product of Floats exact), it must lie
+    /// within γ_{d+2}·Σ|terms| of the Float score, whatever order the lanes are summed in (a chain of at most
+    /// d/16 + 6 + d mod 16 roundings per term). A lost or doubled lane in the tree would be off by a whole term.
+    /// Magnitudes 2^±20, so that no product leaves Float's normal range.
+    @Test func boxScoreAgreesWithDouble() async {
+        await propertyCheck(count: 200, input: Gen.int(in: 0...Int(UInt32.max)), Gen.int(in: 1...300)) { seed, d in
+            var rng = Xoshiro256StarStar(seed: UInt64(seed))
+            func entry() -> Float {
+                Float(rng.uniform(-1, 1)) * Float(sign: .plus, exponent: rng.below(40) - 20, significand: 1)
+            }
+            let q = (0..<d).map { _ in entry() }, a = (0..<d).map { _ in entry() }, b = (0..<d).map { _ in entry() }
+            let lo = zip(a, b).map { min($0, $1) }, hi = zip(a, b).map { max($0, $1) }
+            let score = attnbound_box_score_f32(q.map { max($0, 0) }, q.map { min($0, 0) }, lo, hi, d)
+            let terms = (0..<d).map { c in max(Double(q[c]) * Double(hi[c]), Double(q[c]) * Double(lo[c])) }
+            let u = 0x1p-24, n = Double(d + 2), gamma = n * u / (1 - n * u)
+            let exact = terms.reduce(0, +), magnitude = terms.reduce(0) { $0 + abs($1) }
+            #expect(abs(Double(score) - exact) <= gamma * magnitude * (1 + 0x1p-20), "d = \(d)")
+        }
+    }
+
     /// The grouped box score (a GQA group's queries against one digest, as selection runs it) is, bit for bit,
     /// the single-query score of each query: selection does not depend on how the heads are grouped. Magnitudes
     /// from subnormal to 2^60, signs mixed, d across the 16-lane blocks and their tails, groups across the 4-wide
